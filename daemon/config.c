@@ -1,0 +1,277 @@
+/* config.c — the table of every configuration key, and its loader.
+ *
+ * One table (as pgbouncer's bouncer_params[]) gives each key its section,
+ * type, target, default and bounds; the INI parser, the environment overrides
+ * and the documentation check all walk it.
+ */
+#include "config.h"
+#include "duration.h"
+#include "log.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum param_type { P_STRING, P_INT, P_DURATION, P_ENUM };
+
+struct param {
+    const char *section, *key;
+    enum param_type type;
+    size_t offset;
+    const char *def;
+    long long min, max;     /* P_INT bounds; P_DURATION bounds in ms */
+    const char *choices;    /* P_ENUM: "a|b|c" */
+};
+
+#define OFF(f) offsetof(struct config, f)
+#define DAY 86400000LL
+
+static const struct param params[] = {
+    {"redis", "url", P_STRING, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0, NULL},
+    {"redis", "password_file", P_STRING, OFF(redis_password_file), "", 0, 0, NULL},
+    {"redis", "prefix", P_STRING, OFF(redis_prefix), "nudged:", 0, 0, NULL},
+    {"redis", "stream", P_STRING, OFF(redis_stream), "events", 0, 0, NULL},
+    {"redis", "group", P_STRING, OFF(redis_group), "nudged", 0, 0, NULL},
+    {"redis", "consumer", P_STRING, OFF(redis_consumer), "", 0, 0, NULL},
+    {"redis", "batch", P_INT, OFF(redis_batch), "200", 1, 10000, NULL},
+    {"redis", "claim_idle", P_DURATION, OFF(redis_claim_idle_ms), "60s", 1000, 7 * DAY, NULL},
+    {"http", "ingest_listen", P_STRING, OFF(http_ingest_listen), "127.0.0.1:8620", 0, 0, NULL},
+    {"http", "admin_listen", P_STRING, OFF(http_admin_listen), "127.0.0.1:8621", 0, 0, NULL},
+    {"http", "write_keys_file", P_STRING, OFF(http_write_keys_file), "", 0, 0, NULL},
+    {"http", "cors_origins", P_STRING, OFF(http_cors_origins), "", 0, 0, NULL},
+    {"http", "max_backlog", P_INT, OFF(http_max_backlog), "1000000", 1, LLONG_MAX, NULL},
+    {"http", "admin_token_file", P_STRING, OFF(http_admin_token_file), "", 0, 0, NULL},
+    {"smtp", "url", P_STRING, OFF(smtp_url), "smtp://127.0.0.1:25", 0, 0, NULL},
+    {"smtp", "from", P_STRING, OFF(smtp_from), "", 0, 0, NULL},
+    {"smtp", "user", P_STRING, OFF(smtp_user), "", 0, 0, NULL},
+    {"smtp", "password_file", P_STRING, OFF(smtp_password_file), "", 0, 0, NULL},
+    {"smtp", "tls", P_ENUM, OFF(smtp_tls), "optional", 0, 0, "required|optional|none"},
+    {"smtp", "unsubscribe_url", P_STRING, OFF(smtp_unsubscribe_url), "", 0, 0, NULL},
+    {"triggers", "dir", P_STRING, OFF(triggers_dir), "/etc/nudged/triggers.d", 0, 0, NULL},
+    {"triggers", "active_period", P_DURATION, OFF(triggers_active_period_ms), "90d", 1000, 3650 * DAY, NULL},
+    {"triggers", "default_timezone", P_STRING, OFF(triggers_default_timezone), "UTC", 0, 0, NULL},
+    {"triggers", "profile_ttl", P_DURATION, OFF(triggers_profile_ttl_ms), "400d", 1000, 3650 * DAY, NULL},
+    {"delivery", "max_inflight", P_INT, OFF(delivery_max_inflight), "256", 1, 100000, NULL},
+    {"delivery", "per_host", P_INT, OFF(delivery_per_host), "32", 1, 100000, NULL},
+    {"delivery", "retry_schedule", P_STRING, OFF(delivery_retry_schedule), "5s,5m,30m,2h,5h,10h,10h", 0, 0, NULL},
+    {"delivery", "timeout", P_DURATION, OFF(delivery_timeout_ms), "10s", 100, 300000, NULL},
+    {"delivery", "shutdown_timeout", P_DURATION, OFF(delivery_shutdown_timeout_ms), "10s", 0, 3600000, NULL},
+    {"log", "level", P_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error"},
+    {"log", "format", P_ENUM, OFF(log_format), "text", 0, 0, "text|json"},
+};
+#define NPARAMS (sizeof params / sizeof params[0])
+
+struct load_state {
+    struct config *cfg;
+    struct errlist *errs;
+    const char *file;
+    FILE *fp;
+    int line;
+};
+
+static bool enum_has(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = choices; p && *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0)
+            return true;
+        p = bar ? bar + 1 : NULL;
+    }
+    return false;
+}
+
+/* Sets one parameter from text; returns NULL or a message saying why not. */
+static const char *param_set(struct config *cfg, const struct param *p, const char *v, char *why, size_t whylen)
+{
+    char *base = (char *)cfg + p->offset;
+    long long n;
+    int64_t ms;
+    switch (p->type) {
+    case P_STRING:
+        free(*(char **)base);
+        *(char **)base = util_xstrdup(v);
+        return NULL;
+    case P_ENUM:
+        if (!enum_has(p->choices, v)) {
+            snprintf(why, whylen, "must be one of %s, not \"%s\"", p->choices, v);
+            return why;
+        }
+        free(*(char **)base);
+        *(char **)base = util_xstrdup(v);
+        return NULL;
+    case P_INT:
+        if (util_parse_int(v, &n) != 0 || n < p->min || n > p->max) {
+            snprintf(why, whylen, "must be a whole number from %lld to %lld, not \"%s\"", p->min, p->max, v);
+            return why;
+        }
+        *(int64_t *)base = n;
+        return NULL;
+    case P_DURATION:
+        if (duration_parse(v, &ms) != 0 || ms < p->min || ms > p->max) {
+            snprintf(why, whylen, "must be a duration such as 30s, 10m, 1h or 7d (from %lldms to %lldms), not \"%s\"",
+                     p->min, p->max, v);
+            return why;
+        }
+        *(int64_t *)base = ms;
+        return NULL;
+    }
+    return "unknown type";
+}
+
+static const struct param *param_find(const char *section, const char *key)
+{
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (strcmp(params[i].section, section) == 0 && strcmp(params[i].key, key) == 0)
+            return &params[i];
+    return NULL;
+}
+
+static int on_ini_line(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_state *st = user;
+    char why[256];
+    if (name == NULL) /* a section header alone */
+        return 1;
+    const struct param *p = param_find(section, name);
+    if (p == NULL) {
+        errlist_add(st->errs, "%s:%d: unknown key \"%s\" in section [%s]", st->file, st->line, name, section);
+        return 1;
+    }
+    const char *err = param_set(st->cfg, p, value, why, sizeof why);
+    if (err)
+        errlist_add(st->errs, "%s:%d: %s.%s %s", st->file, st->line, section, name, err);
+    return 1;
+}
+
+/* inih reads line by line through this, so the handler knows the line number. */
+static char *counting_reader(char *str, int num, void *stream)
+{
+    struct load_state *st = stream;
+    char *r = fgets(str, num, st->fp);
+    if (r)
+        st->line++;
+    return r;
+}
+
+static void apply_env(struct config *cfg, struct errlist *errs)
+{
+    char name[128], why[256];
+    for (size_t i = 0; i < NPARAMS; i++) {
+        snprintf(name, sizeof name, "NUDGED_%s_%s", params[i].section, params[i].key);
+        for (char *c = name; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        const char *v = getenv(name);
+        if (v == NULL)
+            continue;
+        const char *err = param_set(cfg, &params[i], v, why, sizeof why);
+        if (err)
+            errlist_add(errs, "%s: %s", name, err);
+    }
+}
+
+static int parse_retry_schedule(struct config *cfg, struct errlist *errs)
+{
+    char *copy = util_xstrdup(cfg->delivery_retry_schedule), *save = NULL;
+    cfg->retry_n = 0;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        int64_t ms;
+        if (cfg->retry_n == CONFIG_MAX_RETRIES || duration_parse(tok, &ms) != 0) {
+            errlist_add(errs, "delivery.retry_schedule: \"%s\" is not a duration, or more than %d retries",
+                        tok, CONFIG_MAX_RETRIES);
+            rc = -1;
+            break;
+        }
+        cfg->retry_ms[cfg->retry_n++] = ms;
+    }
+    free(copy);
+    return rc;
+}
+
+/* Reads a secret file: the first line, without its newline. NULL on error. */
+static char *read_secret_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    char line[4096];
+    char *r = fgets(line, sizeof line, f);
+    fclose(f);
+    if (r == NULL)
+        return util_xstrdup("");
+    line[strcspn(line, "\r\n")] = '\0';
+    return util_xstrdup(line);
+}
+
+static void set_defaults(struct config *cfg)
+{
+    char why[256];
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (param_set(cfg, &params[i], params[i].def, why, sizeof why) != NULL)
+            util_fatal("bad built-in default"); /* a broken invariant of the table */
+}
+
+static void finish(struct config *cfg, struct errlist *errs)
+{
+    if (*cfg->redis_consumer == '\0') {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        free(cfg->redis_consumer);
+        if (asprintf(&cfg->redis_consumer, "%s-%ld", host, (long)getpid()) < 0)
+            util_fatal("out of memory");
+    }
+    if (*cfg->redis_password_file) {
+        cfg->redis_password = read_secret_file(cfg->redis_password_file);
+        if (cfg->redis_password == NULL)
+            errlist_add(errs, "redis.password_file: cannot read \"%s\"", cfg->redis_password_file);
+    }
+    if (strncmp(cfg->redis_url, "redis://", 8) != 0 && strncmp(cfg->redis_url, "unix://", 7) != 0)
+        errlist_add(errs, "redis.url: must start with redis:// or unix://, not \"%s\"", cfg->redis_url);
+    if (strchr(cfg->redis_prefix, '{') || strchr(cfg->redis_prefix, '}'))
+        errlist_add(errs, "redis.prefix: must not contain { or } (they are the customer hash tag)");
+    (void)parse_retry_schedule(cfg, errs);
+}
+
+int config_load(struct config *cfg, const char *path, struct errlist *errs)
+{
+    size_t before = errs->n;
+    set_defaults(cfg);
+    if (path) {
+        struct load_state st = {cfg, errs, path, fopen(path, "r"), 0};
+        if (st.fp == NULL) {
+            errlist_add(errs, "%s: cannot open the config file", path);
+        } else {
+            int rc = ini_parse_stream(counting_reader, &st, on_ini_line, &st);
+            fclose(st.fp);
+            if (rc > 0)
+                errlist_add(errs, "%s:%d: not a section, key = value line or comment", path, rc);
+        }
+    }
+    apply_env(cfg, errs);
+    finish(cfg, errs);
+    return errs->n > before ? -1 : 0;
+}
+
+void config_free(struct config *cfg)
+{
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (params[i].type == P_STRING || params[i].type == P_ENUM)
+            free(*(char **)((char *)cfg + params[i].offset));
+    free(cfg->redis_password);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+void config_print_keys(void)
+{
+    for (size_t i = 0; i < NPARAMS; i++)
+        printf("%s.%s\n", params[i].section, params[i].key);
+}

@@ -1,0 +1,323 @@
+/* delivery.c — at-least-once webhook delivery from the actions stream.
+ *
+ * A delivery is acked only when its outcome is recorded in Redis in one
+ * script: done (ack + delete), retry (into the schedule + ack + delete) or
+ * dead (into <prefix>dead + ack + delete). A crash before that leaves the
+ * entry pending, and it is sent again with the same webhook-id.
+ */
+#include "delivery.h"
+#include "clock.h"
+#include "cmd.h"
+#include "log.h"
+#include "sreader.h"
+#include "util.h"
+#include "webhook.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct job {
+    struct delivery *d;
+    char *sid;      /* the stream entry id */
+    json_t *f;      /* the entry's fields, all strings */
+    struct job *prev, *next;
+};
+
+struct delivery {
+    struct delivery_deps d;
+    struct sreader *reader;
+    struct job *jobs;
+    size_t njobs;
+    struct cmd cmd;
+    bool due_running;
+};
+
+static const char *field(const struct job *j, const char *name)
+{
+    const char *v = json_string_value(json_object_get(j->f, name));
+    return v ? v : "";
+}
+
+static void job_free(struct job *j)
+{
+    struct delivery *d = j->d;
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        d->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    d->njobs--;
+    free(j->sid);
+    json_decref(j->f);
+    free(j);
+    sreader_kick(d->reader); /* room for one more */
+}
+
+static void on_recorded(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct job *j = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply && reply->type == REDIS_REPLY_ERROR)
+        log_warn("cannot record a delivery outcome; it will be sent again", "delivery", field(j, "d"),
+                 "error", reply->str);
+    job_free(j);
+}
+
+static void record(struct job *j)
+{
+    if (cmd_send(&j->d->cmd, j->d->d.cmd, on_recorded, j) != 0) {
+        log_warn("redis is down: the delivery stays pending and is sent again", "delivery", field(j, "d"));
+        job_free(j);
+    }
+}
+
+static void finish_done(struct job *j)
+{
+    struct delivery *d = j->d;
+    scripts_begin(&d->cmd, d->d.scripts, SCRIPT_DONE, 1);
+    cmd_adds(&d->cmd, d->d.keys->actions);
+    cmd_adds(&d->cmd, d->d.keys->group);
+    cmd_adds(&d->cmd, j->sid);
+    d->d.stats->deliveries_sent++;
+    record(j);
+}
+
+static void finish_dead(struct job *j, long status, const char *error)
+{
+    struct delivery *d = j->d;
+    const char *k;
+    json_t *v;
+    char st[24];
+    snprintf(st, sizeof st, "%ld", status);
+    scripts_begin(&d->cmd, d->d.scripts, SCRIPT_DEAD, 2);
+    cmd_adds(&d->cmd, d->d.keys->actions);
+    cmd_adds(&d->cmd, d->d.keys->dead);
+    cmd_adds(&d->cmd, d->d.keys->group);
+    cmd_adds(&d->cmd, j->sid);
+    json_object_foreach(j->f, k, v) {
+        if (strcmp(k, "status") == 0 || strcmp(k, "error") == 0)
+            continue;
+        cmd_adds(&d->cmd, k);
+        cmd_adds(&d->cmd, json_string_value(v) ? json_string_value(v) : "");
+    }
+    cmd_adds(&d->cmd, "status");
+    cmd_addf(&d->cmd, "%s", st);
+    cmd_adds(&d->cmd, "error");
+    cmd_addf(&d->cmd, "%s", error);
+    d->d.stats->deliveries_dead++;
+    log_warn("delivery dead", "delivery", field(j, "d"), "trigger", field(j, "trigger"), "status", st,
+             "error", error);
+    record(j);
+}
+
+static void finish_retry(struct job *j, long attempt, int64_t delay_ms, long status, const char *error)
+{
+    struct delivery *d = j->d;
+    char st[24];
+    snprintf(st, sizeof st, "%ld", status);
+    json_object_set_new(j->f, "attempt", json_sprintf("%ld", attempt + 1));
+    json_object_set_new(j->f, "last_status", json_string(st));
+    json_object_set_new(j->f, "last_error", json_string(error));
+    char *item = json_dumps(j->f, JSON_COMPACT | JSON_SORT_KEYS);
+    scripts_begin(&d->cmd, d->d.scripts, SCRIPT_RETRY, 2);
+    cmd_adds(&d->cmd, d->d.keys->actions);
+    cmd_adds(&d->cmd, d->d.keys->schedule);
+    cmd_adds(&d->cmd, d->d.keys->group);
+    cmd_adds(&d->cmd, j->sid);
+    cmd_addi(&d->cmd, clock_now_ms() + delay_ms);
+    cmd_addf(&d->cmd, "%s", item ? item : "{}");
+    free(item);
+    d->d.stats->deliveries_retried++;
+    log_info("delivery will be retried", "delivery", field(j, "d"), "status", st, "error", error);
+    record(j);
+}
+
+/* The wait before attempt ATTEMPT+1: the schedule with +-20% jitter, or the
+ * server's Retry-After for 429 and 503. */
+static int64_t retry_delay(const struct config *cfg, long attempt, const struct http_result *res)
+{
+    if ((res->status == 429 || res->status == 503) && res->retry_after_s > 0)
+        return (int64_t)res->retry_after_s * 1000;
+    int64_t base = cfg->retry_ms[attempt - 1];
+    return base * 8 / 10 + (base > 0 ? (int64_t)(random() % (base * 4 / 10 + 1)) : 0);
+}
+
+static void on_sent(const struct http_result *res, void *data)
+{
+    struct job *j = data;
+    struct delivery *d = j->d;
+    long attempt = strtol(field(j, "attempt"), NULL, 10);
+    char err[300];
+    if (res->code == CURLE_OK && res->status >= 200 && res->status < 300) {
+        finish_done(j);
+        return;
+    }
+    d->d.stats->deliveries_failed++;
+    if (res->code != CURLE_OK)
+        snprintf(err, sizeof err, "%s", res->error);
+    else
+        snprintf(err, sizeof err, "HTTP status %ld", res->status);
+    if (res->status == 410)
+        finish_dead(j, res->status, "410 Gone: the receiver asked to stop");
+    else if (attempt >= 1 && (size_t)attempt <= d->d.cfg->retry_n)
+        finish_retry(j, attempt, retry_delay(d->d.cfg, attempt, res), res->status, err);
+    else
+        finish_dead(j, res->status, err);
+}
+
+static void send_job(struct job *j)
+{
+    struct delivery *d = j->d;
+    if (*field(j, "error")) { /* it could not be rendered when it fired */
+        finish_dead(j, 0, field(j, "error"));
+        return;
+    }
+    const struct trigger *t = trigger_set_find(*d->d.triggers, field(j, "trigger"));
+    if (t == NULL) {
+        finish_dead(j, 0, "the trigger no longer exists, so its secret is unknown");
+        return;
+    }
+    size_t keylen = 0;
+    const unsigned char *key = trigger_webhook_secret(t, (size_t)strtoul(field(j, "action"), NULL, 10), &keylen);
+    struct curl_slist *h =
+        webhook_headers(field(j, "d"), clock_now_ms() / 1000, key, keylen, field(j, "body"), field(j, "headers"));
+    long timeout = strtol(field(j, "timeout"), NULL, 10);
+    if (timeout <= 0)
+        timeout = (long)d->d.cfg->delivery_timeout_ms;
+    if (h == NULL || http_request(d->d.http, field(j, "url"), field(j, "method"), h, field(j, "body"), timeout,
+                                  on_sent, j) != 0) {
+        struct http_result res = {0, CURLE_FAILED_INIT, "cannot start the request", -1, 0};
+        on_sent(&res, j);
+    }
+}
+
+static bool in_flight(const struct delivery *d, const char *sid)
+{
+    for (const struct job *j = d->jobs; j; j = j->next)
+        if (strcmp(j->sid, sid) == 0)
+            return true;
+    return false;
+}
+
+static struct job *job_new(struct delivery *d, const redisReply *e)
+{
+    const redisReply *fields = e->element[1];
+    struct job *j = util_xcalloc(1, sizeof *j);
+    j->d = d;
+    j->sid = util_xstrndup(e->element[0]->str, e->element[0]->len);
+    j->f = json_object();
+    for (size_t k = 0; k + 1 < fields->elements; k += 2) {
+        json_t *v = json_stringn(fields->element[k + 1]->str, fields->element[k + 1]->len);
+        json_object_set_new(j->f, fields->element[k]->str, v ? v : json_string(""));
+    }
+    j->next = d->jobs;
+    if (d->jobs)
+        d->jobs->prev = j;
+    d->jobs = j;
+    d->njobs++;
+    return j;
+}
+
+static void on_batch(const redisReply *entries, bool pending, void *data)
+{
+    struct delivery *d = data;
+    (void)pending;
+    for (size_t i = 0; i < entries->elements; i++) {
+        const redisReply *e = entries->element[i];
+        if (in_flight(d, e->element[0]->str))
+            continue; /* claimed back while still being sent */
+        send_job(job_new(d, e));
+    }
+    sreader_done(d->reader, true);
+}
+
+static size_t room(void *data)
+{
+    struct delivery *d = data;
+    size_t max = (size_t)d->d.cfg->delivery_max_inflight;
+    return d->njobs >= max ? 0 : max - d->njobs;
+}
+
+static void on_due(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct delivery *d = priv;
+    redisReply *reply = r;
+    (void)ac;
+    d->due_running = false;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        d->d.stats->scheduled_moved += (uint64_t)reply->integer;
+    else if (reply && reply->type == REDIS_REPLY_ERROR)
+        log_warn("moving due retries failed", "error", reply->str);
+}
+
+void delivery_move_due(struct delivery *d)
+{
+    if (d->due_running || !rconn_up(d->d.cmd))
+        return;
+    struct cmd c;
+    cmd_init(&c);
+    scripts_begin(&c, d->d.scripts, SCRIPT_DUE, 2);
+    cmd_adds(&c, d->d.keys->schedule);
+    cmd_adds(&c, d->d.keys->actions);
+    cmd_addi(&c, clock_now_ms());
+    cmd_addi(&c, 500);
+    if (cmd_send(&c, d->d.cmd, on_due, d) == 0)
+        d->due_running = true;
+    cmd_free(&c);
+}
+
+struct delivery *delivery_new(const struct delivery_deps *deps)
+{
+    struct delivery *d = util_xcalloc(1, sizeof *d);
+    d->d = *deps;
+    cmd_init(&d->cmd);
+    struct sreader_opts o = {deps->keys->actions, deps->keys->group, deps->keys->consumer,
+                             deps->cfg->redis_claim_idle_ms, 1000};
+    d->reader = sreader_new(deps->base, deps->reader, deps->cmd, &o, room, on_batch, d);
+    return d;
+}
+
+void delivery_kick(struct delivery *d)
+{
+    sreader_kick(d->reader);
+}
+
+void delivery_reset(struct delivery *d)
+{
+    sreader_reset(d->reader);
+}
+
+void delivery_claim(struct delivery *d)
+{
+    sreader_claim(d->reader);
+}
+
+void delivery_stop(struct delivery *d)
+{
+    sreader_stop(d->reader);
+}
+
+size_t delivery_inflight(const struct delivery *d)
+{
+    return d->njobs;
+}
+
+void delivery_free(struct delivery *d)
+{
+    if (d == NULL)
+        return;
+    while (d->jobs) {
+        struct job *j = d->jobs;
+        d->jobs = j->next;
+        free(j->sid);
+        json_decref(j->f);
+        free(j);
+    }
+    sreader_free(d->reader);
+    cmd_free(&d->cmd);
+    free(d);
+}

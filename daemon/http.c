@@ -1,0 +1,229 @@
+/* http.c — libcurl multi on libevent, after curl's docs/examples/hiperfifo.c.
+ *
+ * The client is the user data of every curl callback (no statics). Curl's
+ * socket callback keeps one persistent event per socket via
+ * curl_multi_assign; the timer callback arms one libevent timer. Completed
+ * transfers are collected after curl_multi_socket_action returns, never from
+ * inside a curl callback, where curl_multi_* calls are refused.
+ */
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct http {
+    struct event_base *base;
+    CURLM *multi;
+    struct event *timer;
+    size_t inflight;
+    struct transfer *list; /* every transfer in flight, for http_free */
+};
+
+struct transfer {
+    struct http *h;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body;
+    char errbuf[CURL_ERROR_SIZE];
+    http_done_fn *done;
+    void *data;
+    struct transfer *prev, *next;
+};
+
+static void unlink_transfer(struct transfer *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        t->h->list = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+}
+
+static void transfer_free(struct transfer *t)
+{
+    curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    free(t->body);
+    free(t);
+}
+
+struct sock {
+    struct http *h;
+    struct event *ev;
+};
+
+static void check_done(struct http *h)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct transfer *t = NULL;
+        CURL *easy = msg->easy_handle;
+        struct http_result res = {0, msg->data.result, NULL, -1, 0};
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
+        curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &res.seconds);
+        curl_off_t ra = -1;
+        if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+            res.retry_after_s = (long)ra;
+        res.error = res.code == CURLE_OK ? "" : (t->errbuf[0] ? t->errbuf : curl_easy_strerror(res.code));
+        curl_multi_remove_handle(h->multi, easy);
+        h->inflight--;
+        unlink_transfer(t);
+        t->done(&res, t->data);
+        transfer_free(t);
+    }
+}
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct http *h = arg;
+    int running;
+    int action = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+    curl_multi_socket_action(h->multi, fd, action, &running);
+    check_done(h);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct http *h = arg;
+    int running;
+    (void)fd;
+    (void)what;
+    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(h);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct http *h = userp;
+    (void)multi;
+    if (timeout_ms < 0) {
+        evtimer_del(h->timer);
+        return 0;
+    }
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    evtimer_add(h->timer, &tv);
+    return 0;
+}
+
+static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct http *h = userp;
+    struct sock *sk = socketp;
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (sk) {
+            event_free(sk->ev);
+            free(sk);
+            curl_multi_assign(h->multi, s, NULL);
+        }
+        return 0;
+    }
+    short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
+    if (sk == NULL) {
+        sk = util_xcalloc(1, sizeof *sk);
+        sk->h = h;
+        curl_multi_assign(h->multi, s, sk);
+    } else {
+        event_free(sk->ev);
+    }
+    sk->ev = event_new(h->base, s, kind, on_socket_event, h);
+    event_add(sk->ev, NULL);
+    return 0;
+}
+
+struct http *http_new(struct event_base *base, long max_total, long per_host)
+{
+    struct http *h = util_xcalloc(1, sizeof *h);
+    h->base = base;
+    h->multi = curl_multi_init();
+    if (h->multi == NULL) {
+        free(h);
+        return NULL;
+    }
+    h->timer = evtimer_new(base, on_timer, h);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_total);
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, max_total);
+    return h;
+}
+
+static size_t discard_body(char *p, size_t size, size_t n, void *userdata)
+{
+    (void)p;
+    (void)userdata;
+    return size * n;
+}
+
+static void set_options(CURL *e, struct transfer *t, const char *url, const char *method, long timeout_ms)
+{
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body); /* not copied: lives in T */
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(t->body));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    /* The total timeout counts time queued behind the per-host cap too. */
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+}
+
+int http_request(struct http *h, const char *url, const char *method, struct curl_slist *headers, const char *body,
+                 long timeout_ms, http_done_fn *done, void *data)
+{
+    CURL *e = curl_easy_init();
+    if (e == NULL) {
+        curl_slist_free_all(headers);
+        return -1;
+    }
+    struct transfer *t = util_xcalloc(1, sizeof *t);
+    *t = (struct transfer){.h = h, .easy = e, .headers = headers, .body = util_xstrdup(body), .done = done,
+                           .data = data};
+    set_options(e, t, url, method, timeout_ms);
+    if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+        transfer_free(t);
+        return -1;
+    }
+    h->inflight++;
+    t->next = h->list;
+    if (h->list)
+        h->list->prev = t;
+    h->list = t;
+    return 0;
+}
+
+size_t http_inflight(const struct http *h)
+{
+    return h->inflight;
+}
+
+void http_free(struct http *h)
+{
+    if (h == NULL)
+        return;
+    while (h->list) {
+        struct transfer *t = h->list;
+        unlink_transfer(t);
+        curl_multi_remove_handle(h->multi, t->easy);
+        transfer_free(t);
+    }
+    curl_multi_cleanup(h->multi);
+    event_free(h->timer);
+    free(h);
+}

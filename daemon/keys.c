@@ -1,0 +1,43 @@
+/* keys.c — Redis key names in one place, so the layout is documented once. */
+#include "keys.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static char *join(const char *a, const char *b)
+{
+    char *s = NULL;
+    if (asprintf(&s, "%s%s", a, b) < 0)
+        util_fatal("out of memory");
+    return s;
+}
+
+void keys_init(struct keys *k, const struct config *cfg)
+{
+    k->prefix = cfg->redis_prefix;
+    k->group = cfg->redis_group;
+    k->consumer = cfg->redis_consumer;
+    k->events = join(cfg->redis_prefix, cfg->redis_stream);
+    k->actions = join(cfg->redis_prefix, "actions");
+    k->rejected = join(cfg->redis_prefix, "rejected");
+    k->dead = join(cfg->redis_prefix, "dead");
+    k->schedule = join(cfg->redis_prefix, "schedule");
+}
+
+void keys_free(struct keys *k)
+{
+    free(k->events);
+    free(k->actions);
+    free(k->rejected);
+    free(k->dead);
+    free(k->schedule);
+}
+
+char *keys_customer(const struct keys *k, const char *id, const char *suffix)
+{
+    char *s = NULL;
+    if (asprintf(&s, "%s{%s}:%s", k->prefix, id, suffix) < 0)
+        util_fatal("out of memory");
+    return s;
+}

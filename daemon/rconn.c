@@ -1,0 +1,290 @@
+/* rconn.c — a self-healing hiredis async connection on libevent.
+ *
+ * PITFALLS for hiredis 0.14 shape this file: the async context is never freed
+ * from inside its own callbacks (a 0 ms timer does it), our pointer to it is
+ * cleared in the disconnect callback, and every command goes through a small
+ * wrapper so a reply deadline can tell a hung server from a quiet one.
+ */
+#include "rconn.h"
+#include "clock.h"
+#include "log.h"
+#include "util.h"
+
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT_MS 5000
+#define REPLY_TIMEOUT_MS 15000
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct rconn {
+    struct event_base *base;
+    redisAsyncContext *ac; /* NULL while down */
+    char *host, *path, *password, *name;
+    int port, db;
+    bool up, ever_up;
+    unsigned long reconnects;
+    long inflight;
+    int64_t last_reply_ms;
+    int backoff_ms;
+    struct event *retry_timer, *watch_timer;
+    int64_t connect_started_ms;
+    rconn_state_fn *fn;
+    void *data;
+};
+
+/* One command's callback and the connection it went on. */
+struct pending {
+    struct rconn *rc;
+    redisCallbackFn *fn;
+    void *priv;
+};
+
+static void start_connect(struct rconn *rc);
+
+static void schedule_retry(struct rconn *rc)
+{
+    /* Full jitter: many nudged processes must not reconnect in step. */
+    int delay = BACKOFF_MIN_MS + (int)(random() % rc->backoff_ms);
+    rc->backoff_ms = rc->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : rc->backoff_ms * 2;
+    struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+    evtimer_add(rc->retry_timer, &tv);
+}
+
+static void set_down(struct rconn *rc, const char *why)
+{
+    bool was_up = rc->up;
+    rc->ac = NULL;
+    rc->up = false;
+    rc->inflight = 0;
+    log_warn("redis connection lost", "conn", rc->name, "error", why);
+    schedule_retry(rc);
+    if (was_up)
+        rc->fn(rc, false, rc->data);
+}
+
+static void on_auth(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct rconn *rc = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply == NULL)
+        return; /* the disconnect callback follows */
+    if (reply->type == REDIS_REPLY_ERROR) {
+        log_error("redis refused the password or database", "conn", rc->name, "error", reply->str);
+        redisAsyncDisconnect(rc->ac);
+        return;
+    }
+    if (rc->up)
+        return;
+    rc->up = true;
+    rc->backoff_ms = BACKOFF_MIN_MS;
+    if (rc->ever_up)
+        rc->reconnects++;
+    rc->ever_up = true;
+    log_info("redis connected", "conn", rc->name);
+    rc->fn(rc, true, rc->data);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    struct rconn *rc = ac->data;
+    if (status != REDIS_OK) {
+        /* hiredis frees the context itself; no disconnect callback follows. */
+        set_down(rc, ac->errstr);
+        return;
+    }
+    redisEnableKeepAlive((redisContext *)&ac->c);
+    rc->last_reply_ms = clock_mono_ms();
+    /* AUTH and SELECT first; hiredis runs them in order, we go up on the last. */
+    if (rc->password)
+        redisAsyncCommand(rc->ac, on_auth, rc, "AUTH %s", rc->password);
+    redisAsyncCommand(rc->ac, on_auth, rc, "SELECT %d", rc->db);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct rconn *rc = ac->data;
+    (void)status;
+    set_down(rc, ac->err ? ac->errstr : "disconnected");
+}
+
+static void start_connect(struct rconn *rc)
+{
+    redisAsyncContext *ac = rc->path ? redisAsyncConnectUnix(rc->path) : redisAsyncConnect(rc->host, rc->port);
+    if (ac == NULL || ac->err) {
+        log_warn("redis connect failed", "conn", rc->name, "error", ac ? ac->errstr : "out of memory");
+        if (ac)
+            redisAsyncFree(ac);
+        schedule_retry(rc);
+        return;
+    }
+    ac->data = rc;
+    rc->ac = ac;
+    rc->connect_started_ms = clock_mono_ms();
+    redisLibeventAttach(ac, rc->base);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    start_connect(arg);
+}
+
+/* Once a second: a connect that hangs, or replies that stopped coming while
+ * commands wait, means the server is gone; drop the connection to recover. */
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    struct rconn *rc = arg;
+    (void)fd;
+    (void)what;
+    int64_t now = clock_mono_ms();
+    if (rc->ac == NULL)
+        return;
+    bool stuck_connect = !(rc->ac->c.flags & REDIS_CONNECTED) && now - rc->connect_started_ms > CONNECT_TIMEOUT_MS;
+    bool stuck_reply = rc->inflight > 0 && now - rc->last_reply_ms > REPLY_TIMEOUT_MS;
+    if (stuck_connect || stuck_reply) {
+        log_warn("redis not answering, reconnecting", "conn", rc->name);
+        redisAsyncContext *ac = rc->ac;
+        if (stuck_connect) {
+            /* No disconnect callback runs for a connect that never finished. */
+            ac->onDisconnect = NULL;
+            redisAsyncFree(ac);
+            set_down(rc, "connect timeout");
+        } else {
+            redisAsyncFree(ac); /* runs callbacks with NULL, then on_disconnect */
+        }
+    }
+}
+
+static int parse_url(struct rconn *rc, const char *url)
+{
+    char host[256];
+    int port = 6379, db = 0;
+    if (strncmp(url, "unix://", 7) == 0) {
+        rc->path = util_xstrdup(url + 7);
+        return 0;
+    }
+    if (strncmp(url, "redis://", 8) != 0)
+        return -1;
+    const char *p = url + 8, *end = p + strcspn(p, ":/");
+    if (end == p || (size_t)(end - p) >= sizeof host)
+        return -1;
+    memcpy(host, p, (size_t)(end - p));
+    host[end - p] = '\0';
+    if (*end == ':' && sscanf(end + 1, "%d", &port) != 1)
+        return -1;
+    const char *slash = strchr(end, '/');
+    if (slash && slash[1] && sscanf(slash + 1, "%d", &db) != 1)
+        return -1;
+    rc->host = util_xstrdup(host);
+    rc->port = port;
+    rc->db = db;
+    return 0;
+}
+
+struct rconn *rconn_new(struct event_base *base, const char *url, const char *password, const char *name,
+                        rconn_state_fn *fn, void *data)
+{
+    struct rconn *rc = util_xcalloc(1, sizeof *rc);
+    if (parse_url(rc, url) != 0) {
+        free(rc);
+        return NULL;
+    }
+    rc->base = base;
+    rc->password = password && *password ? util_xstrdup(password) : NULL;
+    rc->name = util_xstrdup(name);
+    rc->fn = fn;
+    rc->data = data;
+    rc->backoff_ms = BACKOFF_MIN_MS;
+    rc->retry_timer = evtimer_new(base, on_retry, rc);
+    rc->watch_timer = event_new(base, -1, EV_PERSIST, on_watch, rc);
+    struct timeval sec = {1, 0};
+    evtimer_add(rc->watch_timer, &sec);
+    start_connect(rc);
+    return rc;
+}
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct pending *p = priv;
+    if (reply) {
+        p->rc->inflight--;
+        p->rc->last_reply_ms = clock_mono_ms();
+    }
+    p->fn(ac, reply, p->priv);
+    free(p);
+}
+
+int rconn_send(struct rconn *rc, redisCallbackFn *fn, void *priv, int argc, const char **argv, const size_t *lens)
+{
+    if (!rc->up || rc->ac == NULL)
+        return -1;
+    struct pending *p = util_xmalloc(sizeof *p);
+    *p = (struct pending){rc, fn, priv};
+    if (rc->inflight == 0)
+        rc->last_reply_ms = clock_mono_ms();
+    if (redisAsyncCommandArgv(rc->ac, on_reply, p, argc, argv, lens) != REDIS_OK) {
+        free(p);
+        return -1;
+    }
+    rc->inflight++;
+    return 0;
+}
+
+int rconn_sendf(struct rconn *rc, redisCallbackFn *fn, void *priv, const char *fmt, ...)
+{
+    if (!rc->up || rc->ac == NULL)
+        return -1;
+    struct pending *p = util_xmalloc(sizeof *p);
+    *p = (struct pending){rc, fn, priv};
+    if (rc->inflight == 0)
+        rc->last_reply_ms = clock_mono_ms();
+    va_list ap;
+    va_start(ap, fmt);
+    int r = redisvAsyncCommand(rc->ac, on_reply, p, fmt, ap);
+    va_end(ap);
+    if (r != REDIS_OK) {
+        free(p);
+        return -1;
+    }
+    rc->inflight++;
+    return 0;
+}
+
+bool rconn_up(const struct rconn *rc)
+{
+    return rc->up;
+}
+
+unsigned long rconn_reconnects(const struct rconn *rc)
+{
+    return rc->reconnects;
+}
+
+void rconn_free(struct rconn *rc)
+{
+    if (rc == NULL)
+        return;
+    if (rc->ac) {
+        redisAsyncContext *ac = rc->ac;
+        ac->onDisconnect = NULL; /* we are going away: no state callback */
+        rc->up = false;          /* callbacks that run now cannot send more */
+        redisAsyncFree(ac);
+    }
+    event_free(rc->retry_timer);
+    event_free(rc->watch_timer);
+    free(rc->host);
+    free(rc->path);
+    free(rc->password);
+    free(rc->name);
+    free(rc);
+}

@@ -1,0 +1,233 @@
+/* sreader.c — a consumer-group reader for one stream (see sreader.h). */
+#include "sreader.h"
+#include "log.h"
+#include "util.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sreader {
+    struct rconn *reader, *cmd;
+    struct sreader_opts o;
+    sreader_room_fn *room;
+    sreader_batch_fn *batch;
+    void *data;
+    char cursor[64];    /* "0"-style id while draining pending, ">" after */
+    bool reading, in_batch, claiming, stopped, need_pending;
+    char claim_cursor[64];
+    int backoff_ms;
+    struct event *backoff_timer;
+};
+
+static void on_backoff(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sreader_kick(arg);
+}
+
+struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *cmd, const struct sreader_opts *opts,
+                            sreader_room_fn *room, sreader_batch_fn *batch, void *data)
+{
+    struct sreader *s = util_xcalloc(1, sizeof *s);
+    s->reader = reader;
+    s->cmd = cmd;
+    s->o = *opts;
+    s->room = room;
+    s->batch = batch;
+    s->data = data;
+    s->need_pending = true;
+    strcpy(s->cursor, "0");
+    strcpy(s->claim_cursor, "0-0");
+    s->backoff_timer = evtimer_new(base, on_backoff, s);
+    return s;
+}
+
+static void on_group_created(redisAsyncContext *ac, void *r, void *priv)
+{
+    redisReply *reply = r;
+    (void)ac;
+    (void)priv;
+    if (reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0)
+        log_error("XGROUP CREATE failed", "error", reply->str);
+}
+
+static void on_nil_acked(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    (void)r;
+    (void)priv;
+}
+
+/* Pending entries that were trimmed come back as [id, nil]: ack, skip. */
+static size_t ack_deleted(struct sreader *s, const redisReply *entries)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < entries->elements; i++) {
+        const redisReply *e = entries->element[i];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[1]->type == REDIS_REPLY_ARRAY) {
+            live++;
+            continue;
+        }
+        if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING &&
+            rconn_sendf(s->cmd, on_nil_acked, NULL, "XACK %s %s %s", s->o.stream, s->o.group,
+                        e->element[0]->str) != 0)
+            log_warn("cannot ack a deleted entry now", "stream", s->o.stream);
+    }
+    return live;
+}
+
+/* Builds the array of live entries only, borrowing the elements. */
+static void deliver(struct sreader *s, const redisReply *entries)
+{
+    size_t live = ack_deleted(s, entries);
+    const char *last = NULL;
+    for (size_t i = 0; i < entries->elements; i++)
+        if (entries->element[i]->type == REDIS_REPLY_ARRAY && entries->element[i]->elements >= 1)
+            last = entries->element[i]->element[0]->str;
+    if (s->need_pending && last)
+        snprintf(s->cursor, sizeof s->cursor, "%s", last);
+    if (live == 0) {
+        s->in_batch = false;
+        sreader_kick(s);
+        return;
+    }
+    redisReply filtered = *entries;
+    redisReply **el = util_xcalloc(live, sizeof *el);
+    size_t n = 0;
+    for (size_t i = 0; i < entries->elements; i++) {
+        redisReply *e = entries->element[i];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[1]->type == REDIS_REPLY_ARRAY)
+            el[n++] = e;
+    }
+    filtered.element = el;
+    filtered.elements = n;
+    s->batch(&filtered, s->need_pending, s->data);
+    free(el);
+}
+
+static void on_read(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct sreader *s = priv;
+    redisReply *reply = r;
+    (void)ac;
+    s->reading = false;
+    if (reply == NULL) /* connection lost; the up callback resets and kicks */
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        log_warn("XREADGROUP failed", "stream", s->o.stream, "error", reply->str);
+        if (strncmp(reply->str, "NOGROUP", 7) == 0 &&
+            rconn_sendf(s->cmd, on_group_created, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", s->o.stream,
+                        s->o.group) != 0)
+            log_warn("cannot recreate the group now", "stream", s->o.stream);
+        sreader_done(s, false);
+        return;
+    }
+    const redisReply *entries = NULL;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 && reply->element[0]->elements == 2)
+        entries = reply->element[0]->element[1];
+    if (entries == NULL || entries->elements == 0) {
+        if (s->need_pending) { /* pending list drained: now the new entries */
+            s->need_pending = false;
+            strcpy(s->cursor, ">");
+        }
+        sreader_kick(s);
+        return;
+    }
+    s->in_batch = true;
+    deliver(s, entries);
+}
+
+void sreader_kick(struct sreader *s)
+{
+    if (s->stopped || s->reading || s->in_batch || !rconn_up(s->reader) || !rconn_up(s->cmd))
+        return;
+    if (evtimer_pending(s->backoff_timer, NULL))
+        return;
+    size_t room = s->room(s->data);
+    if (room == 0)
+        return;
+    char count[24], block[24];
+    snprintf(count, sizeof count, "%zu", room);
+    snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
+    const char *argv[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT", count,
+                          "BLOCK", block, "STREAMS", s->o.stream, s->cursor};
+    if (rconn_send(s->reader, on_read, s, 11, argv, NULL) == 0)
+        s->reading = true;
+}
+
+void sreader_done(struct sreader *s, bool ok)
+{
+    s->in_batch = false;
+    if (ok) {
+        s->backoff_ms = 0;
+        sreader_kick(s);
+        return;
+    }
+    sreader_reset(s);
+    s->backoff_ms = s->backoff_ms ? (s->backoff_ms * 2 > 5000 ? 5000 : s->backoff_ms * 2) : 100;
+    struct timeval tv = {s->backoff_ms / 1000, (s->backoff_ms % 1000) * 1000};
+    evtimer_add(s->backoff_timer, &tv);
+}
+
+void sreader_reset(struct sreader *s)
+{
+    s->need_pending = true;
+    strcpy(s->cursor, "0");
+}
+
+static void on_claimed(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct sreader *s = priv;
+    redisReply *reply = r;
+    (void)ac;
+    s->claiming = false;
+    if (reply == NULL)
+        return;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+        log_warn("XAUTOCLAIM failed", "stream", s->o.stream,
+                 "error", reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        return;
+    }
+    snprintf(s->claim_cursor, sizeof s->claim_cursor, "%s", reply->element[0]->str);
+    if (reply->element[1]->elements > 0) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", reply->element[1]->elements);
+        log_info("claimed idle entries", "stream", s->o.stream, "count", n);
+        sreader_reset(s);
+        sreader_kick(s);
+    }
+}
+
+void sreader_claim(struct sreader *s)
+{
+    if (s->claiming || s->stopped || !rconn_up(s->cmd))
+        return;
+    char idle[24];
+    snprintf(idle, sizeof idle, "%lld", (long long)s->o.claim_idle_ms);
+    /* JUSTID: the entries are read again through the pending list. */
+    const char *argv[] = {"XAUTOCLAIM", s->o.stream, s->o.group, s->o.consumer, idle, s->claim_cursor,
+                          "COUNT", "1000", "JUSTID"};
+    if (rconn_send(s->cmd, on_claimed, s, 9, argv, NULL) == 0)
+        s->claiming = true;
+}
+
+void sreader_stop(struct sreader *s)
+{
+    s->stopped = true;
+}
+
+bool sreader_busy(const struct sreader *s)
+{
+    return s->reading || s->claiming;
+}
+
+void sreader_free(struct sreader *s)
+{
+    if (s == NULL)
+        return;
+    event_free(s->backoff_timer);
+    free(s);
+}

@@ -1,0 +1,39 @@
+/* cmd.h — build one Redis command in argv form without copying big values.
+ *
+ * Pieces added with cmd_add are borrowed and must live until cmd_send;
+ * hiredis copies the whole command when it is sent, so a batch can build,
+ * send and reuse one cmd per command. */
+#ifndef NUDGED_CMD_H
+#define NUDGED_CMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rconn.h"
+
+struct cmd {
+    const char **argv;
+    size_t *lens;
+    size_t n, cap;
+    char **owned; /* formatted pieces, freed by cmd_reset */
+    size_t nowned, capowned;
+};
+
+void cmd_init(struct cmd *c);
+/* Adds a borrowed piece of LEN bytes. */
+void cmd_add(struct cmd *c, const char *p, size_t len);
+/* Adds a borrowed NUL-terminated string. */
+void cmd_adds(struct cmd *c, const char *s);
+/* Adds an owned decimal number. */
+void cmd_addi(struct cmd *c, int64_t v);
+/* Adds an owned copy of LEN bytes (binary safe). */
+void cmd_addcopy(struct cmd *c, const void *p, size_t len);
+/* Adds an owned printf-formatted piece. */
+void cmd_addf(struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends the command on RC; returns rconn_send's result. */
+int cmd_send(struct cmd *c, struct rconn *rc, redisCallbackFn *fn, void *priv) __attribute__((warn_unused_result));
+/* Empties C for the next command (keeps its arrays). */
+void cmd_reset(struct cmd *c);
+void cmd_free(struct cmd *c);
+
+#endif

@@ -1,0 +1,42 @@
+/* delivery.h — send what the triggers fired: read <prefix>actions, deliver
+ * webhooks, retry on retry_schedule (in Redis), dead-letter the hopeless. */
+#ifndef NUDGED_DELIVERY_H
+#define NUDGED_DELIVERY_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "http.h"
+#include "keys.h"
+#include "rconn.h"
+#include "scripts.h"
+#include "stats.h"
+#include "trigger.h"
+
+struct delivery;
+
+struct delivery_deps {
+    struct event_base *base;
+    struct rconn *reader, *cmd;
+    const struct scripts *scripts;
+    const struct keys *keys;
+    const struct config *cfg;
+    struct trigger_set *const *triggers; /* for webhook secrets at send time */
+    struct stats *stats;
+    struct http *http;
+};
+
+struct delivery *delivery_new(const struct delivery_deps *deps);
+void delivery_kick(struct delivery *d);
+void delivery_reset(struct delivery *d);
+void delivery_claim(struct delivery *d);
+/* Moves due retries back into the actions stream (maintenance timer). */
+void delivery_move_due(struct delivery *d);
+/* Stops reading new deliveries; those in flight go on. */
+void delivery_stop(struct delivery *d);
+/* Deliveries in flight (sending, or waiting for Redis to record the result). */
+size_t delivery_inflight(const struct delivery *d);
+void delivery_free(struct delivery *d);
+
+#endif

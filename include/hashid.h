@@ -1,0 +1,23 @@
+/* hashid.h — short stable ids derived from what they identify.
+ *
+ * De-duplication keys and delivery ids are hashes of (trigger, messageId,
+ * action), so a redelivered event yields the very same ids: a retry carries
+ * the same webhook-id, and a repeated firing is recognised. */
+#ifndef NUDGED_HASHID_H
+#define NUDGED_HASHID_H
+
+#include <stddef.h>
+
+#define HASHID_DEDUP_LEN 9 /* a kind byte and 8 hash bytes */
+#define HASHID_DELIVERY_LEN 29 /* "msg_" + 24 hex + NUL */
+
+/* The dedup member of an applied event: 'm' + 8 bytes of SHA-256(mid). */
+void hashid_message(const char *message_id, unsigned char out[HASHID_DEDUP_LEN]);
+
+/* The dedup member of a firing: 'f' + 8 bytes of SHA-256(trigger, mid). */
+void hashid_firing(const char *trigger, const char *message_id, unsigned char out[HASHID_DEDUP_LEN]);
+
+/* The delivery (webhook) id: "msg_" + 24 hex digits of SHA-256(trigger, mid, action). */
+void hashid_delivery(const char *trigger, const char *message_id, size_t action, char out[HASHID_DELIVERY_LEN]);
+
+#endif

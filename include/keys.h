@@ -1,0 +1,21 @@
+/* keys.h — the names of nudged's Redis keys (SPEC 1, 2, 4).
+ *
+ * Global keys are "<prefix>events" and the like; every key of one customer
+ * is "<prefix>{ID}:x", so all of them share one Redis Cluster hash slot. */
+#ifndef NUDGED_KEYS_H
+#define NUDGED_KEYS_H
+
+#include "config.h"
+
+struct keys {
+    char *events, *actions, *rejected, *dead, *schedule; /* owned */
+    const char *prefix, *group, *consumer;               /* borrowed from config */
+};
+
+void keys_init(struct keys *k, const struct config *cfg);
+void keys_free(struct keys *k);
+
+/* "<prefix>{ID}:SUFFIX", malloc'd; the caller frees it. */
+char *keys_customer(const struct keys *k, const char *id, const char *suffix);
+
+#endif

@@ -1,0 +1,38 @@
+/* message.h — validate one Segment-shaped message (SPEC 1.1) and fill in its
+ * defaults. Pure: the caller passes "now" and the stream entry id. */
+#ifndef NUDGED_MESSAGE_H
+#define NUDGED_MESSAGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MESSAGE_ID_MAX 256
+
+enum message_type { MESSAGE_TRACK, MESSAGE_PAGE, MESSAGE_IDENTIFY, MESSAGE_ALIAS };
+
+/* What the rest of nudged needs from a valid message. Every pointer borrows
+ * from the json_t the message was validated from. */
+struct message {
+    enum message_type type;
+    const char *customer;   /* userId, else anonymousId */
+    const char *message_id; /* messageId, else the stream entry id */
+    const char *name;       /* the event name in the profile: the track event,
+                               or "page", "identify", "alias" */
+    int64_t ts_ms;          /* timestamp, else now */
+};
+
+/* Checks MSG against SPEC 1.1. On success fills OUT, adds the defaults
+ * (messageId, timestamp as ISO-8601) to MSG and returns 0. On failure writes
+ * a one-line reason to ERR and returns -1. */
+int message_validate(json_t *msg, const char *entry_id, int64_t now_ms, struct message *out, char *err,
+                     size_t errlen) __attribute__((warn_unused_result));
+
+/* Parses ISO-8601 ("2026-11-22T10:00:00Z", fractions and ±HH:MM offsets
+ * allowed) into ms since the epoch. Returns 0, or -1 when not a timestamp. */
+int message_parse_time(const char *s, int64_t *out_ms) __attribute__((warn_unused_result));
+
+/* Formats MS as "YYYY-MM-DDTHH:MM:SS.mmmZ" into OUT (at least 32 bytes). */
+void message_format_time(int64_t ms, char *out, size_t outlen);
+
+#endif

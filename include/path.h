@@ -1,0 +1,35 @@
+/* path.h — dotted paths into what a trigger sees: "event.properties.price",
+ * "customer.traits.email", "properties.path" (short for event.properties.path). */
+#ifndef NUDGED_PATH_H
+#define NUDGED_PATH_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum path_root { PATH_EVENT, PATH_CUSTOMER, PATH_TRIGGER, PATH_NOW };
+
+/* Everything a condition or template may read, borrowed for one evaluation. */
+struct eval_ctx {
+    json_t *event;    /* the message */
+    json_t *customer; /* the profile after the event */
+    json_t *trigger;  /* {"id", "description"} */
+    json_t *now;      /* the current time as an ISO-8601 string */
+    int64_t now_ms;
+};
+
+struct path {
+    enum path_root root;
+    char **seg; /* owned */
+    size_t n;
+};
+
+/* Compiles TEXT. Returns 0, or -1 with a reason in ERR (unknown root, empty part). */
+int path_compile(struct path *p, const char *text, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* The value at P in CTX, borrowed, or NULL when absent. */
+json_t *path_resolve(const struct path *p, const struct eval_ctx *ctx);
+
+void path_free(struct path *p);
+
+#endif

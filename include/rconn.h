@@ -1,0 +1,45 @@
+/* rconn.h — one hiredis async connection that reconnects by itself.
+ *
+ * hiredis 0.14 has no timeouts and no reconnect: this module adds a connect
+ * deadline, a reply deadline, TCP keep-alive and reconnect with jittered
+ * backoff, all on libevent timers. Users send commands while it is up and
+ * are told when it goes up or down.
+ */
+#ifndef NUDGED_RCONN_H
+#define NUDGED_RCONN_H
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rconn;
+
+/* Called when the connection comes up (UP true, AUTH done) or goes down. */
+typedef void rconn_state_fn(struct rconn *rc, bool up, void *data);
+
+/* Creates a connection to URL (redis://host:port/db or unix:///path) named
+ * NAME in logs; PASSWORD may be NULL. It starts connecting at once.
+ * Returns NULL when URL cannot be parsed. Free with rconn_free. */
+struct rconn *rconn_new(struct event_base *base, const char *url, const char *password, const char *name,
+                        rconn_state_fn *fn, void *data);
+
+/* Sends a command (argv form). FN runs once with the reply, or with NULL
+ * when the connection is lost first. Returns 0, or -1 when the connection
+ * is down (FN is then not called). */
+int rconn_send(struct rconn *rc, redisCallbackFn *fn, void *priv, int argc, const char **argv, const size_t *lens)
+    __attribute__((warn_unused_result));
+
+/* printf-style form for fixed commands. */
+int rconn_sendf(struct rconn *rc, redisCallbackFn *fn, void *priv, const char *fmt, ...)
+    __attribute__((warn_unused_result));
+
+bool rconn_up(const struct rconn *rc);
+
+/* Times the connection was re-established after a loss. */
+unsigned long rconn_reconnects(const struct rconn *rc);
+
+/* Disconnects (pending callbacks run with NULL) and frees RC. */
+void rconn_free(struct rconn *rc);
+
+#endif

@@ -1,0 +1,54 @@
+/* scripts.h — the Lua scripts that make each step atomic in Redis.
+ *
+ * Loaded once per connection (SCRIPT LOAD), called by EVALSHA. A NOSCRIPT
+ * reply (the cache was flushed) is a transient error: the caller retries the
+ * work after scripts_load runs again.
+ */
+#ifndef NUDGED_SCRIPTS_H
+#define NUDGED_SCRIPTS_H
+
+#include <stdbool.h>
+
+#include "cmd.h"
+#include "rconn.h"
+
+enum script_id {
+    SCRIPT_PROFILE, /* apply one event to a customer's profile, once */
+    SCRIPT_FIRE,    /* de-duplicate firings, write deliveries, ack the event */
+    SCRIPT_REJECT,  /* move an invalid event to the rejected stream, ack it */
+    SCRIPT_DONE,    /* a delivery succeeded: ack and delete it */
+    SCRIPT_RETRY,   /* schedule the next attempt, ack and delete this one */
+    SCRIPT_DEAD,    /* dead-letter a delivery, ack and delete it */
+    SCRIPT_DUE,     /* move due scheduled items into their stream */
+    SCRIPT_COUNT
+};
+
+struct scripts;
+struct scripts_req {
+    struct scripts *s;
+    int id;
+};
+
+struct scripts {
+    char sha[SCRIPT_COUNT][41];
+    struct scripts_req reqs[SCRIPT_COUNT]; /* the callback data of SCRIPT LOAD */
+    int loaded; /* how many SCRIPT LOAD replies came back fine */
+    void (*done)(void *data, bool ok);
+    void *data;
+    int outstanding;
+    bool failed;
+};
+
+/* Sends SCRIPT LOAD for every script on RC; DONE(DATA, ok) runs once all
+ * replies are in. Returns -1 when nothing could be sent. */
+int scripts_load(struct scripts *s, struct rconn *rc, void (*done)(void *data, bool ok), void *data)
+    __attribute__((warn_unused_result));
+
+/* Starts C as "EVALSHA <sha> NKEYS"; the caller adds keys and arguments. */
+void scripts_begin(struct cmd *c, const struct scripts *s, enum script_id id, int nkeys);
+
+/* True when an error reply means "try again later" rather than "this input
+ * can never succeed" (NOSCRIPT, OOM, LOADING, BUSY, READONLY...). */
+bool scripts_transient_error(const char *err);
+
+#endif

@@ -1,0 +1,64 @@
+/* sreader.h — read one Redis stream through a consumer group, at least once.
+ *
+ * One blocking XREADGROUP at a time on its own connection (a blocked read
+ * holds its connection); acks and claims go on the shared command
+ * connection. After start, after a reconnect, after a failed batch and after
+ * a claim it first drains this consumer's pending list (id 0, then onwards)
+ * before it reads new entries (>), as PITFALLS asks.
+ */
+#ifndef NUDGED_SREADER_H
+#define NUDGED_SREADER_H
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rconn.h"
+
+struct sreader;
+
+/* How many entries the owner can take now; 0 pauses reading. */
+typedef size_t sreader_room_fn(void *data);
+
+/* Entries arrived: ENTRIES is a borrowed array of [id, [field, value, ...]]
+ * with no deleted ([id, nil]) entries. The owner copies what it keeps and
+ * calls sreader_done once it has finished with them, unless PENDING is
+ * false and it wants the next read at once (then also sreader_done). */
+typedef void sreader_batch_fn(const redisReply *entries, bool pending, void *data);
+
+struct sreader_opts {
+    const char *stream, *group, *consumer;
+    int64_t claim_idle_ms;
+    int64_t block_ms;
+};
+
+/* Creates a reader; it starts once both connections are up and
+ * sreader_kick is called. OPTS strings are borrowed and must outlive it. */
+struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *cmd, const struct sreader_opts *opts,
+                            sreader_room_fn *room, sreader_batch_fn *batch, void *data);
+
+/* Starts a read if none is running, the owner has room and not stopped. */
+void sreader_kick(struct sreader *s);
+
+/* The owner finished the entries of the last batch. OK false: something
+ * failed; the pending list is read again after a short backoff. */
+void sreader_done(struct sreader *s, bool ok);
+
+/* Next read drains the pending list first (after a reconnect or a claim). */
+void sreader_reset(struct sreader *s);
+
+/* Claims entries idle longer than claim_idle from any consumer (crashed
+ * ones), then drains them. Call from the maintenance timer. */
+void sreader_claim(struct sreader *s);
+
+/* Stops reading; a read in progress completes. */
+void sreader_stop(struct sreader *s);
+
+/* True while a read or a claim is outstanding. */
+bool sreader_busy(const struct sreader *s);
+
+void sreader_free(struct sreader *s);
+
+#endif

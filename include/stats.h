@@ -1,0 +1,14 @@
+/* stats.h — the counters nudged keeps (logged in STATUS= now, /metrics later). */
+#ifndef NUDGED_STATS_H
+#define NUDGED_STATS_H
+
+#include <stdint.h>
+
+struct stats {
+    uint64_t events_consumed, events_rejected, events_duplicate;
+    uint64_t triggers_fired;
+    uint64_t deliveries_sent, deliveries_retried, deliveries_dead, deliveries_failed;
+    uint64_t scheduled_moved, claimed;
+};
+
+#endif

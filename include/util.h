@@ -1,0 +1,40 @@
+/* util.h — allocation that never returns NULL, bounded string buffers. */
+#ifndef NUDGED_UTIL_H
+#define NUDGED_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Prints MSG to stderr and exits 3: for out-of-memory and broken invariants only. */
+void util_fatal(const char *msg) __attribute__((noreturn));
+
+void *util_xmalloc(size_t n);
+void *util_xcalloc(size_t n, size_t size);
+void *util_xrealloc(void *p, size_t n);
+char *util_xstrdup(const char *s);
+char *util_xstrndup(const char *s, size_t n);
+
+/* A growable byte buffer with a hard maximum (curl's dynbuf). */
+struct buf {
+    char *data; /* owned; always NUL-terminated when non-NULL */
+    size_t len, cap, max;
+};
+
+/* Initialises B with maximum size MAX (bytes, without the NUL). */
+void buf_init(struct buf *b, size_t max);
+/* Appends; returns -1 (and leaves B unchanged) when MAX would be passed. */
+int buf_add(struct buf *b, const void *p, size_t n) __attribute__((warn_unused_result));
+int buf_adds(struct buf *b, const char *s) __attribute__((warn_unused_result));
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3), warn_unused_result));
+/* Hands the data to the caller (who frees it) and resets B. */
+char *buf_steal(struct buf *b);
+void buf_free(struct buf *b);
+
+/* Parses a whole decimal integer; returns -1 on junk or overflow. */
+int util_parse_int(const char *s, long long *out) __attribute__((warn_unused_result));
+
+/* The choice nearest to WORD (at most two edits away), or NULL: for
+ * "did you mean" hints in error messages. */
+const char *util_nearest(const char *word, const char *const *choices, size_t n);
+
+#endif

@@ -1,0 +1,217 @@
+/* message.c — the gate every event passes: is it a Segment message we can use?
+ *
+ * An invalid message is never dropped silently; the reason written here goes
+ * with it to the rejected stream, so it must say what a website developer
+ * has to fix.
+ */
+#include "message.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)**p))
+            return -1;
+        v = v * 10 + (*(*p)++ - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int expect(const char **p, char c)
+{
+    if (**p != c)
+        return -1;
+    (*p)++;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int parse_zone(const char **p, int64_t *offset_ms)
+{
+    int hh, mm;
+    *offset_ms = 0;
+    if (**p == 'Z' || **p == 'z') {
+        (*p)++;
+        return 0;
+    }
+    if (**p != '+' && **p != '-')
+        return -1;
+    int sign = **p == '-' ? -1 : 1;
+    (*p)++;
+    if (digits(p, 2, &hh) != 0)
+        return -1;
+    if (**p == ':')
+        (*p)++;
+    if (digits(p, 2, &mm) != 0 || hh > 23 || mm > 59)
+        return -1;
+    *offset_ms = sign * ((int64_t)hh * 3600000 + (int64_t)mm * 60000);
+    return 0;
+}
+
+int message_parse_time(const char *s, int64_t *out_ms)
+{
+    int y, mo, d, h, mi, sec, ms = 0;
+    const char *p = s;
+    if (digits(&p, 4, &y) || expect(&p, '-') || digits(&p, 2, &mo) || expect(&p, '-') || digits(&p, 2, &d))
+        return -1;
+    if (*p != 'T' && *p != 't' && *p != ' ')
+        return -1;
+    p++;
+    if (digits(&p, 2, &h) || expect(&p, ':') || digits(&p, 2, &mi) || expect(&p, ':') || digits(&p, 2, &sec))
+        return -1;
+    if (*p == '.') {
+        p++;
+        int scale = 100, n = 0;
+        while (isdigit((unsigned char)*p)) {
+            ms += (*p++ - '0') * scale;
+            scale /= 10;
+            n++;
+        }
+        if (n == 0)
+            return -1;
+    }
+    int64_t off;
+    if (parse_zone(&p, &off) != 0 || *p != '\0')
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    int64_t days = days_from_civil(y, mo, d);
+    *out_ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + ms - off;
+    return 0;
+}
+
+void message_format_time(int64_t ms, char *out, size_t outlen)
+{
+    time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, outlen - n, ".%03dZ", (int)(ms - (int64_t)secs * 1000));
+}
+
+static const char *const type_names[] = {"track", "page", "identify", "alias"};
+
+static int check_id(json_t *msg, const char *key, const char **out, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(msg, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        snprintf(err, errlen, "%s must be a non-empty string", key);
+        return -1;
+    }
+    if (json_string_length(v) > MESSAGE_ID_MAX || strlen(json_string_value(v)) != json_string_length(v)) {
+        snprintf(err, errlen, "%s must be at most %d bytes, without NUL", key, MESSAGE_ID_MAX);
+        return -1;
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int check_object(json_t *msg, const char *key, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(msg, key);
+    if (v != NULL && !json_is_object(v) && !json_is_null(v)) {
+        snprintf(err, errlen, "%s must be an object", key);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_type(json_t *msg, struct message *out, char *err, size_t errlen)
+{
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    if (type == NULL) {
+        snprintf(err, errlen, "type is missing: it must be track, page, identify or alias");
+        return -1;
+    }
+    for (int i = 0; i < 4; i++)
+        if (strcmp(type, type_names[i]) == 0) {
+            out->type = (enum message_type)i;
+            out->name = type_names[i];
+            return 0;
+        }
+    snprintf(err, errlen, "type \"%.64s\" is unknown: it must be track, page, identify or alias", type);
+    return -1;
+}
+
+static int check_event(json_t *msg, struct message *out, char *err, size_t errlen)
+{
+    json_t *ev = json_object_get(msg, "event");
+    if (out->type != MESSAGE_TRACK)
+        return 0;
+    if (!json_is_string(ev) || json_string_length(ev) == 0) {
+        snprintf(err, errlen, "a track message needs event, the event name (a non-empty string)");
+        return -1;
+    }
+    if (json_string_length(ev) > MESSAGE_ID_MAX || strlen(json_string_value(ev)) != json_string_length(ev)) {
+        snprintf(err, errlen, "event must be at most %d bytes, without NUL", MESSAGE_ID_MAX);
+        return -1;
+    }
+    out->name = json_string_value(ev);
+    return 0;
+}
+
+static int check_time(json_t *msg, int64_t now_ms, struct message *out, char *err, size_t errlen)
+{
+    json_t *ts = json_object_get(msg, "timestamp");
+    char iso[40];
+    if (ts == NULL || json_is_null(ts)) {
+        out->ts_ms = now_ms;
+        message_format_time(now_ms, iso, sizeof iso);
+        json_object_set_new(msg, "timestamp", json_string(iso));
+        return 0;
+    }
+    if (!json_is_string(ts) || message_parse_time(json_string_value(ts), &out->ts_ms) != 0) {
+        snprintf(err, errlen, "timestamp must be an ISO-8601 date and time such as 2026-11-22T10:00:00Z");
+        return -1;
+    }
+    return 0;
+}
+
+int message_validate(json_t *msg, const char *entry_id, int64_t now_ms, struct message *out, char *err, size_t errlen)
+{
+    const char *user, *anon, *mid;
+    if (!json_is_object(msg)) {
+        snprintf(err, errlen, "the message must be a JSON object");
+        return -1;
+    }
+    if (check_type(msg, out, err, errlen) || check_id(msg, "userId", &user, err, errlen) ||
+        check_id(msg, "anonymousId", &anon, err, errlen) || check_id(msg, "messageId", &mid, err, errlen) ||
+        check_event(msg, out, err, errlen) || check_object(msg, "properties", err, errlen) ||
+        check_object(msg, "traits", err, errlen) || check_object(msg, "context", err, errlen) ||
+        check_time(msg, now_ms, out, err, errlen))
+        return -1;
+    if (user == NULL && anon == NULL) {
+        snprintf(err, errlen, "the message needs userId or anonymousId");
+        return -1;
+    }
+    if (out->type == MESSAGE_ALIAS && !json_is_string(json_object_get(msg, "previousId"))) {
+        snprintf(err, errlen, "an alias message needs previousId (a string)");
+        return -1;
+    }
+    if (mid == NULL) {
+        json_object_set_new(msg, "messageId", json_string(entry_id));
+        mid = json_string_value(json_object_get(msg, "messageId"));
+    }
+    out->customer = user ? user : anon;
+    out->message_id = mid;
+    return 0;
+}

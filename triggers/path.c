@@ -1,0 +1,82 @@
+/* path.c — compile dotted paths once at load, resolve them per evaluation. */
+#include "path.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    enum path_root root;
+    const char *implied; /* a segment the short form stands for */
+} roots[] = {
+    {"event", PATH_EVENT, NULL},       {"properties", PATH_EVENT, "properties"},
+    {"customer", PATH_CUSTOMER, NULL}, {"trigger", PATH_TRIGGER, NULL},
+    {"now", PATH_NOW, NULL},
+};
+
+static void push(struct path *p, const char *s, size_t n)
+{
+    p->seg = util_xrealloc(p->seg, (p->n + 1) * sizeof *p->seg);
+    p->seg[p->n++] = util_xstrndup(s, n);
+}
+
+int path_compile(struct path *p, const char *text, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    const char *dot = strchr(text, '.');
+    size_t first = dot ? (size_t)(dot - text) : strlen(text);
+    size_t i;
+    for (i = 0; i < sizeof roots / sizeof roots[0]; i++)
+        if (strlen(roots[i].name) == first && strncmp(text, roots[i].name, first) == 0)
+            break;
+    if (i == sizeof roots / sizeof roots[0]) {
+        snprintf(err, errlen, "\"%.*s\" is not a known root: a path starts with event, properties, customer, trigger or now",
+                 (int)first, text);
+        return -1;
+    }
+    p->root = roots[i].root;
+    if (roots[i].implied)
+        push(p, roots[i].implied, strlen(roots[i].implied));
+    for (const char *s = dot; s; s = dot) {
+        s++;
+        dot = strchr(s, '.');
+        size_t n = dot ? (size_t)(dot - s) : strlen(s);
+        if (n == 0) {
+            snprintf(err, errlen, "path \"%s\" has an empty part", text);
+            path_free(p);
+            return -1;
+        }
+        push(p, s, n);
+    }
+    if (p->root == PATH_NOW && p->n > 0) {
+        snprintf(err, errlen, "now has no parts: write {{now}}");
+        path_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+json_t *path_resolve(const struct path *p, const struct eval_ctx *ctx)
+{
+    json_t *v = NULL;
+    switch (p->root) {
+    case PATH_EVENT: v = ctx->event; break;
+    case PATH_CUSTOMER: v = ctx->customer; break;
+    case PATH_TRIGGER: v = ctx->trigger; break;
+    case PATH_NOW: return ctx->now;
+    }
+    for (size_t i = 0; i < p->n && v; i++)
+        v = json_object_get(v, p->seg[i]);
+    return v;
+}
+
+void path_free(struct path *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->seg[i]);
+    free(p->seg);
+    p->seg = NULL;
+    p->n = 0;
+}

@@ -1,0 +1,373 @@
+/* trigger.c — load trigger files into a set, match events against it.
+ *
+ * Loading reports every problem it finds, not the first, in SPEC 3's form,
+ * because a marketer fixes a file faster from a full list. A set is immutable
+ * once loaded: a reload builds a new one and swaps the pointer.
+ */
+#include "trigger.h"
+#include "action.h"
+#include "cond.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_IDENTIFY };
+
+struct trigger {
+    char *id;
+    json_t *info;
+    int enabled;
+    enum on_kind on;
+    char *on_arg; /* event name or page glob */
+    struct cond *where, *if_;
+    struct action **actions;
+    size_t nactions;
+};
+
+struct trigger_set {
+    struct trigger **t;
+    size_t n;
+    char **files; /* the file each trigger came from, for duplicate-id messages */
+};
+
+static const char *const trigger_keys[] = {"id", "description", "enabled", "on", "where", "if",
+                                           "actions", "delay", "unless", "limit", "quiet_hours"};
+#define NKEYS (sizeof trigger_keys / sizeof trigger_keys[0])
+
+static void trigger_free(struct trigger *t)
+{
+    if (t == NULL)
+        return;
+    free(t->id);
+    json_decref(t->info);
+    free(t->on_arg);
+    cond_free(t->where);
+    cond_free(t->if_);
+    for (size_t i = 0; i < t->nactions; i++)
+        action_free(t->actions[i]);
+    free(t->actions);
+    free(t);
+}
+
+static int valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+static int load_on(struct trigger *t, json_t *on, const struct diag *d)
+{
+    const char *key;
+    json_t *v;
+    if (json_is_string(on) && json_string_length(on) > 0) {
+        const char *s = json_string_value(on);
+        t->on = strcmp(s, "page") == 0 ? ON_PAGE : strcmp(s, "identify") == 0 ? ON_IDENTIFY : ON_EVENT;
+        t->on_arg = util_xstrdup(s);
+        return 0;
+    }
+    if (json_is_object(on) && json_object_size(on) == 1) {
+        json_object_foreach(on, key, v) {
+            if (!json_is_string(v)) {
+                diag_error(d, "on", "\"%s\" needs a string", key);
+                return -1;
+            }
+            if (strcmp(key, "event") == 0 || strcmp(key, "page") == 0) {
+                t->on = key[0] == 'e' ? ON_EVENT : ON_PAGE_GLOB;
+                t->on_arg = util_xstrdup(json_string_value(v));
+                return 0;
+            }
+            if (strcmp(key, "group") == 0) {
+                diag_error(d, "on", "{\"group\": ...} triggers are not supported by this version yet");
+                return -1;
+            }
+        }
+    }
+    diag_error(d, "on", "must be an event name, \"page\", \"identify\", {\"event\": NAME} or {\"page\": PATH_GLOB}");
+    return -1;
+}
+
+static int load_actions(struct trigger *t, json_t *actions, const char *basedir, const struct diag *d)
+{
+    if (!json_is_array(actions) || json_array_size(actions) == 0) {
+        diag_error(d, "actions", "needs a list of one or more actions");
+        return -1;
+    }
+    int bad = 0;
+    size_t i;
+    json_t *a;
+    t->actions = util_xcalloc(json_array_size(actions), sizeof *t->actions);
+    json_array_foreach(actions, i, a) {
+        char at[64];
+        snprintf(at, sizeof at, "actions[%zu]", i);
+        struct action *act = action_load(a, at, basedir, d);
+        if (act)
+            t->actions[t->nactions++] = act;
+        else
+            bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
+static int check_keys(json_t *obj, const struct diag *d)
+{
+    const char *key;
+    json_t *v;
+    int bad = 0;
+    json_object_foreach(obj, key, v) {
+        size_t k;
+        for (k = 0; k < NKEYS && strcmp(key, trigger_keys[k]) != 0; k++)
+            ;
+        if (k == NKEYS) {
+            const char *near = util_nearest(key, trigger_keys, NKEYS);
+            if (near)
+                diag_error(d, key, "unknown key (did you mean \"%s\"?)", near);
+            else
+                diag_error(d, key, "unknown key; a trigger has id, description, enabled, on, where, if, actions");
+            bad = 1;
+        } else if (k >= 7) {
+            diag_error(d, key, "is not supported by this version yet");
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+static int load_conditions(struct trigger *t, json_t *obj, const struct diag *d)
+{
+    int bad = 0;
+    json_t *w = json_object_get(obj, "where"), *i = json_object_get(obj, "if");
+    if (w && (t->where = cond_compile(w, "where", d)) == NULL)
+        bad = 1;
+    if (i && (t->if_ = cond_compile(i, "if", d)) == NULL)
+        bad = 1;
+    return bad ? -1 : 0;
+}
+
+/* Builds one trigger from OBJ, or NULL after reporting through a diag for FILE. */
+static struct trigger *trigger_load(json_t *obj, const char *file, const char *basedir, struct errlist *errs,
+                                    size_t index)
+{
+    char where_[32];
+    struct diag d = {errs, file, NULL};
+    snprintf(where_, sizeof where_, "[%zu]", index);
+    if (!json_is_object(obj)) {
+        diag_error(&d, where_, "a trigger must be a JSON object");
+        return NULL;
+    }
+    json_t *id = json_object_get(obj, "id");
+    if (!json_is_string(id) || !valid_id(json_string_value(id))) {
+        diag_error(&d, where_, "id is required: lower-case letters, digits, _ and -, starting with a letter "
+                   "or digit, at most 64 characters");
+        return NULL;
+    }
+    d.trigger = json_string_value(id);
+    struct trigger *t = util_xcalloc(1, sizeof *t);
+    t->id = util_xstrdup(d.trigger);
+    json_t *desc = json_object_get(obj, "description"), *en = json_object_get(obj, "enabled");
+    int bad = check_keys(obj, &d);
+    if (desc && !json_is_string(desc))
+        bad = (diag_error(&d, "description", "must be a string"), 1);
+    if (en && !json_is_boolean(en))
+        bad = (diag_error(&d, "enabled", "must be true or false"), 1);
+    t->enabled = en ? json_is_true(en) : 1;
+    t->info = json_pack("{s:s, s:s}", "id", t->id, "description", desc && json_is_string(desc) ? json_string_value(desc) : "");
+    json_t *on = json_object_get(obj, "on");
+    if (on == NULL)
+        bad = (diag_error(&d, "on", "is required: the event that starts this trigger"), 1);
+    else if (load_on(t, on, &d) != 0)
+        bad = 1;
+    if (load_conditions(t, obj, &d) != 0 || load_actions(t, json_object_get(obj, "actions"), basedir, &d) != 0)
+        bad = 1;
+    if (bad) {
+        trigger_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void set_add(struct trigger_set *set, struct trigger *t, const char *file, struct errlist *errs)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->t[i]->id, t->id) == 0) {
+            errlist_add(errs, "%s: trigger \"%s\": id: the id is already used in %s", file, t->id, set->files[i]);
+            trigger_free(t);
+            return;
+        }
+    set->t = util_xrealloc(set->t, (set->n + 1) * sizeof *set->t);
+    set->files = util_xrealloc(set->files, (set->n + 1) * sizeof *set->files);
+    set->t[set->n] = t;
+    set->files[set->n++] = util_xstrdup(file);
+}
+
+static void load_json(struct trigger_set *set, json_t *root, const char *file, const char *basedir,
+                      struct errlist *errs)
+{
+    if (json_is_array(root)) {
+        size_t i;
+        json_t *obj;
+        json_array_foreach(root, i, obj) {
+            struct trigger *t = trigger_load(obj, file, basedir, errs, i);
+            if (t)
+                set_add(set, t, file, errs);
+        }
+    } else {
+        struct trigger *t = trigger_load(root, file, basedir, errs, 0);
+        if (t)
+            set_add(set, t, file, errs);
+    }
+}
+
+static void report_json_error(const char *file, const json_error_t *je, struct errlist *errs)
+{
+    if (je->line > 0)
+        errlist_add(errs, "%s:%d:%d: %s", file, je->line, je->column, je->text);
+    else
+        errlist_add(errs, "%s: %s", file, je->text);
+}
+
+struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir,
+                                          struct errlist *errs)
+{
+    size_t before = errs->n;
+    struct trigger_set *set = util_xcalloc(1, sizeof *set);
+    json_error_t je;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL)
+        report_json_error(name, &je, errs);
+    else
+        load_json(set, root, name, basedir, errs);
+    json_decref(root);
+    if (errs->n > before) {
+        trigger_set_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+static int json_file(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+    return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
+}
+
+struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs)
+{
+    size_t before = errs->n;
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, json_file, alphasort);
+    if (n < 0) {
+        errlist_add(errs, "%s: cannot read the triggers directory", dir);
+        return NULL;
+    }
+    struct trigger_set *set = util_xcalloc(1, sizeof *set);
+    for (int i = 0; i < n; i++) {
+        char *file = NULL;
+        if (asprintf(&file, "%s/%s", dir, names[i]->d_name) < 0)
+            util_fatal("out of memory");
+        json_error_t je;
+        json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
+        if (root == NULL)
+            report_json_error(file, &je, errs);
+        else
+            load_json(set, root, file, dir, errs);
+        json_decref(root);
+        free(file);
+        free(names[i]);
+    }
+    free(names);
+    if (errs->n > before) {
+        trigger_set_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+void trigger_set_free(struct trigger_set *set)
+{
+    if (set == NULL)
+        return;
+    for (size_t i = 0; i < set->n; i++) {
+        trigger_free(set->t[i]);
+        free(set->files[i]);
+    }
+    free(set->t);
+    free(set->files);
+    free(set);
+}
+
+size_t trigger_set_count(const struct trigger_set *set)
+{
+    return set ? set->n : 0;
+}
+
+const struct trigger *trigger_set_find(const struct trigger_set *set, const char *id)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        if (strcmp(set->t[i]->id, id) == 0)
+            return set->t[i];
+    return NULL;
+}
+
+static int on_matches(const struct trigger *t, const struct message *m, const struct eval_ctx *ctx)
+{
+    switch (t->on) {
+    case ON_EVENT: return m->type == MESSAGE_TRACK && strcmp(m->name, t->on_arg) == 0;
+    case ON_PAGE: return m->type == MESSAGE_PAGE;
+    case ON_IDENTIFY: return m->type == MESSAGE_IDENTIFY;
+    case ON_PAGE_GLOB: {
+        const char *p = json_string_value(json_object_get(json_object_get(ctx->event, "properties"), "path"));
+        return m->type == MESSAGE_PAGE && p && fnmatch(t->on_arg, p, 0) == 0;
+    }
+    }
+    return 0;
+}
+
+size_t trigger_set_match(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,
+                         const struct trigger **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; set && i < set->n && n < max; i++) {
+        const struct trigger *t = set->t[i];
+        if (!t->enabled || !on_matches(t, msg, ctx))
+            continue;
+        if ((t->where && !cond_eval(t->where, ctx)) || (t->if_ && !cond_eval(t->if_, ctx)))
+            continue;
+        out[n++] = t;
+    }
+    return n;
+}
+
+const char *trigger_id(const struct trigger *t)
+{
+    return t->id;
+}
+
+json_t *trigger_info(const struct trigger *t)
+{
+    return t->info;
+}
+
+size_t trigger_action_count(const struct trigger *t)
+{
+    return t->nactions;
+}
+
+int trigger_render_action(const struct trigger *t, size_t i, const struct eval_ctx *ctx, struct action_out *out,
+                          char *err, size_t errlen)
+{
+    return action_render(t->actions[i], ctx, out, err, errlen);
+}
+
+const unsigned char *trigger_webhook_secret(const struct trigger *t, size_t i, size_t *len)
+{
+    return i < t->nactions ? action_secret(t->actions[i], len) : NULL;
+}
