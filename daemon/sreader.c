@@ -16,6 +16,8 @@ struct sreader {
     void *data;
     char cursor[64];    /* "0"-style id while draining pending, ">" after */
     bool reading, in_batch, claiming, stopped, need_pending;
+    bool read_pending; /* the read in flight is of the pending list */
+    unsigned long epoch, read_epoch; /* a reset during a read makes its cursor stale */
     char claim_cursor[64];
     int backoff_ms;
     struct event *backoff_timer;
@@ -87,7 +89,7 @@ static void deliver(struct sreader *s, const redisReply *entries)
     for (size_t i = 0; i < entries->elements; i++)
         if (entries->element[i]->type == REDIS_REPLY_ARRAY && entries->element[i]->elements >= 1)
             last = entries->element[i]->element[0]->str;
-    if (s->need_pending && last)
+    if (s->read_pending && s->read_epoch == s->epoch && last)
         snprintf(s->cursor, sizeof s->cursor, "%s", last);
     if (live == 0) {
         s->in_batch = false;
@@ -104,7 +106,7 @@ static void deliver(struct sreader *s, const redisReply *entries)
     }
     filtered.element = el;
     filtered.elements = n;
-    s->batch(&filtered, s->need_pending, s->data);
+    s->batch(&filtered, s->read_pending, s->data);
     free(el);
 }
 
@@ -129,7 +131,7 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 && reply->element[0]->elements == 2)
         entries = reply->element[0]->element[1];
     if (entries == NULL || entries->elements == 0) {
-        if (s->need_pending) { /* pending list drained: now the new entries */
+        if (s->read_pending && s->read_epoch == s->epoch) { /* pending drained: now the new entries */
             s->need_pending = false;
             strcpy(s->cursor, ">");
         }
@@ -154,8 +156,11 @@ void sreader_kick(struct sreader *s)
     snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
     const char *argv[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT", count,
                           "BLOCK", block, "STREAMS", s->o.stream, s->cursor};
-    if (rconn_send(s->reader, on_read, s, 11, argv, NULL) == 0)
+    if (rconn_send(s->reader, on_read, s, 11, argv, NULL) == 0) {
         s->reading = true;
+        s->read_pending = s->need_pending;
+        s->read_epoch = s->epoch;
+    }
 }
 
 void sreader_done(struct sreader *s, bool ok)
@@ -174,6 +179,7 @@ void sreader_done(struct sreader *s, bool ok)
 
 void sreader_reset(struct sreader *s)
 {
+    s->epoch++;
     s->need_pending = true;
     strcpy(s->cursor, "0");
 }

@@ -1,0 +1,305 @@
+/* daemon.c — the context that travels through libevent, hiredis and curl,
+ * and the lifecycle around the one loop: start, ready, reload, drain, stop.
+ *
+ * Three Redis connections: one for commands, and one for each blocking
+ * XREADGROUP (events, actions), because a blocked read holds its connection.
+ */
+#include "daemon.h"
+#include "clock.h"
+#include "consumer.h"
+#include "delivery.h"
+#include "http.h"
+#include "keys.h"
+#include "log.h"
+#include "notify.h"
+#include "rconn.h"
+#include "scripts.h"
+#include "stats.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TICK_MS 100
+
+struct daemon {
+    struct event_base *base;
+    struct config *cfg;
+    struct keys keys;
+    struct trigger_set *triggers;
+    struct stats stats;
+    struct scripts scripts;
+    struct rconn *cmd, *ev_reader, *act_reader;
+    struct consumer *consumer;
+    struct delivery *delivery;
+    struct http *http;
+    struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
+    bool setup_ok, setup_running, ready, stopping;
+    int setup_failures;
+    int64_t last_claim_ms, last_watchdog_ms, last_status_ms, watchdog_ms;
+};
+
+static void resume(struct daemon *d)
+{
+    if (!d->setup_ok || d->stopping)
+        return;
+    consumer_kick(d->consumer);
+    delivery_kick(d->delivery);
+}
+
+static void on_scripts_loaded(void *data, bool ok)
+{
+    struct daemon *d = data;
+    d->setup_running = false;
+    if (!ok || d->setup_failures > 0) {
+        log_error("redis setup failed; retrying on the next reconnect or tick");
+        return;
+    }
+    d->setup_ok = true;
+    consumer_reset(d->consumer);
+    delivery_reset(d->delivery);
+    if (!d->ready) {
+        d->ready = true;
+        char n[24];
+        snprintf(n, sizeof n, "%zu", trigger_set_count(d->triggers));
+        log_info("nudged ready", "triggers", n, "consumer", d->cfg->redis_consumer, "stream", d->keys.events);
+        notify_send("READY=1\nSTATUS=running");
+    }
+    resume(d);
+}
+
+static void on_group(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct daemon *d = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply == NULL || (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0)) {
+        log_error("cannot create the consumer group", "error", reply ? reply->str : "connection lost");
+        d->setup_failures++;
+    }
+}
+
+/* Creates both groups (BUSYGROUP is success) and loads the scripts. */
+static void setup_redis(struct daemon *d)
+{
+    if (d->setup_running || !rconn_up(d->cmd))
+        return;
+    d->setup_running = true;
+    d->setup_failures = 0;
+    const char *streams[] = {d->keys.events, d->keys.actions};
+    for (int i = 0; i < 2; i++)
+        if (rconn_sendf(d->cmd, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i], d->keys.group) != 0)
+            d->setup_failures++;
+    if (scripts_load(&d->scripts, d->cmd, on_scripts_loaded, d) != 0)
+        d->setup_running = false;
+}
+
+static void on_conn_state(struct rconn *rc, bool up, void *data)
+{
+    struct daemon *d = data;
+    if (rc == d->cmd) {
+        d->setup_ok = false;
+        if (up)
+            setup_redis(d);
+        return;
+    }
+    if (up) { /* a reader is back: drain its pending list first */
+        if (rc == d->ev_reader)
+            consumer_reset(d->consumer);
+        else
+            delivery_reset(d->delivery);
+        resume(d);
+    }
+}
+
+static void send_status(struct daemon *d)
+{
+    char status[256];
+    snprintf(status, sizeof status,
+             "STATUS=events %" PRIu64 ", rejected %" PRIu64 ", fired %" PRIu64 ", sent %" PRIu64 ", retried %" PRIu64
+             ", dead %" PRIu64,
+             d->stats.events_consumed, d->stats.events_rejected, d->stats.triggers_fired, d->stats.deliveries_sent,
+             d->stats.deliveries_retried, d->stats.deliveries_dead);
+    notify_send(status);
+}
+
+static bool drained(const struct daemon *d)
+{
+    return !consumer_busy(d->consumer) && delivery_inflight(d->delivery) == 0;
+}
+
+/* The one maintenance timer (as redis's serverCron): due retries, claims,
+ * watchdog, status, and the end of a drain. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd;
+    (void)what;
+    int64_t now = clock_mono_ms();
+    if (d->stopping) {
+        if (drained(d))
+            event_base_loopbreak(d->base);
+        return;
+    }
+    if (!d->setup_ok)
+        setup_redis(d);
+    if (d->setup_ok) {
+        delivery_move_due(d->delivery);
+        if (now - d->last_claim_ms >= d->cfg->redis_claim_idle_ms / 2) {
+            d->last_claim_ms = now;
+            consumer_claim(d->consumer);
+            delivery_claim(d->delivery);
+        }
+        resume(d);
+    }
+    if (d->watchdog_ms && now - d->last_watchdog_ms >= d->watchdog_ms / 2) {
+        d->last_watchdog_ms = now;
+        notify_send("WATCHDOG=1");
+    }
+    if (now - d->last_status_ms >= 5000) {
+        d->last_status_ms = now;
+        send_status(d);
+    }
+}
+
+static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd;
+    (void)what;
+    char n[24];
+    snprintf(n, sizeof n, "%zu", delivery_inflight(d->delivery));
+    log_warn("shutdown_timeout reached; unfinished deliveries stay pending and are sent again later",
+             "inflight", n);
+    event_base_loopbreak(d->base);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)what;
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    log_info("stopping: draining in-flight work", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    notify_send("STOPPING=1");
+    consumer_stop(d->consumer);
+    delivery_stop(d->delivery);
+    struct timeval tv = {d->cfg->delivery_shutdown_timeout_ms / 1000,
+                         (d->cfg->delivery_shutdown_timeout_ms % 1000) * 1000};
+    evtimer_add(d->shutdown_timer, &tv);
+}
+
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    struct errlist errs = {0};
+    char buf[96];
+    struct timespec ts;
+    (void)sig;
+    (void)what;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(buf, sizeof buf, "RELOADING=1\nMONOTONIC_USEC=%lld", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+    notify_send(buf);
+    struct trigger_set *set = trigger_set_load(d->cfg->triggers_dir, &errs);
+    if (set == NULL) {
+        for (size_t i = 0; i < errs.n; i++)
+            log_error("reload: trigger error", "error", errs.lines[i]);
+        log_error("reload failed: keeping the triggers already loaded", "dir", d->cfg->triggers_dir);
+    } else {
+        /* Safe at any callback boundary: no batch holds a trigger across one. */
+        trigger_set_free(d->triggers);
+        d->triggers = set;
+        snprintf(buf, sizeof buf, "%zu", trigger_set_count(set));
+        log_info("triggers reloaded", "triggers", buf);
+    }
+    errlist_clear(&errs);
+    notify_send("READY=1");
+}
+
+static int start(struct daemon *d)
+{
+    const struct config *c = d->cfg;
+    const char *pw = c->redis_password;
+    d->cmd = rconn_new(d->base, c->redis_url, pw, "command", on_conn_state, d);
+    d->ev_reader = rconn_new(d->base, c->redis_url, pw, "events-reader", on_conn_state, d);
+    d->act_reader = rconn_new(d->base, c->redis_url, pw, "actions-reader", on_conn_state, d);
+    d->http = http_new(d->base, (long)c->delivery_max_inflight, (long)c->delivery_per_host);
+    if (!d->cmd || !d->ev_reader || !d->act_reader || !d->http) {
+        log_error("cannot start: bad redis.url or curl failed", "url", c->redis_url);
+        return -1;
+    }
+    struct consumer_deps cd = {d->base, d->ev_reader, d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats};
+    struct delivery_deps dd = {d->base, d->act_reader, d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats,
+                               d->http};
+    d->consumer = consumer_new(&cd);
+    d->delivery = delivery_new(&dd);
+    d->sig_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
+    d->sig_int = evsignal_new(d->base, SIGINT, on_stop_signal, d);
+    d->sig_hup = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
+    d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+    d->shutdown_timer = evtimer_new(d->base, on_shutdown_timeout, d);
+    struct timeval tick = {0, TICK_MS * 1000};
+    event_add(d->sig_term, NULL);
+    event_add(d->sig_int, NULL);
+    event_add(d->sig_hup, NULL);
+    event_add(d->tick, &tick);
+    d->watchdog_ms = notify_watchdog_ms();
+    return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+    /* Connections first: their pending callbacks run now, while the
+     * consumer and delivery they call back into still exist. */
+    if (d->consumer)
+        consumer_stop(d->consumer);
+    if (d->delivery)
+        delivery_stop(d->delivery);
+    rconn_free(d->cmd);
+    rconn_free(d->ev_reader);
+    rconn_free(d->act_reader);
+    http_free(d->http);
+    consumer_free(d->consumer);
+    delivery_free(d->delivery);
+    struct event *evs[] = {d->sig_term, d->sig_int, d->sig_hup, d->tick, d->shutdown_timer};
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        if (evs[i])
+            event_free(evs[i]);
+    trigger_set_free(d->triggers);
+    keys_free(&d->keys);
+    event_base_free(d->base);
+}
+
+int daemon_run(struct config *cfg, struct trigger_set *triggers)
+{
+    struct daemon d = {0};
+    d.cfg = cfg;
+    d.triggers = triggers;
+    keys_init(&d.keys, cfg);
+    signal(SIGPIPE, SIG_IGN); /* hiredis writes with plain write() */
+    srandom((unsigned)(clock_now_ms() ^ getpid()));
+    d.base = event_base_new();
+    if (d.base == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        log_error("cannot start the event loop or curl");
+        return 3;
+    }
+    int rc = 0;
+    if (start(&d) != 0)
+        rc = 3;
+    else
+        event_base_dispatch(d.base);
+    teardown(&d);
+    curl_global_cleanup();
+    if (rc == 0)
+        log_info("nudged stopped");
+    return rc;
+}

@@ -1,0 +1,103 @@
+/* main.c — the command line (SPEC 6): run, check, version, help.
+ * Exit codes: 0 ok, 1 invalid config or triggers, 2 usage, 3 runtime failure. */
+#include "config.h"
+#include "daemon.h"
+#include "errlist.h"
+#include "log.h"
+#include "trigger.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_CONFIG "/etc/nudged/nudged.conf"
+
+static const char usage[] =
+    "usage: nudged [-c FILE]              run in the foreground\n"
+    "       nudged check [-c FILE]        validate the config and the triggers\n"
+    "       nudged replay [-c FILE] EVENTS.jsonl   (not in this version yet)\n"
+    "       nudged forget [-c FILE] ID             (not in this version yet)\n"
+    "       nudged version\n"
+    "       nudged --help\n"
+    "The default config is " DEFAULT_CONFIG ". Exit codes: 0 ok, 1 invalid config or\n"
+    "triggers, 2 usage, 3 runtime failure.\n";
+
+static void print_errors(const struct errlist *errs)
+{
+    for (size_t i = 0; i < errs->n; i++)
+        fprintf(stderr, "%s\n", errs->lines[i]);
+}
+
+/* Loads config and triggers; prints every problem. Returns 0 or 1. */
+static int load_all(const char *path, struct config *cfg, struct trigger_set **set)
+{
+    struct errlist errs = {0};
+    *set = NULL;
+    if (config_load(cfg, path, &errs) == 0)
+        *set = trigger_set_load(cfg->triggers_dir, &errs);
+    print_errors(&errs);
+    errlist_clear(&errs);
+    return *set ? 0 : 1;
+}
+
+static int cmd_check(const char *path)
+{
+    struct config cfg;
+    struct trigger_set *set;
+    int rc = load_all(path, &cfg, &set);
+    if (rc == 0)
+        printf("%s: ok, %zu triggers in %s\n", path, trigger_set_count(set), cfg.triggers_dir);
+    trigger_set_free(set);
+    config_free(&cfg);
+    return rc;
+}
+
+static int cmd_run(const char *path)
+{
+    struct config cfg;
+    struct trigger_set *set;
+    if (load_all(path, &cfg, &set) != 0) {
+        config_free(&cfg);
+        return 1;
+    }
+    log_setup((enum log_level)log_level_parse(cfg.log_level),
+              strcmp(cfg.log_format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+    int rc = daemon_run(&cfg, set);
+    config_free(&cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = "run", *path = DEFAULT_CONFIG;
+    int i = 1;
+    if (i < argc && argv[i][0] != '-')
+        cmd = argv[i++];
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            path = argv[++i];
+        } else if (strcmp(argv[i], "--print-config-keys") == 0) { /* for make check */
+            config_print_keys();
+            return 0;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "nudged: unexpected argument \"%s\"\n%s", argv[i], usage);
+            return 2;
+        }
+    }
+    if (strcmp(cmd, "version") == 0) {
+        printf("nudged %s\n", NUDGED_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(path);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(path);
+    if (strcmp(cmd, "replay") == 0 || strcmp(cmd, "forget") == 0) {
+        fprintf(stderr, "nudged: \"%s\" is not in this version yet\n", cmd);
+        return 2;
+    }
+    fprintf(stderr, "nudged: unknown command \"%s\"\n%s", cmd, usage);
+    return 2;
+}

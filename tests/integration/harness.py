@@ -1,0 +1,231 @@
+"""Test harness: a real redis-server, a real HTTP receiver and the real nudged,
+each started on a free loopback port and stopped by pid. Every wait is bounded."""
+import base64, hashlib, hmac, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import redis
+
+NUDGED = os.environ.get("NUDGED_BIN", os.path.join(os.path.dirname(__file__), "../../build/nudged"))
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout=20.0, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Redis:
+    def __init__(self, workdir, port=None):
+        self.port = port or free_port()
+        self.dir = workdir
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--dbfilename", "dump.rdb", "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True)
+        wait_for(self._ping, 10, "redis-server")
+
+    def _ping(self):
+        try:
+            return self.client.ping()
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def save_and_stop(self):
+        try:
+            self.client.shutdown(save=True)
+        except redis.exceptions.ConnectionError:
+            pass
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+class Receiver:
+    """An HTTP server that records every request. script(path, n) returns the
+    status for the n-th request (1-based) to a path; default 200."""
+
+    def __init__(self, script=None):
+        self.requests = []
+        self.lock = threading.Lock()
+        self.script = script or (lambda path, n: 200)
+        self.counts = {}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with outer.lock:
+                    n = outer.counts.get(self.path, 0) + 1
+                    outer.counts[self.path] = n
+                    outer.requests.append({"path": self.path, "method": self.command,
+                                           "headers": {k.lower(): v for k, v in self.headers.items()},
+                                           "body": body, "t": time.time()})
+                status = outer.script(self.path, n)
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            do_PUT = do_POST
+            do_PATCH = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a client that was killed resets its connections: expected here
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def count(self):
+        with self.lock:
+            return len(self.requests)
+
+    def all(self):
+        with self.lock:
+            return list(self.requests)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def verify_signature(req, secret=SECRET):
+    h = req["headers"]
+    key = base64.b64decode(secret[len("whsec_"):])
+    signed = h["webhook-id"].encode() + b"." + h["webhook-timestamp"].encode() + b"." + req["body"]
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return expected in h.get("webhook-signature", "").split(" ")
+
+
+class Nudged:
+    def __init__(self, workdir, redis_port, triggers, extra_env=None, conf=""):
+        self.workdir = workdir
+        self.tdir = os.path.join(workdir, "triggers.d")
+        os.makedirs(self.tdir, exist_ok=True)
+        self.write_triggers(triggers)
+        self.conf = os.path.join(workdir, "nudged.conf")
+        with open(self.conf, "w") as f:
+            f.write("[redis]\nurl = redis://127.0.0.1:%d/0\nclaim_idle = 2s\n[triggers]\ndir = %s\n"
+                    "[delivery]\nretry_schedule = 1s,1s,1s\nshutdown_timeout = 5s\n%s" % (redis_port, self.tdir, conf))
+        self.env = dict(os.environ)
+        self.env.update(extra_env or {})
+        self.proc = None
+        self.log = os.path.join(workdir, "nudged.log")
+
+    def write_triggers(self, triggers):
+        for name in os.listdir(self.tdir):
+            os.unlink(os.path.join(self.tdir, name))
+        for name, content in triggers.items():
+            with open(os.path.join(self.tdir, name), "w") as f:
+                f.write(content if isinstance(content, str) else json.dumps(content))
+
+    def start(self):
+        self.logf = open(self.log, "a")
+        self.proc = subprocess.Popen([NUDGED, "-c", self.conf], env=self.env, stdout=self.logf, stderr=self.logf)
+        return self
+
+    def wait_ready(self, r):
+        try:
+            wait_for(lambda: r.client.exists("nudged:events") and self.log_has("nudged ready"), 15, "nudged ready")
+        except AssertionError:
+            with open(self.log) as f:
+                raise AssertionError("nudged not ready; its log:\n" + f.read()[-2000:])
+
+    def log_has(self, text):
+        with open(self.log) as f:
+            return text in f.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait(timeout=10)
+        self.logf.close()
+        return rc
+
+
+def webhook_trigger(port, tid="t1", on="Order Completed", path="/hook", secret=SECRET, body=None, **kw):
+    t = {"id": tid, "on": on, "actions": [{"webhook": {"url": "http://127.0.0.1:%d%s" % (port, path)}}]}
+    if secret:
+        t["actions"][0]["webhook"]["secret"] = secret
+    if body is not None:
+        t["actions"][0]["webhook"]["body"] = body
+    t.update(kw)
+    return t
+
+
+def event(uid, name="Order Completed", mid=None, **props):
+    m = {"type": "track", "userId": uid, "event": name, "properties": props}
+    if mid:
+        m["messageId"] = mid
+    return json.dumps(m)
+
+
+class Env:
+    """One test's world: a temp dir, redis, receiver; everything stopped at the end."""
+
+    def __init__(self, script=None):
+        self.dir = tempfile.mkdtemp(prefix="nudged-test-")
+        self.redis = Redis(self.dir)
+        self.recv = Receiver(script)
+        self.daemons = []
+
+    def nudged(self, triggers, **kw):
+        n = Nudged(os.path.join(self.dir, "n%d" % len(self.daemons)), self.redis.port, triggers, **kw)
+        self.daemons.append(n)
+        return n
+
+    def close(self, keep=False):
+        for n in self.daemons:
+            n.stop(signal.SIGKILL, timeout=5)
+        self.recv.stop()
+        self.redis.stop()
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_tests(tests):
+    passed = failed = 0
+    only = sys.argv[1:]
+    for t in tests:
+        if only and t.__name__ not in only:
+            continue
+        start = time.time()
+        try:
+            t()
+            passed += 1
+            print("PASS %s (%.1fs)" % (t.__name__, time.time() - start), flush=True)
+        except Exception as e:  # report and go on: every test runs
+            failed += 1
+            print("FAIL %s: %s: %s" % (t.__name__, type(e).__name__, e), flush=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0

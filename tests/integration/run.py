@@ -1,0 +1,275 @@
+"""Integration tests of nudged against a real redis-server and a real HTTP
+receiver (issue 2). Run: NUDGED_BIN=build/nudged /usr/bin/python3 tests/integration/run.py [name...]"""
+import json, os, signal, socket, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (Env, NUDGED, SECRET, event, run_tests, verify_signature, wait_for, webhook_trigger)
+
+
+def no_pending(r, stream):
+    try:
+        return all(g["pending"] == 0 for g in r.xinfo_groups(stream))
+    except Exception:
+        return False
+
+
+def test_signed_webhook():
+    env = Env()
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, body={"c": "{{customer.id}}",
+                                                                       "n": "{{customer.events.Order Completed.count}}"})})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        r.xadd("nudged:events", {"message": event("alice", mid="m-1", total=30)})
+        wait_for(lambda: env.recv.count() >= 1, 10, "the webhook")
+        time.sleep(0.5)
+        reqs = env.recv.all()
+        assert len(reqs) == 1, "expected exactly one webhook, got %d" % len(reqs)
+        req = reqs[0]
+        assert verify_signature(req), "signature does not verify: %r" % req["headers"]
+        h = req["headers"]
+        assert h["content-type"] == "application/json" and h["user-agent"].startswith("nudged/")
+        assert h["webhook-id"].startswith("msg_")
+        assert json.loads(req["body"]) == {"c": "alice", "n": 1}, req["body"]
+        wait_for(lambda: no_pending(r, "nudged:events") and no_pending(r, "nudged:actions"), 5, "no pending")
+        assert n.stop() == 0, "nudged did not exit 0 on SIGTERM"
+    finally:
+        env.close()
+
+
+def test_retry_500_twice_then_sent():
+    env = Env(script=lambda path, k: 500 if k <= 2 else 200)
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        r.xadd("nudged:events", {"message": event("bob", total=5)})
+        wait_for(lambda: env.recv.count() >= 3, 15, "three attempts")
+        time.sleep(1.5)
+        reqs = env.recv.all()
+        assert len(reqs) == 3, "expected 3 attempts, got %d" % len(reqs)
+        ids = {q["headers"]["webhook-id"] for q in reqs}
+        assert len(ids) == 1, "webhook-id changed between retries: %r" % ids
+        assert all(verify_signature(q) for q in reqs)
+        assert r.xlen("nudged:dead") == 0
+        wait_for(lambda: r.zcard("nudged:schedule") == 0 and no_pending(r, "nudged:actions"), 5, "settled")
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+def test_410_is_not_retried():
+    env = Env(script=lambda path, k: 410)
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        r.xadd("nudged:events", {"message": event("carol")})
+        wait_for(lambda: r.xlen("nudged:dead") == 1, 10, "the dead entry")
+        time.sleep(2.5)  # longer than the 1s retry schedule
+        assert env.recv.count() == 1, "410 was retried"
+        dead = r.xrange("nudged:dead")[0][1]
+        assert dead["status"] == "410" and dead["trigger"] == "t1", dead
+        assert r.zcard("nudged:schedule") == 0
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+BAD_ENTRIES = [
+    ({"message": "{not json"}, "not valid JSON"),
+    ({"message": json.dumps({"type": "track", "event": "X"})}, "userId or anonymousId"),
+    ({"message": json.dumps({"type": "shout", "userId": "u"})}, "type \"shout\" is unknown"),
+    ({"message": json.dumps({"type": "track", "userId": "u"})}, "needs event"),
+    ({"message": json.dumps({"type": "track", "userId": "u" * 300, "event": "X"})}, "at most 256 bytes"),
+    ({"message": json.dumps({"type": "track", "userId": "u", "event": "X", "timestamp": "yesterday"})}, "ISO-8601"),
+    ({"message": json.dumps({"type": "track", "userId": "u", "event": "X", "properties": [1]})},
+     "properties must be an object"),
+    ({"message": json.dumps([1, 2])}, "must be a JSON object"),
+    ({"other": "x"}, "no field \"message\""),
+]
+
+
+def test_malformed_entries_rejected_and_rest_processed():
+    env = Env()
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        ids = [r.xadd("nudged:events", fields) for fields, _ in BAD_ENTRIES]
+        r.xadd("nudged:events", {"message": event("dave", mid="after-the-bad-ones")})
+        wait_for(lambda: env.recv.count() == 1, 10, "the webhook behind the bad entries")
+        wait_for(lambda: r.xlen("nudged:rejected") == len(BAD_ENTRIES), 5, "rejected entries")
+        rejected = {f["id"]: f for _, f in r.xrange("nudged:rejected")}
+        for (fields, reason), sid in zip(BAD_ENTRIES, ids):
+            assert sid in rejected, "entry %s not rejected" % sid
+            assert reason in rejected[sid]["error"], "%r does not say %r" % (rejected[sid]["error"], reason)
+            assert rejected[sid]["message"] == fields.get("message", "")
+        wait_for(lambda: no_pending(r, "nudged:events"), 5, "everything acked")
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+def send_events(r, count, customers, offset=0):
+    pipe = r.pipeline(transaction=False)
+    for i in range(offset, offset + count):
+        pipe.xadd("nudged:events", {"message": event("cust-%d" % (i % customers), mid="ev-%d" % i, n=i)})
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+
+
+def check_profiles(r, total, customers):
+    for c in range(customers):
+        expected = len(range(c, total, customers))
+        f = r.hget("nudged:{cust-%d}:p" % c, "e:Order Completed")
+        got = int(f.split()[0]) if f else 0
+        assert got == expected, "customer %d: count %d, expected %d" % (c, got, expected)
+
+
+def test_crash_kill9_recovers_everything():
+    total, customers = int(os.environ.get("CRASH_EVENTS", 10000)), 100
+    env = Env()
+    try:
+        trig = {"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})}
+        n = env.nudged(trig)
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        send_events(r, total, customers)
+        wait_for(lambda: env.recv.count() >= total // 6, 60, "work in flight")
+        n.stop(signal.SIGKILL)
+        n2 = env.nudged(trig)
+        n2.start().wait_ready(env.redis)
+        t0 = time.time()
+        try:
+            wait_for(lambda: len({json.loads(q["body"])["mid"] for q in env.recv.all()}) >= total, 120,
+                     "every webhook")
+        finally:
+            got = len({json.loads(q["body"])["mid"] for q in env.recv.all()})
+            print("  actions groups %r consumers %r" % (r.xinfo_groups("nudged:actions"), r.xinfo_consumers("nudged:actions", "nudged")))
+            print("  crash: %d of %d distinct after %.1fs; pending %r; stream %d actions %d" % (
+                got, total, time.time() - t0, [g["pending"] for g in r.xinfo_groups("nudged:events")],
+                r.xlen("nudged:events"), r.xlen("nudged:actions")))
+        wait_for(lambda: no_pending(r, "nudged:events") and no_pending(r, "nudged:actions"), 30, "no pending")
+        reqs = env.recv.all()
+        by_mid = {}
+        for q in reqs:
+            by_mid.setdefault(json.loads(q["body"])["mid"], set()).add(q["headers"]["webhook-id"])
+        assert len(by_mid) == total, "%d distinct events fired, expected %d" % (len(by_mid), total)
+        twice = [m for m, ids in by_mid.items() if len(ids) > 1]
+        assert not twice, "fired twice with different webhook-ids: %r" % twice[:5]
+        check_profiles(r, total, customers)
+        print("  crash: %d webhooks received for %d events (%d repeats with the same webhook-id)"
+              % (len(reqs), total, len(reqs) - total))
+        assert n2.stop() == 0
+    finally:
+        env.close()
+
+
+def test_redis_restart_while_running():
+    total, customers = 2000, 50
+    env = Env()
+    try:
+        trig = {"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})}
+        n = env.nudged(trig)
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        send_events(r, total // 2, customers)
+        wait_for(lambda: env.recv.count() >= 100, 30, "some work done")
+        env.redis.save_and_stop()
+        time.sleep(1.0)
+        env.redis.start()
+        r = env.redis.client
+        send_events(r, total // 2, customers, offset=total // 2)
+        wait_for(lambda: len({json.loads(q["body"])["mid"] for q in env.recv.all()}) >= total, 60, "every webhook")
+        wait_for(lambda: no_pending(r, "nudged:events") and no_pending(r, "nudged:actions"), 30, "no pending")
+        check_profiles(r, total, customers)
+        assert n.log_has("redis connected"), "no reconnect logged"
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+def test_notify_ready_and_stopping():
+    env = Env()
+    sock_path = os.path.join(env.dir, "notify.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(sock_path)
+    s.settimeout(15)
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port)}, extra_env={"NOTIFY_SOCKET": sock_path})
+        n.start()
+        msgs = []
+        while not any("READY=1" in m for m in msgs):
+            msgs.append(s.recv(4096).decode())
+        assert env.redis.client.exists("nudged:events"), "READY=1 before the group exists"
+        n.proc.send_signal(signal.SIGTERM)
+        while not any("STOPPING=1" in m for m in msgs):
+            msgs.append(s.recv(4096).decode())
+        assert n.proc.wait(timeout=15) == 0
+    finally:
+        s.close()
+        env.close()
+
+
+def test_reload_keeps_old_set_on_error_and_swaps_on_success():
+    env = Env()
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, path="/old")})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        n.write_triggers({"t.json": '{"id": "t1", "on": "Order Completed", "actions": [}'})
+        n.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: n.log_has("reload failed"), 10, "the failed reload")
+        r.xadd("nudged:events", {"message": event("erin", mid="a")})
+        wait_for(lambda: env.recv.count() == 1, 10, "a webhook from the old set")
+        assert env.recv.all()[0]["path"] == "/old"
+        n.write_triggers({"t.json": webhook_trigger(env.recv.port, path="/new")})
+        n.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: n.log_has("triggers reloaded"), 10, "the good reload")
+        r.xadd("nudged:events", {"message": event("erin", mid="b")})
+        wait_for(lambda: env.recv.count() == 2, 10, "a webhook from the new set")
+        assert env.recv.all()[1]["path"] == "/new"
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+def run_cli(args, env=None):
+    p = subprocess.run([NUDGED] + args, capture_output=True, text=True, timeout=30, env=env)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_cli_check_and_exit_codes():
+    d = tempfile.mkdtemp(prefix="nudged-cli-")
+    tdir = os.path.join(d, "t")
+    os.makedirs(tdir)
+    conf = os.path.join(d, "nudged.conf")
+    with open(conf, "w") as f:
+        f.write("[triggers]\ndir = %s\n" % tdir)
+    with open(os.path.join(tdir, "a.json"), "w") as f:
+        f.write('{"id": "a", "on": "X", "actions": [{"webhook": {"url": "http://127.0.0.1:1/x"}}]}')
+    rc, out = run_cli(["check", "-c", conf])
+    assert rc == 0 and "ok, 1 triggers" in out, out
+    with open(os.path.join(tdir, "b.json"), "w") as f:
+        f.write('{\n  "id": "b",\n  "on": "X",\n  "actions": [\n}')
+    rc, out = run_cli(["check", "-c", conf])
+    assert rc == 1 and "b.json:5:1:" in out, out
+    with open(conf, "w") as f:
+        f.write("[redis]\nbatch = many\ncolour = blue\n")
+    rc, out = run_cli(["check", "-c", conf])
+    assert rc == 1 and ":2: redis.batch must be a whole number" in out and ':3: unknown key "colour"' in out, out
+    rc, out = run_cli(["check", "-c", conf], env=dict(os.environ, NUDGED_REDIS_BATCH="0"))
+    assert rc == 1 and "NUDGED_REDIS_BATCH" in out, out
+    assert run_cli(["--help"])[0] == 0
+    assert run_cli(["version"])[1].startswith("nudged ")
+    assert run_cli(["frobnicate"])[0] == 2
+    assert run_cli(["-x"])[0] == 2
+
+
+if __name__ == "__main__":
+    sys.exit(run_tests([test_cli_check_and_exit_codes, test_signed_webhook, test_retry_500_twice_then_sent,
+                        test_410_is_not_retried, test_malformed_entries_rejected_and_rest_processed,
+                        test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success,
+                        test_redis_restart_while_running, test_crash_kill9_recovers_everything]))
