@@ -43,6 +43,14 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
+/* skip_ws that stops at END (a filter is parsed inside its own span). */
+static const char *skip_ws_to(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
 /* Parses a "quoted" argument at P into *OUT; returns the end or NULL. */
 static const char *parse_quoted(const char *p, char **out)
 {
@@ -80,13 +88,13 @@ static int parse_filter(struct part *pt, const char *s, const char *end, char *e
         return -1;
     }
     struct filter f = {(enum filter_kind)k, NULL};
-    const char *p = skip_ws(s + n);
+    const char *p = skip_ws_to(s + n, end);
     if (f.kind == F_DEFAULT) {
-        if (*p != ':' || (p = parse_quoted(skip_ws(p + 1), &f.arg)) == NULL) {
+        if (p == end || *p != ':' || (p = parse_quoted(skip_ws_to(p + 1, end), &f.arg)) == NULL || p > end) {
             snprintf(err, errlen, "default needs a quoted text: {{path | default: \"text\"}}");
             return -1;
         }
-        p = skip_ws(p);
+        p = skip_ws_to(p, end);
     }
     if (p != end) {
         free(f.arg);

@@ -185,7 +185,9 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
         bad = (diag_error(&d, "on", "is required: the event that starts this trigger"), 1);
     else if (load_on(t, on, &d) != 0)
         bad = 1;
-    if (load_conditions(t, obj, &d) != 0 || load_actions(t, json_object_get(obj, "actions"), basedir, &d) != 0)
+    if (load_conditions(t, obj, &d) != 0)
+        bad = 1;
+    if (load_actions(t, json_object_get(obj, "actions"), basedir, &d) != 0) /* report both */
         bad = 1;
     if (bad) {
         trigger_free(t);

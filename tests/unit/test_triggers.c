@@ -1,0 +1,354 @@
+/* test_triggers.c — the pure trigger code: messages, durations, conditions,
+ * templates and trigger-file errors, as tables of named cases. */
+#include "cond.h"
+#include "duration.h"
+#include "harness.h"
+#include "message.h"
+#include "template.h"
+#include "trigger.h"
+
+#include <stdlib.h>
+
+/* --- messages ------------------------------------------------------------ */
+
+static const struct {
+    const char *name, *json, *error; /* error: NULL when valid, else a substring of the reason */
+} message_cases[] = {
+    {"track", "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Order Completed\"}", NULL},
+    {"page anonymous", "{\"type\":\"page\",\"anonymousId\":\"a1\",\"properties\":{\"path\":\"/x\"}}", NULL},
+    {"identify", "{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":\"a@b.c\"}}", NULL},
+    {"alias", "{\"type\":\"alias\",\"userId\":\"u1\",\"previousId\":\"a1\"}", NULL},
+    {"timestamp offset", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"timestamp\":\"2026-01-02T03:04:05.678+01:00\"}", NULL},
+    {"not an object", "[1]", "must be a JSON object"},
+    {"no type", "{\"userId\":\"u\"}", "type is missing"},
+    {"unknown type", "{\"type\":\"shout\",\"userId\":\"u\"}", "type \"shout\" is unknown"},
+    {"no ids", "{\"type\":\"track\",\"event\":\"X\"}", "needs userId or anonymousId"},
+    {"empty userId", "{\"type\":\"track\",\"userId\":\"\",\"event\":\"X\"}", "userId must be a non-empty string"},
+    {"numeric userId", "{\"type\":\"track\",\"userId\":7,\"event\":\"X\"}", "userId must be a non-empty string"},
+    {"track without event", "{\"type\":\"track\",\"userId\":\"u\"}", "needs event"},
+    {"properties not object", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"properties\":3}", "properties must be an object"},
+    {"traits not object", "{\"type\":\"identify\",\"userId\":\"u\",\"traits\":\"x\"}", "traits must be an object"},
+    {"context not object", "{\"type\":\"page\",\"userId\":\"u\",\"context\":[]}", "context must be an object"},
+    {"bad timestamp", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"timestamp\":\"2026-13-01T00:00:00Z\"}", "ISO-8601"},
+    {"alias without previousId", "{\"type\":\"alias\",\"userId\":\"u\"}", "needs previousId"},
+    {"bad messageId", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"messageId\":[]}", "messageId must be"},
+};
+
+static void test_messages(void)
+{
+    for (size_t i = 0; i < sizeof message_cases / sizeof message_cases[0]; i++) {
+        json_t *j = json_loads(message_cases[i].json, JSON_DECODE_ANY, NULL);
+        struct message m;
+        char err[256] = "";
+        int rc = message_validate(j, "1-0", 1000, &m, err, sizeof err);
+        if (message_cases[i].error == NULL)
+            CHECK(rc == 0, "%s: should be valid, got \"%s\"", message_cases[i].name, err);
+        else
+            CHECK(rc == -1 && strstr(err, message_cases[i].error), "%s: got \"%s\", want \"%s\"",
+                  message_cases[i].name, err, message_cases[i].error);
+        json_decref(j);
+    }
+    /* 257 bytes of userId is one too many. */
+    char big[400];
+    memset(big, 'x', 257);
+    big[257] = '\0';
+    json_t *j = json_pack("{s:s, s:s, s:s}", "type", "track", "userId", big, "event", "X");
+    struct message m;
+    char err[256];
+    CHECK(message_validate(j, "1-0", 0, &m, err, sizeof err) == -1 && strstr(err, "at most 256"), "257-byte id");
+    json_decref(j);
+    /* Defaults: messageId from the entry id, timestamp from now; the customer is the userId. */
+    j = json_loads("{\"type\":\"track\",\"anonymousId\":\"a\",\"userId\":\"u\",\"event\":\"X\"}", 0, NULL);
+    CHECK(message_validate(j, "5-1", 86400000, &m, err, sizeof err) == 0, "defaults");
+    CHECK_STR(m.message_id, "5-1", "default messageId");
+    CHECK_STR(m.customer, "u", "userId wins over anonymousId");
+    CHECK_STR(json_string_value(json_object_get(j, "timestamp")), "1970-01-02T00:00:00.000Z", "default timestamp");
+    json_decref(j);
+    int64_t ms;
+    CHECK(message_parse_time("2026-01-02T03:04:05.678+01:00", &ms) == 0 && ms == 1767319445678LL, "offset: %lld",
+          (long long)ms);
+    CHECK(message_parse_time("2026-01-02", &ms) == -1, "a date alone is not a timestamp");
+}
+
+/* --- durations ----------------------------------------------------------- */
+
+static void test_durations(void)
+{
+    static const struct { const char *s; int64_t ms; } ok[] = {
+        {"30s", 30000}, {"10m", 600000}, {"1h", 3600000}, {"7d", 604800000}, {"1h30m", 5400000},
+        {"250ms", 250}, {"1d2h3m4s", 93784000}, {"2w", 1209600000},
+    };
+    static const char *const bad[] = {"", "10", "h", "1x", "1h-", "-1h", "1.5h", "99999999999999d"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int64_t ms = -1;
+        CHECK(duration_parse(ok[i].s, &ms) == 0 && ms == ok[i].ms, "%s: %lld", ok[i].s, (long long)ms);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t ms;
+        CHECK(duration_parse(bad[i], &ms) == -1, "\"%s\" should be refused", bad[i]);
+    }
+}
+
+/* --- conditions ---------------------------------------------------------- */
+
+static const char *const EVENT =
+    "{\"type\":\"track\",\"event\":\"Order Completed\",\"properties\":{\"price\":25,\"total\":20.0,"
+    "\"path\":\"/pricing/pro\",\"tags\":[\"a\",\"b\"],\"name\":\"Blue Shoe\"}}";
+static const char *const CUSTOMER =
+    "{\"id\":\"u1\",\"group\":\"active\",\"traits\":{\"email\":\"z@example.com\",\"vip\":true},"
+    "\"last_seen\":\"2026-11-22T09:00:00Z\",\"events\":{\"Order Completed\":{\"count\":3}}}";
+#define NOW_MS 1795341600000LL /* 2026-11-22T10:00:00Z */
+
+static const struct {
+    const char *name, *cond;
+    int want;
+} cond_cases[] = {
+    {"literal equality", "{\"properties.price\": 25}", 1},
+    {"int equals real", "{\"properties.total\": 20}", 1},
+    {"eq", "{\"event.event\": {\"eq\": \"Order Completed\"}}", 1},
+    {"ne", "{\"properties.price\": {\"ne\": 25}}", 0},
+    {"ne on absent holds", "{\"properties.nothing\": {\"ne\": 1}}", 1},
+    {"gt", "{\"properties.price\": {\"gt\": 24}}", 1},
+    {"gt edge", "{\"properties.price\": {\"gt\": 25}}", 0},
+    {"gte edge", "{\"properties.price\": {\"gte\": 25}}", 1},
+    {"lt", "{\"properties.price\": {\"lt\": 25}}", 0},
+    {"lte edge", "{\"properties.price\": {\"lte\": 25}}", 1},
+    {"range", "{\"properties.price\": {\"gte\": 20, \"lt\": 30}}", 1},
+    {"string order", "{\"properties.name\": {\"gt\": \"Apple\"}}", 1},
+    {"number vs string never orders", "{\"properties.price\": {\"gt\": \"1\"}}", 0},
+    {"in", "{\"customer.group\": {\"in\": [\"active\", \"potential\"]}}", 1},
+    {"in miss", "{\"customer.group\": {\"in\": [\"inactive\"]}}", 0},
+    {"nin", "{\"customer.group\": {\"nin\": [\"excluded\"]}}", 1},
+    {"exists", "{\"customer.traits.email\": {\"exists\": true}}", 1},
+    {"exists false on absent", "{\"customer.traits.phone\": {\"exists\": false}}", 1},
+    {"exists on absent", "{\"customer.traits.phone\": {\"exists\": true}}", 0},
+    {"contains substring", "{\"properties.name\": {\"contains\": \"Shoe\"}}", 1},
+    {"contains in array", "{\"properties.tags\": {\"contains\": \"b\"}}", 1},
+    {"contains miss", "{\"properties.tags\": {\"contains\": \"c\"}}", 0},
+    {"prefix", "{\"properties.path\": {\"prefix\": \"/pricing\"}}", 1},
+    {"glob", "{\"properties.path\": {\"glob\": \"/pricing/*\"}}", 1},
+    {"glob miss", "{\"properties.path\": {\"glob\": \"/blog/*\"}}", 0},
+    {"regex", "{\"customer.traits.email\": {\"regex\": \"@example\\\\.com$\"}}", 1},
+    {"regex miss", "{\"customer.traits.email\": {\"regex\": \"^admin@\"}}", 0},
+    {"within", "{\"customer.last_seen\": {\"within\": \"1h\"}}", 1},
+    {"within edge", "{\"customer.last_seen\": {\"within\": \"59m\"}}", 0},
+    {"before", "{\"customer.last_seen\": {\"before\": \"30m\"}}", 1},
+    {"all-time count", "{\"customer.events.Order Completed.count\": {\"gte\": 3}}", 1},
+    {"all", "{\"all\": [{\"properties.price\": 25}, {\"customer.traits.vip\": true}]}", 1},
+    {"any", "{\"any\": [{\"properties.price\": 1}, {\"customer.traits.vip\": true}]}", 1},
+    {"any none", "{\"any\": [{\"properties.price\": 1}, {\"customer.traits.vip\": false}]}", 0},
+    {"not", "{\"not\": {\"properties.price\": 1}}", 1},
+    {"members are and-ed", "{\"properties.price\": 25, \"customer.group\": \"inactive\"}", 0},
+    {"absent fails gt", "{\"properties.nothing\": {\"gt\": 1}}", 0},
+};
+
+static void test_conditions(void)
+{
+    json_t *ev = json_loads(EVENT, 0, NULL), *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("now");
+    struct eval_ctx ctx = {ev, cu, NULL, now, NOW_MS};
+    struct errlist errs = {0};
+    struct diag d = {&errs, "t.json", "t"};
+    for (size_t i = 0; i < sizeof cond_cases / sizeof cond_cases[0]; i++) {
+        json_t *j = json_loads(cond_cases[i].cond, 0, NULL);
+        struct cond *c = cond_compile(j, "where", &d);
+        CHECK(c != NULL, "%s: does not compile: %s", cond_cases[i].name, errs.n ? errs.lines[0] : "?");
+        if (c)
+            CHECK(cond_eval(c, &ctx) == cond_cases[i].want, "%s: want %d", cond_cases[i].name, cond_cases[i].want);
+        cond_free(c);
+        json_decref(j);
+        errlist_clear(&errs);
+    }
+    json_decref(ev);
+    json_decref(cu);
+    json_decref(now);
+}
+
+/* --- templates ----------------------------------------------------------- */
+
+static const struct {
+    const char *name, *text;
+    enum tmpl_escape esc;
+    const char *want;
+} tmpl_cases[] = {
+    {"plain path", "Hi {{customer.id}}!", TMPL_TEXT, "Hi u1!"},
+    {"number", "{{properties.price}} EUR", TMPL_TEXT, "25 EUR"},
+    {"default used", "{{customer.traits.first_name | default: \"klant\"}}", TMPL_TEXT, "klant"},
+    {"default unused", "{{customer.traits.email | default: \"x\"}}", TMPL_TEXT, "z@example.com"},
+    {"upcase", "{{properties.name | upcase}}", TMPL_TEXT, "BLUE SHOE"},
+    {"downcase", "{{properties.name | downcase}}", TMPL_TEXT, "blue shoe"},
+    {"capitalize", "{{customer.group | capitalize}}", TMPL_TEXT, "Active"},
+    {"url_encode filter", "{{properties.name | url_encode}}", TMPL_TEXT, "Blue%20Shoe"},
+    {"filters chain", "{{customer.traits.nick | default: \"anon\" | upcase}}", TMPL_TEXT, "ANON"},
+    {"url escaping", "https://x.test/p?n={{properties.name}}&q={{properties.path}}", TMPL_URL,
+     "https://x.test/p?n=Blue%20Shoe&q=%2Fpricing%2Fpro"},
+    {"html escaping", "<b>{{properties.html}}</b>", TMPL_HTML, "<b>&lt;i&gt;&amp;&quot;</b>"},
+    {"trigger root", "{{trigger.id}}", TMPL_TEXT, "cart"},
+    {"now root", "{{now}}", TMPL_TEXT, "2026-11-22T10:00:00.000Z"},
+    {"no placeholders", "just text", TMPL_TEXT, "just text"},
+    {"absent is empty", "[{{properties.none}}]", TMPL_TEXT, "[]"},
+};
+
+static void test_templates(void)
+{
+    json_t *ev = json_loads("{\"properties\":{\"price\":25,\"name\":\"Blue Shoe\",\"path\":\"/pricing/pro\","
+                            "\"html\":\"<i>&\\\"\",\"evil\":\"a\\r\\nBcc: x@y\"}}", 0, NULL);
+    json_t *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("2026-11-22T10:00:00.000Z");
+    json_t *trig = json_pack("{s:s}", "id", "cart");
+    struct eval_ctx ctx = {ev, cu, trig, now, NOW_MS};
+    struct errlist errs = {0};
+    struct diag d = {&errs, "t.json", "t"};
+    char err[256];
+    for (size_t i = 0; i < sizeof tmpl_cases / sizeof tmpl_cases[0]; i++) {
+        struct tmpl *t = tmpl_compile(tmpl_cases[i].text, tmpl_cases[i].esc, "x", &d);
+        CHECK(t != NULL, "%s: does not compile", tmpl_cases[i].name);
+        char *out = t ? tmpl_render(t, &ctx, err, sizeof err) : NULL;
+        CHECK_STR(out, tmpl_cases[i].want, tmpl_cases[i].name);
+        free(out);
+        tmpl_free(t);
+    }
+    /* A header value that would carry CR LF fails instead of injecting. */
+    struct tmpl *h = tmpl_compile("x-{{properties.evil}}", TMPL_HEADER, "headers.x", &d);
+    char *out = h ? tmpl_render(h, &ctx, err, sizeof err) : NULL;
+    CHECK(h && out == NULL && strstr(err, "control character"), "header injection refused");
+    free(out);
+    tmpl_free(h);
+    /* A single placeholder keeps the value's JSON type. */
+    struct tmpl *w = tmpl_compile("{{properties.price}}", TMPL_TEXT, "body.p", &d);
+    int whole;
+    json_t *v = tmpl_whole_value(w, &ctx, &whole);
+    CHECK(whole && json_is_integer(v) && json_integer_value(v) == 25, "whole value keeps the number");
+    tmpl_free(w);
+    CHECK(errs.n == 0, "no compile errors expected, got %zu", errs.n);
+    errlist_clear(&errs);
+    json_decref(ev);
+    json_decref(cu);
+    json_decref(now);
+    json_decref(trig);
+}
+
+/* --- trigger-file errors (exact text) ------------------------------------ */
+
+#define HOOK "\"actions\": [{\"webhook\": {\"url\": \"https://crm.test/h\"}}]"
+
+static const struct {
+    const char *name, *text, *want;
+} error_cases[] = {
+    {"bad JSON with line:col", "{\n  \"id\": \"a\",\n  \"on\": \"X\"\n  \"actions\": []\n}",
+     "t.json:4:11: '}' expected near '\"actions\"'"},
+    {"unknown key with a hint", "{\"id\": \"a\", \"on\": \"X\", \"wehre\": {}, " HOOK "}",
+     "t.json: trigger \"a\": wehre: unknown key (did you mean \"where\"?)"},
+    {"unknown key without a hint", "{\"id\": \"a\", \"on\": \"X\", \"colour\": 1, " HOOK "}",
+     "t.json: trigger \"a\": colour: unknown key; a trigger has id, description, enabled, on, where, if, actions"},
+    {"wrong type", "{\"id\": \"a\", \"on\": \"X\", \"enabled\": \"yes\", " HOOK "}",
+     "t.json: trigger \"a\": enabled: must be true or false"},
+    {"wrong type of on", "{\"id\": \"a\", \"on\": 5, " HOOK "}",
+     "t.json: trigger \"a\": on: must be an event name, \"page\", \"identify\", {\"event\": NAME} or {\"page\": PATH_GLOB}"},
+    {"unknown operator", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"properties.price\": {\"gtee\": 5}}, " HOOK "}",
+     "t.json: trigger \"a\": where.properties.price.gtee: unknown operator \"gtee\" (did you mean \"gte\"?); "
+     "operators are eq ne gt gte lt lte in nin exists contains prefix glob regex within before"},
+    {"bad regex", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"customer.id\": {\"regex\": \"(\"}}, " HOOK "}",
+     "t.json: trigger \"a\": if.customer.id.regex: is not a valid regular expression: "},
+    {"bad duration", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"customer.last_seen\": {\"within\": \"3 days\"}}, " HOOK "}",
+     "t.json: trigger \"a\": if.customer.last_seen.within: needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\""},
+    {"unknown root", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"order.total\": 5}, " HOOK "}",
+     "t.json: trigger \"a\": where.order.total: \"order\" is not a known root: a path starts with event, properties, customer, trigger or now"},
+    {"unclosed template", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/{{customer.id\"}}]}",
+     "t.json: trigger \"a\": actions[0].webhook.url: unclosed {{ at \"{{customer.id\": close it with }}"},
+    {"unknown filter", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"body\": {\"n\": \"{{customer.id | shout}}\"}}}]}",
+     "t.json: trigger \"a\": actions[0].webhook.body.n: unknown filter \"shout\": filters are upcase, downcase, capitalize, url_encode and default: \"text\""},
+    {"template in host", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://{{customer.id}}.test/\"}}]}",
+     "t.json: trigger \"a\": actions[0].webhook.url: templates may only stand in the path and query of a URL, not in its scheme or host"},
+    {"action with two kinds", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {}, \"email\": {}}]}",
+     "t.json: trigger \"a\": actions[0]: an action is an object with exactly one kind: webhook, email, score or set"},
+    {"action with no kind", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{}]}",
+     "t.json: trigger \"a\": actions[0]: an action is an object with exactly one kind: webhook, email, score or set"},
+    {"no actions", "{\"id\": \"a\", \"on\": \"X\"}", "t.json: trigger \"a\": actions: needs a list of one or more actions"},
+    {"bad id", "{\"id\": \"Big Id\", \"on\": \"X\", " HOOK "}",
+     "t.json: [0]: id is required: lower-case letters, digits, _ and -, starting with a letter or digit, at most 64 characters"},
+    {"bad secret", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"secret\": \"hunter2\"}}]}",
+     "t.json: trigger \"a\": actions[0].webhook.secret: must be a Standard Webhooks secret: whsec_ followed by base64"},
+    {"duplicate id in one file", "[{\"id\": \"a\", \"on\": \"X\", " HOOK "}, {\"id\": \"a\", \"on\": \"Y\", " HOOK "}]",
+     "t.json: trigger \"a\": id: the id is already used in t.json"},
+    {"bad method", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"method\": \"GET\"}}]}",
+     "t.json: trigger \"a\": actions[0].webhook.method: must be POST, PUT or PATCH"},
+};
+
+static void test_trigger_errors(void)
+{
+    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
+        struct errlist errs = {0};
+        struct trigger_set *set = trigger_set_load_text("t.json", error_cases[i].text, ".", &errs);
+        CHECK(set == NULL, "%s: should not load", error_cases[i].name);
+        int found = 0;
+        for (size_t k = 0; k < errs.n; k++)
+            if (strncmp(errs.lines[k], error_cases[i].want, strlen(error_cases[i].want)) == 0)
+                found = 1;
+        CHECK(found, "%s: want \"%s\", got \"%s\"", error_cases[i].name, error_cases[i].want,
+              errs.n ? errs.lines[0] : "(no error)");
+        trigger_set_free(set);
+        errlist_clear(&errs);
+    }
+}
+
+/* Every problem is reported, not just the first. */
+static void test_all_errors_reported(void)
+{
+    struct errlist errs = {0};
+    const char *text = "{\"id\": \"a\", \"on\": \"X\", \"wehre\": {}, \"if\": {\"customer.x\": {\"bogus\": 1}},"
+                       " \"actions\": [{\"webhook\": {\"url\": \"ftp://x\"}}]}";
+    struct trigger_set *set = trigger_set_load_text("t.json", text, ".", &errs);
+    CHECK(set == NULL && errs.n == 3, "three problems, got %zu", errs.n);
+    errlist_clear(&errs);
+}
+
+static void test_matching(void)
+{
+    struct errlist errs = {0};
+    const char *text =
+        "[{\"id\": \"order\", \"on\": \"Order Completed\", \"where\": {\"properties.total\": {\"gte\": 20}}, " HOOK "},"
+        " {\"id\": \"pricing\", \"on\": {\"page\": \"/pricing*\"}, " HOOK "},"
+        " {\"id\": \"any-page\", \"on\": \"page\", " HOOK "},"
+        " {\"id\": \"ident\", \"on\": \"identify\", \"if\": {\"customer.traits.email\": {\"exists\": true}}, " HOOK "},"
+        " {\"id\": \"off\", \"on\": \"Order Completed\", \"enabled\": false, " HOOK "}]";
+    struct trigger_set *set = trigger_set_load_text("t.json", text, ".", &errs);
+    CHECK(set && trigger_set_count(set) == 5, "five triggers load");
+    static const struct { const char *msg, *cust, *want; } cases[] = {
+        {"{\"type\":\"track\",\"userId\":\"u\",\"event\":\"Order Completed\",\"properties\":{\"total\":25}}", "{}", "order"},
+        {"{\"type\":\"track\",\"userId\":\"u\",\"event\":\"Order Completed\",\"properties\":{\"total\":5}}", "{}", ""},
+        {"{\"type\":\"page\",\"userId\":\"u\",\"properties\":{\"path\":\"/pricing/pro\"}}", "{}", "pricing any-page"},
+        {"{\"type\":\"page\",\"userId\":\"u\",\"properties\":{\"path\":\"/blog\"}}", "{}", "any-page"},
+        {"{\"type\":\"identify\",\"userId\":\"u\"}", "{\"traits\":{\"email\":\"e@x.test\"}}", "ident"},
+        {"{\"type\":\"identify\",\"userId\":\"u\"}", "{\"traits\":{}}", ""},
+    };
+    for (size_t i = 0; set && i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *ev = json_loads(cases[i].msg, 0, NULL), *cu = json_loads(cases[i].cust, 0, NULL);
+        struct message m;
+        char err[128], got[128] = "";
+        CHECK(message_validate(ev, "1-0", 0, &m, err, sizeof err) == 0, "case %zu valid", i);
+        struct eval_ctx ctx = {ev, cu, NULL, NULL, 0};
+        const struct trigger *out[8];
+        size_t n = trigger_set_match(set, &m, &ctx, out, 8);
+        for (size_t k = 0; k < n; k++) {
+            if (k)
+                strcat(got, " ");
+            strcat(got, trigger_id(out[k]));
+        }
+        CHECK_STR(got, cases[i].want, "matching");
+        json_decref(ev);
+        json_decref(cu);
+    }
+    trigger_set_free(set);
+    errlist_clear(&errs);
+}
+
+int main(void)
+{
+    test_messages();
+    test_durations();
+    test_conditions();
+    test_templates();
+    test_trigger_errors();
+    test_all_errors_reported();
+    test_matching();
+    return harness_summary("test_triggers");
+}
