@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# make demo: a throwaway redis-server on a free port, nudged with the example
+# triggers of config/, a few sample events, and the webhooks they caused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+tmp=$(mktemp -d /tmp/nudged-demo-XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+redis_port=$(free_port); hook_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >"$tmp/redis.log" 2>&1 &
+pids+=($!)
+/usr/bin/python3 scripts/demo_receiver.py "$hook_port" >"$tmp/webhooks.txt" 2>&1 &
+pids+=($!)
+mkdir -p "$tmp/triggers.d"
+# The examples post to 127.0.0.1:8099; point them at this demo's receiver.
+for f in config/triggers.d/*.json; do sed "s/127.0.0.1:8099/127.0.0.1:$hook_port/g" "$f" >"$tmp/triggers.d/$(basename "$f")"; done
+
+for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+export NUDGED_REDIS_URL="redis://127.0.0.1:$redis_port/0" NUDGED_TRIGGERS_DIR="$tmp/triggers.d"
+build/nudged check -c config/nudged.conf
+build/nudged -c config/nudged.conf 2>"$tmp/nudged.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q "nudged ready" "$tmp/nudged.log" && break; sleep 0.1; done
+
+echo "== sending sample events to nudged:events (redis on port $redis_port)"
+send() { echo "   $1"; redis-cli -p "$redis_port" XADD nudged:events '*' message "$1" >/dev/null; }
+send '{"type":"page","anonymousId":"anon-7","properties":{"path":"/"}}'
+send '{"type":"page","anonymousId":"anon-7","properties":{"path":"/shoes"}}'
+send '{"type":"page","anonymousId":"anon-7","properties":{"path":"/pricing"}}'
+send '{"type":"identify","userId":"zoe","traits":{"email":"zoe@example.com","first_name":"Zoë"}}'
+send '{"type":"track","userId":"zoe","event":"Order Completed","properties":{"order_id":"A-1001","total":59.95}}'
+send '{"type":"track","userId":"zoe","event":"Order Completed","properties":{"order_id":"A-1002","total":12.50}}'
+send '{"type":"track","event":"Order Completed"}'
+sleep 2
+
+echo; echo "== webhooks received"; cat "$tmp/webhooks.txt"
+echo; echo "== rejected events (nudged:rejected)"
+redis-cli -p "$redis_port" XRANGE nudged:rejected - + | sed 's/^/   /'
+echo; echo "== zoe's profile (nudged:{zoe}:p)"
+redis-cli -p "$redis_port" HGETALL 'nudged:{zoe}:p' | paste - - | sed 's/^/   /'
+echo; echo "== nudged's log"; cat "$tmp/nudged.log"
