@@ -37,7 +37,8 @@ $(BUILD)/nudged: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(TRIG_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(DAEMON_OBJ) $(TRIG_OBJ)
 	@mkdir -p $(dir $@)

@@ -352,24 +352,9 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     return c;
 }
 
-void consumer_kick(struct consumer *c)
+struct sreader *consumer_reader(struct consumer *c)
 {
-    sreader_kick(c->reader);
-}
-
-void consumer_reset(struct consumer *c)
-{
-    sreader_reset(c->reader);
-}
-
-void consumer_claim(struct consumer *c)
-{
-    sreader_claim(c->reader);
-}
-
-void consumer_stop(struct consumer *c)
-{
-    sreader_stop(c->reader);
+    return c->reader;
 }
 
 bool consumer_busy(const struct consumer *c)

@@ -44,15 +44,24 @@ struct daemon {
     struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
     bool setup_ok, setup_running, ready, stopping;
     int setup_failures;
-    int64_t last_claim_ms, last_watchdog_ms, last_status_ms, watchdog_ms;
+    int64_t last_claim_ms, last_prune_ms, last_watchdog_ms, last_status_ms, watchdog_ms;
 };
+
+#define CONSUMER_PRUNE_IDLE_MS (24LL * 3600 * 1000)
+#define PRUNE_EVERY_MS (3600LL * 1000)
+
+/* The two stream readers, for what the daemon does to both alike. */
+static struct sreader *reader(struct daemon *d, int i)
+{
+    return i == 0 ? consumer_reader(d->consumer) : delivery_reader(d->delivery);
+}
 
 static void resume(struct daemon *d)
 {
     if (!d->setup_ok || d->stopping)
         return;
-    consumer_kick(d->consumer);
-    delivery_kick(d->delivery);
+    for (int i = 0; i < 2; i++)
+        sreader_kick(reader(d, i));
 }
 
 static void on_scripts_loaded(void *data, bool ok)
@@ -64,8 +73,8 @@ static void on_scripts_loaded(void *data, bool ok)
         return;
     }
     d->setup_ok = true;
-    consumer_reset(d->consumer);
-    delivery_reset(d->delivery);
+    for (int i = 0; i < 2; i++)
+        sreader_reset(reader(d, i));
     if (!d->ready) {
         d->ready = true;
         char n[24];
@@ -112,10 +121,7 @@ static void on_conn_state(struct rconn *rc, bool up, void *data)
         return;
     }
     if (up) { /* a reader is back: drain its pending list first */
-        if (rc == d->ev_reader)
-            consumer_reset(d->consumer);
-        else
-            delivery_reset(d->delivery);
+        sreader_reset(reader(d, rc == d->ev_reader ? 0 : 1));
         resume(d);
     }
 }
@@ -153,11 +159,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         setup_redis(d);
     if (d->setup_ok) {
         delivery_move_due(d->delivery);
-        if (now - d->last_claim_ms >= d->cfg->redis_claim_idle_ms / 2) {
-            d->last_claim_ms = now;
-            consumer_claim(d->consumer);
-            delivery_claim(d->delivery);
+        bool claim = now - d->last_claim_ms >= d->cfg->redis_claim_idle_ms / 2;
+        bool prune = now - d->last_prune_ms >= PRUNE_EVERY_MS;
+        for (int i = 0; i < 2; i++) {
+            if (claim)
+                sreader_claim(reader(d, i));
+            if (prune)
+                sreader_prune(reader(d, i), CONSUMER_PRUNE_IDLE_MS);
         }
+        if (claim)
+            d->last_claim_ms = now;
+        if (prune)
+            d->last_prune_ms = now;
         resume(d);
     }
     if (d->watchdog_ms && now - d->last_watchdog_ms >= d->watchdog_ms / 2) {
@@ -191,8 +204,8 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     d->stopping = true;
     log_info("stopping: draining in-flight work", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     notify_send("STOPPING=1");
-    consumer_stop(d->consumer);
-    delivery_stop(d->delivery);
+    for (int i = 0; i < 2; i++)
+        sreader_stop(reader(d, i));
     struct timeval tv = {d->cfg->delivery_shutdown_timeout_ms / 1000,
                          (d->cfg->delivery_shutdown_timeout_ms % 1000) * 1000};
     evtimer_add(d->shutdown_timer, &tv);
@@ -260,10 +273,9 @@ static void teardown(struct daemon *d)
 {
     /* Connections first: their pending callbacks run now, while the
      * consumer and delivery they call back into still exist. */
-    if (d->consumer)
-        consumer_stop(d->consumer);
-    if (d->delivery)
-        delivery_stop(d->delivery);
+    for (int i = 0; i < 2; i++)
+        if (d->consumer && d->delivery)
+            sreader_stop(reader(d, i));
     rconn_free(d->cmd);
     rconn_free(d->ev_reader);
     rconn_free(d->act_reader);

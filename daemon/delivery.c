@@ -281,24 +281,9 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
     return d;
 }
 
-void delivery_kick(struct delivery *d)
+struct sreader *delivery_reader(struct delivery *d)
 {
-    sreader_kick(d->reader);
-}
-
-void delivery_reset(struct delivery *d)
-{
-    sreader_reset(d->reader);
-}
-
-void delivery_claim(struct delivery *d)
-{
-    sreader_claim(d->reader);
-}
-
-void delivery_stop(struct delivery *d)
-{
-    sreader_stop(d->reader);
+    return d->reader;
 }
 
 size_t delivery_inflight(const struct delivery *d)

@@ -56,7 +56,7 @@ static void on_group_created(redisAsyncContext *ac, void *r, void *priv)
         log_error("XGROUP CREATE failed", "error", reply->str);
 }
 
-static void on_nil_acked(redisAsyncContext *ac, void *r, void *priv)
+static void on_ignored(redisAsyncContext *ac, void *r, void *priv)
 {
     (void)ac;
     (void)r;
@@ -74,7 +74,7 @@ static size_t ack_deleted(struct sreader *s, const redisReply *entries)
             continue;
         }
         if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING &&
-            rconn_sendf(s->cmd, on_nil_acked, NULL, "XACK %s %s %s", s->o.stream, s->o.group,
+            rconn_sendf(s->cmd, on_ignored, NULL, "XACK %s %s %s", s->o.stream, s->o.group,
                         e->element[0]->str) != 0)
             log_warn("cannot ack a deleted entry now", "stream", s->o.stream);
     }
@@ -218,6 +218,55 @@ void sreader_claim(struct sreader *s)
                           "COUNT", "1000", "JUSTID"};
     if (rconn_send(s->cmd, on_claimed, s, 9, argv, NULL) == 0)
         s->claiming = true;
+}
+
+struct prune {
+    struct sreader *s;
+    int64_t idle_ms;
+};
+
+static long long field_int(const redisReply *info, const char *name)
+{
+    for (size_t i = 0; i + 1 < info->elements; i += 2)
+        if (info->element[i]->type == REDIS_REPLY_STRING && strcmp(info->element[i]->str, name) == 0)
+            return info->element[i + 1]->integer;
+    return -1;
+}
+
+static const char *field_str(const redisReply *info, const char *name)
+{
+    for (size_t i = 0; i + 1 < info->elements; i += 2)
+        if (info->element[i]->type == REDIS_REPLY_STRING && strcmp(info->element[i]->str, name) == 0 &&
+            info->element[i + 1]->type == REDIS_REPLY_STRING)
+            return info->element[i + 1]->str;
+    return NULL;
+}
+
+static void on_consumers(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct prune *p = priv;
+    redisReply *reply = r;
+    (void)ac;
+    for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+        const redisReply *info = reply->element[i];
+        const char *name = field_str(info, "name");
+        if (name == NULL || strcmp(name, p->s->o.consumer) == 0 || field_int(info, "pending") != 0 ||
+            field_int(info, "idle") < p->idle_ms)
+            continue;
+        log_info("removing an idle consumer with nothing pending", "stream", p->s->o.stream, "consumer", name);
+        if (rconn_sendf(p->s->cmd, on_ignored, NULL, "XGROUP DELCONSUMER %s %s %s", p->s->o.stream,
+                        p->s->o.group, name) != 0)
+            break;
+    }
+    free(p);
+}
+
+void sreader_prune(struct sreader *s, int64_t idle_ms)
+{
+    struct prune *p = util_xmalloc(sizeof *p);
+    *p = (struct prune){s, idle_ms};
+    if (rconn_sendf(s->cmd, on_consumers, p, "XINFO CONSUMERS %s %s", s->o.stream, s->o.group) != 0)
+        free(p);
 }
 
 void sreader_stop(struct sreader *s)

@@ -9,6 +9,7 @@
 #include "keys.h"
 #include "rconn.h"
 #include "scripts.h"
+#include "sreader.h"
 #include "stats.h"
 #include "trigger.h"
 
@@ -28,14 +29,9 @@ struct consumer_deps {
 
 struct consumer *consumer_new(const struct consumer_deps *deps);
 
-/* Starts or resumes reading (after Redis came up, or a batch ended). */
-void consumer_kick(struct consumer *c);
-/* Reads this consumer's pending entries again first (after a reconnect). */
-void consumer_reset(struct consumer *c);
-/* Claims entries of crashed consumers (maintenance timer). */
-void consumer_claim(struct consumer *c);
-/* Stops taking new batches; the one in progress completes. */
-void consumer_stop(struct consumer *c);
+/* Its stream reader: the daemon kicks, resets, claims, prunes and stops it. */
+struct sreader *consumer_reader(struct consumer *c);
+
 /* True while a batch or a read is in progress. */
 bool consumer_busy(const struct consumer *c);
 void consumer_free(struct consumer *c);

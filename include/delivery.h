@@ -11,6 +11,7 @@
 #include "keys.h"
 #include "rconn.h"
 #include "scripts.h"
+#include "sreader.h"
 #include "stats.h"
 #include "trigger.h"
 
@@ -28,13 +29,11 @@ struct delivery_deps {
 };
 
 struct delivery *delivery_new(const struct delivery_deps *deps);
-void delivery_kick(struct delivery *d);
-void delivery_reset(struct delivery *d);
-void delivery_claim(struct delivery *d);
+
+/* Its stream reader: the daemon kicks, resets, claims, prunes and stops it. */
+struct sreader *delivery_reader(struct delivery *d);
 /* Moves due retries back into the actions stream (maintenance timer). */
 void delivery_move_due(struct delivery *d);
-/* Stops reading new deliveries; those in flight go on. */
-void delivery_stop(struct delivery *d);
 /* Deliveries in flight (sending, or waiting for Redis to record the result). */
 size_t delivery_inflight(const struct delivery *d);
 void delivery_free(struct delivery *d);

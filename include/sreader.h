@@ -53,6 +53,11 @@ void sreader_reset(struct sreader *s);
  * ones), then drains them. Call from the maintenance timer. */
 void sreader_claim(struct sreader *s);
 
+/* Removes consumers of the group that have no pending entries and have been
+ * idle for longer than IDLE_MS (SPEC 1.1: a day), never this one. Consumers
+ * with pending entries are kept: deleting one would discard its entries. */
+void sreader_prune(struct sreader *s, int64_t idle_ms);
+
 /* Stops reading; a read in progress completes. */
 void sreader_stop(struct sreader *s);
 
