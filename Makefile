@@ -44,6 +44,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(DAEMON_OBJ) $(TRIG_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(DAEMON_OBJ) $(TRIG_OBJ) $(LDFLAGS) $(LIBS)
 
+$(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(LIBS)
+
+bench: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
+	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/bench.py
+
 deps:
 	@bash scripts/deps.sh
 

@@ -33,6 +33,8 @@ struct entry {
     json_t *msg;    /* parsed, with defaults filled in */
     struct message m;
     json_t *customer;
+    const struct trigger **cand; /* triggers whose `on` and `where` hold */
+    size_t ncand;
     char err[256];
     bool valid;
 };
@@ -45,6 +47,8 @@ struct batch {
     bool failed;
     int phase;
     int64_t now_ms;
+    json_t *now;             /* now_ms as ISO-8601, what templates see */
+    struct trigger_set *set; /* a reference: a reload cannot free it under us */
 };
 
 struct consumer {
@@ -65,8 +69,11 @@ static void batch_free(struct batch *b)
         free(b->e[i].raw);
         json_decref(b->e[i].msg);
         json_decref(b->e[i].customer);
+        free(b->e[i].cand);
     }
     free(b->e);
+    json_decref(b->now);
+    trigger_set_free(b->set);
     free(b);
 }
 
@@ -157,7 +164,8 @@ static void on_profile(redisAsyncContext *ac, void *r, void *priv)
         send_reject(e, on_rejected);
     } else if (!reply_failed(e->b, reply, "profile")) {
         if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
-            e->customer = profile_view(e->m.customer, reply->element[1]);
+            if (reply->element[1]->type == REDIS_REPLY_ARRAY)
+                e->customer = profile_view(e->m.customer, reply->element[1]);
             if (reply->element[0]->integer == 0)
                 e->b->c->d.stats->events_duplicate++;
         } else {
@@ -190,18 +198,39 @@ static void entry_load(struct entry *e, const redisReply *r, int64_t now_ms)
     e->valid = message_validate(e->msg, e->id, now_ms, &e->m, e->err, sizeof e->err) == 0;
 }
 
+/* Finds E's candidate triggers (`on` and `where`, on the event alone). */
+static void find_candidates(struct consumer *c, struct batch *b, struct entry *e)
+{
+    struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms};
+    size_t n = trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap);
+    if (n == 0)
+        return;
+    e->cand = util_xmalloc(n * sizeof *e->cand);
+    memcpy(e->cand, c->fired, n * sizeof *e->cand);
+    e->ncand = n;
+}
+
 static void on_batch(const redisReply *entries, bool pending, void *data)
 {
     struct consumer *c = data;
     struct batch *b = util_xcalloc(1, sizeof *b);
+    char now[40];
     (void)pending;
     b->c = c;
     b->n = entries->elements;
     b->e = util_xcalloc(b->n, sizeof *b->e);
     b->phase = 1;
     b->now_ms = clock_now_ms();
+    message_format_time(b->now_ms, now, sizeof now);
+    b->now = json_string(now);
+    b->set = trigger_set_ref(*c->d.triggers);
     b->outstanding = 1; /* held until every command is sent */
     c->batch = b;
+    size_t cap = trigger_set_count(b->set);
+    if (cap > c->fired_cap) {
+        c->fired = util_xrealloc(c->fired, cap * sizeof *c->fired);
+        c->fired_cap = cap;
+    }
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         e->b = b;
@@ -211,7 +240,9 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
             send_reject(e, on_rejected);
             continue;
         }
-        profile_cmd(&c->cmd, c->d.scripts, c->d.keys, &e->m, e->msg, b->now_ms, c->d.cfg->triggers_profile_ttl_ms);
+        find_candidates(c, b, e);
+        profile_cmd(&c->cmd, c->d.scripts, c->d.keys, &e->m, e->msg, b->now_ms, c->d.cfg->triggers_profile_ttl_ms,
+                    e->ncand > 0);
         send_or_fail(b, on_profile, e);
     }
     batch_step(b);
@@ -271,49 +302,44 @@ static void on_fired(redisAsyncContext *ac, void *r, void *priv)
     batch_step(e->b);
 }
 
-/* Evaluates the triggers for E; sends its fire script and returns true, or
- * returns false when nothing fires (E is then acked with the rest). */
-static bool fire(struct consumer *c, struct entry *e, int64_t now_ms)
+/* Keeps the candidates of E whose `if` holds; sends its fire script and
+ * returns true, or returns false when nothing fires (E is then acked with
+ * the rest of the batch). */
+static bool fire(struct consumer *c, struct batch *b, struct entry *e)
 {
-    const struct trigger_set *set = *c->d.triggers;
-    char now[40];
-    message_format_time(now_ms, now, sizeof now);
-    json_t *jnow = json_string(now);
-    struct eval_ctx ctx = {e->msg, e->customer, NULL, jnow, now_ms};
-    size_t n = trigger_set_match(set, &e->m, &ctx, c->fired, c->fired_cap);
-    if (n > 0) {
-        scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 3);
-        cmd_addf(&c->cmd, "%s{%s}:d", c->d.keys->prefix, e->m.customer);
-        cmd_adds(&c->cmd, c->d.keys->actions);
-        cmd_adds(&c->cmd, c->d.keys->events);
-        cmd_adds(&c->cmd, c->d.keys->group);
-        cmd_adds(&c->cmd, e->id);
-        cmd_addi(&c->cmd, now_ms);
-        cmd_addi(&c->cmd, PROFILE_DEDUP_WINDOW_MS);
-        for (size_t k = 0; k < n; k++) {
-            unsigned char h[HASHID_DEDUP_LEN];
-            hashid_firing(trigger_id(c->fired[k]), e->m.message_id, h);
-            cmd_addcopy(&c->cmd, h, sizeof h);
-            cmd_addi(&c->cmd, (int64_t)trigger_action_count(c->fired[k]));
-            ctx.trigger = trigger_info(c->fired[k]);
-            for (size_t i = 0; i < trigger_action_count(c->fired[k]); i++)
-                add_delivery(c, e, c->fired[k], i, &ctx);
-        }
-        send_or_fail(e->b, on_fired, e);
+    struct eval_ctx ctx = {e->msg, e->customer, NULL, b->now, b->now_ms};
+    size_t n = 0;
+    for (size_t k = 0; k < e->ncand; k++)
+        if (trigger_if_holds(e->cand[k], &ctx))
+            e->cand[n++] = e->cand[k];
+    if (n == 0)
+        return false;
+    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 3);
+    cmd_addf(&c->cmd, "%s{%s}:d", c->d.keys->prefix, e->m.customer);
+    cmd_adds(&c->cmd, c->d.keys->actions);
+    cmd_adds(&c->cmd, c->d.keys->events);
+    cmd_adds(&c->cmd, c->d.keys->group);
+    cmd_adds(&c->cmd, e->id);
+    cmd_addi(&c->cmd, b->now_ms);
+    cmd_addi(&c->cmd, PROFILE_DEDUP_WINDOW_MS);
+    for (size_t k = 0; k < n; k++) {
+        const struct trigger *t = e->cand[k];
+        unsigned char h[HASHID_DEDUP_LEN];
+        hashid_firing(trigger_id(t), e->m.message_id, h);
+        cmd_addcopy(&c->cmd, h, sizeof h);
+        cmd_addi(&c->cmd, (int64_t)trigger_action_count(t));
+        ctx.trigger = trigger_info(t);
+        for (size_t i = 0; i < trigger_action_count(t); i++)
+            add_delivery(c, e, t, i, &ctx);
     }
-    json_decref(jnow);
-    return n > 0;
+    send_or_fail(b, on_fired, e);
+    return true;
 }
 
 static void phase_two(struct batch *b)
 {
     struct consumer *c = b->c;
     struct cmd ack;
-    size_t cap = trigger_set_count(*c->d.triggers);
-    if (cap > c->fired_cap) {
-        c->fired = util_xrealloc(c->fired, cap * sizeof *c->fired);
-        c->fired_cap = cap;
-    }
     b->phase = 2;
     b->outstanding = 1;
     cmd_init(&ack);
@@ -322,7 +348,7 @@ static void phase_two(struct batch *b)
     cmd_adds(&ack, c->d.keys->group);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
-        if (e->valid && !fire(c, e, b->now_ms))
+        if (e->valid && !(e->customer && fire(c, b, e)))
             cmd_adds(&ack, e->id);
     }
     if (ack.n > 3) {

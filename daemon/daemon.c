@@ -228,7 +228,7 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
             log_error("reload: trigger error", "error", errs.lines[i]);
         log_error("reload failed: keeping the triggers already loaded", "dir", d->cfg->triggers_dir);
     } else {
-        /* Safe at any callback boundary: no batch holds a trigger across one. */
+        /* A batch in progress holds its own reference to the old set. */
         trigger_set_free(d->triggers);
         d->triggers = set;
         snprintf(buf, sizeof buf, "%zu", trigger_set_count(set));

@@ -8,7 +8,7 @@
 #include <string.h>
 
 void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct message *m, json_t *msg,
-                 int64_t now_ms, int64_t ttl_ms)
+                 int64_t now_ms, int64_t ttl_ms, bool want_profile)
 {
     unsigned char h[HASHID_DEDUP_LEN];
     hashid_message(m->message_id, h);
@@ -21,6 +21,7 @@ void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, c
     cmd_addi(c, now_ms);
     cmd_addi(c, PROFILE_DEDUP_WINDOW_MS);
     cmd_addi(c, ttl_ms);
+    cmd_adds(c, want_profile ? "1" : "0");
     json_t *traits = m->type == MESSAGE_IDENTIFY ? json_object_get(msg, "traits") : NULL;
     const char *name;
     json_t *v;

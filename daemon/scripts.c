@@ -11,31 +11,34 @@
 #include <string.h>
 
 /* KEYS: profile hash, dedup zset. ARGV: message hash, event name, event ts,
- * now, dedup window, profile ttl, then trait name/JSON value pairs.
- * An event is applied once: its messageId hash enters the dedup set with it.
- * Per event name one field "e:NAME" = "count first last" keeps it compact. */
+ * now, dedup window, profile ttl, "1" to return the profile, then trait
+ * name/JSON value pairs. An event is applied once: its messageId hash enters
+ * the dedup set with it. Per event name one field "e:NAME" = "count first
+ * last" keeps the hash compact. Returns {applied, profile or false}; the
+ * profile (HGETALL) only when asked, as most events start no trigger. */
 static const char profile_lua[] =
     "local fresh = redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[1])\n"
     "if fresh == 1 then\n"
     "  local ts = tonumber(ARGV[3])\n"
     "  local f = 'e:' .. ARGV[2]\n"
-    "  local cur = redis.call('HGET', KEYS[1], f)\n"
+    "  local cur = redis.call('HMGET', KEYS[1], f, 'fs', 'ls')\n"
     "  local n, first, last = 0, ts, ts\n"
-    "  if cur then\n"
-    "    local a, b, c = string.match(cur, '^(%d+) (%-?%d+) (%-?%d+)$')\n"
+    "  if cur[1] then\n"
+    "    local a, b, c = string.match(cur[1], '^(%d+) (%-?%d+) (%-?%d+)$')\n"
     "    if a then n = tonumber(a); first = math.min(tonumber(b), ts); last = math.max(tonumber(c), ts) end\n"
     "  end\n"
-    "  local fs = tonumber(redis.call('HGET', KEYS[1], 'fs') or ts)\n"
-    "  local ls = tonumber(redis.call('HGET', KEYS[1], 'ls') or ts)\n"
+    "  local fs = math.min(tonumber(cur[2] or ts), ts)\n"
+    "  local ls = math.max(tonumber(cur[3] or ts), ts)\n"
     "  local set = {KEYS[1], f, string.format('%d %d %d', n + 1, first, last),\n"
-    "               'fs', string.format('%d', math.min(fs, ts)), 'ls', string.format('%d', math.max(ls, ts))}\n"
-    "  for i = 7, #ARGV, 2 do set[#set + 1] = 't:' .. ARGV[i]; set[#set + 1] = ARGV[i + 1] end\n"
+    "               'fs', string.format('%d', fs), 'ls', string.format('%d', ls)}\n"
+    "  for i = 8, #ARGV, 2 do set[#set + 1] = 't:' .. ARGV[i]; set[#set + 1] = ARGV[i + 1] end\n"
     "  redis.call('HSET', unpack(set))\n"
     "  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[5]))\n"
     "  redis.call('PEXPIRE', KEYS[1], ARGV[6])\n"
     "  redis.call('PEXPIRE', KEYS[2], ARGV[5])\n"
     "end\n"
-    "return {fresh, redis.call('HGETALL', KEYS[1])}\n";
+    "if ARGV[7] == '1' then return {fresh, redis.call('HGETALL', KEYS[1])} end\n"
+    "return {fresh, false}\n";
 
 /* KEYS: dedup zset, actions stream, events stream. ARGV: group, entry id,
  * now, dedup window, then per firing: firing hash, number of deliveries,

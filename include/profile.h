@@ -9,6 +9,7 @@
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cmd.h"
@@ -19,9 +20,10 @@
 /* How long a messageId is remembered for de-duplication. */
 #define PROFILE_DEDUP_WINDOW_MS (24LL * 3600 * 1000)
 
-/* Makes C the profile script call for message M (MSG is its JSON). */
+/* Makes C the profile script call for message M (MSG is its JSON); the
+ * reply carries the profile only when WANT_PROFILE. */
 void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct message *m, json_t *msg,
-                 int64_t now_ms, int64_t ttl_ms);
+                 int64_t now_ms, int64_t ttl_ms, bool want_profile);
 
 /* The customer as triggers see it, from the script's HGETALL array:
  * {"id", "traits", "first_seen", "last_seen", "events": {NAME: {"count",

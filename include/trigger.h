@@ -5,6 +5,7 @@
 #define NUDGED_TRIGGER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,12 +36,24 @@ struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs);
 struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir,
                                           struct errlist *errs);
 
+/* Takes one more reference to SET (returned); trigger_set_free drops one
+ * and frees the set with the last. A set starts with one reference. */
+struct trigger_set *trigger_set_ref(struct trigger_set *set);
 void trigger_set_free(struct trigger_set *set);
 size_t trigger_set_count(const struct trigger_set *set);
 const struct trigger *trigger_set_find(const struct trigger_set *set, const char *id);
 
-/* Appends to OUT (up to MAX) the enabled triggers that MSG fires, given CTX
- * (the event and the customer after it). Returns how many. */
+/* Step one, before the profile is read: appends to OUT (up to MAX) the
+ * enabled triggers whose `on` and `where` hold for MSG (only CTX->event and
+ * CTX->now are read). Returns how many. */
+size_t trigger_set_candidates(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,
+                              const struct trigger **out, size_t max);
+
+/* Step two: true when T's `if` holds in CTX (the customer after the event). */
+bool trigger_if_holds(const struct trigger *t, const struct eval_ctx *ctx);
+
+/* Both steps: appends to OUT (up to MAX) the enabled triggers that MSG
+ * fires, given CTX (the event and the customer after it). Returns how many. */
 size_t trigger_set_match(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,
                          const struct trigger **out, size_t max);
 

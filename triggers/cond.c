@@ -89,7 +89,8 @@ static int op_compile(struct op *op, json_t *arg, const char *at, const struct d
     }
 }
 
-static struct cond *test_compile(const char *key, json_t *test, const char *at, const struct diag *d)
+static struct cond *test_compile(const char *key, json_t *test, const char *at, unsigned flags,
+                                 const struct diag *d)
 {
     char err[256];
     struct cond *c = util_xcalloc(1, sizeof *c);
@@ -97,6 +98,9 @@ static struct cond *test_compile(const char *key, json_t *test, const char *at, 
     int bad = 0;
     if (path_compile(&c->path, key, err, sizeof err) != 0) {
         diag_error(d, at, "%s", err);
+        bad = 1;
+    } else if ((flags & COND_EVENT_ONLY) && c->path.root == PATH_CUSTOMER) {
+        diag_error(d, at, "where is about the event; put conditions on the customer in if");
         bad = 1;
     }
     if (!json_is_object(test)) { /* a literal means equality */
@@ -139,7 +143,8 @@ static struct cond *test_compile(const char *key, json_t *test, const char *at, 
     return c;
 }
 
-static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *at, const struct diag *d)
+static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *at, unsigned flags,
+                                 const struct diag *d)
 {
     struct cond *c = util_xcalloc(1, sizeof *c);
     c->kind = kind;
@@ -154,7 +159,7 @@ static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *
     json_array_foreach(list, i, item) {
         char kat[512];
         snprintf(kat, sizeof kat, "%s[%zu]", at, i);
-        struct cond *kid = cond_compile(item, kat, d);
+        struct cond *kid = cond_compile(item, kat, flags, d);
         if (kid)
             add_kid(c, kid);
         else
@@ -167,7 +172,7 @@ static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *
     return c;
 }
 
-struct cond *cond_compile(json_t *j, const char *at, const struct diag *d)
+struct cond *cond_compile(json_t *j, const char *at, unsigned flags, const struct diag *d)
 {
     if (!json_is_object(j)) {
         diag_error(d, at, "must be an object of \"path\": test pairs");
@@ -183,9 +188,9 @@ struct cond *cond_compile(json_t *j, const char *at, const struct diag *d)
         snprintf(kat, sizeof kat, "%s.%s", at, key);
         struct cond *kid;
         if (strcmp(key, "all") == 0 || strcmp(key, "any") == 0) {
-            kid = list_compile(key[1] == 'l' ? COND_ALL : COND_ANY, v, kat, d);
+            kid = list_compile(key[1] == 'l' ? COND_ALL : COND_ANY, v, kat, flags, d);
         } else if (strcmp(key, "not") == 0) {
-            struct cond *inner = cond_compile(v, kat, d);
+            struct cond *inner = cond_compile(v, kat, flags, d);
             kid = NULL;
             if (inner) {
                 kid = util_xcalloc(1, sizeof *kid);
@@ -197,7 +202,7 @@ struct cond *cond_compile(json_t *j, const char *at, const struct diag *d)
                        "use customer.events.NAME.count for all-time counts");
             kid = NULL;
         } else {
-            kid = test_compile(key, v, kat, d);
+            kid = test_compile(key, v, kat, flags, d);
         }
         if (kid)
             add_kid(all, kid);

@@ -28,10 +28,22 @@ struct trigger {
     size_t nactions;
 };
 
+/* The triggers that one kind of message can start, in file order. */
+struct bucket {
+    const char *name; /* the event name (ON_EVENT buckets), borrowed */
+    const struct trigger **t;
+    size_t n;
+};
+
 struct trigger_set {
+    int refs; /* a batch in progress holds one, so a reload cannot free it */
     struct trigger **t;
     size_t n;
     char **files; /* the file each trigger came from, for duplicate-id messages */
+    /* The index, built once loading is done: events by name (sorted), and
+     * the page and identify triggers, so a message meets only its own. */
+    struct bucket *events, page, identify;
+    size_t nevents;
 };
 
 static const char *const trigger_keys[] = {"id", "description", "enabled", "on", "where", "if",
@@ -145,9 +157,9 @@ static int load_conditions(struct trigger *t, json_t *obj, const struct diag *d)
 {
     int bad = 0;
     json_t *w = json_object_get(obj, "where"), *i = json_object_get(obj, "if");
-    if (w && (t->where = cond_compile(w, "where", d)) == NULL)
+    if (w && (t->where = cond_compile(w, "where", COND_EVENT_ONLY, d)) == NULL)
         bad = 1;
-    if (i && (t->if_ = cond_compile(i, "if", d)) == NULL)
+    if (i && (t->if_ = cond_compile(i, "if", 0, d)) == NULL)
         bad = 1;
     return bad ? -1 : 0;
 }
@@ -236,6 +248,47 @@ static void report_json_error(const char *file, const json_error_t *je, struct e
         errlist_add(errs, "%s: %s", file, je->text);
 }
 
+static void bucket_add(struct bucket *b, const struct trigger *t)
+{
+    b->t = util_xrealloc(b->t, (b->n + 1) * sizeof *b->t);
+    b->t[b->n++] = t;
+}
+
+static int bucket_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct bucket *)a)->name, ((const struct bucket *)b)->name);
+}
+
+static struct bucket *event_bucket(const struct trigger_set *set, const char *name)
+{
+    struct bucket key = {name, NULL, 0};
+    return set->nevents ? bsearch(&key, set->events, set->nevents, sizeof key, bucket_cmp) : NULL;
+}
+
+static void build_index(struct trigger_set *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        const struct trigger *t = set->t[i];
+        if (t->on == ON_PAGE || t->on == ON_PAGE_GLOB) {
+            bucket_add(&set->page, t);
+        } else if (t->on == ON_IDENTIFY) {
+            bucket_add(&set->identify, t);
+        } else {
+            struct bucket *b = NULL;
+            for (size_t k = 0; k < set->nevents && !b; k++)
+                if (strcmp(set->events[k].name, t->on_arg) == 0)
+                    b = &set->events[k];
+            if (b == NULL) {
+                set->events = util_xrealloc(set->events, (set->nevents + 1) * sizeof *set->events);
+                b = &set->events[set->nevents++];
+                *b = (struct bucket){t->on_arg, NULL, 0};
+            }
+            bucket_add(b, t);
+        }
+    }
+    qsort(set->events, set->nevents, sizeof *set->events, bucket_cmp);
+}
+
 struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir,
                                           struct errlist *errs)
 {
@@ -252,6 +305,8 @@ struct trigger_set *trigger_set_load_text(const char *name, const char *text, co
         trigger_set_free(set);
         return NULL;
     }
+    build_index(set);
+    set->refs = 1;
     return set;
 }
 
@@ -290,12 +345,21 @@ struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs)
         trigger_set_free(set);
         return NULL;
     }
+    build_index(set);
+    set->refs = 1;
+    return set;
+}
+
+struct trigger_set *trigger_set_ref(struct trigger_set *set)
+{
+    if (set)
+        set->refs++;
     return set;
 }
 
 void trigger_set_free(struct trigger_set *set)
 {
-    if (set == NULL)
+    if (set == NULL || --set->refs > 0)
         return;
     for (size_t i = 0; i < set->n; i++) {
         trigger_free(set->t[i]);
@@ -303,6 +367,11 @@ void trigger_set_free(struct trigger_set *set)
     }
     free(set->t);
     free(set->files);
+    for (size_t i = 0; i < set->nevents; i++)
+        free(set->events[i].t);
+    free(set->events);
+    free(set->page.t);
+    free(set->identify.t);
     free(set);
 }
 
@@ -333,19 +402,43 @@ static int on_matches(const struct trigger *t, const struct message *m, const st
     return 0;
 }
 
+static const struct bucket *bucket_for(const struct trigger_set *set, const struct message *m)
+{
+    switch (m->type) {
+    case MESSAGE_TRACK: return event_bucket(set, m->name);
+    case MESSAGE_PAGE: return &set->page;
+    case MESSAGE_IDENTIFY: return &set->identify;
+    case MESSAGE_ALIAS: return NULL;
+    }
+    return NULL;
+}
+
+size_t trigger_set_candidates(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,
+                              const struct trigger **out, size_t max)
+{
+    const struct bucket *b = set ? bucket_for(set, msg) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; b && i < b->n && n < max; i++) {
+        const struct trigger *t = b->t[i];
+        if (t->enabled && on_matches(t, msg, ctx) && (t->where == NULL || cond_eval(t->where, ctx)))
+            out[n++] = t;
+    }
+    return n;
+}
+
+bool trigger_if_holds(const struct trigger *t, const struct eval_ctx *ctx)
+{
+    return t->if_ == NULL || cond_eval(t->if_, ctx);
+}
+
 size_t trigger_set_match(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,
                          const struct trigger **out, size_t max)
 {
-    size_t n = 0;
-    for (size_t i = 0; set && i < set->n && n < max; i++) {
-        const struct trigger *t = set->t[i];
-        if (!t->enabled || !on_matches(t, msg, ctx))
-            continue;
-        if ((t->where && !cond_eval(t->where, ctx)) || (t->if_ && !cond_eval(t->if_, ctx)))
-            continue;
-        out[n++] = t;
-    }
-    return n;
+    size_t n = trigger_set_candidates(set, msg, ctx, out, max), kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (trigger_if_holds(out[i], ctx))
+            out[kept++] = out[i];
+    return kept;
 }
 
 const char *trigger_id(const struct trigger *t)

@@ -150,7 +150,7 @@ static void test_conditions(void)
     struct diag d = {&errs, "t.json", "t"};
     for (size_t i = 0; i < sizeof cond_cases / sizeof cond_cases[0]; i++) {
         json_t *j = json_loads(cond_cases[i].cond, 0, NULL);
-        struct cond *c = cond_compile(j, "where", &d);
+        struct cond *c = cond_compile(j, "if", 0, &d);
         CHECK(c != NULL, "%s: does not compile: %s", cond_cases[i].name, errs.n ? errs.lines[0] : "?");
         if (c)
             CHECK(cond_eval(c, &ctx) == cond_cases[i].want, "%s: want %d", cond_cases[i].name, cond_cases[i].want);
@@ -269,6 +269,8 @@ static const struct {
      "t.json: trigger \"a\": actions[0].webhook.secret: must be a Standard Webhooks secret: whsec_ followed by base64"},
     {"duplicate id in one file", "[{\"id\": \"a\", \"on\": \"X\", " HOOK "}, {\"id\": \"a\", \"on\": \"Y\", " HOOK "}]",
      "t.json: trigger \"a\": id: the id is already used in t.json"},
+    {"customer in where", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"customer.group\": \"active\"}, " HOOK "}",
+     "t.json: trigger \"a\": where.customer.group: where is about the event; put conditions on the customer in if"},
     {"bad method", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"method\": \"GET\"}}]}",
      "t.json: trigger \"a\": actions[0].webhook.method: must be POST, PUT or PATCH"},
 };

@@ -1,0 +1,245 @@
+"""make bench: nudged's throughput, latency and memory against a bare consumer.
+
+One run: a fresh redis-server (no persistence) on a free loopback port; N
+Segment-shaped messages (default 200,000: five event names over 10,000
+customers) written before anything consumes them; the baseline (XREADGROUP,
+jansson parse, XACK; nothing else) drains them through its own group; then
+nudged, with the 100 triggers written below, drains them through its group
+and delivers the webhooks to a fast C receiver. Then events are written at a
+steady 5,000/s for 10 s while nudged runs, for event-to-webhook latency.
+Prints a table and one JSON line. Environment: BENCH_EVENTS, BENCH_RUNS.
+"""
+import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
+
+import redis
+
+NUDGED = os.environ["NUDGED_BIN"]
+BENCH_DIR = os.environ["BENCH_DIR"]
+N = int(os.environ.get("BENCH_EVENTS", 200000))
+RUNS = int(os.environ.get("BENCH_RUNS", 1))
+CUSTOMERS = 10000
+NAMES = ["Page Viewed", "Link Clicked", "Form Submitted", "Product Added", "Order Completed"]
+RATE, STEADY_SECONDS = 5000, 10
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.01)
+    raise SystemExit("bench: timed out waiting for " + what)
+
+
+def triggers(port):
+    """100 triggers: each on one name, a where on price, an if on a count."""
+    out = []
+    for i in range(100):
+        name = NAMES[i % 5]
+        out.append({"id": "bench-%02d" % i, "on": name,
+                    "where": {"properties.price": {"gte": 96 + (i // 5) % 4}},
+                    "if": {"customer.events.%s.count" % name: {"gte": 1 + (i // 20) % 5}},
+                    "actions": [{"webhook": {"url": "http://127.0.0.1:%d/hook" % port,
+                                             "body": {"id": "{{event.messageId}}", "t": "{{trigger.id}}"}}}]})
+    return out
+
+
+class Model:
+    """What the triggers imply: counts per customer and name, in stream order."""
+
+    def __init__(self, trigs):
+        self.counts = {}
+        self.by_name = {}
+        for t in trigs:
+            self.by_name.setdefault(t["on"], []).append(
+                (t["where"]["properties.price"]["gte"], list(t["if"].values())[0]["gte"]))
+        self.fired = 0
+
+    def apply(self, cust, name, price):
+        k = (cust, name)
+        self.counts[k] = self.counts.get(k, 0) + 1
+        for p, c in self.by_name[name]:
+            if price >= p and self.counts[k] >= c:
+                self.fired += 1
+
+
+def messages(rng, n, model, with_id):
+    for i in range(n):
+        cust = "c%05d" % rng.randrange(CUSTOMERS)
+        name = NAMES[rng.randrange(5)]
+        price = rng.randrange(100)
+        model.apply(cust, name, price)
+        m = {"type": "track", "userId": cust, "event": name,
+             "properties": {"path": "/p/%d" % rng.randrange(50), "price": price}}
+        if with_id:
+            m["messageId"] = "d-%d" % i
+        yield json.dumps(m, separators=(",", ":"))
+
+
+def group_info(r, stream, group):
+    for g in r.xinfo_groups(stream):
+        if g["name"] == group:
+            return g
+    return None
+
+
+def drained(r, stream, group, total):
+    g = group_info(r, stream, group)
+    return g is not None and g["entries-read"] is not None and g["entries-read"] >= total and g["pending"] == 0
+
+
+def percentile(xs, p):
+    return xs[min(len(xs) - 1, int(len(xs) * p))] if xs else float("nan")
+
+
+def one_run(run):
+    tmp = tempfile.mkdtemp(prefix="nudged-bench-")
+    procs = []
+    try:
+        rport, hport = free_port(), free_port()
+        procs.append(subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+                                       "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL))
+        r = redis.Redis(port=rport, decode_responses=True)
+        wait_for(lambda: _ping(r), 10, "redis")
+        recv_out = os.path.join(tmp, "recv.txt")
+        recv = subprocess.Popen([os.path.join(BENCH_DIR, "receiver"), str(hport), recv_out])
+        procs.append(recv)
+        trigs = triggers(hport)
+        tdir = os.path.join(tmp, "triggers.d")
+        os.makedirs(tdir)
+        with open(os.path.join(tdir, "bench.json"), "w") as f:
+            json.dump(trigs, f)
+        model = Model(trigs)
+        rng = random.Random(42 + run)
+
+        pipe = r.pipeline(transaction=False)
+        for i, m in enumerate(messages(rng, N, model, True)):
+            pipe.xadd("nudged:events", {"message": m})
+            if i % 2000 == 1999:
+                pipe.execute()
+        pipe.execute()
+        fired_drain = model.fired
+
+        out = subprocess.run([os.path.join(BENCH_DIR, "baseline"), str(rport), "nudged:events", "baseline", "200"],
+                             capture_output=True, text=True, check=True).stdout.split()
+        base_rate = int(out[1]) / float(out[3])
+
+        conf = os.path.join(tmp, "nudged.conf")
+        with open(conf, "w") as f:
+            f.write("[redis]\nurl = redis://127.0.0.1:%d/0\nbatch = 200\n[triggers]\ndir = %s\n"
+                    "[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n" % (rport, tdir))
+        redis_cpu0 = cpu_seconds(procs[0].pid)
+        t0 = time.time()
+        nd = subprocess.Popen([NUDGED, "-c", conf], stderr=open(os.path.join(tmp, "nudged.log"), "w"))
+        procs.append(nd)
+        wait_for(lambda: drained(r, "nudged:events", "nudged", N), 600, "nudged to drain the events")
+        t_drain = time.time() - t0
+        cpu_nudged, cpu_redis = cpu_seconds(nd.pid), cpu_seconds(procs[0].pid) - redis_cpu0
+        wait_for(lambda: drained(r, "nudged:actions", "nudged", fired_drain), 600, "the webhooks")
+        t_all = time.time() - t0
+        rate = N / t_drain
+
+        # Steady load: RATE events/s for STEADY_SECONDS, while nudged runs.
+        steady = list(messages(rng, RATE * STEADY_SECONDS, model, False))
+        start, sent, step = time.time(), 0, RATE // 200
+        while sent < len(steady):
+            due = start + sent / RATE
+            if due > time.time():
+                time.sleep(due - time.time())
+            pipe = r.pipeline(transaction=False)
+            for m in steady[sent:sent + step]:
+                pipe.xadd("nudged:events", {"message": m})
+            pipe.execute()
+            sent += step
+        total_events = N + len(steady)
+        wait_for(lambda: drained(r, "nudged:events", "nudged", total_events), 120, "the steady events")
+        wait_for(lambda: drained(r, "nudged:actions", "nudged", model.fired), 120, "the steady webhooks")
+
+        with open("/proc/%d/status" % nd.pid) as f:
+            rss_kib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM"))
+        custs = ["c%05d" % i for i in range(0, CUSTOMERS, 20)]
+        pipe = r.pipeline(transaction=False)
+        for c in custs:
+            pipe.memory_usage("nudged:{%s}:p" % c, samples=0)
+            pipe.memory_usage("nudged:{%s}:d" % c, samples=0)
+        mem = pipe.execute()
+        per_customer = sum(m or 0 for m in mem) / len(custs)
+        events_per_customer = total_events / CUSTOMERS
+
+        nd.send_signal(signal.SIGTERM)
+        nd_rc = nd.wait(timeout=30)
+        recv.send_signal(signal.SIGTERM)
+        recv.wait(timeout=10)
+        with open(recv_out) as f:
+            count = int(f.readline().split()[1])
+            lat = sorted(int(l) for l in f)
+        return {"run": run, "events": N, "baseline_events_per_s": round(base_rate),
+                "nudged_events_per_s": round(rate), "ratio": round(rate / base_rate, 3),
+                "drain_s": round(t_drain, 2), "drain_cpu_s_nudged": round(cpu_nudged, 2),
+                "drain_cpu_s_redis": round(cpu_redis, 2), "drain_and_deliver_s": round(t_all, 2),
+                "steady_rate": RATE, "latency_samples": len(lat),
+                "latency_ms_p50": percentile(lat, 0.50), "latency_ms_p99": percentile(lat, 0.99),
+                "latency_ms_max": lat[-1] if lat else None,
+                "redis_bytes_per_customer": round(per_customer), "events_per_customer": events_per_customer,
+                "nudged_peak_rss_mib": round(rss_kib / 1024, 1),
+                "firings_expected": model.fired, "webhooks_received": count,
+                "firings_ok": count == model.fired, "nudged_exit": nd_rc}
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of PID so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _ping(r):
+    try:
+        return r.ping()
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+def main():
+    results = [one_run(i) for i in range(RUNS)]
+    rows = [("drain throughput, baseline (events/s)", "baseline_events_per_s"),
+            ("drain throughput, nudged (events/s)", "nudged_events_per_s"),
+            ("ratio nudged/baseline (target >= 0.6)", "ratio"),
+            ("drain time (s)", "drain_s"),
+            ("  CPU of nudged during the drain (s)", "drain_cpu_s_nudged"),
+            ("  CPU of redis during the drain (s)", "drain_cpu_s_redis"),
+            ("drain + deliver all webhooks (s)", "drain_and_deliver_s"),
+            ("latency p50 at 5,000 ev/s (ms)", "latency_ms_p50"),
+            ("latency p99 at 5,000 ev/s (ms, target <= 5)", "latency_ms_p99"),
+            ("latency max (ms)", "latency_ms_max"),
+            ("Redis bytes per customer (target <= 1024)", "redis_bytes_per_customer"),
+            ("nudged peak RSS (MiB, target <= 64)", "nudged_peak_rss_mib"),
+            ("firings expected", "firings_expected"),
+            ("webhooks received", "webhooks_received"),
+            ("firings match the triggers", "firings_ok")]
+    print("\nnudged bench: %d events, %d customers, 100 triggers, 2 cores shared\n" % (N, CUSTOMERS))
+    print("%-46s" % "" + "".join("%14s" % ("run %d" % r["run"]) for r in results))
+    for label, key in rows:
+        print("%-46s" % label + "".join("%14s" % r[key] for r in results))
+    for r in results:
+        print(json.dumps(r))
+    ok = all(r["firings_ok"] and r["nudged_exit"] == 0 for r in results)
+    if not ok:
+        print("bench: FIRINGS OR EXIT CODE WRONG: the figures above do not count")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
