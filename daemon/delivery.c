@@ -25,9 +25,18 @@ struct job {
     struct job *prev, *next;
 };
 
+/* Deliveries that succeeded, acked together once per loop iteration. */
+struct done_batch {
+    struct delivery *d;
+    struct job **jobs;
+    size_t n;
+};
+
 struct delivery {
     struct delivery_deps d;
     struct sreader *reader;
+    struct done_batch *done;    /* filling, NULL when empty */
+    struct event *flush_event;  /* made active when the first success is queued */
     struct job *jobs;
     size_t njobs;
     struct cmd cmd;
@@ -75,15 +84,72 @@ static void record(struct job *j)
     }
 }
 
+static void on_done_acked(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct done_batch *b = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply && reply->type == REDIS_REPLY_ERROR)
+        log_warn("cannot ack sent deliveries; they will be sent again", "error", reply->str);
+    for (size_t i = 0; i < b->n; i++)
+        job_free(b->jobs[i]);
+    free(b->jobs);
+    free(b);
+}
+
+static void on_ignored(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    (void)r;
+    (void)priv;
+}
+
+/* Acks (and deletes) every delivery that succeeded since the last flush:
+ * two commands for the lot instead of a script per delivery. A crash
+ * between the two leaves an acked entry that is never read again. */
+static void flush_done(evutil_socket_t fd, short what, void *arg)
+{
+    struct delivery *d = arg;
+    struct done_batch *b = d->done;
+    (void)fd;
+    (void)what;
+    if (b == NULL)
+        return;
+    d->done = NULL;
+    struct cmd ack, del;
+    cmd_init(&ack);
+    cmd_init(&del);
+    cmd_adds(&ack, "XACK");
+    cmd_adds(&ack, d->d.keys->actions);
+    cmd_adds(&ack, d->d.keys->group);
+    cmd_adds(&del, "XDEL");
+    cmd_adds(&del, d->d.keys->actions);
+    for (size_t i = 0; i < b->n; i++) {
+        cmd_adds(&ack, b->jobs[i]->sid);
+        cmd_adds(&del, b->jobs[i]->sid);
+    }
+    if (cmd_send(&ack, d->d.cmd, on_done_acked, b) != 0) {
+        log_warn("redis is down: sent deliveries stay pending and are sent again");
+        on_done_acked(NULL, NULL, b);
+    } else if (cmd_send(&del, d->d.cmd, on_ignored, NULL) != 0) {
+        log_warn("cannot delete sent deliveries now");
+    }
+    cmd_free(&ack);
+    cmd_free(&del);
+}
+
 static void finish_done(struct job *j)
 {
     struct delivery *d = j->d;
-    scripts_begin(&d->cmd, d->d.scripts, SCRIPT_DONE, 1);
-    cmd_adds(&d->cmd, d->d.keys->actions);
-    cmd_adds(&d->cmd, d->d.keys->group);
-    cmd_adds(&d->cmd, j->sid);
+    if (d->done == NULL) {
+        d->done = util_xcalloc(1, sizeof *d->done);
+        d->done->d = d;
+        event_active(d->flush_event, EV_TIMEOUT, 0);
+    }
+    struct done_batch *b = d->done;
+    b->jobs = util_xrealloc(b->jobs, (b->n + 1) * sizeof *b->jobs);
+    b->jobs[b->n++] = j;
     d->d.stats->deliveries_sent++;
-    record(j);
 }
 
 static void finish_dead(struct job *j, long status, const char *error)
@@ -275,6 +341,7 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
     struct delivery *d = util_xcalloc(1, sizeof *d);
     d->d = *deps;
     cmd_init(&d->cmd);
+    d->flush_event = event_new(deps->base, -1, 0, flush_done, d);
     struct sreader_opts o = {deps->keys->actions, deps->keys->group, deps->keys->consumer,
                              deps->cfg->redis_claim_idle_ms, 1000};
     d->reader = sreader_new(deps->base, deps->reader, deps->cmd, &o, room, on_batch, d);
@@ -295,6 +362,11 @@ void delivery_free(struct delivery *d)
 {
     if (d == NULL)
         return;
+    if (d->done) {
+        free(d->done->jobs);
+        free(d->done);
+    }
+    event_free(d->flush_event);
     while (d->jobs) {
         struct job *j = d->jobs;
         d->jobs = j->next;

@@ -14,7 +14,8 @@
  * now, dedup window, profile ttl, "1" to return the profile, then trait
  * name/JSON value pairs. An event is applied once: its messageId hash enters
  * the dedup set with it. Per event name one field "e:NAME" = "count first
- * last" keeps the hash compact. Returns {applied, profile or false}; the
+ * last" keeps the hash compact; the dedup set is trimmed to the window every
+ * 16th event of a name (it also expires with the window). Returns {applied, profile or false}; the
  * profile (HGETALL) only when asked, as most events start no trigger. */
 static const char profile_lua[] =
     "local fresh = redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[1])\n"
@@ -33,7 +34,9 @@ static const char profile_lua[] =
     "               'fs', string.format('%d', fs), 'ls', string.format('%d', ls)}\n"
     "  for i = 8, #ARGV, 2 do set[#set + 1] = 't:' .. ARGV[i]; set[#set + 1] = ARGV[i + 1] end\n"
     "  redis.call('HSET', unpack(set))\n"
-    "  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[5]))\n"
+    "  if (n + 1) % 16 == 0 then\n"
+    "    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[5]))\n"
+    "  end\n"
     "  redis.call('PEXPIRE', KEYS[1], ARGV[6])\n"
     "  redis.call('PEXPIRE', KEYS[2], ARGV[5])\n"
     "end\n"
@@ -71,11 +74,6 @@ static const char reject_lua[] =
     "redis.call('XADD', KEYS[1], 'MAXLEN', '~', 100000, '*', 'message', ARGV[3], 'error', ARGV[4], 'id', ARGV[2])\n"
     "return redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])\n";
 
-/* KEYS: actions stream. ARGV: group, entry id. */
-static const char done_lua[] =
-    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
-    "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
-
 /* KEYS: actions stream, schedule zset. ARGV: group, entry id, due, item. */
 static const char retry_lua[] =
     "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])\n"
@@ -106,7 +104,7 @@ static const char due_lua[] =
     "end\n"
     "return #items\n";
 
-static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua, done_lua,
+static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua,
                                                   retry_lua, dead_lua, due_lua};
 
 static void on_loaded(redisAsyncContext *ac, void *r, void *priv)

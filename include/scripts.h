@@ -16,7 +16,6 @@ enum script_id {
     SCRIPT_PROFILE, /* apply one event to a customer's profile, once */
     SCRIPT_FIRE,    /* de-duplicate firings, write deliveries, ack the event */
     SCRIPT_REJECT,  /* move an invalid event to the rejected stream, ack it */
-    SCRIPT_DONE,    /* a delivery succeeded: ack and delete it */
     SCRIPT_RETRY,   /* schedule the next attempt, ack and delete this one */
     SCRIPT_DEAD,    /* dead-letter a delivery, ack and delete it */
     SCRIPT_DUE,     /* move due scheduled items into their stream */
