@@ -238,6 +238,10 @@ static void finish(struct config *cfg, struct errlist *errs)
         errlist_add(errs, "redis.url: must start with redis:// or unix://, not \"%s\"", cfg->redis_url);
     if (strchr(cfg->redis_prefix, '{') || strchr(cfg->redis_prefix, '}'))
         errlist_add(errs, "redis.prefix: must not contain { or } (they are the customer hash tag)");
+    if (cfg->delivery_timeout_ms >= cfg->redis_claim_idle_ms)
+        errlist_add(errs, "delivery.timeout (%lldms) must be shorter than redis.claim_idle (%lldms): "
+                    "a delivery still in flight would be claimed again", (long long)cfg->delivery_timeout_ms,
+                    (long long)cfg->redis_claim_idle_ms);
     (void)parse_retry_schedule(cfg, errs);
 }
 

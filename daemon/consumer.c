@@ -373,7 +373,7 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     c->d = *deps;
     cmd_init(&c->cmd);
     struct sreader_opts o = {deps->keys->events, deps->keys->group, deps->keys->consumer,
-                             deps->cfg->redis_claim_idle_ms, 1000};
+                             deps->cfg->redis_claim_idle_ms, 1000, deps->keys->rejected, deps->scripts, false};
     c->reader = sreader_new(deps->base, deps->reader, deps->cmd, &o, room, on_batch, c);
     return c;
 }

@@ -343,7 +343,7 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
     cmd_init(&d->cmd);
     d->flush_event = event_new(deps->base, -1, 0, flush_done, d);
     struct sreader_opts o = {deps->keys->actions, deps->keys->group, deps->keys->consumer,
-                             deps->cfg->redis_claim_idle_ms, 1000};
+                             deps->cfg->redis_claim_idle_ms, 1000, deps->keys->dead, deps->scripts, true};
     d->reader = sreader_new(deps->base, deps->reader, deps->cmd, &o, room, on_batch, d);
     return d;
 }

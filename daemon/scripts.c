@@ -104,8 +104,28 @@ static const char due_lua[] =
     "end\n"
     "return #items\n";
 
+/* KEYS: source stream, target stream. ARGV: group, entry id, reason, "1" to
+ * delete it from the source. Copies the entry with "error" and "id" added,
+ * then acks it (and deletes it from nudged's own actions stream; the events
+ * stream belongs to the producers and other groups may still read it). */
+static const char bury_lua[] =
+    "local e = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])\n"
+    "if e[1] then\n"
+    "  local args = {KEYS[2], 'MAXLEN', '~', 100000, '*'}\n"
+    "  local f = e[1][2]\n"
+    "  for i = 1, #f, 2 do\n"
+    "    if f[i] ~= 'error' and f[i] ~= 'id' then args[#args + 1] = f[i]; args[#args + 1] = f[i + 1] end\n"
+    "  end\n"
+    "  args[#args + 1] = 'error'; args[#args + 1] = ARGV[3]\n"
+    "  args[#args + 1] = 'id'; args[#args + 1] = ARGV[2]\n"
+    "  redis.call('XADD', unpack(args))\n"
+    "end\n"
+    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+    "if ARGV[4] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end\n"
+    "return 1\n";
+
 static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua,
-                                                  retry_lua, dead_lua, due_lua};
+                                                  retry_lua, dead_lua, due_lua, bury_lua};
 
 static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
 {

@@ -1,5 +1,6 @@
 /* sreader.c — a consumer-group reader for one stream (see sreader.h). */
 #include "sreader.h"
+#include "cmd.h"
 #include "log.h"
 #include "util.h"
 
@@ -207,16 +208,65 @@ static void on_claimed(redisAsyncContext *ac, void *r, void *priv)
     }
 }
 
+/* Sends one entry that keeps coming back to bury_stream, with the reason. */
+static void bury(struct sreader *s, const char *id, long long count)
+{
+    struct cmd c;
+    char why[128];
+    snprintf(why, sizeof why, "delivered %lld times and never completed (it may crash nudged); set aside", count);
+    cmd_init(&c);
+    scripts_begin(&c, s->o.scripts, SCRIPT_BURY, 2);
+    cmd_adds(&c, s->o.stream);
+    cmd_adds(&c, s->o.bury_stream);
+    cmd_adds(&c, s->o.group);
+    cmd_adds(&c, id);
+    cmd_adds(&c, why);
+    cmd_adds(&c, s->o.bury_delete ? "1" : "0");
+    log_warn("entry set aside", "stream", s->o.stream, "id", id, "to", s->o.bury_stream, "error", why);
+    if (cmd_send(&c, s->cmd, on_ignored, NULL) != 0)
+        log_warn("cannot set the entry aside now", "id", id);
+    cmd_free(&c);
+}
+
+static void send_autoclaim(struct sreader *s)
+{
+    char idle[24];
+    snprintf(idle, sizeof idle, "%lld", (long long)s->o.claim_idle_ms);
+    /* Not JUSTID: a claim counts as a delivery, so an entry that crashes
+     * every process that takes it reaches SREADER_MAX_DELIVERIES. The
+     * claimed entries are read again through the pending list. */
+    const char *argv[] = {"XAUTOCLAIM", s->o.stream, s->o.group, s->o.consumer, idle, s->claim_cursor,
+                          "COUNT", "100"};
+    if (rconn_send(s->cmd, on_claimed, s, 8, argv, NULL) != 0)
+        s->claiming = false;
+}
+
+/* XPENDING IDLE reply: [id, consumer, idle ms, deliveries] per entry. */
+static void on_pending(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct sreader *s = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply == NULL) {
+        s->claiming = false;
+        return;
+    }
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+        const redisReply *e = reply->element[i];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SREADER_MAX_DELIVERIES)
+            bury(s, e->element[0]->str, e->element[3]->integer);
+    }
+    send_autoclaim(s); /* after the buries, on the same connection */
+}
+
 void sreader_claim(struct sreader *s)
 {
     if (s->claiming || s->stopped || !rconn_up(s->cmd))
         return;
     char idle[24];
     snprintf(idle, sizeof idle, "%lld", (long long)s->o.claim_idle_ms);
-    /* JUSTID: the entries are read again through the pending list. */
-    const char *argv[] = {"XAUTOCLAIM", s->o.stream, s->o.group, s->o.consumer, idle, s->claim_cursor,
-                          "COUNT", "1000", "JUSTID"};
-    if (rconn_send(s->cmd, on_claimed, s, 9, argv, NULL) == 0)
+    const char *argv[] = {"XPENDING", s->o.stream, s->o.group, "IDLE", idle, "-", "+", "100"};
+    if (rconn_send(s->cmd, on_pending, s, 8, argv, NULL) == 0)
         s->claiming = true;
 }
 

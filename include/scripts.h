@@ -19,6 +19,7 @@ enum script_id {
     SCRIPT_RETRY,   /* schedule the next attempt, ack and delete this one */
     SCRIPT_DEAD,    /* dead-letter a delivery, ack and delete it */
     SCRIPT_DUE,     /* move due scheduled items into their stream */
+    SCRIPT_BURY,    /* set aside an entry delivered too often */
     SCRIPT_COUNT
 };
 

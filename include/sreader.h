@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "rconn.h"
+#include "scripts.h"
 
 struct sreader;
 
@@ -32,7 +33,14 @@ struct sreader_opts {
     const char *stream, *group, *consumer;
     int64_t claim_idle_ms;
     int64_t block_ms;
+    /* Where an entry goes when it was delivered SREADER_MAX_DELIVERIES times
+     * and never acked (it may crash nudged): <prefix>rejected or <prefix>dead. */
+    const char *bury_stream;
+    const struct scripts *scripts;
+    bool bury_delete; /* also delete it from the stream (nudged's own streams) */
 };
+
+#define SREADER_MAX_DELIVERIES 5
 
 /* Creates a reader; it starts once both connections are up and
  * sreader_kick is called. OPTS strings are borrowed and must outlive it. */
@@ -49,8 +57,9 @@ void sreader_done(struct sreader *s, bool ok);
 /* Next read drains the pending list first (after a reconnect or a claim). */
 void sreader_reset(struct sreader *s);
 
-/* Claims entries idle longer than claim_idle from any consumer (crashed
- * ones), then drains them. Call from the maintenance timer. */
+/* Moves entries delivered too often to bury_stream, then claims entries idle
+ * longer than claim_idle from any consumer (crashed ones) and drains them.
+ * Call from the maintenance timer. */
 void sreader_claim(struct sreader *s);
 
 /* Removes consumers of the group that have no pending entries and have been

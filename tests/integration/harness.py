@@ -131,7 +131,7 @@ class Nudged:
         self.conf = os.path.join(workdir, "nudged.conf")
         with open(self.conf, "w") as f:
             f.write("[redis]\nurl = redis://127.0.0.1:%d/0\nclaim_idle = 2s\n[triggers]\ndir = %s\n"
-                    "[delivery]\nretry_schedule = 1s,1s,1s\nshutdown_timeout = 5s\n%s" % (redis_port, self.tdir, conf))
+                    "[delivery]\nretry_schedule = 1s,1s,1s\ntimeout = 1500ms\nshutdown_timeout = 5s\n%s" % (redis_port, self.tdir, conf))
         self.env = dict(os.environ)
         self.env.update(extra_env or {})
         self.proc = None

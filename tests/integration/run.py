@@ -241,6 +241,32 @@ def test_reload_keeps_old_set_on_error_and_swaps_on_success():
         env.close()
 
 
+def test_entry_delivered_too_often_is_set_aside():
+    """An entry that was delivered 5 times and never acked (as one that crashed
+    nudged each time would be) goes to rejected, and the rest go on."""
+    env = Env()
+    try:
+        r = env.redis.client
+        r.xgroup_create("nudged:events", "nudged", id="0", mkstream=True)
+        poison = r.xadd("nudged:events", {"message": event("frank", mid="poison")})
+        r.xreadgroup("nudged", "crashed-host-1", {"nudged:events": ">"}, count=1)
+        r.execute_command("XCLAIM", "nudged:events", "nudged", "crashed-host-1", 0, poison, "RETRYCOUNT", 5)
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})})
+        n.start().wait_ready(env.redis)
+        r.xadd("nudged:events", {"message": event("frank", mid="healthy")})
+        wait_for(lambda: r.xlen("nudged:rejected") == 1, 15, "the entry set aside")
+        wait_for(lambda: no_pending(r, "nudged:events"), 10, "nothing pending")
+        rej = r.xrange("nudged:rejected")[0][1]
+        assert rej["id"] == poison and "delivered 5 times" in rej["error"], rej
+        assert json.loads(rej["message"])["messageId"] == "poison"
+        time.sleep(0.5)
+        mids = [json.loads(q["body"])["mid"] for q in env.recv.all()]
+        assert mids == ["healthy"], mids
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
 def run_cli(args, env=None):
     p = subprocess.run([NUDGED] + args, capture_output=True, text=True, timeout=30, env=env)
     return p.returncode, p.stdout + p.stderr
@@ -277,4 +303,5 @@ if __name__ == "__main__":
     sys.exit(run_tests([test_cli_check_and_exit_codes, test_signed_webhook, test_retry_500_twice_then_sent,
                         test_410_is_not_retried, test_malformed_entries_rejected_and_rest_processed,
                         test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success,
-                        test_redis_restart_while_running, test_crash_kill9_recovers_everything]))
+                        test_entry_delivered_too_often_is_set_aside, test_redis_restart_while_running,
+                        test_crash_kill9_recovers_everything]))

@@ -62,6 +62,8 @@ static const struct {
     {"bad url", "[redis]\nurl = http://x\n", "redis.url: must start with redis:// or unix://"},
     {"braces in prefix", "[redis]\nprefix = {x}\n", "redis.prefix: must not contain { or }"},
     {"bad retry schedule", "[delivery]\nretry_schedule = 5s,often\n", "\"often\" is not a duration"},
+    {"timeout past claim_idle", "[redis]\nclaim_idle = 5s\n[delivery]\ntimeout = 10s\n",
+     "delivery.timeout (10000ms) must be shorter than redis.claim_idle (5000ms)"},
     {"not ini", "[redis\n", ":1: not a section"},
 };
 
