@@ -33,7 +33,8 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 all: $(BUILD)/nudged
 
 $(BUILD)/nudged: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(TRIG_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -42,7 +43,8 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(DAEMON_OBJ) $(TRIG_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(DAEMON_OBJ) $(TRIG_OBJ) $(LDFLAGS) $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(DAEMON_OBJ) $(TRIG_OBJ) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)

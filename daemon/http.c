@@ -19,7 +19,29 @@ struct http {
     struct event *timer;
     size_t inflight;
     struct transfer *list; /* every transfer in flight, for http_free */
+    CURL **idle;           /* finished easy handles kept for reuse */
+    size_t nidle, capidle;
 };
+
+/* An easy handle costs an allocation and its setup; keep finished ones
+ * (up to the connection cap) and reset them for the next request. */
+static CURL *easy_get(struct http *h)
+{
+    if (h->nidle == 0)
+        return curl_easy_init();
+    CURL *e = h->idle[--h->nidle];
+    curl_easy_reset(e);
+    return e;
+}
+
+static void easy_put(struct http *h, CURL *e)
+{
+    if (h->nidle == h->capidle) {
+        curl_easy_cleanup(e);
+        return;
+    }
+    h->idle[h->nidle++] = e;
+}
 
 struct transfer {
     struct http *h;
@@ -44,7 +66,7 @@ static void unlink_transfer(struct transfer *t)
 
 static void transfer_free(struct transfer *t)
 {
-    curl_easy_cleanup(t->easy);
+    easy_put(t->h, t->easy);
     curl_slist_free_all(t->headers);
     free(t->body);
     free(t);
@@ -148,6 +170,8 @@ struct http *http_new(struct event_base *base, long max_total, long per_host)
         return NULL;
     }
     h->timer = evtimer_new(base, on_timer, h);
+    h->capidle = (size_t)max_total;
+    h->idle = util_xcalloc(h->capidle, sizeof *h->idle);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
@@ -187,7 +211,7 @@ static void set_options(CURL *e, struct transfer *t, const char *url, const char
 int http_request(struct http *h, const char *url, const char *method, struct curl_slist *headers, const char *body,
                  long timeout_ms, http_done_fn *done, void *data)
 {
-    CURL *e = curl_easy_init();
+    CURL *e = easy_get(h);
     if (e == NULL) {
         curl_slist_free_all(headers);
         return -1;
@@ -223,6 +247,9 @@ void http_free(struct http *h)
         curl_multi_remove_handle(h->multi, t->easy);
         transfer_free(t);
     }
+    while (h->nidle > 0)
+        curl_easy_cleanup(h->idle[--h->nidle]);
+    free(h->idle);
     curl_multi_cleanup(h->multi);
     event_free(h->timer);
     free(h);
