@@ -80,7 +80,8 @@ demo: deps all
 
 install: $(BUILD)/nudged
 	install -D -m 0755 $(BUILD)/nudged $(DESTDIR)$(PREFIX)/bin/nudged
-	install -D -m 0644 systemd/nudged.service $(DESTDIR)$(PREFIX)/lib/systemd/system/nudged.service
+	@mkdir -p $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/bin/nudged|$(PREFIX)/bin/nudged|g' systemd/nudged.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/nudged.service
 	install -D -m 0640 config/nudged.conf $(DESTDIR)/etc/nudged/nudged.conf
 	install -d $(DESTDIR)/etc/nudged/triggers.d
 
