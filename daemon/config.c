@@ -196,21 +196,6 @@ static int parse_retry_schedule(struct config *cfg, struct errlist *errs)
     return rc;
 }
 
-/* Reads a secret file: the first line, without its newline. NULL on error. */
-static char *read_secret_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return NULL;
-    char line[4096];
-    char *r = fgets(line, sizeof line, f);
-    fclose(f);
-    if (r == NULL)
-        return util_xstrdup("");
-    line[strcspn(line, "\r\n")] = '\0';
-    return util_xstrdup(line);
-}
-
 static void set_defaults(struct config *cfg)
 {
     char why[256];
@@ -230,7 +215,7 @@ static void finish(struct config *cfg, struct errlist *errs)
             util_fatal("out of memory");
     }
     if (*cfg->redis_password_file) {
-        cfg->redis_password = read_secret_file(cfg->redis_password_file);
+        cfg->redis_password = util_read_first_line(cfg->redis_password_file);
         if (cfg->redis_password == NULL)
             errlist_add(errs, "redis.password_file: cannot read \"%s\"", cfg->redis_password_file);
     }

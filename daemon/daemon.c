@@ -131,9 +131,10 @@ static void send_status(struct daemon *d)
     char status[256];
     snprintf(status, sizeof status,
              "STATUS=events %" PRIu64 ", rejected %" PRIu64 ", fired %" PRIu64 ", sent %" PRIu64 ", retried %" PRIu64
-             ", dead %" PRIu64,
+             ", dead %" PRIu64 ", redis reconnects %lu",
              d->stats.events_consumed, d->stats.events_rejected, d->stats.triggers_fired, d->stats.deliveries_sent,
-             d->stats.deliveries_retried, d->stats.deliveries_dead);
+             d->stats.deliveries_retried, d->stats.deliveries_dead,
+             rconn_reconnects(d->cmd) + rconn_reconnects(d->ev_reader) + rconn_reconnects(d->act_reader));
     notify_send(status);
 }
 

@@ -97,12 +97,7 @@ static void on_done_acked(redisAsyncContext *ac, void *r, void *priv)
     free(b);
 }
 
-static void on_ignored(redisAsyncContext *ac, void *r, void *priv)
-{
-    (void)ac;
-    (void)r;
-    (void)priv;
-}
+
 
 /* Acks (and deletes) every delivery that succeeded since the last flush:
  * two commands for the lot instead of a script per delivery. A crash
@@ -131,7 +126,7 @@ static void flush_done(evutil_socket_t fd, short what, void *arg)
     if (cmd_send(&ack, d->d.cmd, on_done_acked, b) != 0) {
         log_warn("redis is down: sent deliveries stay pending and are sent again");
         on_done_acked(NULL, NULL, b);
-    } else if (cmd_send(&del, d->d.cmd, on_ignored, NULL) != 0) {
+    } else if (cmd_send(&del, d->d.cmd, rconn_ignore, NULL) != 0) {
         log_warn("cannot delete sent deliveries now");
     }
     cmd_free(&ack);

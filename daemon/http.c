@@ -232,11 +232,6 @@ int http_request(struct http *h, const char *url, const char *method, struct cur
     return 0;
 }
 
-size_t http_inflight(const struct http *h)
-{
-    return h->inflight;
-}
-
 void http_free(struct http *h)
 {
     if (h == NULL)

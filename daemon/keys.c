@@ -34,10 +34,3 @@ void keys_free(struct keys *k)
     free(k->schedule);
 }
 
-char *keys_customer(const struct keys *k, const char *id, const char *suffix)
-{
-    char *s = NULL;
-    if (asprintf(&s, "%s{%s}:%s", k->prefix, id, suffix) < 0)
-        util_fatal("out of memory");
-    return s;
-}

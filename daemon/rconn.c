@@ -260,6 +260,13 @@ int rconn_sendf(struct rconn *rc, redisCallbackFn *fn, void *priv, const char *f
     return 0;
 }
 
+void rconn_ignore(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    (void)reply;
+    (void)priv;
+}
+
 bool rconn_up(const struct rconn *rc)
 {
     return rc->up;

@@ -57,12 +57,7 @@ static void on_group_created(redisAsyncContext *ac, void *r, void *priv)
         log_error("XGROUP CREATE failed", "error", reply->str);
 }
 
-static void on_ignored(redisAsyncContext *ac, void *r, void *priv)
-{
-    (void)ac;
-    (void)r;
-    (void)priv;
-}
+
 
 /* Pending entries that were trimmed come back as [id, nil]: ack, skip. */
 static size_t ack_deleted(struct sreader *s, const redisReply *entries)
@@ -75,7 +70,7 @@ static size_t ack_deleted(struct sreader *s, const redisReply *entries)
             continue;
         }
         if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING &&
-            rconn_sendf(s->cmd, on_ignored, NULL, "XACK %s %s %s", s->o.stream, s->o.group,
+            rconn_sendf(s->cmd, rconn_ignore, NULL, "XACK %s %s %s", s->o.stream, s->o.group,
                         e->element[0]->str) != 0)
             log_warn("cannot ack a deleted entry now", "stream", s->o.stream);
     }
@@ -223,7 +218,7 @@ static void bury(struct sreader *s, const char *id, long long count)
     cmd_adds(&c, why);
     cmd_adds(&c, s->o.bury_delete ? "1" : "0");
     log_warn("entry set aside", "stream", s->o.stream, "id", id, "to", s->o.bury_stream, "error", why);
-    if (cmd_send(&c, s->cmd, on_ignored, NULL) != 0)
+    if (cmd_send(&c, s->cmd, rconn_ignore, NULL) != 0)
         log_warn("cannot set the entry aside now", "id", id);
     cmd_free(&c);
 }
@@ -304,7 +299,7 @@ static void on_consumers(redisAsyncContext *ac, void *r, void *priv)
             field_int(info, "idle") < p->idle_ms)
             continue;
         log_info("removing an idle consumer with nothing pending", "stream", p->s->o.stream, "consumer", name);
-        if (rconn_sendf(p->s->cmd, on_ignored, NULL, "XGROUP DELCONSUMER %s %s %s", p->s->o.stream,
+        if (rconn_sendf(p->s->cmd, rconn_ignore, NULL, "XGROUP DELCONSUMER %s %s %s", p->s->o.stream,
                         p->s->o.group, name) != 0)
             break;
     }

@@ -30,8 +30,6 @@ struct http *http_new(struct event_base *base, long max_total, long per_host);
 int http_request(struct http *h, const char *url, const char *method, struct curl_slist *headers, const char *body,
                  long timeout_ms, http_done_fn *done, void *data) __attribute__((warn_unused_result));
 
-size_t http_inflight(const struct http *h);
-
 /* Aborts every transfer (their callbacks do not run) and frees H. */
 void http_free(struct http *h);
 

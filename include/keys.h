@@ -15,7 +15,4 @@ struct keys {
 void keys_init(struct keys *k, const struct config *cfg);
 void keys_free(struct keys *k);
 
-/* "<prefix>{ID}:SUFFIX", malloc'd; the caller frees it. */
-char *keys_customer(const struct keys *k, const char *id, const char *suffix);
-
 #endif

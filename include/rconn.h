@@ -34,6 +34,9 @@ int rconn_send(struct rconn *rc, redisCallbackFn *fn, void *priv, int argc, cons
 int rconn_sendf(struct rconn *rc, redisCallbackFn *fn, void *priv, const char *fmt, ...)
     __attribute__((warn_unused_result));
 
+/* A reply callback for commands whose reply nobody needs. */
+void rconn_ignore(redisAsyncContext *ac, void *reply, void *priv);
+
 bool rconn_up(const struct rconn *rc);
 
 /* Times the connection was re-established after a loss. */

@@ -32,9 +32,6 @@ char *tmpl_render(const struct tmpl *t, const struct eval_ctx *ctx, char *err, s
  * Sets *WHOLE to 0 for any other template. */
 json_t *tmpl_whole_value(const struct tmpl *t, const struct eval_ctx *ctx, int *whole);
 
-/* True when T has no placeholders at all. */
-int tmpl_is_literal(const struct tmpl *t);
-
 void tmpl_free(struct tmpl *t);
 
 #endif

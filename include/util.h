@@ -33,6 +33,10 @@ void buf_free(struct buf *b);
 /* Parses a whole decimal integer; returns -1 on junk or overflow. */
 int util_parse_int(const char *s, long long *out) __attribute__((warn_unused_result));
 
+/* The first line of the file at PATH without its line end, malloc'd (""
+ * for an empty file), or NULL when it cannot be read: secrets from files. */
+char *util_read_first_line(const char *path);
+
 /* The choice nearest to WORD (at most two edits away), or NULL: for
  * "did you mean" hints in error messages. */
 const char *util_nearest(const char *word, const char *const *choices, size_t n);

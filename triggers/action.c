@@ -59,20 +59,6 @@ static int decode_secret(const char *s, unsigned char *out, size_t *outlen)
     return 0;
 }
 
-static char *read_first_line(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return NULL;
-    char line[1024];
-    char *r = fgets(line, sizeof line, f);
-    fclose(f);
-    if (r == NULL)
-        return util_xstrdup("");
-    line[strcspn(line, "\r\n")] = '\0';
-    return util_xstrdup(line);
-}
-
 static int load_secret(struct webhook *w, json_t *o, const char *at, const char *basedir, const struct diag *d)
 {
     json_t *sec = json_object_get(o, "secret"), *file = json_object_get(o, "secret_file");
@@ -91,7 +77,7 @@ static int load_secret(struct webhook *w, json_t *o, const char *at, const char 
         char full[1024];
         const char *fn = json_string_value(file);
         snprintf(full, sizeof full, "%s%s%s", fn[0] == '/' ? "" : basedir, fn[0] == '/' ? "" : "/", fn);
-        if ((text = read_first_line(full)) == NULL)
+        if ((text = util_read_first_line(full)) == NULL)
             return diag_error(d, p, "cannot read \"%s\"", full), -1;
     } else {
         return 0;

@@ -336,14 +336,6 @@ json_t *tmpl_whole_value(const struct tmpl *t, const struct eval_ctx *ctx, int *
     return *whole ? path_resolve(&t->parts[0].path, ctx) : NULL;
 }
 
-int tmpl_is_literal(const struct tmpl *t)
-{
-    for (size_t i = 0; i < t->nparts; i++)
-        if (t->parts[i].text == NULL)
-            return 0;
-    return 1;
-}
-
 void tmpl_free(struct tmpl *t)
 {
     if (t == NULL)

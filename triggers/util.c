@@ -160,3 +160,17 @@ const char *util_nearest(const char *word, const char *const *choices, size_t n)
     }
     return best;
 }
+
+char *util_read_first_line(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    char line[4096];
+    char *r = fgets(line, sizeof line, f);
+    fclose(f);
+    if (r == NULL)
+        return util_xstrdup("");
+    line[strcspn(line, "\r\n")] = '\0';
+    return util_xstrdup(line);
+}
