@@ -84,3 +84,14 @@ void cmd_free(struct cmd *c)
     free(c->owned);
     memset(c, 0, sizeof *c);
 }
+
+void cmd_set_int(struct cmd *c, size_t i, int64_t v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+    size_t end = c->n;
+    add_owned(c, util_xstrndup(tmp, (size_t)n), (size_t)n); /* the old text stays owned until reset */
+    c->argv[i] = c->argv[end];
+    c->lens[i] = c->lens[end];
+    c->n = end;
+}

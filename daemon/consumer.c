@@ -1,15 +1,19 @@
 /* consumer.c — from a batch of stream entries to deliveries, at least once.
  *
- * A batch runs in two pipelined phases, one round trip each: (1) every valid
- * event's profile update (invalid ones go to the rejected stream); (2) once
- * all profiles are back, triggers are evaluated in C and each event's
- * firings, their deliveries and its XACK go to Redis in one script. An event
- * is acked only after its deliveries are written, so a crash anywhere
- * repeats work that the hashes in the dedup set make harmless.
+ * Two sources feed it, one batch at a time: <prefix>events, and
+ * <prefix>timers, where the scheduler puts firings that waited (delay,
+ * unless). A batch runs in two pipelined phases, one round trip each:
+ * (1) every valid event's profile update (invalid ones go to the rejected
+ * stream), or a timer's profile read; (2) once all profiles are back,
+ * triggers are evaluated in C and each entry's firings, their deliveries or
+ * schedule items and its XACK go to Redis in one script. An entry is acked
+ * only after its work is written, so a crash anywhere repeats work that the
+ * hashes in the dedup set make harmless.
  */
 #include "consumer.h"
 #include "clock.h"
 #include "cmd.h"
+#include "customer.h"
 #include "hashid.h"
 #include "log.h"
 #include "message.h"
@@ -32,15 +36,28 @@ struct entry {
     size_t rawlen;
     json_t *msg;    /* parsed, with defaults filled in */
     struct message m;
-    json_t *customer;
+    json_t *timer;  /* a timers entry's fields (all strings), else NULL */
+    int64_t ets;    /* timer: the event time the wait started from */
+    bool strict;    /* timer: the event was itself an `unless` event */
+    json_t *fields; /* the profile hash, when it was read */
+    json_t *customer, *state;
+    const char *moved; /* the group the event moved the customer into */
     const struct trigger **cand; /* triggers whose `on` and `where` hold */
     size_t ncand;
     char err[256];
-    bool valid;
+    bool valid, fired;
+};
+
+struct source {
+    struct consumer *c;
+    struct sreader *reader;
+    const char *stream;
+    bool timers;
 };
 
 struct batch {
     struct consumer *c;
+    struct source *src;
     struct entry *e;
     size_t n;
     size_t outstanding;
@@ -53,11 +70,13 @@ struct batch {
 
 struct consumer {
     struct consumer_deps d;
-    struct sreader *reader;
+    struct source src[CONSUMER_SOURCES];
     struct batch *batch;
     struct cmd cmd;
-    const struct trigger **fired; /* scratch for trigger_set_match */
+    const struct trigger **fired; /* scratch for the candidates of one entry */
     size_t fired_cap;
+    const struct counter **hits;  /* scratch for the counters of one entry */
+    size_t hits_cap;
 };
 
 static void phase_two(struct batch *b);
@@ -68,7 +87,10 @@ static void batch_free(struct batch *b)
         free(b->e[i].id);
         free(b->e[i].raw);
         json_decref(b->e[i].msg);
+        json_decref(b->e[i].timer);
+        json_decref(b->e[i].fields);
         json_decref(b->e[i].customer);
+        json_decref(b->e[i].state);
         free(b->e[i].cand);
     }
     free(b->e);
@@ -81,9 +103,10 @@ static void batch_finish(struct batch *b)
 {
     struct consumer *c = b->c;
     bool ok = !b->failed;
+    struct sreader *r = b->src->reader;
     c->batch = NULL;
     batch_free(b);
-    sreader_done(c->reader, ok);
+    sreader_done(r, ok);
 }
 
 /* One reply of the batch came back; moves to the next phase at the last. */
@@ -132,7 +155,7 @@ static void send_reject(struct entry *e, redisCallbackFn *fn)
     struct consumer *c = e->b->c;
     scripts_begin(&c->cmd, c->d.scripts, SCRIPT_REJECT, 2);
     cmd_adds(&c->cmd, c->d.keys->rejected);
-    cmd_adds(&c->cmd, c->d.keys->events);
+    cmd_adds(&c->cmd, e->b->src->stream);
     cmd_adds(&c->cmd, c->d.keys->group);
     cmd_adds(&c->cmd, e->id);
     cmd_add(&c->cmd, e->raw ? e->raw : "", e->rawlen < REJECT_MESSAGE_MAX ? e->rawlen : REJECT_MESSAGE_MAX);
@@ -163,11 +186,15 @@ static void on_profile(redisAsyncContext *ac, void *r, void *priv)
         e->valid = false;
         send_reject(e, on_rejected);
     } else if (!reply_failed(e->b, reply, "profile")) {
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
             if (reply->element[1]->type == REDIS_REPLY_ARRAY)
-                e->customer = profile_view(e->m.customer, reply->element[1]);
+                e->fields = profile_fields(reply->element[1]);
+            if (reply->element[2]->type == REDIS_REPLY_STRING && trigger_group_valid(reply->element[2]->str))
+                e->moved = customer_group_name(reply->element[2]->str);
             if (reply->element[0]->integer == 0)
                 e->b->c->d.stats->events_duplicate++;
+        } else if (reply->type == REDIS_REPLY_ARRAY) { /* a timer's HGETALL */
+            e->fields = profile_fields(reply);
         } else {
             e->b->failed = true;
         }
@@ -175,22 +202,62 @@ static void on_profile(redisAsyncContext *ac, void *r, void *priv)
     batch_step(e->b);
 }
 
-/* Copies entry I of the reply and validates it. */
-static void entry_load(struct entry *e, const redisReply *r, int64_t now_ms)
+static void entry_raw(struct entry *e, const redisReply *r)
 {
     const redisReply *fields = r->element[1];
     e->id = util_xstrndup(r->element[0]->str, r->element[0]->len);
-    for (size_t k = 0; k + 1 < fields->elements; k += 2)
-        if (strcmp(fields->element[k]->str, "message") == 0) {
-            e->raw = util_xstrndup(fields->element[k + 1]->str, fields->element[k + 1]->len);
-            e->rawlen = fields->element[k + 1]->len;
+    e->timer = json_object();
+    for (size_t k = 0; k + 1 < fields->elements; k += 2) {
+        const redisReply *f = fields->element[k], *v = fields->element[k + 1];
+        if (strcmp(f->str, "message") == 0 || strcmp(f->str, "event") == 0) {
+            e->raw = util_xstrndup(v->str, v->len);
+            e->rawlen = v->len;
+        } else {
+            json_t *s = json_stringn(v->str, v->len);
+            json_object_set_new(e->timer, f->str, s ? s : json_string(""));
         }
+    }
+}
+
+static const char *timer_field(const struct entry *e, const char *name)
+{
+    return json_string_value(json_object_get(e->timer, name));
+}
+
+/* A timers entry: the waiting firing's trigger, customer, messageId, event
+ * time and the event itself (already validated when it arrived). */
+static void timer_load(struct entry *e)
+{
+    const char *trigger = timer_field(e, "trigger"), *cust = timer_field(e, "customer"),
+               *mid = timer_field(e, "mid"), *ets = timer_field(e, "ets");
+    long long t;
+    if (!trigger || !cust || !mid || !ets || util_parse_int(ets, &t) != 0 || e->msg == NULL) {
+        snprintf(e->err, sizeof e->err, "a timers entry without trigger, customer, mid, ets or event");
+        return;
+    }
+    const char *strict = timer_field(e, "strict");
+    e->m = (struct message){MESSAGE_TRACK, cust, mid, trigger, t};
+    e->ets = t;
+    e->strict = strict && strcmp(strict, "1") == 0;
+    e->valid = true;
+}
+
+/* Copies entry R of the reply and validates it. */
+static void entry_load(struct entry *e, const redisReply *r, int64_t now_ms)
+{
+    entry_raw(e, r);
     if (e->raw == NULL) {
         snprintf(e->err, sizeof e->err, "the entry has no field \"message\"");
         return;
     }
     json_error_t je;
     e->msg = json_loadb(e->raw, e->rawlen, 0, &je);
+    if (e->b->src->timers) {
+        timer_load(e);
+        return;
+    }
+    json_decref(e->timer);
+    e->timer = NULL;
     if (e->msg == NULL) {
         snprintf(e->err, sizeof e->err, "not valid JSON: %s at line %d column %d", je.text, je.line, je.column);
         return;
@@ -198,25 +265,63 @@ static void entry_load(struct entry *e, const redisReply *r, int64_t now_ms)
     e->valid = message_validate(e->msg, e->id, now_ms, &e->m, e->err, sizeof e->err) == 0;
 }
 
-/* Finds E's candidate triggers (`on` and `where`, on the event alone). */
-static void find_candidates(struct consumer *c, struct batch *b, struct entry *e)
+static void grow_scratch(struct consumer *c, const struct trigger_set *set)
 {
-    struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms};
-    size_t n = trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap);
+    size_t cap = trigger_set_count(set) + 1, hcap = trigger_set_counter_count(set) + 1;
+    if (cap > c->fired_cap) {
+        c->fired = util_xrealloc(c->fired, cap * sizeof *c->fired);
+        c->fired_cap = cap;
+    }
+    if (hcap > c->hits_cap) {
+        c->hits = util_xrealloc(c->hits, hcap * sizeof *c->hits);
+        c->hits_cap = hcap;
+    }
+}
+
+static void keep_candidates(struct entry *e, const struct trigger **t, size_t n)
+{
     if (n == 0)
         return;
-    e->cand = util_xmalloc(n * sizeof *e->cand);
-    memcpy(e->cand, c->fired, n * sizeof *e->cand);
-    e->ncand = n;
+    e->cand = util_xrealloc(e->cand, (e->ncand + n) * sizeof *e->cand);
+    memcpy(e->cand + e->ncand, t, n * sizeof *e->cand);
+    e->ncand += n;
+}
+
+/* Phase one for an event: candidates (`on` and `where`, on the event
+ * alone), the counters it feeds, and the profile script. */
+static void start_event(struct consumer *c, struct batch *b, struct entry *e)
+{
+    struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL};
+    keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
+    struct customer_update u;
+    customer_update_init(&u, &e->m, e->msg);
+    u.counters = c->hits;
+    u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
+    struct profile_opts o = {b->now_ms, c->d.cfg->triggers_profile_ttl_ms, c->d.cfg->triggers_active_period_ms};
+    enum profile_want want = e->ncand ? PROFILE_ALWAYS : trigger_set_has_moves(b->set) ? PROFILE_IF_MOVED
+                                                                                        : PROFILE_NEVER;
+    profile_cmd(&c->cmd, c->d.scripts, c->d.keys, &e->m, &u, &o, want);
+    send_or_fail(b, on_profile, e);
+}
+
+/* Phase one for a timer: read the profile as it is now. */
+static void start_timer(struct consumer *c, struct batch *b, struct entry *e)
+{
+    cmd_reset(&c->cmd);
+    cmd_adds(&c->cmd, "HGETALL");
+    cmd_addf(&c->cmd, "%s{%s}:p", c->d.keys->prefix, e->m.customer);
+    send_or_fail(b, on_profile, e);
 }
 
 static void on_batch(const redisReply *entries, bool pending, void *data)
 {
-    struct consumer *c = data;
+    struct source *src = data;
+    struct consumer *c = src->c;
     struct batch *b = util_xcalloc(1, sizeof *b);
     char now[40];
     (void)pending;
     b->c = c;
+    b->src = src;
     b->n = entries->elements;
     b->e = util_xcalloc(b->n, sizeof *b->e);
     b->phase = 1;
@@ -226,37 +331,33 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     b->set = trigger_set_ref(*c->d.triggers);
     b->outstanding = 1; /* held until every command is sent */
     c->batch = b;
-    size_t cap = trigger_set_count(b->set);
-    if (cap > c->fired_cap) {
-        c->fired = util_xrealloc(c->fired, cap * sizeof *c->fired);
-        c->fired_cap = cap;
-    }
+    grow_scratch(c, b->set);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         e->b = b;
         entry_load(e, entries->element[i], b->now_ms);
-        c->d.stats->events_consumed++;
-        if (!e->valid) {
+        if (!src->timers)
+            c->d.stats->events_consumed++;
+        if (!e->valid)
             send_reject(e, on_rejected);
-            continue;
-        }
-        find_candidates(c, b, e);
-        profile_cmd(&c->cmd, c->d.scripts, c->d.keys, &e->m, e->msg, b->now_ms, c->d.cfg->triggers_profile_ttl_ms,
-                    e->ncand > 0);
-        send_or_fail(b, on_profile, e);
+        else if (src->timers)
+            start_timer(c, b, e);
+        else
+            start_event(c, b, e);
     }
     batch_step(b);
 }
 
-/* Adds one delivery's field/value strings (count first) to the fire call. */
+
+/* Adds one delivery's field/value strings (count first) to the fire call:
+ * a webhook or email rendered now, or the reason it cannot be. */
 static void add_delivery(struct consumer *c, const struct entry *e, const struct trigger *t, size_t i,
-                         const struct eval_ctx *ctx)
+                         const struct action_out *out, const char *err)
 {
-    struct action_out out;
-    char err[256], did[HASHID_DELIVERY_LEN];
+    char did[HASHID_DELIVERY_LEN];
+    size_t at = c->cmd.n;
     hashid_delivery(trigger_id(t), e->m.message_id, i, did);
-    int ok = trigger_render_action(t, i, ctx, &out, err, sizeof err) == 0;
-    cmd_addi(&c->cmd, ok ? 24 : 12);
+    cmd_addi(&c->cmd, 0); /* the count, filled in below */
     cmd_adds(&c->cmd, "d");
     cmd_addcopy(&c->cmd, did, strlen(did));
     cmd_adds(&c->cmd, "trigger");
@@ -267,29 +368,121 @@ static void add_delivery(struct consumer *c, const struct entry *e, const struct
     cmd_adds(&c->cmd, e->m.customer);
     cmd_adds(&c->cmd, "ets");
     cmd_addi(&c->cmd, e->m.ts_ms);
-    if (!ok) {
+    cmd_adds(&c->cmd, "attempt");
+    cmd_addi(&c->cmd, 1);
+    if (err) {
         cmd_adds(&c->cmd, "error");
         cmd_addf(&c->cmd, "%s", err);
         log_warn("action cannot be rendered", "trigger", trigger_id(t), "customer", e->m.customer, "error", err);
-        return;
+    } else if (out->kind == ACTION_WEBHOOK) {
+        char *headers = json_dumps(out->headers, JSON_COMPACT);
+        const char *kv[] = {"kind", "webhook", "url", out->url, "method", out->method,
+                            "headers", headers ? headers : "{}", "body", out->body};
+        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++)
+            cmd_addf(&c->cmd, "%s", kv[k]);
+        cmd_adds(&c->cmd, "timeout");
+        cmd_addi(&c->cmd, out->timeout_ms);
+        free(headers);
+    } else {
+        const struct email_out *m = &out->email;
+        const char *kv[] = {"to", m->to, "subject", m->subject, "text", m->text,
+                            "html", m->html, "from", m->from, "reply_to", m->reply_to};
+        cmd_adds(&c->cmd, "kind");
+        cmd_adds(&c->cmd, "email");
+        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k += 2)
+            if (kv[k + 1]) {
+                cmd_adds(&c->cmd, kv[k]);
+                cmd_addf(&c->cmd, "%s", kv[k + 1]);
+            }
     }
-    char *headers = json_dumps(out.headers, JSON_COMPACT);
-    cmd_adds(&c->cmd, "kind");
-    cmd_adds(&c->cmd, "webhook");
-    cmd_adds(&c->cmd, "url");
-    cmd_addf(&c->cmd, "%s", out.url);
-    cmd_adds(&c->cmd, "method");
-    cmd_addf(&c->cmd, "%s", out.method);
-    cmd_adds(&c->cmd, "headers");
-    cmd_addf(&c->cmd, "%s", headers ? headers : "{}");
-    cmd_adds(&c->cmd, "body");
-    cmd_addf(&c->cmd, "%s", out.body);
-    cmd_adds(&c->cmd, "attempt");
-    cmd_addi(&c->cmd, 1);
-    cmd_adds(&c->cmd, "timeout");
-    cmd_addi(&c->cmd, out.timeout_ms);
-    free(headers);
-    trigger_action_out_free(&out);
+    cmd_set_int(&c->cmd, at, (int64_t)(c->cmd.n - at - 1));
+}
+
+/* The trait and group changes of a set action, as profile field/value pairs. */
+static void add_sets(struct cmd *cmd, json_t *set)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(set, k, v) {
+        if (strcmp(k, "group") == 0) {
+            cmd_adds(cmd, "x");
+            cmd_adds(cmd, "1");
+            continue;
+        }
+        char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        cmd_addf(cmd, "t:%s", k + 7);
+        cmd_addf(cmd, "%s", dump ? dump : "null");
+        free(dump);
+    }
+}
+
+/* A firing that acts now: limit, score, set and deliveries. */
+static void add_act_now(struct consumer *c, const struct entry *e, const struct trigger *t, struct eval_ctx *ctx)
+{
+    unsigned char h[HASHID_DEDUP_LEN];
+    size_t n = trigger_action_count(t), nsets = 0, ndel = 0;
+    struct action_out *out = util_xcalloc(n, sizeof *out);
+    char (*err)[256] = util_xcalloc(n, sizeof *err);
+    int64_t max, per, score = 0;
+    ctx->trigger = trigger_info(t);
+    for (size_t i = 0; i < n; i++) {
+        if (trigger_render_action(t, i, ctx, &out[i], err[i], sizeof err[i]) != 0)
+            out[i].kind = trigger_action_kind(t, i);
+        else
+            err[i][0] = '\0';
+        if (out[i].kind == ACTION_SCORE)
+            score += out[i].score;
+        else if (out[i].kind == ACTION_SET)
+            nsets += json_object_size(out[i].set);
+        else
+            ndel++;
+    }
+    hashid_firing(trigger_id(t), e->m.message_id, h);
+    cmd_adds(&c->cmd, "n");
+    cmd_addcopy(&c->cmd, h, sizeof h);
+    if (trigger_limit(t, &max, &per))
+        cmd_addf(&c->cmd, "l:%s", trigger_id(t));
+    else
+        cmd_adds(&c->cmd, "");
+    cmd_addi(&c->cmd, max);
+    cmd_addi(&c->cmd, per);
+    cmd_addi(&c->cmd, score);
+    cmd_addi(&c->cmd, (int64_t)nsets);
+    for (size_t i = 0; i < n; i++)
+        if (out[i].kind == ACTION_SET)
+            add_sets(&c->cmd, out[i].set);
+    cmd_addi(&c->cmd, (int64_t)ndel);
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].kind == ACTION_WEBHOOK || out[i].kind == ACTION_EMAIL)
+            add_delivery(c, e, t, i, &out[i], err[i][0] ? err[i] : NULL);
+        trigger_action_out_free(&out[i]);
+    }
+    free(out);
+    free(err);
+}
+
+/* A firing that waits (delay, unless): one schedule item, the same for the
+ * same event and trigger, so a repeated event schedules it once. */
+static void add_act_later(struct consumer *c, struct batch *b, const struct entry *e, const struct trigger *t,
+                          const struct eval_ctx *ctx)
+{
+    unsigned char h[HASHID_DEDUP_LEN];
+    int64_t start = e->m.ts_ms < b->now_ms ? e->m.ts_ms : b->now_ms;
+    char *event = json_dumps(e->msg, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "k", "t", "trigger", trigger_id(t), "customer",
+                             e->m.customer, "mid", e->m.message_id, "strict",
+                             trigger_unless_hit(t, &e->m, ctx) ? "1" : "0", "event", event ? event : "{}");
+    json_object_set_new(item, "ets", json_sprintf("%lld", (long long)e->m.ts_ms));
+    char *member = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
+    hashid_firing(trigger_id(t), e->m.message_id, h);
+    cmd_adds(&c->cmd, "l");
+    cmd_addcopy(&c->cmd, h, sizeof h);
+    cmd_addi(&c->cmd, start + trigger_wait_ms(t));
+    cmd_addf(&c->cmd, "%s", member ? member : "{}");
+    c->d.stats->triggers_scheduled++;
+    free(member);
+    free(event);
+    json_decref(item);
 }
 
 static void on_fired(redisAsyncContext *ac, void *r, void *priv)
@@ -297,9 +490,27 @@ static void on_fired(redisAsyncContext *ac, void *r, void *priv)
     struct entry *e = priv;
     redisReply *reply = r;
     (void)ac;
-    if (!reply_failed(e->b, reply, "fire") && reply->type == REDIS_REPLY_INTEGER)
-        e->b->c->d.stats->triggers_fired += (uint64_t)reply->integer;
+    if (!reply_failed(e->b, reply, "fire") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+        e->b->c->d.stats->triggers_fired += (uint64_t)reply->element[0]->integer;
+        e->b->c->d.stats->triggers_limited += (uint64_t)reply->element[1]->integer;
+    }
     batch_step(e->b);
+}
+
+/* A timer's one candidate: its trigger, unless a reload removed it or an
+ * `unless` event came while it waited. */
+static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e, const struct eval_ctx *ctx)
+{
+    const struct trigger *t = trigger_set_find(b->set, e->m.name);
+    if (t == NULL) {
+        c->d.stats->timers_dropped++;
+        log_info("a waiting firing was dropped: its trigger no longer exists", "trigger", e->m.name,
+                 "customer", e->m.customer);
+    } else if (trigger_cancelled(t, ctx, e->ets, e->strict)) {
+        c->d.stats->triggers_cancelled++;
+    } else {
+        keep_candidates(e, &t, 1);
+    }
 }
 
 /* Keeps the candidates of E whose `if` holds; sends its fire script and
@@ -307,64 +518,81 @@ static void on_fired(redisAsyncContext *ac, void *r, void *priv)
  * the rest of the batch). */
 static bool fire(struct consumer *c, struct batch *b, struct entry *e)
 {
-    struct eval_ctx ctx = {e->msg, e->customer, NULL, b->now, b->now_ms};
+    e->customer = customer_view(e->m.customer, e->fields, b->now_ms, c->d.cfg->triggers_active_period_ms, &e->state);
+    struct eval_ctx ctx = {e->msg, e->customer, NULL, b->now, b->now_ms, e->state};
+    if (b->src->timers)
+        timer_candidate(c, b, e, &ctx);
+    else if (e->moved)
+        keep_candidates(e, c->fired, trigger_set_moved(b->set, e->moved, &ctx, c->fired, c->fired_cap));
     size_t n = 0;
     for (size_t k = 0; k < e->ncand; k++)
         if (trigger_if_holds(e->cand[k], &ctx))
             e->cand[n++] = e->cand[k];
     if (n == 0)
         return false;
-    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 3);
+    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 5);
+    cmd_addf(&c->cmd, "%s{%s}:p", c->d.keys->prefix, e->m.customer);
     cmd_addf(&c->cmd, "%s{%s}:d", c->d.keys->prefix, e->m.customer);
     cmd_adds(&c->cmd, c->d.keys->actions);
-    cmd_adds(&c->cmd, c->d.keys->events);
+    cmd_adds(&c->cmd, b->src->stream);
+    cmd_adds(&c->cmd, c->d.keys->schedule);
     cmd_adds(&c->cmd, c->d.keys->group);
     cmd_adds(&c->cmd, e->id);
     cmd_addi(&c->cmd, b->now_ms);
     cmd_addi(&c->cmd, PROFILE_DEDUP_WINDOW_MS);
+    cmd_adds(&c->cmd, b->src->timers ? "1" : "0");
     for (size_t k = 0; k < n; k++) {
-        const struct trigger *t = e->cand[k];
-        unsigned char h[HASHID_DEDUP_LEN];
-        hashid_firing(trigger_id(t), e->m.message_id, h);
-        cmd_addcopy(&c->cmd, h, sizeof h);
-        cmd_addi(&c->cmd, (int64_t)trigger_action_count(t));
-        ctx.trigger = trigger_info(t);
-        for (size_t i = 0; i < trigger_action_count(t); i++)
-            add_delivery(c, e, t, i, &ctx);
+        if (!b->src->timers && trigger_wait_ms(e->cand[k]) > 0)
+            add_act_later(c, b, e, e->cand[k], &ctx);
+        else
+            add_act_now(c, e, e->cand[k], &ctx);
     }
     send_or_fail(b, on_fired, e);
     return true;
 }
 
-static void phase_two(struct batch *b)
+/* VERB (XACK, or XDEL for nudged's own timers) for every entry that fired
+ * nothing, in one command. */
+static void send_acks(struct batch *b, const char *verb)
 {
     struct consumer *c = b->c;
     struct cmd ack;
-    b->phase = 2;
-    b->outstanding = 1;
     cmd_init(&ack);
-    cmd_adds(&ack, "XACK");
-    cmd_adds(&ack, c->d.keys->events);
-    cmd_adds(&ack, c->d.keys->group);
-    for (size_t i = 0; i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        if (e->valid && !(e->customer && fire(c, b, e)))
-            cmd_adds(&ack, e->id);
-    }
-    if (ack.n > 3) {
+    cmd_adds(&ack, verb);
+    cmd_adds(&ack, b->src->stream);
+    if (strcmp(verb, "XACK") == 0)
+        cmd_adds(&ack, c->d.keys->group);
+    size_t fixed = ack.n;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->e[i].valid && !b->e[i].fired)
+            cmd_adds(&ack, b->e[i].id);
+    if (ack.n > fixed) {
         if (cmd_send(&ack, c->d.cmd, on_simple, b) == 0)
             b->outstanding++;
         else
             b->failed = true;
     }
     cmd_free(&ack);
+}
+
+static void phase_two(struct batch *b)
+{
+    b->phase = 2;
+    b->outstanding = 1;
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        e->fired = e->valid && e->fields && fire(b->c, b, e);
+    }
+    send_acks(b, "XACK");
+    if (b->src->timers)
+        send_acks(b, "XDEL");
     batch_step(b);
 }
 
 static size_t room(void *data)
 {
-    struct consumer *c = data;
-    return c->batch ? 0 : (size_t)c->d.cfg->redis_batch;
+    struct source *src = data;
+    return src->c->batch ? 0 : (size_t)src->c->d.cfg->redis_batch;
 }
 
 struct consumer *consumer_new(const struct consumer_deps *deps)
@@ -372,28 +600,39 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     struct consumer *c = util_xcalloc(1, sizeof *c);
     c->d = *deps;
     cmd_init(&c->cmd);
-    struct sreader_opts o = {deps->keys->events, deps->keys->group, deps->keys->consumer,
-                             deps->cfg->redis_claim_idle_ms, 1000, deps->keys->rejected, deps->scripts, false};
-    c->reader = sreader_new(deps->base, deps->reader, deps->cmd, &o, room, on_batch, c);
+    const char *streams[CONSUMER_SOURCES] = {deps->keys->events, deps->keys->timers};
+    for (int i = 0; i < CONSUMER_SOURCES; i++) {
+        struct source *src = &c->src[i];
+        bool timers = i == CONSUMER_TIMERS;
+        *src = (struct source){c, NULL, streams[i], timers};
+        struct sreader_opts o = {streams[i], deps->keys->group, deps->keys->consumer, deps->cfg->redis_claim_idle_ms,
+                                 1000, timers ? deps->keys->dead : deps->keys->rejected, deps->scripts, timers};
+        src->reader = sreader_new(deps->base, deps->reader[i], deps->cmd, &o, room, on_batch, src);
+    }
     return c;
 }
 
-struct sreader *consumer_reader(struct consumer *c)
+struct sreader *consumer_reader(struct consumer *c, int source)
 {
-    return c->reader;
+    return c->src[source].reader;
 }
 
 bool consumer_busy(const struct consumer *c)
 {
-    return c->batch != NULL || sreader_busy(c->reader);
+    bool busy = c->batch != NULL;
+    for (int i = 0; i < CONSUMER_SOURCES; i++)
+        busy |= sreader_busy(c->src[i].reader);
+    return busy;
 }
 
 void consumer_free(struct consumer *c)
 {
     if (c == NULL)
         return;
-    sreader_free(c->reader);
+    for (int i = 0; i < CONSUMER_SOURCES; i++)
+        sreader_free(c->src[i].reader);
     cmd_free(&c->cmd);
     free(c->fired);
+    free(c->hits);
     free(c);
 }

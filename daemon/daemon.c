@@ -1,8 +1,9 @@
 /* daemon.c — the context that travels through libevent, hiredis and curl,
  * and the lifecycle around the one loop: start, ready, reload, drain, stop.
  *
- * Three Redis connections: one for commands, and one for each blocking
- * XREADGROUP (events, actions), because a blocked read holds its connection.
+ * Four Redis connections: one for commands, and one for each blocking
+ * XREADGROUP (events, timers, actions), because a blocked read holds its
+ * connection.
  */
 #include "daemon.h"
 #include "clock.h"
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #define TICK_MS 100
+#define NREADERS 3 /* events, timers, actions */
 
 struct daemon {
     struct event_base *base;
@@ -37,7 +39,7 @@ struct daemon {
     struct trigger_set *triggers;
     struct stats stats;
     struct scripts scripts;
-    struct rconn *cmd, *ev_reader, *act_reader;
+    struct rconn *cmd, *rd[NREADERS]; /* rd[i] is reader(d, i)'s connection */
     struct consumer *consumer;
     struct delivery *delivery;
     struct http *http;
@@ -50,17 +52,17 @@ struct daemon {
 #define CONSUMER_PRUNE_IDLE_MS (24LL * 3600 * 1000)
 #define PRUNE_EVERY_MS (3600LL * 1000)
 
-/* The two stream readers, for what the daemon does to both alike. */
+/* The stream readers, for what the daemon does to all alike. */
 static struct sreader *reader(struct daemon *d, int i)
 {
-    return i == 0 ? consumer_reader(d->consumer) : delivery_reader(d->delivery);
+    return i < CONSUMER_SOURCES ? consumer_reader(d->consumer, i) : delivery_reader(d->delivery);
 }
 
 static void resume(struct daemon *d)
 {
     if (!d->setup_ok || d->stopping)
         return;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < NREADERS; i++)
         sreader_kick(reader(d, i));
 }
 
@@ -73,7 +75,7 @@ static void on_scripts_loaded(void *data, bool ok)
         return;
     }
     d->setup_ok = true;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < NREADERS; i++)
         sreader_reset(reader(d, i));
     if (!d->ready) {
         d->ready = true;
@@ -96,15 +98,15 @@ static void on_group(redisAsyncContext *ac, void *r, void *priv)
     }
 }
 
-/* Creates both groups (BUSYGROUP is success) and loads the scripts. */
+/* Creates the groups (BUSYGROUP is success) and loads the scripts. */
 static void setup_redis(struct daemon *d)
 {
     if (d->setup_running || !rconn_up(d->cmd))
         return;
     d->setup_running = true;
     d->setup_failures = 0;
-    const char *streams[] = {d->keys.events, d->keys.actions};
-    for (int i = 0; i < 2; i++)
+    const char *streams[NREADERS] = {d->keys.events, d->keys.timers, d->keys.actions};
+    for (int i = 0; i < NREADERS; i++)
         if (rconn_sendf(d->cmd, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i], d->keys.group) != 0)
             d->setup_failures++;
     if (scripts_load(&d->scripts, d->cmd, on_scripts_loaded, d) != 0)
@@ -120,10 +122,11 @@ static void on_conn_state(struct rconn *rc, bool up, void *data)
             setup_redis(d);
         return;
     }
-    if (up) { /* a reader is back: drain its pending list first */
-        sreader_reset(reader(d, rc == d->ev_reader ? 0 : 1));
-        resume(d);
-    }
+    for (int i = 0; up && i < NREADERS; i++)
+        if (rc == d->rd[i]) { /* a reader is back: drain its pending list first */
+            sreader_reset(reader(d, i));
+            resume(d);
+        }
 }
 
 static void send_status(struct daemon *d)
@@ -134,7 +137,8 @@ static void send_status(struct daemon *d)
              ", dead %" PRIu64 ", redis reconnects %lu",
              d->stats.events_consumed, d->stats.events_rejected, d->stats.triggers_fired, d->stats.deliveries_sent,
              d->stats.deliveries_retried, d->stats.deliveries_dead,
-             rconn_reconnects(d->cmd) + rconn_reconnects(d->ev_reader) + rconn_reconnects(d->act_reader));
+             rconn_reconnects(d->cmd) + rconn_reconnects(d->rd[0]) + rconn_reconnects(d->rd[1]) +
+                 rconn_reconnects(d->rd[2]));
     notify_send(status);
 }
 
@@ -162,7 +166,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         delivery_move_due(d->delivery);
         bool claim = now - d->last_claim_ms >= d->cfg->redis_claim_idle_ms / 2;
         bool prune = now - d->last_prune_ms >= PRUNE_EVERY_MS;
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < NREADERS; i++) {
             if (claim)
                 sreader_claim(reader(d, i));
             if (prune)
@@ -205,7 +209,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     d->stopping = true;
     log_info("stopping: draining in-flight work", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     notify_send("STOPPING=1");
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < NREADERS; i++)
         sreader_stop(reader(d, i));
     struct timeval tv = {d->cfg->delivery_shutdown_timeout_ms / 1000,
                          (d->cfg->delivery_shutdown_timeout_ms % 1000) * 1000};
@@ -244,15 +248,18 @@ static int start(struct daemon *d)
     const struct config *c = d->cfg;
     const char *pw = c->redis_password;
     d->cmd = rconn_new(d->base, c->redis_url, pw, "command", on_conn_state, d);
-    d->ev_reader = rconn_new(d->base, c->redis_url, pw, "events-reader", on_conn_state, d);
-    d->act_reader = rconn_new(d->base, c->redis_url, pw, "actions-reader", on_conn_state, d);
+    const char *names[NREADERS] = {"events-reader", "timers-reader", "actions-reader"};
+    bool ok = d->cmd != NULL;
+    for (int i = 0; i < NREADERS; i++)
+        ok &= (d->rd[i] = rconn_new(d->base, c->redis_url, pw, names[i], on_conn_state, d)) != NULL;
     d->http = http_new(d->base, (long)c->delivery_max_inflight, (long)c->delivery_per_host);
-    if (!d->cmd || !d->ev_reader || !d->act_reader || !d->http) {
+    if (!ok || !d->http) {
         log_error("cannot start: bad redis.url or curl failed", "url", c->redis_url);
         return -1;
     }
-    struct consumer_deps cd = {d->base, d->ev_reader, d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats};
-    struct delivery_deps dd = {d->base, d->act_reader, d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats,
+    struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->cmd, &d->scripts, &d->keys, c, &d->triggers,
+                               &d->stats};
+    struct delivery_deps dd = {d->base, d->rd[2], d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats,
                                d->http};
     d->consumer = consumer_new(&cd);
     d->delivery = delivery_new(&dd);
@@ -274,12 +281,12 @@ static void teardown(struct daemon *d)
 {
     /* Connections first: their pending callbacks run now, while the
      * consumer and delivery they call back into still exist. */
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < NREADERS; i++)
         if (d->consumer && d->delivery)
             sreader_stop(reader(d, i));
     rconn_free(d->cmd);
-    rconn_free(d->ev_reader);
-    rconn_free(d->act_reader);
+    for (int i = 0; i < NREADERS; i++)
+        rconn_free(d->rd[i]);
     http_free(d->http);
     consumer_free(d->consumer);
     delivery_free(d->delivery);

@@ -237,6 +237,10 @@ static void send_job(struct job *j)
         finish_dead(j, 0, field(j, "error"));
         return;
     }
+    if (strcmp(field(j, "kind"), "webhook") != 0) {
+        finish_dead(j, 0, "email delivery over SMTP is not available in this version yet");
+        return;
+    }
     const struct trigger *t = trigger_set_find(*d->d.triggers, field(j, "trigger"));
     if (t == NULL) {
         finish_dead(j, 0, "the trigger no longer exists, so its secret is unknown");
@@ -321,9 +325,10 @@ void delivery_move_due(struct delivery *d)
         return;
     struct cmd c;
     cmd_init(&c);
-    scripts_begin(&c, d->d.scripts, SCRIPT_DUE, 2);
+    scripts_begin(&c, d->d.scripts, SCRIPT_DUE, 3);
     cmd_adds(&c, d->d.keys->schedule);
     cmd_adds(&c, d->d.keys->actions);
+    cmd_adds(&c, d->d.keys->timers);
     cmd_addi(&c, clock_now_ms());
     cmd_addi(&c, 500);
     if (cmd_send(&c, d->d.cmd, on_due, d) == 0)

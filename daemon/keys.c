@@ -23,6 +23,7 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->rejected = join(cfg->redis_prefix, "rejected");
     k->dead = join(cfg->redis_prefix, "dead");
     k->schedule = join(cfg->redis_prefix, "schedule");
+    k->timers = join(cfg->redis_prefix, "timers");
 }
 
 void keys_free(struct keys *k)
@@ -32,5 +33,6 @@ void keys_free(struct keys *k)
     free(k->rejected);
     free(k->dead);
     free(k->schedule);
+    free(k->timers);
 }
 

@@ -10,19 +10,50 @@
 #include <hiredis/hiredis.h>
 #include <string.h>
 
-/* KEYS: profile hash, dedup zset. ARGV: message hash, event name, event ts,
- * now, dedup window, profile ttl, "1" to return the profile, then trait
- * name/JSON value pairs. An event is applied once: its messageId hash enters
- * the dedup set with it. Per event name one field "e:NAME" = "count first
- * last" keeps the hash compact; the dedup set is trimmed to the window every
- * 16th event of a name (it also expires with the window). Returns {applied, profile or false}; the
- * profile (HGETALL) only when asked, as most events start no trigger. */
-static const char profile_lua[] =
+/* Shared by the scripts that need the lifecycle group (SPEC 2); the same
+ * rules as customer_group() in triggers/customer.c. */
+#define GROUP_LUA                                                                                          \
+    "local function nudged_group(p, now, active)\n"                                                       \
+    "  local x, unsub, oc, u, email = unpack(redis.call('HMGET', p, 'x', 't:unsubscribed',\n"             \
+    "    'e:Order Completed', 'u', 't:email'))\n"                                                          \
+    "  if x == '1' or unsub == 'true' then return 'excluded' end\n"                                        \
+    "  if oc then\n"                                                                                       \
+    "    if now - tonumber(string.match(oc, ' (%-?%d+)$')) <= active then return 'active' end\n"          \
+    "    return 'inactive'\n"                                                                              \
+    "  end\n"                                                                                              \
+    "  if u == '1' or email then return 'potential' end\n"                                                 \
+    "  return 'interested'\n"                                                                              \
+    "end\n"
+
+/* Keeps the times in OLD at or after MIN, adds T, returns the newest KEEP
+ * joined by spaces: windowed counters and limits (push_time in C). */
+#define TIMES_LUA                                                                                          \
+    "local function nudged_times(old, min, t, keep)\n"                                                    \
+    "  local kept = {}\n"                                                                                  \
+    "  if old then for x in string.gmatch(old, '%-?%d+') do\n"                                            \
+    "    if tonumber(x) >= min and #kept < 100 then kept[#kept + 1] = x end\n"                             \
+    "  end end\n"                                                                                          \
+    "  if t then kept[#kept + 1] = string.format('%d', t) end\n"                                          \
+    "  return kept, table.concat(kept, ' ', math.max(1, #kept - keep + 1))\n"                              \
+    "end\n"
+
+/* KEYS: profile hash, dedup zset. ARGV: 1 message hash, 2 event name,
+ * 3 event ts, 4 now, 5 dedup window, 6 profile ttl, 7 return the profile
+ * ("1", "0", or "g": only when the group moved), 8 "1" identified,
+ * 9 revenue or "", 10 timezone or "", 11 active_period, 12 number of
+ * counters, then counter field/window pairs, then trait name/JSON pairs.
+ * An event is applied once: its messageId hash enters the dedup set with
+ * it. The group is computed after the event and stored; a change is
+ * returned, so exactly one script sees each move. The dedup set is trimmed
+ * to the window every 16th event of a name. Returns {applied, profile or
+ * false, group moved into or false}. */
+static const char profile_lua[] = GROUP_LUA TIMES_LUA
     "local fresh = redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[1])\n"
+    "local moved = false\n"
     "if fresh == 1 then\n"
     "  local ts = tonumber(ARGV[3])\n"
     "  local f = 'e:' .. ARGV[2]\n"
-    "  local cur = redis.call('HMGET', KEYS[1], f, 'fs', 'ls')\n"
+    "  local cur = redis.call('HMGET', KEYS[1], f, 'fs', 'ls', 'g')\n"
     "  local n, first, last = 0, ts, ts\n"
     "  if cur[1] then\n"
     "    local a, b, c = string.match(cur[1], '^(%d+) (%-?%d+) (%-?%d+)$')\n"
@@ -32,42 +63,82 @@ static const char profile_lua[] =
     "  local ls = math.max(tonumber(cur[3] or ts), ts)\n"
     "  local set = {KEYS[1], f, string.format('%d %d %d', n + 1, first, last),\n"
     "               'fs', string.format('%d', fs), 'ls', string.format('%d', ls)}\n"
-    "  for i = 8, #ARGV, 2 do set[#set + 1] = 't:' .. ARGV[i]; set[#set + 1] = ARGV[i + 1] end\n"
+    "  if ARGV[8] == '1' then set[#set + 1] = 'u'; set[#set + 1] = '1' end\n"
+    "  if ARGV[10] ~= '' then set[#set + 1] = 'tz'; set[#set + 1] = ARGV[10] end\n"
+    "  local i = 13\n"
+    "  for c = 1, tonumber(ARGV[12]) do\n"
+    "    local _, v = nudged_times(redis.call('HGET', KEYS[1], ARGV[i]), ts - tonumber(ARGV[i + 1]), ts, 100)\n"
+    "    set[#set + 1] = ARGV[i]; set[#set + 1] = v\n"
+    "    i = i + 2\n"
+    "  end\n"
+    "  for j = i, #ARGV, 2 do set[#set + 1] = 't:' .. ARGV[j]; set[#set + 1] = ARGV[j + 1] end\n"
     "  redis.call('HSET', unpack(set))\n"
+    "  if ARGV[9] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], 'rv', ARGV[9]) end\n"
+    "  local g = nudged_group(KEYS[1], tonumber(ARGV[4]), tonumber(ARGV[11]))\n"
+    "  if g ~= cur[4] then redis.call('HSET', KEYS[1], 'g', g); moved = g end\n"
     "  if (n + 1) % 16 == 0 then\n"
     "    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[5]))\n"
     "  end\n"
     "  redis.call('PEXPIRE', KEYS[1], ARGV[6])\n"
     "  redis.call('PEXPIRE', KEYS[2], ARGV[5])\n"
     "end\n"
-    "if ARGV[7] == '1' then return {fresh, redis.call('HGETALL', KEYS[1])} end\n"
-    "return {fresh, false}\n";
-
-/* KEYS: dedup zset, actions stream, events stream. ARGV: group, entry id,
- * now, dedup window, then per firing: firing hash, number of deliveries,
- * and per delivery: number of field/value strings, then those strings.
- * Writing deliveries, remembering the firing and acking the event happen
- * together, so a crash can neither lose a firing nor repeat it. */
-static const char fire_lua[] =
-    "local i, fired = 5, 0\n"
-    "while i <= #ARGV do\n"
-    "  local fresh = redis.call('ZADD', KEYS[1], 'NX', ARGV[3], ARGV[i])\n"
-    "  local nact = tonumber(ARGV[i + 1])\n"
-    "  i = i + 2\n"
-    "  for a = 1, nact do\n"
-    "    local nf = tonumber(ARGV[i])\n"
-    "    if fresh == 1 then\n"
-    "      local args = {KEYS[2], '*'}\n"
-    "      for k = 1, nf do args[k + 2] = ARGV[i + k] end\n"
-    "      redis.call('XADD', unpack(args))\n"
-    "    end\n"
-    "    i = i + nf + 1\n"
-    "  end\n"
-    "  if fresh == 1 then fired = fired + 1 end\n"
+    "if ARGV[7] == '1' or (ARGV[7] == 'g' and moved) then\n"
+    "  return {fresh, redis.call('HGETALL', KEYS[1]), moved}\n"
     "end\n"
-    "redis.call('PEXPIRE', KEYS[1], ARGV[4])\n"
-    "redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
-    "return fired\n";
+    "return {fresh, false, moved}\n";
+
+/* KEYS: profile hash, dedup zset, actions stream, source stream, schedule
+ * zset. ARGV: 1 group, 2 source entry id, 3 now, 4 dedup window, 5 "1" to
+ * delete the entry from the source (nudged's own timers stream), then per
+ * firing either
+ *   "l", firing hash, due, item: schedule it (delay, unless); or
+ *   "n", firing hash, limit field or "", limit max, limit per (0: ever),
+ *   score points, number of trait sets, their field/value pairs, number of
+ *   deliveries, and per delivery its number of strings and the strings.
+ * Remembering the firing, the limit, score and set, the deliveries and the
+ * ack happen together, so a crash can neither lose a firing nor repeat it.
+ * Returns {fired, limited}. */
+static const char fire_lua[] = TIMES_LUA
+    "local i, fired, limited, now = 6, 0, 0, tonumber(ARGV[3])\n"
+    "while i <= #ARGV do\n"
+    "  local kind = ARGV[i]\n"
+    "  if kind == 'l' then\n"
+    "    redis.call('ZADD', KEYS[5], ARGV[i + 2], ARGV[i + 3])\n"
+    "    i = i + 4\n"
+    "  else\n"
+    "    local ok = redis.call('ZADD', KEYS[2], 'NX', now, ARGV[i + 1]) == 1\n"
+    "    local lf, max, per = ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])\n"
+    "    local score, nsets = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])\n"
+    "    local sets = {KEYS[1]}\n"
+    "    i = i + 7\n"
+    "    for s = 1, nsets do sets[#sets + 1] = ARGV[i]; sets[#sets + 1] = ARGV[i + 1]; i = i + 2 end\n"
+    "    if ok and lf ~= '' then\n"
+    "      local min = -math.huge\n"
+    "      if per > 0 then min = now - per + 1 end\n"
+    "      local kept, v = nudged_times(redis.call('HGET', KEYS[1], lf), min, now, max)\n"
+    "      if #kept > max then ok = false; limited = limited + 1\n"
+    "      else redis.call('HSET', KEYS[1], lf, v) end\n"
+    "    end\n"
+    "    if ok and score ~= 0 then redis.call('HINCRBY', KEYS[1], 'sc', score) end\n"
+    "    if ok and nsets > 0 then redis.call('HSET', unpack(sets)) end\n"
+    "    local nact = tonumber(ARGV[i])\n"
+    "    i = i + 1\n"
+    "    for a = 1, nact do\n"
+    "      local nf = tonumber(ARGV[i])\n"
+    "      if ok then\n"
+    "        local args = {KEYS[3], '*'}\n"
+    "        for k = 1, nf do args[k + 2] = ARGV[i + k] end\n"
+    "        redis.call('XADD', unpack(args))\n"
+    "      end\n"
+    "      i = i + nf + 1\n"
+    "    end\n"
+    "    if ok then fired = fired + 1 end\n"
+    "  end\n"
+    "end\n"
+    "redis.call('PEXPIRE', KEYS[2], ARGV[4])\n"
+    "redis.call('XACK', KEYS[4], ARGV[1], ARGV[2])\n"
+    "if ARGV[5] == '1' then redis.call('XDEL', KEYS[4], ARGV[2]) end\n"
+    "return {fired, limited}\n";
 
 /* KEYS: rejected stream, events stream. ARGV: group, entry id, message, error. */
 static const char reject_lua[] =
@@ -88,15 +159,17 @@ static const char dead_lua[] =
     "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
     "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
 
-/* KEYS: schedule zset, actions stream. ARGV: now, limit. Each item is a JSON
- * object of string fields; moving it is atomic, so when many processes run
- * this, each due item is moved exactly once. */
+/* KEYS: schedule zset, actions stream, timers stream. ARGV: now, limit.
+ * Each item is a JSON object of string fields: a delivery to retry, or (with
+ * "k": "t") a waiting firing, which goes to the timers stream. Moving is
+ * atomic, so when many processes run this, each due item moves exactly once. */
 static const char due_lua[] =
     "local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))\n"
     "for _, m in ipairs(items) do\n"
     "  local ok, f = pcall(cjson.decode, m)\n"
     "  if ok and type(f) == 'table' then\n"
     "    local args = {KEYS[2], '*'}\n"
+    "    if f.k == 't' then args[1] = KEYS[3] end\n"
     "    for k, v in pairs(f) do args[#args + 1] = k; args[#args + 1] = tostring(v) end\n"
     "    redis.call('XADD', unpack(args))\n"
     "  end\n"

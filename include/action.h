@@ -18,6 +18,8 @@ struct action *action_load(json_t *j, const char *path, const char *basedir, con
 int action_render(const struct action *a, const struct eval_ctx *ctx, struct action_out *out, char *err,
                   size_t errlen) __attribute__((warn_unused_result));
 
+enum action_kind action_kind(const struct action *a);
+
 const unsigned char *action_secret(const struct action *a, size_t *len);
 
 void action_free(struct action *a);

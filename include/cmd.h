@@ -33,6 +33,10 @@ void cmd_addf(struct cmd *c, const char *fmt, ...) __attribute__((format(printf,
 /* Sends the command on RC; returns rconn_send's result. */
 int cmd_send(struct cmd *c, struct rconn *rc, redisCallbackFn *fn, void *priv) __attribute__((warn_unused_result));
 /* Empties C for the next command (keeps its arrays). */
+/* Replaces argument I (added by cmd_addi) with V: a count known only after
+ * the arguments it counts were added. */
+void cmd_set_int(struct cmd *c, size_t i, int64_t v);
+
 void cmd_reset(struct cmd *c);
 void cmd_free(struct cmd *c);
 

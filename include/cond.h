@@ -9,6 +9,8 @@
 #include "errlist.h"
 #include "path.h"
 
+struct counters;
+
 struct cond;
 
 /* COND_EVENT_ONLY: the condition may read the event but not the customer
@@ -16,9 +18,10 @@ struct cond;
 #define COND_EVENT_ONLY 1u
 
 /* Compiles the condition J found at PATH (for messages, e.g. "where").
- * Returns the condition (owned by the caller, free with cond_free), or NULL
- * after reporting every problem through D. */
-struct cond *cond_compile(json_t *j, const char *path, unsigned flags, const struct diag *d);
+ * Windowed counts register their counter in REG (NULL: counts are refused,
+ * as in COND_EVENT_ONLY). Returns the condition (owned by the caller, free
+ * with cond_free), or NULL after reporting every problem through D. */
+struct cond *cond_compile(json_t *j, const char *path, unsigned flags, struct counters *reg, const struct diag *d);
 
 /* True when C holds in CTX. */
 bool cond_eval(const struct cond *c, const struct eval_ctx *ctx);

@@ -15,11 +15,15 @@
 
 struct consumer;
 
+/* The streams it reads: events, and due firings that waited. */
+enum { CONSUMER_EVENTS, CONSUMER_TIMERS, CONSUMER_SOURCES };
+
 /* Everything the consumer borrows; all must outlive it. TRIGGERS points at
- * the daemon's current set, which a reload swaps between batches. */
+ * the daemon's current set, which a reload swaps between batches. READER
+ * holds one connection per source (a blocked read holds its connection). */
 struct consumer_deps {
     struct event_base *base;
-    struct rconn *reader, *cmd;
+    struct rconn *reader[CONSUMER_SOURCES], *cmd;
     const struct scripts *scripts;
     const struct keys *keys;
     const struct config *cfg;
@@ -29,8 +33,8 @@ struct consumer_deps {
 
 struct consumer *consumer_new(const struct consumer_deps *deps);
 
-/* Its stream reader: the daemon kicks, resets, claims, prunes and stops it. */
-struct sreader *consumer_reader(struct consumer *c);
+/* The reader of SOURCE: the daemon kicks, resets, claims, prunes and stops it. */
+struct sreader *consumer_reader(struct consumer *c, int source);
 
 /* True while a batch or a read is in progress. */
 bool consumer_busy(const struct consumer *c);

@@ -8,7 +8,7 @@
 #include "config.h"
 
 struct keys {
-    char *events, *actions, *rejected, *dead, *schedule; /* owned */
+    char *events, *actions, *rejected, *dead, *schedule, *timers; /* owned */
     const char *prefix, *group, *consumer;               /* borrowed from config */
 };
 

@@ -9,22 +9,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "email.h"
 #include "errlist.h"
 #include "message.h"
 #include "path.h"
 
+struct counter;
 struct trigger;
 struct trigger_set;
 
-enum action_kind { ACTION_WEBHOOK };
+enum action_kind { ACTION_WEBHOOK, ACTION_EMAIL, ACTION_SCORE, ACTION_SET };
 
 /* One action rendered for one firing; every field is owned by the struct
- * and freed by trigger_action_out_free. */
+ * and freed by trigger_action_out_free. Which fields are set follows KIND. */
 struct action_out {
     enum action_kind kind;
-    char *url, *method, *body;
-    json_t *headers; /* object of header name -> string */
-    int64_t timeout_ms;
+    char *url, *method, *body; /* WEBHOOK */
+    json_t *headers;           /* WEBHOOK: object of header name -> string */
+    int64_t timeout_ms;        /* WEBHOOK */
+    struct email_out email;    /* EMAIL */
+    int64_t score;             /* SCORE: points to add */
+    json_t *set;               /* SET: {"traits.NAME": value, "group": "excluded"} */
 };
 
 /* Loads every *.json in DIR (sorted by name). Returns the set (caller frees
@@ -72,5 +77,45 @@ int trigger_render_action(const struct trigger *t, size_t i, const struct eval_c
 const unsigned char *trigger_webhook_secret(const struct trigger *t, size_t i, size_t *len);
 
 void trigger_action_out_free(struct action_out *out);
+enum action_kind trigger_action_kind(const struct trigger *t, size_t i);
+
+/* True when G names a lifecycle group (SPEC 2). */
+bool trigger_group_valid(const char *g);
+
+/* The enabled triggers with "on": {"group": GROUP} whose `where` holds in
+ * CTX (the event that caused the move, if any): the customer moved into
+ * GROUP. Appends to OUT (up to MAX); returns how many. */
+size_t trigger_set_moved(const struct trigger_set *set, const char *group, const struct eval_ctx *ctx,
+                         const struct trigger **out, size_t max);
+
+/* True when some trigger starts on a group move. */
+bool trigger_set_has_moves(const struct trigger_set *set);
+
+/* The windowed counters MSG feeds (counts and unless): appends to OUT (up
+ * to MAX, trigger_set_counter_count is enough) and returns how many. */
+size_t trigger_set_counters_hit(const struct trigger_set *set, const struct message *msg,
+                                const struct eval_ctx *ctx, const struct counter **out, size_t max);
+size_t trigger_set_counter_count(const struct trigger_set *set);
+
+/* How long T waits after its event before it acts: the longer of `delay`
+ * and unless's `within`; 0 acts at once. */
+int64_t trigger_wait_ms(const struct trigger *t);
+
+/* True when MSG is itself an event that T's `unless` waits for. */
+bool trigger_unless_hit(const struct trigger *t, const struct message *msg, const struct eval_ctx *ctx);
+
+/* True when the customer (CTX->state) sent an `unless` event at or after
+ * SINCE_MS (after it, when STRICT): the waiting firing is cancelled. */
+bool trigger_cancelled(const struct trigger *t, const struct eval_ctx *ctx, int64_t since_ms, bool strict);
+
+/* T's limit: at most MAX firings per PER_MS (0: ever). False: no limit. */
+bool trigger_limit(const struct trigger *t, int64_t *max, int64_t *per_ms);
+
+/* True when T may fire at NOW_MS given TIMES, its earlier firing times for
+ * this customer (a JSON array of ms, NULL for none). */
+bool trigger_limit_allows(const struct trigger *t, json_t *times, int64_t now_ms);
+
+/* T's quiet hours in minutes after midnight; false when it has none. */
+bool trigger_quiet_hours(const struct trigger *t, int *from_min, int *to_min);
 
 #endif

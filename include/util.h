@@ -37,6 +37,13 @@ int util_parse_int(const char *s, long long *out) __attribute__((warn_unused_res
  * for an empty file), or NULL when it cannot be read: secrets from files. */
 char *util_read_first_line(const char *path);
 
+/* The whole file at PATH, malloc'd and NUL-terminated, or NULL when it
+ * cannot be read or is longer than MAX bytes: templates from files. */
+char *util_read_file(const char *path, size_t max);
+
+/* NAME as found from BASEDIR: NAME itself when absolute. */
+void util_resolve(const char *basedir, const char *name, char *out, size_t outlen);
+
 /* The choice nearest to WORD (at most two edits away), or NULL: for
  * "did you mean" hints in error messages. */
 const char *util_nearest(const char *word, const char *const *choices, size_t n);

@@ -4,6 +4,7 @@
  * fail on what the data brings (a header that would carry a newline).
  */
 #include "action.h"
+#include "email.h"
 #include "template.h"
 #include "duration.h"
 #include "util.h"
@@ -33,6 +34,9 @@ struct webhook {
 struct action {
     enum action_kind kind;
     struct webhook wh;
+    struct email_action *email;
+    int64_t score;
+    json_t *set;
 };
 
 static const char *const webhook_keys[] = {"url", "method", "headers", "body", "secret", "secret_file", "timeout"};
@@ -76,7 +80,7 @@ static int load_secret(struct webhook *w, json_t *o, const char *at, const char 
             return diag_error(d, p, "must be a file name"), -1;
         char full[1024];
         const char *fn = json_string_value(file);
-        snprintf(full, sizeof full, "%s%s%s", fn[0] == '/' ? "" : basedir, fn[0] == '/' ? "" : "/", fn);
+        util_resolve(basedir, fn, full, sizeof full);
         if ((text = util_read_first_line(full)) == NULL)
             return diag_error(d, p, "cannot read \"%s\"", full), -1;
     } else {
@@ -216,6 +220,30 @@ static int load_webhook(struct webhook *w, json_t *o, const char *at, const char
     return bad ? -1 : 0;
 }
 
+/* {"traits.NAME": VALUE, ...} and/or {"group": "excluded"}. */
+static int load_set(json_t *o, const char *at, const struct diag *d)
+{
+    char p[512];
+    const char *k;
+    json_t *v;
+    int bad = 0;
+    if (!json_is_object(o) || json_object_size(o) == 0)
+        return diag_error(d, at, "needs {\"traits.NAME\": VALUE} or {\"group\": \"excluded\"}"), -1;
+    json_object_foreach(o, k, v) {
+        snprintf(p, sizeof p, "%s.%s", at, k);
+        if (strcmp(k, "group") == 0) {
+            if (!json_is_string(v) || strcmp(json_string_value(v), "excluded") != 0) {
+                diag_error(d, p, "only \"excluded\" can be set; the other groups follow from orders and identity");
+                bad = 1;
+            }
+        } else if (strncmp(k, "traits.", 7) != 0 || k[7] == '\0' || strchr(k + 7, '.') != NULL) {
+            diag_error(d, p, "can set traits.NAME (one level) or group");
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
 struct action *action_load(json_t *j, const char *at, const char *basedir, const struct diag *d)
 {
     if (!json_is_object(j) || json_object_size(j) != 1) {
@@ -231,8 +259,23 @@ struct action *action_load(json_t *j, const char *at, const char *basedir, const
         a->kind = ACTION_WEBHOOK;
         if (load_webhook(&a->wh, body, p, basedir, d) == 0)
             return a;
-    } else if (strcmp(kind, "email") == 0 || strcmp(kind, "score") == 0 || strcmp(kind, "set") == 0) {
-        diag_error(d, p, "%s actions are not supported by this version yet", kind);
+    } else if (strcmp(kind, "email") == 0) {
+        a->kind = ACTION_EMAIL;
+        if ((a->email = email_load(body, p, basedir, d)) != NULL)
+            return a;
+    } else if (strcmp(kind, "score") == 0) {
+        a->kind = ACTION_SCORE;
+        if (json_is_integer(body) && json_integer_value(body) > -1000000 && json_integer_value(body) < 1000000) {
+            a->score = json_integer_value(body);
+            return a;
+        }
+        diag_error(d, p, "needs whole points to add, such as 10 or -5");
+    } else if (strcmp(kind, "set") == 0) {
+        a->kind = ACTION_SET;
+        if (load_set(body, p, d) == 0) {
+            a->set = json_incref(body);
+            return a;
+        }
     } else {
         diag_error(d, p, "unknown action kind; an action is webhook, email, score or set");
     }
@@ -297,6 +340,12 @@ int action_render(const struct action *a, const struct eval_ctx *ctx, struct act
     const struct webhook *w = &a->wh;
     memset(out, 0, sizeof *out);
     out->kind = a->kind;
+    switch (a->kind) {
+    case ACTION_EMAIL: return email_render(a->email, ctx, &out->email, err, errlen);
+    case ACTION_SCORE: out->score = a->score; return 0;
+    case ACTION_SET: out->set = json_incref(a->set); return 0;
+    case ACTION_WEBHOOK: break;
+    }
     out->timeout_ms = w->timeout_ms;
     out->method = util_xstrdup(w->method);
     out->headers = json_object();
@@ -325,6 +374,11 @@ fail:
     return -1;
 }
 
+enum action_kind action_kind(const struct action *a)
+{
+    return a->kind;
+}
+
 const unsigned char *action_secret(const struct action *a, size_t *len)
 {
     *len = a->wh.secret_len;
@@ -336,6 +390,8 @@ void action_free(struct action *a)
     if (a == NULL)
         return;
     struct webhook *w = &a->wh;
+    email_free(a->email);
+    json_decref(a->set);
     tmpl_free(w->url);
     free(w->method);
     for (size_t i = 0; i < w->nheaders; i++) {
@@ -357,5 +413,7 @@ void trigger_action_out_free(struct action_out *out)
     free(out->method);
     free(out->body);
     json_decref(out->headers);
+    json_decref(out->set);
+    email_out_free(&out->email);
     memset(out, 0, sizeof *out);
 }

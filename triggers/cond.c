@@ -6,6 +6,7 @@
  * load, so evaluation never fails: it only answers true or false.
  */
 #include "cond.h"
+#include "counter.h"
 #include "duration.h"
 #include "message.h"
 #include "util.h"
@@ -30,7 +31,7 @@ struct op {
     int64_t dur_ms;  /* OP_WITHIN, OP_BEFORE */
 };
 
-enum cond_kind { COND_ALL, COND_ANY, COND_NOT, COND_TEST };
+enum cond_kind { COND_ALL, COND_ANY, COND_NOT, COND_TEST, COND_COUNT };
 
 struct cond {
     enum cond_kind kind;
@@ -39,6 +40,8 @@ struct cond {
     struct path path;   /* TEST */
     struct op *ops;
     size_t nops;
+    const struct counter *counter; /* COUNT: owned by the set's registry */
+    int64_t within_ms;             /* COUNT */
 };
 
 static void add_kid(struct cond *c, struct cond *kid)
@@ -144,7 +147,7 @@ static struct cond *test_compile(const char *key, json_t *test, const char *at, 
 }
 
 static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *at, unsigned flags,
-                                 const struct diag *d)
+                                 struct counters *reg, const struct diag *d)
 {
     struct cond *c = util_xcalloc(1, sizeof *c);
     c->kind = kind;
@@ -159,7 +162,7 @@ static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *
     json_array_foreach(list, i, item) {
         char kat[512];
         snprintf(kat, sizeof kat, "%s[%zu]", at, i);
-        struct cond *kid = cond_compile(item, kat, flags, d);
+        struct cond *kid = cond_compile(item, kat, flags, reg, d);
         if (kid)
             add_kid(c, kid);
         else
@@ -172,12 +175,59 @@ static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *
     return c;
 }
 
-struct cond *cond_compile(json_t *j, const char *at, unsigned flags, const struct diag *d)
+/* {"count": {"event", "where", "within"}, "gte": N, ...}: the number of
+ * such events within the window, compared by the other members. */
+static struct cond *count_compile(json_t *j, const char *at, unsigned flags, struct counters *reg,
+                                  const struct diag *d)
+{
+    char cat[512];
+    snprintf(cat, sizeof cat, "%s.count", at);
+    if (reg == NULL || (flags & COND_EVENT_ONLY)) {
+        diag_error(d, cat, "counts are about the customer: put them in if");
+        return NULL;
+    }
+    struct cond *c = util_xcalloc(1, sizeof *c);
+    c->kind = COND_COUNT;
+    int bad = (c->counter = counters_add(reg, json_object_get(j, "count"), cat, &c->within_ms, d)) == NULL;
+    c->ops = util_xcalloc(json_object_size(j), sizeof *c->ops);
+    const char *name;
+    json_t *arg;
+    json_object_foreach(j, name, arg) {
+        if (strcmp(name, "count") == 0)
+            continue;
+        char opat[512];
+        snprintf(opat, sizeof opat, "%s.%s", at, name);
+        size_t k;
+        for (k = 0; k < NOPS && strcmp(name, op_names[k]) != 0; k++)
+            ;
+        if (k > OP_LTE || !json_is_number(arg)) {
+            diag_error(d, opat, "a count is compared with eq, ne, gt, gte, lt or lte and a number, such as "
+                       "\"gte\": 3");
+            bad = 1;
+            continue;
+        }
+        c->ops[c->nops].kind = (enum op_kind)k;
+        c->ops[c->nops++].arg = json_incref(arg);
+    }
+    if (c->nops == 0 && !bad) {
+        diag_error(d, at, "a count needs a comparison, such as \"gte\": 3");
+        bad = 1;
+    }
+    if (bad) {
+        cond_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+struct cond *cond_compile(json_t *j, const char *at, unsigned flags, struct counters *reg, const struct diag *d)
 {
     if (!json_is_object(j)) {
         diag_error(d, at, "must be an object of \"path\": test pairs");
         return NULL;
     }
+    if (json_object_get(j, "count"))
+        return count_compile(j, at, flags, reg, d);
     struct cond *all = util_xcalloc(1, sizeof *all);
     all->kind = COND_ALL;
     const char *key;
@@ -188,19 +238,15 @@ struct cond *cond_compile(json_t *j, const char *at, unsigned flags, const struc
         snprintf(kat, sizeof kat, "%s.%s", at, key);
         struct cond *kid;
         if (strcmp(key, "all") == 0 || strcmp(key, "any") == 0) {
-            kid = list_compile(key[1] == 'l' ? COND_ALL : COND_ANY, v, kat, flags, d);
+            kid = list_compile(key[1] == 'l' ? COND_ALL : COND_ANY, v, kat, flags, reg, d);
         } else if (strcmp(key, "not") == 0) {
-            struct cond *inner = cond_compile(v, kat, flags, d);
+            struct cond *inner = cond_compile(v, kat, flags, reg, d);
             kid = NULL;
             if (inner) {
                 kid = util_xcalloc(1, sizeof *kid);
                 kid->kind = COND_NOT;
                 add_kid(kid, inner);
             }
-        } else if (strcmp(key, "count") == 0) {
-            diag_error(d, kat, "windowed counts are not supported by this version yet; "
-                       "use customer.events.NAME.count for all-time counts");
-            kid = NULL;
         } else {
             kid = test_compile(key, v, kat, flags, d);
         }
@@ -290,6 +336,14 @@ static bool op_eval(const struct op *op, json_t *v, const struct eval_ctx *ctx)
     return false;
 }
 
+static bool ops_hold(const struct cond *c, json_t *v, const struct eval_ctx *ctx)
+{
+    for (size_t i = 0; i < c->nops; i++)
+        if (!op_eval(&c->ops[i], v, ctx))
+            return false;
+    return true;
+}
+
 bool cond_eval(const struct cond *c, const struct eval_ctx *ctx)
 {
     switch (c->kind) {
@@ -305,12 +359,12 @@ bool cond_eval(const struct cond *c, const struct eval_ctx *ctx)
         return false;
     case COND_NOT:
         return !cond_eval(c->kids[0], ctx);
-    case COND_TEST: {
-        json_t *v = path_resolve(&c->path, ctx);
-        for (size_t i = 0; i < c->nops; i++)
-            if (!op_eval(&c->ops[i], v, ctx))
-                return false;
-        return true;
+    case COND_TEST: return ops_hold(c, path_resolve(&c->path, ctx), ctx);
+    case COND_COUNT: {
+        json_t *n = json_integer((json_int_t)counter_count(c->counter, ctx, ctx->now_ms - c->within_ms, false));
+        bool ok = ops_hold(c, n, ctx);
+        json_decref(n);
+        return ok;
     }
     }
     return false;

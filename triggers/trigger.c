@@ -7,6 +7,8 @@
 #include "trigger.h"
 #include "action.h"
 #include "cond.h"
+#include "counter.h"
+#include "duration.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -15,17 +17,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_IDENTIFY };
+enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_IDENTIFY, ON_GROUP };
+
+static const char *const group_names[] = {"active", "inactive", "potential", "interested", "excluded"};
+#define NGROUPS (sizeof group_names / sizeof group_names[0])
 
 struct trigger {
     char *id;
     json_t *info;
     int enabled;
     enum on_kind on;
-    char *on_arg; /* event name or page glob */
+    char *on_arg; /* event name, page glob or group */
     struct cond *where, *if_;
     struct action **actions;
     size_t nactions;
+    int64_t delay_ms;
+    const struct counter *unless; /* owned by the set's registry */
+    int64_t unless_ms;
+    int64_t limit_max;    /* 0: no limit */
+    int64_t limit_per_ms; /* 0: ever (once) */
+    int quiet_from, quiet_to; /* minutes after midnight; -1: no quiet hours */
 };
 
 /* The triggers that one kind of message can start, in file order. */
@@ -42,8 +53,9 @@ struct trigger_set {
     char **files; /* the file each trigger came from, for duplicate-id messages */
     /* The index, built once loading is done: events by name (sorted), and
      * the page and identify triggers, so a message meets only its own. */
-    struct bucket *events, page, identify;
+    struct bucket *events, page, identify, group;
     size_t nevents;
+    struct counters counters; /* windowed counts and unless, shared by name */
 };
 
 static const char *const trigger_keys[] = {"id", "description", "enabled", "on", "where", "if",
@@ -98,12 +110,22 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
                 return 0;
             }
             if (strcmp(key, "group") == 0) {
-                diag_error(d, "on", "{\"group\": ...} triggers are not supported by this version yet");
-                return -1;
+                const char *g = json_string_value(v);
+                if (!trigger_group_valid(g)) {
+                    const char *near = util_nearest(g, group_names, NGROUPS);
+                    diag_error(d, "on.group", "\"%s\" is not a group%s%s%s; groups are active, inactive, potential, "
+                               "interested, excluded", g, near ? " (did you mean \"" : "", near ? near : "",
+                               near ? "\"?)" : "");
+                    return -1;
+                }
+                t->on = ON_GROUP;
+                t->on_arg = util_xstrdup(g);
+                return 0;
             }
         }
     }
-    diag_error(d, "on", "must be an event name, \"page\", \"identify\", {\"event\": NAME} or {\"page\": PATH_GLOB}");
+    diag_error(d, "on", "must be an event name, \"page\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB} "
+               "or {\"group\": GROUP}");
     return -1;
 }
 
@@ -143,30 +165,91 @@ static int check_keys(json_t *obj, const struct diag *d)
             if (near)
                 diag_error(d, key, "unknown key (did you mean \"%s\"?)", near);
             else
-                diag_error(d, key, "unknown key; a trigger has id, description, enabled, on, where, if, actions");
-            bad = 1;
-        } else if (k >= 7) {
-            diag_error(d, key, "is not supported by this version yet");
+                diag_error(d, key, "unknown key; a trigger has id, description, enabled, on, where, if, unless, "
+                           "delay, limit, quiet_hours, actions");
             bad = 1;
         }
     }
     return bad ? -1 : 0;
 }
 
-static int load_conditions(struct trigger *t, json_t *obj, const struct diag *d)
+static int load_conditions(struct trigger *t, json_t *obj, struct counters *reg, const struct diag *d)
 {
     int bad = 0;
-    json_t *w = json_object_get(obj, "where"), *i = json_object_get(obj, "if");
-    if (w && (t->where = cond_compile(w, "where", COND_EVENT_ONLY, d)) == NULL)
+    json_t *w = json_object_get(obj, "where"), *i = json_object_get(obj, "if"), *u = json_object_get(obj, "unless");
+    if (w && (t->where = cond_compile(w, "where", COND_EVENT_ONLY, NULL, d)) == NULL)
         bad = 1;
-    if (i && (t->if_ = cond_compile(i, "if", 0, d)) == NULL)
+    if (i && (t->if_ = cond_compile(i, "if", 0, reg, d)) == NULL)
+        bad = 1;
+    if (u && (t->unless = counters_add(reg, u, "unless", &t->unless_ms, d)) == NULL)
         bad = 1;
     return bad ? -1 : 0;
 }
 
+static int load_delay(struct trigger *t, json_t *delay, const struct diag *d)
+{
+    if (delay && (!json_is_string(delay) || duration_parse(json_string_value(delay), &t->delay_ms) != 0 ||
+                  t->delay_ms <= 0)) {
+        diag_error(d, "delay", "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\"");
+        return -1;
+    }
+    return 0;
+}
+
+/* {"max": N, "per": DURATION} or {"once": true}. */
+static int load_limit(struct trigger *t, json_t *l, const struct diag *d)
+{
+    if (l == NULL)
+        return 0;
+    json_t *once = json_object_get(l, "once"), *max = json_object_get(l, "max"), *per = json_object_get(l, "per");
+    if (json_is_object(l) && json_object_size(l) == 1 && json_is_true(once)) {
+        t->limit_max = 1;
+        return 0;
+    }
+    if (json_is_object(l) && json_object_size(l) == 2 && json_is_integer(max) && json_integer_value(max) > 0 &&
+        json_integer_value(max) <= 100 && json_is_string(per) &&
+        duration_parse(json_string_value(per), &t->limit_per_ms) == 0 && t->limit_per_ms > 0) {
+        t->limit_max = json_integer_value(max);
+        return 0;
+    }
+    diag_error(d, "limit", "needs {\"max\": N, \"per\": DURATION} with N from 1 to 100, such as {\"max\": 1, "
+               "\"per\": \"7d\"}, or {\"once\": true}");
+    return -1;
+}
+
+/* "HH:MM" into minutes after midnight, or -1. */
+static int parse_hhmm(json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (s == NULL || strlen(s) != 5 || s[2] != ':')
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+static int load_quiet(struct trigger *t, json_t *q, const struct diag *d)
+{
+    t->quiet_from = t->quiet_to = -1;
+    if (q == NULL)
+        return 0;
+    if (json_is_object(q) && json_object_size(q) == 2) {
+        t->quiet_from = parse_hhmm(json_object_get(q, "from"));
+        t->quiet_to = parse_hhmm(json_object_get(q, "to"));
+        if (t->quiet_from >= 0 && t->quiet_to >= 0 && t->quiet_from != t->quiet_to)
+            return 0;
+    }
+    t->quiet_from = t->quiet_to = -1;
+    diag_error(d, "quiet_hours", "needs {\"from\": \"HH:MM\", \"to\": \"HH:MM\"} (24-hour clock, two different "
+               "times), such as {\"from\": \"22:00\", \"to\": \"08:00\"}");
+    return -1;
+}
+
 /* Builds one trigger from OBJ, or NULL after reporting through a diag for FILE. */
-static struct trigger *trigger_load(json_t *obj, const char *file, const char *basedir, struct errlist *errs,
-                                    size_t index)
+static struct trigger *trigger_load(json_t *obj, const char *file, const char *basedir, struct counters *reg,
+                                    struct errlist *errs, size_t index)
 {
     char where_[32];
     struct diag d = {errs, file, NULL};
@@ -197,8 +280,11 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
         bad = (diag_error(&d, "on", "is required: the event that starts this trigger"), 1);
     else if (load_on(t, on, &d) != 0)
         bad = 1;
-    if (load_conditions(t, obj, &d) != 0)
+    if (load_conditions(t, obj, reg, &d) != 0)
         bad = 1;
+    bad |= load_delay(t, json_object_get(obj, "delay"), &d) != 0;
+    bad |= load_limit(t, json_object_get(obj, "limit"), &d) != 0;
+    bad |= load_quiet(t, json_object_get(obj, "quiet_hours"), &d) != 0;
     if (load_actions(t, json_object_get(obj, "actions"), basedir, &d) != 0) /* report both */
         bad = 1;
     if (bad) {
@@ -229,12 +315,12 @@ static void load_json(struct trigger_set *set, json_t *root, const char *file, c
         size_t i;
         json_t *obj;
         json_array_foreach(root, i, obj) {
-            struct trigger *t = trigger_load(obj, file, basedir, errs, i);
+            struct trigger *t = trigger_load(obj, file, basedir, &set->counters, errs, i);
             if (t)
                 set_add(set, t, file, errs);
         }
     } else {
-        struct trigger *t = trigger_load(root, file, basedir, errs, 0);
+        struct trigger *t = trigger_load(root, file, basedir, &set->counters, errs, 0);
         if (t)
             set_add(set, t, file, errs);
     }
@@ -273,6 +359,8 @@ static void build_index(struct trigger_set *set)
             bucket_add(&set->page, t);
         } else if (t->on == ON_IDENTIFY) {
             bucket_add(&set->identify, t);
+        } else if (t->on == ON_GROUP) {
+            bucket_add(&set->group, t);
         } else {
             struct bucket *b = NULL;
             for (size_t k = 0; k < set->nevents && !b; k++)
@@ -372,6 +460,8 @@ void trigger_set_free(struct trigger_set *set)
     free(set->events);
     free(set->page.t);
     free(set->identify.t);
+    free(set->group.t);
+    counters_free(&set->counters);
     free(set);
 }
 
@@ -394,6 +484,7 @@ static int on_matches(const struct trigger *t, const struct message *m, const st
     case ON_EVENT: return m->type == MESSAGE_TRACK && strcmp(m->name, t->on_arg) == 0;
     case ON_PAGE: return m->type == MESSAGE_PAGE;
     case ON_IDENTIFY: return m->type == MESSAGE_IDENTIFY;
+    case ON_GROUP: return 0; /* started by a move, not by a message */
     case ON_PAGE_GLOB: {
         const char *p = json_string_value(json_object_get(json_object_get(ctx->event, "properties"), "path"));
         return m->type == MESSAGE_PAGE && p && fnmatch(t->on_arg, p, 0) == 0;
@@ -465,4 +556,90 @@ int trigger_render_action(const struct trigger *t, size_t i, const struct eval_c
 const unsigned char *trigger_webhook_secret(const struct trigger *t, size_t i, size_t *len)
 {
     return i < t->nactions ? action_secret(t->actions[i], len) : NULL;
+}
+
+bool trigger_group_valid(const char *g)
+{
+    for (size_t i = 0; i < NGROUPS; i++)
+        if (strcmp(g, group_names[i]) == 0)
+            return true;
+    return false;
+}
+
+size_t trigger_set_moved(const struct trigger_set *set, const char *group, const struct eval_ctx *ctx,
+                         const struct trigger **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; set && i < set->group.n && n < max; i++) {
+        const struct trigger *t = set->group.t[i];
+        if (t->enabled && strcmp(t->on_arg, group) == 0 && (t->where == NULL || cond_eval(t->where, ctx)))
+            out[n++] = t;
+    }
+    return n;
+}
+
+bool trigger_set_has_moves(const struct trigger_set *set)
+{
+    return set && set->group.n > 0;
+}
+
+size_t trigger_set_counters_hit(const struct trigger_set *set, const struct message *msg,
+                                const struct eval_ctx *ctx, const struct counter **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; set && i < set->counters.n && n < max; i++)
+        if (counter_hit(set->counters.c[i], msg, ctx))
+            out[n++] = set->counters.c[i];
+    return n;
+}
+
+size_t trigger_set_counter_count(const struct trigger_set *set)
+{
+    return set ? set->counters.n : 0;
+}
+
+int64_t trigger_wait_ms(const struct trigger *t)
+{
+    int64_t u = t->unless ? t->unless_ms : 0;
+    return t->delay_ms > u ? t->delay_ms : u;
+}
+
+bool trigger_unless_hit(const struct trigger *t, const struct message *msg, const struct eval_ctx *ctx)
+{
+    return t->unless && counter_hit(t->unless, msg, ctx);
+}
+
+bool trigger_cancelled(const struct trigger *t, const struct eval_ctx *ctx, int64_t since_ms, bool strict)
+{
+    return t->unless && counter_count(t->unless, ctx, since_ms, strict) > 0;
+}
+
+bool trigger_limit(const struct trigger *t, int64_t *max, int64_t *per_ms)
+{
+    *max = t->limit_max;
+    *per_ms = t->limit_per_ms;
+    return t->limit_max > 0;
+}
+
+bool trigger_limit_allows(const struct trigger *t, json_t *times, int64_t now_ms)
+{
+    if (t->limit_max == 0)
+        return true;
+    size_t i;
+    json_t *v;
+    int64_t n = 0;
+    json_array_foreach(times, i, v) if (t->limit_per_ms == 0 || json_integer_value(v) > now_ms - t->limit_per_ms) n++;
+    return n < t->limit_max;
+}
+
+bool trigger_quiet_hours(const struct trigger *t, int *from_min, int *to_min)
+{
+    *from_min = t->quiet_from;
+    *to_min = t->quiet_to;
+    return t->quiet_from >= 0;
+}
+
+enum action_kind trigger_action_kind(const struct trigger *t, size_t i)
+{
+    return action_kind(t->actions[i]);
 }

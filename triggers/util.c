@@ -161,6 +161,36 @@ const char *util_nearest(const char *word, const char *const *choices, size_t n)
     return best;
 }
 
+char *util_read_file(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    struct buf b;
+    char chunk[4096];
+    size_t n;
+    int bad = 0;
+    buf_init(&b, max);
+    while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        bad = buf_add(&b, chunk, n) != 0;
+    bad |= ferror(f);
+    fclose(f);
+    if (bad) {
+        buf_free(&b);
+        return NULL;
+    }
+    char *s = buf_steal(&b);
+    return s ? s : util_xstrdup("");
+}
+
+void util_resolve(const char *basedir, const char *name, char *out, size_t outlen)
+{
+    if (name[0] == '/')
+        snprintf(out, outlen, "%s", name);
+    else
+        snprintf(out, outlen, "%s/%s", basedir, name);
+}
+
 char *util_read_first_line(const char *path)
 {
     FILE *f = fopen(path, "r");

@@ -1,6 +1,7 @@
 /* test_triggers.c — the pure trigger code: messages, durations, conditions,
  * templates and trigger-file errors, as tables of named cases. */
 #include "cond.h"
+#include "counter.h"
 #include "duration.h"
 #include "harness.h"
 #include "message.h"
@@ -145,16 +146,18 @@ static const struct {
 static void test_conditions(void)
 {
     json_t *ev = json_loads(EVENT, 0, NULL), *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("now");
-    struct eval_ctx ctx = {ev, cu, NULL, now, NOW_MS};
+    struct eval_ctx ctx = {ev, cu, NULL, now, NOW_MS, NULL};
     struct errlist errs = {0};
     struct diag d = {&errs, "t.json", "t"};
     for (size_t i = 0; i < sizeof cond_cases / sizeof cond_cases[0]; i++) {
         json_t *j = json_loads(cond_cases[i].cond, 0, NULL);
-        struct cond *c = cond_compile(j, "if", 0, &d);
+        struct counters reg = {0};
+        struct cond *c = cond_compile(j, "if", 0, &reg, &d);
         CHECK(c != NULL, "%s: does not compile: %s", cond_cases[i].name, errs.n ? errs.lines[0] : "?");
         if (c)
             CHECK(cond_eval(c, &ctx) == cond_cases[i].want, "%s: want %d", cond_cases[i].name, cond_cases[i].want);
         cond_free(c);
+        counters_free(&reg);
         json_decref(j);
         errlist_clear(&errs);
     }
@@ -194,7 +197,7 @@ static void test_templates(void)
                             "\"html\":\"<i>&\\\"\",\"evil\":\"a\\r\\nBcc: x@y\"}}", 0, NULL);
     json_t *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("2026-11-22T10:00:00.000Z");
     json_t *trig = json_pack("{s:s}", "id", "cart");
-    struct eval_ctx ctx = {ev, cu, trig, now, NOW_MS};
+    struct eval_ctx ctx = {ev, cu, trig, now, NOW_MS, NULL};
     struct errlist errs = {0};
     struct diag d = {&errs, "t.json", "t"};
     char err[256];
@@ -238,11 +241,48 @@ static const struct {
     {"unknown key with a hint", "{\"id\": \"a\", \"on\": \"X\", \"wehre\": {}, " HOOK "}",
      "t.json: trigger \"a\": wehre: unknown key (did you mean \"where\"?)"},
     {"unknown key without a hint", "{\"id\": \"a\", \"on\": \"X\", \"colour\": 1, " HOOK "}",
-     "t.json: trigger \"a\": colour: unknown key; a trigger has id, description, enabled, on, where, if, actions"},
+     "t.json: trigger \"a\": colour: unknown key; a trigger has id, description, enabled, on, where, if, unless, "
+     "delay, limit, quiet_hours, actions"},
     {"wrong type", "{\"id\": \"a\", \"on\": \"X\", \"enabled\": \"yes\", " HOOK "}",
      "t.json: trigger \"a\": enabled: must be true or false"},
     {"wrong type of on", "{\"id\": \"a\", \"on\": 5, " HOOK "}",
-     "t.json: trigger \"a\": on: must be an event name, \"page\", \"identify\", {\"event\": NAME} or {\"page\": PATH_GLOB}"},
+     "t.json: trigger \"a\": on: must be an event name, \"page\", \"identify\", {\"event\": NAME}, {\"page\": "
+     "PATH_GLOB} or {\"group\": GROUP}"},
+    {"unknown group", "{\"id\": \"a\", \"on\": {\"group\": \"inactiv\"}, " HOOK "}",
+     "t.json: trigger \"a\": on.group: \"inactiv\" is not a group (did you mean \"inactive\"?); groups are active, "
+     "inactive, potential, interested, excluded"},
+    {"bad delay", "{\"id\": \"a\", \"on\": \"X\", \"delay\": \"1 week\", " HOOK "}",
+     "t.json: trigger \"a\": delay: needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\""},
+    {"unless without within", "{\"id\": \"a\", \"on\": \"X\", \"unless\": {\"event\": \"Order Completed\"}, " HOOK "}",
+     "t.json: trigger \"a\": unless.within: is required: a duration such as \"7d\""},
+    {"unless with a typo", "{\"id\": \"a\", \"on\": \"X\", \"unless\": {\"evnt\": \"Y\", \"within\": \"1h\"}, " HOOK "}",
+     "t.json: trigger \"a\": unless.evnt: unknown key (did you mean \"event\"?); it has event, where and within"},
+    {"bad limit", "{\"id\": \"a\", \"on\": \"X\", \"limit\": {\"max\": 0, \"per\": \"1d\"}, " HOOK "}",
+     "t.json: trigger \"a\": limit: needs {\"max\": N, \"per\": DURATION} with N from 1 to 100"},
+    {"bad quiet hours", "{\"id\": \"a\", \"on\": \"X\", \"quiet_hours\": {\"from\": \"22h\", \"to\": \"08:00\"}, " HOOK "}",
+     "t.json: trigger \"a\": quiet_hours: needs {\"from\": \"HH:MM\", \"to\": \"HH:MM\"}"},
+    {"count without comparison", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\"}}, " HOOK "}",
+     "t.json: trigger \"a\": if: a count needs a comparison, such as \"gte\": 3"},
+    {"count with a bad operator", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\"}, \"in\": [1]}, " HOOK "}",
+     "t.json: trigger \"a\": if.in: a count is compared with eq, ne, gt, gte, lt or lte and a number"},
+    {"count in where", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\"}, \"gte\": 1}, " HOOK "}",
+     "t.json: trigger \"a\": where.count: counts are about the customer: put them in if"},
+    {"customer in a count's where", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\", \"where\": {\"customer.score\": 1}}, \"gte\": 1}, " HOOK "}",
+     "t.json: trigger \"a\": if.count.where.customer.score: where is about the event"},
+    {"missing text_file", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"to\": \"{{customer.traits.email}}\", \"subject\": \"Hi\", \"text_file\": \"templates/nope.txt\"}}]}",
+     "t.json: trigger \"a\": actions[0].email.text_file: cannot read \"./templates/nope.txt\" (it must exist and be at most 256 KiB)"},
+    {"email without body", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"to\": \"x@y.test\", \"subject\": \"Hi\"}}]}",
+     "t.json: trigger \"a\": actions[0].email: needs a body: text, text_file, html or html_file"},
+    {"email without to", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"subject\": \"Hi\", \"text\": \"x\"}}]}",
+     "t.json: trigger \"a\": actions[0].email.to: is required"},
+    {"email unknown key", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"to\": \"x@y.test\", \"subjet\": \"Hi\", \"text\": \"x\"}}]}",
+     "t.json: trigger \"a\": actions[0].email.subjet: unknown key (did you mean \"subject\"?)"},
+    {"score not whole", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"score\": 2.5}]}",
+     "t.json: trigger \"a\": actions[0].score: needs whole points to add, such as 10 or -5"},
+    {"set a computed group", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"set\": {\"group\": \"active\"}}]}",
+     "t.json: trigger \"a\": actions[0].set.group: only \"excluded\" can be set"},
+    {"set a nested trait", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"set\": {\"plan\": \"gold\"}}]}",
+     "t.json: trigger \"a\": actions[0].set.plan: can set traits.NAME (one level) or group"},
     {"unknown operator", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"properties.price\": {\"gtee\": 5}}, " HOOK "}",
      "t.json: trigger \"a\": where.properties.price.gtee: unknown operator \"gtee\" (did you mean \"gte\"?); "
      "operators are eq ne gt gte lt lte in nin exists contains prefix glob regex within before"},
@@ -327,7 +367,7 @@ static void test_matching(void)
         struct message m;
         char err[128], got[128] = "";
         CHECK(message_validate(ev, "1-0", 0, &m, err, sizeof err) == 0, "case %zu valid", i);
-        struct eval_ctx ctx = {ev, cu, NULL, NULL, 0};
+        struct eval_ctx ctx = {ev, cu, NULL, NULL, 0, NULL};
         const struct trigger *out[8];
         size_t n = trigger_set_match(set, &m, &ctx, out, 8);
         for (size_t k = 0; k < n; k++) {

@@ -1,0 +1,63 @@
+/* customer.h — the customer profile as data (SPEC 2), with no storage of
+ * its own: the fields of the Redis hash "<prefix>{ID}:p", the view triggers
+ * judge, and the lifecycle group. The daemon's Lua applies events in Redis;
+ * `nudged replay` applies them with customer_apply to an in-memory copy of
+ * the same fields, so both build the view with the same code.
+ *
+ * Fields: "fs"/"ls" first/last seen (ms); "u" "1" once identified; "tz"
+ * timezone; "rv" revenue; "sc" score; "g" the group last seen; "x" "1" when
+ * a trigger excluded the customer; "e:NAME" = "count first last"; "t:NAME" a
+ * trait as JSON; "w:ID" windowed-counter times and "l:TRIGGER" firing times
+ * (space-separated ms). */
+#ifndef NUDGED_CUSTOMER_H
+#define NUDGED_CUSTOMER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "counter.h"
+#include "message.h"
+#include "trigger.h"
+
+/* The event whose orders and revenue the profile sums (SPEC 2). */
+#define CUSTOMER_ORDER_EVENT "Order Completed"
+
+/* What one event changes in a profile, taken from the message. */
+struct customer_update {
+    const char *name;
+    int64_t ts_ms;
+    bool identified;
+    bool has_revenue;
+    double revenue;
+    const char *tz;   /* borrowed; NULL when absent */
+    json_t *traits;   /* borrowed; NULL when absent */
+    const struct counter **counters; /* borrowed: the counters this event feeds */
+    size_t ncounters;
+};
+
+/* Fills U from the validated message M (MSG its JSON); borrows from both. */
+void customer_update_init(struct customer_update *u, const struct message *m, json_t *msg);
+
+/* Applies U to FIELDS (an object of field -> string), as the profile
+ * script does in Redis. Returns the group the customer moved into (static
+ * string), or NULL when it stayed. */
+const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms);
+
+/* Records a firing of T at NOW_MS and applies its score and set actions
+ * (OUT, N of them), as the fire script does. */
+void customer_fired(json_t *fields, const struct trigger *t, const struct action_out *out, size_t n, int64_t now_ms);
+
+/* The static name of group G (as Redis returns it), or NULL. */
+const char *customer_group_name(const char *g);
+
+/* The lifecycle group of the customer in FIELDS at NOW_MS (static string). */
+const char *customer_group(json_t *fields, int64_t now_ms, int64_t active_ms);
+
+/* Builds the view triggers see as "customer" (a new reference): id,
+ * traits, first_seen, last_seen, events, orders, revenue, last_order,
+ * score, group, timezone. *STATE gets a new reference to the counters and
+ * limits ({"w:..": [ms...], "l:..": [ms...]}) for eval_ctx.state. */
+json_t *customer_view(const char *id, json_t *fields, int64_t now_ms, int64_t active_ms, json_t **state);
+
+#endif

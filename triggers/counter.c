@@ -1,0 +1,131 @@
+/* counter.c — the registry of windowed counters of one trigger set.
+ *
+ * Counting happens when the event arrives (the profile keeps event times),
+ * not by scanning history when a trigger asks, so a count is one list walk.
+ */
+#include "counter.h"
+#include "cond.h"
+#include "duration.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const count_keys[] = {"event", "where", "within"};
+
+/* FNV-1a, 64 bits: stable across builds and machines, which the field
+ * name must be (it names data in Redis). */
+static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void make_field(char out[COUNTER_FIELD_LEN], const char *event, json_t *where)
+{
+    char *canon = where ? json_dumps(where, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    uint64_t h = fnv1a(14695981039346656037ULL, event, strlen(event) + 1);
+    if (canon)
+        h = fnv1a(h, canon, strlen(canon));
+    free(canon);
+    snprintf(out, COUNTER_FIELD_LEN, "w:%012llx", (unsigned long long)(h & 0xffffffffffffULL));
+}
+
+static int check_spec(json_t *spec, const char *at, int64_t *within_ms, const struct diag *d)
+{
+    char p[512];
+    const char *k;
+    json_t *v;
+    int bad = 0;
+    if (!json_is_object(spec))
+        return diag_error(d, at, "needs {\"event\": NAME, \"where\": {...}, \"within\": DURATION}"), -1;
+    json_object_foreach(spec, k, v) {
+        if (strcmp(k, "event") && strcmp(k, "where") && strcmp(k, "within")) {
+            const char *near = util_nearest(k, count_keys, 3);
+            snprintf(p, sizeof p, "%s.%s", at, k);
+            diag_error(d, p, "unknown key%s%s%s; it has event, where and within", near ? " (did you mean \"" : "",
+                       near ? near : "", near ? "\"?)" : "");
+            bad = 1;
+        }
+    }
+    json_t *ev = json_object_get(spec, "event"), *within = json_object_get(spec, "within");
+    if (!json_is_string(ev) || json_string_length(ev) == 0) {
+        snprintf(p, sizeof p, "%s.event", at);
+        diag_error(d, p, "is required: the event name to count");
+        bad = 1;
+    }
+    snprintf(p, sizeof p, "%s.within", at);
+    if (within == NULL) {
+        diag_error(d, p, "is required: a duration such as \"7d\"");
+        bad = 1;
+    } else if (!json_is_string(within) || duration_parse(json_string_value(within), within_ms) != 0 ||
+               *within_ms <= 0) {
+        diag_error(d, p, "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\"");
+        bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
+struct counter *counters_add(struct counters *reg, json_t *spec, const char *at, int64_t *within_ms,
+                             const struct diag *d)
+{
+    if (check_spec(spec, at, within_ms, d) != 0)
+        return NULL;
+    json_t *where = json_object_get(spec, "where");
+    char wat[512], field[COUNTER_FIELD_LEN];
+    snprintf(wat, sizeof wat, "%s.where", at);
+    struct cond *c = where ? cond_compile(where, wat, COND_EVENT_ONLY, NULL, d) : NULL;
+    if (where && c == NULL)
+        return NULL;
+    const char *event = json_string_value(json_object_get(spec, "event"));
+    make_field(field, event, where);
+    for (size_t i = 0; i < reg->n; i++)
+        if (strcmp(reg->c[i]->field, field) == 0) {
+            cond_free(c);
+            if (reg->c[i]->window_ms < *within_ms)
+                reg->c[i]->window_ms = *within_ms;
+            return reg->c[i];
+        }
+    struct counter *n = util_xcalloc(1, sizeof *n);
+    memcpy(n->field, field, sizeof field);
+    n->event = util_xstrdup(event);
+    n->where = c;
+    n->window_ms = *within_ms;
+    reg->c = util_xrealloc(reg->c, (reg->n + 1) * sizeof *reg->c);
+    reg->c[reg->n++] = n;
+    return n;
+}
+
+bool counter_hit(const struct counter *c, const struct message *msg, const struct eval_ctx *ctx)
+{
+    return strcmp(c->event, msg->name) == 0 && (c->where == NULL || cond_eval(c->where, ctx));
+}
+
+size_t counter_count(const struct counter *c, const struct eval_ctx *ctx, int64_t since_ms, bool strict)
+{
+    json_t *times = json_object_get(ctx->state, c->field);
+    size_t i, n = 0;
+    json_t *t;
+    json_array_foreach(times, i, t) {
+        json_int_t ms = json_integer_value(t);
+        if (ms > since_ms || (!strict && ms == since_ms))
+            n++;
+    }
+    return n;
+}
+
+void counters_free(struct counters *reg)
+{
+    for (size_t i = 0; i < reg->n; i++) {
+        free(reg->c[i]->event);
+        cond_free(reg->c[i]->where);
+        free(reg->c[i]);
+    }
+    free(reg->c);
+    reg->c = NULL;
+    reg->n = 0;
+}

@@ -1,0 +1,258 @@
+/* customer.c — the profile view and the lifecycle groups, in one place.
+ *
+ * The daemon's profile and fire scripts (daemon/scripts.c) do in Lua what
+ * customer_apply and customer_fired do here; tests run the same events
+ * through both and compare the firings.
+ */
+#include "customer.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *field(json_t *fields, const char *name)
+{
+    return json_string_value(json_object_get(fields, name));
+}
+
+static void set_field(json_t *fields, const char *name, const char *value)
+{
+    json_object_set_new(fields, name, json_string(value));
+}
+
+static void set_int(json_t *fields, const char *name, long long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    set_field(fields, name, buf);
+}
+
+void customer_update_init(struct customer_update *u, const struct message *m, json_t *msg)
+{
+    memset(u, 0, sizeof *u);
+    u->name = m->name;
+    u->ts_ms = m->ts_ms;
+    u->identified = json_is_string(json_object_get(msg, "userId"));
+    json_t *props = json_object_get(msg, "properties");
+    if (m->type == MESSAGE_TRACK && strcmp(m->name, CUSTOMER_ORDER_EVENT) == 0) {
+        json_t *r = json_object_get(props, "revenue");
+        if (!json_is_number(r))
+            r = json_object_get(props, "total");
+        u->has_revenue = json_is_number(r);
+        u->revenue = json_number_value(r);
+    }
+    u->tz = json_string_value(json_object_get(json_object_get(msg, "context"), "timezone"));
+    json_t *traits = json_object_get(msg, "traits");
+    u->traits = m->type == MESSAGE_IDENTIFY && json_is_object(traits) ? traits : NULL;
+}
+
+/* "count first last" of an event name; 0 when absent. */
+static long long event_stats(json_t *fields, const char *name, long long *first, long long *last)
+{
+    char key[600];
+    long long n = 0;
+    snprintf(key, sizeof key, "e:%s", name);
+    const char *v = field(fields, key);
+    if (v == NULL || sscanf(v, "%lld %lld %lld", &n, first, last) != 3)
+        return 0;
+    return n;
+}
+
+static bool trait_true(json_t *fields, const char *name)
+{
+    char key[300];
+    snprintf(key, sizeof key, "t:%s", name);
+    const char *v = field(fields, key);
+    return v && strcmp(v, "true") == 0;
+}
+
+const char *customer_group_name(const char *g)
+{
+    static const char *const names[] = {"active", "inactive", "potential", "interested", "excluded"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(g, names[i]) == 0)
+            return names[i];
+    return NULL;
+}
+
+const char *customer_group(json_t *fields, int64_t now_ms, int64_t active_ms)
+{
+    long long first = 0, last = 0;
+    const char *x = field(fields, "x"), *u = field(fields, "u");
+    if ((x && strcmp(x, "1") == 0) || trait_true(fields, "unsubscribed"))
+        return "excluded";
+    if (event_stats(fields, CUSTOMER_ORDER_EVENT, &first, &last) > 0)
+        return now_ms - last <= active_ms ? "active" : "inactive";
+    if ((u && strcmp(u, "1") == 0) || json_object_get(fields, "t:email"))
+        return "potential";
+    return "interested";
+}
+
+/* Appends T to the space-separated times in FIELDS[NAME], keeping those
+ * at or after MIN and at most KEEP of them (the newest). */
+static void push_time(json_t *fields, const char *name, long long t, long long min, size_t keep)
+{
+    long long times[COUNTER_KEEP + 1];
+    size_t n = 0;
+    const char *v = field(fields, name);
+    while (v && *v) {
+        char *end;
+        long long x = strtoll(v, &end, 10);
+        if (end == v)
+            break;
+        if (x >= min && n < COUNTER_KEEP)
+            times[n++] = x;
+        v = end;
+    }
+    times[n++] = t;
+    size_t from = n > keep ? n - keep : 0;
+    struct buf b;
+    buf_init(&b, 32 * (COUNTER_KEEP + 1));
+    for (size_t i = from; i < n; i++)
+        if (buf_printf(&b, i > from ? " %lld" : "%lld", times[i]) != 0)
+            break;
+    char *s = buf_steal(&b);
+    set_field(fields, name, s);
+    free(s);
+}
+
+const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms)
+{
+    const char *before = field(fields, "g");
+    char old[16];
+    snprintf(old, sizeof old, "%s", before ? before : "");
+    long long first = u->ts_ms, last = u->ts_ms, n = event_stats(fields, u->name, &first, &last);
+    char key[600], val[80];
+    snprintf(key, sizeof key, "e:%s", u->name);
+    snprintf(val, sizeof val, "%lld %lld %lld", n + 1, first < u->ts_ms ? first : (long long)u->ts_ms,
+             last > u->ts_ms ? last : (long long)u->ts_ms);
+    set_field(fields, key, val);
+    const char *fs = field(fields, "fs"), *ls = field(fields, "ls");
+    long long f = fs ? strtoll(fs, NULL, 10) : u->ts_ms, l = ls ? strtoll(ls, NULL, 10) : u->ts_ms;
+    set_int(fields, "fs", f < u->ts_ms ? f : u->ts_ms);
+    set_int(fields, "ls", l > u->ts_ms ? l : u->ts_ms);
+    if (u->identified)
+        set_field(fields, "u", "1");
+    if (u->tz)
+        set_field(fields, "tz", u->tz);
+    if (u->has_revenue) {
+        const char *rv = field(fields, "rv");
+        snprintf(val, sizeof val, "%.17g", (rv ? strtod(rv, NULL) : 0) + u->revenue);
+        set_field(fields, "rv", val);
+    }
+    const char *name;
+    json_t *tv;
+    json_object_foreach(u->traits, name, tv) {
+        char *dump = json_dumps(tv, JSON_COMPACT | JSON_ENCODE_ANY);
+        snprintf(key, sizeof key, "t:%s", name);
+        if (dump)
+            set_field(fields, key, dump);
+        free(dump);
+    }
+    for (size_t i = 0; i < u->ncounters; i++)
+        push_time(fields, u->counters[i]->field, u->ts_ms, u->ts_ms - u->counters[i]->window_ms, COUNTER_KEEP);
+    const char *g = customer_group(fields, now_ms, active_ms);
+    set_field(fields, "g", g);
+    return strcmp(old, g) != 0 ? g : NULL;
+}
+
+void customer_fired(json_t *fields, const struct trigger *t, const struct action_out *out, size_t n, int64_t now_ms)
+{
+    int64_t max, per;
+    char key[80];
+    if (trigger_limit(t, &max, &per)) {
+        snprintf(key, sizeof key, "l:%s", trigger_id(t));
+        push_time(fields, key, now_ms, per ? now_ms - per + 1 : INT64_MIN, (size_t)max);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].kind == ACTION_SCORE) {
+            const char *sc = field(fields, "sc");
+            set_int(fields, "sc", (sc ? strtoll(sc, NULL, 10) : 0) + out[i].score);
+        } else if (out[i].kind == ACTION_SET) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(out[i].set, k, v) {
+                if (strcmp(k, "group") == 0) {
+                    set_field(fields, "x", "1");
+                    continue;
+                }
+                char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                char tk[300];
+                snprintf(tk, sizeof tk, "t:%s", k + 7);
+                if (dump)
+                    set_field(fields, tk, dump);
+                free(dump);
+            }
+        }
+    }
+}
+
+static json_t *iso(long long ms)
+{
+    char buf[40];
+    message_format_time(ms, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *times_array(const char *v)
+{
+    json_t *a = json_array();
+    while (v && *v) {
+        char *end;
+        long long x = strtoll(v, &end, 10);
+        if (end == v)
+            break;
+        json_array_append_new(a, json_integer(x));
+        v = end;
+    }
+    return a;
+}
+
+static json_t *number(const char *v)
+{
+    double d = v ? strtod(v, NULL) : 0;
+    if (d == floor(d) && fabs(d) < 9e15)
+        return json_integer((json_int_t)d);
+    return json_real(d);
+}
+
+static void add_field(json_t *view, json_t *state, const char *k, const char *v)
+{
+    json_t *traits = json_object_get(view, "traits"), *events = json_object_get(view, "events");
+    long long n, first, last;
+    if (strncmp(k, "e:", 2) == 0 && sscanf(v, "%lld %lld %lld", &n, &first, &last) == 3) {
+        json_object_set_new(events, k + 2,
+                            json_pack("{s:I, s:o, s:o}", "count", (json_int_t)n, "first", iso(first), "last", iso(last)));
+    } else if (strncmp(k, "t:", 2) == 0) {
+        json_t *tv = json_loads(v, JSON_DECODE_ANY, NULL);
+        json_object_set_new(traits, k + 2, tv ? tv : json_string(v));
+    } else if (strncmp(k, "w:", 2) == 0 || strncmp(k, "l:", 2) == 0) {
+        json_object_set_new(state, k, times_array(v));
+    } else if (strcmp(k, "fs") == 0 || strcmp(k, "ls") == 0) {
+        json_object_set_new(view, k[0] == 'f' ? "first_seen" : "last_seen", iso(strtoll(v, NULL, 10)));
+    } else if (strcmp(k, "tz") == 0) {
+        json_object_set_new(view, "timezone", json_string(v));
+    }
+}
+
+json_t *customer_view(const char *id, json_t *fields, int64_t now_ms, int64_t active_ms, json_t **state)
+{
+    json_t *view = json_pack("{s:s, s:{}, s:{}}", "id", id, "traits", "events");
+    *state = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(fields, k, v) {
+        if (json_is_string(v))
+            add_field(view, *state, k, json_string_value(v));
+    }
+    long long first = 0, last = 0, orders = event_stats(fields, CUSTOMER_ORDER_EVENT, &first, &last);
+    json_object_set_new(view, "orders", json_integer(orders));
+    json_object_set_new(view, "revenue", number(field(fields, "rv")));
+    if (orders > 0)
+        json_object_set_new(view, "last_order", iso(last));
+    json_object_set_new(view, "score", number(field(fields, "sc")));
+    json_object_set_new(view, "group", json_string(customer_group(fields, now_ms, active_ms)));
+    return view;
+}
