@@ -1,5 +1,6 @@
 # nudged — one plain Makefile. `make` builds build/nudged; `make check` runs
 # every test (also under ASan+UBSan); `make demo` shows it working.
+SHELL   := /bin/bash
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
@@ -16,6 +17,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
+ifeq ($(findstring clang,$(CC)),clang)
+WARN += -Wno-unknown-warning-option
+endif
+
 ifdef SANITIZER
 ALL_CFLAGS += -fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=$(SANITIZER)
@@ -28,7 +33,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit integration sanitize demo install clean format format-check bench fuzz
+.PHONY: all deps check unit replay integration sanitize demo install clean format format-check bench fuzz fuzz-bins
 
 all: $(BUILD)/nudged
 
@@ -53,6 +58,32 @@ $(BUILD)/bench/%: tests/bench/%.c
 bench: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/bench.py
 
+# libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus;
+# new inputs collect under build/fuzz/corpus-*, crashes as build/fuzz/crash-*.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := triggers template
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(TRIG_OBJ)
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(TRIG_OBJ) $(LDFLAGS) $(LIBS)
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang SANITIZER=fuzzer-no-link,address,undefined \
+		CFLAGS="-O1 -g" fuzz-bins
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus-$$t; \
+		echo "fuzz $$t for $(FUZZ_SECONDS)s"; \
+		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 -print_final_stats=1 \
+			-artifact_prefix=build/fuzz/ build/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E '^(stat::number_of_executed_runs|Done|==|SUMMARY|INFO: -max_total_time)' || true; \
+		test $${PIPESTATUS[0]} -eq 0; \
+	done
+
+replay: $(BUILD)/nudged
+	@NUDGED_BIN=$(abspath $(BUILD)/nudged) /usr/bin/python3 tests/replay/run.py
+
 deps:
 	@bash scripts/deps.sh
 
@@ -65,14 +96,15 @@ integration: $(BUILD)/nudged
 # The same tests against a build with AddressSanitizer (with LeakSanitizer)
 # and UndefinedBehaviorSanitizer; a leak at exit fails the daemon's exit code.
 sanitize:
-	@$(MAKE) --no-print-directory BUILD=build/san SANITIZER=address,undefined CFLAGS="-O1 -g" all unit integration
+	@$(MAKE) --no-print-directory BUILD=build/san SANITIZER=address,undefined CFLAGS="-O1 -g" all unit replay integration
 
 check: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/check-config-doc.sh
 	@bash scripts/verify-unit.sh
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit replay integration
 	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	@echo "make check: all passed"
 
 demo: deps all
@@ -86,10 +118,10 @@ install: $(BUILD)/nudged
 	install -d $(DESTDIR)/etc/nudged/triggers.d
 
 format:
-	clang-format -i daemon/*.c triggers/*.c include/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i daemon/*.c triggers/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
 format-check:
-	clang-format --dry-run --Werror daemon/*.c triggers/*.c include/*.h tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run --Werror daemon/*.c triggers/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
 clean:
 	rm -rf build

@@ -4,8 +4,10 @@
 #include "daemon.h"
 #include "errlist.h"
 #include "log.h"
+#include "replay.h"
 #include "trigger.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +16,9 @@
 static const char usage[] =
     "usage: nudged [-c FILE]              run in the foreground\n"
     "       nudged check [-c FILE]        validate the config and the triggers\n"
-    "       nudged replay [-c FILE] EVENTS.jsonl   (not in this version yet)\n"
+    "       nudged replay [-c FILE] EVENTS.jsonl   run events through the triggers, print\n"
+    "                                     each firing as JSON; no Redis, sends nothing\n"
+    "                                     (\"-\" reads standard input)\n"
     "       nudged forget [-c FILE] ID             (not in this version yet)\n"
     "       nudged version\n"
     "       nudged --help\n"
@@ -51,6 +55,28 @@ static int cmd_check(const char *path)
     return rc;
 }
 
+static int cmd_replay(const char *path, const char *events)
+{
+    struct config cfg;
+    struct trigger_set *set;
+    if (load_all(path, &cfg, &set) != 0) {
+        config_free(&cfg);
+        return 1;
+    }
+    FILE *in = strcmp(events, "-") == 0 ? stdin : fopen(events, "r");
+    int rc = 3;
+    if (in == NULL) {
+        fprintf(stderr, "nudged: cannot open \"%s\": %s\n", events, strerror(errno));
+    } else {
+        rc = replay_run(&cfg, set, in, stdout, stderr);
+        if (in != stdin)
+            fclose(in);
+    }
+    trigger_set_free(set);
+    config_free(&cfg);
+    return rc;
+}
+
 static int cmd_run(const char *path)
 {
     struct config cfg;
@@ -68,7 +94,7 @@ static int cmd_run(const char *path)
 
 int main(int argc, char **argv)
 {
-    const char *cmd = "run", *path = DEFAULT_CONFIG;
+    const char *cmd = "run", *path = DEFAULT_CONFIG, *arg = NULL;
     int i = 1;
     if (i < argc && argv[i][0] != '-')
         cmd = argv[i++];
@@ -81,6 +107,9 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage, stdout);
             return 0;
+        } else if (arg == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) &&
+                   (strcmp(cmd, "replay") == 0 || strcmp(cmd, "forget") == 0)) {
+            arg = argv[i];
         } else {
             fprintf(stderr, "nudged: unexpected argument \"%s\"\n%s", argv[i], usage);
             return 2;
@@ -94,7 +123,13 @@ int main(int argc, char **argv)
         return cmd_check(path);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(path);
-    if (strcmp(cmd, "replay") == 0 || strcmp(cmd, "forget") == 0) {
+    if (strcmp(cmd, "replay") == 0 && arg == NULL) {
+        fprintf(stderr, "nudged: replay needs an events file (one JSON message a line)\n%s", usage);
+        return 2;
+    }
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(path, arg);
+    if (strcmp(cmd, "forget") == 0) {
         fprintf(stderr, "nudged: \"%s\" is not in this version yet\n", cmd);
         return 2;
     }

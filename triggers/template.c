@@ -91,6 +91,7 @@ static int parse_filter(struct part *pt, const char *s, const char *end, char *e
     const char *p = skip_ws_to(s + n, end);
     if (f.kind == F_DEFAULT) {
         if (p == end || *p != ':' || (p = parse_quoted(skip_ws_to(p + 1, end), &f.arg)) == NULL || p > end) {
+            free(f.arg); /* a quote that closes only after the }} */
             snprintf(err, errlen, "default needs a quoted text: {{path | default: \"text\"}}");
             return -1;
         }

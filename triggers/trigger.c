@@ -374,7 +374,8 @@ static void build_index(struct trigger_set *set)
             bucket_add(b, t);
         }
     }
-    qsort(set->events, set->nevents, sizeof *set->events, bucket_cmp);
+    if (set->nevents > 1) /* qsort(NULL, 0) is undefined */
+        qsort(set->events, set->nevents, sizeof *set->events, bucket_cmp);
 }
 
 struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir,

@@ -1,0 +1,309 @@
+/* replay.c — the daemon's pipeline without Redis, for testing triggers.
+ *
+ * Each event is applied with customer_apply (what the profile script does),
+ * candidates and `if` are judged by the same trigger code, and firings that
+ * wait (delay, unless) go into an in-memory schedule run by the simulated
+ * clock: before an event at time T, everything due by T runs at its due
+ * time. At the end of the input every waiting firing runs, as if time went
+ * on with no more events.
+ */
+#include "replay.h"
+#include "customer.h"
+#include "message.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define REPLAY_LINE_MAX (1024 * 1024)
+
+struct timer {
+    int64_t due, ets;
+    unsigned long seq; /* keeps firings due at the same time in order */
+    char *trigger, *customer, *mid;
+    json_t *event;
+    bool strict;
+};
+
+struct replay {
+    const struct config *cfg;
+    const struct trigger_set *set;
+    FILE *out, *err;
+    json_t *customers; /* id -> fields */
+    json_t *seen;      /* messageIds applied, and trigger/messageId firings */
+    struct timer *timers;
+    size_t ntimers;
+    unsigned long seq;
+    int64_t clock_ms;
+    unsigned long events, rejected, duplicates, fired, limited, cancelled, dropped;
+    const struct trigger **cand;
+    const struct counter **hits;
+};
+
+static json_t *fields_of(struct replay *r, const char *id)
+{
+    json_t *f = json_object_get(r->customers, id);
+    if (f == NULL) {
+        f = json_object();
+        json_object_set_new(r->customers, id, f);
+    }
+    return f;
+}
+
+/* True the first time KEY is seen (a messageId, or a firing). */
+static bool first_time(struct replay *r, const char *a, const char *b)
+{
+    char *key = NULL;
+    if (asprintf(&key, "%s\x1f%s", a, b) < 0)
+        util_fatal("out of memory");
+    bool fresh = json_object_get(r->seen, key) == NULL;
+    if (fresh)
+        json_object_set_new(r->seen, key, json_true());
+    free(key);
+    return fresh;
+}
+
+static json_t *action_json(const struct action_out *o, const char *err)
+{
+    if (err)
+        return json_pack("{s:s}", "error", err);
+    switch (o->kind) {
+    case ACTION_WEBHOOK: {
+        json_t *body = json_loads(o->body, JSON_DECODE_ANY, NULL);
+        return json_pack("{s:{s:s, s:s, s:O, s:o}}", "webhook", "url", o->url, "method", o->method, "headers",
+                         o->headers, "body", body ? body : json_string(o->body));
+    }
+    case ACTION_EMAIL: {
+        json_t *m = json_object();
+        const char *kv[] = {"to", o->email.to, "subject", o->email.subject, "text", o->email.text,
+                            "html", o->email.html, "from", o->email.from, "reply_to", o->email.reply_to};
+        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k += 2)
+            if (kv[k + 1])
+                json_object_set_new(m, kv[k], json_string(kv[k + 1]));
+        return json_pack("{s:o}", "email", m);
+    }
+    case ACTION_SCORE: return json_pack("{s:I}", "score", (json_int_t)o->score);
+    case ACTION_SET: return json_pack("{s:O}", "set", o->set);
+    }
+    return json_null();
+}
+
+static void print_line(struct replay *r, json_t *line)
+{
+    char *s = json_dumps(line, JSON_COMPACT);
+    if (s)
+        fprintf(r->out, "%s\n", s);
+    free(s);
+    json_decref(line);
+}
+
+/* T fires now for CUSTOMER (event MID): limit, render, record, print. */
+static void act_now(struct replay *r, const struct trigger *t, const char *customer, const char *mid,
+                    struct eval_ctx *ctx)
+{
+    json_t *fields = fields_of(r, customer);
+    char lkey[80];
+    snprintf(lkey, sizeof lkey, "l:%s", trigger_id(t));
+    if (!first_time(r, trigger_id(t), mid))
+        return;
+    if (!trigger_limit_allows(t, json_object_get(ctx->state, lkey), ctx->now_ms)) {
+        r->limited++;
+        return;
+    }
+    size_t n = trigger_action_count(t);
+    struct action_out *out = util_xcalloc(n, sizeof *out);
+    json_t *actions = json_array();
+    ctx->trigger = trigger_info(t);
+    for (size_t i = 0; i < n; i++) {
+        char err[256];
+        bool ok = trigger_render_action(t, i, ctx, &out[i], err, sizeof err) == 0;
+        json_array_append_new(actions, action_json(&out[i], ok ? NULL : err));
+    }
+    customer_fired(fields, t, out, n, ctx->now_ms);
+    for (size_t i = 0; i < n; i++)
+        trigger_action_out_free(&out[i]);
+    free(out);
+    r->fired++;
+    print_line(r, json_pack("{s:O, s:s, s:s, s:s, s:o}", "at", ctx->now, "trigger", trigger_id(t), "customer",
+                            customer, "messageId", mid, "actions", actions));
+}
+
+static void schedule(struct replay *r, const struct trigger *t, const struct message *m, json_t *msg,
+                     const struct eval_ctx *ctx)
+{
+    int64_t start = m->ts_ms < ctx->now_ms ? m->ts_ms : ctx->now_ms;
+    r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
+    r->timers[r->ntimers++] = (struct timer){start + trigger_wait_ms(t), m->ts_ms, r->seq++,
+                                             util_xstrdup(trigger_id(t)), util_xstrdup(m->customer),
+                                             util_xstrdup(m->message_id), json_incref(msg),
+                                             trigger_unless_hit(t, m, ctx)};
+}
+
+/* The view and state of CUSTOMER at NOW into CTX (new references the
+ * caller drops with ctx_clear). */
+static void ctx_load(struct replay *r, struct eval_ctx *ctx, const char *customer, json_t *event, int64_t now_ms)
+{
+    char now[40];
+    message_format_time(now_ms, now, sizeof now);
+    ctx->event = event;
+    ctx->now = json_string(now);
+    ctx->now_ms = now_ms;
+    ctx->trigger = NULL;
+    ctx->customer = customer_view(customer, fields_of(r, customer), now_ms, r->cfg->triggers_active_period_ms,
+                                  &ctx->state);
+}
+
+static void ctx_clear(struct eval_ctx *ctx)
+{
+    json_decref(ctx->now);
+    json_decref(ctx->customer);
+    json_decref(ctx->state);
+}
+
+static void run_timer(struct replay *r, struct timer *tm)
+{
+    const struct trigger *t = trigger_set_find(r->set, tm->trigger);
+    struct eval_ctx ctx;
+    r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
+    ctx_load(r, &ctx, tm->customer, tm->event, r->clock_ms);
+    if (t == NULL)
+        r->dropped++;
+    else if (trigger_cancelled(t, &ctx, tm->ets, tm->strict))
+        r->cancelled++;
+    else if (trigger_if_holds(t, &ctx))
+        act_now(r, t, tm->customer, tm->mid, &ctx);
+    ctx_clear(&ctx);
+}
+
+static void timer_free(struct timer *tm)
+{
+    free(tm->trigger);
+    free(tm->customer);
+    free(tm->mid);
+    json_decref(tm->event);
+}
+
+/* Runs every firing due at or before UNTIL, earliest first. */
+static void run_due(struct replay *r, int64_t until)
+{
+    for (;;) {
+        size_t best = r->ntimers;
+        for (size_t i = 0; i < r->ntimers; i++)
+            if (r->timers[i].due <= until &&
+                (best == r->ntimers || r->timers[i].due < r->timers[best].due ||
+                 (r->timers[i].due == r->timers[best].due && r->timers[i].seq < r->timers[best].seq)))
+                best = i;
+        if (best == r->ntimers)
+            return;
+        struct timer tm = r->timers[best];
+        r->timers[best] = r->timers[--r->ntimers];
+        run_timer(r, &tm);
+        timer_free(&tm);
+    }
+}
+
+static void apply_event(struct replay *r, const struct message *m, json_t *msg)
+{
+    struct eval_ctx ectx = {msg, NULL, NULL, NULL, r->clock_ms, NULL};
+    size_t ncand = trigger_set_candidates(r->set, m, &ectx, r->cand, trigger_set_count(r->set));
+    struct customer_update u;
+    customer_update_init(&u, m, msg);
+    u.counters = r->hits;
+    u.ncounters = trigger_set_counters_hit(r->set, m, &ectx, r->hits, trigger_set_counter_count(r->set));
+    const char *moved = customer_apply(fields_of(r, m->customer), &u, r->clock_ms, r->cfg->triggers_active_period_ms);
+    struct eval_ctx ctx;
+    ctx_load(r, &ctx, m->customer, msg, r->clock_ms);
+    if (moved)
+        ncand += trigger_set_moved(r->set, moved, &ctx, r->cand + ncand, trigger_set_count(r->set) - ncand);
+    size_t n = 0;
+    for (size_t k = 0; k < ncand; k++)
+        if (trigger_if_holds(r->cand[k], &ctx))
+            r->cand[n++] = r->cand[k];
+    for (size_t k = 0; k < n; k++) {
+        if (trigger_wait_ms(r->cand[k]) > 0)
+            schedule(r, r->cand[k], m, msg, &ctx);
+        else
+            act_now(r, r->cand[k], m->customer, m->message_id, &ctx);
+    }
+    ctx_clear(&ctx);
+}
+
+/* One input line: validate, move the clock, run what is due, apply. */
+static void replay_line(struct replay *r, const char *line, size_t len, unsigned long lineno)
+{
+    char id[32], err[256];
+    json_error_t je;
+    struct message m;
+    snprintf(id, sizeof id, "line-%lu", lineno);
+    json_t *msg = json_loadb(line, len, 0, &je);
+    if (msg == NULL) {
+        fprintf(r->err, "line %lu: not valid JSON: %s at column %d\n", lineno, je.text, je.column);
+        r->rejected++;
+        return;
+    }
+    if (message_validate(msg, id, r->clock_ms, &m, err, sizeof err) != 0) {
+        fprintf(r->err, "line %lu: %s\n", lineno, err);
+        r->rejected++;
+        json_decref(msg);
+        return;
+    }
+    r->events++;
+    run_due(r, m.ts_ms);
+    if (m.ts_ms > r->clock_ms)
+        r->clock_ms = m.ts_ms;
+    if (first_time(r, "", m.message_id))
+        apply_event(r, &m, msg);
+    else
+        r->duplicates++;
+    json_decref(msg);
+}
+
+static int read_lines(struct replay *r, FILE *in)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned long lineno = 0;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        if (n == 0)
+            continue;
+        if (n > REPLAY_LINE_MAX) {
+            fprintf(r->err, "line %lu: longer than 1 MiB\n", lineno);
+            r->rejected++;
+            continue;
+        }
+        replay_line(r, line, (size_t)n, lineno);
+    }
+    free(line);
+    return ferror(in) ? -1 : 0;
+}
+
+int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in, FILE *out, FILE *err)
+{
+    struct replay r = {0};
+    r.cfg = cfg;
+    r.set = set;
+    r.out = out;
+    r.err = err;
+    r.customers = json_object();
+    r.seen = json_object();
+    r.cand = util_xcalloc(trigger_set_count(set) + 1, sizeof *r.cand);
+    r.hits = util_xcalloc(trigger_set_counter_count(set) + 1, sizeof *r.hits);
+    int rc = read_lines(&r, in);
+    run_due(&r, INT64_MAX);
+    fprintf(err,
+            "replay: %lu events, %lu rejected, %lu duplicates, %lu firings, %lu limited, %lu cancelled by unless, "
+            "%lu customers\n",
+            r.events, r.rejected, r.duplicates, r.fired, r.limited, r.cancelled, (unsigned long)json_object_size(r.customers));
+    if (rc != 0)
+        fprintf(err, "replay: reading the events failed\n");
+    free(r.timers);
+    free(r.cand);
+    free(r.hits);
+    json_decref(r.customers);
+    json_decref(r.seen);
+    return rc == 0 ? 0 : 3;
+}
