@@ -9,6 +9,11 @@
  * schedule items and its XACK go to Redis in one script. An entry is acked
  * only after its work is written, so a crash anywhere repeats work that the
  * hashes in the dedup set make harmless.
+ *
+ * When the triggers have score or set actions, a firing changes what the
+ * customer's next event sees; then a batch runs in rounds, the n-th event of
+ * each customer in round n, so every customer's events are applied and
+ * judged strictly in order (as `nudged replay` does). Otherwise one round.
  */
 #include "consumer.h"
 #include "clock.h"
@@ -46,6 +51,7 @@ struct entry {
     size_t ncand;
     char err[256];
     bool valid, fired;
+    unsigned round; /* which round of the batch runs it */
 };
 
 struct source {
@@ -63,6 +69,7 @@ struct batch {
     size_t outstanding;
     bool failed;
     int phase;
+    unsigned round, nrounds;
     int64_t now_ms;
     json_t *now;             /* now_ms as ISO-8601, what templates see */
     struct trigger_set *set; /* a reference: a reload cannot free it under us */
@@ -80,6 +87,7 @@ struct consumer {
 };
 
 static void phase_two(struct batch *b);
+static void start_round(struct batch *b);
 
 static void batch_free(struct batch *b)
 {
@@ -116,6 +124,8 @@ static void batch_step(struct batch *b)
         return;
     if (b->phase == 1 && !b->failed)
         phase_two(b);
+    else if (!b->failed && ++b->round < b->nrounds)
+        start_round(b);
     else
         batch_finish(b);
 }
@@ -313,6 +323,47 @@ static void start_timer(struct consumer *c, struct batch *b, struct entry *e)
     send_or_fail(b, on_profile, e);
 }
 
+/* Gives each valid entry its round: the how-many-th event of its customer
+ * in the batch, when firings can change what the next event sees. */
+static void assign_rounds(struct batch *b)
+{
+    b->nrounds = 1;
+    if (!trigger_set_has_effects(b->set))
+        return;
+    json_t *seen = json_object();
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (!e->valid)
+            continue;
+        json_int_t n = json_integer_value(json_object_get(seen, e->m.customer));
+        e->round = (unsigned)n;
+        json_object_set_new(seen, e->m.customer, json_integer(n + 1));
+        if (e->round + 1 > b->nrounds)
+            b->nrounds = e->round + 1;
+    }
+    json_decref(seen);
+}
+
+/* Phase one of the current round: rejects (round 0), profile updates or reads. */
+static void start_round(struct batch *b)
+{
+    struct consumer *c = b->c;
+    b->phase = 1;
+    b->outstanding = 1; /* held until every command is sent */
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (e->round != b->round)
+            continue;
+        if (!e->valid)
+            send_reject(e, on_rejected);
+        else if (b->src->timers)
+            start_timer(c, b, e);
+        else
+            start_event(c, b, e);
+    }
+    batch_step(b);
+}
+
 static void on_batch(const redisReply *entries, bool pending, void *data)
 {
     struct source *src = data;
@@ -324,12 +375,10 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     b->src = src;
     b->n = entries->elements;
     b->e = util_xcalloc(b->n, sizeof *b->e);
-    b->phase = 1;
     b->now_ms = clock_now_ms();
     message_format_time(b->now_ms, now, sizeof now);
     b->now = json_string(now);
     b->set = trigger_set_ref(*c->d.triggers);
-    b->outstanding = 1; /* held until every command is sent */
     c->batch = b;
     grow_scratch(c, b->set);
     for (size_t i = 0; i < b->n; i++) {
@@ -338,14 +387,9 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
         entry_load(e, entries->element[i], b->now_ms);
         if (!src->timers)
             c->d.stats->events_consumed++;
-        if (!e->valid)
-            send_reject(e, on_rejected);
-        else if (src->timers)
-            start_timer(c, b, e);
-        else
-            start_event(c, b, e);
     }
-    batch_step(b);
+    assign_rounds(b);
+    start_round(b);
 }
 
 
@@ -564,7 +608,7 @@ static void send_acks(struct batch *b, const char *verb)
         cmd_adds(&ack, c->d.keys->group);
     size_t fixed = ack.n;
     for (size_t i = 0; i < b->n; i++)
-        if (b->e[i].valid && !b->e[i].fired)
+        if (b->e[i].round == b->round && b->e[i].valid && !b->e[i].fired)
             cmd_adds(&ack, b->e[i].id);
     if (ack.n > fixed) {
         if (cmd_send(&ack, c->d.cmd, on_simple, b) == 0)
@@ -581,7 +625,8 @@ static void phase_two(struct batch *b)
     b->outstanding = 1;
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
-        e->fired = e->valid && e->fields && fire(b->c, b, e);
+        if (e->round == b->round)
+            e->fired = e->valid && e->fields && fire(b->c, b, e);
     }
     send_acks(b, "XACK");
     if (b->src->timers)

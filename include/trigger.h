@@ -88,6 +88,10 @@ bool trigger_group_valid(const char *g);
 size_t trigger_set_moved(const struct trigger_set *set, const char *group, const struct eval_ctx *ctx,
                          const struct trigger **out, size_t max);
 
+/* True when some trigger has score or set actions: a firing then changes
+ * the profile that the customer's next event is judged by. */
+bool trigger_set_has_effects(const struct trigger_set *set);
+
 /* True when some trigger starts on a group move. */
 bool trigger_set_has_moves(const struct trigger_set *set);
 

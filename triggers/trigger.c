@@ -579,6 +579,17 @@ size_t trigger_set_moved(const struct trigger_set *set, const char *group, const
     return n;
 }
 
+bool trigger_set_has_effects(const struct trigger_set *set)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        for (size_t a = 0; a < set->t[i]->nactions; a++) {
+            enum action_kind k = action_kind(set->t[i]->actions[a]);
+            if (k == ACTION_SCORE || k == ACTION_SET)
+                return true;
+        }
+    return false;
+}
+
 bool trigger_set_has_moves(const struct trigger_set *set)
 {
     return set && set->group.n > 0;

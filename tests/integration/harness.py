@@ -92,6 +92,8 @@ class Receiver:
                 pass
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # the default 5 makes a burst of deliveries time out
+
             def handle_error(self, request, client_address):
                 pass  # a client that was killed resets its connections: expected here
 
