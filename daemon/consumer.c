@@ -24,6 +24,7 @@
 #include "message.h"
 #include "profile.h"
 #include "sreader.h"
+#include "tz.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -393,53 +394,78 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
 }
 
 
-/* Adds one delivery's field/value strings (count first) to the fire call:
- * a webhook or email rendered now, or the reason it cannot be. */
-static void add_delivery(struct consumer *c, const struct entry *e, const struct trigger *t, size_t i,
-                         const struct action_out *out, const char *err)
+/* Up to this many field/value pairs make a delivery. */
+#define DELIVERY_FIELDS 16
+
+struct fields {
+    const char *kv[2 * DELIVERY_FIELDS];
+    size_t n;
+};
+
+static void put(struct fields *f, const char *k, const char *v)
 {
-    char did[HASHID_DELIVERY_LEN];
-    size_t at = c->cmd.n;
+    if (v && f->n + 2 <= 2 * DELIVERY_FIELDS) {
+        f->kv[f->n++] = k;
+        f->kv[f->n++] = v;
+    }
+}
+
+/* Adds one delivery to the fire call: its field/value strings (count
+ * first), or, when it must wait until SEND_AT (quiet hours), -1, the time
+ * and the fields as one JSON schedule item. */
+static void add_delivery(struct consumer *c, const struct entry *e, const struct trigger *t, size_t i,
+                         const struct action_out *out, const char *err, int64_t send_at, int64_t now_ms)
+{
+    char did[HASHID_DELIVERY_LEN], action[24], ets[24], timeout[24];
+    struct fields f = {{0}, 0};
+    char *headers = NULL;
     hashid_delivery(trigger_id(t), e->m.message_id, i, did);
-    cmd_addi(&c->cmd, 0); /* the count, filled in below */
-    cmd_adds(&c->cmd, "d");
-    cmd_addcopy(&c->cmd, did, strlen(did));
-    cmd_adds(&c->cmd, "trigger");
-    cmd_adds(&c->cmd, trigger_id(t));
-    cmd_adds(&c->cmd, "action");
-    cmd_addi(&c->cmd, (int64_t)i);
-    cmd_adds(&c->cmd, "customer");
-    cmd_adds(&c->cmd, e->m.customer);
-    cmd_adds(&c->cmd, "ets");
-    cmd_addi(&c->cmd, e->m.ts_ms);
-    cmd_adds(&c->cmd, "attempt");
-    cmd_addi(&c->cmd, 1);
+    snprintf(action, sizeof action, "%zu", i);
+    snprintf(ets, sizeof ets, "%lld", (long long)e->m.ts_ms);
+    put(&f, "d", did);
+    put(&f, "trigger", trigger_id(t));
+    put(&f, "action", action);
+    put(&f, "customer", e->m.customer);
+    put(&f, "ets", ets);
+    put(&f, "attempt", "1");
     if (err) {
-        cmd_adds(&c->cmd, "error");
-        cmd_addf(&c->cmd, "%s", err);
+        put(&f, "error", err);
         log_warn("action cannot be rendered", "trigger", trigger_id(t), "customer", e->m.customer, "error", err);
     } else if (out->kind == ACTION_WEBHOOK) {
-        char *headers = json_dumps(out->headers, JSON_COMPACT);
-        const char *kv[] = {"kind", "webhook", "url", out->url, "method", out->method,
-                            "headers", headers ? headers : "{}", "body", out->body};
-        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++)
-            cmd_addf(&c->cmd, "%s", kv[k]);
-        cmd_adds(&c->cmd, "timeout");
-        cmd_addi(&c->cmd, out->timeout_ms);
-        free(headers);
+        headers = json_dumps(out->headers, JSON_COMPACT);
+        snprintf(timeout, sizeof timeout, "%lld", (long long)out->timeout_ms);
+        put(&f, "kind", "webhook");
+        put(&f, "url", out->url);
+        put(&f, "method", out->method);
+        put(&f, "headers", headers ? headers : "{}");
+        put(&f, "body", out->body);
+        put(&f, "timeout", timeout);
     } else {
         const struct email_out *m = &out->email;
-        const char *kv[] = {"to", m->to, "subject", m->subject, "text", m->text,
-                            "html", m->html, "from", m->from, "reply_to", m->reply_to};
-        cmd_adds(&c->cmd, "kind");
-        cmd_adds(&c->cmd, "email");
-        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k += 2)
-            if (kv[k + 1]) {
-                cmd_adds(&c->cmd, kv[k]);
-                cmd_addf(&c->cmd, "%s", kv[k + 1]);
-            }
+        put(&f, "kind", "email");
+        put(&f, "to", m->to);
+        put(&f, "subject", m->subject);
+        put(&f, "text", m->text);
+        put(&f, "html", m->html);
+        put(&f, "from", m->from);
+        put(&f, "reply_to", m->reply_to);
     }
-    cmd_set_int(&c->cmd, at, (int64_t)(c->cmd.n - at - 1));
+    if (send_at > now_ms) {
+        json_t *item = json_object();
+        for (size_t k = 0; k < f.n; k += 2)
+            json_object_set_new(item, f.kv[k], json_string(f.kv[k + 1]));
+        char *member = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
+        cmd_addi(&c->cmd, -1);
+        cmd_addi(&c->cmd, send_at);
+        cmd_addf(&c->cmd, "%s", member ? member : "{}");
+        free(member);
+        json_decref(item);
+    } else {
+        cmd_addi(&c->cmd, (int64_t)f.n);
+        for (size_t k = 0; k < f.n; k++)
+            cmd_addf(&c->cmd, "%s", f.kv[k]);
+    }
+    free(headers);
 }
 
 /* The trait and group changes of a set action, as profile field/value pairs. */
@@ -460,7 +486,15 @@ static void add_sets(struct cmd *cmd, json_t *set)
     }
 }
 
-/* A firing that acts now: limit, score, set and deliveries. */
+/* The customer's UTC offset now: their timezone, else default_timezone. */
+static int32_t customer_utc_offset(struct consumer *c, const struct eval_ctx *ctx)
+{
+    const char *tz = json_string_value(json_object_get(ctx->customer, "timezone"));
+    return tz_offset_or(c->d.tz, tz, c->d.cfg->triggers_default_timezone, ctx->now_ms);
+}
+
+/* A firing that acts now: limit, score, set and deliveries; emails that
+ * fall in the trigger's quiet hours wait in the schedule until they end. */
 static void add_act_now(struct consumer *c, const struct entry *e, const struct trigger *t, struct eval_ctx *ctx)
 {
     unsigned char h[HASHID_DEDUP_LEN];
@@ -496,9 +530,11 @@ static void add_act_now(struct consumer *c, const struct entry *e, const struct 
         if (out[i].kind == ACTION_SET)
             add_sets(&c->cmd, out[i].set);
     cmd_addi(&c->cmd, (int64_t)ndel);
+    int64_t send_at = trigger_quiet_until(t, ctx->now_ms, customer_utc_offset(c, ctx));
     for (size_t i = 0; i < n; i++) {
         if (out[i].kind == ACTION_WEBHOOK || out[i].kind == ACTION_EMAIL)
-            add_delivery(c, e, t, i, &out[i], err[i][0] ? err[i] : NULL);
+            add_delivery(c, e, t, i, &out[i], err[i][0] ? err[i] : NULL,
+                         out[i].kind == ACTION_EMAIL ? send_at : 0, ctx->now_ms);
         trigger_action_out_free(&out[i]);
     }
     free(out);

@@ -38,6 +38,7 @@ struct daemon {
     struct keys keys;
     struct trigger_set *triggers;
     struct stats stats;
+    struct tz_cache *tz;
     struct scripts scripts;
     struct rconn *cmd, *rd[NREADERS]; /* rd[i] is reader(d, i)'s connection */
     struct consumer *consumer;
@@ -257,8 +258,9 @@ static int start(struct daemon *d)
         log_error("cannot start: bad redis.url or curl failed", "url", c->redis_url);
         return -1;
     }
+    d->tz = tz_cache_new(NULL);
     struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->cmd, &d->scripts, &d->keys, c, &d->triggers,
-                               &d->stats};
+                               &d->stats, d->tz};
     struct delivery_deps dd = {d->base, d->rd[2], d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats,
                                d->http};
     d->consumer = consumer_new(&cd);
@@ -289,6 +291,7 @@ static void teardown(struct daemon *d)
         rconn_free(d->rd[i]);
     http_free(d->http);
     consumer_free(d->consumer);
+    tz_cache_free(d->tz);
     delivery_free(d->delivery);
     struct event *evs[] = {d->sig_term, d->sig_int, d->sig_hup, d->tick, d->shutdown_timer};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "replay.h"
 #include "trigger.h"
+#include "tz.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,12 +32,24 @@ static void print_errors(const struct errlist *errs)
         fprintf(stderr, "%s\n", errs->lines[i]);
 }
 
+static bool default_zone_ok(const struct config *cfg, struct errlist *errs)
+{
+    struct tz_cache *tz = tz_cache_new(NULL);
+    int32_t off;
+    bool ok = tz_offset(tz, cfg->triggers_default_timezone, 0, &off) == 0;
+    tz_cache_free(tz);
+    if (!ok)
+        errlist_add(errs, "triggers.default_timezone: \"%s\" is not a time zone such as UTC or Europe/Amsterdam",
+                    cfg->triggers_default_timezone);
+    return ok;
+}
+
 /* Loads config and triggers; prints every problem. Returns 0 or 1. */
 static int load_all(const char *path, struct config *cfg, struct trigger_set **set)
 {
     struct errlist errs = {0};
     *set = NULL;
-    if (config_load(cfg, path, &errs) == 0)
+    if (config_load(cfg, path, &errs) == 0 && default_zone_ok(cfg, &errs))
         *set = trigger_set_load(cfg->triggers_dir, &errs);
     print_errors(&errs);
     errlist_clear(&errs);

@@ -10,6 +10,7 @@
 #include "replay.h"
 #include "customer.h"
 #include "message.h"
+#include "tz.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct replay {
     unsigned long events, rejected, duplicates, fired, limited, cancelled, dropped;
     const struct trigger **cand;
     const struct counter **hits;
+    struct tz_cache *tz;
 };
 
 static json_t *fields_of(struct replay *r, const char *id)
@@ -63,7 +65,8 @@ static bool first_time(struct replay *r, const char *a, const char *b)
     return fresh;
 }
 
-static json_t *action_json(const struct action_out *o, const char *err)
+/* An action as printed; an email in quiet hours carries "send_at". */
+static json_t *action_json(const struct action_out *o, const char *err, json_t *send_at)
 {
     if (err)
         return json_pack("{s:s}", "error", err);
@@ -80,6 +83,8 @@ static json_t *action_json(const struct action_out *o, const char *err)
         for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k += 2)
             if (kv[k + 1])
                 json_object_set_new(m, kv[k], json_string(kv[k + 1]));
+        if (send_at)
+            json_object_set(m, "send_at", send_at);
         return json_pack("{s:o}", "email", m);
     }
     case ACTION_SCORE: return json_pack("{s:I}", "score", (json_int_t)o->score);
@@ -112,13 +117,22 @@ static void act_now(struct replay *r, const struct trigger *t, const char *custo
     }
     size_t n = trigger_action_count(t);
     struct action_out *out = util_xcalloc(n, sizeof *out);
-    json_t *actions = json_array();
+    json_t *actions = json_array(), *send_at = NULL;
+    const char *tzname = json_string_value(json_object_get(ctx->customer, "timezone"));
+    int64_t at = trigger_quiet_until(t, ctx->now_ms,
+                                     tz_offset_or(r->tz, tzname, r->cfg->triggers_default_timezone, ctx->now_ms));
+    if (at > ctx->now_ms) {
+        char iso[40];
+        message_format_time(at, iso, sizeof iso);
+        send_at = json_string(iso);
+    }
     ctx->trigger = trigger_info(t);
     for (size_t i = 0; i < n; i++) {
         char err[256];
         bool ok = trigger_render_action(t, i, ctx, &out[i], err, sizeof err) == 0;
-        json_array_append_new(actions, action_json(&out[i], ok ? NULL : err));
+        json_array_append_new(actions, action_json(&out[i], ok ? NULL : err, send_at));
     }
+    json_decref(send_at);
     customer_fired(fields, t, out, n, ctx->now_ms);
     for (size_t i = 0; i < n; i++)
         trigger_action_out_free(&out[i]);
@@ -292,6 +306,7 @@ int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in
     r.seen = json_object();
     r.cand = util_xcalloc(trigger_set_count(set) + 1, sizeof *r.cand);
     r.hits = util_xcalloc(trigger_set_counter_count(set) + 1, sizeof *r.hits);
+    r.tz = tz_cache_new(NULL);
     int rc = read_lines(&r, in);
     run_due(&r, INT64_MAX);
     fprintf(err,
@@ -303,6 +318,7 @@ int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in
     free(r.timers);
     free(r.cand);
     free(r.hits);
+    tz_cache_free(r.tz);
     json_decref(r.customers);
     json_decref(r.seen);
     return rc == 0 ? 0 : 3;

@@ -94,7 +94,9 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA
  *   "l", firing hash, due, item: schedule it (delay, unless); or
  *   "n", firing hash, limit field or "", limit max, limit per (0: ever),
  *   score points, number of trait sets, their field/value pairs, number of
- *   deliveries, and per delivery its number of strings and the strings.
+ *   deliveries, and per delivery its number of strings and the strings, or
+ *   -1, a time and a JSON item: a delivery postponed (quiet hours) into
+ *   the schedule, which moves it to the actions stream when due.
  * Remembering the firing, the limit, score and set, the deliveries and the
  * ack happen together, so a crash can neither lose a firing nor repeat it.
  * Returns {fired, limited}. */
@@ -114,7 +116,7 @@ static const char fire_lua[] = TIMES_LUA
     "    for s = 1, nsets do sets[#sets + 1] = ARGV[i]; sets[#sets + 1] = ARGV[i + 1]; i = i + 2 end\n"
     "    if ok and lf ~= '' then\n"
     "      local min = -math.huge\n"
-    "      if per > 0 then min = now - per + 1 end\n"
+    "      if per > 0 then min = now - per end\n"
     "      local kept, v = nudged_times(redis.call('HGET', KEYS[1], lf), min, now, max)\n"
     "      if #kept > max then ok = false; limited = limited + 1\n"
     "      else redis.call('HSET', KEYS[1], lf, v) end\n"
@@ -125,7 +127,10 @@ static const char fire_lua[] = TIMES_LUA
     "    i = i + 1\n"
     "    for a = 1, nact do\n"
     "      local nf = tonumber(ARGV[i])\n"
-    "      if ok then\n"
+    "      if nf < 0 then\n"
+    "        if ok then redis.call('ZADD', KEYS[5], ARGV[i + 1], ARGV[i + 2]) end\n"
+    "        nf = 2\n"
+    "      elseif ok then\n"
     "        local args = {KEYS[3], '*'}\n"
     "        for k = 1, nf do args[k + 2] = ARGV[i + k] end\n"
     "        redis.call('XADD', unpack(args))\n"

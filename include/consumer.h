@@ -12,6 +12,7 @@
 #include "sreader.h"
 #include "stats.h"
 #include "trigger.h"
+#include "tz.h"
 
 struct consumer;
 
@@ -29,6 +30,7 @@ struct consumer_deps {
     const struct config *cfg;
     struct trigger_set *const *triggers;
     struct stats *stats;
+    struct tz_cache *tz;
 };
 
 struct consumer *consumer_new(const struct consumer_deps *deps);

@@ -119,6 +119,11 @@ bool trigger_limit(const struct trigger *t, int64_t *max, int64_t *per_ms);
  * this customer (a JSON array of ms, NULL for none). */
 bool trigger_limit_allows(const struct trigger *t, json_t *times, int64_t now_ms);
 
+/* When an email of T fired at NOW_MS may be sent, for a customer whose
+ * clock is OFF_S seconds ahead of UTC: NOW_MS, or the end of T's quiet
+ * hours when NOW_MS falls inside them. */
+int64_t trigger_quiet_until(const struct trigger *t, int64_t now_ms, int32_t off_s);
+
 /* T's quiet hours in minutes after midnight; false when it has none. */
 bool trigger_quiet_hours(const struct trigger *t, int *from_min, int *to_min);
 

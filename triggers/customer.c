@@ -164,7 +164,7 @@ void customer_fired(json_t *fields, const struct trigger *t, const struct action
     char key[80];
     if (trigger_limit(t, &max, &per)) {
         snprintf(key, sizeof key, "l:%s", trigger_id(t));
-        push_time(fields, key, now_ms, per ? now_ms - per + 1 : INT64_MIN, (size_t)max);
+        push_time(fields, key, now_ms, per ? now_ms - per : INT64_MIN, (size_t)max);
     }
     for (size_t i = 0; i < n; i++) {
         if (out[i].kind == ACTION_SCORE) {

@@ -640,7 +640,7 @@ bool trigger_limit_allows(const struct trigger *t, json_t *times, int64_t now_ms
     size_t i;
     json_t *v;
     int64_t n = 0;
-    json_array_foreach(times, i, v) if (t->limit_per_ms == 0 || json_integer_value(v) > now_ms - t->limit_per_ms) n++;
+    json_array_foreach(times, i, v) if (t->limit_per_ms == 0 || json_integer_value(v) >= now_ms - t->limit_per_ms) n++;
     return n < t->limit_max;
 }
 
@@ -649,6 +649,17 @@ bool trigger_quiet_hours(const struct trigger *t, int *from_min, int *to_min)
     *from_min = t->quiet_from;
     *to_min = t->quiet_to;
     return t->quiet_from >= 0;
+}
+
+int64_t trigger_quiet_until(const struct trigger *t, int64_t now_ms, int32_t off_s)
+{
+    const int64_t day = 86400000;
+    if (t->quiet_from < 0)
+        return now_ms;
+    int64_t in_day = ((now_ms + (int64_t)off_s * 1000) % day + day) % day;
+    int64_t from = t->quiet_from * 60000LL, to = t->quiet_to * 60000LL;
+    bool quiet = from < to ? in_day >= from && in_day < to : in_day >= from || in_day < to;
+    return quiet ? now_ms + ((to - in_day) % day + day) % day : now_ms;
 }
 
 enum action_kind trigger_action_kind(const struct trigger *t, size_t i)

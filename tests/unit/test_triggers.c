@@ -2,6 +2,7 @@
  * templates and trigger-file errors, as tables of named cases. */
 #include "cond.h"
 #include "counter.h"
+#include "customer.h"
 #include "duration.h"
 #include "harness.h"
 #include "message.h"
@@ -383,8 +384,134 @@ static void test_matching(void)
     errlist_clear(&errs);
 }
 
+/* Quiet hours: inside, outside, across midnight, at the edges, and in the
+ * customer's own clock. 2026-11-02T00:00:00Z is 1793577600000. */
+static void test_quiet_hours(void)
+{
+    struct errlist errs = {0};
+    struct trigger_set *set = trigger_set_load_text(
+        "q.json",
+        "[{\"id\": \"night\", \"on\": \"X\", \"quiet_hours\": {\"from\": \"22:00\", \"to\": \"08:00\"}, " HOOK "},"
+        " {\"id\": \"lunch\", \"on\": \"X\", \"quiet_hours\": {\"from\": \"12:00\", \"to\": \"13:30\"}, " HOOK "},"
+        " {\"id\": \"none\", \"on\": \"X\", " HOOK "}]",
+        ".", &errs);
+    CHECK(set != NULL, "quiet hours load: %s", errs.n ? errs.lines[0] : "");
+    if (set == NULL)
+        return;
+    const int64_t midnight = 1793577600000LL, h = 3600000, m = 60000;
+    const struct trigger *night = trigger_set_find(set, "night"), *lunch = trigger_set_find(set, "lunch"),
+                         *none = trigger_set_find(set, "none");
+    static const struct { int which; int64_t at; int32_t off; int64_t want; } cases[] = {
+        {0, 23 * 3600000LL, 0, 32 * 3600000LL},      /* 23:00 waits until 08:00 the next day */
+        {0, 3 * 3600000LL, 0, 8 * 3600000LL},        /* 03:00 waits until 08:00 */
+        {0, 8 * 3600000LL, 0, 8 * 3600000LL},        /* 08:00 is free: "to" is not quiet */
+        {0, 22 * 3600000LL - 60000, 0, 22 * 3600000LL - 60000}, /* 21:59 is free */
+        {0, 22 * 3600000LL, 0, 32 * 3600000LL},      /* 22:00 is quiet: "from" is */
+        {0, 21 * 3600000LL, 3600, 31 * 3600000LL},   /* 21:00Z is 22:00 in Amsterdam (winter): until 07:00Z */
+        {0, 6 * 3600000LL, -18000, 13 * 3600000LL},  /* 06:00Z is 01:00 in New York: until 13:00Z */
+        {1, 12 * 3600000LL + 45 * 60000LL, 0, 13 * 3600000LL + 30 * 60000LL},
+        {1, 14 * 3600000LL, 0, 14 * 3600000LL},
+        {2, 23 * 3600000LL, 0, 23 * 3600000LL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct trigger *t = cases[i].which == 0 ? night : cases[i].which == 1 ? lunch : none;
+        int64_t got = trigger_quiet_until(t, midnight + cases[i].at, cases[i].off);
+        CHECK(got == midnight + cases[i].want, "quiet case %zu: want +%lldmin, got +%lldmin", i,
+              (long long)(cases[i].want / m), (long long)((got - midnight) / m));
+    }
+    (void)h;
+    trigger_set_free(set);
+}
+
+static const char *apply(json_t *fields, const struct trigger_set *set, const char *text, int64_t now)
+{
+    json_t *msg = json_loads(text, 0, NULL);
+    struct message m;
+    char err[256];
+    const char *moved = NULL;
+    const struct counter *hits[8];
+    if (msg && message_validate(msg, "1-0", now, &m, err, sizeof err) == 0) {
+        struct eval_ctx ctx = {msg, NULL, NULL, NULL, now, NULL};
+        struct customer_update u;
+        customer_update_init(&u, &m, msg);
+        u.counters = hits;
+        u.ncounters = trigger_set_counters_hit(set, &m, &ctx, hits, 8);
+        moved = customer_apply(fields, &u, now, 90 * 86400000LL);
+    }
+    json_decref(msg);
+    return moved;
+}
+
+/* The lifecycle groups and every move between them; revenue, orders, the
+ * view; a windowed count at its edges; a limit. */
+static void test_customer(void)
+{
+    struct errlist errs = {0};
+    struct trigger_set *set = trigger_set_load_text(
+        "c.json",
+        "[{\"id\": \"three\", \"on\": \"Visit\", \"if\": {\"count\": {\"event\": \"Visit\", \"within\": \"1h\"}, \"gte\": 3}, " HOOK "},"
+        " {\"id\": \"lim\", \"on\": \"Visit\", \"limit\": {\"max\": 2, \"per\": \"1h\"}, " HOOK "}]",
+        ".", &errs);
+    CHECK(set != NULL, "customer set loads: %s", errs.n ? errs.lines[0] : "");
+    if (set == NULL)
+        return;
+    const int64_t t0 = 1793577600000LL, day = 86400000LL;
+    json_t *f = json_object();
+    const char *g = apply(f, set, "{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2026-11-02T00:00:00Z\"}", t0);
+    CHECK(g && strcmp(g, "interested") == 0, "a new visitor moves into interested: %s", g ? g : "(none)");
+    g = apply(f, set, "{\"type\":\"identify\",\"anonymousId\":\"a\",\"traits\":{\"email\":\"a@b.test\"},\"timestamp\":\"2026-11-02T00:01:00Z\"}", t0);
+    CHECK(g && strcmp(g, "potential") == 0, "an email makes a potential customer: %s", g ? g : "(none)");
+    g = apply(f, set, "{\"type\":\"track\",\"anonymousId\":\"a\",\"event\":\"Order Completed\",\"properties\":{\"total\":40,\"revenue\":\"x\"},\"timestamp\":\"2026-11-02T00:02:00Z\"}", t0);
+    CHECK(g && strcmp(g, "active") == 0, "an order makes an active customer: %s", g ? g : "(none)");
+    g = apply(f, set, "{\"type\":\"track\",\"anonymousId\":\"a\",\"event\":\"Order Completed\",\"properties\":{\"revenue\":2.5,\"total\":99},\"timestamp\":\"2026-11-02T00:03:00Z\"}", t0);
+    CHECK(g == NULL, "a second order is no move");
+    json_t *state, *view = customer_view("a", f, t0, 90 * day, &state);
+    CHECK(json_integer_value(json_object_get(view, "orders")) == 2, "orders");
+    CHECK(json_number_value(json_object_get(view, "revenue")) == 42.5, "revenue: total, else revenue: %g",
+          json_number_value(json_object_get(view, "revenue")));
+    CHECK(strcmp(json_string_value(json_object_get(view, "last_order")), "2026-11-02T00:03:00.000Z") == 0, "last_order");
+    json_decref(view);
+    json_decref(state);
+    CHECK(strcmp(customer_group(f, t0 + 90 * day + 3 * 60000, 90 * day), "active") == 0, "active at the period's end");
+    CHECK(strcmp(customer_group(f, t0 + 90 * day + 3 * 60000 + 1, 90 * day), "inactive") == 0, "inactive 1 ms later");
+    g = apply(f, set, "{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2027-03-01T00:00:00Z\"}", t0 + 120 * day);
+    CHECK(g && strcmp(g, "inactive") == 0, "time moves an active customer to inactive: %s", g ? g : "(none)");
+    g = apply(f, set, "{\"type\":\"identify\",\"anonymousId\":\"a\",\"traits\":{\"unsubscribed\":true},\"timestamp\":\"2027-03-01T00:01:00Z\"}", t0 + 120 * day);
+    CHECK(g && strcmp(g, "excluded") == 0, "unsubscribing excludes: %s", g ? g : "(none)");
+    json_decref(f);
+
+    /* Windowed count at its edges, then a limit of 2 per hour. */
+    f = json_object();
+    const char *visits[] = {"2026-11-02T10:00:00.000Z", "2026-11-02T10:30:00.000Z", "2026-11-02T11:00:00.000Z",
+                            "2026-11-02T12:00:00.001Z"};
+    const int want_three[] = {0, 0, 1, 0}; /* the 4th: 11:00 is 1h+1ms old, 10:xx older */
+    const struct trigger *three = trigger_set_find(set, "three"), *lim = trigger_set_find(set, "lim");
+    for (int i = 0; i < 4; i++) {
+        char text[200];
+        int64_t ts;
+        CHECK(message_parse_time(visits[i], &ts) == 0, "time parses");
+        snprintf(text, sizeof text, "{\"type\":\"track\",\"userId\":\"v\",\"event\":\"Visit\",\"timestamp\":\"%s\"}", visits[i]);
+        apply(f, set, text, ts);
+        view = customer_view("v", f, ts, 90 * day, &state);
+        struct eval_ctx ctx = {NULL, view, NULL, NULL, ts, state};
+        CHECK(trigger_if_holds(three, &ctx) == want_three[i], "three visits within 1h, visit %d", i + 1);
+        char lkey[16];
+        snprintf(lkey, sizeof lkey, "l:lim");
+        bool allowed = trigger_limit_allows(lim, json_object_get(state, lkey), ts);
+        CHECK(allowed == (i != 2), "limit 2 per hour, visit %d", i + 1);
+        if (allowed)
+            customer_fired(f, lim, NULL, 0, ts);
+        json_decref(view);
+        json_decref(state);
+    }
+    json_decref(f);
+    trigger_set_free(set);
+}
+
 int main(void)
 {
+    test_customer();
+    test_quiet_hours();
     test_messages();
     test_durations();
     test_conditions();
