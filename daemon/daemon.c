@@ -6,12 +6,14 @@
  * connection.
  */
 #include "daemon.h"
+#include "admin.h"
 #include "clock.h"
 #include "consumer.h"
 #include "delivery.h"
 #include "http.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "rconn.h"
 #include "scripts.h"
@@ -44,6 +46,7 @@ struct daemon {
     struct consumer *consumer;
     struct delivery *delivery;
     struct http *http;
+    struct admin *admin;
     struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
     bool setup_ok, setup_running, ready, stopping;
     int setup_failures;
@@ -130,6 +133,14 @@ static void on_conn_state(struct rconn *rc, bool up, void *data)
         }
 }
 
+static uint64_t reconnects(const struct daemon *d)
+{
+    uint64_t n = rconn_reconnects(d->cmd);
+    for (int i = 0; i < NREADERS; i++)
+        n += rconn_reconnects(d->rd[i]);
+    return n;
+}
+
 static void send_status(struct daemon *d)
 {
     char status[256];
@@ -138,8 +149,7 @@ static void send_status(struct daemon *d)
              ", dead %" PRIu64 ", redis reconnects %lu",
              d->stats.events_consumed, d->stats.events_rejected, d->stats.triggers_fired, d->stats.deliveries_sent,
              d->stats.deliveries_retried, d->stats.deliveries_dead,
-             rconn_reconnects(d->cmd) + rconn_reconnects(d->rd[0]) + rconn_reconnects(d->rd[1]) +
-                 rconn_reconnects(d->rd[2]));
+             (unsigned long)reconnects(d));
     notify_send(status);
 }
 
@@ -217,31 +227,82 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     evtimer_add(d->shutdown_timer, &tv);
 }
 
-static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+/* Loads the trigger directory again and swaps the set in, or keeps the old
+ * set whole; every problem goes to ERRS and the log. Returns 0 or -1. */
+static int reload(void *data, struct errlist *errs)
 {
-    struct daemon *d = arg;
-    struct errlist errs = {0};
+    struct daemon *d = data;
     char buf[96];
     struct timespec ts;
-    (void)sig;
-    (void)what;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     snprintf(buf, sizeof buf, "RELOADING=1\nMONOTONIC_USEC=%lld", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
     notify_send(buf);
-    struct trigger_set *set = trigger_set_load(d->cfg->triggers_dir, &errs);
+    struct trigger_set *set = trigger_set_load(d->cfg->triggers_dir, errs);
     if (set == NULL) {
-        for (size_t i = 0; i < errs.n; i++)
-            log_error("reload: trigger error", "error", errs.lines[i]);
+        for (size_t i = 0; i < errs->n; i++)
+            log_error("reload: trigger error", "error", errs->lines[i]);
         log_error("reload failed: keeping the triggers already loaded", "dir", d->cfg->triggers_dir);
+        d->stats.reload_failures++;
     } else {
         /* A batch in progress holds its own reference to the old set. */
         trigger_set_free(d->triggers);
         d->triggers = set;
+        d->stats.reloads++;
         snprintf(buf, sizeof buf, "%zu", trigger_set_count(set));
         log_info("triggers reloaded", "triggers", buf);
     }
-    errlist_clear(&errs);
     notify_send("READY=1");
+    return set ? 0 : -1;
+}
+
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct errlist errs = {0};
+    (void)sig;
+    (void)what;
+    reload(arg, &errs); /* a failure is logged there, and the old set stays */
+    errlist_clear(&errs);
+}
+
+static bool healthy(void *data, const char **reason)
+{
+    struct daemon *d = data;
+    if (d->stopping)
+        *reason = "stopping";
+    else if (!rconn_up(d->cmd))
+        *reason = "redis is not connected";
+    else if (!d->setup_ok)
+        *reason = "redis setup (groups, scripts) not done";
+    return !d->stopping && rconn_up(d->cmd) && d->setup_ok;
+}
+
+static void metrics(void *data, struct buf *out)
+{
+    struct daemon *d = data;
+    struct metrics_gauges g = {reconnects(d), trigger_set_count(d->triggers), delivery_inflight(d->delivery),
+                               rconn_up(d->cmd)};
+    metrics_format(&d->stats, &g, out);
+}
+
+/* The admin listener, when admin_listen is set; -1 when it cannot start. */
+static int start_admin(struct daemon *d)
+{
+    const struct config *c = d->cfg;
+    static const struct admin_ops ops = {reload, healthy, metrics};
+    char *token = NULL;
+    if (c->http_admin_listen[0] == '\0')
+        return 0;
+    if (c->http_admin_token_file[0] && (token = util_read_first_line(c->http_admin_token_file)) == NULL) {
+        log_error("cannot read http.admin_token_file", "file", c->http_admin_token_file);
+        return -1;
+    }
+    d->admin = admin_new(d->base, c->http_admin_listen, token, &ops, d);
+    free(token);
+    if (d->admin == NULL) {
+        log_error("cannot listen on http.admin_listen", "listen", c->http_admin_listen);
+        return -1;
+    }
+    return 0;
 }
 
 static int start(struct daemon *d)
@@ -276,7 +337,7 @@ static int start(struct daemon *d)
     event_add(d->sig_hup, NULL);
     event_add(d->tick, &tick);
     d->watchdog_ms = notify_watchdog_ms();
-    return 0;
+    return start_admin(d);
 }
 
 static void teardown(struct daemon *d)
@@ -290,6 +351,7 @@ static void teardown(struct daemon *d)
     for (int i = 0; i < NREADERS; i++)
         rconn_free(d->rd[i]);
     http_free(d->http);
+    admin_free(d->admin);
     consumer_free(d->consumer);
     tz_cache_free(d->tz);
     delivery_free(d->delivery);

@@ -9,6 +9,7 @@ struct stats {
     uint64_t triggers_fired, triggers_limited, triggers_scheduled, triggers_cancelled, timers_dropped;
     uint64_t deliveries_sent, deliveries_retried, deliveries_dead, deliveries_failed;
     uint64_t scheduled_moved;
+    uint64_t reloads, reload_failures;
 };
 
 #endif

@@ -17,9 +17,12 @@ pids+=($!)
 mkdir -p "$tmp/triggers.d"
 # The examples post to 127.0.0.1:8099; point them at this demo's receiver.
 for f in config/triggers.d/*.json; do sed "s/127.0.0.1:8099/127.0.0.1:$hook_port/g" "$f" >"$tmp/triggers.d/$(basename "$f")"; done
+cp -r config/triggers.d/templates "$tmp/triggers.d/"
+admin_port=$(free_port)
 
 for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-export NUDGED_REDIS_URL="redis://127.0.0.1:$redis_port/0" NUDGED_TRIGGERS_DIR="$tmp/triggers.d"
+export NUDGED_REDIS_URL="redis://127.0.0.1:$redis_port/0" NUDGED_TRIGGERS_DIR="$tmp/triggers.d" \
+    NUDGED_HTTP_ADMIN_LISTEN="127.0.0.1:$admin_port"
 build/nudged check -c config/nudged.conf
 build/nudged -c config/nudged.conf 2>"$tmp/nudged.log" &
 pids+=($!)

@@ -136,7 +136,7 @@ def one_run(run):
         conf = os.path.join(tmp, "nudged.conf")
         with open(conf, "w") as f:
             f.write("[redis]\nurl = redis://127.0.0.1:%d/0\nbatch = 200\n[triggers]\ndir = %s\n"
-                    "[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n" % (rport, tdir))
+                    "[http]\nadmin_listen =\n[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n" % (rport, tdir))
         redis_cpu0 = cpu_seconds(procs[0].pid)
         t0 = time.time()
         nd = subprocess.Popen([NUDGED, "-c", conf], stderr=open(os.path.join(tmp, "nudged.log"), "w"))

@@ -131,9 +131,12 @@ class Nudged:
         os.makedirs(self.tdir, exist_ok=True)
         self.write_triggers(triggers)
         self.conf = os.path.join(workdir, "nudged.conf")
+        self.admin_port = free_port()
         with open(self.conf, "w") as f:
             f.write("[redis]\nurl = redis://127.0.0.1:%d/0\nclaim_idle = 2s\n[triggers]\ndir = %s\n"
-                    "[delivery]\nretry_schedule = 1s,1s,1s\ntimeout = 1500ms\nshutdown_timeout = 5s\n%s" % (redis_port, self.tdir, conf))
+                    "[http]\nadmin_listen = 127.0.0.1:%d\n"
+                    "[delivery]\nretry_schedule = 1s,1s,1s\ntimeout = 1500ms\nshutdown_timeout = 5s\n%s"
+                    % (redis_port, self.tdir, self.admin_port, conf))
         self.env = dict(os.environ)
         self.env.update(extra_env or {})
         self.proc = None
@@ -157,6 +160,17 @@ class Nudged:
         except AssertionError:
             with open(self.log) as f:
                 raise AssertionError("nudged not ready; its log:\n" + f.read()[-2000:])
+
+    def admin(self, method, path, token=None):
+        """One request to the admin listener: (status, body as text)."""
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)
+        try:
+            c.request(method, path, headers={"Authorization": "Bearer " + token} if token else {})
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        finally:
+            c.close()
 
     def log_has(self, text):
         with open(self.log) as f:

@@ -187,6 +187,47 @@ def test_daemon_and_replay_agree(env):
     assert n.stop() == 0
 
 
-TESTS = [test_delay_fires_after_a_restart_while_waiting, test_unless_cancels_when_the_awaited_event_comes,
+def test_admin_reload_health_and_metrics(env):
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port, path="/old")},
+                   conf="")
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    status, body = n.admin("GET", "/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok", (status, body)
+    n.write_triggers({"t.json": '{"id": "t1", "on": "Order Completed", "wehre": {}, "actions": []}'})
+    status, body = n.admin("POST", "/v1/reload")
+    errs = json.loads(body)["errors"]
+    assert status == 422 and any('wehre: unknown key (did you mean "where"?)' in e for e in errs), (status, body)
+    r.xadd("nudged:events", {"message": event("jan", mid="r-1")})
+    wait_for(lambda: env.recv.count() == 1, 10, "a webhook from the old set")
+    n.write_triggers({"t.json": webhook_trigger(env.recv.port, path="/new")})
+    status, body = n.admin("POST", "/v1/reload")
+    assert status == 200, (status, body)
+    r.xadd("nudged:events", {"message": event("jan", mid="r-2")})
+    wait_for(lambda: env.recv.count() == 2, 10, "a webhook from the new set")
+    assert [q["path"] for q in env.recv.all()] == ["/old", "/new"]
+    status, text = n.admin("GET", "/metrics")
+    assert status == 200 and "# TYPE nudged_events_consumed_total counter\nnudged_events_consumed_total 2\n" in text, text
+    assert "nudged_reloads_total 1\n" in text and "nudged_reload_failures_total 1\n" in text, text
+    assert n.admin("GET", "/nope")[0] == 404
+    env.redis.stop()
+    wait_for(lambda: n.admin("GET", "/healthz")[0] == 503, 10, "healthz 503 without redis")
+    assert n.stop() == 0
+
+
+def test_admin_token(env):
+    import os
+    tok = os.path.join(env.dir, "admin.token")
+    with open(tok, "w") as f:
+        f.write("s3cret-token\n")
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port)}, conf="[http]\nadmin_token_file = %s\n" % tok)
+    n.start().wait_ready(env.redis)
+    assert n.admin("POST", "/v1/reload")[0] == 401
+    assert n.admin("GET", "/metrics", token="wrong")[0] == 401
+    assert n.admin("POST", "/v1/reload", token="s3cret-token")[0] == 200
+    assert n.stop() == 0
+
+
+TESTS = [test_admin_reload_health_and_metrics, test_admin_token, test_delay_fires_after_a_restart_while_waiting, test_unless_cancels_when_the_awaited_event_comes,
          test_two_processes_fire_each_scheduled_item_once, test_reload_under_load_loses_nothing_and_drops_removed_timers,
          test_daemon_and_replay_agree]

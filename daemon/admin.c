@@ -1,0 +1,140 @@
+/* admin.c — a small evhttp server for operators. Requests are handled on
+ * the loop and answered at once; none waits on Redis, so a stuck Redis
+ * still gets an honest /healthz. */
+#include "admin.h"
+#include "log.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ADMIN_METRICS_MAX (1024 * 1024)
+
+struct admin {
+    struct evhttp *http;
+    char *token;
+    struct admin_ops ops;
+    void *data;
+};
+
+static void reply(struct evhttp_request *req, int code, const char *type, const char *body)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (b == NULL)
+        return;
+    evbuffer_add(b, body, strlen(body));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+    evhttp_send_reply(req, code, NULL, b);
+    evbuffer_free(b);
+}
+
+/* Replies with J as JSON and drops the reference. */
+static void reply_json(struct evhttp_request *req, int code, json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    reply(req, code, "application/json", s ? s : "{}");
+    free(s);
+    json_decref(j);
+}
+
+static bool authorised(const struct admin *a, struct evhttp_request *req)
+{
+    if (a->token == NULL)
+        return true;
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    size_t n = strlen(a->token);
+    return h && strncmp(h, "Bearer ", 7) == 0 && strlen(h + 7) == n && CRYPTO_memcmp(h + 7, a->token, n) == 0;
+}
+
+static void do_reload(struct admin *a, struct evhttp_request *req)
+{
+    struct errlist errs = {0};
+    if (a->ops.reload(a->data, &errs) == 0) {
+        reply_json(req, 200, json_pack("{s:b}", "reloaded", 1));
+    } else {
+        json_t *list = json_array();
+        for (size_t i = 0; i < errs.n; i++)
+            json_array_append_new(list, json_string(errs.lines[i]));
+        reply_json(req, 422, json_pack("{s:s, s:o}", "error", "the triggers have errors; the old set stays",
+                                       "errors", list));
+    }
+    errlist_clear(&errs);
+}
+
+static void do_metrics(struct admin *a, struct evhttp_request *req)
+{
+    struct buf b;
+    buf_init(&b, ADMIN_METRICS_MAX);
+    a->ops.metrics(a->data, &b);
+    char *text = buf_steal(&b);
+    reply(req, 200, "text/plain; version=0.0.4", text);
+    free(text);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct admin *a = arg;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (path == NULL)
+        path = "";
+    if (!authorised(a, req)) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
+        reply_json(req, 401, json_pack("{s:s}", "error", "a bearer token is required"));
+    } else if (strcmp(path, "/healthz") == 0 && cmd == EVHTTP_REQ_GET) {
+        const char *why = NULL;
+        bool ok = a->ops.healthy(a->data, &why);
+        reply_json(req, ok ? 200 : 503, ok ? json_pack("{s:s}", "status", "ok")
+                                           : json_pack("{s:s, s:s}", "status", "unavailable", "reason", why ? why : ""));
+    } else if (strcmp(path, "/metrics") == 0 && cmd == EVHTTP_REQ_GET) {
+        do_metrics(a, req);
+    } else if (strcmp(path, "/v1/reload") == 0 && cmd == EVHTTP_REQ_POST) {
+        do_reload(a, req);
+    } else if (strncmp(path, "/v1/customers/", 14) == 0) {
+        reply_json(req, 501, json_pack("{s:s}", "error", "customer endpoints are not in this version yet"));
+    } else {
+        reply_json(req, 404, json_pack("{s:s}", "error", "no such route: GET /healthz, GET /metrics, POST /v1/reload"));
+    }
+}
+
+struct admin *admin_new(struct event_base *base, const char *listen, const char *token, const struct admin_ops *ops,
+                        void *data)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    long port = colon ? strtol(colon + 1, NULL, 10) : -1;
+    if (colon == NULL || colon == listen || (size_t)(colon - listen) >= sizeof host || port <= 0 || port > 65535)
+        return NULL;
+    snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    struct admin *a = util_xcalloc(1, sizeof *a);
+    a->ops = *ops;
+    a->data = data;
+    a->token = token && *token ? util_xstrdup(token) : NULL;
+    a->http = evhttp_new(base);
+    if (a->http == NULL || evhttp_bind_socket(a->http, host, (unsigned short)port) != 0) {
+        admin_free(a);
+        return NULL;
+    }
+    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+    evhttp_set_max_body_size(a->http, 64 * 1024);
+    evhttp_set_timeout(a->http, 10);
+    evhttp_set_gencb(a->http, on_request, a);
+    return a;
+}
+
+void admin_free(struct admin *a)
+{
+    if (a == NULL)
+        return;
+    if (a->http)
+        evhttp_free(a->http);
+    if (a->token)
+        OPENSSL_cleanse(a->token, strlen(a->token));
+    free(a->token);
+    free(a);
+}

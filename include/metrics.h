@@ -1,0 +1,21 @@
+/* metrics.h — the Prometheus text format of nudged's counters (SPEC 7). */
+#ifndef NUDGED_METRICS_H
+#define NUDGED_METRICS_H
+
+#include <stdint.h>
+
+#include "stats.h"
+#include "util.h"
+
+/* Gauges the daemon knows at the moment of the scrape. */
+struct metrics_gauges {
+    uint64_t redis_reconnects;
+    uint64_t triggers_loaded;
+    uint64_t deliveries_inflight;
+    int redis_up;
+};
+
+/* Appends every metric, with # HELP and # TYPE, to OUT. */
+void metrics_format(const struct stats *s, const struct metrics_gauges *g, struct buf *out);
+
+#endif
