@@ -219,6 +219,13 @@ static void finish(struct config *cfg, struct errlist *errs)
         if (cfg->redis_password == NULL)
             errlist_add(errs, "redis.password_file: cannot read \"%s\"", cfg->redis_password_file);
     }
+    if (*cfg->smtp_password_file) {
+        cfg->smtp_password = util_read_first_line(cfg->smtp_password_file);
+        if (cfg->smtp_password == NULL)
+            errlist_add(errs, "smtp.password_file: cannot read \"%s\"", cfg->smtp_password_file);
+    }
+    if (strncmp(cfg->smtp_url, "smtp://", 7) != 0 && strncmp(cfg->smtp_url, "smtps://", 8) != 0)
+        errlist_add(errs, "smtp.url: must start with smtp:// or smtps://, not \"%s\"", cfg->smtp_url);
     if (strncmp(cfg->redis_url, "redis://", 8) != 0 && strncmp(cfg->redis_url, "unix://", 7) != 0)
         errlist_add(errs, "redis.url: must start with redis:// or unix://, not \"%s\"", cfg->redis_url);
     if (strchr(cfg->redis_prefix, '{') || strchr(cfg->redis_prefix, '}'))
@@ -256,6 +263,9 @@ void config_free(struct config *cfg)
         if (params[i].type == P_STRING || params[i].type == P_ENUM)
             free(*(char **)((char *)cfg + params[i].offset));
     free(cfg->redis_password);
+    if (cfg->smtp_password)
+        memset(cfg->smtp_password, 0, strlen(cfg->smtp_password));
+    free(cfg->smtp_password);
     memset(cfg, 0, sizeof *cfg);
 }
 

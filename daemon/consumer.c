@@ -24,6 +24,7 @@
 #include "message.h"
 #include "profile.h"
 #include "sreader.h"
+#include "template.h"
 #include "tz.h"
 #include "util.h"
 
@@ -43,6 +44,7 @@ struct entry {
     json_t *msg;    /* parsed, with defaults filled in */
     struct message m;
     json_t *timer;  /* a timers entry's fields (all strings), else NULL */
+    const char *tid; /* timer: the waiting trigger's id (in TIMER) */
     int64_t ets;    /* timer: the event time the wait started from */
     bool strict;    /* timer: the event was itself an `unless` event */
     json_t *fields; /* the profile hash, when it was read */
@@ -85,6 +87,7 @@ struct consumer {
     size_t fired_cap;
     const struct counter **hits;  /* scratch for the counters of one entry */
     size_t hits_cap;
+    struct tmpl *unsubscribe;     /* [smtp] unsubscribe_url, NULL when unset */
 };
 
 static void phase_two(struct batch *b);
@@ -247,7 +250,9 @@ static void timer_load(struct entry *e)
         return;
     }
     const char *strict = timer_field(e, "strict");
-    e->m = (struct message){MESSAGE_TRACK, cust, mid, trigger, t};
+    /* Only the customer, messageId and time of the message are read later. */
+    e->m = (struct message){MESSAGE_TRACK, cust, mid, "", t};
+    e->tid = trigger;
     e->ets = t;
     e->strict = strict && strcmp(strict, "1") == 0;
     e->valid = true;
@@ -414,7 +419,8 @@ static void put(struct fields *f, const char *k, const char *v)
  * first), or, when it must wait until SEND_AT (quiet hours), -1, the time
  * and the fields as one JSON schedule item. */
 static void add_delivery(struct consumer *c, const struct entry *e, const struct trigger *t, size_t i,
-                         const struct action_out *out, const char *err, int64_t send_at, int64_t now_ms)
+                         const struct action_out *out, const char *err, int64_t send_at, int64_t now_ms,
+                         const char *unsubscribe)
 {
     char did[HASHID_DELIVERY_LEN], action[24], ets[24], timeout[24];
     struct fields f = {{0}, 0};
@@ -449,6 +455,7 @@ static void add_delivery(struct consumer *c, const struct entry *e, const struct
         put(&f, "html", m->html);
         put(&f, "from", m->from);
         put(&f, "reply_to", m->reply_to);
+        put(&f, "unsubscribe", unsubscribe);
     }
     if (send_at > now_ms) {
         json_t *item = json_object();
@@ -531,12 +538,14 @@ static void add_act_now(struct consumer *c, const struct entry *e, const struct 
             add_sets(&c->cmd, out[i].set);
     cmd_addi(&c->cmd, (int64_t)ndel);
     int64_t send_at = trigger_quiet_until(t, ctx->now_ms, customer_utc_offset(c, ctx));
+    char uerr[256], *unsub = c->unsubscribe ? tmpl_render(c->unsubscribe, ctx, uerr, sizeof uerr) : NULL;
     for (size_t i = 0; i < n; i++) {
         if (out[i].kind == ACTION_WEBHOOK || out[i].kind == ACTION_EMAIL)
             add_delivery(c, e, t, i, &out[i], err[i][0] ? err[i] : NULL,
-                         out[i].kind == ACTION_EMAIL ? send_at : 0, ctx->now_ms);
+                         out[i].kind == ACTION_EMAIL ? send_at : 0, ctx->now_ms, unsub);
         trigger_action_out_free(&out[i]);
     }
+    free(unsub);
     free(out);
     free(err);
 }
@@ -581,10 +590,10 @@ static void on_fired(redisAsyncContext *ac, void *r, void *priv)
  * `unless` event came while it waited. */
 static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e, const struct eval_ctx *ctx)
 {
-    const struct trigger *t = trigger_set_find(b->set, e->m.name);
+    const struct trigger *t = trigger_set_find(b->set, e->tid);
     if (t == NULL) {
         c->d.stats->timers_dropped++;
-        log_info("a waiting firing was dropped: its trigger no longer exists", "trigger", e->m.name,
+        log_info("a waiting firing was dropped: its trigger no longer exists", "trigger", e->tid,
                  "customer", e->m.customer);
     } else if (trigger_cancelled(t, ctx, e->ets, e->strict)) {
         c->d.stats->triggers_cancelled++;
@@ -681,6 +690,7 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     struct consumer *c = util_xcalloc(1, sizeof *c);
     c->d = *deps;
     cmd_init(&c->cmd);
+    c->unsubscribe = consumer_unsubscribe_template(deps->cfg, NULL);
     const char *streams[CONSUMER_SOURCES] = {deps->keys->events, deps->keys->timers};
     for (int i = 0; i < CONSUMER_SOURCES; i++) {
         struct source *src = &c->src[i];
@@ -713,7 +723,24 @@ void consumer_free(struct consumer *c)
     for (int i = 0; i < CONSUMER_SOURCES; i++)
         sreader_free(c->src[i].reader);
     cmd_free(&c->cmd);
+    tmpl_free(c->unsubscribe);
     free(c->fired);
     free(c->hits);
     free(c);
+}
+
+struct tmpl *consumer_unsubscribe_template(const struct config *cfg, struct errlist *errs)
+{
+    const char *url = cfg->smtp_unsubscribe_url;
+    struct errlist local = {0};
+    struct diag d = {errs ? errs : &local, "smtp.unsubscribe_url", NULL};
+    struct tmpl *t = NULL;
+    if (url[0] == '\0')
+        return NULL;
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+        errlist_add(d.errs, "smtp.unsubscribe_url: must be an http:// or https:// URL, not \"%s\"", url);
+    else
+        t = tmpl_compile(url, TMPL_URL, "unsubscribe_url", &d);
+    errlist_clear(&local);
+    return t;
 }

@@ -1,4 +1,5 @@
-/* delivery.c — at-least-once webhook delivery from the actions stream.
+/* delivery.c — at-least-once delivery from the actions stream: webhooks
+ * over HTTP, emails over SMTP (both on the one curl multi).
  *
  * A delivery is acked only when its outcome is recorded in Redis in one
  * script: done (ack + delete), retry (into the schedule + ack + delete) or
@@ -9,6 +10,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "log.h"
+#include "mail.h"
 #include "sreader.h"
 #include "util.h"
 #include "webhook.h"
@@ -133,7 +135,8 @@ static void flush_done(evutil_socket_t fd, short what, void *arg)
     cmd_free(&del);
 }
 
-static void finish_done(struct job *j)
+/* Queues J's ack with the other finished deliveries of this iteration. */
+static void finish_acked(struct job *j)
 {
     struct delivery *d = j->d;
     if (d->done == NULL) {
@@ -144,7 +147,12 @@ static void finish_done(struct job *j)
     struct done_batch *b = d->done;
     b->jobs = util_xrealloc(b->jobs, (b->n + 1) * sizeof *b->jobs);
     b->jobs[b->n++] = j;
-    d->d.stats->deliveries_sent++;
+}
+
+static void finish_done(struct job *j)
+{
+    j->d->d.stats->deliveries_sent++;
+    finish_acked(j);
 }
 
 static void finish_dead(struct job *j, long status, const char *error)
@@ -230,6 +238,101 @@ static void on_sent(const struct http_result *res, void *data)
         finish_dead(j, res->status, err);
 }
 
+/* The SMTP outcome: 2xx sent; 5xx dead at once; 4xx and connection
+ * failures retry on retry_schedule, then dead. */
+static void on_mailed(const struct http_result *res, void *data)
+{
+    struct job *j = data;
+    struct delivery *d = j->d;
+    long attempt = strtol(field(j, "attempt"), NULL, 10);
+    char err[300];
+    if (res->code == CURLE_OK) {
+        d->d.stats->emails_sent++;
+        finish_done(j);
+        return;
+    }
+    d->d.stats->deliveries_failed++;
+    snprintf(err, sizeof err, "SMTP %ld: %s", res->status, res->error);
+    if (res->status < 500 && attempt >= 1 && (size_t)attempt <= d->d.cfg->retry_n) {
+        d->d.stats->emails_retried++; /* 4xx, or no reply at all (status 0) */
+        finish_retry(j, attempt, retry_delay(d->d.cfg, attempt, res), res->status, err);
+    } else {
+        d->d.stats->emails_dead++;
+        finish_dead(j, res->status, err);
+    }
+}
+
+static const char *opt_field(const struct job *j, const char *name)
+{
+    return json_string_value(json_object_get(j->f, name));
+}
+
+static long use_ssl(const char *tls)
+{
+    return strcmp(tls, "required") == 0 ? (long)CURLUSESSL_ALL
+           : strcmp(tls, "none") == 0   ? (long)CURLUSESSL_NONE
+                                        : (long)CURLUSESSL_TRY;
+}
+
+/* Builds J's message and starts sending it. */
+static void mail_job(struct job *j)
+{
+    struct delivery *d = j->d;
+    const struct config *cfg = d->d.cfg;
+    const char *from = opt_field(j, "from") ? opt_field(j, "from") : cfg->smtp_from;
+    struct mail_in in = {from, opt_field(j, "to"), opt_field(j, "reply_to"), opt_field(j, "subject"),
+                         opt_field(j, "text"), opt_field(j, "html"), field(j, "d"), opt_field(j, "unsubscribe"),
+                         clock_now_ms()};
+    char err[300], addr[256], name[256];
+    struct buf b;
+    buf_init(&b, MAIL_MAX);
+    if (mail_build(&in, &b, err, sizeof err) != 0 || mail_split(from, addr, sizeof addr, name, sizeof name) != 0) {
+        buf_free(&b);
+        d->d.stats->emails_dead++;
+        finish_dead(j, 0, err); /* never reaches the SMTP server */
+        return;
+    }
+    struct http_mail m = {cfg->smtp_url, addr, in.to, b.data, cfg->smtp_user, cfg->smtp_password,
+                          use_ssl(cfg->smtp_tls), (long)cfg->delivery_timeout_ms};
+    int rc = http_send_mail(d->d.http, &m, on_mailed, j);
+    buf_free(&b);
+    if (rc != 0) {
+        struct http_result res = {0, CURLE_FAILED_INIT, "cannot start the SMTP transfer", -1, 0};
+        on_mailed(&res, j);
+    }
+}
+
+/* Consent is checked when the email is sent, after any wait: a customer
+ * who unsubscribed meanwhile gets nothing (acked, counted as suppressed). */
+static void on_consent(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct job *j = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        log_warn("cannot read the customer's consent; the email stays pending and is tried again",
+                 "delivery", field(j, "d"), "error", reply ? reply->str : "connection lost");
+        job_free(j);
+    } else if (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, "true") == 0) {
+        j->d->d.stats->emails_suppressed++;
+        log_info("email suppressed: the customer unsubscribed", "delivery", field(j, "d"), "trigger",
+                 field(j, "trigger"));
+        finish_acked(j);
+    } else {
+        mail_job(j);
+    }
+}
+
+static void send_email(struct job *j)
+{
+    struct delivery *d = j->d;
+    if (rconn_sendf(d->d.cmd, on_consent, j, "HGET %s{%s}:p t:unsubscribed", d->d.keys->prefix,
+                    field(j, "customer")) != 0) {
+        log_warn("redis is down: the email stays pending and is sent later", "delivery", field(j, "d"));
+        job_free(j);
+    }
+}
+
 static void send_job(struct job *j)
 {
     struct delivery *d = j->d;
@@ -237,8 +340,8 @@ static void send_job(struct job *j)
         finish_dead(j, 0, field(j, "error"));
         return;
     }
-    if (strcmp(field(j, "kind"), "webhook") != 0) {
-        finish_dead(j, 0, "email delivery over SMTP is not available in this version yet");
+    if (strcmp(field(j, "kind"), "email") == 0) {
+        send_email(j);
         return;
     }
     const struct trigger *t = trigger_set_find(*d->d.triggers, field(j, "trigger"));

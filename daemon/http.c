@@ -46,8 +46,10 @@ static void easy_put(struct http *h, CURL *e)
 struct transfer {
     struct http *h;
     CURL *easy;
-    struct curl_slist *headers;
+    struct curl_slist *headers; /* HTTP headers, or the SMTP recipients */
     char *body;
+    size_t sent;                /* SMTP: bytes of BODY uploaded so far */
+    char *user, *password;
     char errbuf[CURL_ERROR_SIZE];
     http_done_fn *done;
     void *data;
@@ -69,6 +71,10 @@ static void transfer_free(struct transfer *t)
     easy_put(t->h, t->easy);
     curl_slist_free_all(t->headers);
     free(t->body);
+    free(t->user);
+    if (t->password)
+        memset(t->password, 0, strlen(t->password));
+    free(t->password);
     free(t);
 }
 
@@ -208,6 +214,65 @@ static void set_options(CURL *e, struct transfer *t, const char *url, const char
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 }
 
+/* Adds T's easy handle to the multi and to the list of transfers. */
+static int start(struct http *h, struct transfer *t)
+{
+    if (curl_multi_add_handle(h->multi, t->easy) != CURLM_OK) {
+        transfer_free(t);
+        return -1;
+    }
+    h->inflight++;
+    t->next = h->list;
+    if (h->list)
+        h->list->prev = t;
+    h->list = t;
+    return 0;
+}
+
+static size_t read_body(char *buf, size_t size, size_t n, void *userdata)
+{
+    struct transfer *t = userdata;
+    size_t left = strlen(t->body) - t->sent, want = size * n;
+    size_t take = left < want ? left : want;
+    memcpy(buf, t->body + t->sent, take);
+    t->sent += take;
+    return take;
+}
+
+int http_send_mail(struct http *h, const struct http_mail *m, http_done_fn *done, void *data)
+{
+    CURL *e = easy_get(h);
+    if (e == NULL)
+        return -1;
+    char from[300], to[300];
+    struct transfer *t = util_xcalloc(1, sizeof *t);
+    *t = (struct transfer){.h = h, .easy = e, .body = util_xstrdup(m->message), .done = done, .data = data};
+    snprintf(from, sizeof from, "<%s>", m->from);
+    snprintf(to, sizeof to, "<%s>", m->to);
+    t->headers = curl_slist_append(NULL, to); /* MAIL_RCPT is not copied: lives in T */
+    curl_easy_setopt(e, CURLOPT_URL, m->url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->headers);
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(e, CURLOPT_READDATA, t);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)strlen(t->body));
+    curl_easy_setopt(e, CURLOPT_USE_SSL, m->use_ssl);
+    if (m->user && m->user[0]) {
+        t->user = util_xstrdup(m->user);
+        t->password = util_xstrdup(m->password ? m->password : "");
+        curl_easy_setopt(e, CURLOPT_USERNAME, t->user);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, t->password);
+    }
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, m->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, m->timeout_ms);
+    return start(h, t);
+}
+
 int http_request(struct http *h, const char *url, const char *method, struct curl_slist *headers, const char *body,
                  long timeout_ms, http_done_fn *done, void *data)
 {
@@ -220,16 +285,7 @@ int http_request(struct http *h, const char *url, const char *method, struct cur
     *t = (struct transfer){.h = h, .easy = e, .headers = headers, .body = util_xstrdup(body), .done = done,
                            .data = data};
     set_options(e, t, url, method, timeout_ms);
-    if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
-        transfer_free(t);
-        return -1;
-    }
-    h->inflight++;
-    t->next = h->list;
-    if (h->list)
-        h->list->prev = t;
-    h->list = t;
-    return 0;
+    return start(h, t);
 }
 
 void http_free(struct http *h)

@@ -1,6 +1,8 @@
 /* main.c — the command line (SPEC 6): run, check, version, help.
  * Exit codes: 0 ok, 1 invalid config or triggers, 2 usage, 3 runtime failure. */
 #include "config.h"
+#include "consumer.h"
+#include "template.h"
 #include "daemon.h"
 #include "errlist.h"
 #include "log.h"
@@ -44,12 +46,19 @@ static bool default_zone_ok(const struct config *cfg, struct errlist *errs)
     return ok;
 }
 
+static bool unsubscribe_ok(const struct config *cfg, struct errlist *errs)
+{
+    size_t before = errs->n;
+    tmpl_free(consumer_unsubscribe_template(cfg, errs));
+    return errs->n == before;
+}
+
 /* Loads config and triggers; prints every problem. Returns 0 or 1. */
 static int load_all(const char *path, struct config *cfg, struct trigger_set **set)
 {
     struct errlist errs = {0};
     *set = NULL;
-    if (config_load(cfg, path, &errs) == 0 && default_zone_ok(cfg, &errs))
+    if (config_load(cfg, path, &errs) == 0 && default_zone_ok(cfg, &errs) && unsubscribe_ok(cfg, &errs))
         *set = trigger_set_load(cfg->triggers_dir, &errs);
     print_errors(&errs);
     errlist_clear(&errs);

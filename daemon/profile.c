@@ -24,7 +24,7 @@ void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, c
     cmd_addcopy(c, &w, 1);
     cmd_adds(c, u->identified ? "1" : "0");
     if (u->has_revenue)
-        cmd_addf(c, "%.17g", u->revenue);
+        cmd_addf(c, "%.15g", u->revenue);
     else
         cmd_adds(c, "");
     cmd_adds(c, u->tz ? u->tz : "");

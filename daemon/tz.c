@@ -28,7 +28,8 @@ struct tz_cache {
 struct tz_cache *tz_cache_new(const char *dir)
 {
     struct tz_cache *c = util_xcalloc(1, sizeof *c);
-    c->dir = util_xstrdup(dir ? dir : "/usr/share/zoneinfo");
+    const char *env = getenv("TZDIR"); /* as glibc: where the zone files are */
+    c->dir = util_xstrdup(dir ? dir : env && *env ? env : "/usr/share/zoneinfo");
     return c;
 }
 

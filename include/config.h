@@ -34,8 +34,8 @@ struct config {
     /* [log] */
     char *log_level, *log_format;
 
-    /* Derived, not keys: the Redis password read from password_file. */
-    char *redis_password;
+    /* Derived, not keys: the passwords read from the password_files. */
+    char *redis_password, *smtp_password;
 };
 
 /* Loads PATH (NULL: defaults only) into CFG, then applies the environment.

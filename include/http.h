@@ -30,6 +30,22 @@ struct http *http_new(struct event_base *base, long max_total, long per_host);
 int http_request(struct http *h, const char *url, const char *method, struct curl_slist *headers, const char *body,
                  long timeout_ms, http_done_fn *done, void *data) __attribute__((warn_unused_result));
 
+/* One email to send over SMTP; every string is copied. */
+struct http_mail {
+    const char *url;       /* smtp://host:port or smtps://host:port */
+    const char *from, *to; /* bare addresses for MAIL FROM and RCPT TO */
+    const char *message;   /* the whole RFC 5322 message */
+    const char *user, *password; /* NULL: no AUTH */
+    long use_ssl;          /* CURLUSESSL_NONE, _TRY or _ALL (STARTTLS policy) */
+    long timeout_ms;
+};
+
+/* Starts sending M on the same loop and connection caps as HTTP; DONE runs
+ * once as for http_request, with the last SMTP reply code as status.
+ * Returns 0 or -1 (then nothing runs). */
+int http_send_mail(struct http *h, const struct http_mail *m, http_done_fn *done, void *data)
+    __attribute__((warn_unused_result));
+
 /* Aborts every transfer (their callbacks do not run) and frees H. */
 void http_free(struct http *h);
 

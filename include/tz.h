@@ -13,7 +13,8 @@
 
 struct tz_cache;
 
-/* A cache reading from DIR (NULL: /usr/share/zoneinfo). Caller frees. */
+/* A cache reading from DIR (NULL: $TZDIR, else /usr/share/zoneinfo).
+ * Caller frees. */
 struct tz_cache *tz_cache_new(const char *dir);
 void tz_cache_free(struct tz_cache *c);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: a throwaway redis-server on a free port, nudged with the example
-# triggers of config/, a few sample events, and the webhooks they caused.
+# triggers of config/, a few sample events, and the emails and webhooks they
+# caused (to a local SMTP server and a local webhook receiver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -9,10 +10,12 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-redis_port=$(free_port); hook_port=$(free_port)
+redis_port=$(free_port); hook_port=$(free_port); smtp_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >"$tmp/redis.log" 2>&1 &
 pids+=($!)
 /usr/bin/python3 scripts/demo_receiver.py "$hook_port" >"$tmp/webhooks.txt" 2>&1 &
+pids+=($!)
+/usr/bin/python3 scripts/demo_smtp.py "$smtp_port" >"$tmp/emails.txt" 2>&1 &
 pids+=($!)
 mkdir -p "$tmp/triggers.d"
 # The examples post to 127.0.0.1:8099; point them at this demo's receiver.
@@ -22,7 +25,9 @@ admin_port=$(free_port)
 
 for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 export NUDGED_REDIS_URL="redis://127.0.0.1:$redis_port/0" NUDGED_TRIGGERS_DIR="$tmp/triggers.d" \
-    NUDGED_HTTP_ADMIN_LISTEN="127.0.0.1:$admin_port"
+    NUDGED_HTTP_ADMIN_LISTEN="127.0.0.1:$admin_port" NUDGED_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
+    NUDGED_SMTP_FROM="Demo Winkel <winkel@example.nl>" NUDGED_SMTP_TLS=none \
+    NUDGED_SMTP_UNSUBSCRIBE_URL='https://shop.example/unsubscribe?c={{customer.id}}'
 build/nudged check -c config/nudged.conf
 build/nudged -c config/nudged.conf 2>"$tmp/nudged.log" &
 pids+=($!)
@@ -30,18 +35,36 @@ for _ in $(seq 100); do grep -q "nudged ready" "$tmp/nudged.log" && break; sleep
 
 echo "== sending sample events to nudged:events (redis on port $redis_port)"
 send() { echo "   $1"; redis-cli -p "$redis_port" XADD nudged:events '*' message "$1" >/dev/null; }
-send '{"type":"page","anonymousId":"anon-7","properties":{"path":"/"}}'
-send '{"type":"page","anonymousId":"anon-7","properties":{"path":"/shoes"}}'
 send '{"type":"page","anonymousId":"anon-7","properties":{"path":"/pricing"}}'
-send '{"type":"identify","userId":"zoe","traits":{"email":"zoe@example.com","first_name":"Zoë"}}'
+send '{"type":"page","anonymousId":"anon-7","properties":{"path":"/pricing/pro"}}'
+send '{"type":"page","anonymousId":"anon-7","properties":{"path":"/pricing"}}'
+send '{"type":"identify","userId":"zoe","traits":{"email":"zoe@example.com","first_name":"Zoë"},"context":{"timezone":"Europe/Amsterdam"}}'
+send '{"type":"track","userId":"zoe","event":"Product Added","properties":{"name":"Fiets","price":499}}'
 send '{"type":"track","userId":"zoe","event":"Order Completed","properties":{"order_id":"A-1001","total":59.95}}'
-send '{"type":"track","userId":"zoe","event":"Order Completed","properties":{"order_id":"A-1002","total":12.50}}'
 send '{"type":"track","event":"Order Completed"}'
-sleep 2
+for _ in $(seq 50); do [ "$(grep -c '^--- ' "$tmp/emails.txt" "$tmp/webhooks.txt" | awk -F: '{s+=$2} END {print s}')" -ge 4 ] && break; sleep 0.1; done
+sleep 0.5
 
+echo; echo "== emails received (SMTP on port $smtp_port)"; cat "$tmp/emails.txt"
 echo; echo "== webhooks received"; cat "$tmp/webhooks.txt"
+echo; echo "== waiting in nudged:schedule (the cart reminder, which Zoë's order cancels when it is due; the review request in 7 days)"
+redis-cli -p "$redis_port" ZRANGE nudged:schedule 0 -1 | /usr/bin/python3 -c 'import sys, json
+for line in sys.stdin:
+    i = json.loads(line); print("   %s for %s" % (i.get("trigger"), i.get("customer")))'
 echo; echo "== rejected events (nudged:rejected)"
 redis-cli -p "$redis_port" XRANGE nudged:rejected - + | sed 's/^/   /'
 echo; echo "== zoe's profile (nudged:{zoe}:p)"
 redis-cli -p "$redis_port" HGETALL 'nudged:{zoe}:p' | paste - - | sed 's/^/   /'
+echo; echo "== metrics (GET http://127.0.0.1:$admin_port/metrics, non-zero)"
+curl -s "http://127.0.0.1:$admin_port/metrics" | grep -v '^#' | grep -v ' 0$' | sed 's/^/   /'
+echo; echo "== the same story in nudged replay, where time follows the events (no Redis)"
+build/nudged replay -c config/nudged.conf tests/replay/examples/abandoned-cart.jsonl 2>&1 |
+    /usr/bin/python3 -c 'import sys, json
+for line in sys.stdin:
+    try:
+        f = json.loads(line)
+    except ValueError:
+        print("   " + line.rstrip()); continue
+    kinds = ", ".join(next(iter(a)) for a in f["actions"])
+    print("   %s  %-22s %-4s (%s)" % (f["at"], f["trigger"], f["customer"], kinds))'
 echo; echo "== nudged's log"; cat "$tmp/nudged.log"

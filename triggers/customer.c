@@ -139,7 +139,7 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
         set_field(fields, "tz", u->tz);
     if (u->has_revenue) {
         const char *rv = field(fields, "rv");
-        snprintf(val, sizeof val, "%.17g", (rv ? strtod(rv, NULL) : 0) + u->revenue);
+        snprintf(val, sizeof val, "%.15g", (rv ? strtod(rv, NULL) : 0) + u->revenue);
         set_field(fields, "rv", val);
     }
     const char *name;

@@ -116,6 +116,40 @@ class Receiver:
         self.server.server_close()
 
 
+class SMTPServer:
+    """A real SMTP server (aiosmtpd) on a free loopback port. script(n)
+    returns the reply to the n-th DATA (1-based): None accepts."""
+
+    def __init__(self, script=None):
+        from aiosmtpd.controller import Controller
+        self.script = script or (lambda n: None)
+        self.messages = []  # (mail_from, rcpt_tos, content bytes, time)
+        self.attempts = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                with outer.lock:
+                    outer.attempts += 1
+                    reply = outer.script(outer.attempts)
+                    if reply is None:
+                        outer.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content,
+                                               time.time()))
+                return reply or "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def count(self):
+        with self.lock:
+            return len(self.messages)
+
+    def stop(self):
+        self.controller.stop()
+
+
 def verify_signature(req, secret=SECRET):
     h = req["headers"]
     key = base64.b64decode(secret[len("whsec_"):])
