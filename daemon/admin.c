@@ -15,8 +15,16 @@
 
 #define ADMIN_METRICS_MAX (1024 * 1024)
 
+struct admin_pending {
+    struct admin *a;
+    struct evhttp_request *req; /* NULL once the client is gone */
+    struct evhttp_connection *conn;
+    struct admin_pending *prev, *next;
+};
+
 struct admin {
     struct evhttp *http;
+    struct admin_pending *pending; /* requests waiting for Redis */
     char *token;
     struct admin_ops ops;
     void *data;
@@ -49,6 +57,55 @@ static bool authorised(const struct admin *a, struct evhttp_request *req)
     const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     size_t n = strlen(a->token);
     return h && strncmp(h, "Bearer ", 7) == 0 && strlen(h + 7) == n && CRYPTO_memcmp(h + 7, a->token, n) == 0;
+}
+
+static void unlink_pending(struct admin_pending *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        p->a->pending = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+}
+
+void admin_reply(struct admin_pending *p, int code, json_t *body)
+{
+    if (p->req) {
+        evhttp_connection_set_closecb(p->conn, NULL, NULL);
+        reply_json(p->req, code, body);
+    } else {
+        json_decref(body);
+    }
+    unlink_pending(p);
+    free(p);
+}
+
+/* The client went away before Redis answered: forget its request. */
+static void on_client_closed(struct evhttp_connection *conn, void *arg)
+{
+    struct admin *a = arg;
+    for (struct admin_pending *p = a->pending; p; p = p->next)
+        if (p->conn == conn)
+            p->req = NULL;
+}
+
+static void do_customer(struct admin *a, struct evhttp_request *req, const char *path, bool erase)
+{
+    char *id = evhttp_uridecode(path + 14, 0, NULL);
+    if (id == NULL || id[0] == '\0' || strlen(id) > 256 || strchr(id, '/')) {
+        reply_json(req, 400, json_pack("{s:s}", "error", "a customer id is 1 to 256 bytes: /v1/customers/ID"));
+        free(id);
+        return;
+    }
+    struct admin_pending *p = util_xcalloc(1, sizeof *p);
+    *p = (struct admin_pending){a, req, evhttp_request_get_connection(req), NULL, a->pending};
+    if (a->pending)
+        a->pending->prev = p;
+    a->pending = p;
+    evhttp_connection_set_closecb(p->conn, on_client_closed, a);
+    a->ops.customer(a->data, erase, id, p);
+    free(id);
 }
 
 static void do_reload(struct admin *a, struct evhttp_request *req)
@@ -95,10 +152,11 @@ static void on_request(struct evhttp_request *req, void *arg)
         do_metrics(a, req);
     } else if (strcmp(path, "/v1/reload") == 0 && cmd == EVHTTP_REQ_POST) {
         do_reload(a, req);
-    } else if (strncmp(path, "/v1/customers/", 14) == 0) {
-        reply_json(req, 501, json_pack("{s:s}", "error", "customer endpoints are not in this version yet"));
+    } else if (strncmp(path, "/v1/customers/", 14) == 0 && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_DELETE)) {
+        do_customer(a, req, path, cmd == EVHTTP_REQ_DELETE);
     } else {
-        reply_json(req, 404, json_pack("{s:s}", "error", "no such route: GET /healthz, GET /metrics, POST /v1/reload"));
+        reply_json(req, 404, json_pack("{s:s}", "error", "no such route: GET /healthz, GET /metrics, POST /v1/reload, "
+                                                         "GET or DELETE /v1/customers/ID"));
     }
 }
 
@@ -131,6 +189,11 @@ void admin_free(struct admin *a)
 {
     if (a == NULL)
         return;
+    while (a->pending) { /* the daemon's Redis callbacks ran before (teardown order) */
+        struct admin_pending *p = a->pending;
+        a->pending = p->next;
+        free(p);
+    }
     if (a->http)
         evhttp_free(a->http);
     if (a->token)

@@ -591,7 +591,10 @@ static void on_fired(redisAsyncContext *ac, void *r, void *priv)
 static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e, const struct eval_ctx *ctx)
 {
     const struct trigger *t = trigger_set_find(b->set, e->tid);
-    if (t == NULL) {
+    if (json_object_size(e->fields) == 0) {
+        c->d.stats->timers_dropped++;
+        log_info("a waiting firing was dropped: the customer was erased or expired", "trigger", e->tid);
+    } else if (t == NULL) {
         c->d.stats->timers_dropped++;
         log_info("a waiting firing was dropped: its trigger no longer exists", "trigger", e->tid,
                  "customer", e->m.customer);
@@ -619,17 +622,19 @@ static bool fire(struct consumer *c, struct batch *b, struct entry *e)
             e->cand[n++] = e->cand[k];
     if (n == 0)
         return false;
-    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 5);
+    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 6);
     cmd_addf(&c->cmd, "%s{%s}:p", c->d.keys->prefix, e->m.customer);
     cmd_addf(&c->cmd, "%s{%s}:d", c->d.keys->prefix, e->m.customer);
     cmd_adds(&c->cmd, c->d.keys->actions);
     cmd_adds(&c->cmd, b->src->stream);
     cmd_adds(&c->cmd, c->d.keys->schedule);
+    cmd_addf(&c->cmd, "%s{%s}:s", c->d.keys->prefix, e->m.customer);
     cmd_adds(&c->cmd, c->d.keys->group);
     cmd_adds(&c->cmd, e->id);
     cmd_addi(&c->cmd, b->now_ms);
     cmd_addi(&c->cmd, PROFILE_DEDUP_WINDOW_MS);
     cmd_adds(&c->cmd, b->src->timers ? "1" : "0");
+    cmd_addi(&c->cmd, c->d.cfg->triggers_profile_ttl_ms);
     for (size_t k = 0; k < n; k++) {
         if (!b->src->timers && trigger_wait_ms(e->cand[k]) > 0)
             add_act_later(c, b, e, e->cand[k], &ctx);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "profile.h"
 #include "rconn.h"
 #include "scripts.h"
 #include "stats.h"
@@ -284,11 +285,64 @@ static void metrics(void *data, struct buf *out)
     metrics_format(&d->stats, &g, out);
 }
 
+struct customer_req {
+    struct daemon *d;
+    struct admin_pending *p;
+    char *id;
+    bool erase;
+};
+
+static void on_customer_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct customer_req *q = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        admin_reply(q->p, 503, json_pack("{s:s}", "error", reply ? reply->str : "redis connection lost"));
+    } else if (q->erase && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+        long long keys = reply->element[0]->integer;
+        log_info("customer erased", "customer", q->id);
+        admin_reply(q->p, keys ? 200 : 404,
+                    keys ? json_pack("{s:s, s:I, s:I, s:I}", "erased", q->id, "keys", keys, "scheduled",
+                                     reply->element[1]->integer, "anonymous_ids", reply->element[2]->integer)
+                         : json_pack("{s:s}", "error", "no such customer"));
+    } else if (!q->erase && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+        json_t *fields = profile_fields(reply), *state;
+        json_t *view = customer_view(q->id, fields, clock_now_ms(), q->d->cfg->triggers_active_period_ms, &state);
+        admin_reply(q->p, 200, view);
+        json_decref(fields);
+        json_decref(state);
+    } else {
+        admin_reply(q->p, 404, json_pack("{s:s}", "error", "no such customer"));
+    }
+    free(q->id);
+    free(q);
+}
+
+/* GET or DELETE /v1/customers/ID: the profile as triggers see it, or erase. */
+static void customer(void *data, bool erase, const char *id, struct admin_pending *p)
+{
+    struct daemon *d = data;
+    struct cmd c;
+    cmd_init(&c);
+    if (erase) {
+        profile_forget_cmd(&c, &d->scripts, &d->keys, id);
+    } else {
+        cmd_adds(&c, "HGETALL");
+        cmd_addf(&c, "%s{%s}:p", d->keys.prefix, id);
+    }
+    struct customer_req *q = util_xcalloc(1, sizeof *q);
+    *q = (struct customer_req){d, p, util_xstrdup(id), erase};
+    if (!d->setup_ok || cmd_send(&c, d->cmd, on_customer_reply, q) != 0)
+        on_customer_reply(NULL, NULL, q);
+    cmd_free(&c);
+}
+
 /* The admin listener, when admin_listen is set; -1 when it cannot start. */
 static int start_admin(struct daemon *d)
 {
     const struct config *c = d->cfg;
-    static const struct admin_ops ops = {reload, healthy, metrics};
+    static const struct admin_ops ops = {reload, healthy, metrics, customer};
     char *token = NULL;
     if (c->http_admin_listen[0] == '\0')
         return 0;

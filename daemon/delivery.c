@@ -192,13 +192,15 @@ static void finish_retry(struct job *j, long attempt, int64_t delay_ms, long sta
     json_object_set_new(j->f, "last_status", json_string(st));
     json_object_set_new(j->f, "last_error", json_string(error));
     char *item = json_dumps(j->f, JSON_COMPACT | JSON_SORT_KEYS);
-    scripts_begin(&d->cmd, d->d.scripts, SCRIPT_RETRY, 2);
+    scripts_begin(&d->cmd, d->d.scripts, SCRIPT_RETRY, 3);
     cmd_adds(&d->cmd, d->d.keys->actions);
     cmd_adds(&d->cmd, d->d.keys->schedule);
+    cmd_addf(&d->cmd, "%s{%s}:s", d->d.keys->prefix, field(j, "customer"));
     cmd_adds(&d->cmd, d->d.keys->group);
     cmd_adds(&d->cmd, j->sid);
     cmd_addi(&d->cmd, clock_now_ms() + delay_ms);
     cmd_addf(&d->cmd, "%s", item ? item : "{}");
+    cmd_addi(&d->cmd, d->d.cfg->triggers_profile_ttl_ms);
     free(item);
     d->d.stats->deliveries_retried++;
     log_info("delivery will be retried", "delivery", field(j, "d"), "status", st, "error", error);

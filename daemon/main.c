@@ -5,6 +5,7 @@
 #include "template.h"
 #include "daemon.h"
 #include "errlist.h"
+#include "forget.h"
 #include "log.h"
 #include "replay.h"
 #include "trigger.h"
@@ -22,7 +23,8 @@ static const char usage[] =
     "       nudged replay [-c FILE] EVENTS.jsonl   run events through the triggers, print\n"
     "                                     each firing as JSON; no Redis, sends nothing\n"
     "                                     (\"-\" reads standard input)\n"
-    "       nudged forget [-c FILE] ID             (not in this version yet)\n"
+    "       nudged forget [-c FILE] ID    erase a customer: every key, scheduled item\n"
+    "                                     and merged anonymous id (GDPR art. 17)\n"
     "       nudged version\n"
     "       nudged --help\n"
     "The default config is " DEFAULT_CONFIG ". Exit codes: 0 ok, 1 invalid config or\n"
@@ -99,6 +101,22 @@ static int cmd_replay(const char *path, const char *events)
     return rc;
 }
 
+static int cmd_forget(const char *path, const char *id)
+{
+    struct config cfg;
+    struct errlist errs = {0};
+    if (id == NULL) {
+        fprintf(stderr, "nudged: forget needs a customer id\n%s", usage);
+        return 2;
+    }
+    log_setup((enum log_level)log_level_parse("warn"), LOG_FORMAT_TEXT);
+    int rc = config_load(&cfg, path, &errs) == 0 ? forget_run(&cfg, id) : 1;
+    print_errors(&errs);
+    errlist_clear(&errs);
+    config_free(&cfg);
+    return rc;
+}
+
 static int cmd_run(const char *path)
 {
     struct config cfg;
@@ -151,10 +169,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(path, arg);
-    if (strcmp(cmd, "forget") == 0) {
-        fprintf(stderr, "nudged: \"%s\" is not in this version yet\n", cmd);
-        return 2;
-    }
+    if (strcmp(cmd, "forget") == 0)
+        return cmd_forget(path, arg);
     fprintf(stderr, "nudged: unknown command \"%s\"\n%s", cmd, usage);
     return 2;
 }

@@ -56,3 +56,16 @@ json_t *profile_fields(const redisReply *fields)
     }
     return o;
 }
+
+void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *id)
+{
+    static const char *const suffix[] = {"p", "d", "s", "m"};
+    if (s)
+        scripts_begin(c, s, SCRIPT_FORGET, 5);
+    else
+        scripts_begin_eval(c, SCRIPT_FORGET, 5);
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++)
+        cmd_addf(c, "%s{%s}:%s", k->prefix, id, suffix[i]);
+    cmd_adds(c, k->schedule);
+    cmd_adds(c, k->prefix);
+}

@@ -37,6 +37,21 @@
     "  return kept, table.concat(kept, ' ', math.max(1, #kept - keep + 1))\n"                              \
     "end\n"
 
+/* Schedules MEMBER at DUE and remembers it in the customer's index IDX,
+ * so erasing the customer can cancel it; members already moved out of the
+ * schedule are dropped from the index now and then. */
+#define SCHEDULE_LUA                                                                                       \
+    "local function nudged_schedule(zset, idx, due, member, ttl)\n"                                       \
+    "  redis.call('ZADD', zset, due, member)\n"                                                            \
+    "  redis.call('SADD', idx, member)\n"                                                                  \
+    "  if redis.call('SCARD', idx) > 16 then\n"                                                            \
+    "    for _, m in ipairs(redis.call('SRANDMEMBER', idx, 8)) do\n"                                       \
+    "      if not redis.call('ZSCORE', zset, m) then redis.call('SREM', idx, m) end\n"                     \
+    "    end\n"                                                                                            \
+    "  end\n"                                                                                              \
+    "  redis.call('PEXPIRE', idx, ttl)\n"                                                                  \
+    "end\n"
+
 /* KEYS: profile hash, dedup zset. ARGV: 1 message hash, 2 event name,
  * 3 event ts, 4 now, 5 dedup window, 6 profile ttl, 7 return the profile
  * ("1", "0", or "g": only when the group moved), 8 "1" identified,
@@ -88,9 +103,9 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA
     "return {fresh, false, moved}\n";
 
 /* KEYS: profile hash, dedup zset, actions stream, source stream, schedule
- * zset. ARGV: 1 group, 2 source entry id, 3 now, 4 dedup window, 5 "1" to
- * delete the entry from the source (nudged's own timers stream), then per
- * firing either
+ * zset, the customer's schedule index. ARGV: 1 group, 2 source entry id,
+ * 3 now, 4 dedup window, 5 "1" to delete the entry from the source
+ * (nudged's own timers stream), 6 profile ttl, then per firing either
  *   "l", firing hash, due, item: schedule it (delay, unless); or
  *   "n", firing hash, limit field or "", limit max, limit per (0: ever),
  *   score points, number of trait sets, their field/value pairs, number of
@@ -100,12 +115,12 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA
  * Remembering the firing, the limit, score and set, the deliveries and the
  * ack happen together, so a crash can neither lose a firing nor repeat it.
  * Returns {fired, limited}. */
-static const char fire_lua[] = TIMES_LUA
-    "local i, fired, limited, now = 6, 0, 0, tonumber(ARGV[3])\n"
+static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA
+    "local i, fired, limited, now = 7, 0, 0, tonumber(ARGV[3])\n"
     "while i <= #ARGV do\n"
     "  local kind = ARGV[i]\n"
     "  if kind == 'l' then\n"
-    "    redis.call('ZADD', KEYS[5], ARGV[i + 2], ARGV[i + 3])\n"
+    "    nudged_schedule(KEYS[5], KEYS[6], ARGV[i + 2], ARGV[i + 3], ARGV[6])\n"
     "    i = i + 4\n"
     "  else\n"
     "    local ok = redis.call('ZADD', KEYS[2], 'NX', now, ARGV[i + 1]) == 1\n"
@@ -128,7 +143,7 @@ static const char fire_lua[] = TIMES_LUA
     "    for a = 1, nact do\n"
     "      local nf = tonumber(ARGV[i])\n"
     "      if nf < 0 then\n"
-    "        if ok then redis.call('ZADD', KEYS[5], ARGV[i + 1], ARGV[i + 2]) end\n"
+    "        if ok then nudged_schedule(KEYS[5], KEYS[6], ARGV[i + 1], ARGV[i + 2], ARGV[6]) end\n"
     "        nf = 2\n"
     "      elseif ok then\n"
     "        local args = {KEYS[3], '*'}\n"
@@ -150,9 +165,10 @@ static const char reject_lua[] =
     "redis.call('XADD', KEYS[1], 'MAXLEN', '~', 100000, '*', 'message', ARGV[3], 'error', ARGV[4], 'id', ARGV[2])\n"
     "return redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])\n";
 
-/* KEYS: actions stream, schedule zset. ARGV: group, entry id, due, item. */
-static const char retry_lua[] =
-    "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])\n"
+/* KEYS: actions stream, schedule zset, the customer's schedule index.
+ * ARGV: group, entry id, due, item, profile ttl. */
+static const char retry_lua[] = SCHEDULE_LUA
+    "nudged_schedule(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5])\n"
     "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
     "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
 
@@ -202,8 +218,21 @@ static const char bury_lua[] =
     "if ARGV[4] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end\n"
     "return 1\n";
 
-static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua,
-                                                  retry_lua, dead_lua, due_lua, bury_lua};
+/* KEYS: profile hash, dedup zset, schedule index, merged-ids set, schedule
+ * zset. ARGV: key prefix. Erases the customer (GDPR art. 17): every key,
+ * every scheduled item (waiting firings, retries, postponed emails) and
+ * the links of anonymous ids merged into it. Returns {keys deleted,
+ * scheduled items removed, anonymous links removed}. The links are named
+ * from the merged-ids set, so this script is not Redis Cluster safe. */
+static const char forget_lua[] =
+    "local removed = 0\n"
+    "for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do removed = removed + redis.call('ZREM', KEYS[5], m) end\n"
+    "local anons = redis.call('SMEMBERS', KEYS[4])\n"
+    "for _, a in ipairs(anons) do redis.call('DEL', ARGV[1] .. '{' .. a .. '}:a') end\n"
+    "return {redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]), removed, #anons}\n";
+
+static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua, retry_lua,
+                                                  dead_lua,    due_lua,  bury_lua,   forget_lua};
 
 static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -238,6 +267,14 @@ int scripts_load(struct scripts *s, struct rconn *rc, void (*done)(void *data, b
         s->outstanding++;
     }
     return 0;
+}
+
+void scripts_begin_eval(struct cmd *c, enum script_id id, int nkeys)
+{
+    cmd_reset(c);
+    cmd_adds(c, "EVAL");
+    cmd_adds(c, sources[id]);
+    cmd_addi(c, nkeys);
 }
 
 void scripts_begin(struct cmd *c, const struct scripts *s, enum script_id id, int nkeys)

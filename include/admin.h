@@ -5,12 +5,15 @@
 #define NUDGED_ADMIN_H
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "errlist.h"
 #include "util.h"
 
 struct admin;
+/* A request waiting for Redis; answered once with admin_reply. */
+struct admin_pending;
 
 struct admin_ops {
     /* Reloads the triggers; 0, or -1 with every problem in ERRS. */
@@ -19,7 +22,14 @@ struct admin_ops {
     bool (*healthy)(void *data, const char **reason);
     /* Appends the Prometheus text of every metric to OUT. */
     void (*metrics)(void *data, struct buf *out);
+    /* GET (ERASE false) or DELETE customer ID; answers P later with
+     * admin_reply, exactly once. */
+    void (*customer)(void *data, bool erase, const char *id, struct admin_pending *p);
 };
+
+/* Answers P with CODE and BODY (JSON, reference taken) and frees P. When
+ * the client has gone meanwhile, only frees P. */
+void admin_reply(struct admin_pending *p, int code, json_t *body);
 
 /* Listens on LISTEN ("host:port"); TOKEN (NULL or "": none) is required as
  * "Authorization: Bearer TOKEN". Returns NULL when it cannot bind. */

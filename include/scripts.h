@@ -20,6 +20,7 @@ enum script_id {
     SCRIPT_DEAD,    /* dead-letter a delivery, ack and delete it */
     SCRIPT_DUE,     /* move due scheduled items into their stream */
     SCRIPT_BURY,    /* set aside an entry delivered too often */
+    SCRIPT_FORGET,  /* erase a customer and their scheduled items */
     SCRIPT_COUNT
 };
 
@@ -46,6 +47,10 @@ int scripts_load(struct scripts *s, struct rconn *rc, void (*done)(void *data, b
 
 /* Starts C as "EVALSHA <sha> NKEYS"; the caller adds keys and arguments. */
 void scripts_begin(struct cmd *c, const struct scripts *s, enum script_id id, int nkeys);
+
+/* Starts C as "EVAL <source> NKEYS": for one-off commands that did not
+ * load the scripts (nudged forget). */
+void scripts_begin_eval(struct cmd *c, enum script_id id, int nkeys);
 
 /* True when an error reply means "try again later" rather than "this input
  * can never succeed" (NOSCRIPT, OOM, LOADING, BUSY, READONLY...). */

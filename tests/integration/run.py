@@ -5,6 +5,7 @@ import json, os, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (Env, NUDGED, SECRET, event, run_tests, verify_signature, wait_for, webhook_trigger)
 import email_tests
+import profile_tests
 import scheduler
 
 
@@ -318,4 +319,4 @@ if __name__ == "__main__":
                         test_410_is_not_retried, test_malformed_entries_rejected_and_rest_processed,
                         test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success,
                         test_entry_delivered_too_often_is_set_aside, test_redis_restart_while_running,
-                        test_crash_kill9_recovers_everything] + [with_env(t) for t in scheduler.TESTS + email_tests.TESTS]))
+                        test_crash_kill9_recovers_everything] + [with_env(t) for t in scheduler.TESTS + email_tests.TESTS + profile_tests.TESTS]))
