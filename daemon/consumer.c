@@ -55,6 +55,8 @@ struct entry {
     char err[256];
     bool valid, fired;
     unsigned round; /* which round of the batch runs it */
+    char *redirect; /* the user an anonymous customer was merged into */
+    int redirects;
 };
 
 struct source {
@@ -100,6 +102,7 @@ static void batch_free(struct batch *b)
         free(b->e[i].raw);
         json_decref(b->e[i].msg);
         json_decref(b->e[i].timer);
+        free(b->e[i].redirect);
         json_decref(b->e[i].fields);
         json_decref(b->e[i].customer);
         json_decref(b->e[i].state);
@@ -188,6 +191,33 @@ static void on_rejected(redisAsyncContext *ac, void *r, void *priv)
     batch_step(e->b);
 }
 
+/* E's customer is an anonymous id merged into TO: the event is applied to
+ * TO in another round (a few hops at most: links never form a loop, but a
+ * bound keeps a broken link from spinning). */
+static void redirect(struct entry *e, const redisReply *to)
+{
+    struct batch *b = e->b;
+    if (++e->redirects > 3) {
+        snprintf(e->err, sizeof e->err, "the customer id links on and on (last: %.64s)", to->str);
+        e->valid = false;
+        send_reject(e, on_rejected);
+        return;
+    }
+    free(e->redirect);
+    e->redirect = util_xstrndup(to->str, to->len);
+    e->m.customer = e->redirect;
+    e->m.merge_from = NULL;
+    e->round = b->nrounds++;
+}
+
+static void on_merged(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct entry *e = priv;
+    (void)ac;
+    reply_failed(e->b, r, "merge");
+    batch_step(e->b);
+}
+
 static void on_profile(redisAsyncContext *ac, void *r, void *priv)
 {
     struct entry *e = priv;
@@ -200,7 +230,10 @@ static void on_profile(redisAsyncContext *ac, void *r, void *priv)
         e->valid = false;
         send_reject(e, on_rejected);
     } else if (!reply_failed(e->b, reply, "profile")) {
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 && reply->element[0]->type == REDIS_REPLY_INTEGER &&
+            reply->element[0]->integer == -1 && reply->element[1]->type == REDIS_REPLY_STRING) {
+            redirect(e, reply->element[1]);
+        } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
             if (reply->element[1]->type == REDIS_REPLY_ARRAY)
                 e->fields = profile_fields(reply->element[1]);
             if (reply->element[2]->type == REDIS_REPLY_STRING && trigger_group_valid(reply->element[2]->str))
@@ -251,7 +284,7 @@ static void timer_load(struct entry *e)
     }
     const char *strict = timer_field(e, "strict");
     /* Only the customer, messageId and time of the message are read later. */
-    e->m = (struct message){MESSAGE_TRACK, cust, mid, "", t};
+    e->m = (struct message){MESSAGE_TRACK, cust, mid, "", t, NULL};
     e->tid = trigger;
     e->ets = t;
     e->strict = strict && strcmp(strict, "1") == 0;
@@ -308,6 +341,12 @@ static void keep_candidates(struct entry *e, const struct trigger **t, size_t n)
 static void start_event(struct consumer *c, struct batch *b, struct entry *e)
 {
     struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL};
+    e->ncand = 0; /* a redirected event starts again */
+    if (e->m.merge_from) { /* before the event: it is applied to the merged profile */
+        profile_merge_cmd(&c->cmd, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
+                          c->d.cfg->triggers_profile_ttl_ms);
+        send_or_fail(b, on_merged, e);
+    }
     keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
     struct customer_update u;
     customer_update_init(&u, &e->m, e->msg);
@@ -329,25 +368,96 @@ static void start_timer(struct consumer *c, struct batch *b, struct entry *e)
     send_or_fail(b, on_profile, e);
 }
 
-/* Gives each valid entry its round: the how-many-th event of its customer
+/* The identity ID stands for within this batch: ids linked by a merge in
+ * the batch are one (a tiny union-find over a JSON object). */
+static const char *identity(json_t *links, const char *id)
+{
+    const char *up;
+    for (int hops = 0; hops < 8 && (up = json_string_value(json_object_get(links, id))) != NULL; hops++)
+        id = up;
+    return id;
+}
+
+/* Gives each valid entry its round: the how-many-th event of its identity
  * in the batch, when firings can change what the next event sees. */
 static void assign_rounds(struct batch *b)
 {
     b->nrounds = 1;
     if (!trigger_set_has_effects(b->set))
         return;
-    json_t *seen = json_object();
+    json_t *seen = json_object(), *links = json_object();
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (e->valid && e->m.merge_from) {
+            const char *from = identity(links, e->m.merge_from), *to = identity(links, e->m.customer);
+            if (strcmp(from, to) != 0)
+                json_object_set_new(links, from, json_string(to));
+        }
+    }
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         if (!e->valid)
             continue;
-        json_int_t n = json_integer_value(json_object_get(seen, e->m.customer));
+        const char *who = identity(links, e->m.customer);
+        json_int_t n = json_integer_value(json_object_get(seen, who));
         e->round = (unsigned)n;
-        json_object_set_new(seen, e->m.customer, json_integer(n + 1));
+        json_object_set_new(seen, who, json_integer(n + 1));
         if (e->round + 1 > b->nrounds)
             b->nrounds = e->round + 1;
     }
     json_decref(seen);
+    json_decref(links);
+}
+
+/* The links of the batch's customers came back (MGET, in entry order):
+ * an id merged earlier is replaced by its user before rounds are given. */
+static void on_links(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct batch *b = priv;
+    redisReply *reply = r;
+    size_t k = 0;
+    (void)ac;
+    if (reply_failed(b, reply, "links") || reply->type != REDIS_REPLY_ARRAY) {
+        b->failed = true;
+        batch_finish(b);
+        return;
+    }
+    for (size_t i = 0; i < b->n && k < reply->elements; i++) {
+        struct entry *e = &b->e[i];
+        if (!e->valid)
+            continue;
+        const redisReply *to = reply->element[k++];
+        if (to->type == REDIS_REPLY_STRING) {
+            e->redirect = util_xstrndup(to->str, to->len);
+            e->m.customer = e->redirect;
+            e->m.merge_from = NULL;
+        }
+    }
+    assign_rounds(b);
+    start_round(b);
+}
+
+/* When firings change profiles, each event must be judged after the ones
+ * before it of the same person, also when it came under an id that was
+ * merged: read the links first. Otherwise go straight to the rounds. */
+static void resolve_links(struct batch *b)
+{
+    struct consumer *c = b->c;
+    struct cmd cmd;
+    cmd_init(&cmd);
+    cmd_adds(&cmd, "MGET");
+    for (size_t i = 0; i < b->n; i++)
+        if (b->e[i].valid)
+            cmd_addf(&cmd, "%s{%s}:a", c->d.keys->prefix, b->e[i].m.customer);
+    bool needed = !b->src->timers && cmd.n > 1 && trigger_set_has_effects(b->set);
+    if (!needed) {
+        assign_rounds(b);
+        start_round(b);
+    } else if (cmd_send(&cmd, c->d.cmd, on_links, b) != 0) {
+        b->failed = true;
+        batch_finish(b);
+    }
+    cmd_free(&cmd);
 }
 
 /* Phase one of the current round: rejects (round 0), profile updates or reads. */
@@ -394,8 +504,7 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
         if (!src->timers)
             c->d.stats->events_consumed++;
     }
-    assign_rounds(b);
-    start_round(b);
+    resolve_links(b);
 }
 
 
@@ -579,7 +688,14 @@ static void on_fired(redisAsyncContext *ac, void *r, void *priv)
     struct entry *e = priv;
     redisReply *reply = r;
     (void)ac;
-    if (!reply_failed(e->b, reply, "fire") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+    if (!reply_failed(e->b, reply, "fire") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == -1 &&
+        reply->element[1]->type == REDIS_REPLY_STRING) {
+        /* Merged away by another process since its profile was read: judge
+         * it again as the user (the event is already in the merged profile). */
+        e->fired = true; /* not acked with this round's others */
+        redirect(e, reply->element[1]);
+    } else if (!reply_failed(e->b, reply, "fire") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
         e->b->c->d.stats->triggers_fired += (uint64_t)reply->element[0]->integer;
         e->b->c->d.stats->triggers_limited += (uint64_t)reply->element[1]->integer;
     }
@@ -622,13 +738,14 @@ static bool fire(struct consumer *c, struct batch *b, struct entry *e)
             e->cand[n++] = e->cand[k];
     if (n == 0)
         return false;
-    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 6);
+    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 7);
     cmd_addf(&c->cmd, "%s{%s}:p", c->d.keys->prefix, e->m.customer);
     cmd_addf(&c->cmd, "%s{%s}:d", c->d.keys->prefix, e->m.customer);
     cmd_adds(&c->cmd, c->d.keys->actions);
     cmd_adds(&c->cmd, b->src->stream);
     cmd_adds(&c->cmd, c->d.keys->schedule);
     cmd_addf(&c->cmd, "%s{%s}:s", c->d.keys->prefix, e->m.customer);
+    cmd_addf(&c->cmd, "%s{%s}:a", c->d.keys->prefix, e->m.customer);
     cmd_adds(&c->cmd, c->d.keys->group);
     cmd_adds(&c->cmd, e->id);
     cmd_addi(&c->cmd, b->now_ms);

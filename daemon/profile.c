@@ -12,9 +12,10 @@ void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, c
     unsigned char h[HASHID_DEDUP_LEN];
     char w = (char)want;
     hashid_message(m->message_id, h);
-    scripts_begin(c, s, SCRIPT_PROFILE, 2);
+    scripts_begin(c, s, SCRIPT_PROFILE, 3);
     cmd_addf(c, "%s{%s}:p", k->prefix, m->customer);
     cmd_addf(c, "%s{%s}:d", k->prefix, m->customer);
+    cmd_addf(c, "%s{%s}:a", k->prefix, m->customer);
     cmd_addcopy(c, h, HASHID_DEDUP_LEN);
     cmd_adds(c, u->name);
     cmd_addi(c, u->ts_ms);
@@ -68,4 +69,20 @@ void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct key
         cmd_addf(c, "%s{%s}:%s", k->prefix, id, suffix[i]);
     cmd_adds(c, k->schedule);
     cmd_adds(c, k->prefix);
+}
+
+void profile_merge_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *from, const char *into,
+                       int64_t ttl_ms)
+{
+    static const char *const from_keys[] = {"p", "d", "s", "a"}, *const into_keys[] = {"p", "d", "s", "m"};
+    scripts_begin(c, s, SCRIPT_MERGE, 10);
+    for (size_t i = 0; i < 4; i++)
+        cmd_addf(c, "%s{%s}:%s", k->prefix, from, from_keys[i]);
+    for (size_t i = 0; i < 4; i++)
+        cmd_addf(c, "%s{%s}:%s", k->prefix, into, into_keys[i]);
+    cmd_adds(c, k->schedule);
+    cmd_addf(c, "%s{%s}:a", k->prefix, into);
+    cmd_adds(c, from);
+    cmd_adds(c, into);
+    cmd_addi(c, ttl_ms);
 }

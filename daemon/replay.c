@@ -31,6 +31,7 @@ struct replay {
     const struct trigger_set *set;
     FILE *out, *err;
     json_t *customers; /* id -> fields */
+    json_t *links;     /* anonymous id merged -> the user id */
     json_t *seen;      /* messageIds applied, and trigger/messageId firings */
     struct timer *timers;
     size_t ntimers;
@@ -242,6 +243,26 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     ctx_clear(&ctx);
 }
 
+/* Folds FROM into the user INTO, as the merge script does; FROM's waiting
+ * firings follow it. An id already linked, or a user that is itself
+ * linked, is left alone. */
+static void merge(struct replay *r, const char *from, const char *into)
+{
+    if (json_object_get(r->links, from) || json_object_get(r->links, into))
+        return;
+    json_t *ff = json_object_get(r->customers, from);
+    if (ff) {
+        customer_merge(fields_of(r, into), ff);
+        for (size_t i = 0; i < r->ntimers; i++)
+            if (strcmp(r->timers[i].customer, from) == 0) {
+                free(r->timers[i].customer);
+                r->timers[i].customer = util_xstrdup(into);
+            }
+        json_object_del(r->customers, from);
+    }
+    json_object_set_new(r->links, from, json_string(into));
+}
+
 /* One input line: validate, move the clock, run what is due, apply. */
 static void replay_line(struct replay *r, const char *line, size_t len, unsigned long lineno)
 {
@@ -263,6 +284,13 @@ static void replay_line(struct replay *r, const char *line, size_t len, unsigned
     }
     r->events++;
     run_due(r, m.ts_ms);
+    const char *to = json_string_value(json_object_get(r->links, m.customer));
+    if (to) { /* an anonymous id merged earlier: its events reach the user */
+        m.customer = to;
+        m.merge_from = NULL;
+    }
+    if (m.merge_from)
+        merge(r, m.merge_from, m.customer);
     if (m.ts_ms > r->clock_ms)
         r->clock_ms = m.ts_ms;
     if (first_time(r, "", m.message_id))
@@ -303,6 +331,7 @@ int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in
     r.out = out;
     r.err = err;
     r.customers = json_object();
+    r.links = json_object();
     r.seen = json_object();
     r.cand = util_xcalloc(trigger_set_count(set) + 1, sizeof *r.cand);
     r.hits = util_xcalloc(trigger_set_counter_count(set) + 1, sizeof *r.hits);
@@ -320,6 +349,7 @@ int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in
     free(r.hits);
     tz_cache_free(r.tz);
     json_decref(r.customers);
+    json_decref(r.links);
     json_decref(r.seen);
     return rc == 0 ? 0 : 3;
 }

@@ -52,7 +52,7 @@
     "  redis.call('PEXPIRE', idx, ttl)\n"                                                                  \
     "end\n"
 
-/* KEYS: profile hash, dedup zset. ARGV: 1 message hash, 2 event name,
+/* KEYS: profile hash, dedup zset, the customer's link. ARGV: 1 message hash, 2 event name,
  * 3 event ts, 4 now, 5 dedup window, 6 profile ttl, 7 return the profile
  * ("1", "0", or "g": only when the group moved), 8 "1" identified,
  * 9 revenue or "", 10 timezone or "", 11 active_period, 12 number of
@@ -61,8 +61,12 @@
  * it. The group is computed after the event and stored; a change is
  * returned, so exactly one script sees each move. The dedup set is trimmed
  * to the window every 16th event of a name. Returns {applied, profile or
- * false, group moved into or false}. */
+ * false, group moved into or false}, or {-1, user id} when the customer is
+ * an anonymous id merged into that user: nothing is applied, the caller
+ * sends the event again for the user. */
 static const char profile_lua[] = GROUP_LUA TIMES_LUA
+    "local to = redis.call('GET', KEYS[3])\n"
+    "if to then redis.call('PEXPIRE', KEYS[3], ARGV[6]); return {-1, to} end\n"
     "local fresh = redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[1])\n"
     "local moved = false\n"
     "if fresh == 1 then\n"
@@ -103,7 +107,8 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA
     "return {fresh, false, moved}\n";
 
 /* KEYS: profile hash, dedup zset, actions stream, source stream, schedule
- * zset, the customer's schedule index. ARGV: 1 group, 2 source entry id,
+ * zset, the customer's schedule index, the customer's link. ARGV: 1
+ * group, 2 source entry id,
  * 3 now, 4 dedup window, 5 "1" to delete the entry from the source
  * (nudged's own timers stream), 6 profile ttl, then per firing either
  *   "l", firing hash, due, item: schedule it (delay, unless); or
@@ -114,8 +119,11 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA
  *   the schedule, which moves it to the actions stream when due.
  * Remembering the firing, the limit, score and set, the deliveries and the
  * ack happen together, so a crash can neither lose a firing nor repeat it.
- * Returns {fired, limited}. */
+ * Returns {fired, limited}, or {-1, user id} when the customer was merged
+ * into that user since its profile was read: nothing is written. */
 static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA
+    "local to = redis.call('GET', KEYS[7])\n"
+    "if to then return {-1, to} end\n"
     "local i, fired, limited, now = 7, 0, 0, tonumber(ARGV[3])\n"
     "while i <= #ARGV do\n"
     "  local kind = ARGV[i]\n"
@@ -218,6 +226,70 @@ static const char bury_lua[] =
     "if ARGV[4] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end\n"
     "return 1\n";
 
+/* KEYS: 1-4 the anonymous id's profile, dedup set, schedule index and
+ * link; 5-8 the user's profile, dedup set, schedule index and merged-ids
+ * set; 9 the schedule; 10 the user's own link. ARGV: anonymous id, user
+ * id, profile ttl. Folds the
+ * anonymous history into the user (customer_merge in triggers/customer.c
+ * does the same for replay), moves its scheduled items, deletes its keys
+ * and links the anonymous id to the user, all at once. An id already
+ * linked, or a user that is itself linked elsewhere, is left alone.
+ * Returns {merged (0 or 1), scheduled items moved}. Touches two customers'
+ * slots: not Redis Cluster safe. */
+static const char merge_lua[] =
+    "if redis.call('EXISTS', KEYS[4]) == 1 or redis.call('EXISTS', KEYS[10]) == 1 then return {0, 0} end\n"
+    "local from, moved = redis.call('HGETALL', KEYS[1]), 0\n"
+    "if #from > 0 then\n"
+    "  local into, cur = {}, redis.call('HGETALL', KEYS[5])\n"
+    "  for i = 1, #cur, 2 do into[cur[i]] = cur[i + 1] end\n"
+    "  local set = {KEYS[5]}\n"
+    "  local function put(k, v) set[#set + 1] = k; set[#set + 1] = v end\n"
+    "  local function times(a, b)\n"
+    "    local t, out = {}, {}\n"
+    "    for x in string.gmatch((a or '') .. ' ' .. (b or ''), '%-?%d+') do t[#t + 1] = tonumber(x) end\n"
+    "    table.sort(t)\n"
+    "    for i = math.max(1, #t - 99), #t do out[#out + 1] = string.format('%d', t[i]) end\n"
+    "    return table.concat(out, ' ')\n"
+    "  end\n"
+    "  for i = 1, #from, 2 do\n"
+    "    local k, v = from[i], from[i + 1]\n"
+    "    local u, p = into[k], string.sub(k, 1, 2)\n"
+    "    local a1, b1, c1, a2, b2, c2\n"
+    "    if p == 'e:' and u then\n"
+    "      a1, b1, c1 = string.match(v, '^(%d+) (%-?%d+) (%-?%d+)$')\n"
+    "      a2, b2, c2 = string.match(u, '^(%d+) (%-?%d+) (%-?%d+)$')\n"
+    "    end\n"
+    "    if a1 and a2 then put(k, string.format('%d %d %d', a1 + a2, math.min(b1, b2), math.max(c1, c2)))\n"
+    "    elseif p == 'w:' or p == 'l:' then put(k, times(v, u))\n"
+    "    elseif k == 'fs' and u then put(k, string.format('%d', math.min(tonumber(v), tonumber(u))))\n"
+    "    elseif k == 'ls' and u then put(k, string.format('%d', math.max(tonumber(v), tonumber(u))))\n"
+    "    elseif (k == 'u' or k == 'x') and v == '1' then put(k, '1')\n"
+    "    elseif k == 'rv' and u then put(k, string.format('%.15g', tonumber(v) + tonumber(u)))\n"
+    "    elseif k == 'sc' and u then put(k, string.format('%d', tonumber(v) + tonumber(u)))\n"
+    "    elseif not u then put(k, v) end\n"
+    "  end\n"
+    "  if #set > 1 then redis.call('HSET', unpack(set)) end\n"
+    "  redis.call('ZUNIONSTORE', KEYS[6], 2, KEYS[6], KEYS[2], 'AGGREGATE', 'MAX')\n"
+    "  for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
+    "    local score = redis.call('ZSCORE', KEYS[9], m)\n"
+    "    local ok, item = pcall(cjson.decode, m)\n"
+    "    if score and ok and type(item) == 'table' then\n"
+    "      item.customer = ARGV[2]\n"
+    "      local nm = cjson.encode(item)\n"
+    "      redis.call('ZREM', KEYS[9], m)\n"
+    "      redis.call('ZADD', KEYS[9], score, nm)\n"
+    "      redis.call('SADD', KEYS[7], nm)\n"
+    "      moved = moved + 1\n"
+    "    end\n"
+    "  end\n"
+    "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
+    "  for k = 5, 7 do redis.call('PEXPIRE', KEYS[k], ARGV[3]) end\n"
+    "end\n"
+    "redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[3])\n"
+    "redis.call('SADD', KEYS[8], ARGV[1])\n"
+    "redis.call('PEXPIRE', KEYS[8], ARGV[3])\n"
+    "return {1, moved}\n";
+
 /* KEYS: profile hash, dedup zset, schedule index, merged-ids set, schedule
  * zset. ARGV: key prefix. Erases the customer (GDPR art. 17): every key,
  * every scheduled item (waiting firings, retries, postponed emails) and
@@ -231,8 +303,8 @@ static const char forget_lua[] =
     "for _, a in ipairs(anons) do redis.call('DEL', ARGV[1] .. '{' .. a .. '}:a') end\n"
     "return {redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]), removed, #anons}\n";
 
-static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua, retry_lua,
-                                                  dead_lua,    due_lua,  bury_lua,   forget_lua};
+static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua, retry_lua, dead_lua,
+                                                  due_lua,     bury_lua, forget_lua, merge_lua};
 
 static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
 {

@@ -48,6 +48,12 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
  * (OUT, N of them), as the fire script does. */
 void customer_fired(json_t *fields, const struct trigger *t, const struct action_out *out, size_t n, int64_t now_ms);
 
+/* Folds the fields FROM (an anonymous id's) into INTO (the user's), as the
+ * merge script does: counts summed with first/last widened, first/last seen
+ * widened, traits and other fields kept from INTO and filled from FROM,
+ * windowed counters and limits joined, revenue and score summed. */
+void customer_merge(json_t *into, json_t *from);
+
 /* The static name of group G (as Redis returns it), or NULL. */
 const char *customer_group_name(const char *g);
 

@@ -20,6 +20,9 @@ struct message {
     const char *name;       /* the event name in the profile: the track event,
                                or "page", "identify", "alias" */
     int64_t ts_ms;          /* timestamp, else now */
+    const char *merge_from; /* the id this message links into CUSTOMER:
+                               an identify's anonymousId when it also has a
+                               userId, an alias's previousId; else NULL */
 };
 
 /* Checks MSG against SPEC 1.1. On success fills OUT, adds the defaults

@@ -29,6 +29,11 @@ enum profile_want { PROFILE_NEVER = '0', PROFILE_ALWAYS = '1', PROFILE_IF_MOVED 
 void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct message *m,
                  const struct customer_update *u, const struct profile_opts *o, enum profile_want want);
 
+/* Makes C the merge script call folding the anonymous id FROM into the
+ * user INTO (an identify with both ids, an alias). */
+void profile_merge_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *from, const char *into,
+                       int64_t ttl_ms);
+
 /* Makes C the forget script call erasing customer ID (SPEC 2: every key,
  * scheduled item and merged anonymous id). S NULL: EVAL with the source,
  * for a process that has not loaded the scripts. */

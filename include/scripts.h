@@ -21,6 +21,7 @@ enum script_id {
     SCRIPT_DUE,     /* move due scheduled items into their stream */
     SCRIPT_BURY,    /* set aside an entry delivered too often */
     SCRIPT_FORGET,  /* erase a customer and their scheduled items */
+    SCRIPT_MERGE,   /* fold an anonymous id into a user */
     SCRIPT_COUNT
 };
 

@@ -256,3 +256,72 @@ json_t *customer_view(const char *id, json_t *fields, int64_t now_ms, int64_t ac
     json_object_set_new(view, "group", json_string(customer_group(fields, now_ms, active_ms)));
     return view;
 }
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The times of A and B together, sorted, the newest COUNTER_KEEP. */
+static void join_times(json_t *into, const char *k, const char *a, const char *b)
+{
+    long long t[2 * COUNTER_KEEP + 2];
+    size_t n = 0;
+    const char *lists[2] = {a, b};
+    for (int l = 0; l < 2; l++)
+        for (const char *v = lists[l]; v && *v && n < sizeof t / sizeof t[0];) {
+            char *end;
+            long long x = strtoll(v, &end, 10);
+            if (end == v)
+                break;
+            t[n++] = x;
+            v = end;
+        }
+    qsort(t, n, sizeof t[0], cmp_ll);
+    struct buf out;
+    buf_init(&out, 32 * (COUNTER_KEEP + 1));
+    size_t from = n > COUNTER_KEEP ? n - COUNTER_KEEP : 0;
+    for (size_t i = from; i < n; i++)
+        if (buf_printf(&out, i > from ? " %lld" : "%lld", t[i]) != 0)
+            break;
+    char *joined = buf_steal(&out);
+    set_field(into, k, joined);
+    free(joined);
+}
+
+static void merge_field(json_t *into, const char *k, const char *v)
+{
+    const char *u = field(into, k);
+    long long a1, b1, c1, a2, b2, c2;
+    char val[80];
+    if (strncmp(k, "e:", 2) == 0 && u && sscanf(v, "%lld %lld %lld", &a1, &b1, &c1) == 3 &&
+        sscanf(u, "%lld %lld %lld", &a2, &b2, &c2) == 3) {
+        snprintf(val, sizeof val, "%lld %lld %lld", a1 + a2, b1 < b2 ? b1 : b2, c1 > c2 ? c1 : c2);
+        set_field(into, k, val);
+    } else if (strncmp(k, "w:", 2) == 0 || strncmp(k, "l:", 2) == 0) {
+        join_times(into, k, v, u);
+    } else if ((strcmp(k, "fs") == 0 || strcmp(k, "ls") == 0) && u) {
+        long long x = strtoll(v, NULL, 10), y = strtoll(u, NULL, 10);
+        set_int(into, k, (k[0] == 'f') == (x < y) ? x : y);
+    } else if ((strcmp(k, "u") == 0 || strcmp(k, "x") == 0) && strcmp(v, "1") == 0) {
+        set_field(into, k, "1");
+    } else if (strcmp(k, "rv") == 0 && u) {
+        snprintf(val, sizeof val, "%.15g", strtod(v, NULL) + strtod(u, NULL));
+        set_field(into, k, val);
+    } else if (strcmp(k, "sc") == 0 && u) {
+        set_int(into, k, strtoll(v, NULL, 10) + strtoll(u, NULL, 10));
+    } else if (u == NULL) {
+        set_field(into, k, v);
+    }
+}
+
+void customer_merge(json_t *into, json_t *from)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(from, k, v) {
+        if (json_is_string(v))
+            merge_field(into, k, json_string_value(v));
+    }
+}

@@ -211,7 +211,13 @@ int message_validate(json_t *msg, const char *entry_id, int64_t now_ms, struct m
         json_object_set_new(msg, "messageId", json_string(entry_id));
         mid = json_string_value(json_object_get(msg, "messageId"));
     }
+    const char *prev = NULL;
+    if (out->type == MESSAGE_ALIAS && check_id(msg, "previousId", &prev, err, errlen))
+        return -1;
     out->customer = user ? user : anon;
     out->message_id = mid;
+    out->merge_from = out->type == MESSAGE_ALIAS ? prev : out->type == MESSAGE_IDENTIFY && user ? anon : NULL;
+    if (out->merge_from && strcmp(out->merge_from, out->customer) == 0)
+        out->merge_from = NULL;
     return 0;
 }

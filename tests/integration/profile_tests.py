@@ -41,4 +41,47 @@ def test_forget_and_customer_endpoints(env):
     assert subprocess.run([NUDGED, "forget", "-c", n.conf], capture_output=True, timeout=10).returncode == 2
 
 
-TESTS = [test_forget_and_customer_endpoints]
+
+def test_merge_under_concurrency(env):
+    """Two processes; per customer 20 events as the anonymous id and 20 as the
+    user id, interleaved, with the identify that links them in the middle.
+    Every event is counted once, in the user's profile."""
+    t = webhook_trigger(env.recv.port, tid="t", on="Never")
+    a, b = env.nudged({"t.json": t}), env.nudged({"t.json": t})
+    a.start().wait_ready(env.redis)
+    b.start().wait_ready(env.redis)
+    r = env.redis.client
+    customers, per_side = 40, 20
+    pipe = r.pipeline()
+    for i in range(per_side):
+        for c in range(customers):
+            for uid, side in (("anonymousId", "a%d" % c), ("userId", "u%d" % c)):
+                pipe.xadd("nudged:events", {"message": json.dumps(
+                    {"type": "track", uid: side, "event": "Visit", "messageId": "%s-%d" % (side, i)})})
+            if i == per_side // 2:
+                pipe.xadd("nudged:events", {"message": json.dumps(
+                    {"type": "identify", "userId": "u%d" % c, "anonymousId": "a%d" % c,
+                     "messageId": "id-%d" % c, "traits": {"email": "u%d@example.nl" % c}})})
+        if i % 5 == 4:
+            pipe.execute()
+            time.sleep(0.05)  # let both processes pick up batches while more arrive
+    pipe.execute()
+
+    def settled():
+        try:
+            return all(g["pending"] == 0 and g["lag"] == 0 for g in r.xinfo_groups("nudged:events"))
+        except Exception:
+            return False
+    wait_for(settled, 30, "every event processed")
+    for c in range(customers):
+        p = r.hgetall("nudged:{u%d}:p" % c)
+        assert p.get("e:Visit", "").split(" ")[0] == str(2 * per_side), "u%d: %s" % (c, p.get("e:Visit"))
+        assert p.get("t:email") == '"u%d@example.nl"' % c
+        assert not r.exists("nudged:{a%d}:p" % c), "a%d's profile is left" % c
+        assert r.get("nudged:{a%d}:a" % c) == "u%d" % c
+    status, body = a.admin("GET", "/v1/customers/u0")
+    assert status == 200 and json.loads(body)["events"]["Visit"]["count"] == 2 * per_side, body
+    assert a.stop() == 0 and b.stop() == 0
+
+
+TESTS = [test_forget_and_customer_endpoints, test_merge_under_concurrency]

@@ -142,7 +142,8 @@ def equiv_triggers(port):
 
 def test_daemon_and_replay_agree(env):
     """The same 1,500 events through the daemon (Lua in Redis) and through
-    `nudged replay` (C in memory) fire the same triggers for the same events."""
+    `nudged replay` (C in memory) fire the same triggers for the same events,
+    with anonymous ids merged into users along the way."""
     n = env.nudged({"t.json": equiv_triggers(env.recv.port)})
     n.start().wait_ready(env.redis)
     r = env.redis.client
@@ -152,10 +153,14 @@ def test_daemon_and_replay_agree(env):
     for i in range(1500):
         c = "k%d" % rnd.randrange(40)
         kind = rnd.choice(["Visit", "Visit", "Ping", "Order Completed", "identify", "Optout", "page"])
-        m = {"userId": c, "messageId": "q-%d" % i,
+        m = {"messageId": "q-%d" % i,
              "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime((base + i) / 1000)) + ".%03dZ" % ((base + i) % 1000)}
+        anon = rnd.random() < 0.3  # as the anonymous id, linked to the user by some identifies
+        m["anonymousId" if anon else "userId"] = ("an-" + c) if anon else c
         if kind == "identify":
             m.update(type="identify", traits={"email": "%s@example.test" % c} if rnd.random() < 0.5 else {"plan": "x"})
+            if rnd.random() < 0.3:
+                m.update(userId=c, anonymousId="an-" + c)
         elif kind == "page":
             m.update(type="page", properties={"path": "/p"})
         else:
