@@ -57,6 +57,8 @@ $(BUILD)/bench/%: tests/bench/%.c
 
 bench: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/bench.py
+	@echo "== Redis bytes for one customer with 20 event names, 5 windowed counters, 10 traits"
+	@NUDGED_BIN=$(abspath $(BUILD)/nudged) /usr/bin/python3 tests/bench/profile_memory.py
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus;
 # new inputs collect under build/fuzz/corpus-*, crashes as build/fuzz/crash-*.

@@ -57,6 +57,8 @@ struct entry {
     unsigned round; /* which round of the batch runs it */
     char *redirect; /* the user an anonymous customer was merged into */
     int redirects;
+    bool regroup;   /* timer: compute the customer's group again (time passed) */
+    char gmid[64];  /* regroup: the firing's messageId, "group:G@DUE" */
 };
 
 struct source {
@@ -271,10 +273,29 @@ static const char *timer_field(const struct entry *e, const char *name)
     return json_string_value(json_object_get(e->timer, name));
 }
 
+/* A regroup timers entry: only the customer and when it came due. */
+static void regroup_load(struct entry *e)
+{
+    const char *cust = timer_field(e, "customer"), *due = timer_field(e, "due");
+    long long t;
+    if (!cust || !due || util_parse_int(due, &t) != 0) {
+        snprintf(e->err, sizeof e->err, "a regroup timers entry without customer or due");
+        return;
+    }
+    e->m = (struct message){MESSAGE_TRACK, cust, e->gmid, "", t, NULL};
+    e->regroup = true;
+    e->valid = true;
+}
+
 /* A timers entry: the waiting firing's trigger, customer, messageId, event
  * time and the event itself (already validated when it arrived). */
 static void timer_load(struct entry *e)
 {
+    const char *kind = timer_field(e, "k");
+    if (kind && strcmp(kind, "g") == 0) {
+        regroup_load(e);
+        return;
+    }
     const char *trigger = timer_field(e, "trigger"), *cust = timer_field(e, "customer"),
                *mid = timer_field(e, "mid"), *ets = timer_field(e, "ets");
     long long t;
@@ -295,14 +316,14 @@ static void timer_load(struct entry *e)
 static void entry_load(struct entry *e, const redisReply *r, int64_t now_ms)
 {
     entry_raw(e, r);
-    if (e->raw == NULL) {
-        snprintf(e->err, sizeof e->err, "the entry has no field \"message\"");
-        return;
-    }
     json_error_t je;
-    e->msg = json_loadb(e->raw, e->rawlen, 0, &je);
+    e->msg = e->raw ? json_loadb(e->raw, e->rawlen, 0, &je) : NULL;
     if (e->b->src->timers) {
         timer_load(e);
+        return;
+    }
+    if (e->raw == NULL) {
+        snprintf(e->err, sizeof e->err, "the entry has no field \"message\"");
         return;
     }
     json_decref(e->timer);
@@ -359,9 +380,31 @@ static void start_event(struct consumer *c, struct batch *b, struct entry *e)
     send_or_fail(b, on_profile, e);
 }
 
-/* Phase one for a timer: read the profile as it is now. */
+static void on_regroup(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct entry *e = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (!reply_failed(e->b, reply, "regroup") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+        reply->element[0]->type == REDIS_REPLY_STRING && reply->element[1]->type == REDIS_REPLY_ARRAY) {
+        e->moved = customer_group_name(reply->element[0]->str);
+        e->fields = profile_fields(reply->element[1]);
+    }
+    batch_step(e->b);
+}
+
+/* Phase one for a timer: read the profile as it is now, or for a regroup,
+ * compute the group again (the script stores a move, once). */
 static void start_timer(struct consumer *c, struct batch *b, struct entry *e)
 {
+    if (e->regroup) {
+        scripts_begin(&c->cmd, c->d.scripts, SCRIPT_REGROUP, 1);
+        cmd_addf(&c->cmd, "%s{%s}:p", c->d.keys->prefix, e->m.customer);
+        cmd_addi(&c->cmd, e->m.ts_ms);
+        cmd_addi(&c->cmd, c->d.cfg->triggers_active_period_ms);
+        send_or_fail(b, on_regroup, e);
+        return;
+    }
     cmd_reset(&c->cmd);
     cmd_adds(&c->cmd, "HGETALL");
     cmd_addf(&c->cmd, "%s{%s}:p", c->d.keys->prefix, e->m.customer);
@@ -728,10 +771,19 @@ static bool fire(struct consumer *c, struct batch *b, struct entry *e)
 {
     e->customer = customer_view(e->m.customer, e->fields, b->now_ms, c->d.cfg->triggers_active_period_ms, &e->state);
     struct eval_ctx ctx = {e->msg, e->customer, NULL, b->now, b->now_ms, e->state};
-    if (b->src->timers)
-        timer_candidate(c, b, e, &ctx);
-    else if (e->moved)
+    if (e->regroup && e->moved) { /* time alone moved the customer */
+        snprintf(e->gmid, sizeof e->gmid, "group:%s@%lld", e->moved, (long long)e->m.ts_ms);
+        char iso[40];
+        message_format_time(e->m.ts_ms, iso, sizeof iso);
+        e->msg = json_pack("{s:s, s:s, s:s, s:s}", "type", "group", "group", e->moved, "messageId", e->gmid,
+                           "timestamp", iso);
+        ctx.event = e->msg;
         keep_candidates(e, c->fired, trigger_set_moved(b->set, e->moved, &ctx, c->fired, c->fired_cap));
+    } else if (b->src->timers) {
+        timer_candidate(c, b, e, &ctx);
+    } else if (e->moved) {
+        keep_candidates(e, c->fired, trigger_set_moved(b->set, e->moved, &ctx, c->fired, c->fired_cap));
+    }
     size_t n = 0;
     for (size_t k = 0; k < e->ncand; k++)
         if (trigger_if_holds(e->cand[k], &ctx))
@@ -753,7 +805,7 @@ static bool fire(struct consumer *c, struct batch *b, struct entry *e)
     cmd_adds(&c->cmd, b->src->timers ? "1" : "0");
     cmd_addi(&c->cmd, c->d.cfg->triggers_profile_ttl_ms);
     for (size_t k = 0; k < n; k++) {
-        if (!b->src->timers && trigger_wait_ms(e->cand[k]) > 0)
+        if ((!b->src->timers || e->regroup) && trigger_wait_ms(e->cand[k]) > 0)
             add_act_later(c, b, e, e->cand[k], &ctx);
         else
             add_act_now(c, e, e->cand[k], &ctx);

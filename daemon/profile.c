@@ -12,10 +12,12 @@ void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, c
     unsigned char h[HASHID_DEDUP_LEN];
     char w = (char)want;
     hashid_message(m->message_id, h);
-    scripts_begin(c, s, SCRIPT_PROFILE, 3);
+    scripts_begin(c, s, SCRIPT_PROFILE, 5);
     cmd_addf(c, "%s{%s}:p", k->prefix, m->customer);
     cmd_addf(c, "%s{%s}:d", k->prefix, m->customer);
     cmd_addf(c, "%s{%s}:a", k->prefix, m->customer);
+    cmd_adds(c, k->schedule);
+    cmd_addf(c, "%s{%s}:s", k->prefix, m->customer);
     cmd_addcopy(c, h, HASHID_DEDUP_LEN);
     cmd_adds(c, u->name);
     cmd_addi(c, u->ts_ms);
@@ -30,6 +32,7 @@ void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, c
         cmd_adds(c, "");
     cmd_adds(c, u->tz ? u->tz : "");
     cmd_addi(c, o->active_ms);
+    cmd_adds(c, m->customer);
     cmd_addi(c, (int64_t)u->ncounters);
     for (size_t i = 0; i < u->ncounters; i++) {
         cmd_adds(c, u->counters[i]->field);

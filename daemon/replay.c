@@ -4,8 +4,8 @@
  * candidates and `if` are judged by the same trigger code, and firings that
  * wait (delay, unless) go into an in-memory schedule run by the simulated
  * clock: before an event at time T, everything due by T runs at its due
- * time. At the end of the input every waiting firing runs, as if time went
- * on with no more events.
+ * time. At the end of the input the clock runs on to the last waiting
+ * firing, as if time went on with no more events.
  */
 #include "replay.h"
 #include "customer.h"
@@ -21,7 +21,7 @@
 struct timer {
     int64_t due, ets;
     unsigned long seq; /* keeps firings due at the same time in order */
-    char *trigger, *customer, *mid;
+    char *trigger, *customer, *mid; /* trigger NULL: a regroup (time passed) */
     json_t *event;
     bool strict;
 };
@@ -175,8 +175,35 @@ static void ctx_clear(struct eval_ctx *ctx)
     json_decref(ctx->state);
 }
 
+static void fire_moved(struct replay *r, const char *customer, const char *group, json_t *event, const char *mid);
+
+/* Time alone may move the customer (active_period ran out): as the
+ * regroup script does, compute the group and fire a move. */
+static void run_regroup(struct replay *r, struct timer *tm)
+{
+    json_t *fields = json_object_get(r->customers, tm->customer);
+    if (fields == NULL)
+        return;
+    const char *g = customer_group(fields, tm->due, r->cfg->triggers_active_period_ms);
+    const char *old = json_string_value(json_object_get(fields, "g"));
+    if (old && strcmp(old, g) == 0)
+        return;
+    json_object_set_new(fields, "g", json_string(g));
+    char mid[64], iso[40];
+    snprintf(mid, sizeof mid, "group:%s@%lld", g, (long long)tm->due);
+    message_format_time(tm->due, iso, sizeof iso);
+    json_t *event = json_pack("{s:s, s:s, s:s, s:s}", "type", "group", "group", g, "messageId", mid, "timestamp", iso);
+    fire_moved(r, tm->customer, g, event, mid);
+    json_decref(event);
+}
+
 static void run_timer(struct replay *r, struct timer *tm)
 {
+    if (tm->trigger == NULL) {
+        r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
+        run_regroup(r, tm);
+        return;
+    }
     const struct trigger *t = trigger_set_find(r->set, tm->trigger);
     struct eval_ctx ctx;
     r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
@@ -192,7 +219,7 @@ static void run_timer(struct replay *r, struct timer *tm)
 
 static void timer_free(struct timer *tm)
 {
-    free(tm->trigger);
+    free(tm->trigger); /* NULL for a regroup */
     free(tm->customer);
     free(tm->mid);
     json_decref(tm->event);
@@ -217,6 +244,44 @@ static void run_due(struct replay *r, int64_t until)
     }
 }
 
+/* The customer's one regroup timer, at the end of the active period of
+ * their last order (moved later by every order). */
+static void schedule_regroup(struct replay *r, const char *customer)
+{
+    long long n = 0, first = 0, last = 0;
+    char key[64];
+    snprintf(key, sizeof key, "e:%s", CUSTOMER_ORDER_EVENT);
+    const char *v = json_string_value(json_object_get(fields_of(r, customer), key));
+    if (v == NULL || sscanf(v, "%lld %lld %lld", &n, &first, &last) != 3)
+        return;
+    int64_t due = last + r->cfg->triggers_active_period_ms + 1;
+    for (size_t i = 0; i < r->ntimers; i++)
+        if (r->timers[i].trigger == NULL && strcmp(r->timers[i].customer, customer) == 0) {
+            r->timers[i].due = due;
+            return;
+        }
+    r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
+    r->timers[r->ntimers++] = (struct timer){due, 0, r->seq++, NULL, util_xstrdup(customer), NULL, NULL, false};
+}
+
+/* Fires the triggers of a move into GROUP (EVENT caused it, MID names it). */
+static void fire_moved(struct replay *r, const char *customer, const char *group, json_t *event, const char *mid)
+{
+    struct eval_ctx ctx;
+    struct message m = {MESSAGE_TRACK, customer, mid, "", r->clock_ms, NULL};
+    ctx_load(r, &ctx, customer, event, r->clock_ms);
+    size_t n = trigger_set_moved(r->set, group, &ctx, r->cand, trigger_set_count(r->set));
+    for (size_t k = 0; k < n; k++) {
+        if (!trigger_if_holds(r->cand[k], &ctx))
+            continue;
+        if (trigger_wait_ms(r->cand[k]) > 0)
+            schedule(r, r->cand[k], &m, event, &ctx);
+        else
+            act_now(r, r->cand[k], customer, mid, &ctx);
+    }
+    ctx_clear(&ctx);
+}
+
 static void apply_event(struct replay *r, const struct message *m, json_t *msg)
 {
     struct eval_ctx ectx = {msg, NULL, NULL, NULL, r->clock_ms, NULL};
@@ -226,6 +291,8 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     u.counters = r->hits;
     u.ncounters = trigger_set_counters_hit(r->set, m, &ectx, r->hits, trigger_set_counter_count(r->set));
     const char *moved = customer_apply(fields_of(r, m->customer), &u, r->clock_ms, r->cfg->triggers_active_period_ms);
+    if (strcmp(m->name, CUSTOMER_ORDER_EVENT) == 0 && m->type == MESSAGE_TRACK)
+        schedule_regroup(r, m->customer);
     struct eval_ctx ctx;
     ctx_load(r, &ctx, m->customer, msg, r->clock_ms);
     if (moved)
@@ -323,6 +390,18 @@ static int read_lines(struct replay *r, FILE *in)
     return ferror(in) ? -1 : 0;
 }
 
+/* When the last waiting firing (not a regroup) is due; the clock stops
+ * there at the end of the input, so time passes only as far as a firing
+ * needs it. */
+static int64_t last_firing_due(const struct replay *r)
+{
+    int64_t last = INT64_MIN;
+    for (size_t i = 0; i < r->ntimers; i++)
+        if (r->timers[i].trigger && r->timers[i].due > last)
+            last = r->timers[i].due;
+    return last;
+}
+
 int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in, FILE *out, FILE *err)
 {
     struct replay r = {0};
@@ -337,13 +416,15 @@ int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in
     r.hits = util_xcalloc(trigger_set_counter_count(set) + 1, sizeof *r.hits);
     r.tz = tz_cache_new(NULL);
     int rc = read_lines(&r, in);
-    run_due(&r, INT64_MAX);
+    run_due(&r, last_firing_due(&r)); /* the clock runs on to the last waiting firing */
     fprintf(err,
             "replay: %lu events, %lu rejected, %lu duplicates, %lu firings, %lu limited, %lu cancelled by unless, "
             "%lu customers\n",
             r.events, r.rejected, r.duplicates, r.fired, r.limited, r.cancelled, (unsigned long)json_object_size(r.customers));
     if (rc != 0)
         fprintf(err, "replay: reading the events failed\n");
+    for (size_t i = 0; i < r.ntimers; i++) /* regroups never due, firings never run */
+        timer_free(&r.timers[i]);
     free(r.timers);
     free(r.cand);
     free(r.hits);

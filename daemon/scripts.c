@@ -52,11 +52,14 @@
     "  redis.call('PEXPIRE', idx, ttl)\n"                                                                  \
     "end\n"
 
-/* KEYS: profile hash, dedup zset, the customer's link. ARGV: 1 message hash, 2 event name,
+/* KEYS: profile hash, dedup zset, the customer's link, the schedule, the
+ * customer's schedule index. ARGV: 1 message hash, 2 event name,
  * 3 event ts, 4 now, 5 dedup window, 6 profile ttl, 7 return the profile
  * ("1", "0", or "g": only when the group moved), 8 "1" identified,
- * 9 revenue or "", 10 timezone or "", 11 active_period, 12 number of
- * counters, then counter field/window pairs, then trait name/JSON pairs.
+ * 9 revenue or "", 10 timezone or "", 11 active_period, 12 the customer id,
+ * 13 number of counters, then counter field/window pairs, then trait
+ * name/JSON pairs. An order (re)schedules the customer's one regroup item
+ * for when active_period runs out, so the move to inactive needs no event.
  * An event is applied once: its messageId hash enters the dedup set with
  * it. The group is computed after the event and stored; a change is
  * returned, so exactly one script sees each move. The dedup set is trimmed
@@ -64,7 +67,7 @@
  * false, group moved into or false}, or {-1, user id} when the customer is
  * an anonymous id merged into that user: nothing is applied, the caller
  * sends the event again for the user. */
-static const char profile_lua[] = GROUP_LUA TIMES_LUA
+static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA
     "local to = redis.call('GET', KEYS[3])\n"
     "if to then redis.call('PEXPIRE', KEYS[3], ARGV[6]); return {-1, to} end\n"
     "local fresh = redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[1])\n"
@@ -84,8 +87,8 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA
     "               'fs', string.format('%d', fs), 'ls', string.format('%d', ls)}\n"
     "  if ARGV[8] == '1' then set[#set + 1] = 'u'; set[#set + 1] = '1' end\n"
     "  if ARGV[10] ~= '' then set[#set + 1] = 'tz'; set[#set + 1] = ARGV[10] end\n"
-    "  local i = 13\n"
-    "  for c = 1, tonumber(ARGV[12]) do\n"
+    "  local i = 14\n"
+    "  for c = 1, tonumber(ARGV[13]) do\n"
     "    local _, v = nudged_times(redis.call('HGET', KEYS[1], ARGV[i]), ts - tonumber(ARGV[i + 1]), ts, 100)\n"
     "    set[#set + 1] = ARGV[i]; set[#set + 1] = v\n"
     "    i = i + 2\n"
@@ -93,6 +96,11 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA
     "  for j = i, #ARGV, 2 do set[#set + 1] = 't:' .. ARGV[j]; set[#set + 1] = ARGV[j + 1] end\n"
     "  redis.call('HSET', unpack(set))\n"
     "  if ARGV[9] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], 'rv', ARGV[9]) end\n"
+    "  if ARGV[2] == 'Order Completed' then\n"
+    "    local last = tonumber(string.match(redis.call('HGET', KEYS[1], f), ' (%-?%d+)$'))\n"
+    "    nudged_schedule(KEYS[4], KEYS[5], last + tonumber(ARGV[11]) + 1,\n"
+    "                    '{\"customer\":' .. cjson.encode(ARGV[12]) .. ',\"k\":\"g\"}', ARGV[6])\n"
+    "  end\n"
     "  local g = nudged_group(KEYS[1], tonumber(ARGV[4]), tonumber(ARGV[11]))\n"
     "  if g ~= cur[4] then redis.call('HSET', KEYS[1], 'g', g); moved = g end\n"
     "  if (n + 1) % 16 == 0 then\n"
@@ -190,21 +198,25 @@ static const char dead_lua[] =
 
 /* KEYS: schedule zset, actions stream, timers stream. ARGV: now, limit.
  * Each item is a JSON object of string fields: a delivery to retry, or (with
- * "k": "t") a waiting firing, which goes to the timers stream. Moving is
+ * "k": "t") a waiting firing, or ("k": "g") a customer whose group is due to
+ * be computed again; those two go to the timers stream with their "due"
+ * time. Moving is
  * atomic, so when many processes run this, each due item moves exactly once. */
 static const char due_lua[] =
-    "local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))\n"
-    "for _, m in ipairs(items) do\n"
+    "local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0,\n"
+    "  tonumber(ARGV[2]))\n"
+    "for n = 1, #items, 2 do\n"
+    "  local m = items[n]\n"
     "  local ok, f = pcall(cjson.decode, m)\n"
     "  if ok and type(f) == 'table' then\n"
     "    local args = {KEYS[2], '*'}\n"
-    "    if f.k == 't' then args[1] = KEYS[3] end\n"
+    "    if f.k == 't' or f.k == 'g' then args[1] = KEYS[3]; f.due = items[n + 1] end\n"
     "    for k, v in pairs(f) do args[#args + 1] = k; args[#args + 1] = tostring(v) end\n"
     "    redis.call('XADD', unpack(args))\n"
     "  end\n"
     "  redis.call('ZREM', KEYS[1], m)\n"
     "end\n"
-    "return #items\n";
+    "return #items / 2\n";
 
 /* KEYS: source stream, target stream. ARGV: group, entry id, reason, "1" to
  * delete it from the source. Copies the entry with "error" and "id" added,
@@ -290,6 +302,16 @@ static const char merge_lua[] =
     "redis.call('PEXPIRE', KEYS[8], ARGV[3])\n"
     "return {1, moved}\n";
 
+/* KEYS: profile hash. ARGV: now, active_period. Computes the group again
+ * with only time passing (an active customer's period ran out). Returns
+ * {group moved into or false, the profile or false}. */
+static const char regroup_lua[] = GROUP_LUA
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return {false, false} end\n"
+    "local g = nudged_group(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))\n"
+    "if g == redis.call('HGET', KEYS[1], 'g') then return {false, false} end\n"
+    "redis.call('HSET', KEYS[1], 'g', g)\n"
+    "return {g, redis.call('HGETALL', KEYS[1])}\n";
+
 /* KEYS: profile hash, dedup zset, schedule index, merged-ids set, schedule
  * zset. ARGV: key prefix. Erases the customer (GDPR art. 17): every key,
  * every scheduled item (waiting firings, retries, postponed emails) and
@@ -303,8 +325,8 @@ static const char forget_lua[] =
     "for _, a in ipairs(anons) do redis.call('DEL', ARGV[1] .. '{' .. a .. '}:a') end\n"
     "return {redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]), removed, #anons}\n";
 
-static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua, retry_lua, dead_lua,
-                                                  due_lua,     bury_lua, forget_lua, merge_lua};
+static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua,   reject_lua, retry_lua,  dead_lua,
+                                                  due_lua,     bury_lua,   forget_lua, merge_lua, regroup_lua};
 
 static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
 {

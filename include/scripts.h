@@ -22,6 +22,7 @@ enum script_id {
     SCRIPT_BURY,    /* set aside an entry delivered too often */
     SCRIPT_FORGET,  /* erase a customer and their scheduled items */
     SCRIPT_MERGE,   /* fold an anonymous id into a user */
+    SCRIPT_REGROUP, /* compute a customer's group again as time passes */
     SCRIPT_COUNT
 };
 

@@ -84,4 +84,29 @@ def test_merge_under_concurrency(env):
     assert a.stop() == 0 and b.stop() == 0
 
 
-TESTS = [test_forget_and_customer_endpoints, test_merge_under_concurrency]
+def test_time_alone_moves_a_customer_to_inactive(env):
+    """active_period 2s: after the order, no event is sent; when the period
+    runs out the customer moves to inactive and the win-back fires once,
+    with two processes sharing the schedule."""
+    t = webhook_trigger(env.recv.port, tid="win-back", on={"group": "inactive"},
+                        body={"c": "{{customer.id}}", "g": "{{customer.group}}", "e": "{{event.type}}"})
+    conf = "[triggers]\nactive_period = 2s\n"
+    a, b = env.nudged({"t.json": t}, conf=conf), env.nudged({"t.json": t}, conf=conf)
+    a.start().wait_ready(env.redis)
+    b.start().wait_ready(env.redis)
+    r = env.redis.client
+    for c in ("ida", "jo"):
+        r.xadd("nudged:events", {"message": event(c, mid=c + "-o", total=10)})
+    wait_for(lambda: r.hget("nudged:{ida}:p", "g") == "active" and r.hget("nudged:{jo}:p", "g") == "active", 5,
+             "both active")
+    assert env.recv.count() == 0
+    wait_for(lambda: env.recv.count() >= 2, 10, "two win-backs after the active period")
+    time.sleep(1.5)
+    got = sorted((json.loads(q["body"])["c"], json.loads(q["body"])["g"], json.loads(q["body"])["e"])
+                 for q in env.recv.all())
+    assert got == [("ida", "inactive", "group"), ("jo", "inactive", "group")], got
+    assert r.hget("nudged:{ida}:p", "g") == "inactive"
+    assert a.stop() == 0 and b.stop() == 0
+
+
+TESTS = [test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
