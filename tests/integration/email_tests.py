@@ -7,7 +7,7 @@ import os
 import struct
 import time
 
-from harness import SMTPServer, wait_for
+from harness import SMTPServer, scheduled, wait_for
 
 
 def email_trigger(tid="thanks", on="Order Completed", to="{{customer.traits.email}}", **kw):
@@ -168,7 +168,7 @@ def test_quiet_hours_postpone_until_they_end(env):
         ident["context"] = {"timezone": "Test/Quiet"}
         send(r, ident, order("u6", "o-6"))
         window_end = now + 5
-        wait_for(lambda: r.zcard("nudged:schedule") == 1, 5, "the email waiting in the schedule")
+        wait_for(lambda: scheduled(r) == 1, 5, "the email waiting in the schedule")
         assert smtp.count() == 0
         wait_for(lambda: smtp.count() == 1, 15, "the email after the quiet hours")
         arrived = smtp.messages[0][3]

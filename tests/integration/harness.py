@@ -150,6 +150,12 @@ class SMTPServer:
         self.controller.stop()
 
 
+def scheduled(r):
+    """How many items wait in nudged:schedule, not counting the one regroup
+    item per ordering customer (its active period running out)."""
+    return sum(1 for m in r.zrange("nudged:schedule", 0, -1) if '"k":"g"' not in m)
+
+
 def verify_signature(req, secret=SECRET):
     h = req["headers"]
     key = base64.b64decode(secret[len("whsec_"):])

@@ -3,7 +3,7 @@ receiver (issue 2). Run: NUDGED_BIN=build/nudged /usr/bin/python3 tests/integrat
 import json, os, signal, socket, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (Env, NUDGED, SECRET, event, run_tests, verify_signature, wait_for, webhook_trigger)
+from harness import (Env, scheduled, NUDGED, SECRET, event, run_tests, verify_signature, wait_for, webhook_trigger)
 import email_tests
 import profile_tests
 import scheduler
@@ -67,7 +67,7 @@ def test_retry_500_twice_then_sent():
         assert len(ids) == 1, "webhook-id changed between retries: %r" % ids
         assert all(verify_signature(q) for q in reqs)
         assert r.xlen("nudged:dead") == 0
-        wait_for(lambda: r.zcard("nudged:schedule") == 0 and no_pending(r, "nudged:actions"), 5, "settled")
+        wait_for(lambda: scheduled(r) == 0 and no_pending(r, "nudged:actions"), 5, "settled")
         assert n.stop() == 0
     finally:
         env.close()
@@ -85,7 +85,7 @@ def test_410_is_not_retried():
         assert env.recv.count() == 1, "410 was retried"
         dead = r.xrange("nudged:dead")[0][1]
         assert dead["status"] == "410" and dead["trigger"] == "t1", dead
-        assert r.zcard("nudged:schedule") == 0
+        assert scheduled(r) == 0
         assert n.stop() == 0
     finally:
         env.close()

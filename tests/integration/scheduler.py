@@ -3,7 +3,7 @@ unless, the scheduler shared by processes, reloads, and the daemon agreeing
 with `nudged replay` on the same events."""
 import json, random, signal, subprocess, threading, time
 
-from harness import NUDGED, event, wait_for, webhook_trigger
+from harness import NUDGED, event, scheduled, wait_for, webhook_trigger
 
 
 def no_pending(r, stream):
@@ -24,7 +24,7 @@ def test_delay_fires_after_a_restart_while_waiting(env):
     n.start().wait_ready(env.redis)
     r = env.redis.client
     r.xadd("nudged:events", {"message": event("fay", name="Signup", mid="s-1")})
-    wait_for(lambda: r.zcard("nudged:schedule") == 1, 10, "the waiting firing in the schedule")
+    wait_for(lambda: scheduled(r) == 1, 10, "the waiting firing in the schedule")
     assert n.stop() == 0
     time.sleep(3.5)
     assert env.recv.count() == 0, "fired while no nudged was running"
@@ -32,7 +32,7 @@ def test_delay_fires_after_a_restart_while_waiting(env):
     wait_for(lambda: env.recv.count() >= 1, 10, "the delayed webhook after the restart")
     time.sleep(1.0)
     assert bodies(env) == [{"c": "fay", "m": "s-1"}], bodies(env)
-    wait_for(lambda: r.zcard("nudged:schedule") == 0 and r.xlen("nudged:timers") == 0 and
+    wait_for(lambda: scheduled(r) == 0 and r.xlen("nudged:timers") == 0 and
              no_pending(r, "nudged:timers"), 5, "an empty schedule and timers stream")
     assert n.stop() == 0
 
@@ -84,7 +84,7 @@ def test_reload_under_load_loses_nothing_and_drops_removed_timers(env):
     n.start().wait_ready(env.redis)
     r = env.redis.client
     r.xadd("nudged:events", {"message": event("ivy", name="Signup", mid="w-1")})
-    wait_for(lambda: r.zcard("nudged:schedule") == 1, 10, "the waiting firing")
+    wait_for(lambda: scheduled(r) == 1, 10, "the waiting firing")
     total = 3000
 
     def produce():
