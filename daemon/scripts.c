@@ -13,16 +13,20 @@
 /* Shared by the scripts that need the lifecycle group (SPEC 2); the same
  * rules as customer_group() in triggers/customer.c. */
 #define GROUP_LUA                                                                                          \
-    "local function nudged_group(p, now, active)\n"                                                       \
+    "local function nudged_group_of(x, unsub, last_order, u, email, now, active)\n"                       \
+    "  if x == '1' or unsub == 'true' then return 'excluded' end\n"                                       \
+    "  if last_order then\n"                                                                              \
+    "    if now - last_order <= active then return 'active' end\n"                                        \
+    "    return 'inactive'\n"                                                                             \
+    "  end\n"                                                                                             \
+    "  if u == '1' or email then return 'potential' end\n"                                                \
+    "  return 'interested'\n"                                                                             \
+    "end\n"                                                                                               \
+    "local function nudged_last(stats) return stats and tonumber(string.match(stats, ' (%-?%d+)$')) end\n" \
+    "local function nudged_group(p, now, active)\n"                                                      \
     "  local x, unsub, oc, u, email = unpack(redis.call('HMGET', p, 'x', 't:unsubscribed',\n"             \
-    "    'e:Order Completed', 'u', 't:email'))\n"                                                          \
-    "  if x == '1' or unsub == 'true' then return 'excluded' end\n"                                        \
-    "  if oc then\n"                                                                                       \
-    "    if now - tonumber(string.match(oc, ' (%-?%d+)$')) <= active then return 'active' end\n"          \
-    "    return 'inactive'\n"                                                                              \
-    "  end\n"                                                                                              \
-    "  if u == '1' or email then return 'potential' end\n"                                                 \
-    "  return 'interested'\n"                                                                              \
+    "    'e:Order Completed', 'u', 't:email'))\n"                                                         \
+    "  return nudged_group_of(x, unsub, nudged_last(oc), u, email, now, active)\n"                        \
     "end\n"
 
 /* Keeps the times in OLD at or after MIN, adds T, returns the newest KEEP
@@ -39,10 +43,12 @@
 
 /* Schedules MEMBER at DUE and remembers it in the customer's index IDX,
  * so erasing the customer can cancel it; members already moved out of the
- * schedule are dropped from the index now and then. */
+ * schedule are dropped from the index now and then. A member that was
+ * only moved (the regroup item of a customer who ordered again) is
+ * already in the index. */
 #define SCHEDULE_LUA                                                                                       \
     "local function nudged_schedule(zset, idx, due, member, ttl)\n"                                       \
-    "  redis.call('ZADD', zset, due, member)\n"                                                            \
+    "  if redis.call('ZADD', zset, due, member) == 0 then return end\n"                                    \
     "  redis.call('SADD', idx, member)\n"                                                                  \
     "  if redis.call('SCARD', idx) > 16 then\n"                                                            \
     "    for _, m in ipairs(redis.call('SRANDMEMBER', idx, 8)) do\n"                                       \
@@ -75,7 +81,8 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA
     "if fresh == 1 then\n"
     "  local ts = tonumber(ARGV[3])\n"
     "  local f = 'e:' .. ARGV[2]\n"
-    "  local cur = redis.call('HMGET', KEYS[1], f, 'fs', 'ls', 'g')\n"
+    "  local cur = redis.call('HMGET', KEYS[1], f, 'fs', 'ls', 'g', 'x', 't:unsubscribed', 'e:Order Completed',\n"
+    "                         'u', 't:email')\n"
     "  local n, first, last = 0, ts, ts\n"
     "  if cur[1] then\n"
     "    local a, b, c = string.match(cur[1], '^(%d+) (%-?%d+) (%-?%d+)$')\n"
@@ -85,7 +92,8 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA
     "  local ls = math.max(tonumber(cur[3] or ts), ts)\n"
     "  local set = {KEYS[1], f, string.format('%d %d %d', n + 1, first, last),\n"
     "               'fs', string.format('%d', fs), 'ls', string.format('%d', ls)}\n"
-    "  if ARGV[8] == '1' then set[#set + 1] = 'u'; set[#set + 1] = '1' end\n"
+    "  local unsub, u, email, last_order = cur[6], cur[8], cur[9], nudged_last(cur[7])\n"
+    "  if ARGV[8] == '1' then set[#set + 1] = 'u'; set[#set + 1] = '1'; u = '1' end\n"
     "  if ARGV[10] ~= '' then set[#set + 1] = 'tz'; set[#set + 1] = ARGV[10] end\n"
     "  local i = 14\n"
     "  for c = 1, tonumber(ARGV[13]) do\n"
@@ -93,21 +101,24 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA
     "    set[#set + 1] = ARGV[i]; set[#set + 1] = v\n"
     "    i = i + 2\n"
     "  end\n"
-    "  for j = i, #ARGV, 2 do set[#set + 1] = 't:' .. ARGV[j]; set[#set + 1] = ARGV[j + 1] end\n"
+    "  for j = i, #ARGV, 2 do\n"
+    "    set[#set + 1] = 't:' .. ARGV[j]; set[#set + 1] = ARGV[j + 1]\n"
+    "    if ARGV[j] == 'unsubscribed' then unsub = ARGV[j + 1] elseif ARGV[j] == 'email' then email = true end\n"
+    "  end\n"
     "  redis.call('HSET', unpack(set))\n"
     "  if ARGV[9] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], 'rv', ARGV[9]) end\n"
     "  if ARGV[2] == 'Order Completed' then\n"
-    "    local last = tonumber(string.match(redis.call('HGET', KEYS[1], f), ' (%-?%d+)$'))\n"
+    "    last_order = last\n"
     "    nudged_schedule(KEYS[4], KEYS[5], last + tonumber(ARGV[11]) + 1,\n"
     "                    '{\"customer\":' .. cjson.encode(ARGV[12]) .. ',\"k\":\"g\"}', ARGV[6])\n"
     "  end\n"
-    "  local g = nudged_group(KEYS[1], tonumber(ARGV[4]), tonumber(ARGV[11]))\n"
+    "  local g = nudged_group_of(cur[5], unsub, last_order, u, email, tonumber(ARGV[4]), tonumber(ARGV[11]))\n"
     "  if g ~= cur[4] then redis.call('HSET', KEYS[1], 'g', g); moved = g end\n"
     "  if (n + 1) % 16 == 0 then\n"
     "    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[5]))\n"
     "  end\n"
     "  redis.call('PEXPIRE', KEYS[1], ARGV[6])\n"
-    "  redis.call('PEXPIRE', KEYS[2], ARGV[5])\n"
+    "  redis.call('PEXPIRE', KEYS[2], math.min(tonumber(ARGV[5]), tonumber(ARGV[6])))\n"
     "end\n"
     "if ARGV[7] == '1' or (ARGV[7] == 'g' and moved) then\n"
     "  return {fresh, redis.call('HGETALL', KEYS[1]), moved}\n"
@@ -171,7 +182,7 @@ static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA
     "    if ok then fired = fired + 1 end\n"
     "  end\n"
     "end\n"
-    "redis.call('PEXPIRE', KEYS[2], ARGV[4])\n"
+    "redis.call('PEXPIRE', KEYS[2], math.min(tonumber(ARGV[4]), tonumber(ARGV[6])))\n"
     "redis.call('XACK', KEYS[4], ARGV[1], ARGV[2])\n"
     "if ARGV[5] == '1' then redis.call('XDEL', KEYS[4], ARGV[2]) end\n"
     "return {fired, limited}\n";

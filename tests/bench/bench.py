@@ -7,7 +7,8 @@ jansson parse, XACK; nothing else) drains them through its own group; then
 nudged, with the 100 triggers written below, drains them through its group
 and delivers the webhooks to a fast C receiver. Then events are written at a
 steady 5,000/s for 10 s while nudged runs, for event-to-webhook latency.
-Prints a table and one JSON line. Environment: BENCH_EVENTS, BENCH_RUNS.
+Prints a table and one JSON line. Environment: BENCH_EVENTS, BENCH_RUNS,
+BENCH_WRAP (a command prefix for nudged, such as a profiler).
 """
 import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -139,7 +140,8 @@ def one_run(run):
                     "[http]\nadmin_listen =\n[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n" % (rport, tdir))
         redis_cpu0 = cpu_seconds(procs[0].pid)
         t0 = time.time()
-        nd = subprocess.Popen([NUDGED, "-c", conf], stderr=open(os.path.join(tmp, "nudged.log"), "w"))
+        wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. "perf record -g -o /tmp/nudged.perf --"
+        nd = subprocess.Popen(wrap + [NUDGED, "-c", conf], stderr=open(os.path.join(tmp, "nudged.log"), "w"))
         procs.append(nd)
         wait_for(lambda: drained(r, "nudged:events", "nudged", N), 600, "nudged to drain the events")
         t_drain = time.time() - t0

@@ -109,4 +109,20 @@ def test_time_alone_moves_a_customer_to_inactive(env):
     assert a.stop() == 0 and b.stop() == 0
 
 
-TESTS = [test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+def test_every_key_expires_profile_ttl_after_the_last_event(env):
+    t = webhook_trigger(env.recv.port, tid="later", on="Signup", delay="1h")
+    n = env.nudged({"t.json": t}, conf="[triggers]\nprofile_ttl = 3s\n")
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "kim", "anonymousId": "anon-kim",
+                                                     "traits": {"email": "kim@example.nl"}})})
+    r.xadd("nudged:events", {"message": event("kim", name="Signup", mid="k-1")})
+    r.xadd("nudged:events", {"message": event("kim", mid="k-2", total=5)})
+    wait_for(lambda: len(keys_of(r, "kim")) >= 4, 5, "kim's keys")
+    ttls = {k: r.pttl(k) for k in keys_of(r, "kim") + keys_of(r, "anon-kim")}
+    assert all(0 < v <= 3000 for v in ttls.values()), ttls
+    wait_for(lambda: not keys_of(r, "kim") and not keys_of(r, "anon-kim"), 6, "kim's keys to expire")
+    assert n.stop() == 0
+
+
+TESTS = [test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
