@@ -19,13 +19,12 @@
 #include "clock.h"
 #include "cmd.h"
 #include "customer.h"
-#include "hashid.h"
+#include "firing.h"
 #include "log.h"
 #include "message.h"
 #include "profile.h"
 #include "sreader.h"
 #include "template.h"
-#include "tz.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -551,181 +550,6 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
 }
 
 
-/* Up to this many field/value pairs make a delivery. */
-#define DELIVERY_FIELDS 16
-
-struct fields {
-    const char *kv[2 * DELIVERY_FIELDS];
-    size_t n;
-};
-
-static void put(struct fields *f, const char *k, const char *v)
-{
-    if (v && f->n + 2 <= 2 * DELIVERY_FIELDS) {
-        f->kv[f->n++] = k;
-        f->kv[f->n++] = v;
-    }
-}
-
-/* Adds one delivery to the fire call: its field/value strings (count
- * first), or, when it must wait until SEND_AT (quiet hours), -1, the time
- * and the fields as one JSON schedule item. */
-static void add_delivery(struct consumer *c, const struct entry *e, const struct trigger *t, size_t i,
-                         const struct action_out *out, const char *err, int64_t send_at, int64_t now_ms,
-                         const char *unsubscribe)
-{
-    char did[HASHID_DELIVERY_LEN], action[24], ets[24], timeout[24];
-    struct fields f = {{0}, 0};
-    char *headers = NULL;
-    hashid_delivery(trigger_id(t), e->m.message_id, i, did);
-    snprintf(action, sizeof action, "%zu", i);
-    snprintf(ets, sizeof ets, "%lld", (long long)e->m.ts_ms);
-    put(&f, "d", did);
-    put(&f, "trigger", trigger_id(t));
-    put(&f, "action", action);
-    put(&f, "customer", e->m.customer);
-    put(&f, "ets", ets);
-    put(&f, "attempt", "1");
-    if (err) {
-        put(&f, "error", err);
-        log_warn("action cannot be rendered", "trigger", trigger_id(t), "customer", e->m.customer, "error", err);
-    } else if (out->kind == ACTION_WEBHOOK) {
-        headers = json_dumps(out->headers, JSON_COMPACT);
-        snprintf(timeout, sizeof timeout, "%lld", (long long)out->timeout_ms);
-        put(&f, "kind", "webhook");
-        put(&f, "url", out->url);
-        put(&f, "method", out->method);
-        put(&f, "headers", headers ? headers : "{}");
-        put(&f, "body", out->body);
-        put(&f, "timeout", timeout);
-    } else {
-        const struct email_out *m = &out->email;
-        put(&f, "kind", "email");
-        put(&f, "to", m->to);
-        put(&f, "subject", m->subject);
-        put(&f, "text", m->text);
-        put(&f, "html", m->html);
-        put(&f, "from", m->from);
-        put(&f, "reply_to", m->reply_to);
-        put(&f, "unsubscribe", unsubscribe);
-    }
-    if (send_at > now_ms) {
-        json_t *item = json_object();
-        for (size_t k = 0; k < f.n; k += 2)
-            json_object_set_new(item, f.kv[k], json_string(f.kv[k + 1]));
-        char *member = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
-        cmd_addi(&c->cmd, -1);
-        cmd_addi(&c->cmd, send_at);
-        cmd_addf(&c->cmd, "%s", member ? member : "{}");
-        free(member);
-        json_decref(item);
-    } else {
-        cmd_addi(&c->cmd, (int64_t)f.n);
-        for (size_t k = 0; k < f.n; k++)
-            cmd_addf(&c->cmd, "%s", f.kv[k]);
-    }
-    free(headers);
-}
-
-/* The trait and group changes of a set action, as profile field/value pairs. */
-static void add_sets(struct cmd *cmd, json_t *set)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(set, k, v) {
-        if (strcmp(k, "group") == 0) {
-            cmd_adds(cmd, "x");
-            cmd_adds(cmd, "1");
-            continue;
-        }
-        char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        cmd_addf(cmd, "t:%s", k + 7);
-        cmd_addf(cmd, "%s", dump ? dump : "null");
-        free(dump);
-    }
-}
-
-/* The customer's UTC offset now: their timezone, else default_timezone. */
-static int32_t customer_utc_offset(struct consumer *c, const struct eval_ctx *ctx)
-{
-    const char *tz = json_string_value(json_object_get(ctx->customer, "timezone"));
-    return tz_offset_or(c->d.tz, tz, c->d.cfg->triggers_default_timezone, ctx->now_ms);
-}
-
-/* A firing that acts now: limit, score, set and deliveries; emails that
- * fall in the trigger's quiet hours wait in the schedule until they end. */
-static void add_act_now(struct consumer *c, const struct entry *e, const struct trigger *t, struct eval_ctx *ctx)
-{
-    unsigned char h[HASHID_DEDUP_LEN];
-    size_t n = trigger_action_count(t), nsets = 0, ndel = 0;
-    struct action_out *out = util_xcalloc(n, sizeof *out);
-    char (*err)[256] = util_xcalloc(n, sizeof *err);
-    int64_t max, per, score = 0;
-    ctx->trigger = trigger_info(t);
-    for (size_t i = 0; i < n; i++) {
-        if (trigger_render_action(t, i, ctx, &out[i], err[i], sizeof err[i]) != 0)
-            out[i].kind = trigger_action_kind(t, i);
-        else
-            err[i][0] = '\0';
-        if (out[i].kind == ACTION_SCORE)
-            score += out[i].score;
-        else if (out[i].kind == ACTION_SET)
-            nsets += json_object_size(out[i].set);
-        else
-            ndel++;
-    }
-    hashid_firing(trigger_id(t), e->m.message_id, h);
-    cmd_adds(&c->cmd, "n");
-    cmd_addcopy(&c->cmd, h, sizeof h);
-    if (trigger_limit(t, &max, &per))
-        cmd_addf(&c->cmd, "l:%s", trigger_id(t));
-    else
-        cmd_adds(&c->cmd, "");
-    cmd_addi(&c->cmd, max);
-    cmd_addi(&c->cmd, per);
-    cmd_addi(&c->cmd, score);
-    cmd_addi(&c->cmd, (int64_t)nsets);
-    for (size_t i = 0; i < n; i++)
-        if (out[i].kind == ACTION_SET)
-            add_sets(&c->cmd, out[i].set);
-    cmd_addi(&c->cmd, (int64_t)ndel);
-    int64_t send_at = trigger_quiet_until(t, ctx->now_ms, customer_utc_offset(c, ctx));
-    char uerr[256], *unsub = c->unsubscribe ? tmpl_render(c->unsubscribe, ctx, uerr, sizeof uerr) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (out[i].kind == ACTION_WEBHOOK || out[i].kind == ACTION_EMAIL)
-            add_delivery(c, e, t, i, &out[i], err[i][0] ? err[i] : NULL,
-                         out[i].kind == ACTION_EMAIL ? send_at : 0, ctx->now_ms, unsub);
-        trigger_action_out_free(&out[i]);
-    }
-    free(unsub);
-    free(out);
-    free(err);
-}
-
-/* A firing that waits (delay, unless): one schedule item, the same for the
- * same event and trigger, so a repeated event schedules it once. */
-static void add_act_later(struct consumer *c, struct batch *b, const struct entry *e, const struct trigger *t,
-                          const struct eval_ctx *ctx)
-{
-    unsigned char h[HASHID_DEDUP_LEN];
-    int64_t start = e->m.ts_ms < b->now_ms ? e->m.ts_ms : b->now_ms;
-    char *event = json_dumps(e->msg, JSON_COMPACT | JSON_SORT_KEYS);
-    json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "k", "t", "trigger", trigger_id(t), "customer",
-                             e->m.customer, "mid", e->m.message_id, "strict",
-                             trigger_unless_hit(t, &e->m, ctx) ? "1" : "0", "event", event ? event : "{}");
-    json_object_set_new(item, "ets", json_sprintf("%lld", (long long)e->m.ts_ms));
-    char *member = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
-    hashid_firing(trigger_id(t), e->m.message_id, h);
-    cmd_adds(&c->cmd, "l");
-    cmd_addcopy(&c->cmd, h, sizeof h);
-    cmd_addi(&c->cmd, start + trigger_wait_ms(t));
-    cmd_addf(&c->cmd, "%s", member ? member : "{}");
-    c->d.stats->triggers_scheduled++;
-    free(member);
-    free(event);
-    json_decref(item);
-}
-
 static void on_fired(redisAsyncContext *ac, void *r, void *priv)
 {
     struct entry *e = priv;
@@ -804,11 +628,14 @@ static bool fire(struct consumer *c, struct batch *b, struct entry *e)
     cmd_addi(&c->cmd, PROFILE_DEDUP_WINDOW_MS);
     cmd_adds(&c->cmd, b->src->timers ? "1" : "0");
     cmd_addi(&c->cmd, c->d.cfg->triggers_profile_ttl_ms);
+    struct firing fc = {&c->cmd, c->d.cfg, c->d.tz, c->unsubscribe};
     for (size_t k = 0; k < n; k++) {
-        if ((!b->src->timers || e->regroup) && trigger_wait_ms(e->cand[k]) > 0)
-            add_act_later(c, b, e, e->cand[k], &ctx);
-        else
-            add_act_now(c, e, e->cand[k], &ctx);
+        if ((!b->src->timers || e->regroup) && trigger_wait_ms(e->cand[k]) > 0) {
+            firing_later(&fc, &e->m, e->msg, e->cand[k], &ctx, b->now_ms);
+            c->d.stats->triggers_scheduled++;
+        } else {
+            firing_now(&fc, &e->m, e->cand[k], &ctx);
+        }
     }
     send_or_fail(b, on_fired, e);
     return true;
@@ -864,7 +691,7 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     struct consumer *c = util_xcalloc(1, sizeof *c);
     c->d = *deps;
     cmd_init(&c->cmd);
-    c->unsubscribe = consumer_unsubscribe_template(deps->cfg, NULL);
+    c->unsubscribe = firing_unsubscribe_template(deps->cfg, NULL);
     const char *streams[CONSUMER_SOURCES] = {deps->keys->events, deps->keys->timers};
     for (int i = 0; i < CONSUMER_SOURCES; i++) {
         struct source *src = &c->src[i];
@@ -903,18 +730,3 @@ void consumer_free(struct consumer *c)
     free(c);
 }
 
-struct tmpl *consumer_unsubscribe_template(const struct config *cfg, struct errlist *errs)
-{
-    const char *url = cfg->smtp_unsubscribe_url;
-    struct errlist local = {0};
-    struct diag d = {errs ? errs : &local, "smtp.unsubscribe_url", NULL};
-    struct tmpl *t = NULL;
-    if (url[0] == '\0')
-        return NULL;
-    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
-        errlist_add(d.errs, "smtp.unsubscribe_url: must be an http:// or https:// URL, not \"%s\"", url);
-    else
-        t = tmpl_compile(url, TMPL_URL, "unsubscribe_url", &d);
-    errlist_clear(&local);
-    return t;
-}

@@ -1,7 +1,7 @@
 /* main.c — the command line (SPEC 6): run, check, version, help.
  * Exit codes: 0 ok, 1 invalid config or triggers, 2 usage, 3 runtime failure. */
 #include "config.h"
-#include "consumer.h"
+#include "firing.h"
 #include "template.h"
 #include "daemon.h"
 #include "errlist.h"
@@ -51,7 +51,7 @@ static bool default_zone_ok(const struct config *cfg, struct errlist *errs)
 static bool unsubscribe_ok(const struct config *cfg, struct errlist *errs)
 {
     size_t before = errs->n;
-    tmpl_free(consumer_unsubscribe_template(cfg, errs));
+    tmpl_free(firing_unsubscribe_template(cfg, errs));
     return errs->n == before;
 }
 

@@ -42,9 +42,5 @@ struct sreader *consumer_reader(struct consumer *c, int source);
 bool consumer_busy(const struct consumer *c);
 void consumer_free(struct consumer *c);
 
-/* [smtp] unsubscribe_url compiled as a URL template (caller frees with
- * tmpl_free), or NULL when unset or wrong; problems go to ERRS (NULL:
- * dropped, for callers that checked at start). */
-struct tmpl *consumer_unsubscribe_template(const struct config *cfg, struct errlist *errs);
 
 #endif

@@ -1,0 +1,42 @@
+/* firing.h — what one trigger firing adds to the fire script call. */
+#ifndef NUDGED_FIRING_H
+#define NUDGED_FIRING_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "errlist.h"
+#include "message.h"
+#include "template.h"
+#include "trigger.h"
+#include "tz.h"
+
+/* What building a firing needs, all borrowed. */
+struct firing {
+    struct cmd *cmd;                /* the fire script call being built */
+    const struct config *cfg;
+    struct tz_cache *tz;            /* quiet hours in the customer's zone */
+    const struct tmpl *unsubscribe; /* [smtp] unsubscribe_url, or NULL */
+};
+
+/* Adds T firing now for message M in CTX (the customer after the event):
+ * its firing hash, limit, score and set changes, and every delivery
+ * rendered (one that cannot be rendered carries the reason and goes to
+ * dead). Sets CTX->trigger. */
+void firing_now(const struct firing *f, const struct message *m, const struct trigger *t, struct eval_ctx *ctx);
+
+/* Adds T's one schedule item for message M (its JSON MSG): it waits
+ * trigger_wait_ms from the event (at most from NOW_MS), then runs again
+ * through the timers stream. The item is the same for the same event and
+ * trigger, so a repeated event schedules it once. */
+void firing_later(const struct firing *f, const struct message *m, json_t *msg, const struct trigger *t,
+                  const struct eval_ctx *ctx, int64_t now_ms);
+
+/* [smtp] unsubscribe_url compiled as a URL template (caller frees with
+ * tmpl_free), or NULL when unset or wrong; problems go to ERRS (NULL:
+ * dropped, for callers that checked at start). */
+struct tmpl *firing_unsubscribe_template(const struct config *cfg, struct errlist *errs);
+
+#endif
