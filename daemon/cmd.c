@@ -1,4 +1,10 @@
-/* cmd.c — an argv builder for Redis commands (see cmd.h). */
+/* cmd.c — an argv builder for Redis commands (see cmd.h).
+ *
+ * Owned pieces (numbers, formatted text, copies) go into one arena per
+ * command that grows by doubling and is reused from command to command, so
+ * building a command costs no allocation in the steady state. The arena may
+ * move while the command grows, so owned pieces are kept as offsets and
+ * turned into pointers only when the command is sent. */
 #include "cmd.h"
 #include "util.h"
 
@@ -13,15 +19,22 @@ void cmd_init(struct cmd *c)
     memset(c, 0, sizeof *c);
 }
 
-void cmd_add(struct cmd *c, const char *p, size_t len)
+static void push(struct cmd *c, const char *p, size_t len, size_t off)
 {
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 16;
         c->argv = util_xrealloc(c->argv, c->cap * sizeof *c->argv);
         c->lens = util_xrealloc(c->lens, c->cap * sizeof *c->lens);
+        c->off = util_xrealloc(c->off, c->cap * sizeof *c->off);
     }
     c->argv[c->n] = p;
-    c->lens[c->n++] = len;
+    c->lens[c->n] = len;
+    c->off[c->n++] = off;
+}
+
+void cmd_add(struct cmd *c, const char *p, size_t len)
+{
+    push(c, p, len, CMD_BORROWED);
 }
 
 void cmd_adds(struct cmd *c, const char *s)
@@ -29,69 +42,88 @@ void cmd_adds(struct cmd *c, const char *s)
     cmd_add(c, s, strlen(s));
 }
 
-static void add_owned(struct cmd *c, char *s, size_t n)
+/* Room for LEN more bytes (and a NUL) in the arena; returns the offset. */
+static size_t reserve(struct cmd *c, size_t len)
 {
-    if (c->nowned == c->capowned) {
-        c->capowned = c->capowned ? c->capowned * 2 : 8;
-        c->owned = util_xrealloc(c->owned, c->capowned * sizeof *c->owned);
+    if (c->used + len + 1 > c->size) {
+        size_t size = c->size ? c->size : 256;
+        while (c->used + len + 1 > size)
+            size *= 2;
+        c->arena = util_xrealloc(c->arena, size);
+        c->size = size;
     }
-    c->owned[c->nowned++] = s;
-    cmd_add(c, s, n);
+    return c->used;
+}
+
+void cmd_addcopy(struct cmd *c, const void *p, size_t len)
+{
+    size_t off = reserve(c, len);
+    memcpy(c->arena + off, p, len);
+    c->arena[off + len] = '\0';
+    c->used += len + 1;
+    push(c, NULL, len, off);
 }
 
 void cmd_addi(struct cmd *c, int64_t v)
 {
     char tmp[24];
     int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
-    add_owned(c, util_xstrndup(tmp, (size_t)n), (size_t)n);
-}
-
-void cmd_addcopy(struct cmd *c, const void *p, size_t len)
-{
-    add_owned(c, util_xstrndup(p, len), len);
+    cmd_addcopy(c, tmp, (size_t)n);
 }
 
 void cmd_addf(struct cmd *c, const char *fmt, ...)
 {
-    char *s = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
-        util_fatal("out of memory");
-    add_owned(c, s, (size_t)n);
-}
-
-int cmd_send(struct cmd *c, struct rconn *rc, redisCallbackFn *fn, void *priv)
-{
-    return rconn_send(rc, fn, priv, (int)c->n, c->argv, c->lens);
-}
-
-void cmd_reset(struct cmd *c)
-{
-    for (size_t i = 0; i < c->nowned; i++)
-        free(c->owned[i]);
-    c->nowned = 0;
-    c->n = 0;
-}
-
-void cmd_free(struct cmd *c)
-{
-    cmd_reset(c);
-    free(c->argv);
-    free(c->lens);
-    free(c->owned);
-    memset(c, 0, sizeof *c);
+        util_fatal("bad format");
+    size_t off = reserve(c, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(c->arena + off, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    c->used += (size_t)n + 1;
+    push(c, NULL, (size_t)n, off);
 }
 
 void cmd_set_int(struct cmd *c, size_t i, int64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
     size_t end = c->n;
-    add_owned(c, util_xstrndup(tmp, (size_t)n), (size_t)n); /* the old text stays owned until reset */
-    c->argv[i] = c->argv[end];
+    cmd_addi(c, v); /* the old text stays in the arena until reset */
     c->lens[i] = c->lens[end];
+    c->off[i] = c->off[end];
+    c->argv[i] = NULL;
     c->n = end;
+}
+
+int cmd_send(struct cmd *c, struct rconn *rc, redisCallbackFn *fn, void *priv)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->off[i] != CMD_BORROWED)
+            c->argv[i] = c->arena + c->off[i];
+    return rconn_send(rc, fn, priv, (int)c->n, c->argv, c->lens);
+}
+
+/* An arena grown by one large command is not kept for every later one. */
+#define CMD_ARENA_KEEP (1024 * 1024)
+
+void cmd_reset(struct cmd *c)
+{
+    c->n = 0;
+    c->used = 0;
+    if (c->size > CMD_ARENA_KEEP) {
+        free(c->arena);
+        c->arena = NULL;
+        c->size = 0;
+    }
+}
+
+void cmd_free(struct cmd *c)
+{
+    free(c->argv);
+    free(c->lens);
+    free(c->off);
+    free(c->arena);
+    memset(c, 0, sizeof *c);
 }

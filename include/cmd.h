@@ -12,12 +12,16 @@
 #include "rconn.h"
 
 struct cmd {
-    const char **argv;
+    const char **argv; /* borrowed pieces; owned ones are set at send */
     size_t *lens;
+    size_t *off;       /* an owned piece's offset in ARENA, or CMD_BORROWED */
     size_t n, cap;
-    char **owned; /* formatted pieces, freed by cmd_reset */
-    size_t nowned, capowned;
+    char *arena;       /* every owned piece, back to back: one allocation
+                          for the command instead of one per argument */
+    size_t used, size;
 };
+
+#define CMD_BORROWED ((size_t)-1)
 
 void cmd_init(struct cmd *c);
 /* Adds a borrowed piece of LEN bytes. */
@@ -32,11 +36,11 @@ void cmd_addcopy(struct cmd *c, const void *p, size_t len);
 void cmd_addf(struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends the command on RC; returns rconn_send's result. */
 int cmd_send(struct cmd *c, struct rconn *rc, redisCallbackFn *fn, void *priv) __attribute__((warn_unused_result));
-/* Empties C for the next command (keeps its arrays). */
 /* Replaces argument I (added by cmd_addi) with V: a count known only after
  * the arguments it counts were added. */
 void cmd_set_int(struct cmd *c, size_t i, int64_t v);
 
+/* Empties C for the next command (keeps its arrays). */
 void cmd_reset(struct cmd *c);
 void cmd_free(struct cmd *c);
 
