@@ -376,6 +376,7 @@ static void start_event(struct consumer *c, struct batch *b, struct entry *e)
     enum profile_want want = e->ncand ? PROFILE_ALWAYS : trigger_set_has_moves(b->set) ? PROFILE_IF_MOVED
                                                                                         : PROFILE_NEVER;
     profile_cmd(&c->cmd, c->d.scripts, c->d.keys, &e->m, &u, &o, want);
+    customer_update_clear(&u); /* the command holds copies of the traits */
     send_or_fail(b, on_profile, e);
 }
 

@@ -40,11 +40,11 @@ void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, c
     }
     const char *name;
     json_t *v;
-    json_object_foreach(u->traits, name, v) {
-        char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_object_foreach(u->traits, name, v) { /* copied: U's traits are freed before the send */
+        char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
         if (dump == NULL)
             continue;
-        cmd_adds(c, name);
+        cmd_addcopy(c, name, strlen(name));
         cmd_addf(c, "%s", dump);
         free(dump);
     }

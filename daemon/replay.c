@@ -291,6 +291,7 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     u.counters = r->hits;
     u.ncounters = trigger_set_counters_hit(r->set, m, &ectx, r->hits, trigger_set_counter_count(r->set));
     const char *moved = customer_apply(fields_of(r, m->customer), &u, r->clock_ms, r->cfg->triggers_active_period_ms);
+    customer_update_clear(&u);
     if (strcmp(m->name, CUSTOMER_ORDER_EVENT) == 0 && m->type == MESSAGE_TRACK)
         schedule_regroup(r, m->customer);
     struct eval_ctx ctx;

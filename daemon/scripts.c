@@ -58,6 +58,28 @@
     "  redis.call('PEXPIRE', idx, ttl)\n"                                                                  \
     "end\n"
 
+/* A trait's new stored value: an object merges deeply into the stored
+ * object (the new value wins inside it), anything else replaces it; as
+ * customer_trait_merge() in C. */
+#define TRAIT_LUA                                                                                          \
+    "local function nudged_deep(a, b)\n"                                                                  \
+    "  for k, v in pairs(b) do\n"                                                                         \
+    "    if type(v) == 'table' and type(a[k]) == 'table' and next(v) ~= 1 and next(a[k]) ~= 1 then\n"    \
+    "      nudged_deep(a[k], v)\n"                                                                        \
+    "    else a[k] = v end\n"                                                                             \
+    "  end\n"                                                                                             \
+    "  return a\n"                                                                                        \
+    "end\n"                                                                                               \
+    "local function nudged_trait(p, name, val)\n"                                                         \
+    "  if string.sub(val, 1, 1) ~= '{' then return val end\n"                                              \
+    "  local old = redis.call('HGET', p, 't:' .. name)\n"                                                 \
+    "  if not old or string.sub(old, 1, 1) ~= '{' then return val end\n"                                   \
+    "  local ok1, a = pcall(cjson.decode, old)\n"                                                         \
+    "  local ok2, b = pcall(cjson.decode, val)\n"                                                         \
+    "  if not (ok1 and ok2) then return val end\n"                                                        \
+    "  return cjson.encode(nudged_deep(a, b))\n"                                                          \
+    "end\n"
+
 /* KEYS: profile hash, dedup zset, the customer's link, the schedule, the
  * customer's schedule index. ARGV: 1 message hash, 2 event name,
  * 3 event ts, 4 now, 5 dedup window, 6 profile ttl, 7 return the profile
@@ -73,7 +95,7 @@
  * false, group moved into or false}, or {-1, user id} when the customer is
  * an anonymous id merged into that user: nothing is applied, the caller
  * sends the event again for the user. */
-static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA
+static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA
     "local to = redis.call('GET', KEYS[3])\n"
     "if to then redis.call('PEXPIRE', KEYS[3], ARGV[6]); return {-1, to} end\n"
     "local fresh = redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[1])\n"
@@ -102,7 +124,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA
     "    i = i + 2\n"
     "  end\n"
     "  for j = i, #ARGV, 2 do\n"
-    "    set[#set + 1] = 't:' .. ARGV[j]; set[#set + 1] = ARGV[j + 1]\n"
+    "    set[#set + 1] = 't:' .. ARGV[j]; set[#set + 1] = nudged_trait(KEYS[1], ARGV[j], ARGV[j + 1])\n"
     "    if ARGV[j] == 'unsubscribed' then unsub = ARGV[j + 1] elseif ARGV[j] == 'email' then email = true end\n"
     "  end\n"
     "  redis.call('HSET', unpack(set))\n"

@@ -31,13 +31,22 @@ struct customer_update {
     bool has_revenue;
     double revenue;
     const char *tz;   /* borrowed; NULL when absent */
-    json_t *traits;   /* borrowed; NULL when absent */
+    json_t *traits;   /* owned: context.traits with an identify's traits on
+                         top (deep), NULL when neither */
     const struct counter **counters; /* borrowed: the counters this event feeds */
     size_t ncounters;
 };
 
-/* Fills U from the validated message M (MSG its JSON); borrows from both. */
+/* Fills U from the validated message M (MSG its JSON); borrows from both
+ * except U->traits, which customer_update_clear frees. */
 void customer_update_init(struct customer_update *u, const struct message *m, json_t *msg);
+void customer_update_clear(struct customer_update *u);
+
+/* The stored value of a trait after NEW (JSON text) arrives over OLD (JSON
+ * text or NULL): objects merge deeply (NEW wins inside them), anything else
+ * is replaced. Returns a malloc'd JSON text. The profile script does the
+ * same in Lua. */
+char *customer_trait_merge(const char *old, const char *new_);
 
 /* Applies U to FIELDS (an object of field -> string), as the profile
  * script does in Redis. Returns the group the customer moved into (static

@@ -43,9 +43,35 @@ void customer_update_init(struct customer_update *u, const struct message *m, js
         u->has_revenue = json_is_number(r);
         u->revenue = json_number_value(r);
     }
-    u->tz = json_string_value(json_object_get(json_object_get(msg, "context"), "timezone"));
-    json_t *traits = json_object_get(msg, "traits");
-    u->traits = m->type == MESSAGE_IDENTIFY && json_is_object(traits) ? traits : NULL;
+    json_t *context = json_object_get(msg, "context"), *traits = json_object_get(msg, "traits");
+    json_t *ctraits = json_object_get(context, "traits");
+    u->tz = json_string_value(json_object_get(context, "timezone"));
+    if (json_is_object(ctraits) && json_object_size(ctraits) > 0)
+        u->traits = json_deep_copy(ctraits);
+    if (m->type == MESSAGE_IDENTIFY && json_is_object(traits) && json_object_size(traits) > 0) {
+        if (u->traits == NULL)
+            u->traits = json_object();
+        json_object_update_recursive(u->traits, traits);
+    }
+}
+
+void customer_update_clear(struct customer_update *u)
+{
+    json_decref(u->traits);
+    u->traits = NULL;
+}
+
+char *customer_trait_merge(const char *old, const char *new_)
+{
+    json_t *o = old ? json_loads(old, JSON_DECODE_ANY, NULL) : NULL, *n = json_loads(new_, JSON_DECODE_ANY, NULL);
+    char *out = NULL;
+    if (json_is_object(o) && json_is_object(n)) {
+        json_object_update_recursive(o, n);
+        out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    }
+    json_decref(o);
+    json_decref(n);
+    return out ? out : util_xstrdup(new_);
 }
 
 /* "count first last" of an event name; 0 when absent. */
@@ -145,10 +171,13 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
     const char *name;
     json_t *tv;
     json_object_foreach(u->traits, name, tv) {
-        char *dump = json_dumps(tv, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *dump = json_dumps(tv, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
         snprintf(key, sizeof key, "t:%s", name);
-        if (dump)
-            set_field(fields, key, dump);
+        if (dump) {
+            char *merged = customer_trait_merge(field(fields, key), dump);
+            set_field(fields, key, merged);
+            free(merged);
+        }
         free(dump);
     }
     for (size_t i = 0; i < u->ncounters; i++)

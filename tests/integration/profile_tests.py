@@ -125,4 +125,20 @@ def test_every_key_expires_profile_ttl_after_the_last_event(env):
     assert n.stop() == 0
 
 
-TESTS = [test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+def test_traits_merge_deeply_from_identify_and_context(env):
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port, tid="t", on="Never")})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    for m in ({"type": "identify", "userId": "lea", "traits": {"address": {"city": "Utrecht", "street": "Oudegracht"},
+                                                              "plan": "free"}},
+              {"type": "track", "userId": "lea", "event": "Seen",
+               "context": {"traits": {"address": {"zip": "3511"}, "plan": "pro"}}}):
+        r.xadd("nudged:events", {"message": json.dumps(m)})
+    wait_for(lambda: n.admin("GET", "/v1/customers/lea")[0] == 200 and
+             json.loads(n.admin("GET", "/v1/customers/lea")[1])["events"].get("Seen"), 5, "both events")
+    traits = json.loads(n.admin("GET", "/v1/customers/lea")[1])["traits"]
+    assert traits == {"address": {"city": "Utrecht", "street": "Oudegracht", "zip": "3511"}, "plan": "pro"}, traits
+    assert n.stop() == 0
+
+
+TESTS = [test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]

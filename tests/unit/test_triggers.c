@@ -437,6 +437,7 @@ static const char *apply(json_t *fields, const struct trigger_set *set, const ch
         u.counters = hits;
         u.ncounters = trigger_set_counters_hit(set, &m, &ctx, hits, 8);
         moved = customer_apply(fields, &u, now, 90 * 86400000LL);
+        customer_update_clear(&u);
     }
     json_decref(msg);
     return moved;
@@ -508,8 +509,25 @@ static void test_customer(void)
     trigger_set_free(set);
 }
 
+static void test_trait_merge(void)
+{
+    static const struct { const char *old, *new_, *want; } cases[] = {
+        {"{\"a\":{\"b\":1,\"c\":2},\"x\":1}", "{\"a\":{\"c\":3,\"d\":4}}", "{\"a\":{\"b\":1,\"c\":3,\"d\":4},\"x\":1}"},
+        {"{\"a\":1}", "\"text\"", "\"text\""},
+        {"\"text\"", "{\"a\":1}", "{\"a\":1}"},
+        {NULL, "{\"a\":1}", "{\"a\":1}"},
+        {"{\"a\":[1,2]}", "{\"a\":[3]}", "{\"a\":[3]}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = customer_trait_merge(cases[i].old, cases[i].new_);
+        CHECK(strcmp(got, cases[i].want) == 0, "trait merge %zu: want %s, got %s", i, cases[i].want, got);
+        free(got);
+    }
+}
+
 int main(void)
 {
+    test_trait_merge();
     test_customer();
     test_quiet_hours();
     test_messages();
