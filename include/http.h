@@ -1,4 +1,4 @@
-/* http.h — HTTP requests through libcurl's multi interface, driven by the
+/* http.h — HTTP requests and SMTP sends through libcurl's multi interface, driven by the
  * libevent loop (curl's hiperfifo model): nothing here ever blocks. */
 #ifndef NUDGED_HTTP_H
 #define NUDGED_HTTP_H
