@@ -551,6 +551,18 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
 }
 
 
+/* The fire script's letters, one per candidate in order: "1" fired. */
+static void count_by_trigger(struct stats *st, const struct entry *e, const redisReply *flags)
+{
+    for (size_t k = 0; flags->type == REDIS_REPLY_STRING && k < flags->len && k < e->ncand; k++) {
+        if (flags->str[k] != '1')
+            continue;
+        const char *id = trigger_id(e->cand[k]);
+        json_t *n = json_object_get(st->fired_by_trigger, id);
+        json_object_set_new(st->fired_by_trigger, id, json_integer(json_integer_value(n) + 1));
+    }
+}
+
 static void on_fired(redisAsyncContext *ac, void *r, void *priv)
 {
     struct entry *e = priv;
@@ -563,9 +575,11 @@ static void on_fired(redisAsyncContext *ac, void *r, void *priv)
          * it again as the user (the event is already in the merged profile). */
         e->fired = true; /* not acked with this round's others */
         redirect(e, reply->element[1]);
-    } else if (!reply_failed(e->b, reply, "fire") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
-        e->b->c->d.stats->triggers_fired += (uint64_t)reply->element[0]->integer;
-        e->b->c->d.stats->triggers_limited += (uint64_t)reply->element[1]->integer;
+    } else if (!reply_failed(e->b, reply, "fire") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+        struct stats *st = e->b->c->d.stats;
+        st->triggers_fired += (uint64_t)reply->element[0]->integer;
+        st->triggers_limited += (uint64_t)reply->element[1]->integer;
+        count_by_trigger(st, e, reply->element[2]);
     }
     batch_step(e->b);
 }
@@ -613,6 +627,7 @@ static bool fire(struct consumer *c, struct batch *b, struct entry *e)
     for (size_t k = 0; k < e->ncand; k++)
         if (trigger_if_holds(e->cand[k], &ctx))
             e->cand[n++] = e->cand[k];
+    e->ncand = n; /* in the order of the fire script's firings */
     if (n == 0)
         return false;
     scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 7);

@@ -41,6 +41,7 @@ struct daemon {
     struct keys keys;
     struct trigger_set *triggers;
     struct stats stats;
+    uint64_t events_lag, events_pending; /* from XINFO GROUPS, every 5 s */
     struct tz_cache *tz;
     struct scripts scripts;
     struct rconn *cmd, *rd[NREADERS]; /* rd[i] is reader(d, i)'s connection */
@@ -154,6 +155,34 @@ static void send_status(struct daemon *d)
     notify_send(status);
 }
 
+/* XINFO GROUPS of the events stream: this group's lag and pending. */
+static void on_groups(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct daemon *d = priv;
+    redisReply *reply = r;
+    (void)ac;
+    for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+        const redisReply *g = reply->element[i];
+        bool ours = false;
+        long long lag = 0, pending = 0;
+        for (size_t k = 0; g->type == REDIS_REPLY_ARRAY && k + 1 < g->elements; k += 2) {
+            const redisReply *key = g->element[k], *v = g->element[k + 1];
+            if (key->type != REDIS_REPLY_STRING)
+                continue;
+            if (strcmp(key->str, "name") == 0 && v->type == REDIS_REPLY_STRING)
+                ours = strcmp(v->str, d->keys.group) == 0;
+            else if (strcmp(key->str, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
+                lag = v->integer;
+            else if (strcmp(key->str, "pending") == 0 && v->type == REDIS_REPLY_INTEGER)
+                pending = v->integer;
+        }
+        if (ours) {
+            d->events_lag = (uint64_t)(lag > 0 ? lag : 0);
+            d->events_pending = (uint64_t)(pending > 0 ? pending : 0);
+        }
+    }
+}
+
 static bool drained(const struct daemon *d)
 {
     return !consumer_busy(d->consumer) && delivery_inflight(d->delivery) == 0;
@@ -197,6 +226,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (now - d->last_status_ms >= 5000) {
         d->last_status_ms = now;
         send_status(d);
+        if (d->setup_ok && rconn_sendf(d->cmd, on_groups, d, "XINFO GROUPS %s", d->keys.events) != 0)
+            log_debug("cannot ask for the consumer lag now");
     }
 }
 
@@ -280,8 +311,8 @@ static bool healthy(void *data, const char **reason)
 static void metrics(void *data, struct buf *out)
 {
     struct daemon *d = data;
-    struct metrics_gauges g = {reconnects(d), trigger_set_count(d->triggers), delivery_inflight(d->delivery),
-                               rconn_up(d->cmd)};
+    struct metrics_gauges g = {reconnects(d),  trigger_set_count(d->triggers), delivery_inflight(d->delivery),
+                               d->events_lag, d->events_pending,                rconn_up(d->cmd)};
     metrics_format(&d->stats, &g, out);
 }
 
@@ -374,6 +405,7 @@ static int start(struct daemon *d)
         return -1;
     }
     d->tz = tz_cache_new(NULL);
+    d->stats.fired_by_trigger = json_object();
     struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->cmd, &d->scripts, &d->keys, c, &d->triggers,
                                &d->stats, d->tz};
     struct delivery_deps dd = {d->base, d->rd[2], d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats,
@@ -408,6 +440,7 @@ static void teardown(struct daemon *d)
     admin_free(d->admin);
     consumer_free(d->consumer);
     tz_cache_free(d->tz);
+    json_decref(d->stats.fired_by_trigger);
     delivery_free(d->delivery);
     struct event *evs[] = {d->sig_term, d->sig_int, d->sig_hup, d->tick, d->shutdown_timer};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)

@@ -151,7 +151,11 @@ static void finish_acked(struct job *j)
 
 static void finish_done(struct job *j)
 {
-    j->d->d.stats->deliveries_sent++;
+    struct stats *st = j->d->d.stats;
+    long long ets = strtoll(field(j, "ets"), NULL, 10);
+    st->deliveries_sent++;
+    if (ets > 0)
+        stats_observe(&st->event_to_delivery, (double)(clock_now_ms() - ets) / 1000.0);
     finish_acked(j);
 }
 
@@ -223,6 +227,8 @@ static void on_sent(const struct http_result *res, void *data)
     struct delivery *d = j->d;
     long attempt = strtol(field(j, "attempt"), NULL, 10);
     char err[300];
+    if (res->code != CURLE_FAILED_INIT)
+        stats_observe(&d->d.stats->delivery_seconds, res->seconds);
     if (res->code == CURLE_OK && res->status >= 200 && res->status < 300) {
         finish_done(j);
         return;
@@ -248,12 +254,14 @@ static void on_mailed(const struct http_result *res, void *data)
     struct delivery *d = j->d;
     long attempt = strtol(field(j, "attempt"), NULL, 10);
     char err[300];
+    stats_observe(&d->d.stats->delivery_seconds, res->seconds);
     if (res->code == CURLE_OK) {
         d->d.stats->emails_sent++;
         finish_done(j);
         return;
     }
     d->d.stats->deliveries_failed++;
+    d->d.stats->emails_failed++;
     snprintf(err, sizeof err, "SMTP %ld: %s", res->status, res->error);
     if (res->status < 500 && attempt >= 1 && (size_t)attempt <= d->d.cfg->retry_n) {
         d->d.stats->emails_retried++; /* 4xx, or no reply at all (status 0) */

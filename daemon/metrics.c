@@ -4,6 +4,8 @@
 
 #include <inttypes.h>
 #include <stddef.h>
+#include <string.h>
+
 
 struct metric {
     const char *name, *help;
@@ -40,6 +42,51 @@ static void gauge(struct buf *out, const char *name, const char *help, uint64_t 
         return; /* the buffer's maximum: the scrape is cut short, never overrun */
 }
 
+static void histogram(struct buf *out, const char *name, const char *help, const struct histogram *h)
+{
+    uint64_t cum = 0;
+    int rc = buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    for (size_t i = 0; i < STATS_BUCKETS; i++) {
+        cum += h->bucket[i];
+        rc |= buf_printf(out, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, stats_bounds[i], cum);
+    }
+    cum += h->bucket[STATS_BUCKETS];
+    rc |= buf_printf(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %.6f\n%s_count %" PRIu64 "\n", name, cum, name,
+                     h->sum, name, h->count);
+    (void)rc; /* at the buffer's maximum the scrape is cut short, never overrun */
+}
+
+/* The delivery counters by action kind: webhooks are what is not email. */
+static void by_kind(struct buf *out, const struct stats *s)
+{
+    static const char *const outcome[] = {"sent", "failed", "retried", "dead"};
+    const uint64_t all[] = {s->deliveries_sent, s->deliveries_failed, s->deliveries_retried, s->deliveries_dead};
+    const uint64_t email[] = {s->emails_sent, s->emails_failed, s->emails_retried, s->emails_dead};
+    int rc = buf_adds(out, "# HELP nudged_deliveries_by_kind_total Delivery outcomes by action kind.\n"
+                           "# TYPE nudged_deliveries_by_kind_total counter\n");
+    for (size_t i = 0; i < 4; i++)
+        rc |= buf_printf(out,
+                         "nudged_deliveries_by_kind_total{kind=\"webhook\",outcome=\"%s\"} %" PRIu64 "\n"
+                         "nudged_deliveries_by_kind_total{kind=\"email\",outcome=\"%s\"} %" PRIu64 "\n",
+                         outcome[i], all[i] - email[i], outcome[i], email[i]);
+    (void)rc;
+}
+
+/* Firings by trigger id: ids are [a-z0-9_-], safe as label values, and as
+ * many as the triggers ever loaded. */
+static void by_trigger(struct buf *out, const struct stats *s)
+{
+    const char *id;
+    json_t *v;
+    int rc = buf_adds(out, "# HELP nudged_trigger_fired_total Firings by trigger.\n"
+                           "# TYPE nudged_trigger_fired_total counter\n");
+    json_object_foreach(s->fired_by_trigger, id, v) {
+        rc |= buf_printf(out, "nudged_trigger_fired_total{trigger=\"%s\"} %" JSON_INTEGER_FORMAT "\n", id,
+                         json_integer_value(v));
+    }
+    (void)rc;
+}
+
 void metrics_format(const struct stats *s, const struct metrics_gauges *g, struct buf *out)
 {
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
@@ -50,4 +97,13 @@ void metrics_format(const struct stats *s, const struct metrics_gauges *g, struc
     gauge(out, "nudged_redis_up", "1 when the command connection to Redis is up.", (uint64_t)g->redis_up, "gauge");
     gauge(out, "nudged_triggers_loaded", "Triggers in the current set.", g->triggers_loaded, "gauge");
     gauge(out, "nudged_deliveries_inflight", "Deliveries being sent now.", g->deliveries_inflight, "gauge");
+    gauge(out, "nudged_events_lag", "Entries of the events stream not yet read by the group (XINFO GROUPS lag).",
+          g->events_lag, "gauge");
+    gauge(out, "nudged_events_pending", "Entries read by the group and not yet acknowledged.", g->events_pending,
+          "gauge");
+    by_kind(out, s);
+    by_trigger(out, s);
+    histogram(out, "nudged_event_to_delivery_seconds", "From the event's time to the delivery accepted.",
+              &s->event_to_delivery);
+    histogram(out, "nudged_delivery_seconds", "One delivery attempt, request to answer.", &s->delivery_seconds);
 }

@@ -160,16 +160,19 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA
  *   the schedule, which moves it to the actions stream when due.
  * Remembering the firing, the limit, score and set, the deliveries and the
  * ack happen together, so a crash can neither lose a firing nor repeat it.
- * Returns {fired, limited}, or {-1, user id} when the customer was merged
- * into that user since its profile was read: nothing is written. */
+ * Returns {fired, limited, one letter per firing: "1" fired, "0" not (a
+ * repeat or limited), "s" scheduled}, or {-1, user id} when the customer
+ * was merged into that user since its profile was read: nothing is
+ * written. */
 static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA
     "local to = redis.call('GET', KEYS[7])\n"
     "if to then return {-1, to} end\n"
-    "local i, fired, limited, now = 7, 0, 0, tonumber(ARGV[3])\n"
+    "local i, fired, limited, now, flags = 7, 0, 0, tonumber(ARGV[3]), {}\n"
     "while i <= #ARGV do\n"
     "  local kind = ARGV[i]\n"
     "  if kind == 'l' then\n"
     "    nudged_schedule(KEYS[5], KEYS[6], ARGV[i + 2], ARGV[i + 3], ARGV[6])\n"
+    "    flags[#flags + 1] = 's'\n"
     "    i = i + 4\n"
     "  else\n"
     "    local ok = redis.call('ZADD', KEYS[2], 'NX', now, ARGV[i + 1]) == 1\n"
@@ -202,12 +205,13 @@ static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA
     "      i = i + nf + 1\n"
     "    end\n"
     "    if ok then fired = fired + 1 end\n"
+    "    flags[#flags + 1] = ok and '1' or '0'\n"
     "  end\n"
     "end\n"
     "redis.call('PEXPIRE', KEYS[2], math.min(tonumber(ARGV[4]), tonumber(ARGV[6])))\n"
     "redis.call('XACK', KEYS[4], ARGV[1], ARGV[2])\n"
     "if ARGV[5] == '1' then redis.call('XDEL', KEYS[4], ARGV[2]) end\n"
-    "return {fired, limited}\n";
+    "return {fired, limited, table.concat(flags)}\n";
 
 /* KEYS: rejected stream, events stream. ARGV: group, entry id, message, error. */
 static const char reject_lua[] =

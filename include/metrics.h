@@ -12,6 +12,7 @@ struct metrics_gauges {
     uint64_t redis_reconnects;
     uint64_t triggers_loaded;
     uint64_t deliveries_inflight;
+    uint64_t events_lag, events_pending; /* from the last XINFO GROUPS */
     int redis_up;
 };
 

@@ -69,6 +69,9 @@ def test_email_arrives_whole(env):
         assert all(len(line) <= 998 for line in content.split(b"\r\n"))
         status, metrics = n.admin("GET", "/metrics")
         assert "nudged_emails_sent_total 1\n" in metrics
+        assert 'nudged_deliveries_by_kind_total{kind="email",outcome="sent"} 1\n' in metrics, metrics
+        assert 'nudged_deliveries_by_kind_total{kind="webhook",outcome="sent"} 0\n' in metrics, metrics
+        assert 'nudged_trigger_fired_total{trigger="thanks"} 1\n' in metrics, metrics
         assert n.stop() == 0
     finally:
         smtp.stop()

@@ -214,6 +214,18 @@ def test_admin_reload_health_and_metrics(env):
     status, text = n.admin("GET", "/metrics")
     assert status == 200 and "# TYPE nudged_events_consumed_total counter\nnudged_events_consumed_total 2\n" in text, text
     assert "nudged_reloads_total 1\n" in text and "nudged_reload_failures_total 1\n" in text, text
+    assert 'nudged_trigger_fired_total{trigger="t1"} 2\n' in text, text
+    assert 'nudged_deliveries_by_kind_total{kind="webhook",outcome="sent"} 2\n' in text, text
+    assert 'nudged_deliveries_by_kind_total{kind="email",outcome="sent"} 0\n' in text, text
+    assert "# TYPE nudged_event_to_delivery_seconds histogram\n" in text, text
+    assert 'nudged_event_to_delivery_seconds_bucket{le="+Inf"} 2\n' in text and \
+        "nudged_event_to_delivery_seconds_count 2\n" in text, text
+    assert "nudged_delivery_seconds_count 2\n" in text, text
+    buckets = [int(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("nudged_delivery_seconds_bucket")]
+    assert buckets == sorted(buckets) and buckets[-1] == 2, buckets  # cumulative
+    wait_for(lambda: "nudged_events_lag 0\n" in n.admin("GET", "/metrics")[1] and
+             "nudged_events_pending 0\n" in n.admin("GET", "/metrics")[1], 8, "lag and pending gauges")
     assert n.admin("GET", "/nope")[0] == 404
     env.redis.stop()
     wait_for(lambda: n.admin("GET", "/healthz")[0] == 503, 10, "healthz 503 without redis")

@@ -1,0 +1,18 @@
+/* stats.c — the buckets of nudged's latency histograms: from a millisecond
+ * (a local webhook) to a minute (a slow SMTP server, a retry that waited). */
+#include "stats.h"
+
+#include <stddef.h>
+
+const double stats_bounds[STATS_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                            0.25,  0.5,    1,     2.5,  5,     10,  60};
+
+void stats_observe(struct histogram *h, double v)
+{
+    size_t i = 0;
+    while (i < STATS_BUCKETS && v > stats_bounds[i])
+        i++;
+    h->bucket[i]++;
+    h->count++;
+    h->sum += v;
+}
