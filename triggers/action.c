@@ -186,20 +186,7 @@ static int load_webhook(struct webhook *w, json_t *o, const char *at, const char
     int bad = 0;
     if (!json_is_object(o))
         return diag_error(d, at, "must be an object with at least url"), -1;
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-        size_t i;
-        for (i = 0; i < NWH && strcmp(k, webhook_keys[i]) != 0; i++)
-            ;
-        if (i == NWH) {
-            const char *near = util_nearest(k, webhook_keys, NWH);
-            snprintf(p, sizeof p, "%s.%s", at, k);
-            diag_error(d, p, "unknown key%s%s%s; a webhook has url, method, headers, body, secret, secret_file, timeout",
-                       near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
-            bad = 1;
-        }
-    }
+    bad |= diag_unknown_keys(d, o, at, webhook_keys, NWH, "a webhook") > 0;
     json_t *url = json_object_get(o, "url");
     snprintf(p, sizeof p, "%s.url", at);
     if (!json_is_string(url) || (strncmp(json_string_value(url), "http://", 7) != 0 &&

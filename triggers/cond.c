@@ -122,10 +122,10 @@ static struct cond *test_compile(const char *key, json_t *test, const char *at, 
             for (k = 0; k < NOPS && strcmp(name, op_names[k]) != 0; k++)
                 ;
             if (k == NOPS) {
-                const char *near = util_nearest(name, op_names, NOPS);
-                diag_error(d, opat, "unknown operator \"%s\"%s%s%s; operators are eq ne gt gte lt lte in nin "
+                char hint[160];
+                diag_error(d, opat, "unknown operator \"%s\"%s; operators are eq ne gt gte lt lte in nin "
                            "exists contains prefix glob regex within before", name,
-                           near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
+                           diag_hint(hint, sizeof hint, util_nearest(name, op_names, NOPS)));
                 bad = 1;
                 continue;
             }

@@ -38,20 +38,9 @@ static void make_field(char out[COUNTER_FIELD_LEN], const char *event, json_t *w
 static int check_spec(json_t *spec, const char *at, int64_t *within_ms, const struct diag *d)
 {
     char p[512];
-    const char *k;
-    json_t *v;
-    int bad = 0;
     if (!json_is_object(spec))
         return diag_error(d, at, "needs {\"event\": NAME, \"where\": {...}, \"within\": DURATION}"), -1;
-    json_object_foreach(spec, k, v) {
-        if (strcmp(k, "event") && strcmp(k, "where") && strcmp(k, "within")) {
-            const char *near = util_nearest(k, count_keys, 3);
-            snprintf(p, sizeof p, "%s.%s", at, k);
-            diag_error(d, p, "unknown key%s%s%s; it has event, where and within", near ? " (did you mean \"" : "",
-                       near ? near : "", near ? "\"?)" : "");
-            bad = 1;
-        }
-    }
+    int bad = diag_unknown_keys(d, spec, at, count_keys, 3, "it") > 0;
     json_t *ev = json_object_get(spec, "event"), *within = json_object_get(spec, "within");
     if (!json_is_string(ev) || json_string_length(ev) == 0) {
         snprintf(p, sizeof p, "%s.event", at);

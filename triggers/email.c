@@ -25,19 +25,11 @@ static int check_keys(json_t *o, const char *at, const struct diag *d)
 {
     const char *k;
     json_t *v;
-    int bad = 0;
+    int bad = diag_unknown_keys(d, o, at, email_keys, NKEYS, "an email") > 0;
     json_object_foreach(o, k, v) {
-        size_t i;
-        for (i = 0; i < NKEYS && strcmp(k, email_keys[i]) != 0; i++)
-            ;
         char p[512];
         snprintf(p, sizeof p, "%s.%s", at, k);
-        if (i == NKEYS) {
-            const char *near = util_nearest(k, email_keys, NKEYS);
-            diag_error(d, p, "unknown key%s%s%s; an email has to, subject, text, text_file, html, html_file, from, "
-                       "reply_to", near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
-            bad = 1;
-        } else if (!json_is_string(v)) {
+        if (!json_is_string(v)) {
             diag_error(d, p, "must be a string");
             bad = 1;
         }

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 void errlist_add(struct errlist *e, const char *fmt, ...)
@@ -42,4 +43,36 @@ void diag_error(const struct diag *d, const char *path, const char *fmt, ...)
         errlist_add(d->errs, "%s: trigger \"%s\": %s: %s", d->file, d->trigger, path, msg);
     else
         errlist_add(d->errs, "%s: %s: %s", d->file, path, msg);
+}
+
+const char *diag_hint(char *buf, size_t len, const char *near)
+{
+    if (near)
+        snprintf(buf, len, " (did you mean \"%s\"?)", near);
+    else if (len > 0)
+        buf[0] = '\0';
+    return buf;
+}
+
+int diag_unknown_keys(const struct diag *d, json_t *obj, const char *at, const char *const *keys, size_t n,
+                      const char *what)
+{
+    const char *k;
+    json_t *v;
+    int unknown = 0;
+    json_object_foreach(obj, k, v) {
+        size_t i;
+        for (i = 0; i < n && strcmp(k, keys[i]) != 0; i++)
+            ;
+        if (i < n)
+            continue;
+        char path[512], hint[160], list[512] = "";
+        for (i = 0; i < n; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", keys[i]);
+        snprintf(path, sizeof path, "%s%s%s", at ? at : "", at ? "." : "", k);
+        diag_error(d, path, "unknown key%s; %s has %s", diag_hint(hint, sizeof hint, util_nearest(k, keys, n)), what,
+                   list);
+        unknown++;
+    }
+    return unknown;
 }

@@ -56,10 +56,11 @@ struct trigger_set {
     struct bucket *events, page, identify, group;
     size_t nevents;
     struct counters counters; /* windowed counts and unless, shared by name */
+    bool has_effects;         /* some trigger has a score or set action */
 };
 
-static const char *const trigger_keys[] = {"id", "description", "enabled", "on", "where", "if",
-                                           "actions", "delay", "unless", "limit", "quiet_hours"};
+static const char *const trigger_keys[] = {"id",     "description", "enabled", "on",          "where",  "if",
+                                           "unless", "delay",       "limit",   "quiet_hours", "actions"};
 #define NKEYS (sizeof trigger_keys / sizeof trigger_keys[0])
 
 static void trigger_free(struct trigger *t)
@@ -112,10 +113,10 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
             if (strcmp(key, "group") == 0) {
                 const char *g = json_string_value(v);
                 if (!trigger_group_valid(g)) {
-                    const char *near = util_nearest(g, group_names, NGROUPS);
-                    diag_error(d, "on.group", "\"%s\" is not a group%s%s%s; groups are active, inactive, potential, "
-                               "interested, excluded", g, near ? " (did you mean \"" : "", near ? near : "",
-                               near ? "\"?)" : "");
+                    char hint[160];
+                    diag_error(d, "on.group", "\"%s\" is not a group%s; groups are active, inactive, potential, "
+                               "interested, excluded", g,
+                               diag_hint(hint, sizeof hint, util_nearest(g, group_names, NGROUPS)));
                     return -1;
                 }
                 t->on = ON_GROUP;
@@ -153,24 +154,7 @@ static int load_actions(struct trigger *t, json_t *actions, const char *basedir,
 
 static int check_keys(json_t *obj, const struct diag *d)
 {
-    const char *key;
-    json_t *v;
-    int bad = 0;
-    json_object_foreach(obj, key, v) {
-        size_t k;
-        for (k = 0; k < NKEYS && strcmp(key, trigger_keys[k]) != 0; k++)
-            ;
-        if (k == NKEYS) {
-            const char *near = util_nearest(key, trigger_keys, NKEYS);
-            if (near)
-                diag_error(d, key, "unknown key (did you mean \"%s\"?)", near);
-            else
-                diag_error(d, key, "unknown key; a trigger has id, description, enabled, on, where, if, unless, "
-                           "delay, limit, quiet_hours, actions");
-            bad = 1;
-        }
-    }
-    return bad ? -1 : 0;
+    return diag_unknown_keys(d, obj, NULL, trigger_keys, NKEYS, "a trigger") > 0 ? -1 : 0;
 }
 
 static int load_conditions(struct trigger *t, json_t *obj, struct counters *reg, const struct diag *d)
@@ -355,6 +339,10 @@ static void build_index(struct trigger_set *set)
 {
     for (size_t i = 0; i < set->n; i++) {
         const struct trigger *t = set->t[i];
+        for (size_t a = 0; a < t->nactions; a++) {
+            enum action_kind k = action_kind(t->actions[a]);
+            set->has_effects |= k == ACTION_SCORE || k == ACTION_SET;
+        }
         if (t->on == ON_PAGE || t->on == ON_PAGE_GLOB) {
             bucket_add(&set->page, t);
         } else if (t->on == ON_IDENTIFY) {
@@ -581,13 +569,7 @@ size_t trigger_set_moved(const struct trigger_set *set, const char *group, const
 
 bool trigger_set_has_effects(const struct trigger_set *set)
 {
-    for (size_t i = 0; set && i < set->n; i++)
-        for (size_t a = 0; a < set->t[i]->nactions; a++) {
-            enum action_kind k = action_kind(set->t[i]->actions[a]);
-            if (k == ACTION_SCORE || k == ACTION_SET)
-                return true;
-        }
-    return false;
+    return set && set->has_effects;
 }
 
 bool trigger_set_has_moves(const struct trigger_set *set)

@@ -257,7 +257,7 @@ static const struct {
     {"unless without within", "{\"id\": \"a\", \"on\": \"X\", \"unless\": {\"event\": \"Order Completed\"}, " HOOK "}",
      "t.json: trigger \"a\": unless.within: is required: a duration such as \"7d\""},
     {"unless with a typo", "{\"id\": \"a\", \"on\": \"X\", \"unless\": {\"evnt\": \"Y\", \"within\": \"1h\"}, " HOOK "}",
-     "t.json: trigger \"a\": unless.evnt: unknown key (did you mean \"event\"?); it has event, where and within"},
+     "t.json: trigger \"a\": unless.evnt: unknown key (did you mean \"event\"?); it has event, where, within"},
     {"bad limit", "{\"id\": \"a\", \"on\": \"X\", \"limit\": {\"max\": 0, \"per\": \"1d\"}, " HOOK "}",
      "t.json: trigger \"a\": limit: needs {\"max\": N, \"per\": DURATION} with N from 1 to 100"},
     {"bad quiet hours", "{\"id\": \"a\", \"on\": \"X\", \"quiet_hours\": {\"from\": \"22h\", \"to\": \"08:00\"}, " HOOK "}",
