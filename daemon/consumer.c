@@ -84,7 +84,7 @@ struct batch {
 struct consumer {
     struct consumer_deps d;
     struct source src[CONSUMER_SOURCES];
-    struct batch *batch;
+    unsigned inflight;            /* batches being worked on (redis.pipeline) */
     struct cmd cmd;
     const struct trigger **fired; /* scratch for the candidates of one entry */
     size_t fired_cap;
@@ -120,9 +120,11 @@ static void batch_finish(struct batch *b)
     struct consumer *c = b->c;
     bool ok = !b->failed;
     struct sreader *r = b->src->reader;
-    c->batch = NULL;
+    c->inflight--;
     batch_free(b);
     sreader_done(r, ok);
+    for (int i = 0; i < CONSUMER_SOURCES; i++) /* the other source may have waited for room */
+        sreader_kick(c->src[i].reader);
 }
 
 /* One reply of the batch came back; moves to the next phase at the last. */
@@ -219,11 +221,9 @@ static void on_merged(redisAsyncContext *ac, void *r, void *priv)
     batch_step(e->b);
 }
 
-static void on_profile(redisAsyncContext *ac, void *r, void *priv)
+/* One event's (or a timer's HGETALL) element of a profile reply. */
+static void profile_reply(struct entry *e, const redisReply *reply)
 {
-    struct entry *e = priv;
-    redisReply *reply = r;
-    (void)ac;
     if (reply && reply->type == REDIS_REPLY_ERROR && !scripts_transient_error(reply->str)) {
         /* This event can never be applied (say, a key of the wrong type):
          * confine the failure to it, so the events behind it go on. */
@@ -234,7 +234,8 @@ static void on_profile(redisAsyncContext *ac, void *r, void *priv)
         if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 && reply->element[0]->type == REDIS_REPLY_INTEGER &&
             reply->element[0]->integer == -1 && reply->element[1]->type == REDIS_REPLY_STRING) {
             redirect(e, reply->element[1]);
-        } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+        } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+                   reply->element[0]->type == REDIS_REPLY_INTEGER) {
             if (reply->element[1]->type == REDIS_REPLY_ARRAY)
                 e->fields = profile_fields(reply->element[1]);
             if (reply->element[2]->type == REDIS_REPLY_STRING && trigger_group_valid(reply->element[2]->str))
@@ -247,7 +248,38 @@ static void on_profile(redisAsyncContext *ac, void *r, void *priv)
             e->b->failed = true;
         }
     }
+}
+
+static void on_profile(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct entry *e = priv;
+    (void)ac;
+    profile_reply(e, r);
     batch_step(e->b);
+}
+
+/* The events of one profile script call, in their order in it. */
+struct run {
+    struct batch *b;
+    size_t n;
+    struct entry *e[];
+};
+
+static void on_profiles(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct run *run = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply_failed(run->b, reply, "profile")) {
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != run->n) {
+        log_warn("redis: the profile script answered out of shape", "step", "profile");
+        run->b->failed = true;
+    } else {
+        for (size_t i = 0; i < run->n; i++)
+            profile_reply(run->e[i], reply->element[i]);
+    }
+    batch_step(run->b);
+    free(run);
 }
 
 static void entry_raw(struct entry *e, const redisReply *r)
@@ -357,27 +389,65 @@ static void keep_candidates(struct entry *e, const struct trigger **t, size_t n)
 }
 
 /* Phase one for an event: candidates (`on` and `where`, on the event
- * alone), the counters it feeds, and the profile script. */
-static void start_event(struct consumer *c, struct batch *b, struct entry *e)
+ * alone), the counters it feeds, and its part of the profile script call. */
+static void add_event(struct consumer *c, struct batch *b, struct entry *e)
 {
     struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL};
     e->ncand = 0; /* a redirected event starts again */
-    if (e->m.merge_from) { /* before the event: it is applied to the merged profile */
-        profile_merge_cmd(&c->cmd, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
-                          c->d.cfg->triggers_profile_ttl_ms);
-        send_or_fail(b, on_merged, e);
-    }
     keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
     struct customer_update u;
     customer_update_init(&u, &e->m, e->msg);
     u.counters = c->hits;
     u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
-    struct profile_opts o = {b->now_ms, c->d.cfg->triggers_profile_ttl_ms, c->d.cfg->triggers_active_period_ms};
     enum profile_want want = e->ncand ? PROFILE_ALWAYS : trigger_set_has_moves(b->set) ? PROFILE_IF_MOVED
                                                                                         : PROFILE_NEVER;
-    profile_cmd(&c->cmd, c->d.scripts, c->d.keys, &e->m, &u, &o, want);
+    profile_add_event(&c->cmd, &e->m, &u, want);
     customer_update_clear(&u); /* the command holds copies of the traits */
-    send_or_fail(b, on_profile, e);
+}
+
+static bool in_round(const struct batch *b, const struct entry *e)
+{
+    return e->round == b->round && e->valid;
+}
+
+/* Phase one for the events of this round from index FROM: one profile
+ * script call for the run up to the next merge (sent first, so the merge
+ * comes between the events before it and its own, as they arrived).
+ * Returns the index after the run. */
+static size_t start_events(struct consumer *c, struct batch *b, size_t from)
+{
+    if (b->e[from].m.merge_from) {
+        struct entry *e = &b->e[from];
+        profile_merge_cmd(&c->cmd, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
+                          c->d.cfg->triggers_profile_ttl_ms);
+        send_or_fail(b, on_merged, e);
+    }
+    size_t end = from + 1, n = 1;
+    for (; end < b->n && !(in_round(b, &b->e[end]) && b->e[end].m.merge_from); end++) {
+        struct entry *e = &b->e[end];
+        n += in_round(b, e);
+        if (e->round == b->round && !e->valid) /* before the run: they share c->cmd */
+            send_reject(e, on_rejected);
+    }
+    struct run *run = util_xcalloc(1, sizeof *run + n * sizeof run->e[0]);
+    run->b = b;
+    profile_begin(&c->cmd, c->d.scripts, c->d.keys, n);
+    for (size_t i = from; i < end; i++)
+        if (in_round(b, &b->e[i])) {
+            run->e[run->n++] = &b->e[i];
+            profile_add_keys(&c->cmd, c->d.keys, b->e[i].m.customer);
+        }
+    struct profile_opts o = {b->now_ms, c->d.cfg->triggers_profile_ttl_ms, c->d.cfg->triggers_active_period_ms};
+    profile_add_opts(&c->cmd, &o);
+    for (size_t i = 0; i < run->n; i++)
+        add_event(c, b, run->e[i]);
+    if (cmd_send(&c->cmd, c->d.cmd, on_profiles, run) == 0) {
+        b->outstanding++;
+    } else {
+        b->failed = true;
+        free(run);
+    }
+    return end;
 }
 
 static void on_regroup(redisAsyncContext *ac, void *r, void *priv)
@@ -509,16 +579,19 @@ static void start_round(struct batch *b)
     struct consumer *c = b->c;
     b->phase = 1;
     b->outstanding = 1; /* held until every command is sent */
-    for (size_t i = 0; i < b->n; i++) {
+    for (size_t i = 0; i < b->n;) {
         struct entry *e = &b->e[i];
-        if (e->round != b->round)
-            continue;
-        if (!e->valid)
+        if (e->round != b->round) {
+            i++;
+        } else if (!e->valid) {
             send_reject(e, on_rejected);
-        else if (b->src->timers)
+            i++;
+        } else if (b->src->timers) {
             start_timer(c, b, e);
-        else
-            start_event(c, b, e);
+            i++;
+        } else {
+            i = start_events(c, b, i);
+        }
     }
     batch_step(b);
 }
@@ -538,7 +611,7 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     message_format_time(b->now_ms, now, sizeof now);
     b->now = json_string(now);
     b->set = trigger_set_ref(*c->d.triggers);
-    c->batch = b;
+    c->inflight++;
     grow_scratch(c, b->set);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
@@ -548,6 +621,7 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
             c->d.stats->events_consumed++;
     }
     resolve_links(b);
+    sreader_release(src->reader); /* every entry is copied: read on if there is room */
 }
 
 
@@ -696,10 +770,15 @@ static void phase_two(struct batch *b)
     batch_step(b);
 }
 
+/* Batches overlap (redis.pipeline) so nudged works on one while Redis works
+ * on another: as safe as two processes on the group. Not when firings
+ * change profiles: a customer's next event must see the effects of the
+ * firings before it, which only one batch at a time (in rounds) ensures. */
 static size_t room(void *data)
 {
-    struct source *src = data;
-    return src->c->batch ? 0 : (size_t)src->c->d.cfg->redis_batch;
+    struct consumer *c = ((struct source *)data)->c;
+    unsigned max = trigger_set_has_effects(*c->d.triggers) ? 1 : (unsigned)c->d.cfg->redis_pipeline;
+    return c->inflight >= max ? 0 : (size_t)c->d.cfg->redis_batch;
 }
 
 struct consumer *consumer_new(const struct consumer_deps *deps)
@@ -727,7 +806,7 @@ struct sreader *consumer_reader(struct consumer *c, int source)
 
 bool consumer_busy(const struct consumer *c)
 {
-    bool busy = c->batch != NULL;
+    bool busy = c->inflight > 0;
     for (int i = 0; i < CONSUMER_SOURCES; i++)
         busy |= sreader_busy(c->src[i].reader);
     return busy;

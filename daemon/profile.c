@@ -6,24 +6,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct message *m,
-                 const struct customer_update *u, const struct profile_opts *o, enum profile_want want)
+void profile_begin(struct cmd *c, const struct scripts *s, const struct keys *k, size_t nevents)
+{
+    scripts_begin(c, s, SCRIPT_PROFILE, (int)(1 + 4 * nevents));
+    cmd_adds(c, k->schedule);
+}
+
+void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer)
+{
+    static const char suffix[] = "pdas"; /* the order the script takes them in */
+    for (const char *x = suffix; *x; x++)
+        cmd_addf(c, "%s{%s}:%c", k->prefix, customer, *x);
+}
+
+void profile_add_opts(struct cmd *c, const struct profile_opts *o)
+{
+    cmd_addi(c, o->now_ms);
+    cmd_addi(c, PROFILE_DEDUP_WINDOW_MS);
+    cmd_addi(c, o->ttl_ms);
+    cmd_addi(c, o->active_ms);
+}
+
+void profile_add_event(struct cmd *c, const struct message *m, const struct customer_update *u, enum profile_want want)
 {
     unsigned char h[HASHID_DEDUP_LEN];
     char w = (char)want;
     hashid_message(m->message_id, h);
-    scripts_begin(c, s, SCRIPT_PROFILE, 5);
-    cmd_addf(c, "%s{%s}:p", k->prefix, m->customer);
-    cmd_addf(c, "%s{%s}:d", k->prefix, m->customer);
-    cmd_addf(c, "%s{%s}:a", k->prefix, m->customer);
-    cmd_adds(c, k->schedule);
-    cmd_addf(c, "%s{%s}:s", k->prefix, m->customer);
     cmd_addcopy(c, h, HASHID_DEDUP_LEN);
     cmd_adds(c, u->name);
     cmd_addi(c, u->ts_ms);
-    cmd_addi(c, o->now_ms);
-    cmd_addi(c, PROFILE_DEDUP_WINDOW_MS);
-    cmd_addi(c, o->ttl_ms);
     cmd_addcopy(c, &w, 1);
     cmd_adds(c, u->identified ? "1" : "0");
     if (u->has_revenue)
@@ -31,13 +42,15 @@ void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, c
     else
         cmd_adds(c, "");
     cmd_adds(c, u->tz ? u->tz : "");
-    cmd_addi(c, o->active_ms);
     cmd_adds(c, m->customer);
     cmd_addi(c, (int64_t)u->ncounters);
     for (size_t i = 0; i < u->ncounters; i++) {
         cmd_adds(c, u->counters[i]->field);
         cmd_addi(c, u->counters[i]->window_ms);
     }
+    size_t count = c->n;
+    int64_t ntraits = 0;
+    cmd_addi(c, 0);
     const char *name;
     json_t *v;
     json_object_foreach(u->traits, name, v) { /* copied: U's traits are freed before the send */
@@ -47,7 +60,9 @@ void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, c
         cmd_addcopy(c, name, strlen(name));
         cmd_addf(c, "%s", dump);
         free(dump);
+        ntraits++;
     }
+    cmd_set_int(c, count, ntraits);
 }
 
 json_t *profile_fields(const redisReply *fields)

@@ -80,72 +80,85 @@
     "  return cjson.encode(nudged_deep(a, b))\n"                                                          \
     "end\n"
 
-/* KEYS: profile hash, dedup zset, the customer's link, the schedule, the
- * customer's schedule index. ARGV: 1 message hash, 2 event name,
- * 3 event ts, 4 now, 5 dedup window, 6 profile ttl, 7 return the profile
- * ("1", "0", or "g": only when the group moved), 8 "1" identified,
- * 9 revenue or "", 10 timezone or "", 11 active_period, 12 the customer id,
- * 13 number of counters, then counter field/window pairs, then trait
- * name/JSON pairs. An order (re)schedules the customer's one regroup item
- * for when active_period runs out, so the move to inactive needs no event.
+/* Applies a run of events, each to its customer's profile, in one call: the
+ * call's own cost is paid once per run, not per event. KEYS: the schedule,
+ * then per event its customer's profile hash, dedup set, link and schedule
+ * index. ARGV: 1 now, 2 dedup window, 3 profile ttl, 4 active_period, then
+ * per event: message hash, event name, event ts, return the profile ("1",
+ * "0", or "g": only when the group moved), "1" identified, revenue or "",
+ * timezone or "", the customer id, number of counters, the counter
+ * field/window pairs, number of traits, the trait name/JSON pairs.
  * An event is applied once: its messageId hash enters the dedup set with
- * it. The group is computed after the event and stored; a change is
- * returned, so exactly one script sees each move. The dedup set is trimmed
- * to the window every 16th event of a name. Returns {applied, profile or
- * false, group moved into or false}, or {-1, user id} when the customer is
- * an anonymous id merged into that user: nothing is applied, the caller
- * sends the event again for the user. */
+ * it. An order (re)schedules the customer's one regroup item for when
+ * active_period runs out, so the move to inactive needs no event. The group
+ * is computed after the event and stored; a change is returned, so exactly
+ * one call sees each move. The dedup set is trimmed to the window every
+ * 16th event of a name. Returns per event {applied, profile or false, group
+ * moved into or false}; or {-1, user id} when the customer is an anonymous
+ * id merged into that user: nothing is applied, the caller sends the event
+ * again for the user; or an error for that event alone (pcall: one bad key
+ * does not stop the others). */
 static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA
-    "local to = redis.call('GET', KEYS[3])\n"
-    "if to then redis.call('PEXPIRE', KEYS[3], ARGV[6]); return {-1, to} end\n"
-    "local fresh = redis.call('ZADD', KEYS[2], 'NX', math.floor(tonumber(ARGV[4]) / 1000), ARGV[1])\n"
-    "local moved = false\n"
-    "if fresh == 1 then\n"
-    "  local ts = tonumber(ARGV[3])\n"
-    "  local f = 'e:' .. ARGV[2]\n"
-    "  local cur = redis.call('HMGET', KEYS[1], f, 'fs', 'ls', 'g', 'x', 't:unsubscribed', 'e:Order Completed',\n"
-    "                         'u', 't:email')\n"
-    "  local n, first, last = 0, ts, ts\n"
-    "  if cur[1] then\n"
-    "    local a, b, c = string.match(cur[1], '^(%d+) (%-?%d+) (%-?%d+)$')\n"
-    "    if a then n = tonumber(a); first = math.min(tonumber(b), ts); last = math.max(tonumber(c), ts) end\n"
+    "local now, ttl, active = tonumber(ARGV[1]), ARGV[3], tonumber(ARGV[4])\n"
+    "local now_s, dedup_min = math.floor(now / 1000), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
+    "local dedup_ttl = math.min(tonumber(ARGV[2]), tonumber(ttl))\n"
+    "local function nudged_apply(p, d, a, s, i, c0, t0)\n"
+    "  local to = redis.call('GET', a)\n"
+    "  if to then redis.call('PEXPIRE', a, ttl); return {-1, to} end\n"
+    "  local fresh = redis.call('ZADD', d, 'NX', now_s, ARGV[i])\n"
+    "  local moved = false\n"
+    "  if fresh == 1 then\n"
+    "    local name, ts = ARGV[i + 1], tonumber(ARGV[i + 2])\n"
+    "    local f = 'e:' .. name\n"
+    "    local cur = redis.call('HMGET', p, f, 'fs', 'ls', 'g', 'x', 't:unsubscribed', 'e:Order Completed',\n"
+    "                           'u', 't:email')\n"
+    "    local n, first, last = 0, ts, ts\n"
+    "    if cur[1] then\n"
+    "      local x, y, z = string.match(cur[1], '^(%d+) (%-?%d+) (%-?%d+)$')\n"
+    "      if x then n = tonumber(x); first = math.min(tonumber(y), ts); last = math.max(tonumber(z), ts) end\n"
+    "    end\n"
+    "    local set = {p, f, string.format('%d %d %d', n + 1, first, last)}\n"
+    "    if not cur[2] or tonumber(cur[2]) > ts then set[#set + 1] = 'fs'; set[#set + 1] = ARGV[i + 2] end\n"
+    "    if not cur[3] or tonumber(cur[3]) < ts then set[#set + 1] = 'ls'; set[#set + 1] = ARGV[i + 2] end\n"
+    "    local unsub, u, email, last_order = cur[6], cur[8], cur[9], nudged_last(cur[7])\n"
+    "    if ARGV[i + 4] == '1' and u ~= '1' then set[#set + 1] = 'u'; set[#set + 1] = '1'; u = '1' end\n"
+    "    if ARGV[i + 6] ~= '' then set[#set + 1] = 'tz'; set[#set + 1] = ARGV[i + 6] end\n"
+    "    for j = c0, t0 - 1, 2 do\n"
+    "      local _, v = nudged_times(redis.call('HGET', p, ARGV[j]), ts - tonumber(ARGV[j + 1]), ts, 100)\n"
+    "      set[#set + 1] = ARGV[j]; set[#set + 1] = v\n"
+    "    end\n"
+    "    for j = t0 + 1, t0 + 2 * tonumber(ARGV[t0]), 2 do\n"
+    "      set[#set + 1] = 't:' .. ARGV[j]; set[#set + 1] = nudged_trait(p, ARGV[j], ARGV[j + 1])\n"
+    "      if ARGV[j] == 'unsubscribed' then unsub = ARGV[j + 1] elseif ARGV[j] == 'email' then email = true end\n"
+    "    end\n"
+    "    if ARGV[i + 5] ~= '' then redis.call('HINCRBYFLOAT', p, 'rv', ARGV[i + 5]) end\n"
+    "    if name == 'Order Completed' then\n"
+    "      last_order = last\n"
+    "      nudged_schedule(KEYS[1], s, last + active + 1,\n"
+    "                      '{\"customer\":' .. cjson.encode(ARGV[i + 7]) .. ',\"k\":\"g\"}', ttl)\n"
+    "    end\n"
+    "    local g = nudged_group_of(cur[5], unsub, last_order, u, email, now, active)\n"
+    "    if g ~= cur[4] then set[#set + 1] = 'g'; set[#set + 1] = g; moved = g end\n"
+    "    redis.call('HSET', unpack(set))\n"
+    "    if (n + 1) % 16 == 0 then redis.call('ZREMRANGEBYSCORE', d, '-inf', dedup_min) end\n"
+    "    redis.call('PEXPIRE', p, ttl)\n"
+    "    redis.call('PEXPIRE', d, dedup_ttl)\n"
     "  end\n"
-    "  local fs = math.min(tonumber(cur[2] or ts), ts)\n"
-    "  local ls = math.max(tonumber(cur[3] or ts), ts)\n"
-    "  local set = {KEYS[1], f, string.format('%d %d %d', n + 1, first, last),\n"
-    "               'fs', string.format('%d', fs), 'ls', string.format('%d', ls)}\n"
-    "  local unsub, u, email, last_order = cur[6], cur[8], cur[9], nudged_last(cur[7])\n"
-    "  if ARGV[8] == '1' then set[#set + 1] = 'u'; set[#set + 1] = '1'; u = '1' end\n"
-    "  if ARGV[10] ~= '' then set[#set + 1] = 'tz'; set[#set + 1] = ARGV[10] end\n"
-    "  local i = 14\n"
-    "  for c = 1, tonumber(ARGV[13]) do\n"
-    "    local _, v = nudged_times(redis.call('HGET', KEYS[1], ARGV[i]), ts - tonumber(ARGV[i + 1]), ts, 100)\n"
-    "    set[#set + 1] = ARGV[i]; set[#set + 1] = v\n"
-    "    i = i + 2\n"
-    "  end\n"
-    "  for j = i, #ARGV, 2 do\n"
-    "    set[#set + 1] = 't:' .. ARGV[j]; set[#set + 1] = nudged_trait(KEYS[1], ARGV[j], ARGV[j + 1])\n"
-    "    if ARGV[j] == 'unsubscribed' then unsub = ARGV[j + 1] elseif ARGV[j] == 'email' then email = true end\n"
-    "  end\n"
-    "  redis.call('HSET', unpack(set))\n"
-    "  if ARGV[9] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], 'rv', ARGV[9]) end\n"
-    "  if ARGV[2] == 'Order Completed' then\n"
-    "    last_order = last\n"
-    "    nudged_schedule(KEYS[4], KEYS[5], last + tonumber(ARGV[11]) + 1,\n"
-    "                    '{\"customer\":' .. cjson.encode(ARGV[12]) .. ',\"k\":\"g\"}', ARGV[6])\n"
-    "  end\n"
-    "  local g = nudged_group_of(cur[5], unsub, last_order, u, email, tonumber(ARGV[4]), tonumber(ARGV[11]))\n"
-    "  if g ~= cur[4] then redis.call('HSET', KEYS[1], 'g', g); moved = g end\n"
-    "  if (n + 1) % 16 == 0 then\n"
-    "    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', math.floor((tonumber(ARGV[4]) - tonumber(ARGV[5])) / 1000))\n"
-    "  end\n"
-    "  redis.call('PEXPIRE', KEYS[1], ARGV[6])\n"
-    "  redis.call('PEXPIRE', KEYS[2], math.min(tonumber(ARGV[5]), tonumber(ARGV[6])))\n"
+    "  local want = ARGV[i + 3]\n"
+    "  if want == '1' or (want == 'g' and moved) then return {fresh, redis.call('HGETALL', p), moved} end\n"
+    "  return {fresh, false, moved}\n"
     "end\n"
-    "if ARGV[7] == '1' or (ARGV[7] == 'g' and moved) then\n"
-    "  return {fresh, redis.call('HGETALL', KEYS[1]), moved}\n"
+    "local out, i, k = {}, 5, 2\n"
+    "while i <= #ARGV do\n"
+    "  local c0 = i + 9\n"
+    "  local t0 = c0 + 2 * tonumber(ARGV[i + 8])\n"
+    "  local ok, r = pcall(nudged_apply, KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], i, c0, t0)\n"
+    "  if ok then out[#out + 1] = r\n"
+    "  elseif type(r) == 'table' and r.err then out[#out + 1] = r\n"
+    "  else out[#out + 1] = {err = tostring(r)} end\n"
+    "  i, k = t0 + 1 + 2 * tonumber(ARGV[t0]), k + 4\n"
     "end\n"
-    "return {fresh, false, moved}\n";
+    "return out\n";
 
 /* KEYS: profile hash, dedup zset, actions stream, source stream, schedule
  * zset, the customer's schedule index, the customer's link. ARGV: 1

@@ -173,6 +173,12 @@ void sreader_done(struct sreader *s, bool ok)
     evtimer_add(s->backoff_timer, &tv);
 }
 
+void sreader_release(struct sreader *s)
+{
+    s->in_batch = false;
+    sreader_kick(s);
+}
+
 void sreader_reset(struct sreader *s)
 {
     s->epoch++;

@@ -1,5 +1,5 @@
 /* profile.h — the customer profile in Redis (SPEC 2): the atomic update of
- * one event by the profile script, and the hash read back as fields.
+ * each event by the profile script, and the hash read back as fields.
  * The layout of the hash "<prefix>{ID}:p" is customer.h's; the sorted set
  * "<prefix>{ID}:d" holds recent message and firing hashes. */
 #ifndef NUDGED_PROFILE_H
@@ -25,9 +25,15 @@ struct profile_opts {
 /* When the profile script returns the profile. */
 enum profile_want { PROFILE_NEVER = '0', PROFILE_ALWAYS = '1', PROFILE_IF_MOVED = 'g' };
 
-/* Makes C the profile script call applying U (from message M). */
-void profile_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct message *m,
-                 const struct customer_update *u, const struct profile_opts *o, enum profile_want want);
+/* The profile script applies a run of N events in one call, built in this
+ * order: profile_begin, profile_add_keys for each event's customer, then
+ * profile_add_opts, then profile_add_event for each event in the same
+ * order. Its reply has one element per event (see scripts.c). */
+void profile_begin(struct cmd *c, const struct scripts *s, const struct keys *k, size_t nevents);
+void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer);
+void profile_add_opts(struct cmd *c, const struct profile_opts *o);
+/* Adds event M's update U; WANT says when its profile comes back. */
+void profile_add_event(struct cmd *c, const struct message *m, const struct customer_update *u, enum profile_want want);
 
 /* Makes C the merge script call folding the anonymous id FROM into the
  * user INTO (an identify with both ids, an alias). */

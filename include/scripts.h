@@ -13,7 +13,7 @@
 #include "rconn.h"
 
 enum script_id {
-    SCRIPT_PROFILE, /* apply one event to a customer's profile, once */
+    SCRIPT_PROFILE, /* apply each of a run of events to its customer's profile, once */
     SCRIPT_FIRE,    /* de-duplicate firings, write deliveries, ack the event */
     SCRIPT_REJECT,  /* move an invalid event to the rejected stream, ack it */
     SCRIPT_RETRY,   /* schedule the next attempt, ack and delete this one */

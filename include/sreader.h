@@ -54,6 +54,11 @@ void sreader_kick(struct sreader *s);
  * failed; the pending list is read again after a short backoff. */
 void sreader_done(struct sreader *s, bool ok);
 
+/* The owner copied what it keeps of the last batch and can take another
+ * while it works on that one (its room callback says how many entries):
+ * the next read may start. sreader_done still follows for the batch. */
+void sreader_release(struct sreader *s);
+
 /* Next read drains the pending list first (after a reconnect or a claim). */
 void sreader_reset(struct sreader *s);
 

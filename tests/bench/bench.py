@@ -139,6 +139,7 @@ def one_run(run):
             f.write("[redis]\nurl = redis://127.0.0.1:%d/0\nbatch = 200\n[triggers]\ndir = %s\n"
                     "[http]\nadmin_listen =\n[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n" % (rport, tdir))
         redis_cpu0 = cpu_seconds(procs[0].pid)
+        r.config_resetstat()
         t0 = time.time()
         wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. "perf record -g -o /tmp/nudged.perf --"
         nd = subprocess.Popen(wrap + [NUDGED, "-c", conf], stderr=open(os.path.join(tmp, "nudged.log"), "w"))
@@ -146,6 +147,7 @@ def one_run(run):
         wait_for(lambda: drained(r, "nudged:events", "nudged", N), 600, "nudged to drain the events")
         t_drain = time.time() - t0
         cpu_nudged, cpu_redis = cpu_seconds(nd.pid), cpu_seconds(procs[0].pid) - redis_cpu0
+        redis_top = top_commands(r, N)
         wait_for(lambda: drained(r, "nudged:actions", "nudged", fired_drain), 600, "the webhooks")
         t_all = time.time() - t0
         rate = N / t_drain
@@ -194,13 +196,21 @@ def one_run(run):
                 "redis_bytes_per_customer": round(per_customer), "events_per_customer": events_per_customer,
                 "nudged_peak_rss_mib": round(rss_kib / 1024, 1),
                 "firings_expected": model.fired, "webhooks_received": count,
-                "firings_ok": count == model.fired, "nudged_exit": nd_rc}
+                "firings_ok": count == model.fired, "nudged_exit": nd_rc, "redis_us_per_event_by_command": redis_top}
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def top_commands(r, events):
+    """Redis CPU per drained event by command (INFO commandstats), the top 6:
+    where Redis spends its time."""
+    stats = r.info("commandstats")
+    top = sorted(((k[len("cmdstat_"):], v["usec"]) for k, v in stats.items()), key=lambda kv: -kv[1])[:6]
+    return {name: round(usec / events, 2) for name, usec in top}
 
 
 def cpu_seconds(pid):
