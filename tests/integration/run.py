@@ -126,6 +126,28 @@ def test_malformed_entries_rejected_and_rest_processed():
         env.close()
 
 
+def test_a_key_of_the_wrong_type_rejects_only_its_event():
+    """One profile script call applies a run of events; a customer whose
+    profile key holds a string fails alone, the events around it fire."""
+    env = Env()
+    try:
+        r = env.redis.client
+        r.set("nudged:{broken}:p", "not a hash")
+        for who in ["ann", "broken", "bob"]:
+            r.xadd("nudged:events", {"message": event(who, mid="m-" + who)})
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})})
+        n.start().wait_ready(env.redis)
+        wait_for(lambda: env.recv.count() == 2, 10, "the two good webhooks")
+        wait_for(lambda: r.xlen("nudged:rejected") == 1, 5, "the broken customer's event rejected")
+        (_, f), = r.xrange("nudged:rejected")
+        assert "WRONGTYPE" in f["error"] and json.loads(f["message"])["userId"] == "broken", f
+        assert distinct_fired(env) == {"m-ann", "m-bob"}, distinct_fired(env)
+        wait_for(lambda: no_pending(r, "nudged:events"), 5, "everything acked")
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
 def send_events(r, count, customers, offset=0):
     pipe = r.pipeline(transaction=False)
     for i in range(offset, offset + count):
@@ -317,6 +339,7 @@ def test_cli_check_and_exit_codes():
 if __name__ == "__main__":
     sys.exit(run_tests([test_cli_check_and_exit_codes, test_signed_webhook, test_retry_500_twice_then_sent,
                         test_410_is_not_retried, test_malformed_entries_rejected_and_rest_processed,
+                        test_a_key_of_the_wrong_type_rejects_only_its_event,
                         test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success,
                         test_entry_delivered_too_often_is_set_aside, test_redis_restart_while_running,
                         test_crash_kill9_recovers_everything] + [with_env(t) for t in scheduler.TESTS + email_tests.TESTS + profile_tests.TESTS]))
