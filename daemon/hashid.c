@@ -26,16 +26,14 @@ void hashid_message(const char *message_id, unsigned char out[HASHID_DEDUP_LEN])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     digest("m", message_id, NULL, md);
-    out[0] = 'm';
-    memcpy(out + 1, md, HASHID_DEDUP_LEN - 1);
+    memcpy(out, md, HASHID_DEDUP_LEN);
 }
 
 void hashid_firing(const char *trigger, const char *message_id, unsigned char out[HASHID_DEDUP_LEN])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     digest("f", trigger, message_id, md);
-    out[0] = 'f';
-    memcpy(out + 1, md, HASHID_DEDUP_LEN - 1);
+    memcpy(out, md, HASHID_DEDUP_LEN);
 }
 
 void hashid_delivery(const char *trigger, const char *message_id, size_t action, char out[HASHID_DELIVERY_LEN])

@@ -120,7 +120,8 @@ def test_every_key_expires_profile_ttl_after_the_last_event(env):
     r.xadd("nudged:events", {"message": event("kim", mid="k-2", total=5)})
     wait_for(lambda: len(keys_of(r, "kim")) >= 4, 5, "kim's keys")
     ttls = {k: r.pttl(k) for k in keys_of(r, "kim") + keys_of(r, "anon-kim")}
-    assert all(0 < v <= 3000 for v in ttls.values()), ttls
+    # profile_ttl, plus the slack of 1/64 by which a refresh sets it longer
+    assert all(0 < v <= 3000 + 3000 // 64 for v in ttls.values()), ttls
     wait_for(lambda: not keys_of(r, "kim") and not keys_of(r, "anon-kim"), 6, "kim's keys to expire")
     assert n.stop() == 0
 
