@@ -637,25 +637,44 @@ static void count_by_trigger(struct stats *st, const struct entry *e, const redi
     }
 }
 
-static void on_fired(redisAsyncContext *ac, void *r, void *priv)
+/* One entry's element of the fire script's reply. */
+static void fired_reply(struct entry *e, const redisReply *reply)
 {
-    struct entry *e = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (!reply_failed(e->b, reply, "fire") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-        reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == -1 &&
-        reply->element[1]->type == REDIS_REPLY_STRING) {
+    if (reply->type == REDIS_REPLY_ERROR) {
+        log_warn("redis error", "step", "fire", "error", reply->str);
+        e->b->failed = true; /* not acked: the batch is read again */
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+               reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == -1 &&
+               reply->element[1]->type == REDIS_REPLY_STRING) {
         /* Merged away by another process since its profile was read: judge
          * it again as the user (the event is already in the merged profile). */
-        e->fired = true; /* not acked with this round's others */
         redirect(e, reply->element[1]);
-    } else if (!reply_failed(e->b, reply, "fire") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+               reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_INTEGER) {
         struct stats *st = e->b->c->d.stats;
         st->triggers_fired += (uint64_t)reply->element[0]->integer;
         st->triggers_limited += (uint64_t)reply->element[1]->integer;
         count_by_trigger(st, e, reply->element[2]);
+    } else {
+        e->b->failed = true;
     }
-    batch_step(e->b);
+}
+
+static void on_fired(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct run *run = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply_failed(run->b, reply, "fire")) {
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != run->n) {
+        log_warn("redis: the fire script answered out of shape", "step", "fire");
+        run->b->failed = true;
+    } else {
+        for (size_t i = 0; i < run->n; i++)
+            fired_reply(run->e[i], reply->element[i]);
+    }
+    batch_step(run->b);
+    free(run);
 }
 
 /* A timer's one candidate: its trigger, unless a reload removed it or an
@@ -677,13 +696,17 @@ static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e
     }
 }
 
-/* Keeps the candidates of E whose `if` holds; sends its fire script and
- * returns true, or returns false when nothing fires (E is then acked with
- * the rest of the batch). */
-static bool fire(struct consumer *c, struct batch *b, struct entry *e)
+static struct eval_ctx entry_ctx(const struct batch *b, const struct entry *e)
+{
+    return (struct eval_ctx){e->msg, e->customer, NULL, b->now, b->now_ms, e->state};
+}
+
+/* Keeps the candidates of E whose `if` holds; returns whether any does
+ * (otherwise E is acked with the rest of the batch). */
+static bool judge(struct consumer *c, struct batch *b, struct entry *e)
 {
     e->customer = customer_view(e->m.customer, e->fields, b->now_ms, c->d.cfg->triggers_active_period_ms, &e->state);
-    struct eval_ctx ctx = {e->msg, e->customer, NULL, b->now, b->now_ms, e->state};
+    struct eval_ctx ctx = entry_ctx(b, e);
     if (e->regroup && e->moved) { /* time alone moved the customer */
         snprintf(e->gmid, sizeof e->gmid, "group:%s@%lld", e->moved, (long long)e->m.ts_ms);
         char iso[40];
@@ -702,24 +725,18 @@ static bool fire(struct consumer *c, struct batch *b, struct entry *e)
         if (trigger_if_holds(e->cand[k], &ctx))
             e->cand[n++] = e->cand[k];
     e->ncand = n; /* in the order of the fire script's firings */
-    if (n == 0)
-        return false;
-    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, 7);
-    cmd_addf(&c->cmd, "%s{%s}:p", c->d.keys->prefix, e->m.customer);
-    cmd_addf(&c->cmd, "%s{%s}:d", c->d.keys->prefix, e->m.customer);
-    cmd_adds(&c->cmd, c->d.keys->actions);
-    cmd_adds(&c->cmd, b->src->stream);
-    cmd_adds(&c->cmd, c->d.keys->schedule);
-    cmd_addf(&c->cmd, "%s{%s}:s", c->d.keys->prefix, e->m.customer);
-    cmd_addf(&c->cmd, "%s{%s}:a", c->d.keys->prefix, e->m.customer);
-    cmd_adds(&c->cmd, c->d.keys->group);
-    cmd_adds(&c->cmd, e->id);
-    cmd_addi(&c->cmd, b->now_ms);
-    cmd_addi(&c->cmd, PROFILE_DEDUP_WINDOW_MS);
-    cmd_adds(&c->cmd, b->src->timers ? "1" : "0");
-    cmd_addi(&c->cmd, c->d.cfg->triggers_profile_ttl_ms);
+    return n > 0;
+}
+
+/* E's part of the fire script call: its entry id, then its firings. */
+static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
+{
+    struct eval_ctx ctx = entry_ctx(b, e);
     struct firing fc = {&c->cmd, c->d.cfg, c->d.tz, c->unsubscribe};
-    for (size_t k = 0; k < n; k++) {
+    cmd_adds(&c->cmd, e->id);
+    size_t count = c->cmd.n;
+    cmd_addi(&c->cmd, 0);
+    for (size_t k = 0; k < e->ncand; k++) {
         if ((!b->src->timers || e->regroup) && trigger_wait_ms(e->cand[k]) > 0) {
             firing_later(&fc, &e->m, e->msg, e->cand[k], &ctx, b->now_ms);
             c->d.stats->triggers_scheduled++;
@@ -727,8 +744,38 @@ static bool fire(struct consumer *c, struct batch *b, struct entry *e)
             firing_now(&fc, &e->m, e->cand[k], &ctx);
         }
     }
-    send_or_fail(b, on_fired, e);
-    return true;
+    cmd_set_int(&c->cmd, count, (int64_t)(c->cmd.n - count - 1));
+}
+
+/* One fire script call for the N entries of this round that fire. */
+static void send_fires(struct consumer *c, struct batch *b, size_t n)
+{
+    struct run *run = util_xcalloc(1, sizeof *run + n * sizeof run->e[0]);
+    run->b = b;
+    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, (int)(3 + 4 * n));
+    cmd_adds(&c->cmd, c->d.keys->actions);
+    cmd_adds(&c->cmd, b->src->stream);
+    cmd_adds(&c->cmd, c->d.keys->schedule);
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (e->round != b->round || !e->fired)
+            continue;
+        run->e[run->n++] = e;
+        profile_add_keys(&c->cmd, c->d.keys, e->m.customer);
+    }
+    cmd_adds(&c->cmd, c->d.keys->group);
+    cmd_addi(&c->cmd, b->now_ms);
+    cmd_addi(&c->cmd, PROFILE_DEDUP_WINDOW_MS);
+    cmd_adds(&c->cmd, b->src->timers ? "1" : "0");
+    cmd_addi(&c->cmd, c->d.cfg->triggers_profile_ttl_ms);
+    for (size_t i = 0; i < run->n; i++)
+        add_firings(c, b, run->e[i]);
+    if (cmd_send(&c->cmd, c->d.cmd, on_fired, run) == 0) {
+        b->outstanding++;
+    } else {
+        b->failed = true;
+        free(run);
+    }
 }
 
 /* VERB (XACK, or XDEL for nudged's own timers) for every entry that fired
@@ -757,13 +804,16 @@ static void send_acks(struct batch *b, const char *verb)
 
 static void phase_two(struct batch *b)
 {
+    size_t n = 0;
     b->phase = 2;
     b->outstanding = 1;
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         if (e->round == b->round)
-            e->fired = e->valid && e->fields && fire(b->c, b, e);
+            n += e->fired = e->valid && e->fields && judge(b->c, b, e);
     }
+    if (n > 0)
+        send_fires(b->c, b, n);
     send_acks(b, "XACK");
     if (b->src->timers)
         send_acks(b, "XDEL");

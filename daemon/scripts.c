@@ -58,6 +58,14 @@
     "  redis.call('PEXPIRE', idx, ttl)\n"                                                                  \
     "end\n"
 
+/* One entry's result in a script that works on a run of entries under
+ * pcall: its reply, or its error (a bad key fails that entry alone). */
+#define RESULT_LUA                                                                                         \
+    "local function nudged_result(ok, r)\n"                                                              \
+    "  if ok or (type(r) == 'table' and r.err) then return r end\n"                                      \
+    "  return {err = tostring(r)}\n"                                                                     \
+    "end\n"
+
 /* A trait's new stored value: an object merges deeply into the stored
  * object (the new value wins inside it), anything else replaces it; as
  * customer_trait_merge() in C. */
@@ -102,7 +110,7 @@
  * id merged into that user: nothing is applied, the caller sends the event
  * again for the user; or an error for that event alone (pcall: one bad key
  * does not stop the others). */
-static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA
+static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
     "local dedup_ttl = math.min(tonumber(ARGV[2]), ttl)\n"
@@ -161,79 +169,92 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA
     "while i <= #ARGV do\n"
     "  local c0 = i + 9\n"
     "  local t0 = c0 + 2 * tonumber(ARGV[i + 8])\n"
-    "  local ok, r = pcall(nudged_apply, KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], i, c0, t0)\n"
-    "  if ok then out[#out + 1] = r\n"
-    "  elseif type(r) == 'table' and r.err then out[#out + 1] = r\n"
-    "  else out[#out + 1] = {err = tostring(r)} end\n"
+    "  out[#out + 1] = nudged_result(pcall(nudged_apply, KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], i, c0, t0))\n"
     "  i, k = t0 + 1 + 2 * tonumber(ARGV[t0]), k + 4\n"
     "end\n"
     "return out\n";
 
-/* KEYS: profile hash, dedup zset, actions stream, source stream, schedule
- * zset, the customer's schedule index, the customer's link. ARGV: 1
- * group, 2 source entry id,
- * 3 now, 4 dedup window, 5 "1" to delete the entry from the source
- * (nudged's own timers stream), 6 profile ttl, then per firing either
+/* Writes the firings of a run of entries in one call. KEYS: the actions
+ * stream, the source stream, the schedule, then per entry its customer's
+ * profile hash, dedup set, link and schedule index (as the profile script). ARGV: 1 group, 2 now,
+ * 3 dedup window, 4 "1" to delete each entry from the source (nudged's own
+ * timers stream), 5 profile ttl, then per entry: its source entry id, the
+ * number of arguments of its firings, and per firing either
  *   "l", firing hash, due, item: schedule it (delay, unless); or
  *   "n", firing hash, limit field or "", limit max, limit per (0: ever),
  *   score points, number of trait sets, their field/value pairs, number of
  *   deliveries, and per delivery its number of strings and the strings, or
  *   -1, a time and a JSON item: a delivery postponed (quiet hours) into
  *   the schedule, which moves it to the actions stream when due.
- * Remembering the firing, the limit, score and set, the deliveries and the
- * ack happen together, so a crash can neither lose a firing nor repeat it.
- * Returns {fired, limited, one letter per firing: "1" fired, "0" not (a
- * repeat or limited), "s" scheduled}, or {-1, user id} when the customer
- * was merged into that user since its profile was read: nothing is
- * written. */
-static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA
-    "local to = redis.call('GET', KEYS[7])\n"
-    "if to then return {-1, to} end\n"
-    "local i, fired, limited, now, flags = 7, 0, 0, tonumber(ARGV[3]), {}\n"
-    "while i <= #ARGV do\n"
-    "  local kind = ARGV[i]\n"
-    "  if kind == 'l' then\n"
-    "    nudged_schedule(KEYS[5], KEYS[6], ARGV[i + 2], ARGV[i + 3], ARGV[6])\n"
-    "    flags[#flags + 1] = 's'\n"
-    "    i = i + 4\n"
-    "  else\n"
-    "    local ok = redis.call('ZADD', KEYS[2], 'NX', math.floor(now / 1000), ARGV[i + 1]) == 1\n"
-    "    local lf, max, per = ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])\n"
-    "    local score, nsets = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])\n"
-    "    local sets = {KEYS[1]}\n"
-    "    i = i + 7\n"
-    "    for s = 1, nsets do sets[#sets + 1] = ARGV[i]; sets[#sets + 1] = ARGV[i + 1]; i = i + 2 end\n"
-    "    if ok and lf ~= '' then\n"
-    "      local min = -math.huge\n"
-    "      if per > 0 then min = now - per end\n"
-    "      local kept, v = nudged_times(redis.call('HGET', KEYS[1], lf), min, now, max)\n"
-    "      if #kept > max then ok = false; limited = limited + 1\n"
-    "      else redis.call('HSET', KEYS[1], lf, v) end\n"
-    "    end\n"
-    "    if ok and score ~= 0 then redis.call('HINCRBY', KEYS[1], 'sc', score) end\n"
-    "    if ok and nsets > 0 then redis.call('HSET', unpack(sets)) end\n"
-    "    local nact = tonumber(ARGV[i])\n"
-    "    i = i + 1\n"
-    "    for a = 1, nact do\n"
-    "      local nf = tonumber(ARGV[i])\n"
-    "      if nf < 0 then\n"
-    "        if ok then nudged_schedule(KEYS[5], KEYS[6], ARGV[i + 1], ARGV[i + 2], ARGV[6]) end\n"
-    "        nf = 2\n"
-    "      elseif ok then\n"
-    "        local args = {KEYS[3], '*'}\n"
-    "        for k = 1, nf do args[k + 2] = ARGV[i + k] end\n"
-    "        redis.call('XADD', unpack(args))\n"
+ * For each entry, remembering the firing, the limit, score and set, the
+ * deliveries and the ack happen together, so a crash can neither lose a
+ * firing nor repeat it. The dedup set lives the window plus the profile
+ * script's slack (see there). Returns per entry {fired, limited, one
+ * letter per firing: "1" fired, "0" not (a repeat or limited), "s"
+ * scheduled}; or {-1, user id} when the customer was merged into that user
+ * since its profile was read: nothing is written for it; or an error for
+ * that entry alone. */
+static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA RESULT_LUA
+    "local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[5])\n"
+    "local now_s = string.format('%d', math.floor(now / 1000))\n"
+    "local dedup_ttl = math.min(tonumber(ARGV[3]), ttl)\n"
+    "dedup_ttl = dedup_ttl + math.floor(dedup_ttl / 64)\n"
+    "local function nudged_fire(p, d, a, s, id, i, last)\n"
+    "  local to = redis.call('GET', a)\n"
+    "  if to then return {-1, to} end\n"
+    "  local fired, limited, flags = 0, 0, {}\n"
+    "  while i <= last do\n"
+    "    if ARGV[i] == 'l' then\n"
+    "      nudged_schedule(KEYS[3], s, ARGV[i + 2], ARGV[i + 3], ttl)\n"
+    "      flags[#flags + 1] = 's'\n"
+    "      i = i + 4\n"
+    "    else\n"
+    "      local ok = redis.call('ZADD', d, 'NX', now_s, ARGV[i + 1]) == 1\n"
+    "      local lf, max, per = ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])\n"
+    "      local score, nsets = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])\n"
+    "      local sets = {p}\n"
+    "      i = i + 7\n"
+    "      for _ = 1, nsets do sets[#sets + 1] = ARGV[i]; sets[#sets + 1] = ARGV[i + 1]; i = i + 2 end\n"
+    "      if ok and lf ~= '' then\n"
+    "        local min = -math.huge\n"
+    "        if per > 0 then min = now - per end\n"
+    "        local kept, v = nudged_times(redis.call('HGET', p, lf), min, now, max)\n"
+    "        if #kept > max then ok = false; limited = limited + 1\n"
+    "        else redis.call('HSET', p, lf, v) end\n"
     "      end\n"
-    "      i = i + nf + 1\n"
+    "      if ok and score ~= 0 then redis.call('HINCRBY', p, 'sc', score) end\n"
+    "      if ok and nsets > 0 then redis.call('HSET', unpack(sets)) end\n"
+    "      local nact = tonumber(ARGV[i])\n"
+    "      i = i + 1\n"
+    "      for _ = 1, nact do\n"
+    "        local nf = tonumber(ARGV[i])\n"
+    "        if nf < 0 then\n"
+    "          if ok then nudged_schedule(KEYS[3], s, ARGV[i + 1], ARGV[i + 2], ttl) end\n"
+    "          nf = 2\n"
+    "        elseif ok then\n"
+    "          local args = {KEYS[1], '*'}\n"
+    "          for k = 1, nf do args[k + 2] = ARGV[i + k] end\n"
+    "          redis.call('XADD', unpack(args))\n"
+    "        end\n"
+    "        i = i + nf + 1\n"
+    "      end\n"
+    "      if ok then fired = fired + 1 end\n"
+    "      flags[#flags + 1] = ok and '1' or '0'\n"
     "    end\n"
-    "    if ok then fired = fired + 1 end\n"
-    "    flags[#flags + 1] = ok and '1' or '0'\n"
     "  end\n"
+    "  redis.call('PEXPIRE', d, dedup_ttl)\n"
+    "  redis.call('XACK', KEYS[2], ARGV[1], id)\n"
+    "  if ARGV[4] == '1' then redis.call('XDEL', KEYS[2], id) end\n"
+    "  return {fired, limited, table.concat(flags)}\n"
     "end\n"
-    "redis.call('PEXPIRE', KEYS[2], math.min(tonumber(ARGV[4]), tonumber(ARGV[6])))\n"
-    "redis.call('XACK', KEYS[4], ARGV[1], ARGV[2])\n"
-    "if ARGV[5] == '1' then redis.call('XDEL', KEYS[4], ARGV[2]) end\n"
-    "return {fired, limited, table.concat(flags)}\n";
+    "local out, i, k = {}, 6, 4\n"
+    "while i <= #ARGV do\n"
+    "  local n = tonumber(ARGV[i + 1])\n"
+    "  out[#out + 1] = nudged_result(pcall(nudged_fire, KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[i],\n"
+    "                                      i + 2, i + 1 + n))\n"
+    "  i, k = i + 2 + n, k + 4\n"
+    "end\n"
+    "return out\n";
 
 /* KEYS: rejected stream, events stream. ARGV: group, entry id, message, error. */
 static const char reject_lua[] =

@@ -30,6 +30,7 @@ enum profile_want { PROFILE_NEVER = '0', PROFILE_ALWAYS = '1', PROFILE_IF_MOVED 
  * profile_add_opts, then profile_add_event for each event in the same
  * order. Its reply has one element per event (see scripts.c). */
 void profile_begin(struct cmd *c, const struct scripts *s, const struct keys *k, size_t nevents);
+/* The four keys of CUSTOMER the profile and fire scripts take, in order. */
 void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer);
 void profile_add_opts(struct cmd *c, const struct profile_opts *o);
 /* Adds event M's update U; WANT says when its profile comes back. */

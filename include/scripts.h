@@ -14,7 +14,7 @@
 
 enum script_id {
     SCRIPT_PROFILE, /* apply each of a run of events to its customer's profile, once */
-    SCRIPT_FIRE,    /* de-duplicate firings, write deliveries, ack the event */
+    SCRIPT_FIRE,    /* per entry of a run: de-duplicate firings, write deliveries, ack */
     SCRIPT_REJECT,  /* move an invalid event to the rejected stream, ack it */
     SCRIPT_RETRY,   /* schedule the next attempt, ack and delete this one */
     SCRIPT_DEAD,    /* dead-letter a delivery, ack and delete it */

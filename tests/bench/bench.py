@@ -8,7 +8,8 @@ nudged, with the 100 triggers written below, drains them through its group
 and delivers the webhooks to a fast C receiver. Then events are written at a
 steady 5,000/s for 10 s while nudged runs, for event-to-webhook latency.
 Prints a table and one JSON line. Environment: BENCH_EVENTS, BENCH_RUNS,
-BENCH_WRAP (a command prefix for nudged, such as a profiler).
+BENCH_WRAP (a command prefix for nudged, such as a profiler), BENCH_CONF
+(nudged.conf lines appended, \\n between them: later keys win).
 """
 import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -138,6 +139,7 @@ def one_run(run):
         with open(conf, "w") as f:
             f.write("[redis]\nurl = redis://127.0.0.1:%d/0\nbatch = 200\n[triggers]\ndir = %s\n"
                     "[http]\nadmin_listen =\n[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n" % (rport, tdir))
+            f.write(os.environ.get("BENCH_CONF", "").replace("\\n", "\n"))
         redis_cpu0 = cpu_seconds(procs[0].pid)
         r.config_resetstat()
         t0 = time.time()
