@@ -66,9 +66,30 @@ void cmd_addcopy(struct cmd *c, const void *p, size_t len)
 
 void cmd_addi(struct cmd *c, int64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
-    cmd_addcopy(c, tmp, (size_t)n);
+    char tmp[24], *p = tmp + sizeof tmp; /* digits from the right: no printf on the hot path */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    cmd_addcopy(c, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void cmd_addcat(struct cmd *c, const char *const *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(parts[i]);
+    size_t off = reserve(c, len), at = off;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(parts[i]);
+        memcpy(c->arena + at, parts[i], l);
+        at += l;
+    }
+    c->arena[at] = '\0';
+    c->used += len + 1;
+    push(c, NULL, len, off);
 }
 
 void cmd_addf(struct cmd *c, const char *fmt, ...)

@@ -469,7 +469,7 @@ static void start_timer(struct consumer *c, struct batch *b, struct entry *e)
 {
     if (e->regroup) {
         scripts_begin(&c->cmd, c->d.scripts, SCRIPT_REGROUP, 1);
-        cmd_addf(&c->cmd, "%s{%s}:p", c->d.keys->prefix, e->m.customer);
+        keys_add_customer(&c->cmd, c->d.keys, e->m.customer, 'p');
         cmd_addi(&c->cmd, e->m.ts_ms);
         cmd_addi(&c->cmd, c->d.cfg->triggers_active_period_ms);
         send_or_fail(b, on_regroup, e);
@@ -477,7 +477,7 @@ static void start_timer(struct consumer *c, struct batch *b, struct entry *e)
     }
     cmd_reset(&c->cmd);
     cmd_adds(&c->cmd, "HGETALL");
-    cmd_addf(&c->cmd, "%s{%s}:p", c->d.keys->prefix, e->m.customer);
+    keys_add_customer(&c->cmd, c->d.keys, e->m.customer, 'p');
     send_or_fail(b, on_profile, e);
 }
 
@@ -561,7 +561,7 @@ static void resolve_links(struct batch *b)
     cmd_adds(&cmd, "MGET");
     for (size_t i = 0; i < b->n; i++)
         if (b->e[i].valid)
-            cmd_addf(&cmd, "%s{%s}:a", c->d.keys->prefix, b->e[i].m.customer);
+            keys_add_customer(&cmd, c->d.keys, b->e[i].m.customer, 'a');
     bool needed = !b->src->timers && cmd.n > 1 && trigger_set_has_effects(b->set);
     if (!needed) {
         assign_rounds(b);

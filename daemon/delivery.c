@@ -199,7 +199,7 @@ static void finish_retry(struct job *j, long attempt, int64_t delay_ms, long sta
     scripts_begin(&d->cmd, d->d.scripts, SCRIPT_RETRY, 3);
     cmd_adds(&d->cmd, d->d.keys->actions);
     cmd_adds(&d->cmd, d->d.keys->schedule);
-    cmd_addf(&d->cmd, "%s{%s}:s", d->d.keys->prefix, field(j, "customer"));
+    keys_add_customer(&d->cmd, d->d.keys, field(j, "customer"), 's');
     cmd_adds(&d->cmd, d->d.keys->group);
     cmd_adds(&d->cmd, j->sid);
     cmd_addi(&d->cmd, clock_now_ms() + delay_ms);

@@ -36,3 +36,10 @@ void keys_free(struct keys *k)
     free(k->timers);
 }
 
+
+void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)
+{
+    const char suffix[] = {'}', ':', kind, '\0'};
+    const char *parts[] = {k->prefix, "{", id, suffix};
+    cmd_addcat(c, parts, 4);
+}

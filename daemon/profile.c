@@ -14,9 +14,8 @@ void profile_begin(struct cmd *c, const struct scripts *s, const struct keys *k,
 
 void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer)
 {
-    static const char suffix[] = "pdas"; /* the order the script takes them in */
-    for (const char *x = suffix; *x; x++)
-        cmd_addf(c, "%s{%s}:%c", k->prefix, customer, *x);
+    for (const char *x = "pdas"; *x; x++) /* the order the scripts take them in */
+        keys_add_customer(c, k, customer, *x);
 }
 
 void profile_add_opts(struct cmd *c, const struct profile_opts *o)
@@ -78,13 +77,12 @@ json_t *profile_fields(const redisReply *fields)
 
 void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *id)
 {
-    static const char *const suffix[] = {"p", "d", "s", "m"};
     if (s)
         scripts_begin(c, s, SCRIPT_FORGET, 5);
     else
         scripts_begin_eval(c, SCRIPT_FORGET, 5);
-    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++)
-        cmd_addf(c, "%s{%s}:%s", k->prefix, id, suffix[i]);
+    for (const char *x = "pdsm"; *x; x++)
+        keys_add_customer(c, k, id, *x);
     cmd_adds(c, k->schedule);
     cmd_adds(c, k->prefix);
 }
@@ -92,14 +90,13 @@ void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct key
 void profile_merge_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *from, const char *into,
                        int64_t ttl_ms)
 {
-    static const char *const from_keys[] = {"p", "d", "s", "a"}, *const into_keys[] = {"p", "d", "s", "m"};
     scripts_begin(c, s, SCRIPT_MERGE, 10);
-    for (size_t i = 0; i < 4; i++)
-        cmd_addf(c, "%s{%s}:%s", k->prefix, from, from_keys[i]);
-    for (size_t i = 0; i < 4; i++)
-        cmd_addf(c, "%s{%s}:%s", k->prefix, into, into_keys[i]);
+    for (const char *x = "pdsa"; *x; x++)
+        keys_add_customer(c, k, from, *x);
+    for (const char *x = "pdsm"; *x; x++)
+        keys_add_customer(c, k, into, *x);
     cmd_adds(c, k->schedule);
-    cmd_addf(c, "%s{%s}:a", k->prefix, into);
+    keys_add_customer(c, k, into, 'a');
     cmd_adds(c, from);
     cmd_adds(c, into);
     cmd_addi(c, ttl_ms);

@@ -14,10 +14,10 @@
 #define HASHID_DEDUP_LEN 6
 #define HASHID_DELIVERY_LEN 29 /* "msg_" + 24 hex + NUL */
 
-/* The dedup member of an applied event: 6 bytes of SHA-256("m", mid). */
+/* The dedup member of an applied event: 48 bits of a hash of ("m", mid). */
 void hashid_message(const char *message_id, unsigned char out[HASHID_DEDUP_LEN]);
 
-/* The dedup member of a firing: 6 bytes of SHA-256("f", trigger, mid). */
+/* The dedup member of a firing: 48 bits of a hash of ("f", trigger, mid). */
 void hashid_firing(const char *trigger, const char *message_id, unsigned char out[HASHID_DEDUP_LEN]);
 
 /* The delivery (webhook) id: "msg_" + 24 hex digits of SHA-256(trigger, mid, action). */

@@ -5,6 +5,7 @@
 #ifndef NUDGED_KEYS_H
 #define NUDGED_KEYS_H
 
+#include "cmd.h"
 #include "config.h"
 
 struct keys {
@@ -14,5 +15,10 @@ struct keys {
 
 void keys_init(struct keys *k, const struct config *cfg);
 void keys_free(struct keys *k);
+
+/* Adds customer ID's key of KIND to C: "<prefix>{ID}:<KIND>", where KIND
+ * is p (profile hash), d (dedup set), a (link), s (schedule index) or m
+ * (merged ids). */
+void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind);
 
 #endif

@@ -6,7 +6,9 @@
 #include "mail.h"
 
 #include <openssl/evp.h>
+#include "cmd.h"
 #include "hashid.h"
+#include "keys.h"
 #include "webhook.h"
 
 #include <openssl/evp.h>
@@ -124,6 +126,65 @@ static void test_ids(void)
     hashid_firing("ab", "c", f1);
     hashid_firing("a", "bc", f2);
     CHECK(memcmp(f1, f2, sizeof f1) != 0, "parts are separated");
+    hashid_message("c", f2);
+    hashid_firing("", "c", f1);
+    CHECK(memcmp(f1, f2, sizeof f1) != 0, "an event and a firing never share a member");
+}
+
+/* Command pieces built without printf: numbers at their edges, and a
+ * customer's key. Owned pieces live in the arena until sent. */
+static void test_cmd_pieces(void)
+{
+    struct cmd c;
+    struct keys k = {.prefix = "nudged:"};
+    cmd_init(&c);
+    cmd_addi(&c, 0);
+    cmd_addi(&c, -5);
+    cmd_addi(&c, INT64_MIN);
+    cmd_addi(&c, INT64_MAX);
+    keys_add_customer(&c, &k, "ann@example.com", 'p');
+    static const char *const want[] = {"0", "-5", "-9223372036854775808", "9223372036854775807",
+                                       "nudged:{ann@example.com}:p"};
+    CHECK(c.n == 5, "5 pieces, not %zu", c.n);
+    for (size_t i = 0; i < c.n && i < 5; i++) {
+        const char *got = c.arena + c.off[i];
+        CHECK(c.lens[i] == strlen(want[i]) && memcmp(got, want[i], c.lens[i]) == 0, "piece %zu: %.*s", i,
+              (int)c.lens[i], got);
+    }
+    cmd_free(&c);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The dedup members are a stored format (a change re-applies events that
+ * are redelivered across an upgrade): pinned. And 200,000 ids that differ
+ * in one digit, as sequential messageIds do, give 200,000 members. */
+static void test_dedup_hash_spread(void)
+{
+    static const unsigned char pinned[HASHID_DEDUP_LEN] = {0x6d, 0x1b, 0xcc, 0x47, 0xd8, 0x43};
+    unsigned char h[HASHID_DEDUP_LEN];
+    hashid_message("d-42", h);
+    CHECK(memcmp(h, pinned, sizeof h) == 0, "pinned: %02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3], h[4], h[5]);
+    enum { N = 200000 };
+    uint64_t *v = malloc(N * sizeof *v);
+    char id[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "d-%d", i);
+        hashid_message(id, h);
+        v[i] = 0;
+        for (int k = 0; k < HASHID_DEDUP_LEN; k++)
+            v[i] = v[i] << 8 | h[k];
+    }
+    qsort(v, N, sizeof *v, cmp_u64);
+    size_t same = 0;
+    for (int i = 1; i < N; i++)
+        same += v[i] == v[i - 1];
+    CHECK(same == 0, "%zu collisions among %d sequential ids", same, N);
+    free(v);
 }
 
 /* Offsets from the system's tzdata: winter and summer time, and names that
@@ -274,5 +335,7 @@ int main(void)
     test_headers();
     test_config();
     test_ids();
+    test_dedup_hash_spread();
+    test_cmd_pieces();
     return harness_summary("test_daemon");
 }
