@@ -242,6 +242,9 @@ static void profile_reply(struct entry *e, const redisReply *reply)
                 e->moved = customer_group_name(reply->element[2]->str);
             if (reply->element[0]->integer == 0)
                 e->b->c->d.stats->events_duplicate++;
+        } else if (reply->type == REDIS_REPLY_INTEGER) { /* applied (1) or a repeat (0), nothing to read */
+            if (reply->integer == 0)
+                e->b->c->d.stats->events_duplicate++;
         } else if (reply->type == REDIS_REPLY_ARRAY) { /* a timer's HGETALL */
             e->fields = profile_fields(reply);
         } else {

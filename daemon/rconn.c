@@ -224,15 +224,21 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     free(p);
 }
 
-int rconn_send(struct rconn *rc, redisCallbackFn *fn, void *priv, int argc, const char **argv, const size_t *lens)
+/* The callback data of a command about to be queued, or NULL when down. */
+static struct pending *pending_new(struct rconn *rc, redisCallbackFn *fn, void *priv)
 {
     if (!rc->up || rc->ac == NULL)
-        return -1;
+        return NULL;
     struct pending *p = util_xmalloc(sizeof *p);
     *p = (struct pending){rc, fn, priv};
     if (rc->inflight == 0)
         rc->last_reply_ms = clock_mono_ms();
-    if (redisAsyncCommandArgv(rc->ac, on_reply, p, argc, argv, lens) != REDIS_OK) {
+    return p;
+}
+
+static int pending_queued(struct rconn *rc, struct pending *p, int r)
+{
+    if (r != REDIS_OK) {
         free(p);
         return -1;
     }
@@ -240,24 +246,28 @@ int rconn_send(struct rconn *rc, redisCallbackFn *fn, void *priv, int argc, cons
     return 0;
 }
 
+int rconn_send(struct rconn *rc, redisCallbackFn *fn, void *priv, int argc, const char **argv, const size_t *lens)
+{
+    struct pending *p = pending_new(rc, fn, priv);
+    return p ? pending_queued(rc, p, redisAsyncCommandArgv(rc->ac, on_reply, p, argc, argv, lens)) : -1;
+}
+
+int rconn_send_wire(struct rconn *rc, redisCallbackFn *fn, void *priv, const char *wire, size_t len)
+{
+    struct pending *p = pending_new(rc, fn, priv);
+    return p ? pending_queued(rc, p, redisAsyncFormattedCommand(rc->ac, on_reply, p, wire, len)) : -1;
+}
+
 int rconn_sendf(struct rconn *rc, redisCallbackFn *fn, void *priv, const char *fmt, ...)
 {
-    if (!rc->up || rc->ac == NULL)
+    struct pending *p = pending_new(rc, fn, priv);
+    if (p == NULL)
         return -1;
-    struct pending *p = util_xmalloc(sizeof *p);
-    *p = (struct pending){rc, fn, priv};
-    if (rc->inflight == 0)
-        rc->last_reply_ms = clock_mono_ms();
     va_list ap;
     va_start(ap, fmt);
     int r = redisvAsyncCommand(rc->ac, on_reply, p, fmt, ap);
     va_end(ap);
-    if (r != REDIS_OK) {
-        free(p);
-        return -1;
-    }
-    rc->inflight++;
-    return 0;
+    return pending_queued(rc, p, r);
 }
 
 void rconn_ignore(redisAsyncContext *ac, void *reply, void *priv)

@@ -106,10 +106,12 @@
  * 1/64 of the shorter of dedup window and profile_ttl, and then to that
  * much longer: two calls fewer per event, for keys that live at most the
  * slack longer. Returns per event {applied, profile or false, group
- * moved into or false}; or {-1, user id} when the customer is an anonymous
- * id merged into that user: nothing is applied, the caller sends the event
- * again for the user; or an error for that event alone (pcall: one bad key
- * does not stop the others). */
+ * moved into or false}, or only applied (1 or 0) when the other two are
+ * false (most events: a smaller reply to build and to parse); or {-1,
+ * user id} when the customer is an anonymous id merged into that user:
+ * nothing is applied, the caller sends the event again for the user; or
+ * an error for that event alone (pcall: one bad key does not stop the
+ * others). */
 static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
@@ -163,6 +165,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "  end\n"
     "  local want = ARGV[i + 3]\n"
     "  if want == '1' or (want == 'g' and moved) then return {fresh, redis.call('HGETALL', p), moved} end\n"
+    "  if not moved then return fresh end\n"
     "  return {fresh, false, moved}\n"
     "end\n"
     "local out, i, k = {}, 5, 2\n"

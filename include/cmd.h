@@ -19,6 +19,8 @@ struct cmd {
     char *arena;       /* every owned piece, back to back: one allocation
                           for the command instead of one per argument */
     size_t used, size;
+    char *wire;        /* the command in the Redis protocol, reused */
+    size_t wire_size;
 };
 
 #define CMD_BORROWED ((size_t)-1)

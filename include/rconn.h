@@ -30,6 +30,11 @@ struct rconn *rconn_new(struct event_base *base, const char *url, const char *pa
 int rconn_send(struct rconn *rc, redisCallbackFn *fn, void *priv, int argc, const char **argv, const size_t *lens)
     __attribute__((warn_unused_result));
 
+/* As rconn_send, for a command already in the Redis protocol (WIRE, LEN
+ * bytes; copied). */
+int rconn_send_wire(struct rconn *rc, redisCallbackFn *fn, void *priv, const char *wire, size_t len)
+    __attribute__((warn_unused_result));
+
 /* printf-style form for fixed commands. */
 int rconn_sendf(struct rconn *rc, redisCallbackFn *fn, void *priv, const char *fmt, ...)
     __attribute__((warn_unused_result));
