@@ -96,13 +96,46 @@ int message_parse_time(const char *s, int64_t *out_ms)
     return 0;
 }
 
+/* Writes V as exactly N digits at P (V < 10^N). */
+static char *put_digits(char *p, int64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
+/* By arithmetic (H. Hinnant's civil_from_days), not gmtime_r and strftime:
+ * it runs for every event without a timestamp, and glibc's gmtime_r reads
+ * the TZ environment each time. Years 0 to 9999. */
 void message_format_time(int64_t ms, char *out, size_t outlen)
 {
-    time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, outlen - n, ".%03dZ", (int)(ms - (int64_t)secs * 1000));
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000, days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t sod = secs - days * 86400, z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    char buf[32], *p = buf;
+    if (y < 0 || y > 9999 || outlen < 25) { /* outside ISO-8601's four digits: not an event time */
+        snprintf(out, outlen, "%s", outlen >= 25 ? "0000-01-01T00:00:00.000Z" : "");
+        return;
+    }
+    p = put_digits(p, y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = 'T';
+    p = put_digits(p, sod / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, sod / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, sod % 60, 2);
+    *p++ = '.';
+    p = put_digits(p, ms - secs * 1000, 3);
+    *p++ = 'Z';
+    *p = '\0';
+    memcpy(out, buf, (size_t)(p - buf) + 1);
 }
 
 static const char *const type_names[] = {"track", "page", "identify", "alias"};

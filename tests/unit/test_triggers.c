@@ -6,6 +6,7 @@
 #include "duration.h"
 #include "harness.h"
 #include "message.h"
+#include <time.h>
 #include "template.h"
 #include "trigger.h"
 
@@ -73,6 +74,34 @@ static void test_messages(void)
 }
 
 /* --- durations ----------------------------------------------------------- */
+
+/* The arithmetic ISO-8601 formatter against gmtime_r + strftime, over
+ * leap days, the epoch, times before it, and a spread of 100,000 instants
+ * from 1900 to 9999; and its round trip through message_parse_time. */
+static void test_format_time(void)
+{
+    static const int64_t fixed[] = {0, -1, -1000, -86400001, 951782400000, 951868799999, 1795394918333,
+                                    253402300799999, -2208988800000};
+    size_t bad = 0;
+    for (size_t i = 0; i < 100000 + sizeof fixed / sizeof fixed[0]; i++) {
+        int64_t ms = i < sizeof fixed / sizeof fixed[0]
+                         ? fixed[i]
+                         : -2208988800000 + (int64_t)(i * 2534023007999ULL % 255611289599999ULL);
+        char got[40], want[40];
+        message_format_time(ms, got, sizeof got);
+        time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want + n, sizeof want - n, ".%03dZ", (int)(ms - (int64_t)secs * 1000));
+        int64_t back = 0;
+        if (strcmp(got, want) != 0 || message_parse_time(got, &back) != 0 || back != ms) {
+            if (bad++ < 3)
+                CHECK(false, "%lld: %s, not %s (back %lld)", (long long)ms, got, want, (long long)back);
+        }
+    }
+    CHECK(bad == 0, "%zu instants formatted wrong", bad);
+}
 
 static void test_durations(void)
 {
@@ -531,6 +560,7 @@ int main(void)
     test_customer();
     test_quiet_hours();
     test_messages();
+    test_format_time();
     test_durations();
     test_conditions();
     test_templates();
