@@ -10,7 +10,8 @@ steady 5,000/s for 10 s while nudged runs, for event-to-webhook latency.
 Prints a table and one JSON line. Environment: BENCH_EVENTS, BENCH_RUNS,
 BENCH_WRAP (a command prefix for nudged, such as a profiler), BENCH_CONF
 (nudged.conf lines appended, \\n between them: later keys win),
-BENCH_STEADY_SECONDS (0 skips the latency part, as under valgrind).
+BENCH_STEADY_SECONDS (0 skips the latency part, as under valgrind),
+BENCH_REDIS_WRAP (a command prefix for redis-server).
 """
 import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -109,10 +110,10 @@ def one_run(run):
     procs = []
     try:
         rport, hport = free_port(), free_port()
-        procs.append(subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+        procs.append(subprocess.Popen(os.environ.get("BENCH_REDIS_WRAP", "").split() + ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
                                        "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL))
         r = redis.Redis(port=rport, decode_responses=True)
-        wait_for(lambda: _ping(r), 10, "redis")
+        wait_for(lambda: _ping(r), 60, "redis")
         recv_out = os.path.join(tmp, "recv.txt")
         recv = subprocess.Popen([os.path.join(BENCH_DIR, "receiver"), str(hport), recv_out])
         procs.append(recv)
