@@ -22,7 +22,7 @@
     "  if u == '1' or email then return 'potential' end\n"                                                \
     "  return 'interested'\n"                                                                             \
     "end\n"                                                                                               \
-    "local function nudged_last(stats) return stats and tonumber(string.match(stats, ' (%-?%d+)$')) end\n" \
+    "local function nudged_last(stats) return stats and tonumber(string.match(stats, '^%d+ %-?%d+ (%-?%d+)$')) end\n" \
     "local function nudged_group(p, now, active)\n"                                                      \
     "  local x, unsub, oc, u, email = unpack(redis.call('HMGET', p, 'x', 't:unsubscribed',\n"             \
     "    'e:Order Completed', 'u', 't:email'))\n"                                                         \
@@ -127,12 +127,16 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "    local f = 'e:' .. name\n"
     "    local cur = redis.call('HMGET', p, f, 'fs', 'ls', 'g', 'x', 't:unsubscribed', 'e:Order Completed',\n"
     "                           'u', 't:email', 'xp')\n"
-    "    local n, first, last = 0, ts, ts\n"
+    "    local n, first, last, first_s, last_s = 0, ts, ts, ARGV[i + 2], ARGV[i + 2]\n"
     "    if cur[1] then\n"
     "      local x, y, z = string.match(cur[1], '^(%d+) (%-?%d+) (%-?%d+)$')\n"
-    "      if x then n = tonumber(x); first = math.min(tonumber(y), ts); last = math.max(tonumber(z), ts) end\n"
+    "      if x then\n"
+    "        n = tonumber(x)\n"
+    "        if tonumber(y) < ts then first, first_s = tonumber(y), y end\n"
+    "        if tonumber(z) > ts then last, last_s = tonumber(z), z end\n"
+    "      end\n"
     "    end\n"
-    "    local set = {p, f, string.format('%d %d %d', n + 1, first, last)}\n"
+    "    local set = {p, f, (n + 1) .. ' ' .. first_s .. ' ' .. last_s}\n"
     "    if not cur[2] or tonumber(cur[2]) > ts then set[#set + 1] = 'fs'; set[#set + 1] = ARGV[i + 2] end\n"
     "    if not cur[3] or tonumber(cur[3]) < ts then set[#set + 1] = 'ls'; set[#set + 1] = ARGV[i + 2] end\n"
     "    local unsub, u, email, last_order = cur[6], cur[8], cur[9], nudged_last(cur[7])\n"
