@@ -261,28 +261,50 @@ static void on_profile(redisAsyncContext *ac, void *r, void *priv)
     batch_step(e->b);
 }
 
-/* The events of one profile script call, in their order in it. */
+/* The entries of one script call over a run of them (profile, fire), in
+ * their order in it; EACH takes an entry's element of the reply. */
 struct run {
     struct batch *b;
+    void (*each)(struct entry *e, const redisReply *element);
+    const char *step;
     size_t n;
     struct entry *e[];
 };
 
-static void on_profiles(redisAsyncContext *ac, void *r, void *priv)
+static struct run *run_new(struct batch *b, size_t cap, void (*each)(struct entry *, const redisReply *),
+                           const char *step)
+{
+    struct run *run = util_xcalloc(1, sizeof *run + cap * sizeof run->e[0]);
+    *run = (struct run){b, each, step, 0};
+    return run;
+}
+
+static void on_run(redisAsyncContext *ac, void *r, void *priv)
 {
     struct run *run = priv;
     redisReply *reply = r;
     (void)ac;
-    if (reply_failed(run->b, reply, "profile")) {
+    if (reply_failed(run->b, reply, run->step)) {
     } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != run->n) {
-        log_warn("redis: the profile script answered out of shape", "step", "profile");
+        log_warn("redis: a script answered out of shape", "step", run->step);
         run->b->failed = true;
     } else {
         for (size_t i = 0; i < run->n; i++)
-            profile_reply(run->e[i], reply->element[i]);
+            run->each(run->e[i], reply->element[i]);
     }
     batch_step(run->b);
     free(run);
+}
+
+/* Sends the command built in C's cmd for RUN. */
+static void run_send(struct consumer *c, struct run *run)
+{
+    if (cmd_send(&c->cmd, c->d.cmd, on_run, run) == 0) {
+        run->b->outstanding++;
+    } else {
+        run->b->failed = true;
+        free(run);
+    }
 }
 
 static void entry_raw(struct entry *e, const redisReply *r)
@@ -432,8 +454,7 @@ static size_t start_events(struct consumer *c, struct batch *b, size_t from)
         if (e->round == b->round && !e->valid) /* before the run: they share c->cmd */
             send_reject(e, on_rejected);
     }
-    struct run *run = util_xcalloc(1, sizeof *run + n * sizeof run->e[0]);
-    run->b = b;
+    struct run *run = run_new(b, n, profile_reply, "profile");
     profile_begin(&c->cmd, c->d.scripts, c->d.keys, n);
     for (size_t i = from; i < end; i++)
         if (in_round(b, &b->e[i])) {
@@ -444,12 +465,7 @@ static size_t start_events(struct consumer *c, struct batch *b, size_t from)
     profile_add_opts(&c->cmd, &o);
     for (size_t i = 0; i < run->n; i++)
         add_event(c, b, run->e[i]);
-    if (cmd_send(&c->cmd, c->d.cmd, on_profiles, run) == 0) {
-        b->outstanding++;
-    } else {
-        b->failed = true;
-        free(run);
-    }
+    run_send(c, run);
     return end;
 }
 
@@ -663,23 +679,6 @@ static void fired_reply(struct entry *e, const redisReply *reply)
     }
 }
 
-static void on_fired(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct run *run = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (reply_failed(run->b, reply, "fire")) {
-    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != run->n) {
-        log_warn("redis: the fire script answered out of shape", "step", "fire");
-        run->b->failed = true;
-    } else {
-        for (size_t i = 0; i < run->n; i++)
-            fired_reply(run->e[i], reply->element[i]);
-    }
-    batch_step(run->b);
-    free(run);
-}
-
 /* A timer's one candidate: its trigger, unless a reload removed it or an
  * `unless` event came while it waited. */
 static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e, const struct eval_ctx *ctx)
@@ -753,8 +752,7 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
 /* One fire script call for the N entries of this round that fire. */
 static void send_fires(struct consumer *c, struct batch *b, size_t n)
 {
-    struct run *run = util_xcalloc(1, sizeof *run + n * sizeof run->e[0]);
-    run->b = b;
+    struct run *run = run_new(b, n, fired_reply, "fire");
     scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, (int)(3 + 4 * n));
     cmd_adds(&c->cmd, c->d.keys->actions);
     cmd_adds(&c->cmd, b->src->stream);
@@ -773,12 +771,7 @@ static void send_fires(struct consumer *c, struct batch *b, size_t n)
     cmd_addi(&c->cmd, c->d.cfg->triggers_profile_ttl_ms);
     for (size_t i = 0; i < run->n; i++)
         add_firings(c, b, run->e[i]);
-    if (cmd_send(&c->cmd, c->d.cmd, on_fired, run) == 0) {
-        b->outstanding++;
-    } else {
-        b->failed = true;
-        free(run);
-    }
+    run_send(c, run);
 }
 
 /* VERB (XACK, or XDEL for nudged's own timers) for every entry that fired
