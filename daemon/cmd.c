@@ -8,7 +8,7 @@
 #include "cmd.h"
 #include "util.h"
 
-#include <inttypes.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,13 +68,20 @@ void cmd_addcopy(struct cmd *c, const void *p, size_t len)
     push(c, NULL, len, off);
 }
 
+/* Writes V's decimal digits so they end at END; returns where they start
+ * (no printf on the hot path). */
+static char *digits_before(char *end, uint64_t v)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return end;
+}
+
 void cmd_addi(struct cmd *c, int64_t v)
 {
-    char tmp[24], *p = tmp + sizeof tmp; /* digits from the right: no printf on the hot path */
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do
-        *--p = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
+    char tmp[24];
+    char *p = digits_before(tmp + sizeof tmp, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
     if (v < 0)
         *--p = '-';
     cmd_addcopy(c, p, (size_t)(tmp + sizeof tmp - p));
@@ -125,10 +132,7 @@ void cmd_set_int(struct cmd *c, size_t i, int64_t v)
 /* Writes "<mark><v>\r\n" at P; returns the end. */
 static char *put_header(char *p, char mark, size_t v)
 {
-    char tmp[24], *d = tmp + sizeof tmp;
-    do
-        *--d = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
+    char tmp[24], *d = digits_before(tmp + sizeof tmp, v);
     *p++ = mark;
     size_t n = (size_t)(tmp + sizeof tmp - d);
     memcpy(p, d, n);
