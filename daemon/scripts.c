@@ -183,10 +183,11 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
 
 /* Writes the firings of a run of entries in one call. KEYS: the actions
  * stream, the source stream, the schedule, then per entry its customer's
- * profile hash, dedup set, link and schedule index (as the profile script). ARGV: 1 group, 2 now,
- * 3 dedup window, 4 "1" to delete each entry from the source (nudged's own
- * timers stream), 5 profile ttl, then per entry: its source entry id, the
- * number of arguments of its firings, and per firing either
+ * profile hash, dedup set, link and schedule index (as the profile
+ * script). ARGV: 1 group, 2 now, 3 dedup window, 4 "1" to delete each entry
+ * from the source (nudged's own timers stream), 5 profile ttl, then per
+ * entry: its source entry id, the number of arguments of its firings, and
+ * per firing either
  *   "l", firing hash, due, item: schedule it (delay, unless); or
  *   "n", firing hash, limit field or "", limit max, limit per (0: ever),
  *   score points, number of trait sets, their field/value pairs, number of
