@@ -7,6 +7,7 @@
 #include "customer.h"
 #include "util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,10 +156,6 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
     snprintf(val, sizeof val, "%lld %lld %lld", n + 1, first < u->ts_ms ? first : (long long)u->ts_ms,
              last > u->ts_ms ? last : (long long)u->ts_ms);
     set_field(fields, key, val);
-    const char *fs = field(fields, "fs"), *ls = field(fields, "ls");
-    long long f = fs ? strtoll(fs, NULL, 10) : u->ts_ms, l = ls ? strtoll(ls, NULL, 10) : u->ts_ms;
-    set_int(fields, "fs", f < u->ts_ms ? f : u->ts_ms);
-    set_int(fields, "ls", l > u->ts_ms ? l : u->ts_ms);
     if (u->identified)
         set_field(fields, "u", "1");
     if (u->tz)
@@ -247,20 +244,22 @@ static json_t *number(const char *v)
     return json_real(d);
 }
 
-static void add_field(json_t *view, json_t *state, const char *k, const char *v)
+/* Adds field K (value V) of the profile hash to VIEW and STATE; SEEN
+ * widens to the first and last times of the events. */
+static void add_field(json_t *view, json_t *state, const char *k, const char *v, long long seen[2])
 {
     json_t *traits = json_object_get(view, "traits"), *events = json_object_get(view, "events");
     long long n, first, last;
     if (strncmp(k, "e:", 2) == 0 && sscanf(v, "%lld %lld %lld", &n, &first, &last) == 3) {
         json_object_set_new(events, k + 2,
                             json_pack("{s:I, s:o, s:o}", "count", (json_int_t)n, "first", iso(first), "last", iso(last)));
+        seen[0] = first < seen[0] ? first : seen[0];
+        seen[1] = last > seen[1] ? last : seen[1];
     } else if (strncmp(k, "t:", 2) == 0) {
         json_t *tv = json_loads(v, JSON_DECODE_ANY, NULL);
         json_object_set_new(traits, k + 2, tv ? tv : json_string(v));
     } else if (strncmp(k, "w:", 2) == 0 || strncmp(k, "l:", 2) == 0) {
         json_object_set_new(state, k, times_array(v));
-    } else if (strcmp(k, "fs") == 0 || strcmp(k, "ls") == 0) {
-        json_object_set_new(view, k[0] == 'f' ? "first_seen" : "last_seen", iso(strtoll(v, NULL, 10)));
     } else if (strcmp(k, "tz") == 0) {
         json_object_set_new(view, "timezone", json_string(v));
     }
@@ -272,9 +271,14 @@ json_t *customer_view(const char *id, json_t *fields, int64_t now_ms, int64_t ac
     *state = json_object();
     const char *k;
     json_t *v;
+    long long seen[2] = {LLONG_MAX, LLONG_MIN};
     json_object_foreach(fields, k, v) {
         if (json_is_string(v))
-            add_field(view, *state, k, json_string_value(v));
+            add_field(view, *state, k, json_string_value(v), seen);
+    }
+    if (seen[0] <= seen[1]) { /* every applied event is in its name's stats: no fields of their own */
+        json_object_set_new(view, "first_seen", iso(seen[0]));
+        json_object_set_new(view, "last_seen", iso(seen[1]));
     }
     long long first = 0, last = 0, orders = event_stats(fields, CUSTOMER_ORDER_EVENT, &first, &last);
     json_object_set_new(view, "orders", json_integer(orders));
@@ -330,9 +334,6 @@ static void merge_field(json_t *into, const char *k, const char *v)
         set_field(into, k, val);
     } else if (strncmp(k, "w:", 2) == 0 || strncmp(k, "l:", 2) == 0) {
         join_times(into, k, v, u);
-    } else if ((strcmp(k, "fs") == 0 || strcmp(k, "ls") == 0) && u) {
-        long long x = strtoll(v, NULL, 10), y = strtoll(u, NULL, 10);
-        set_int(into, k, (k[0] == 'f') == (x < y) ? x : y);
     } else if ((strcmp(k, "u") == 0 || strcmp(k, "x") == 0) && strcmp(v, "1") == 0) {
         set_field(into, k, "1");
     } else if (strcmp(k, "rv") == 0 && u) {

@@ -500,6 +500,10 @@ static void test_customer(void)
     CHECK(json_number_value(json_object_get(view, "revenue")) == 42.5, "revenue: total, else revenue: %g",
           json_number_value(json_object_get(view, "revenue")));
     CHECK(strcmp(json_string_value(json_object_get(view, "last_order")), "2026-11-02T00:03:00.000Z") == 0, "last_order");
+    const char *fs = json_string_value(json_object_get(view, "first_seen")),
+               *ls = json_string_value(json_object_get(view, "last_seen"));
+    CHECK(fs && ls && strcmp(fs, "2026-11-02T00:00:00.000Z") == 0 && strcmp(ls, "2026-11-02T00:03:00.000Z") == 0,
+          "first and last seen over every event name: %s, %s", fs ? fs : "-", ls ? ls : "-");
     json_decref(view);
     json_decref(state);
     CHECK(strcmp(customer_group(f, t0 + 90 * day + 3 * 60000, 90 * day), "active") == 0, "active at the period's end");
