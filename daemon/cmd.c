@@ -78,6 +78,11 @@ static char *digits_before(char *end, uint64_t v)
     return end;
 }
 
+void cmd_addscopy(struct cmd *c, const char *s)
+{
+    cmd_addcopy(c, s, strlen(s));
+}
+
 void cmd_addi(struct cmd *c, int64_t v)
 {
     char tmp[24];

@@ -178,9 +178,9 @@ static void finish_dead(struct job *j, long status, const char *error)
         cmd_adds(&d->cmd, json_string_value(v) ? json_string_value(v) : "");
     }
     cmd_adds(&d->cmd, "status");
-    cmd_addf(&d->cmd, "%s", st);
+    cmd_addscopy(&d->cmd, st);
     cmd_adds(&d->cmd, "error");
-    cmd_addf(&d->cmd, "%s", error);
+    cmd_addscopy(&d->cmd, error);
     d->d.stats->deliveries_dead++;
     log_warn("delivery dead", "delivery", field(j, "d"), "trigger", field(j, "trigger"), "status", st,
              "error", error);
@@ -203,7 +203,7 @@ static void finish_retry(struct job *j, long attempt, int64_t delay_ms, long sta
     cmd_adds(&d->cmd, d->d.keys->group);
     cmd_adds(&d->cmd, j->sid);
     cmd_addi(&d->cmd, clock_now_ms() + delay_ms);
-    cmd_addf(&d->cmd, "%s", item ? item : "{}");
+    cmd_addscopy(&d->cmd, item ? item : "{}");
     cmd_addi(&d->cmd, d->d.cfg->triggers_profile_ttl_ms);
     free(item);
     d->d.stats->deliveries_retried++;

@@ -77,13 +77,13 @@ static void add_delivery(const struct firing *fc, const struct message *m, const
         char *member = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
         cmd_addi(fc->cmd, -1);
         cmd_addi(fc->cmd, send_at);
-        cmd_addf(fc->cmd, "%s", member ? member : "{}");
+        cmd_addscopy(fc->cmd, member ? member : "{}");
         free(member);
         json_decref(item);
     } else {
         cmd_addi(fc->cmd, (int64_t)f.n);
         for (size_t k = 0; k < f.n; k++)
-            cmd_addf(fc->cmd, "%s", f.kv[k]);
+            cmd_addscopy(fc->cmd, f.kv[k]);
     }
     free(headers);
 }
@@ -101,7 +101,7 @@ static void add_sets(struct cmd *cmd, json_t *set)
         }
         char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         cmd_addf(cmd, "t:%s", k + 7);
-        cmd_addf(cmd, "%s", dump ? dump : "null");
+        cmd_addscopy(cmd, dump ? dump : "null");
         free(dump);
     }
 }
@@ -180,7 +180,7 @@ void firing_later(const struct firing *fc, const struct message *m, json_t *msg,
     cmd_adds(fc->cmd, "l");
     cmd_addcopy(fc->cmd, h, sizeof h);
     cmd_addi(fc->cmd, start + trigger_wait_ms(t));
-    cmd_addf(fc->cmd, "%s", member ? member : "{}");
+    cmd_addscopy(fc->cmd, member ? member : "{}");
     free(member);
     free(event);
     json_decref(item);

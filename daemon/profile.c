@@ -57,7 +57,7 @@ void profile_add_event(struct cmd *c, const struct message *m, const struct cust
         if (dump == NULL)
             continue;
         cmd_addcopy(c, name, strlen(name));
-        cmd_addf(c, "%s", dump);
+        cmd_addscopy(c, dump);
         free(dump);
         ntraits++;
     }

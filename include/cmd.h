@@ -34,6 +34,8 @@ void cmd_adds(struct cmd *c, const char *s);
 void cmd_addi(struct cmd *c, int64_t v);
 /* Adds an owned copy of LEN bytes (binary safe). */
 void cmd_addcopy(struct cmd *c, const void *p, size_t len);
+/* Adds an owned copy of the NUL-terminated string S. */
+void cmd_addscopy(struct cmd *c, const char *s);
 /* Adds an owned piece: the N strings PARTS joined (no printf: hot path). */
 void cmd_addcat(struct cmd *c, const char *const *parts, size_t n);
 /* Adds an owned printf-formatted piece. */
