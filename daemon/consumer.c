@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "customer.h"
+#include "entry.h"
 #include "firing.h"
 #include "log.h"
 #include "message.h"
@@ -33,32 +34,6 @@
 
 #define REJECT_MESSAGE_MAX (64 * 1024)
 
-struct batch;
-
-struct entry {
-    struct batch *b;
-    char *id;
-    char *raw;      /* the message field as read */
-    size_t rawlen;
-    json_t *msg;    /* parsed, with defaults filled in */
-    struct message m;
-    json_t *timer;  /* a timers entry's fields (all strings), else NULL */
-    const char *tid; /* timer: the waiting trigger's id (in TIMER) */
-    int64_t ets;    /* timer: the event time the wait started from */
-    bool strict;    /* timer: the event was itself an `unless` event */
-    json_t *fields; /* the profile hash, when it was read */
-    json_t *customer, *state;
-    const char *moved; /* the group the event moved the customer into */
-    const struct trigger **cand; /* triggers whose `on` and `where` hold */
-    size_t ncand;
-    char err[256];
-    bool valid, fired;
-    unsigned round; /* which round of the batch runs it */
-    char *redirect; /* the user an anonymous customer was merged into */
-    int redirects;
-    bool regroup;   /* timer: compute the customer's group again (time passed) */
-    char gmid[64];  /* regroup: the firing's messageId, "group:G@DUE" */
-};
 
 struct source {
     struct consumer *c;
@@ -98,17 +73,8 @@ static void start_round(struct batch *b);
 
 static void batch_free(struct batch *b)
 {
-    for (size_t i = 0; i < b->n; i++) {
-        free(b->e[i].id);
-        free(b->e[i].raw);
-        json_decref(b->e[i].msg);
-        json_decref(b->e[i].timer);
-        free(b->e[i].redirect);
-        json_decref(b->e[i].fields);
-        json_decref(b->e[i].customer);
-        json_decref(b->e[i].state);
-        free(b->e[i].cand);
-    }
+    for (size_t i = 0; i < b->n; i++)
+        entry_clear(&b->e[i]);
     free(b->e);
     json_decref(b->now);
     trigger_set_free(b->set);
@@ -305,90 +271,6 @@ static void run_send(struct consumer *c, struct run *run)
         run->b->failed = true;
         free(run);
     }
-}
-
-static void entry_raw(struct entry *e, const redisReply *r)
-{
-    const redisReply *fields = r->element[1];
-    e->id = util_xstrndup(r->element[0]->str, r->element[0]->len);
-    e->timer = json_object();
-    for (size_t k = 0; k + 1 < fields->elements; k += 2) {
-        const redisReply *f = fields->element[k], *v = fields->element[k + 1];
-        if (strcmp(f->str, "message") == 0 || strcmp(f->str, "event") == 0) {
-            e->raw = util_xstrndup(v->str, v->len);
-            e->rawlen = v->len;
-        } else {
-            json_t *s = json_stringn(v->str, v->len);
-            json_object_set_new(e->timer, f->str, s ? s : json_string(""));
-        }
-    }
-}
-
-static const char *timer_field(const struct entry *e, const char *name)
-{
-    return json_string_value(json_object_get(e->timer, name));
-}
-
-/* A regroup timers entry: only the customer and when it came due. */
-static void regroup_load(struct entry *e)
-{
-    const char *cust = timer_field(e, "customer"), *due = timer_field(e, "due");
-    long long t;
-    if (!cust || !due || util_parse_int(due, &t) != 0) {
-        snprintf(e->err, sizeof e->err, "a regroup timers entry without customer or due");
-        return;
-    }
-    e->m = (struct message){MESSAGE_TRACK, cust, e->gmid, "", t, NULL};
-    e->regroup = true;
-    e->valid = true;
-}
-
-/* A timers entry: the waiting firing's trigger, customer, messageId, event
- * time and the event itself (already validated when it arrived). */
-static void timer_load(struct entry *e)
-{
-    const char *kind = timer_field(e, "k");
-    if (kind && strcmp(kind, "g") == 0) {
-        regroup_load(e);
-        return;
-    }
-    const char *trigger = timer_field(e, "trigger"), *cust = timer_field(e, "customer"),
-               *mid = timer_field(e, "mid"), *ets = timer_field(e, "ets");
-    long long t;
-    if (!trigger || !cust || !mid || !ets || util_parse_int(ets, &t) != 0 || e->msg == NULL) {
-        snprintf(e->err, sizeof e->err, "a timers entry without trigger, customer, mid, ets or event");
-        return;
-    }
-    const char *strict = timer_field(e, "strict");
-    /* Only the customer, messageId and time of the message are read later. */
-    e->m = (struct message){MESSAGE_TRACK, cust, mid, "", t, NULL};
-    e->tid = trigger;
-    e->ets = t;
-    e->strict = strict && strcmp(strict, "1") == 0;
-    e->valid = true;
-}
-
-/* Copies entry R of the reply and validates it. */
-static void entry_load(struct entry *e, const redisReply *r, int64_t now_ms)
-{
-    entry_raw(e, r);
-    json_error_t je;
-    e->msg = e->raw ? json_loadb(e->raw, e->rawlen, 0, &je) : NULL;
-    if (e->b->src->timers) {
-        timer_load(e);
-        return;
-    }
-    if (e->raw == NULL) {
-        snprintf(e->err, sizeof e->err, "the entry has no field \"message\"");
-        return;
-    }
-    json_decref(e->timer);
-    e->timer = NULL;
-    if (e->msg == NULL) {
-        snprintf(e->err, sizeof e->err, "not valid JSON: %s at line %d column %d", je.text, je.line, je.column);
-        return;
-    }
-    e->valid = message_validate(e->msg, e->id, now_ms, &e->m, e->err, sizeof e->err) == 0;
 }
 
 static void grow_scratch(struct consumer *c, const struct trigger_set *set)
@@ -635,7 +517,7 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         e->b = b;
-        entry_load(e, entries->element[i], b->now_ms);
+        entry_load(e, entries->element[i], src->timers, b->now_ms);
         if (!src->timers)
             c->d.stats->events_consumed++;
     }

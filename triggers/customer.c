@@ -117,32 +117,44 @@ const char *customer_group(json_t *fields, int64_t now_ms, int64_t active_ms)
     return "interested";
 }
 
-/* Appends T to the space-separated times in FIELDS[NAME], keeping those
- * at or after MIN and at most KEEP of them (the newest). */
-static void push_time(json_t *fields, const char *name, long long t, long long min, size_t keep)
+/* Appends to T (N so far, room for CAP) the space-separated times in V
+ * that are at or after MIN; returns the new count. */
+static size_t read_times(const char *v, long long min, long long *t, size_t n, size_t cap)
 {
-    long long times[COUNTER_KEEP + 1];
-    size_t n = 0;
-    const char *v = field(fields, name);
     while (v && *v) {
         char *end;
         long long x = strtoll(v, &end, 10);
         if (end == v)
             break;
-        if (x >= min && n < COUNTER_KEEP)
-            times[n++] = x;
+        if (x >= min && n < cap)
+            t[n++] = x;
         v = end;
     }
-    times[n++] = t;
+    return n;
+}
+
+/* Stores the last KEEP of the N times T in FIELDS[NAME], space-separated. */
+static void store_times(json_t *fields, const char *name, const long long *t, size_t n, size_t keep)
+{
     size_t from = n > keep ? n - keep : 0;
     struct buf b;
     buf_init(&b, 32 * (COUNTER_KEEP + 1));
     for (size_t i = from; i < n; i++)
-        if (buf_printf(&b, i > from ? " %lld" : "%lld", times[i]) != 0)
+        if (buf_printf(&b, i > from ? " %lld" : "%lld", t[i]) != 0)
             break;
     char *s = buf_steal(&b);
     set_field(fields, name, s);
     free(s);
+}
+
+/* Appends T to the space-separated times in FIELDS[NAME], keeping those
+ * at or after MIN and at most KEEP of them (the newest). */
+static void push_time(json_t *fields, const char *name, long long t, long long min, size_t keep)
+{
+    long long times[COUNTER_KEEP + 1];
+    size_t n = read_times(field(fields, name), min, times, 0, COUNTER_KEEP);
+    times[n++] = t;
+    store_times(fields, name, times, n, keep);
 }
 
 const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms)
@@ -300,27 +312,10 @@ static int cmp_ll(const void *a, const void *b)
 static void join_times(json_t *into, const char *k, const char *a, const char *b)
 {
     long long t[2 * COUNTER_KEEP + 2];
-    size_t n = 0;
-    const char *lists[2] = {a, b};
-    for (int l = 0; l < 2; l++)
-        for (const char *v = lists[l]; v && *v && n < sizeof t / sizeof t[0];) {
-            char *end;
-            long long x = strtoll(v, &end, 10);
-            if (end == v)
-                break;
-            t[n++] = x;
-            v = end;
-        }
+    size_t n = read_times(a, LLONG_MIN, t, 0, sizeof t / sizeof t[0]);
+    n = read_times(b, LLONG_MIN, t, n, sizeof t / sizeof t[0]);
     qsort(t, n, sizeof t[0], cmp_ll);
-    struct buf out;
-    buf_init(&out, 32 * (COUNTER_KEEP + 1));
-    size_t from = n > COUNTER_KEEP ? n - COUNTER_KEEP : 0;
-    for (size_t i = from; i < n; i++)
-        if (buf_printf(&out, i > from ? " %lld" : "%lld", t[i]) != 0)
-            break;
-    char *joined = buf_steal(&out);
-    set_field(into, k, joined);
-    free(joined);
+    store_times(into, k, t, n, COUNTER_KEEP);
 }
 
 static void merge_field(json_t *into, const char *k, const char *v)

@@ -1,0 +1,54 @@
+/* entry.h — one stream entry of a batch: what was read, what it became.
+ *
+ * An entry of <prefix>events is a message to validate; an entry of
+ * <prefix>timers is a waiting firing (or a regroup) that came due. The
+ * consumer owns the entries of a batch and fills in the rest as the batch
+ * runs (profile, candidates, round). */
+#ifndef NUDGED_ENTRY_H
+#define NUDGED_ENTRY_H
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "message.h"
+#include "trigger.h"
+
+struct batch;
+
+struct entry {
+    struct batch *b;
+    char *id;
+    char *raw;      /* the message field as read */
+    size_t rawlen;
+    json_t *msg;    /* parsed, with defaults filled in */
+    struct message m;
+    json_t *timer;  /* a timers entry's fields (all strings), else NULL */
+    const char *tid; /* timer: the waiting trigger's id (in TIMER) */
+    int64_t ets;    /* timer: the event time the wait started from */
+    bool strict;    /* timer: the event was itself an `unless` event */
+    json_t *fields; /* the profile hash, when it was read */
+    json_t *customer, *state;
+    const char *moved; /* the group the event moved the customer into */
+    const struct trigger **cand; /* triggers whose `on` and `where` hold */
+    size_t ncand;
+    char err[256];
+    bool valid, fired;
+    unsigned round; /* which round of the batch runs it */
+    char *redirect; /* the user an anonymous customer was merged into */
+    int redirects;
+    bool regroup;   /* timer: compute the customer's group again (time passed) */
+    char gmid[64];  /* regroup: the firing's messageId, "group:G@DUE" */
+};
+
+/* Copies entry R ([id, [field, value, ...]]) of a read into E and
+ * validates it: a message (TIMERS false) or a timers entry. E is zeroed
+ * but for its batch; on a problem E->valid stays false and E->err says it. */
+void entry_load(struct entry *e, const redisReply *r, bool timers, int64_t now_ms);
+
+/* Frees what E owns. */
+void entry_clear(struct entry *e);
+
+#endif
