@@ -21,6 +21,18 @@ ifeq ($(findstring clang,$(CC)),clang)
 WARN += -Wno-unknown-warning-option
 endif
 
+# The allocator: jemalloc, as Redis links it. nudged's hot path makes and
+# frees many small objects per batch (jansson values, hiredis replies, curl
+# handles' buffers); with glibc's malloc that took 12% more of nudged's
+# instructions (callgrind, make bench). Sanitizer builds keep the libc
+# malloc that ASan replaces. `make MALLOC=libc` opts out.
+MALLOC ?= jemalloc
+ifndef SANITIZER
+ifeq ($(MALLOC),jemalloc)
+PKGS += jemalloc
+endif
+endif
+
 ifdef SANITIZER
 ALL_CFLAGS += -fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=$(SANITIZER)
