@@ -299,7 +299,8 @@ static void keep_candidates(struct entry *e, const struct trigger **t, size_t n)
  * alone), the counters it feeds, and its part of the profile script call. */
 static void add_event(struct consumer *c, struct batch *b, struct entry *e)
 {
-    struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL};
+    struct path_memo memo = {0};
+    struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo};
     e->ncand = 0; /* a redirected event starts again */
     keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
     struct customer_update u;
@@ -582,7 +583,7 @@ static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e
 
 static struct eval_ctx entry_ctx(const struct batch *b, const struct entry *e)
 {
-    return (struct eval_ctx){e->msg, e->customer, NULL, b->now, b->now_ms, e->state};
+    return (struct eval_ctx){e->msg, e->customer, NULL, b->now, b->now_ms, e->state, NULL};
 }
 
 /* Keeps the candidates of E whose `if` holds; returns whether any does

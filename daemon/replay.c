@@ -160,10 +160,7 @@ static void ctx_load(struct replay *r, struct eval_ctx *ctx, const char *custome
 {
     char now[40];
     message_format_time(now_ms, now, sizeof now);
-    ctx->event = event;
-    ctx->now = json_string(now);
-    ctx->now_ms = now_ms;
-    ctx->trigger = NULL;
+    *ctx = (struct eval_ctx){.event = event, .now = json_string(now), .now_ms = now_ms};
     ctx->customer = customer_view(customer, fields_of(r, customer), now_ms, r->cfg->triggers_active_period_ms,
                                   &ctx->state);
 }
@@ -284,7 +281,7 @@ static void fire_moved(struct replay *r, const char *customer, const char *group
 
 static void apply_event(struct replay *r, const struct message *m, json_t *msg)
 {
-    struct eval_ctx ectx = {msg, NULL, NULL, NULL, r->clock_ms, NULL};
+    struct eval_ctx ectx = {msg, NULL, NULL, NULL, r->clock_ms, NULL, NULL};
     size_t ncand = trigger_set_candidates(r->set, m, &ectx, r->cand, trigger_set_count(r->set));
     struct customer_update u;
     customer_update_init(&u, m, msg);

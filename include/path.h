@@ -9,6 +9,25 @@
 
 enum path_root { PATH_EVENT, PATH_CUSTOMER, PATH_TRIGGER, PATH_NOW };
 
+struct path {
+    enum path_root root;
+    char **seg; /* owned */
+    size_t n;
+};
+
+/* Event paths already resolved while one event is judged, so that the
+ * triggers on one event name that test the same path (say twenty `where`s
+ * on properties.price) look it up in the message once. Event paths only:
+ * the event does not change while it is judged; the customer can. */
+#define PATH_MEMO_MAX 8
+struct path_memo {
+    size_t n;
+    struct {
+        const struct path *p;
+        json_t *v;
+    } e[PATH_MEMO_MAX];
+};
+
 /* Everything a condition or template may read, borrowed for one evaluation. */
 struct eval_ctx {
     json_t *event;    /* the message */
@@ -17,12 +36,7 @@ struct eval_ctx {
     json_t *now;      /* the current time as an ISO-8601 string */
     int64_t now_ms;
     json_t *state;    /* windowed counters and limits: {"w:...": [ms, ...]} */
-};
-
-struct path {
-    enum path_root root;
-    char **seg; /* owned */
-    size_t n;
+    struct path_memo *memo; /* NULL: every path is looked up */
 };
 
 /* Compiles TEXT. Returns 0, or -1 with a reason in ERR (unknown root, empty part). */

@@ -2,6 +2,7 @@
 #include "path.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,19 @@ int path_compile(struct path *p, const char *text, char *err, size_t errlen)
     return 0;
 }
 
-json_t *path_resolve(const struct path *p, const struct eval_ctx *ctx)
+static bool same_path(const struct path *a, const struct path *b)
+{
+    if (a == b)
+        return true;
+    if (a->root != b->root || a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->seg[i], b->seg[i]) != 0)
+            return false;
+    return true;
+}
+
+static json_t *walk(const struct path *p, const struct eval_ctx *ctx)
 {
     json_t *v = NULL;
     switch (p->root) {
@@ -69,6 +82,22 @@ json_t *path_resolve(const struct path *p, const struct eval_ctx *ctx)
     }
     for (size_t i = 0; i < p->n && v; i++)
         v = json_object_get(v, p->seg[i]);
+    return v;
+}
+
+json_t *path_resolve(const struct path *p, const struct eval_ctx *ctx)
+{
+    struct path_memo *m = p->root == PATH_EVENT ? ctx->memo : NULL;
+    if (m == NULL)
+        return walk(p, ctx);
+    for (size_t i = 0; i < m->n; i++)
+        if (same_path(m->e[i].p, p))
+            return m->e[i].v;
+    json_t *v = walk(p, ctx);
+    if (m->n < PATH_MEMO_MAX) {
+        m->e[m->n].p = p;
+        m->e[m->n++].v = v;
+    }
     return v;
 }
 

@@ -497,10 +497,14 @@ size_t trigger_set_candidates(const struct trigger_set *set, const struct messag
                               const struct trigger **out, size_t max)
 {
     const struct bucket *b = set ? bucket_for(set, msg) : NULL;
+    struct path_memo memo = {0};
+    struct eval_ctx mctx = *ctx;
     size_t n = 0;
+    if (mctx.memo == NULL)
+        mctx.memo = &memo;
     for (size_t i = 0; b && i < b->n && n < max; i++) {
         const struct trigger *t = b->t[i];
-        if (t->enabled && on_matches(t, msg, ctx) && (t->where == NULL || cond_eval(t->where, ctx)))
+        if (t->enabled && on_matches(t, msg, &mctx) && (t->where == NULL || cond_eval(t->where, &mctx)))
             out[n++] = t;
     }
     return n;

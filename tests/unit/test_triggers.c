@@ -6,6 +6,7 @@
 #include "duration.h"
 #include "harness.h"
 #include "message.h"
+#include "path.h"
 #include <time.h>
 #include "template.h"
 #include "trigger.h"
@@ -176,7 +177,7 @@ static const struct {
 static void test_conditions(void)
 {
     json_t *ev = json_loads(EVENT, 0, NULL), *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("now");
-    struct eval_ctx ctx = {ev, cu, NULL, now, NOW_MS, NULL};
+    struct eval_ctx ctx = {ev, cu, NULL, now, NOW_MS, NULL, NULL};
     struct errlist errs = {0};
     struct diag d = {&errs, "t.json", "t"};
     for (size_t i = 0; i < sizeof cond_cases / sizeof cond_cases[0]; i++) {
@@ -191,6 +192,50 @@ static void test_conditions(void)
         json_decref(j);
         errlist_clear(&errs);
     }
+    json_decref(ev);
+    json_decref(cu);
+    json_decref(now);
+}
+
+/* The memo answers what a plain lookup answers: for the same path text in
+ * two compiled paths, past its capacity, and never for customer paths
+ * (the customer can change while an event is judged). */
+static void test_path_memo(void)
+{
+    json_t *ev = json_loads(EVENT, 0, NULL), *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("now");
+    json_t *other = json_pack("{s:s}", "id", "u2");
+    struct path_memo memo = {0};
+    struct eval_ctx plain = {ev, cu, NULL, now, NOW_MS, NULL, NULL}, memoed = plain;
+    memoed.memo = &memo;
+    char err[128];
+    struct path a, b, c;
+    CHECK(path_compile(&a, "properties.price", err, sizeof err) == 0, "compile: %s", err);
+    CHECK(path_compile(&b, "event.properties.price", err, sizeof err) == 0, "compile: %s", err);
+    CHECK(path_compile(&c, "customer.id", err, sizeof err) == 0, "compile: %s", err);
+    CHECK(path_resolve(&a, &memoed) == path_resolve(&a, &plain) && path_resolve(&a, &plain) != NULL, "memo: a value");
+    CHECK(path_resolve(&b, &memoed) == path_resolve(&a, &plain) && memo.n == 1, "memo: same text, one entry (%zu)",
+          memo.n);
+    CHECK_STR(json_string_value(path_resolve(&c, &memoed)), "u1", "memo: customer");
+    memoed.customer = other;
+    CHECK_STR(json_string_value(path_resolve(&c, &memoed)), "u2", "memo: a new customer is seen");
+    CHECK(memo.n == 1, "memo: customer paths are not kept (%zu)", memo.n);
+    struct path many[PATH_MEMO_MAX + 4];
+    char text[32];
+    for (size_t i = 0; i < PATH_MEMO_MAX + 4; i++) {
+        snprintf(text, sizeof text, "properties.p%zu", i);
+        CHECK(path_compile(&many[i], text, err, sizeof err) == 0, "compile: %s", err);
+        json_object_set_new(json_object_get(ev, "properties"), text + 11, json_integer((json_int_t)i));
+    }
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < PATH_MEMO_MAX + 4; i++)
+            CHECK(json_integer_value(path_resolve(&many[i], &memoed)) == (json_int_t)i, "memo: p%zu past capacity", i);
+    CHECK(memo.n == PATH_MEMO_MAX, "memo: full at %d (%zu)", PATH_MEMO_MAX, memo.n);
+    for (size_t i = 0; i < PATH_MEMO_MAX + 4; i++)
+        path_free(&many[i]);
+    path_free(&a);
+    path_free(&b);
+    path_free(&c);
+    json_decref(other);
     json_decref(ev);
     json_decref(cu);
     json_decref(now);
@@ -227,7 +272,7 @@ static void test_templates(void)
                             "\"html\":\"<i>&\\\"\",\"evil\":\"a\\r\\nBcc: x@y\"}}", 0, NULL);
     json_t *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("2026-11-22T10:00:00.000Z");
     json_t *trig = json_pack("{s:s}", "id", "cart");
-    struct eval_ctx ctx = {ev, cu, trig, now, NOW_MS, NULL};
+    struct eval_ctx ctx = {ev, cu, trig, now, NOW_MS, NULL, NULL};
     struct errlist errs = {0};
     struct diag d = {&errs, "t.json", "t"};
     char err[256];
@@ -397,7 +442,7 @@ static void test_matching(void)
         struct message m;
         char err[128], got[128] = "";
         CHECK(message_validate(ev, "1-0", 0, &m, err, sizeof err) == 0, "case %zu valid", i);
-        struct eval_ctx ctx = {ev, cu, NULL, NULL, 0, NULL};
+        struct eval_ctx ctx = {ev, cu, NULL, NULL, 0, NULL, NULL};
         const struct trigger *out[8];
         size_t n = trigger_set_match(set, &m, &ctx, out, 8);
         for (size_t k = 0; k < n; k++) {
@@ -460,7 +505,7 @@ static const char *apply(json_t *fields, const struct trigger_set *set, const ch
     const char *moved = NULL;
     const struct counter *hits[8];
     if (msg && message_validate(msg, "1-0", now, &m, err, sizeof err) == 0) {
-        struct eval_ctx ctx = {msg, NULL, NULL, NULL, now, NULL};
+        struct eval_ctx ctx = {msg, NULL, NULL, NULL, now, NULL, NULL};
         struct customer_update u;
         customer_update_init(&u, &m, msg);
         u.counters = hits;
@@ -527,7 +572,7 @@ static void test_customer(void)
         snprintf(text, sizeof text, "{\"type\":\"track\",\"userId\":\"v\",\"event\":\"Visit\",\"timestamp\":\"%s\"}", visits[i]);
         apply(f, set, text, ts);
         view = customer_view("v", f, ts, 90 * day, &state);
-        struct eval_ctx ctx = {NULL, view, NULL, NULL, ts, state};
+        struct eval_ctx ctx = {NULL, view, NULL, NULL, ts, state, NULL};
         CHECK(trigger_if_holds(three, &ctx) == want_three[i], "three visits within 1h, visit %d", i + 1);
         char lkey[16];
         snprintf(lkey, sizeof lkey, "l:lim");
@@ -567,6 +612,7 @@ int main(void)
     test_format_time();
     test_durations();
     test_conditions();
+    test_path_memo();
     test_templates();
     test_trigger_errors();
     test_all_errors_reported();
