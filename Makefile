@@ -45,7 +45,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit replay integration sanitize demo install clean format format-check bench fuzz fuzz-bins
+.PHONY: all deps check unit replay integration sanitize demo install clean format format-check bench bench-instructions fuzz fuzz-bins
 
 all: $(BUILD)/nudged
 
@@ -71,6 +71,11 @@ bench: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/bench.py
 	@echo "== Redis bytes for one customer with 20 event names, 5 windowed counters, 10 traits"
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) /usr/bin/python3 tests/bench/profile_memory.py
+
+# Instructions per event under callgrind (nudged and Redis): figures the
+# machine's noise does not move, to judge a change by. BENCH_EVENTS sets N.
+bench-instructions: deps all $(BUILD)/bench/receiver
+	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/instructions.py
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus;
 # new inputs collect under build/fuzz/corpus-*, crashes as build/fuzz/crash-*.
