@@ -403,11 +403,13 @@ static struct job *job_new(struct delivery *d, const redisReply *e)
 static void on_batch(const redisReply *entries, bool pending, void *data)
 {
     struct delivery *d = data;
-    (void)pending;
     for (size_t i = 0; i < entries->elements; i++) {
         const redisReply *e = entries->element[i];
-        if (in_flight(d, e->element[0]->str))
-            continue; /* claimed back while still being sent */
+        /* Only a read of the pending list (after a claim or a reconnect)
+         * can hand back an entry still being sent; new entries (">") are
+         * new, so the scan over the jobs is skipped for them. */
+        if (pending && in_flight(d, e->element[0]->str))
+            continue;
         send_job(job_new(d, e));
     }
     sreader_done(d->reader, true);
