@@ -22,11 +22,11 @@
     "  if u == '1' or email then return 'potential' end\n"                                                \
     "  return 'interested'\n"                                                                             \
     "end\n"                                                                                               \
-    "local function nudged_last(stats)\n"                                                                   \
-    "  local s = stats and string.match(stats, '^%d+ %-?%d+ (%-?%d+)$')\n"                                 \
+    "local function nudged_last(stats)\n"                                                                 \
+    "  local s = stats and string.match(stats, '^%d+ %-?%d+ (%-?%d+)$')\n"                                \
     "  return s and s + 0\n"                                                                              \
-    "end\n" \
-    "local function nudged_group(p, now, active)\n"                                                      \
+    "end\n"                                                                                               \
+    "local function nudged_group(p, now, active)\n"                                                       \
     "  local x, unsub, oc, u, email = unpack(redis.call('HMGET', p, 'x', 't:unsubscribed',\n"             \
     "    'e:Order Completed', 'u', 't:email'))\n"                                                         \
     "  return nudged_group_of(x, unsub, nudged_last(oc), u, email, now, active)\n"                        \
@@ -36,12 +36,12 @@
  * joined by spaces: windowed counters and limits (push_time in C). */
 #define TIMES_LUA                                                                                          \
     "local function nudged_times(old, min, t, keep)\n"                                                    \
-    "  local kept = {}\n"                                                                                  \
+    "  local kept = {}\n"                                                                                 \
     "  if old then for x in string.gmatch(old, '%-?%d+') do\n"                                            \
-    "    if x + 0 >= min and #kept < 100 then kept[#kept + 1] = x end\n"                             \
-    "  end end\n"                                                                                          \
+    "    if x + 0 >= min and #kept < 100 then kept[#kept + 1] = x end\n"                                  \
+    "  end end\n"                                                                                         \
     "  if t then kept[#kept + 1] = string.format('%d', t) end\n"                                          \
-    "  return kept, table.concat(kept, ' ', math.max(1, #kept - keep + 1))\n"                              \
+    "  return kept, table.concat(kept, ' ', math.max(1, #kept - keep + 1))\n"                             \
     "end\n"
 
 /* Schedules MEMBER at DUE and remembers it in the customer's index IDX,
@@ -51,22 +51,22 @@
  * already in the index. */
 #define SCHEDULE_LUA                                                                                       \
     "local function nudged_schedule(zset, idx, due, member, ttl)\n"                                       \
-    "  if redis.call('ZADD', zset, due, member) == 0 then return end\n"                                    \
-    "  redis.call('SADD', idx, member)\n"                                                                  \
-    "  if redis.call('SCARD', idx) > 16 then\n"                                                            \
-    "    for _, m in ipairs(redis.call('SRANDMEMBER', idx, 8)) do\n"                                       \
-    "      if not redis.call('ZSCORE', zset, m) then redis.call('SREM', idx, m) end\n"                     \
-    "    end\n"                                                                                            \
-    "  end\n"                                                                                              \
-    "  redis.call('PEXPIRE', idx, ttl)\n"                                                                  \
+    "  if redis.call('ZADD', zset, due, member) == 0 then return end\n"                                   \
+    "  redis.call('SADD', idx, member)\n"                                                                 \
+    "  if redis.call('SCARD', idx) > 16 then\n"                                                           \
+    "    for _, m in ipairs(redis.call('SRANDMEMBER', idx, 8)) do\n"                                      \
+    "      if not redis.call('ZSCORE', zset, m) then redis.call('SREM', idx, m) end\n"                    \
+    "    end\n"                                                                                           \
+    "  end\n"                                                                                             \
+    "  redis.call('PEXPIRE', idx, ttl)\n"                                                                 \
     "end\n"
 
 /* One entry's result in a script that works on a run of entries under
  * pcall: its reply, or its error (a bad key fails that entry alone). */
 #define RESULT_LUA                                                                                         \
-    "local function nudged_result(ok, r)\n"                                                              \
-    "  if ok or (type(r) == 'table' and r.err) then return r end\n"                                      \
-    "  return {err = tostring(r)}\n"                                                                     \
+    "local function nudged_result(ok, r)\n"                                                               \
+    "  if ok or (type(r) == 'table' and r.err) then return r end\n"                                       \
+    "  return {err = tostring(r)}\n"                                                                      \
     "end\n"
 
 /* The small counts in ARGV (arguments of a firing, counters, traits) as
@@ -83,16 +83,16 @@
 #define TRAIT_LUA                                                                                          \
     "local function nudged_deep(a, b)\n"                                                                  \
     "  for k, v in pairs(b) do\n"                                                                         \
-    "    if type(v) == 'table' and type(a[k]) == 'table' and next(v) ~= 1 and next(a[k]) ~= 1 then\n"    \
+    "    if type(v) == 'table' and type(a[k]) == 'table' and next(v) ~= 1 and next(a[k]) ~= 1 then\n"     \
     "      nudged_deep(a[k], v)\n"                                                                        \
     "    else a[k] = v end\n"                                                                             \
     "  end\n"                                                                                             \
     "  return a\n"                                                                                        \
     "end\n"                                                                                               \
     "local function nudged_trait(p, name, val)\n"                                                         \
-    "  if string.sub(val, 1, 1) ~= '{' then return val end\n"                                              \
+    "  if string.sub(val, 1, 1) ~= '{' then return val end\n"                                             \
     "  local old = redis.call('HGET', p, 't:' .. name)\n"                                                 \
-    "  if not old or string.sub(old, 1, 1) ~= '{' then return val end\n"                                   \
+    "  if not old or string.sub(old, 1, 1) ~= '{' then return val end\n"                                  \
     "  local ok1, a = pcall(cjson.decode, old)\n"                                                         \
     "  local ok2, b = pcall(cjson.decode, val)\n"                                                         \
     "  if not (ok1 and ok2) then return val end\n"                                                        \
