@@ -8,6 +8,7 @@
 #include "rconn.h"
 #include "clock.h"
 #include "log.h"
+#include "rarena.h"
 #include "util.h"
 
 #include <hiredis/adapters/libevent.h>
@@ -25,6 +26,7 @@
 struct rconn {
     struct event_base *base;
     redisAsyncContext *ac; /* NULL while down */
+    struct rarena *arena;  /* the replies of every connection in turn */
     char *host, *path, *password, *name;
     int port, db;
     bool up, ever_up;
@@ -126,6 +128,7 @@ static void start_connect(struct rconn *rc)
     }
     ac->data = rc;
     rc->ac = ac;
+    rarena_attach(rc->arena, ac->c.reader);
     rc->connect_started_ms = clock_mono_ms();
     redisLibeventAttach(ac, rc->base);
     redisAsyncSetConnectCallback(ac, on_connect);
@@ -205,6 +208,7 @@ struct rconn *rconn_new(struct event_base *base, const char *url, const char *pa
     rc->fn = fn;
     rc->data = data;
     rc->backoff_ms = BACKOFF_MIN_MS;
+    rc->arena = rarena_new();
     rc->retry_timer = evtimer_new(base, on_retry, rc);
     rc->watch_timer = event_new(base, -1, EV_PERSIST, on_watch, rc);
     struct timeval sec = {1, 0};
@@ -297,6 +301,7 @@ void rconn_free(struct rconn *rc)
         rc->up = false;          /* callbacks that run now cannot send more */
         redisAsyncFree(ac);
     }
+    rarena_free(rc->arena); /* after the context: freeing it frees a reply being read */
     event_free(rc->retry_timer);
     event_free(rc->watch_timer);
     free(rc->host);
