@@ -144,6 +144,8 @@ static void *create_nil(const redisReadTask *task)
 
 static void free_reply(void *reply)
 {
+    if (reply == NULL)
+        return;
     struct root *root = (struct root *)((char *)reply - offsetof(struct root, r));
     reset(root->a);
 }
