@@ -34,7 +34,6 @@
 
 #define REJECT_MESSAGE_MAX (64 * 1024)
 
-
 struct source {
     struct consumer *c;
     struct sreader *reader;

@@ -1,11 +1,11 @@
 /* test_daemon.c — the daemon's pure helpers: the Standard Webhooks
- * signature, webhook headers, config loading errors, stable ids. */
+ * signature, webhook headers, config loading errors, stable ids, the reply
+ * arena. */
 #include "config.h"
 #include "harness.h"
 #include "tz.h"
 #include "mail.h"
 
-#include <openssl/evp.h>
 #include "cmd.h"
 #include "hashid.h"
 #include "keys.h"
