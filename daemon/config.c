@@ -40,7 +40,7 @@ static const struct param params[] = {
     {"redis", "group", P_STRING, OFF(redis_group), "nudged", 0, 0, NULL},
     {"redis", "consumer", P_STRING, OFF(redis_consumer), "", 0, 0, NULL},
     {"redis", "batch", P_INT, OFF(redis_batch), "200", 1, 10000, NULL},
-    {"redis", "pipeline", P_INT, OFF(redis_pipeline), "2", 1, 8, NULL},
+    {"redis", "pipeline", P_INT, OFF(redis_pipeline), "4", 1, 8, NULL},
     {"redis", "claim_idle", P_DURATION, OFF(redis_claim_idle_ms), "60s", 1000, 7 * DAY, NULL},
     {"http", "ingest_listen", P_STRING, OFF(http_ingest_listen), "127.0.0.1:8620", 0, 0, NULL},
     {"http", "admin_listen", P_STRING, OFF(http_admin_listen), "127.0.0.1:8621", 0, 0, NULL},

@@ -9,6 +9,7 @@
 #include "delivery.h"
 #include "clock.h"
 #include "cmd.h"
+#include "firing.h"
 #include "log.h"
 #include "mail.h"
 #include "sreader.h"
@@ -392,6 +393,7 @@ static struct job *job_new(struct delivery *d, const redisReply *e)
         json_t *v = json_stringn(fields->element[k + 1]->str, fields->element[k + 1]->len);
         json_object_set_new(j->f, fields->element[k]->str, v ? v : json_string(""));
     }
+    firing_delivery_defaults(j->f);
     j->next = d->jobs;
     if (d->jobs)
         d->jobs->prev = j;

@@ -15,6 +15,10 @@
 /* Up to this many field/value pairs make a delivery. */
 #define DELIVERY_FIELDS 16
 
+/* The values a delivery's fields take when they are left out. */
+#define DEFAULT_METHOD "POST"
+#define DEFAULT_HEADERS "{}"
+
 struct fields {
     const char *kv[2 * DELIVERY_FIELDS];
     size_t n;
@@ -30,7 +34,11 @@ static void put(struct fields *f, const char *k, const char *v)
 
 /* Adds one delivery to the fire call: its field/value strings (count
  * first), or, when it must wait until SEND_AT (quiet hours), -1, the time
- * and the fields as one JSON schedule item. */
+ * and the fields as one JSON schedule item. The fields that hold their
+ * default (attempt 1, method POST, no headers of the trigger's own) are
+ * left out: the delivery reader puts them back (firing_delivery_defaults), and
+ * every firing's delivery costs Redis three pairs fewer to write, store
+ * and read. */
 static void add_delivery(const struct firing *fc, const struct message *m, const struct trigger *t, size_t i,
                          const struct action_out *out, const char *err, int64_t send_at, int64_t now_ms,
                          const char *unsubscribe)
@@ -46,7 +54,6 @@ static void add_delivery(const struct firing *fc, const struct message *m, const
     put(&f, "action", action);
     put(&f, "customer", m->customer);
     put(&f, "ets", ets);
-    put(&f, "attempt", "1");
     if (err) {
         put(&f, "error", err);
         log_warn("action cannot be rendered", "trigger", trigger_id(t), "customer", m->customer, "error", err);
@@ -55,8 +62,8 @@ static void add_delivery(const struct firing *fc, const struct message *m, const
         snprintf(timeout, sizeof timeout, "%lld", (long long)out->timeout_ms);
         put(&f, "kind", "webhook");
         put(&f, "url", out->url);
-        put(&f, "method", out->method);
-        put(&f, "headers", headers ? headers : "{}");
+        put(&f, "method", strcmp(out->method, DEFAULT_METHOD) != 0 ? out->method : NULL);
+        put(&f, "headers", headers && strcmp(headers, DEFAULT_HEADERS) != 0 ? headers : NULL);
         put(&f, "body", out->body);
         put(&f, "timeout", timeout);
     } else {
@@ -86,6 +93,22 @@ static void add_delivery(const struct firing *fc, const struct message *m, const
             cmd_addscopy(fc->cmd, f.kv[k]);
     }
     free(headers);
+}
+
+static void set_default(json_t *fields, const char *name, const char *value)
+{
+    if (json_object_get(fields, name) == NULL)
+        json_object_set_new(fields, name, json_string(value));
+}
+
+void firing_delivery_defaults(json_t *fields)
+{
+    set_default(fields, "attempt", "1");
+    const char *kind = json_string_value(json_object_get(fields, "kind"));
+    if (kind && strcmp(kind, "webhook") == 0) {
+        set_default(fields, "method", DEFAULT_METHOD);
+        set_default(fields, "headers", DEFAULT_HEADERS);
+    }
 }
 
 /* The trait and group changes of a set action, as profile field/value pairs. */

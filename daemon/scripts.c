@@ -107,6 +107,11 @@
  * "0", or "g": only when the group moved), "1" identified, revenue or "",
  * timezone or "", the customer id, number of counters, the counter
  * field/window pairs, number of traits, the trait name/JSON pairs.
+ * The link (an anonymous id merged into a user) is looked up only for a
+ * profile without a stored group: merging deletes the anonymous profile as
+ * it writes the link, and every applied event stores the group, so a
+ * profile with a group never has a link. That is one command fewer for
+ * nearly every event.
  * An event is applied once: its messageId hash enters the dedup set with
  * it. An order (re)schedules the customer's one regroup item for when
  * active_period runs out, so the move to inactive needs no event. The group
@@ -129,14 +134,17 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "local dedup_ttl = math.min(tonumber(ARGV[2]), ttl)\n"
     "local slack = math.floor(dedup_ttl / 64)\n"
     "local function nudged_apply(p, d, a, s, i, c0, t0)\n"
-    "  local to = redis.call('GET', a)\n"
-    "  if to then redis.call('PEXPIRE', a, ttl); return {-1, to} end\n"
+    "  local name = ARGV[i + 1]\n"
+    "  local f = 'e:' .. name\n"
+    "  local cur = redis.call('HMGET', p, f, 'g', 'x', 't:unsubscribed', 'e:Order Completed', 'u', 't:email', 'xp')\n"
+    "  if not cur[2] then\n"
+    "    local to = redis.call('GET', a)\n"
+    "    if to then redis.call('PEXPIRE', a, ttl); return {-1, to} end\n"
+    "  end\n"
     "  local fresh = redis.call('ZADD', d, 'NX', now_s, ARGV[i])\n"
     "  local moved = false\n"
     "  if fresh == 1 then\n"
-    "    local name, ts = ARGV[i + 1], ARGV[i + 2] + 0\n"
-    "    local f = 'e:' .. name\n"
-    "    local cur = redis.call('HMGET', p, f, 'g', 'x', 't:unsubscribed', 'e:Order Completed', 'u', 't:email', 'xp')\n"
+    "    local ts = ARGV[i + 2] + 0\n"
     "    local n, first, last, first_s, last_s = 0, ts, ts, ARGV[i + 2], ARGV[i + 2]\n"
     "    if cur[1] then\n"
     "      local x, y, z = string.match(cur[1], '^(%d+) (%-?%d+) (%-?%d+)$')\n"

@@ -21,6 +21,11 @@ struct firing {
     const struct tmpl *unsubscribe; /* [smtp] unsubscribe_url, or NULL */
 };
 
+/* Puts back into a delivery's FIELDS (read from <prefix>actions, as
+ * strings) the fields firing_now() leaves out when they hold their default:
+ * attempt 1, and for a webhook method POST and no headers of its own. */
+void firing_delivery_defaults(json_t *fields);
+
 /* Adds T firing now for message M in CTX (the customer after the event):
  * its firing hash, limit, score and set changes, and every delivery
  * rendered (one that cannot be rendered carries the reason and goes to

@@ -85,7 +85,35 @@ def test_410_is_not_retried():
         assert env.recv.count() == 1, "410 was retried"
         dead = r.xrange("nudged:dead")[0][1]
         assert dead["status"] == "410" and dead["trigger"] == "t1", dead
+        # Every field of the delivery, also those left out of the actions stream at their default.
+        assert (dead["attempt"], dead["method"], dead["headers"]) == ("1", "POST", "{}"), dead
         assert scheduled(r) == 0
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+def test_method_and_headers_default_or_own_also_on_retry():
+    """Deliveries leave out method POST, no headers and attempt 1, and the
+    reader puts them back; a webhook with its own method and headers keeps
+    them, also when it is sent again from the retry schedule."""
+    env = Env(script=lambda path, k: 500 if path == "/own" and k == 1 else 200)
+    try:
+        own = webhook_trigger(env.recv.port, tid="own", path="/own")
+        own["actions"][0]["webhook"].update({"method": "PUT", "headers": {"x-shop": "nl"}})
+        n = env.nudged({"t.json": [webhook_trigger(env.recv.port, tid="plain", path="/plain"), own]})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        r.xadd("nudged:events", {"message": event("dora")})
+        wait_for(lambda: env.recv.count() >= 3, 15, "the plain webhook and both attempts of the own one")
+        reqs = env.recv.all()
+        plain = [q for q in reqs if q["path"] == "/plain"]
+        owns = [q for q in reqs if q["path"] == "/own"]
+        assert len(plain) == 1 and plain[0]["method"] == "POST" and "x-shop" not in plain[0]["headers"], plain
+        assert len(owns) == 2 and all(q["method"] == "PUT" and q["headers"].get("x-shop") == "nl" for q in owns), owns
+        assert all(verify_signature(q) for q in reqs)
+        wait_for(lambda: scheduled(r) == 0 and no_pending(r, "nudged:actions"), 5, "settled")
+        assert r.xlen("nudged:dead") == 0
         assert n.stop() == 0
     finally:
         env.close()
@@ -338,7 +366,8 @@ def test_cli_check_and_exit_codes():
 
 if __name__ == "__main__":
     sys.exit(run_tests([test_cli_check_and_exit_codes, test_signed_webhook, test_retry_500_twice_then_sent,
-                        test_410_is_not_retried, test_malformed_entries_rejected_and_rest_processed,
+                        test_410_is_not_retried, test_method_and_headers_default_or_own_also_on_retry,
+                        test_malformed_entries_rejected_and_rest_processed,
                         test_a_key_of_the_wrong_type_rejects_only_its_event,
                         test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success,
                         test_entry_delivered_too_often_is_set_aside, test_redis_restart_while_running,
