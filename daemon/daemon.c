@@ -52,11 +52,12 @@ struct daemon {
     struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
     bool setup_ok, setup_running, ready, stopping;
     int setup_failures;
-    int64_t last_claim_ms, last_prune_ms, last_watchdog_ms, last_status_ms, watchdog_ms;
+    int64_t last_claim_ms, last_prune_ms, last_trim_ms, last_watchdog_ms, last_status_ms, watchdog_ms;
 };
 
 #define CONSUMER_PRUNE_IDLE_MS (24LL * 3600 * 1000)
 #define PRUNE_EVERY_MS (3600LL * 1000)
+#define TRIM_EVERY_MS 1000
 
 /* The stream readers, for what the daemon does to all alike. */
 static struct sreader *reader(struct daemon *d, int i)
@@ -188,8 +189,9 @@ static bool drained(const struct daemon *d)
     return !consumer_busy(d->consumer) && delivery_inflight(d->delivery) == 0;
 }
 
-/* The one maintenance timer (as redis's serverCron): due retries, claims,
- * watchdog, status, and the end of a drain. */
+/* The one maintenance timer (as redis's serverCron): due retries, the
+ * trim of sent deliveries, claims, watchdog, status, and the end of a
+ * drain. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
@@ -205,6 +207,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         setup_redis(d);
     if (d->setup_ok) {
         delivery_move_due(d->delivery);
+        if (now - d->last_trim_ms >= TRIM_EVERY_MS) {
+            delivery_trim(d->delivery);
+            d->last_trim_ms = now;
+        }
         bool claim = now - d->last_claim_ms >= d->cfg->redis_claim_idle_ms / 2;
         bool prune = now - d->last_prune_ms >= PRUNE_EVERY_MS;
         for (int i = 0; i < NREADERS; i++) {

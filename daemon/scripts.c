@@ -431,8 +431,25 @@ static const char forget_lua[] =
     "for _, a in ipairs(anons) do redis.call('DEL', ARGV[1] .. '{' .. a .. '}:a') end\n"
     "return {redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]), removed, #anons}\n";
 
-static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua,   reject_lua, retry_lua,  dead_lua,
-                                                  due_lua,     bury_lua,   forget_lua, merge_lua, regroup_lua};
+/* KEYS: a stream. ARGV: its group. Trims the entries the group has read
+ * (below its last-delivered-id) and acked (below its oldest pending
+ * entry): what XDEL of each would do, at the cost of removing whole
+ * stream nodes (~), so up to a node's worth of entries stay. A pending
+ * entry is never removed: a process that crashed while sending it leaves
+ * it for another to claim. Returns the number of entries removed. */
+static const char trim_lua[] =
+    "local last\n"
+    "for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do\n"
+    "  local f = {}\n"
+    "  for i = 1, #g, 2 do f[g[i]] = g[i + 1] end\n"
+    "  if f['name'] == ARGV[1] then last = f['last-delivered-id'] end\n"
+    "end\n"
+    "if not last then return 0 end\n"
+    "local pending = redis.call('XPENDING', KEYS[1], ARGV[1])\n"
+    "return redis.call('XTRIM', KEYS[1], 'MINID', '~', pending[1] > 0 and pending[2] or last)\n";
+
+static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua, retry_lua,   dead_lua, due_lua,
+                                                  bury_lua,    forget_lua, merge_lua, regroup_lua, trim_lua};
 
 static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
 {

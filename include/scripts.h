@@ -23,6 +23,7 @@ enum script_id {
     SCRIPT_FORGET,  /* erase a customer and their scheduled items */
     SCRIPT_MERGE,   /* fold an anonymous id into a user */
     SCRIPT_REGROUP, /* compute a customer's group again as time passes */
+    SCRIPT_TRIM,    /* drop the entries of a stream its group has read and acked */
     SCRIPT_COUNT
 };
 

@@ -1,6 +1,6 @@
 """Integration tests of nudged against a real redis-server and a real HTTP
 receiver (issue 2). Run: NUDGED_BIN=build/nudged /usr/bin/python3 tests/integration/run.py [name...]"""
-import json, os, signal, socket, subprocess, sys, tempfile, time
+import json, os, signal, socket, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (Env, scheduled, NUDGED, SECRET, event, run_tests, verify_signature, wait_for, webhook_trigger)
@@ -116,6 +116,38 @@ def test_method_and_headers_default_or_own_also_on_retry():
         assert r.xlen("nudged:dead") == 0
         assert n.stop() == 0
     finally:
+        env.close()
+
+
+def test_sent_deliveries_are_trimmed_and_pending_ones_kept():
+    """Sent deliveries leave <prefix>actions by the trim each second; one
+    still being sent stays in the stream (so another process could claim
+    it) until it is acked."""
+    release = threading.Event()
+    env = Env(script=lambda path, k: 200 if path != "/slow" or release.wait(8) else 500)
+    try:
+        slow = webhook_trigger(env.recv.port, tid="slow", path="/slow", on="Form Submitted")
+        slow["actions"][0]["webhook"]["timeout"] = "10s"
+        n = env.nudged({"t.json": [webhook_trigger(env.recv.port, tid="fast", path="/fast"), slow]})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        pipe = r.pipeline(transaction=False)
+        for i in range(301):
+            pipe.xadd("nudged:events", {"message": event("c%d" % i, "Form Submitted" if i == 150 else
+                                                         "Order Completed")})
+        pipe.execute()
+        wait_for(lambda: env.recv.count() == 301, 15, "every webhook sent or being sent")
+        wait_for(lambda: r.xlen("nudged:actions") < 301, 5, "the sent deliveries trimmed")
+        pending, = r.xpending_range("nudged:actions", "nudged", "-", "+", 10)
+        slow_id = pending["message_id"]
+        assert r.xrange("nudged:actions", slow_id, slow_id), "a delivery being sent was trimmed"
+        release.set()
+        wait_for(lambda: no_pending(r, "nudged:actions"), 10, "the slow one acked")
+        wait_for(lambda: r.xlen("nudged:actions") <= 100, 5, "all but the last stream node trimmed")
+        assert r.xlen("nudged:dead") == 0 and env.recv.count() == 301
+        assert n.stop() == 0
+    finally:
+        release.set()
         env.close()
 
 
@@ -367,6 +399,7 @@ def test_cli_check_and_exit_codes():
 if __name__ == "__main__":
     sys.exit(run_tests([test_cli_check_and_exit_codes, test_signed_webhook, test_retry_500_twice_then_sent,
                         test_410_is_not_retried, test_method_and_headers_default_or_own_also_on_retry,
+                        test_sent_deliveries_are_trimmed_and_pending_ones_kept,
                         test_malformed_entries_rejected_and_rest_processed,
                         test_a_key_of_the_wrong_type_rejects_only_its_event,
                         test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success,
