@@ -45,6 +45,21 @@ static void test_headers(void)
     CHECK(id && ts && custom && ua, "standard and custom headers present");
     CHECK(!sig, "no signature without a secret");
     curl_slist_free_all(h);
+
+    /* A header line longer than 8 KiB is cut, not overrun. */
+    char long_json[10100];
+    int n = snprintf(long_json, sizeof long_json, "{\"x-long\": \"");
+    memset(long_json + n, 'a', 10000);
+    strcpy(long_json + n + 10000, "\"}");
+    h = webhook_headers("msg_1", 42, NULL, 0, "{}", long_json);
+    size_t longest = 0, expect = 0;
+    for (struct curl_slist *l = h; l; l = l->next) {
+        if (strncmp(l->data, "x-long: aaa", 11) == 0)
+            longest = strlen(l->data);
+        expect |= strcmp(l->data, "Expect:") == 0;
+    }
+    CHECK(longest == 8191 && expect, "long header cut to %zu bytes; \"Expect:\" alone", longest);
+    curl_slist_free_all(h);
     CHECK(webhook_headers("msg_1", 42, NULL, 0, "{}", "[1]") == NULL, "headers must be an object");
 }
 
@@ -126,6 +141,8 @@ static void test_ids(void)
     hashid_delivery("cart", "m1", 1, c);
     CHECK(strcmp(a, b) == 0 && strncmp(a, "msg_", 4) == 0 && strlen(a) == 28, "delivery id stable: %s", a);
     CHECK(strcmp(a, c) != 0, "each action has its own id");
+    /* python3: "msg_" + sha256(b"cart\0m1\x000\0").hexdigest()[:24] */
+    CHECK_STR(a, "msg_977ca4bc68086482f4d3dd12", "delivery id is SHA-256 of trigger, mid, action");
     unsigned char f1[HASHID_DEDUP_LEN], f2[HASHID_DEDUP_LEN];
     hashid_firing("ab", "c", f1);
     hashid_firing("a", "bc", f2);
