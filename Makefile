@@ -80,7 +80,7 @@ bench-instructions: deps all $(BUILD)/bench/receiver
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus;
 # new inputs collect under build/fuzz/corpus-*, crashes as build/fuzz/crash-*.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := triggers template
+FUZZ_TARGETS := triggers template jparse
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(TRIG_OBJ)
 	@echo "LD $@"

@@ -1,5 +1,6 @@
 /* entry.c — a stream entry read into an entry and validated (see entry.h). */
 #include "entry.h"
+#include "jparse.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -73,7 +74,7 @@ void entry_load(struct entry *e, const redisReply *r, bool timers, int64_t now_m
 {
     entry_raw(e, r, timers);
     json_error_t je;
-    e->msg = e->raw ? json_loadb(e->raw, e->rawlen, 0, &je) : NULL;
+    e->msg = e->raw ? jparse_loadb(e->raw, e->rawlen, &je) : NULL;
     if (timers) {
         timer_load(e);
         return;

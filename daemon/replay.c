@@ -9,6 +9,7 @@
  */
 #include "replay.h"
 #include "customer.h"
+#include "jparse.h"
 #include "message.h"
 #include "tz.h"
 #include "util.h"
@@ -335,7 +336,7 @@ static void replay_line(struct replay *r, const char *line, size_t len, unsigned
     json_error_t je;
     struct message m;
     snprintf(id, sizeof id, "line-%lu", lineno);
-    json_t *msg = json_loadb(line, len, 0, &je);
+    json_t *msg = jparse_loadb(line, len, &je);
     if (msg == NULL) {
         fprintf(r->err, "line %lu: not valid JSON: %s at column %d\n", lineno, je.text, je.column);
         r->rejected++;

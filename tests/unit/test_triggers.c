@@ -5,6 +5,7 @@
 #include "customer.h"
 #include "duration.h"
 #include "harness.h"
+#include "jparse.h"
 #include "message.h"
 #include "path.h"
 #include <time.h>
@@ -603,8 +604,90 @@ static void test_trait_merge(void)
     }
 }
 
+/* IN parsed by jparse_loadb gives json_loadb's value in json_loadb's key
+ * order (compared as compact JSON text), or fails as it does; FAST says
+ * whether the fast path takes it. */
+static void check_jparse(const char *in, size_t len, int fast)
+{
+    json_error_t je;
+    json_t *want = json_loadb(in, len, 0, &je), *got = jparse_loadb(in, len, &je), *f = jparse_fast(in, len);
+    char *w = want ? json_dumps(want, JSON_COMPACT) : NULL, *g = got ? json_dumps(got, JSON_COMPACT) : NULL;
+    CHECK((w == NULL && g == NULL) || (w && g && strcmp(w, g) == 0 && json_equal(want, got)),
+          "jparse %.40s: want %s, got %s", in, w ? w : "an error", g ? g : "an error");
+    CHECK((f != NULL) == fast, "jparse %.40s: the fast path %s it", in, f ? "took" : "left");
+    free(w);
+    free(g);
+    json_decref(want);
+    json_decref(got);
+    json_decref(f);
+}
+
+static void test_jparse(void)
+{
+    static const struct { const char *in; int fast; } cases[] = {
+        {"{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Order Completed\",\"properties\":{\"total\":19.99,"
+         "\"n\":-0,\"big\":-9223372036854775808,\"e\":1.5E+3,\"tags\":[true,false,null,[],{}]}}", 1},
+        {" \t\r\n{ \"a\" : [ 1 , 2 ] , \"\" : \"\" }\n", 1},
+        {"{\"q\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"}", 1},
+        {"{\"u\":\"M\\u00fcller \\u20AC \\ud83d\\ude00\", \"k\\u00e9y\":1}", 1},
+        {"{\"u\":\"M\xc3\xbcller \xe2\x82\xac \xf0\x9f\x98\x80\"}", 1},
+        {"{\"a\":1,\"b\":2,\"a\":3}", 1}, /* the first place, the last value */
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", 1},
+        /* Valid for jansson, left to it. */
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", 0},
+        {"{\"a\":1e-400}", 0},
+        {"{\"a\":1.000000000000000000000000000000000000000000000000000000000000001}", 0},
+        /* Invalid: jansson says why. */
+        {"{\"a\":\"\\u0000\"}", 0},
+        {"{\"a\":\"\\ud800\"}", 0},
+        {"{\"a\":\"\\ud800\\u0041\"}", 0},
+        {"{\"a\":\"\\udc00\"}", 0},
+        {"{\"a\":\"\\u12\"}", 0},
+        {"{\"a\":\"\\x\"}", 0},
+        {"{\"a\":9223372036854775808}", 0},
+        {"{\"a\":1e400}", 0},
+        {"{\"a\":01}", 0},
+        {"{\"a\":1.}", 0},
+        {"{\"a\":.5}", 0},
+        {"{\"a\":+1}", 0},
+        {"{\"a\":-}", 0},
+        {"{\"a\":1e}", 0},
+        {"{\"a\":tru}", 0},
+        {"{\"a\":truex}", 0},
+        {"[1,]", 0},
+        {"{\"a\":1,}", 0},
+        {"{\"a\" 1}", 0},
+        {"{a:1}", 0},
+        {"{\"a\":1}x", 0},
+        {"{\"a\":1}}", 0},
+        {"\"text\"", 0},
+        {"42", 0},
+        {"", 0},
+        {"   ", 0},
+        {"{\"a\":\"\x01\"}", 0},
+        {"{\"a\":\"\xc3\x28\"}", 0},
+        {"{\"a\":\"\xc0\xaf\"}", 0},
+        {"{\"a\":\"\xe0\x80\xaf\"}", 0},
+        {"{\"a\":\"\xed\xa0\x80\"}", 0},
+        {"{\"a\":\"\xf4\x90\x80\x80\"}", 0},
+        {"{\"a\":\"\xf0\x9f\x98\"}", 0},
+        {"{\"a\":\"\x80\"}", 0},
+        {"{\"a\":\"open", 0},
+        {"{\"a\":\"open\\", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_jparse(cases[i].in, strlen(cases[i].in), cases[i].fast);
+    /* A NUL byte inside the buffer, in a string and after the value. */
+    check_jparse("{\"a\":\"x\0y\"}", 11, 0);
+    check_jparse("{\"a\":1}\0", 8, 0);
+    /* The length bounds the input: what follows it is not read. */
+    check_jparse("{\"a\":1}garbage", 7, 1);
+    check_jparse("{\"a\":\"bc\"}", 9, 0);
+}
+
 int main(void)
 {
+    test_jparse();
     test_trait_merge();
     test_customer();
     test_quiet_hours();

@@ -1,0 +1,415 @@
+/* jparse.c — event messages parsed as jansson would, only faster (see
+ * jparse.h). Strict RFC 8259, with jansson's own rules where it is
+ * stricter: UTF-8 is checked (no overlong forms, surrogates or code points
+ * above U+10FFFF), a \u escape must not be NUL or a lone surrogate, the top
+ * level is an object or an array. A duplicate key keeps its first place
+ * and takes the last value, as json_object_setn_new_nocheck does for
+ * jansson. Any doubt returns NULL and jansson decides. */
+#include "jparse.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 32
+#define MAX_NUMBER 64 /* bytes of number text, with its NUL */
+
+struct parser {
+    const unsigned char *p, *end;
+    int depth;
+};
+
+static json_t *parse_value(struct parser *ps);
+
+static void skip_space(struct parser *ps)
+{
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
+        ps->p++;
+}
+
+/* Consumes C if it is next. */
+static bool eat(struct parser *ps, unsigned char c)
+{
+    if (ps->p < ps->end && *ps->p == c) {
+        ps->p++;
+        return true;
+    }
+    return false;
+}
+
+static bool is_digit(const struct parser *ps)
+{
+    return ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9';
+}
+
+/* The length of the UTF-8 sequence at P, or 0 if it is not one jansson
+ * takes: cut short, overlong, a surrogate or above U+10FFFF. */
+static size_t utf8_length(const unsigned char *p, const unsigned char *end)
+{
+    size_t n;
+    uint32_t v;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        n = 2, v = p[0] & 0x1Fu;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+        n = 3, v = p[0] & 0x0Fu;
+    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+        n = 4, v = p[0] & 0x07u;
+    else
+        return 0;
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (p[i] & 0x3Fu);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+static int hex4(const unsigned char *p, const unsigned char *end, uint32_t *out)
+{
+    uint32_t v = 0;
+    if (end - p < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i];
+        if (c >= '0' && c <= '9')
+            v = v << 4 | (c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v << 4 | (c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v = v << 4 | (c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A \u escape at P (after the backslash and 'u'), a surrogate pair as one
+ * code point; NUL and lone surrogates are jansson's to refuse. */
+static int unicode_escape(const unsigned char **p, const unsigned char *end, uint32_t *cp)
+{
+    uint32_t lo;
+    if (hex4(*p, end, cp) != 0 || *cp == 0 || (*cp >= 0xDC00 && *cp <= 0xDFFF))
+        return -1;
+    *p += 4;
+    if (*cp < 0xD800 || *cp > 0xDBFF)
+        return 0;
+    if (end - *p < 6 || (*p)[0] != '\\' || (*p)[1] != 'u' || hex4(*p + 2, end, &lo) != 0 || lo < 0xDC00 ||
+        lo > 0xDFFF)
+        return -1;
+    *p += 6;
+    *cp = ((*cp - 0xD800) << 10) + (lo - 0xDC00) + 0x10000;
+    return 0;
+}
+
+static size_t utf8_encode(uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | cp >> 18);
+    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The byte a one-letter escape stands for, or -1. */
+static int simple_escape(unsigned c)
+{
+    switch (c) {
+    case '"':
+    case '\\':
+    case '/':
+        return (int)c;
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    default:
+        return -1;
+    }
+}
+
+/* The rest of a string with escapes, from its first backslash, decoded
+ * into OUT (room for the rest of the input); its length, or -1. */
+static long decode_escaped(struct parser *ps, char *out)
+{
+    size_t n = 0;
+    while (ps->p < ps->end) {
+        unsigned c = *ps->p;
+        if (c == '"') {
+            ps->p++;
+            return (long)n;
+        }
+        if (c < 0x20)
+            return -1;
+        if (c >= 0x80) {
+            size_t len = utf8_length(ps->p, ps->end);
+            if (len == 0)
+                return -1;
+            memcpy(out + n, ps->p, len);
+            n += len;
+            ps->p += len;
+            continue;
+        }
+        ps->p++;
+        if (c != '\\') {
+            out[n++] = (char)c;
+            continue;
+        }
+        if (ps->p == ps->end)
+            return -1;
+        c = *ps->p++;
+        int b = simple_escape(c);
+        uint32_t cp;
+        if (b >= 0)
+            out[n++] = (char)b;
+        else if (c == 'u' && unicode_escape(&ps->p, ps->end, &cp) == 0)
+            n += utf8_encode(cp, out + n);
+        else
+            return -1;
+    }
+    return -1;
+}
+
+/* The string at ps->p (past its opening quote): *S and *LEN point into the
+ * input when it has no escapes, else into *OWNED, which the caller frees. */
+static int parse_string(struct parser *ps, const char **s, size_t *len, char **owned)
+{
+    const unsigned char *start = ps->p;
+    *owned = NULL;
+    while (ps->p < ps->end) {
+        unsigned c = *ps->p;
+        if (c == '"') {
+            *s = (const char *)start;
+            *len = (size_t)(ps->p - start);
+            ps->p++;
+            return 0;
+        }
+        if (c < 0x20)
+            return -1;
+        if (c == '\\')
+            break;
+        if (c < 0x80) {
+            ps->p++;
+            continue;
+        }
+        size_t n = utf8_length(ps->p, ps->end);
+        if (n == 0)
+            return -1;
+        ps->p += n;
+    }
+    if (ps->p == ps->end)
+        return -1;
+    /* Escapes only shorten: the decoded rest fits in the rest of the input. */
+    size_t done = (size_t)(ps->p - start);
+    char *out = malloc(done + (size_t)(ps->end - ps->p) + 1);
+    if (out == NULL)
+        return -1;
+    memcpy(out, start, done);
+    long rest = decode_escaped(ps, out + done);
+    if (rest < 0) {
+        free(out);
+        return -1;
+    }
+    *s = out;
+    *len = done + (size_t)rest;
+    *owned = out;
+    return 0;
+}
+
+/* RFC 8259's number, as jansson reads it: an integer (json_int_t) without
+ * '.', 'e' or 'E', else a real; out of range is jansson's to report. */
+static json_t *parse_number(struct parser *ps)
+{
+    const unsigned char *start = ps->p;
+    bool real = false;
+    eat(ps, '-');
+    if (!eat(ps, '0')) { /* no leading zeros */
+        if (!is_digit(ps))
+            return NULL;
+        while (is_digit(ps))
+            ps->p++;
+    }
+    if (eat(ps, '.')) {
+        if (!is_digit(ps))
+            return NULL;
+        while (is_digit(ps))
+            ps->p++;
+        real = true;
+    }
+    if (eat(ps, 'e') || eat(ps, 'E')) {
+        if (!eat(ps, '+'))
+            eat(ps, '-');
+        if (!is_digit(ps))
+            return NULL;
+        while (is_digit(ps))
+            ps->p++;
+        real = true;
+    }
+    char text[MAX_NUMBER], *end;
+    size_t n = (size_t)(ps->p - start);
+    if (n >= sizeof text)
+        return NULL;
+    memcpy(text, start, n);
+    text[n] = '\0';
+    errno = 0;
+    if (real) {
+        double d = strtod(text, &end);
+        return errno == 0 && end == text + n ? json_real(d) : NULL;
+    }
+    long long i = strtoll(text, &end, 10);
+    return errno == 0 && end == text + n ? json_integer(i) : NULL;
+}
+
+static json_t *parse_literal(struct parser *ps, const char *word, json_t *v)
+{
+    size_t n = strlen(word);
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+        return NULL;
+    ps->p += n;
+    return v;
+}
+
+/* The members of an object, past its '{'. */
+static json_t *parse_object(struct parser *ps)
+{
+    json_t *o = json_object();
+    skip_space(ps);
+    if (o == NULL || eat(ps, '}'))
+        return o;
+    for (;;) {
+        const char *key;
+        size_t keylen;
+        char *owned;
+        if (!eat(ps, '"') || parse_string(ps, &key, &keylen, &owned) != 0)
+            break;
+        skip_space(ps);
+        json_t *v = NULL;
+        if (eat(ps, ':')) {
+            skip_space(ps);
+            v = parse_value(ps);
+        }
+        bool failed = v == NULL || json_object_setn_new_nocheck(o, key, keylen, v) != 0;
+        free(owned);
+        if (failed)
+            break;
+        skip_space(ps);
+        if (eat(ps, '}'))
+            return o;
+        if (!eat(ps, ','))
+            break;
+        skip_space(ps);
+    }
+    json_decref(o);
+    return NULL;
+}
+
+/* The elements of an array, past its '['. */
+static json_t *parse_array(struct parser *ps)
+{
+    json_t *a = json_array();
+    skip_space(ps);
+    if (a == NULL || eat(ps, ']'))
+        return a;
+    for (;;) {
+        json_t *v = parse_value(ps);
+        if (v == NULL || json_array_append_new(a, v) != 0)
+            break;
+        skip_space(ps);
+        if (eat(ps, ']'))
+            return a;
+        if (!eat(ps, ','))
+            break;
+        skip_space(ps);
+    }
+    json_decref(a);
+    return NULL;
+}
+
+static json_t *parse_container(struct parser *ps, json_t *(*parse)(struct parser *))
+{
+    if (++ps->depth > MAX_DEPTH)
+        return NULL;
+    ps->p++;
+    json_t *v = parse(ps);
+    ps->depth--;
+    return v;
+}
+
+static json_t *parse_value(struct parser *ps)
+{
+    if (ps->p == ps->end)
+        return NULL;
+    switch (*ps->p) {
+    case '{':
+        return parse_container(ps, parse_object);
+    case '[':
+        return parse_container(ps, parse_array);
+    case '"': {
+        const char *s;
+        size_t len;
+        char *owned;
+        ps->p++;
+        if (parse_string(ps, &s, &len, &owned) != 0)
+            return NULL;
+        json_t *v = json_stringn_nocheck(s, len);
+        free(owned);
+        return v;
+    }
+    case 't':
+        return parse_literal(ps, "true", json_true());
+    case 'f':
+        return parse_literal(ps, "false", json_false());
+    case 'n':
+        return parse_literal(ps, "null", json_null());
+    default:
+        return parse_number(ps);
+    }
+}
+
+json_t *jparse_fast(const char *buf, size_t len)
+{
+    struct parser ps = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0};
+    skip_space(&ps);
+    if (ps.p == ps.end || (*ps.p != '{' && *ps.p != '['))
+        return NULL;
+    json_t *v = parse_value(&ps);
+    skip_space(&ps);
+    if (v && ps.p != ps.end) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+json_t *jparse_loadb(const char *buf, size_t len, json_error_t *err)
+{
+    json_t *v = jparse_fast(buf, len);
+    return v ? v : json_loadb(buf, len, 0, err);
+}
