@@ -7,7 +7,10 @@ runs under callgrind; its counters are zeroed once the events are in the
 stream and dumped once nudged has drained them and delivered every webhook,
 so only nudged's work is counted. nudged runs under callgrind twice, with
 no events and with N, and the difference is its work for N events (its
-start and stop cancel out). Prints a table and one JSON line.
+start and stop cancel out). Before nudged, the bench's baseline (XREADGROUP,
+jansson, XACK) drains the same events through its own group, under
+callgrind too, with Redis's counters zeroed before and dumped after it:
+what the limit costs, on both sides. Prints a table and one JSON line.
 Environment: BENCH_EVENTS (default 20,000).
 """
 import glob, json, os, random, signal, subprocess, sys, tempfile, time, shutil
@@ -35,8 +38,28 @@ def group_ready(r):
         return False
 
 
+def dump(pid, path):
+    """Has the callgrind of PID write its counters to PATH (the next numbered
+    dump); returns their total."""
+    subprocess.run(["callgrind_control", "-d", str(pid)], stdout=subprocess.DEVNULL, check=True)
+    bench.wait_for(lambda: os.path.exists(path), 60, "redis's callgrind dump")
+    time.sleep(0.5)
+    return callgrind_total(path)
+
+
+def baseline(redis_pid, rport, redis_dump, out):
+    """Runs the baseline under callgrind over the events; returns its own
+    instructions and Redis's for it (dumped to REDIS_DUMP)."""
+    subprocess.run(["callgrind_control", "-z", str(redis_pid)], stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                    os.path.join(bench.BENCH_DIR, "baseline"), str(rport), "nudged:events", "baseline", "200"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return callgrind_total(out), dump(redis_pid, redis_dump)
+
+
 def one(n, tmp, with_redis_count):
-    """Drains N events; returns (nudged instructions, redis instructions or None, firings)."""
+    """Drains N events; returns (nudged instructions, redis instructions or None, firings,
+    the baseline's (own, redis) instructions or None)."""
     procs = []
     rport, hport = bench.free_port(), bench.free_port()
     rout, nout = os.path.join(tmp, "redis-%d.cg" % n), os.path.join(tmp, "nudged-%d.cg" % n)
@@ -67,7 +90,9 @@ def one(n, tmp, with_redis_count):
             f.write("[redis]\nurl = redis://127.0.0.1:%d/0\nbatch = 200\n[triggers]\ndir = %s\n"
                     "[http]\nadmin_listen =\n[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n"
                     % (rport, tdir))
+        base = None
         if with_redis_count:
+            base = baseline(rs.pid, rport, rout + ".1", os.path.join(tmp, "baseline.cg"))
             subprocess.run(["callgrind_control", "-z", str(rs.pid)], stdout=subprocess.DEVNULL, check=True)
         nd = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + nout, bench.NUDGED, "-c", conf],
                               stderr=subprocess.DEVNULL)
@@ -78,10 +103,7 @@ def one(n, tmp, with_redis_count):
             bench.wait_for(lambda: bench.drained(r, "nudged:actions", "nudged", model.fired), 1800, "the webhooks")
         redis_total = None
         if with_redis_count:
-            subprocess.run(["callgrind_control", "-d", str(rs.pid)], stdout=subprocess.DEVNULL, check=True)
-            bench.wait_for(lambda: glob.glob(rout + ".*"), 60, "redis's callgrind dump")
-            time.sleep(0.5)
-            redis_total = callgrind_total(rout + ".")
+            redis_total = dump(rs.pid, rout + ".2")
         nd.send_signal(signal.SIGTERM)
         if nd.wait(timeout=120) != 0:
             raise SystemExit("instructions: nudged exited with %d" % nd.returncode)
@@ -91,7 +113,7 @@ def one(n, tmp, with_redis_count):
             received = int(f.readline().split()[1])
         if received != model.fired:
             raise SystemExit("instructions: %d webhooks for %d firings" % (received, model.fired))
-        return callgrind_total(nout), redis_total, model.fired
+        return callgrind_total(nout), redis_total, model.fired, base
     finally:
         for p in procs:
             if p.poll() is None:
@@ -103,16 +125,20 @@ def main():
     bench.CUSTOMERS = max(1, EVENTS // 20)
     tmp = tempfile.mkdtemp(prefix="nudged-instr-")
     try:
-        idle, _, _ = one(0, tmp, False)
-        busy, redis_total, fired = one(EVENTS, tmp, True)
+        idle, _, _, _ = one(0, tmp, False)
+        busy, redis_total, fired, (base_own, base_redis) = one(EVENTS, tmp, True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out = {"events": EVENTS, "customers": bench.CUSTOMERS, "firings": fired,
            "nudged_instructions_per_event": (busy - idle) // EVENTS,
-           "redis_instructions_per_event": redis_total // EVENTS}
+           "redis_instructions_per_event": redis_total // EVENTS,
+           "baseline_instructions_per_event": base_own // EVENTS,
+           "baseline_redis_instructions_per_event": base_redis // EVENTS}
     print("\nnudged instructions (callgrind): %d events, %d customers, %d firings\n" % (EVENTS, bench.CUSTOMERS, fired))
     print("%-48s%12d" % ("nudged, per event (drain and delivery)", out["nudged_instructions_per_event"]))
     print("%-48s%12d" % ("Redis, per event (all of nudged's commands)", out["redis_instructions_per_event"]))
+    print("%-48s%12d" % ("baseline, per event (with its start)", out["baseline_instructions_per_event"]))
+    print("%-48s%12d" % ("Redis, per event (the baseline's commands)", out["baseline_redis_instructions_per_event"]))
     print(json.dumps(out))
     return 0
 
