@@ -26,42 +26,56 @@ void profile_add_opts(struct cmd *c, const struct profile_opts *o)
     cmd_addi(c, o->active_ms);
 }
 
+/* One extra of an event (see the profile script): TAG, then A and B. */
+static void add_extra(struct cmd *c, const char *tag, const char *a, const char *b, int64_t *n)
+{
+    cmd_adds(c, tag);
+    cmd_adds(c, a);
+    cmd_adds(c, b);
+    (*n)++;
+}
+
 void profile_add_event(struct cmd *c, const struct message *m, const struct customer_update *u, enum profile_want want)
 {
     unsigned char h[HASHID_DEDUP_LEN];
-    char w = (char)want;
+    int64_t flags = (want == PROFILE_ALWAYS ? 1 : want == PROFILE_IF_MOVED ? 2 : 0) + (u->identified ? 3 : 0);
+    int64_t nextra = 0;
     hashid_message(m->message_id, h);
     cmd_addcopy(c, h, HASHID_DEDUP_LEN);
-    cmd_adds(c, u->name);
+    cmd_addf(c, "e:%s", u->name);
     cmd_addi(c, u->ts_ms);
-    cmd_addcopy(c, &w, 1);
-    cmd_adds(c, u->identified ? "1" : "0");
-    if (u->has_revenue)
-        cmd_addf(c, "%.15g", u->revenue);
-    else
-        cmd_adds(c, "");
-    cmd_adds(c, u->tz ? u->tz : "");
-    cmd_adds(c, m->customer);
-    cmd_addi(c, (int64_t)u->ncounters);
+    cmd_addi(c, flags);
+    size_t count = c->n;
+    cmd_addi(c, 0);
+    if (u->tz)
+        add_extra(c, "z", u->tz, "", &nextra);
     for (size_t i = 0; i < u->ncounters; i++) {
+        cmd_adds(c, "c");
         cmd_adds(c, u->counters[i]->field);
         cmd_addi(c, u->counters[i]->window_ms);
+        nextra++;
     }
-    size_t count = c->n;
-    int64_t ntraits = 0;
-    cmd_addi(c, 0);
     const char *name;
     json_t *v;
     json_object_foreach(u->traits, name, v) { /* copied: U's traits are freed before the send */
         char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
         if (dump == NULL)
             continue;
+        cmd_adds(c, "t");
         cmd_addcopy(c, name, strlen(name));
         cmd_addscopy(c, dump);
         free(dump);
-        ntraits++;
+        nextra++;
     }
-    cmd_set_int(c, count, ntraits);
+    if (u->has_revenue) {
+        cmd_adds(c, "r");
+        cmd_addf(c, "%.15g", u->revenue);
+        cmd_adds(c, "");
+        nextra++;
+    }
+    if (strcmp(u->name, CUSTOMER_ORDER_EVENT) == 0)
+        add_extra(c, "o", m->customer, "", &nextra);
+    cmd_set_int(c, count, nextra);
 }
 
 json_t *profile_fields(const redisReply *fields)

@@ -103,10 +103,14 @@
  * call's own cost is paid once per run, not per event. KEYS: the schedule,
  * then per event its customer's profile hash, dedup set, link and schedule
  * index. ARGV: 1 now, 2 dedup window, 3 profile ttl, 4 active_period, then
- * per event: message hash, event name, event ts, return the profile ("1",
- * "0", or "g": only when the group moved), "1" identified, revenue or "",
- * timezone or "", the customer id, number of counters, the counter
- * field/window pairs, number of traits, the trait name/JSON pairs.
+ * per event: message hash, the event's profile field ("e:" and its name),
+ * event ts, flags (a digit: return the profile never 0, always 1, only
+ * when the group moved 2; plus 3 when the message identifies the
+ * customer), the number of extras, and the extras, each three strings: "c",
+ * a windowed counter's field and window; "t", a trait's name and JSON;
+ * "z", the timezone, ""; "r", the revenue, ""; "o", the customer id, ""
+ * (an order). Five strings for most events: each string costs Redis about
+ * a thousand instructions to parse and to make a Lua string.
  * The link (an anonymous id merged into a user) is looked up only for a
  * profile without a stored group: merging deletes the anonymous profile as
  * it writes the link, and every applied event stores the group, so a
@@ -133,15 +137,15 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
     "local dedup_ttl = math.min(tonumber(ARGV[2]), ttl)\n"
     "local slack = math.floor(dedup_ttl / 64)\n"
-    "local function nudged_apply(p, d, a, s, i, c0, t0)\n"
-    "  local name = ARGV[i + 1]\n"
-    "  local f = 'e:' .. name\n"
+    "local function nudged_apply(p, d, a, s, i, x0, x1)\n"
+    "  local f = ARGV[i + 1]\n"
     "  local cur = redis.call('HMGET', p, f, 'g', 'x', 't:unsubscribed', 'e:Order Completed', 'u', 't:email', 'xp')\n"
     "  if not cur[2] then\n"
     "    local to = redis.call('GET', a)\n"
     "    if to then redis.call('PEXPIRE', a, ttl); return {-1, to} end\n"
     "  end\n"
     "  local fresh = redis.call('ZADD', d, 'NX', now_s, ARGV[i])\n"
+    "  local flags = nudged_small[ARGV[i + 3]]\n"
     "  local moved = false\n"
     "  if fresh == 1 then\n"
     "    local ts = ARGV[i + 2] + 0\n"
@@ -157,21 +161,23 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "    end\n"
     "    local set = {p, f, string.format('%d %s %s', n + 1, first_s, last_s)}\n"
     "    local unsub, u, email, last_order = cur[4], cur[6], cur[7], nudged_last(cur[5])\n"
-    "    if ARGV[i + 4] == '1' and u ~= '1' then set[#set + 1] = 'u'; set[#set + 1] = '1'; u = '1' end\n"
-    "    if ARGV[i + 6] ~= '' then set[#set + 1] = 'tz'; set[#set + 1] = ARGV[i + 6] end\n"
-    "    for j = c0, t0 - 1, 2 do\n"
-    "      local _, v = nudged_times(redis.call('HGET', p, ARGV[j]), ts - ARGV[j + 1], ts, 100)\n"
-    "      set[#set + 1] = ARGV[j]; set[#set + 1] = v\n"
+    "    if flags >= 3 and u ~= '1' then set[#set + 1] = 'u'; set[#set + 1] = '1'; u = '1' end\n"
+    "    local order\n"
+    "    for j = x0, x1, 3 do\n"
+    "      local tag, v = ARGV[j], ARGV[j + 1]\n"
+    "      if tag == 'c' then\n"
+    "        local _, w = nudged_times(redis.call('HGET', p, v), ts - ARGV[j + 2], ts, 100)\n"
+    "        set[#set + 1] = v; set[#set + 1] = w\n"
+    "      elseif tag == 't' then\n"
+    "        set[#set + 1] = 't:' .. v; set[#set + 1] = nudged_trait(p, v, ARGV[j + 2])\n"
+    "        if v == 'unsubscribed' then unsub = ARGV[j + 2] elseif v == 'email' then email = true end\n"
+    "      elseif tag == 'z' then set[#set + 1] = 'tz'; set[#set + 1] = v\n"
+    "      elseif tag == 'r' then redis.call('HINCRBYFLOAT', p, 'rv', v)\n"
+    "      elseif tag == 'o' then order = v end\n"
     "    end\n"
-    "    for j = t0 + 1, t0 + 2 * (nudged_small[ARGV[t0]] or ARGV[t0] + 0), 2 do\n"
-    "      set[#set + 1] = 't:' .. ARGV[j]; set[#set + 1] = nudged_trait(p, ARGV[j], ARGV[j + 1])\n"
-    "      if ARGV[j] == 'unsubscribed' then unsub = ARGV[j + 1] elseif ARGV[j] == 'email' then email = true end\n"
-    "    end\n"
-    "    if ARGV[i + 5] ~= '' then redis.call('HINCRBYFLOAT', p, 'rv', ARGV[i + 5]) end\n"
-    "    if name == 'Order Completed' then\n"
+    "    if order then\n"
     "      last_order = last\n"
-    "      nudged_schedule(KEYS[1], s, last + active + 1,\n"
-    "                      '{\"customer\":' .. cjson.encode(ARGV[i + 7]) .. ',\"k\":\"g\"}', ttl)\n"
+    "      nudged_schedule(KEYS[1], s, last + active + 1, '{\"customer\":' .. cjson.encode(order) .. ',\"k\":\"g\"}', ttl)\n"
     "    end\n"
     "    local g = nudged_group_of(cur[3], unsub, last_order, u, email, now, active)\n"
     "    if g ~= cur[2] then set[#set + 1] = 'g'; set[#set + 1] = g; moved = g end\n"
@@ -184,18 +190,18 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "      redis.call('PEXPIRE', d, dedup_ttl + slack)\n"
     "    end\n"
     "  end\n"
-    "  local want = ARGV[i + 3]\n"
-    "  if want == '1' or (want == 'g' and moved) then return {fresh, redis.call('HGETALL', p), moved} end\n"
+    "  local want = flags % 3\n"
+    "  if want == 1 or (want == 2 and moved) then return {fresh, redis.call('HGETALL', p), moved} end\n"
     "  if not moved then return fresh end\n"
     "  return {fresh, false, moved}\n"
     "end\n"
     "local out, i, k = {}, 5, 2\n"
     "local nargv = #ARGV\n"
     "while i <= nargv do\n"
-    "  local c0 = i + 9\n"
-    "  local t0 = c0 + 2 * (nudged_small[ARGV[i + 8]] or ARGV[i + 8] + 0)\n"
-    "  out[#out + 1] = nudged_result(pcall(nudged_apply, KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], i, c0, t0))\n"
-    "  i, k = t0 + 1 + 2 * (nudged_small[ARGV[t0]] or ARGV[t0] + 0), k + 4\n"
+    "  local x0 = i + 5\n"
+    "  local x1 = x0 + 3 * (nudged_small[ARGV[i + 4]] or ARGV[i + 4] + 0) - 1\n"
+    "  out[#out + 1] = nudged_result(pcall(nudged_apply, KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], i, x0, x1))\n"
+    "  i, k = x1 + 1, k + 4\n"
     "end\n"
     "return out\n";
 
