@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "firing.h"
+#include "jparse.h"
 #include "log.h"
 #include "mail.h"
 #include "sreader.h"
@@ -373,17 +374,32 @@ static bool in_flight(const struct delivery *d, const char *sid)
     return false;
 }
 
+/* A delivery's fields: the JSON object in its field "delivery", or (as
+ * earlier versions wrote them) the entry's own fields. */
+static json_t *job_fields(const redisReply *fields)
+{
+    if (fields->elements == 2 && strcmp(fields->element[0]->str, "delivery") == 0) {
+        json_t *f = jparse_loadb(fields->element[1]->str, fields->element[1]->len, NULL);
+        if (json_is_object(f))
+            return f;
+        json_decref(f);
+        return json_pack("{s:s, s:s%}", "error", "the delivery is not a JSON object", "delivery",
+                         fields->element[1]->str, fields->element[1]->len);
+    }
+    json_t *f = json_object();
+    for (size_t k = 0; k + 1 < fields->elements; k += 2) {
+        json_t *v = json_stringn(fields->element[k + 1]->str, fields->element[k + 1]->len);
+        json_object_set_new(f, fields->element[k]->str, v ? v : json_string(""));
+    }
+    return f;
+}
+
 static struct job *job_new(struct delivery *d, const redisReply *e)
 {
-    const redisReply *fields = e->element[1];
     struct job *j = util_xcalloc(1, sizeof *j);
     j->d = d;
     j->sid = util_xstrndup(e->element[0]->str, e->element[0]->len);
-    j->f = json_object();
-    for (size_t k = 0; k + 1 < fields->elements; k += 2) {
-        json_t *v = json_stringn(fields->element[k + 1]->str, fields->element[k + 1]->len);
-        json_object_set_new(j->f, fields->element[k]->str, v ? v : json_string(""));
-    }
+    j->f = job_fields(e->element[1]);
     firing_delivery_defaults(j->f);
     j->next = d->jobs;
     if (d->jobs)

@@ -215,9 +215,10 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
  *   "l", firing hash, due, item: schedule it (delay, unless); or
  *   "n", firing hash, limit field or "", limit max, limit per (0: ever),
  *   score points, number of trait sets, their field/value pairs, number of
- *   deliveries, and per delivery its number of strings and the strings, or
- *   -1, a time and a JSON item: a delivery postponed (quiet hours) into
- *   the schedule, which moves it to the actions stream when due.
+ *   deliveries, and per delivery when it is due (0: now) and its fields
+ *   as one JSON object: the field "delivery" of its actions entry, or a
+ *   schedule item when it is postponed (quiet hours), which moves it to
+ *   the actions stream when due.
  * For each entry, remembering the firing, the limit, score and set, the
  * deliveries and the ack happen together, so a crash can neither lose a
  * firing nor repeat it. The dedup set lives the window plus the profile
@@ -259,16 +260,9 @@ static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA RESULT_LUA SMALL_LUA
     "      local nact = nudged_small[ARGV[i]] or ARGV[i] + 0\n"
     "      i = i + 1\n"
     "      for _ = 1, nact do\n"
-    "        local nf = nudged_small[ARGV[i]] or ARGV[i] + 0\n"
-    "        if nf < 0 then\n"
-    "          if ok then nudged_schedule(KEYS[3], s, ARGV[i + 1], ARGV[i + 2], ttl) end\n"
-    "          nf = 2\n"
-    "        elseif ok then\n"
-    "          local args = {KEYS[1], '*'}\n"
-    "          for k = 1, nf do args[k + 2] = ARGV[i + k] end\n"
-    "          redis.call('XADD', unpack(args))\n"
-    "        end\n"
-    "        i = i + nf + 1\n"
+    "        if ok and ARGV[i] ~= '0' then nudged_schedule(KEYS[3], s, ARGV[i], ARGV[i + 1], ttl)\n"
+    "        elseif ok then redis.call('XADD', KEYS[1], '*', 'delivery', ARGV[i + 1]) end\n"
+    "        i = i + 2\n"
     "      end\n"
     "      if ok then fired = fired + 1 end\n"
     "      flags[#flags + 1] = ok and '1' or '0'\n"
@@ -309,11 +303,12 @@ static const char dead_lua[] =
     "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
 
 /* KEYS: schedule zset, actions stream, timers stream. ARGV: now, limit.
- * Each item is a JSON object of string fields: a delivery to retry, or (with
- * "k": "t") a waiting firing, or ("k": "g") a customer whose group is due to
- * be computed again; those two go to the timers stream with their "due"
- * time. Moving is
- * atomic, so when many processes run this, each due item moves exactly once. */
+ * Each item is a JSON object of string fields: a delivery to retry or
+ * postponed, which goes to the actions stream as it is (its "delivery"
+ * field), or (with "k": "t") a waiting firing, or ("k": "g") a customer
+ * whose group is due to be computed again; those two go to the timers
+ * stream as fields, with their "due" time. Moving is atomic, so when many
+ * processes run this, each due item moves exactly once. */
 static const char due_lua[] =
     "local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0,\n"
     "  tonumber(ARGV[2]))\n"
@@ -321,26 +316,36 @@ static const char due_lua[] =
     "  local m = items[n]\n"
     "  local ok, f = pcall(cjson.decode, m)\n"
     "  if ok and type(f) == 'table' then\n"
-    "    local args = {KEYS[2], '*'}\n"
-    "    if f.k == 't' or f.k == 'g' then args[1] = KEYS[3]; f.due = items[n + 1] end\n"
-    "    for k, v in pairs(f) do args[#args + 1] = k; args[#args + 1] = tostring(v) end\n"
-    "    redis.call('XADD', unpack(args))\n"
+    "    if f.k == 't' or f.k == 'g' then\n"
+    "      local args = {KEYS[3], '*'}\n"
+    "      f.due = items[n + 1]\n"
+    "      for k, v in pairs(f) do args[#args + 1] = k; args[#args + 1] = tostring(v) end\n"
+    "      redis.call('XADD', unpack(args))\n"
+    "    else\n"
+    "      redis.call('XADD', KEYS[2], '*', 'delivery', m)\n"
+    "    end\n"
     "  end\n"
     "  redis.call('ZREM', KEYS[1], m)\n"
     "end\n"
     "return #items / 2\n";
 
 /* KEYS: source stream, target stream. ARGV: group, entry id, reason, "1" to
- * delete it from the source. Copies the entry with "error" and "id" added,
- * then acks it (and deletes it from nudged's own actions stream; the events
+ * delete it from the source. Copies the entry with "error" and "id" added
+ * (a delivery's JSON as its fields, as a dead delivery has them), then
+ * acks it (and deletes it from nudged's own actions stream; the events
  * stream belongs to the producers and other groups may still read it). */
 static const char bury_lua[] =
     "local e = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])\n"
     "if e[1] then\n"
     "  local args = {KEYS[2], 'MAXLEN', '~', 100000, '*'}\n"
     "  local f = e[1][2]\n"
+    "  local function put(k, v) if k ~= 'error' and k ~= 'id' then args[#args + 1] = k; args[#args + 1] = v end end\n"
     "  for i = 1, #f, 2 do\n"
-    "    if f[i] ~= 'error' and f[i] ~= 'id' then args[#args + 1] = f[i]; args[#args + 1] = f[i + 1] end\n"
+    "    local ok, d = false, nil\n"
+    "    if f[i] == 'delivery' then ok, d = pcall(cjson.decode, f[i + 1]) end\n"
+    "    if ok and type(d) == 'table' then\n"
+    "      for k, v in pairs(d) do put(k, tostring(v)) end\n"
+    "    else put(f[i], f[i + 1]) end\n"
     "  end\n"
     "  args[#args + 1] = 'error'; args[#args + 1] = ARGV[3]\n"
     "  args[#args + 1] = 'id'; args[#args + 1] = ARGV[2]\n"

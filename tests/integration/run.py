@@ -52,6 +52,29 @@ def test_signed_webhook():
         env.close()
 
 
+def test_delivery_text_survives_escaping():
+    """A delivery travels as one JSON field: quotes, backslashes, control
+    characters and non-ASCII text in what it carries arrive unchanged."""
+    env = Env()
+    try:
+        tricky = "q\"b\\s/n\nt\tc\x01\x1f d\x7f \u00e9 \u20ac \U0001F600 {{x}}"
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, body={"name": "{{event.properties.name}}",
+                                                                      "id": "{{customer.id}}"})})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        who = "\u00e9\"\\\u00fc\t\x01"  # the delivery's own "customer" field carries it raw
+        m = json.loads(event(who, mid="m-tricky"))
+        m["properties"]["name"] = tricky
+        r.xadd("nudged:events", {"message": json.dumps(m)})
+        wait_for(lambda: env.recv.count() >= 1, 10, "the webhook")
+        body = json.loads(env.recv.all()[0]["body"])
+        assert body == {"name": tricky, "id": who}, body
+        assert verify_signature(env.recv.all()[0])
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
 def test_retry_500_twice_then_sent():
     env = Env(script=lambda path, k: 500 if k <= 2 else 200)
     try:
@@ -148,6 +171,58 @@ def test_sent_deliveries_are_trimmed_and_pending_ones_kept():
         assert n.stop() == 0
     finally:
         release.set()
+        env.close()
+
+
+def delivery_fields(port, d):
+    return {"d": d, "trigger": "t1", "action": "0", "customer": "zoe", "ets": "1", "kind": "webhook",
+            "url": "http://127.0.0.1:%d/hook" % port, "body": json.dumps({"d": d}), "timeout": "1000"}
+
+
+def test_actions_entries_as_fields_or_bad_json():
+    """A delivery is one JSON field, "delivery"; an entry written as fields
+    (by an earlier version) is still sent, and one whose JSON is broken goes
+    to dead with the reason and its text."""
+    env = Env()
+    try:
+        r = env.redis.client
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, on="Never")})
+        n.start().wait_ready(env.redis)
+        old = dict(delivery_fields(env.recv.port, "msg_old"), attempt="1", method="POST", headers="{}")
+        r.xadd("nudged:actions", old)
+        r.xadd("nudged:actions", {"delivery": json.dumps(delivery_fields(env.recv.port, "msg_new"))})
+        bad = r.xadd("nudged:actions", {"delivery": "{not json"})
+        wait_for(lambda: env.recv.count() == 2 and r.xlen("nudged:dead") == 1, 10, "two sent, one dead")
+        assert sorted(q["headers"]["webhook-id"] for q in env.recv.all()) == ["msg_new", "msg_old"]
+        assert all(verify_signature(q) for q in env.recv.all())
+        (_, dead), = r.xrange("nudged:dead")
+        assert dead["error"] == "the delivery is not a JSON object" and dead["delivery"] == "{not json", dead
+        wait_for(lambda: no_pending(r, "nudged:actions"), 5, "all acked")
+        assert bad and n.stop() == 0
+    finally:
+        env.close()
+
+
+def test_delivery_delivered_too_often_is_set_aside():
+    """A delivery read 5 times and never acked (its process crashed each
+    time) goes to dead with its fields, unsent."""
+    env = Env()
+    try:
+        r = env.redis.client
+        r.xgroup_create("nudged:actions", "nudged", id="0", mkstream=True)
+        poison = r.xadd("nudged:actions", {"delivery": json.dumps(delivery_fields(env.recv.port, "msg_poison"))})
+        r.xreadgroup("nudged", "crashed-host-1", {"nudged:actions": ">"}, count=1)
+        r.execute_command("XCLAIM", "nudged:actions", "nudged", "crashed-host-1", 0, poison, "RETRYCOUNT", 5)
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, on="Never")})
+        n.start().wait_ready(env.redis)
+        wait_for(lambda: r.xlen("nudged:dead") == 1, 15, "the delivery set aside")
+        (_, dead), = r.xrange("nudged:dead")
+        assert dead["id"] == poison and "delivered 5 times" in dead["error"], dead
+        assert dead["d"] == "msg_poison" and dead["customer"] == "zoe" and "delivery" not in dead, dead
+        wait_for(lambda: no_pending(r, "nudged:actions"), 5, "nothing pending")
+        assert env.recv.count() == 0
+        assert n.stop() == 0
+    finally:
         env.close()
 
 
@@ -397,9 +472,11 @@ def test_cli_check_and_exit_codes():
 
 
 if __name__ == "__main__":
-    sys.exit(run_tests([test_cli_check_and_exit_codes, test_signed_webhook, test_retry_500_twice_then_sent,
+    sys.exit(run_tests([test_cli_check_and_exit_codes, test_signed_webhook, test_delivery_text_survives_escaping,
+                        test_retry_500_twice_then_sent,
                         test_410_is_not_retried, test_method_and_headers_default_or_own_also_on_retry,
                         test_sent_deliveries_are_trimmed_and_pending_ones_kept,
+                        test_actions_entries_as_fields_or_bad_json, test_delivery_delivered_too_often_is_set_aside,
                         test_malformed_entries_rejected_and_rest_processed,
                         test_a_key_of_the_wrong_type_rejects_only_its_event,
                         test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success,
