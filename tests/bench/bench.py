@@ -142,7 +142,7 @@ def one_run(run):
             f.write("[redis]\nurl = redis://127.0.0.1:%d/0\nbatch = 200\n[triggers]\ndir = %s\n"
                     "[http]\nadmin_listen =\n[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n" % (rport, tdir))
             f.write(os.environ.get("BENCH_CONF", "").replace("\\n", "\n"))
-        redis_cpu0, recv_cpu0 = cpu_seconds(procs[0].pid), cpu_seconds(recv.pid)
+        redis_cpu0, recv_cpu0, machine0 = cpu_seconds(procs[0].pid), cpu_seconds(recv.pid), machine_cpu()
         r.config_resetstat()
         t0 = time.time()
         wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. "perf record -g -o /tmp/nudged.perf --"
@@ -152,6 +152,7 @@ def one_run(run):
         t_drain = time.time() - t0
         cpu_nudged, cpu_redis = cpu_seconds(nd.pid), cpu_seconds(procs[0].pid) - redis_cpu0
         cpu_recv = cpu_seconds(recv.pid) - recv_cpu0
+        busy = [b - a for a, b in zip(machine0, machine_cpu())]
         redis_top = top_commands(r, N)
         wait_for(lambda: drained(r, "nudged:actions", "nudged", fired_drain), 600, "the webhooks")
         t_all = time.time() - t0
@@ -194,7 +195,8 @@ def one_run(run):
         return {"run": run, "events": N, "baseline_events_per_s": round(base_rate),
                 "nudged_events_per_s": round(rate), "ratio": round(rate / base_rate, 3),
                 "drain_s": round(t_drain, 2), "drain_cpu_s_nudged": round(cpu_nudged, 2),
-                "drain_cpu_s_redis": round(cpu_redis, 2), "drain_cpu_s_receiver": round(cpu_recv, 2), "drain_and_deliver_s": round(t_all, 2),
+                "drain_cpu_s_redis": round(cpu_redis, 2), "drain_cpu_s_receiver": round(cpu_recv, 2),
+                "drain_machine_busy": round(busy[0] / (busy[0] + busy[1]), 2) if busy[0] + busy[1] else None, "drain_and_deliver_s": round(t_all, 2),
                 "steady_rate": RATE, "latency_samples": len(lat),
                 "latency_ms_p50": percentile(lat, 0.50), "latency_ms_p99": percentile(lat, 0.99),
                 "latency_ms_max": lat[-1] if lat else None,
@@ -225,6 +227,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu():
+    """(busy, idle) clock ticks of all cores so far (/proc/stat)."""
+    with open("/proc/stat") as f:
+        t = [int(x) for x in f.readline().split()[1:]]
+    idle = t[3] + t[4]  # idle, iowait
+    return sum(t) - idle, idle
+
+
 def _ping(r):
     try:
         return r.ping()
@@ -241,6 +251,7 @@ def main():
             ("  CPU of nudged during the drain (s)", "drain_cpu_s_nudged"),
             ("  CPU of redis during the drain (s)", "drain_cpu_s_redis"),
             ("  CPU of the receiver during the drain (s)", "drain_cpu_s_receiver"),
+            ("  machine busy during the drain (of all cores)", "drain_machine_busy"),
             ("drain + deliver all webhooks (s)", "drain_and_deliver_s"),
             ("latency p50 at 5,000 ev/s (ms)", "latency_ms_p50"),
             ("latency p99 at 5,000 ev/s (ms, target <= 5)", "latency_ms_p99"),
