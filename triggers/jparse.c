@@ -100,8 +100,7 @@ static int unicode_escape(const unsigned char **p, const unsigned char *end, uin
     *p += 4;
     if (*cp < 0xD800 || *cp > 0xDBFF)
         return 0;
-    if (end - *p < 6 || (*p)[0] != '\\' || (*p)[1] != 'u' || hex4(*p + 2, end, &lo) != 0 || lo < 0xDC00 ||
-        lo > 0xDFFF)
+    if (end - *p < 6 || (*p)[0] != '\\' || (*p)[1] != 'u' || hex4(*p + 2, end, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
         return -1;
     *p += 6;
     *cp = ((*cp - 0xD800) << 10) + (lo - 0xDC00) + 0x10000;
@@ -138,20 +137,13 @@ static int simple_escape(unsigned c)
     switch (c) {
     case '"':
     case '\\':
-    case '/':
-        return (int)c;
-    case 'b':
-        return '\b';
-    case 'f':
-        return '\f';
-    case 'n':
-        return '\n';
-    case 'r':
-        return '\r';
-    case 't':
-        return '\t';
-    default:
-        return -1;
+    case '/': return (int)c;
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return -1;
     }
 }
 
@@ -367,10 +359,8 @@ static json_t *parse_value(struct parser *ps)
     if (ps->p == ps->end)
         return NULL;
     switch (*ps->p) {
-    case '{':
-        return parse_container(ps, parse_object);
-    case '[':
-        return parse_container(ps, parse_array);
+    case '{': return parse_container(ps, parse_object);
+    case '[': return parse_container(ps, parse_array);
     case '"': {
         const char *s;
         size_t len;
@@ -382,14 +372,10 @@ static json_t *parse_value(struct parser *ps)
         free(owned);
         return v;
     }
-    case 't':
-        return parse_literal(ps, "true", json_true());
-    case 'f':
-        return parse_literal(ps, "false", json_false());
-    case 'n':
-        return parse_literal(ps, "null", json_null());
-    default:
-        return parse_number(ps);
+    case 't': return parse_literal(ps, "true", json_true());
+    case 'f': return parse_literal(ps, "false", json_false());
+    case 'n': return parse_literal(ps, "null", json_null());
+    default: return parse_number(ps);
     }
 }
 
