@@ -26,34 +26,36 @@ void profile_add_opts(struct cmd *c, const struct profile_opts *o)
     cmd_addi(c, o->active_ms);
 }
 
-/* One extra of an event (see the profile script): TAG, then A and B. */
-static void add_extra(struct cmd *c, const char *tag, const char *a, const char *b, int64_t *n)
+/* Starts one extra of an event (see the profile script): its tag; the
+ * caller adds its two strings. */
+static void add_extra(struct cmd *c, const char *tag, int64_t *n)
 {
     cmd_adds(c, tag);
-    cmd_adds(c, a);
-    cmd_adds(c, b);
     (*n)++;
 }
 
 void profile_add_event(struct cmd *c, const struct message *m, const struct customer_update *u, enum profile_want want)
 {
     unsigned char h[HASHID_DEDUP_LEN];
+    const char *field[] = {"e:", u->name};
     int64_t flags = (want == PROFILE_ALWAYS ? 1 : want == PROFILE_IF_MOVED ? 2 : 0) + (u->identified ? 3 : 0);
     int64_t nextra = 0;
     hashid_message(m->message_id, h);
     cmd_addcopy(c, h, HASHID_DEDUP_LEN);
-    cmd_addf(c, "e:%s", u->name);
+    cmd_addcat(c, field, 2);
     cmd_addi(c, u->ts_ms);
     cmd_addi(c, flags);
     size_t count = c->n;
     cmd_addi(c, 0);
-    if (u->tz)
-        add_extra(c, "z", u->tz, "", &nextra);
+    if (u->tz) {
+        add_extra(c, "z", &nextra);
+        cmd_adds(c, u->tz);
+        cmd_adds(c, "");
+    }
     for (size_t i = 0; i < u->ncounters; i++) {
-        cmd_adds(c, "c");
+        add_extra(c, "c", &nextra);
         cmd_adds(c, u->counters[i]->field);
         cmd_addi(c, u->counters[i]->window_ms);
-        nextra++;
     }
     const char *name;
     json_t *v;
@@ -61,20 +63,21 @@ void profile_add_event(struct cmd *c, const struct message *m, const struct cust
         char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
         if (dump == NULL)
             continue;
-        cmd_adds(c, "t");
+        add_extra(c, "t", &nextra);
         cmd_addcopy(c, name, strlen(name));
         cmd_addscopy(c, dump);
         free(dump);
-        nextra++;
     }
     if (u->has_revenue) {
-        cmd_adds(c, "r");
+        add_extra(c, "r", &nextra);
         cmd_addf(c, "%.15g", u->revenue);
         cmd_adds(c, "");
-        nextra++;
     }
-    if (strcmp(u->name, CUSTOMER_ORDER_EVENT) == 0)
-        add_extra(c, "o", m->customer, "", &nextra);
+    if (strcmp(u->name, CUSTOMER_ORDER_EVENT) == 0) {
+        add_extra(c, "o", &nextra);
+        cmd_adds(c, m->customer);
+        cmd_adds(c, "");
+    }
     cmd_set_int(c, count, nextra);
 }
 
