@@ -74,7 +74,7 @@ bench: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
 
 # Instructions per event under callgrind (nudged and Redis): figures the
 # machine's noise does not move, to judge a change by. BENCH_EVENTS sets N.
-bench-instructions: deps all $(BUILD)/bench/receiver
+bench-instructions: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/instructions.py
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus;

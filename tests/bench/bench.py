@@ -143,6 +143,7 @@ def one_run(run):
                     "[http]\nadmin_listen =\n[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n" % (rport, tdir))
             f.write(os.environ.get("BENCH_CONF", "").replace("\\n", "\n"))
         redis_cpu0, recv_cpu0, machine0 = cpu_seconds(procs[0].pid), cpu_seconds(recv.pid), machine_cpu()
+        redis_sys0, recv_sys0 = cpu_seconds(procs[0].pid, True), cpu_seconds(recv.pid, True)
         r.config_resetstat()
         t0 = time.time()
         wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. "perf record -g -o /tmp/nudged.perf --"
@@ -152,6 +153,8 @@ def one_run(run):
         t_drain = time.time() - t0
         cpu_nudged, cpu_redis = cpu_seconds(nd.pid), cpu_seconds(procs[0].pid) - redis_cpu0
         cpu_recv = cpu_seconds(recv.pid) - recv_cpu0
+        sys_all = (cpu_seconds(nd.pid, True) + cpu_seconds(procs[0].pid, True) - redis_sys0
+                   + cpu_seconds(recv.pid, True) - recv_sys0)
         busy = [b - a for a, b in zip(machine0, machine_cpu())]
         redis_top = top_commands(r, N)
         wait_for(lambda: drained(r, "nudged:actions", "nudged", fired_drain), 600, "the webhooks")
@@ -196,6 +199,7 @@ def one_run(run):
                 "nudged_events_per_s": round(rate), "ratio": round(rate / base_rate, 3),
                 "drain_s": round(t_drain, 2), "drain_cpu_s_nudged": round(cpu_nudged, 2),
                 "drain_cpu_s_redis": round(cpu_redis, 2), "drain_cpu_s_receiver": round(cpu_recv, 2),
+                "drain_cpu_kernel_share": round(sys_all / (cpu_nudged + cpu_redis + cpu_recv), 2),
                 "drain_machine_busy": round(busy[0] / (busy[0] + busy[1]), 2) if busy[0] + busy[1] else None, "drain_and_deliver_s": round(t_all, 2),
                 "steady_rate": RATE, "latency_samples": len(lat),
                 "latency_ms_p50": percentile(lat, 0.50), "latency_ms_p99": percentile(lat, 0.99),
@@ -220,11 +224,13 @@ def top_commands(r, events):
     return {name: round(usec / events, 2) for name, usec in top}
 
 
-def cpu_seconds(pid):
-    """User + system CPU time of PID so far."""
+def cpu_seconds(pid, kernel_only=False):
+    """User + system CPU time of PID so far, or the system (kernel) part alone:
+    a high kernel share means system calls, not instructions, bound a run."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[12]) if kernel_only else int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine_cpu():
@@ -251,6 +257,7 @@ def main():
             ("  CPU of nudged during the drain (s)", "drain_cpu_s_nudged"),
             ("  CPU of redis during the drain (s)", "drain_cpu_s_redis"),
             ("  CPU of the receiver during the drain (s)", "drain_cpu_s_receiver"),
+            ("  of the three's CPU, share in the kernel", "drain_cpu_kernel_share"),
             ("  machine busy during the drain (of all cores)", "drain_machine_busy"),
             ("drain + deliver all webhooks (s)", "drain_and_deliver_s"),
             ("latency p50 at 5,000 ev/s (ms)", "latency_ms_p50"),
