@@ -10,8 +10,14 @@
 #include "log.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct pool {
+    CURL **easy;
+    size_t n, cap;
+};
 
 struct http {
     struct event_base *base;
@@ -19,33 +25,85 @@ struct http {
     struct event *timer;
     size_t inflight;
     struct transfer *list; /* every transfer in flight, for http_free */
-    CURL **idle;           /* finished easy handles kept for reuse */
-    size_t nidle, capidle;
+    struct pool web, mail; /* finished easy handles kept for reuse */
 };
 
-/* An easy handle costs an allocation and its setup; keep finished ones
- * (up to the connection cap) and reset them for the next request. */
-static CURL *easy_get(struct http *h)
+static size_t discard_body(char *p, size_t size, size_t n, void *userdata)
 {
-    if (h->nidle == 0)
-        return curl_easy_init();
-    CURL *e = h->idle[--h->nidle];
-    curl_easy_reset(e);
+    (void)p;
+    (void)userdata;
+    return size * n;
+}
+
+/* Options every webhook handle has, set once when it is made; each request
+ * sets all the others (set_options), so a webhook handle is reused as it
+ * is: curl_easy_reset and setting these again cost about 6,000
+ * instructions a webhook (make bench-instructions). */
+static CURL *web_new(void)
+{
+    CURL *e = curl_easy_init();
+    if (e == NULL)
+        return NULL;
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     return e;
 }
 
-static void easy_put(struct http *h, CURL *e)
+/* A webhook handle as it was left, or a new one. */
+static CURL *web_get(struct http *h)
 {
-    if (h->nidle == h->capidle) {
+    return h->web.n > 0 ? h->web.easy[--h->web.n] : web_new();
+}
+
+/* A mail handle, reset when it was put back (easy_put). */
+static CURL *mail_get(struct http *h)
+{
+    return h->mail.n > 0 ? h->mail.easy[--h->mail.n] : curl_easy_init();
+}
+
+/* An easy handle costs an allocation and its setup; keep finished ones, up
+ * to the connection cap of each kind, without pointers into the finished
+ * transfer. A mail handle is reset: an earlier mail may have set a user
+ * and password that the next must not send (mail is rare; the reset does
+ * not matter). A webhook handle forgets only its pointers. */
+static void easy_put(struct pool *p, CURL *e, bool web)
+{
+    if (p->n == p->cap) {
         curl_easy_cleanup(e);
         return;
     }
-    h->idle[h->nidle++] = e;
+    if (web) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+    } else {
+        curl_easy_reset(e);
+    }
+    p->easy[p->n++] = e;
+}
+
+static void pool_init(struct pool *p, size_t cap)
+{
+    p->cap = cap;
+    p->n = 0;
+    p->easy = util_xcalloc(cap, sizeof *p->easy);
+}
+
+static void pool_free(struct pool *p)
+{
+    while (p->n > 0)
+        curl_easy_cleanup(p->easy[--p->n]);
+    free(p->easy);
 }
 
 struct transfer {
     struct http *h;
     CURL *easy;
+    struct pool *pool;          /* where EASY goes back to */
     struct curl_slist *headers; /* HTTP headers, or the SMTP recipients */
     char *body;
     size_t sent;                /* SMTP: bytes of BODY uploaded so far */
@@ -68,7 +126,7 @@ static void unlink_transfer(struct transfer *t)
 
 static void transfer_free(struct transfer *t)
 {
-    easy_put(t->h, t->easy);
+    easy_put(t->pool, t->easy, t->pool == &t->h->web);
     curl_slist_free_all(t->headers);
     free(t->body);
     free(t->user);
@@ -176,8 +234,8 @@ struct http *http_new(struct event_base *base, long max_total, long per_host)
         return NULL;
     }
     h->timer = evtimer_new(base, on_timer, h);
-    h->capidle = (size_t)max_total;
-    h->idle = util_xcalloc(h->capidle, sizeof *h->idle);
+    pool_init(&h->web, (size_t)max_total);
+    pool_init(&h->mail, (size_t)max_total);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
@@ -186,13 +244,6 @@ struct http *http_new(struct event_base *base, long max_total, long per_host)
     curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, max_total);
     return h;
-}
-
-static size_t discard_body(char *p, size_t size, size_t n, void *userdata)
-{
-    (void)p;
-    (void)userdata;
-    return size * n;
 }
 
 static void set_options(CURL *e, struct transfer *t, const char *url, const char *method, long timeout_ms)
@@ -204,14 +255,9 @@ static void set_options(CURL *e, struct transfer *t, const char *url, const char
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     /* The total timeout counts time queued behind the per-host cap too. */
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 }
 
 /* Adds T's easy handle to the multi and to the list of transfers. */
@@ -241,12 +287,12 @@ static size_t read_body(char *buf, size_t size, size_t n, void *userdata)
 
 int http_send_mail(struct http *h, const struct http_mail *m, http_done_fn *done, void *data)
 {
-    CURL *e = easy_get(h);
+    CURL *e = mail_get(h);
     if (e == NULL)
         return -1;
     char from[300], to[300];
     struct transfer *t = util_xcalloc(1, sizeof *t);
-    *t = (struct transfer){.h = h, .easy = e, .body = util_xstrdup(m->message), .done = done, .data = data};
+    *t = (struct transfer){.h = h, .easy = e, .pool = &h->mail, .body = util_xstrdup(m->message), .done = done, .data = data};
     snprintf(from, sizeof from, "<%s>", m->from);
     snprintf(to, sizeof to, "<%s>", m->to);
     t->headers = curl_slist_append(NULL, to); /* MAIL_RCPT is not copied: lives in T */
@@ -276,13 +322,13 @@ int http_send_mail(struct http *h, const struct http_mail *m, http_done_fn *done
 int http_request(struct http *h, const char *url, const char *method, struct curl_slist *headers, const char *body,
                  long timeout_ms, http_done_fn *done, void *data)
 {
-    CURL *e = easy_get(h);
+    CURL *e = web_get(h);
     if (e == NULL) {
         curl_slist_free_all(headers);
         return -1;
     }
     struct transfer *t = util_xcalloc(1, sizeof *t);
-    *t = (struct transfer){.h = h, .easy = e, .headers = headers, .body = util_xstrdup(body), .done = done,
+    *t = (struct transfer){.h = h, .easy = e, .pool = &h->web, .headers = headers, .body = util_xstrdup(body), .done = done,
                            .data = data};
     set_options(e, t, url, method, timeout_ms);
     return start(h, t);
@@ -298,9 +344,8 @@ void http_free(struct http *h)
         curl_multi_remove_handle(h->multi, t->easy);
         transfer_free(t);
     }
-    while (h->nidle > 0)
-        curl_easy_cleanup(h->idle[--h->nidle]);
-    free(h->idle);
+    pool_free(&h->web);
+    pool_free(&h->mail);
     curl_multi_cleanup(h->multi);
     event_free(h->timer);
     free(h);
