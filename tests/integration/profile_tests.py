@@ -142,4 +142,32 @@ def test_traits_merge_deeply_from_identify_and_context(env):
     assert n.stop() == 0
 
 
-TESTS = [test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+def test_kept_group_inputs_are_read_again_when_missing_or_broken(env):
+    """The profile script keeps the group's inputs in the field gi. A profile
+    without it (written by an earlier version), or with a broken one, has
+    its inputs read from their own fields: the group comes out right, gi is
+    written again, and no event is rejected."""
+    moves = [webhook_trigger(env.recv.port, tid="to-" + g, on={"group": g}, body={"c": "{{customer.id}}"})
+             for g in ("excluded", "potential", "active")]
+    n = env.nudged({"t.json": moves})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.hset("nudged:{old}:p", mapping={"u": "1", "x": "1", "g": "potential"})  # excluded by a set, before gi
+    r.hset("nudged:{bad}:p", mapping={"g": "interested", "gi": "1x", "t:email": '"b@example.nl"'})
+    r.hset("nudged:{kept}:p", mapping={"u": "1", "g": "potential", "gi": "0010"})
+    for c in ("old", "bad", "kept"):
+        r.xadd("nudged:events", {"message": event(c, name="Visit", mid=c + "-v")})
+    r.xadd("nudged:events", {"message": event("kept", mid="kept-o", total=5)})
+    wait_for(lambda: env.recv.count() >= 3 and r.hget("nudged:{kept}:p", "g") == "active", 10, "three moves")
+    time.sleep(0.5)
+    got = sorted(json.loads(q["body"])["c"] for q in env.recv.all())
+    assert got == ["bad", "kept", "old"], got
+    assert [r.hget("nudged:{%s}:p" % c, "g") for c in ("old", "bad")] == ["excluded", "potential"]
+    assert r.hget("nudged:{old}:p", "gi") == "1010" and r.hget("nudged:{bad}:p", "gi") == "0011"
+    kept = r.hget("nudged:{kept}:p", "gi")
+    assert kept[:4] == "0010" and int(kept[4:]) == int(r.hget("nudged:{kept}:p", "e:Order Completed").split()[2]), kept
+    assert r.xlen("nudged:rejected") == 0
+    assert n.stop() == 0
+
+
+TESTS = [test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
