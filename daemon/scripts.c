@@ -129,6 +129,9 @@
  * profile is read with four fields, not eight: ~6,000 instructions fewer
  * per event. A script that changes them otherwise (a firing's `set`, a
  * merge) deletes gi, and the next event reads the inputs themselves.
+ * Strings are joined with .. rather than string.format, whose %d costs
+ * Redis's Lua a sprintf: 1,800 instructions per event (a count prints
+ * the same either way below 10^14).
  * An event is applied once: its messageId hash enters the dedup set with
  * it. An order (re)schedules the customer's one regroup item for when
  * active_period runs out, so the move to inactive needs no event. The group
@@ -153,8 +156,9 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "local function nudged_cached(p, gi)\n"
     "  if gi then\n"
     "    local b1, b2, b3, b4 = string.byte(gi, 1, 4)\n"
-    "    local last_order = #gi > 4 and tonumber(string.sub(gi, 5)) or nil\n"
-    "    if #gi == 4 or last_order then return b1 == 49, b2 == 49, last_order, b3 == 49, b4 == 49, true end\n"
+    "    local last_s = #gi > 4 and string.sub(gi, 5) or nil\n"
+    "    local last_order = last_s and tonumber(last_s)\n"
+    "    if #gi == 4 or last_order then return b1 == 49, b2 == 49, last_order, b3 == 49, b4 == 49, true, last_s end\n"
     "  end\n"
     "  return nudged_inputs(p)\n"
     "end\n"
@@ -180,8 +184,8 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "        if zn > ts then last, last_s = zn, z end\n"
     "      end\n"
     "    end\n"
-    "    local set = {p, f, string.format('%d %s %s', n + 1, first_s, last_s)}\n"
-    "    local excl, unsub, last_order, u, email, cached = nudged_cached(p, cur[3])\n"
+    "    local set = {p, f, (n + 1) .. ' ' .. first_s .. ' ' .. last_s}\n"
+    "    local excl, unsub, last_order, u, email, cached, order_s = nudged_cached(p, cur[3])\n"
     "    local dirty = not cached\n"
     "    if flags >= 3 and not u then set[#set + 1] = 'u'; set[#set + 1] = '1'; u, dirty = true, true end\n"
     "    local order\n"
@@ -199,7 +203,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "      elseif tag == 'o' then order = v end\n"
     "    end\n"
     "    if order then\n"
-    "      last_order, dirty = last, true\n"
+    "      last_order, order_s, dirty = last, last_s, true\n"
     "      nudged_schedule(KEYS[1], s, last + active + 1, '{\"customer\":' .. cjson.encode(order) .. ',\"k\":\"g\"}', ttl)\n"
     "    end\n"
     "    local g = nudged_group_of(excl, unsub, last_order, u, email, now, active)\n"
@@ -207,7 +211,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "    if dirty then\n"
     "      set[#set + 1] = 'gi'\n"
     "      set[#set + 1] = (excl and '1' or '0') .. (unsub and '1' or '0') .. (u and '1' or '0') .. (email and '1' or '0')\n"
-    "        .. (last_order and string.format('%d', last_order) or '')\n"
+    "        .. (order_s or last_order and string.format('%d', last_order) or '')\n"
     "    end\n"
     "    local refresh = not cur[4] or now - cur[4] * 1000 > slack\n"
     "    if refresh then set[#set + 1] = 'xp'; set[#set + 1] = now_s end\n"
