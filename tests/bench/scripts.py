@@ -1,0 +1,106 @@
+"""make bench-scripts: Redis's instructions per event for the profile script
+alone, and for the floor under it, under callgrind.
+
+The profile script is taken from daemon/scripts.c as the compiler sees it
+(cc -E), so what is measured is what nudged sends. 1,000 customers get the
+bench's five event names (an order one event in five, a profile wanted for
+one in thirty) in runs of 200 events per call, as nudged sends them: 10,000
+events to warm the profiles, then 10,000 counted. The floor is a script
+that does only the atomic part of a profile update, per event: HMGET of the
+fields the profile script reads, the dedup ZADD, one HSET. What the profile
+script costs above the floor is its logic; the floor is what any atomic
+per-event update in Redis costs (SPEC 8). Prints a table and one JSON line.
+"""
+import glob, hashlib, json, os, random, re, subprocess, sys, tempfile, time, shutil
+
+import bench
+import redis
+
+CUSTOMERS, WARM, COUNTED, RUN = 1000, 10000, 10000, 200
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+FLOOR_LUA = """
+local out, i, k = {}, 5, 2
+while i <= #ARGV do
+  local p, d = KEYS[k], KEYS[k + 1]
+  redis.call('HMGET', p, ARGV[i + 1], 'g', 'gi', 'xp')
+  local fresh = redis.call('ZADD', d, 'NX', ARGV[1], ARGV[i])
+  if fresh == 1 then redis.call('HSET', p, ARGV[i + 1], ARGV[i + 2]) end
+  out[#out + 1] = fresh
+  i, k = i + 5 + 3 * tonumber(ARGV[i + 4]), k + 4
+end
+return out
+"""
+
+
+def profile_lua():
+    """The profile script's source, from the C string literals of daemon/scripts.c."""
+    pp = subprocess.run([os.environ.get("CC", "cc"), "-E", "-P", "-I" + os.path.join(ROOT, "include"),
+                         os.path.join(ROOT, "daemon", "scripts.c")], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"profile_lua\[\]\s*=\s*((?:\s*\"(?:[^\"\\]|\\.)*\")+)\s*;", pp)
+    if m is None:
+        raise SystemExit("bench-scripts: profile_lua not found in daemon/scripts.c")
+    lits = re.findall(r"\"((?:[^\"\\]|\\.)*)\"", m.group(1))
+    return "".join(bytes(l, "utf-8").decode("unicode_escape") for l in lits)
+
+
+def run_of(rng, seq, now):
+    """One call's keys and arguments: RUN events, laid out as profile_add_event does."""
+    keys, argv = ["nudged:schedule"], [now, 86400000, 7776000000, 2592000000]
+    for _ in range(RUN):
+        seq += 1
+        c = "c%05d" % rng.randrange(CUSTOMERS)
+        name = bench.NAMES[rng.randrange(5)]
+        keys += ["nudged:{%s}:%s" % (c, x) for x in "pdas"]
+        want = 1 if rng.random() < 1 / 30 else 0
+        argv += [hashlib.sha256(b"d-%d" % seq).digest()[:6], "e:" + name, now + seq, want + 3]
+        argv += [1, "o", c, ""] if name == "Order Completed" else [0]
+    return keys, argv, seq
+
+
+def per_event(lua, tmp):
+    """Redis's instructions per counted event for LUA."""
+    out = os.path.join(tmp, "redis-%d.cg" % len(os.listdir(tmp)))
+    port = bench.free_port()
+    rs = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, "redis-server", "--port",
+                           str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        r = redis.Redis(port=port)
+        bench.wait_for(lambda: bench._ping(r), 120, "redis under callgrind")
+        sha = r.script_load(lua)
+        rng, seq, now = random.Random(7), 0, int(time.time() * 1000)
+        for i in range((WARM + COUNTED) // RUN):
+            if i == WARM // RUN:
+                subprocess.run(["callgrind_control", "-z", str(rs.pid)], stdout=subprocess.DEVNULL, check=True)
+            keys, argv, seq = run_of(rng, seq, now + seq)
+            for res in r.evalsha(sha, len(keys), *keys, *argv):
+                if isinstance(res, redis.exceptions.ResponseError):
+                    raise SystemExit("bench-scripts: the script failed: %s" % res)
+        subprocess.run(["callgrind_control", "-d", str(rs.pid)], stdout=subprocess.DEVNULL, check=True)
+        bench.wait_for(lambda: glob.glob(out + ".*"), 60, "the callgrind dump")
+        time.sleep(0.5)
+        with open(glob.glob(out + ".*")[0]) as f:
+            total = next(int(l.split()[1]) for l in f if l.startswith(("summary:", "totals:")))
+        return total // COUNTED
+    finally:
+        rs.kill()
+        rs.wait(timeout=30)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="nudged-scripts-")
+    try:
+        full, floor = per_event(profile_lua(), tmp), per_event(FLOOR_LUA, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("\nRedis instructions per event (callgrind), %d customers, runs of %d\n" % (CUSTOMERS, RUN))
+    print("%-48s%12d" % ("the profile script", full))
+    print("%-48s%12d" % ("the floor: HMGET, dedup ZADD, HSET", floor))
+    print("%-48s%12.2f" % ("ratio profile script / floor", full / floor))
+    print(json.dumps({"profile_script_instructions_per_event": full, "floor_instructions_per_event": floor}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
