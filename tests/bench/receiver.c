@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,8 @@ static int on_readable(struct recv_state *st, struct conn *c)
 
 static void conn_open(struct recv_state *st, int ep, int fd)
 {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* a reply goes out when written */
     struct conn *c = xrealloc(NULL, sizeof *c);
     *c = (struct conn){.fd = fd, .next = st->conns};
     if (st->conns)
