@@ -292,7 +292,8 @@ int http_send_mail(struct http *h, const struct http_mail *m, http_done_fn *done
         return -1;
     char from[300], to[300];
     struct transfer *t = util_xcalloc(1, sizeof *t);
-    *t = (struct transfer){.h = h, .easy = e, .pool = &h->mail, .body = util_xstrdup(m->message), .done = done, .data = data};
+    *t = (struct transfer){
+        .h = h, .easy = e, .pool = &h->mail, .body = util_xstrdup(m->message), .done = done, .data = data};
     snprintf(from, sizeof from, "<%s>", m->from);
     snprintf(to, sizeof to, "<%s>", m->to);
     t->headers = curl_slist_append(NULL, to); /* MAIL_RCPT is not copied: lives in T */
@@ -328,8 +329,8 @@ int http_request(struct http *h, const char *url, const char *method, struct cur
         return -1;
     }
     struct transfer *t = util_xcalloc(1, sizeof *t);
-    *t = (struct transfer){.h = h, .easy = e, .pool = &h->web, .headers = headers, .body = util_xstrdup(body), .done = done,
-                           .data = data};
+    *t = (struct transfer){
+        .h = h, .easy = e, .pool = &h->web, .headers = headers, .body = util_xstrdup(body), .done = done, .data = data};
     set_options(e, t, url, method, timeout_ms);
     return start(h, t);
 }
