@@ -133,7 +133,12 @@
  * Redis's Lua a sprintf: 1,800 instructions per event (a count prints
  * the same either way below 10^14).
  * An event is applied once: its messageId hash enters the dedup set with
- * it. An order (re)schedules the customer's one regroup item for when
+ * it, scored by minus the second (dedup_score): the newest member has the
+ * lowest score, so ZADD puts it at the head of the listpack instead of
+ * scanning the scores to the end (-4% of this script). Members written by
+ * earlier versions, scored by plus the second, stay until the trim, which
+ * takes the scores between minus and plus the window's start: both kinds
+ * that are out of it. An order (re)schedules the customer's one regroup item for when
  * active_period runs out, so the move to inactive needs no event. The group
  * is computed after the event and stored; a change is returned, so exactly
  * one call sees each move. The dedup set is trimmed to the window every
@@ -151,6 +156,7 @@
 static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA SMALL_LUA
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
+    "local dedup_score = '-' .. now_s\n"
     "local dedup_ttl = math.min(tonumber(ARGV[2]), ttl)\n"
     "local slack = math.floor(dedup_ttl / 64)\n"
     "local function nudged_cached(p, gi)\n"
@@ -169,7 +175,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "    local to = redis.call('GET', a)\n"
     "    if to then redis.call('PEXPIRE', a, ttl); return {-1, to} end\n"
     "  end\n"
-    "  local fresh = redis.call('ZADD', d, 'NX', now_s, ARGV[i])\n"
+    "  local fresh = redis.call('ZADD', d, 'NX', dedup_score, ARGV[i])\n"
     "  local flags = nudged_small[ARGV[i + 3]]\n"
     "  local moved = false\n"
     "  if fresh == 1 then\n"
@@ -216,7 +222,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "    local refresh = not cur[4] or now - cur[4] * 1000 > slack\n"
     "    if refresh then set[#set + 1] = 'xp'; set[#set + 1] = now_s end\n"
     "    redis.call('HSET', unpack(set))\n"
-    "    if (n + 1) % 16 == 0 then redis.call('ZREMRANGEBYSCORE', d, '-inf', dedup_min) end\n"
+    "    if (n + 1) % 16 == 0 then redis.call('ZREMRANGEBYSCORE', d, '(' .. -dedup_min, '(' .. dedup_min) end\n"
     "    if refresh then\n"
     "      redis.call('PEXPIRE', p, ttl + slack)\n"
     "      redis.call('PEXPIRE', d, dedup_ttl + slack)\n"
@@ -263,7 +269,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
  * that entry alone. */
 static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA RESULT_LUA SMALL_LUA
     "local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[5])\n"
-    "local now_s = string.format('%d', math.floor(now / 1000))\n"
+    "local dedup_score = '-' .. string.format('%d', math.floor(now / 1000))\n"
     "local dedup_ttl = math.min(tonumber(ARGV[3]), ttl)\n"
     "dedup_ttl = dedup_ttl + math.floor(dedup_ttl / 64)\n"
     "local function nudged_fire(p, d, a, s, id, i, last)\n"
@@ -276,7 +282,7 @@ static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA RESULT_LUA SMALL_LUA
     "      flags[#flags + 1] = 's'\n"
     "      i = i + 4\n"
     "    else\n"
-    "      local ok = redis.call('ZADD', d, 'NX', now_s, ARGV[i + 1]) == 1\n"
+    "      local ok = redis.call('ZADD', d, 'NX', dedup_score, ARGV[i + 1]) == 1\n"
     "      local lf, score, at = ARGV[i + 2], ARGV[i + 5], i\n"
     "      local nsets = nudged_small[ARGV[i + 6]] or ARGV[i + 6] + 0\n"
     "      local sets = {p}\n"
@@ -395,7 +401,9 @@ static const char bury_lua[] =
  * id, profile ttl. Folds the
  * anonymous history into the user (customer_merge in triggers/customer.c
  * does the same for replay), moves its scheduled items, deletes its keys
- * and links the anonymous id to the user, all at once; the user's kept
+ * and links the anonymous id to the user, all at once (a member in both
+ * dedup sets keeps the lower score: the newer second, see the profile
+ * script); the user's kept
  * group inputs (gi, see the profile script) are deleted. An id already
  * linked, or a user that is itself linked elsewhere, is left alone.
  * Returns {merged (0 or 1), scheduled items moved}. Touches two customers'
@@ -434,7 +442,7 @@ static const char merge_lua[] =
     "  end\n"
     "  if #set > 1 then redis.call('HSET', unpack(set)) end\n"
     "  redis.call('HDEL', KEYS[5], 'gi')\n"
-    "  redis.call('ZUNIONSTORE', KEYS[6], 2, KEYS[6], KEYS[2], 'AGGREGATE', 'MAX')\n"
+    "  redis.call('ZUNIONSTORE', KEYS[6], 2, KEYS[6], KEYS[2], 'AGGREGATE', 'MIN')\n"
     "  for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
     "    local score = redis.call('ZSCORE', KEYS[9], m)\n"
     "    local ok, item = pcall(cjson.decode, m)\n"

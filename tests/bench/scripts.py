@@ -7,7 +7,8 @@ bench's five event names (an order one event in five, a profile wanted for
 one in thirty) in runs of 200 events per call, as nudged sends them: 10,000
 events to warm the profiles, then 10,000 counted. The floor is a script
 that does only the atomic part of a profile update, per event: HMGET of the
-fields the profile script reads, the dedup ZADD, one HSET. What the profile
+fields the profile script reads, the dedup ZADD (scored, as there, so that
+the new member goes in at the head), one HSET. What the profile
 script costs above the floor is its logic; the floor is what any atomic
 per-event update in Redis costs (SPEC 8). Prints a table and one JSON line.
 """
@@ -21,10 +22,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 FLOOR_LUA = """
 local out, i, k = {}, 5, 2
+local score = '-' .. string.format('%d', math.floor(ARGV[1] / 1000))
 while i <= #ARGV do
   local p, d = KEYS[k], KEYS[k + 1]
   redis.call('HMGET', p, ARGV[i + 1], 'g', 'gi', 'xp')
-  local fresh = redis.call('ZADD', d, 'NX', ARGV[1], ARGV[i])
+  local fresh = redis.call('ZADD', d, 'NX', score, ARGV[i])
   if fresh == 1 then redis.call('HSET', p, ARGV[i + 1], ARGV[i + 2]) end
   out[#out + 1] = fresh
   i, k = i + 5 + 3 * tonumber(ARGV[i + 4]), k + 4

@@ -3,6 +3,8 @@ import json
 import subprocess
 import time
 
+import redis
+
 from harness import NUDGED, event, scheduled, wait_for, webhook_trigger
 
 
@@ -170,4 +172,42 @@ def test_kept_group_inputs_are_read_again_when_missing_or_broken(env):
     assert n.stop() == 0
 
 
-TESTS = [test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+def message_hash(message_id):
+    """hashid_message() in daemon/hashid.c: FNV-1a over "m" and the id, each
+    with its NUL, then murmur3's fmix64; the top 6 bytes."""
+    mask, h = (1 << 64) - 1, 0xcbf29ce484222325
+    for part in (b"m", message_id.encode()):
+        for byte in part + b"\0":
+            h = ((h ^ byte) * 0x100000001b3) & mask
+    for mul in (0xff51afd7ed558ccd, 0xc4ceb9fe1a85ec53):
+        h = ((h ^ (h >> 33)) * mul) & mask
+    h ^= h >> 33
+    return h.to_bytes(8, "big")[:6]
+
+
+def test_dedup_finds_old_and_new_members_and_trims_both(env):
+    """A messageId is applied once. New dedup members are scored by minus
+    the second; members an earlier version scored by plus the second are
+    still found, and the trim (every 16th event of a name) drops both kinds
+    once they are out of the 24 h window, and nothing inside it."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port, on="Visit")})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    raw = redis.Redis(host="127.0.0.1", port=env.redis.port)
+    now = int(time.time())
+    raw.zadd("nudged:{dd}:d", {message_hash("old-in"): now - 3600, message_hash("old-out"): now - 90000,
+                               message_hash("new-out"): -(now - 90000)})
+    r.xadd("nudged:events", {"message": event("dd", name="Visit", mid="old-in")})  # applied before: a repeat
+    for i in range(16):
+        r.xadd("nudged:events", {"message": event("dd", name="Visit", mid="v-%d" % i)})
+    wait_for(lambda: env.recv.count() >= 17, 10, "17 webhooks")  # the repeat fires: it had not fired before
+    assert r.hget("nudged:{dd}:p", "e:Visit").split()[0] == "16", "the repeat of old-in was applied again"
+    scores = {m: s for m, s in raw.zrange("nudged:{dd}:d", 0, -1, withscores=True)}
+    assert scores.get(message_hash("old-in")) == now - 3600, scores
+    assert message_hash("old-out") not in scores and message_hash("new-out") not in scores, "the trim left them"
+    assert all(-now - 5 <= scores.get(message_hash("v-%d" % i), 0) <= -now + 5 for i in range(16)), scores
+    assert all(s < 0 for m, s in scores.items() if m != message_hash("old-in")), scores  # the firings' too
+    assert n.stop() == 0
+
+
+TESTS = [test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
