@@ -138,8 +138,8 @@
  * scanning the scores to the end (-4% of this script). Members written by
  * earlier versions, scored by plus the second, stay until the trim, which
  * takes the scores between minus and plus the window's start: both kinds
- * that are out of it. An order (re)schedules the customer's one regroup item for when
- * active_period runs out, so the move to inactive needs no event. The group
+ * that are out of it. An order (re)schedules the customer's one regroup
+ * item for when active_period runs out, so the move to inactive needs no event. The group
  * is computed after the event and stored; a change is returned, so exactly
  * one call sees each move. The dedup set is trimmed to the window every
  * 16th event of a name. The keys' time to live is set again only when the
@@ -403,8 +403,8 @@ static const char bury_lua[] =
  * does the same for replay), moves its scheduled items, deletes its keys
  * and links the anonymous id to the user, all at once (a member in both
  * dedup sets keeps the lower score: the newer second, see the profile
- * script); the user's kept
- * group inputs (gi, see the profile script) are deleted. An id already
+ * script; of two members from earlier versions, the older); the user's
+ * kept group inputs (gi, see the profile script) are deleted. An id already
  * linked, or a user that is itself linked elsewhere, is left alone.
  * Returns {merged (0 or 1), scheduled items moved}. Touches two customers'
  * slots: not Redis Cluster safe. */
