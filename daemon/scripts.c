@@ -139,19 +139,19 @@
  * earlier versions, scored by plus the second, stay until the trim, which
  * takes the scores between minus and plus the window's start: both kinds
  * that are out of it. An order (re)schedules the customer's one regroup
- * item for when active_period runs out, so the move to inactive needs no event. The group
- * is computed after the event and stored; a change is returned, so exactly
- * one call sees each move. The dedup set is trimmed to the window every
- * 16th event of a name. The keys' time to live is set again only when the
- * field xp (when it was last set, in seconds) is older than a slack of
- * 1/64 of the shorter of dedup window and profile_ttl, and then to that
- * much longer: two calls fewer per event, for keys that live at most the
- * slack longer. Returns per event {applied, profile or false, group
- * moved into or false}, or only applied (1 or 0) when the other two are
- * false (most events: a smaller reply to build and to parse); or {-1,
+ * item for when active_period runs out, so the move to inactive needs no
+ * event. The group is computed after the event and stored; a change is
+ * returned, so exactly one call sees each move. The dedup set is trimmed
+ * to the window every 16th event of a name. The keys' time to live is set
+ * again only when the field xp (when it was last set, in seconds) is older
+ * than a slack of 1/64 of the shorter of dedup window and profile_ttl, and
+ * then to that much longer: two calls fewer per event, for keys that live
+ * at most the slack longer. Returns per event {applied, profile or false,
+ * group moved into or false}, or only applied (1 or 0) when the other two
+ * are false (most events: a smaller reply to build and to parse); or {-1,
  * user id} when the customer is an anonymous id merged into that user:
- * nothing is applied, the caller sends the event again for the user; or
- * an error for that event alone (pcall: one bad key does not stop the
+ * nothing is applied, the caller sends the event again for the user; or an
+ * error for that event alone (pcall: one bad key does not stop the
  * others). */
 static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA SMALL_LUA
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
