@@ -17,6 +17,7 @@
 struct pool {
     CURL **easy;
     size_t n, cap;
+    bool reset; /* reset a handle put back (mail) rather than only unhook it (webhooks) */
 };
 
 struct http {
@@ -69,28 +70,26 @@ static CURL *mail_get(struct http *h)
  * transfer. A mail handle is reset: an earlier mail may have set a user
  * and password that the next must not send (mail is rare; the reset does
  * not matter). A webhook handle forgets only its pointers. */
-static void easy_put(struct pool *p, CURL *e, bool web)
+static void easy_put(struct pool *p, CURL *e)
 {
     if (p->n == p->cap) {
         curl_easy_cleanup(e);
         return;
     }
-    if (web) {
+    if (p->reset) {
+        curl_easy_reset(e);
+    } else {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
-    } else {
-        curl_easy_reset(e);
     }
     p->easy[p->n++] = e;
 }
 
-static void pool_init(struct pool *p, size_t cap)
+static void pool_init(struct pool *p, size_t cap, bool reset)
 {
-    p->cap = cap;
-    p->n = 0;
-    p->easy = util_xcalloc(cap, sizeof *p->easy);
+    *p = (struct pool){util_xcalloc(cap, sizeof *p->easy), 0, cap, reset};
 }
 
 static void pool_free(struct pool *p)
@@ -126,7 +125,7 @@ static void unlink_transfer(struct transfer *t)
 
 static void transfer_free(struct transfer *t)
 {
-    easy_put(t->pool, t->easy, t->pool == &t->h->web);
+    easy_put(t->pool, t->easy);
     curl_slist_free_all(t->headers);
     free(t->body);
     free(t->user);
@@ -234,8 +233,8 @@ struct http *http_new(struct event_base *base, long max_total, long per_host)
         return NULL;
     }
     h->timer = evtimer_new(base, on_timer, h);
-    pool_init(&h->web, (size_t)max_total);
-    pool_init(&h->mail, (size_t)max_total);
+    pool_init(&h->web, (size_t)max_total, false);
+    pool_init(&h->mail, (size_t)max_total, true);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);

@@ -14,7 +14,8 @@
  * rules as customer_group() in triggers/customer.c. Its inputs
  * (nudged_inputs): x is '1' (a trigger excluded the customer), the trait
  * unsubscribed is true, the time of the last order (or nil), u is '1' (a
- * message came with a userId), there is an email trait. */
+ * message came with a userId), there is an email trait; and the last
+ * order's time as text, as stored. */
 #define GROUP_LUA                                                                                         \
     "local function nudged_group_of(x, unsub, last_order, u, email, now, active)\n"                       \
     "  if x or unsub then return 'excluded' end\n"                                                        \
@@ -27,12 +28,13 @@
     "end\n"                                                                                               \
     "local function nudged_last(stats)\n"                                                                 \
     "  local s = stats and string.match(stats, '^%d+ %-?%d+ (%-?%d+)$')\n"                                \
-    "  return s and s + 0\n"                                                                              \
+    "  return s and s + 0, s\n"                                                                           \
     "end\n"                                                                                               \
     "local function nudged_inputs(p)\n"                                                                   \
     "  local x, unsub, oc, u, email = unpack(redis.call('HMGET', p, 'x', 't:unsubscribed',\n"             \
     "    'e:Order Completed', 'u', 't:email'))\n"                                                         \
-    "  return x == '1', unsub == 'true', nudged_last(oc), u == '1', email ~= false\n"                     \
+    "  local last_order, last_s = nudged_last(oc)\n"                                                      \
+    "  return x == '1', unsub == 'true', last_order, u == '1', email ~= false, last_s\n"                  \
     "end\n"                                                                                               \
     "local function nudged_group(p, now, active)\n"                                                       \
     "  local x, unsub, last_order, u, email = nudged_inputs(p)\n"                                         \
@@ -156,6 +158,7 @@
 static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA SMALL_LUA
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
+    "local trim_from, trim_to = '(' .. -dedup_min, '(' .. dedup_min\n"
     "local dedup_score = '-' .. now_s\n"
     "local dedup_ttl = math.min(tonumber(ARGV[2]), ttl)\n"
     "local slack = math.floor(dedup_ttl / 64)\n"
@@ -166,7 +169,8 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "    local last_order = last_s and tonumber(last_s)\n"
     "    if #gi == 4 or last_order then return b1 == 49, b2 == 49, last_order, b3 == 49, b4 == 49, true, last_s end\n"
     "  end\n"
-    "  return nudged_inputs(p)\n"
+    "  local x, unsub, last_order, u, email, last_s = nudged_inputs(p)\n"
+    "  return x, unsub, last_order, u, email, false, last_s\n"
     "end\n"
     "local function nudged_apply(p, d, a, s, i, x0, x1)\n"
     "  local f = ARGV[i + 1]\n"
@@ -180,13 +184,13 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "  local moved = false\n"
     "  if fresh == 1 then\n"
     "    local ts = ARGV[i + 2] + 0\n"
-    "    local n, first, last, first_s, last_s = 0, ts, ts, ARGV[i + 2], ARGV[i + 2]\n"
+    "    local n, last, first_s, last_s = 0, ts, ARGV[i + 2], ARGV[i + 2]\n"
     "    if cur[1] then\n"
     "      local x, y, z = string.match(cur[1], '^(%d+) (%-?%d+) (%-?%d+)$')\n"
     "      if x then\n"
     "        local yn, zn = y + 0, z + 0\n"
     "        n = x + 0\n"
-    "        if yn < ts then first, first_s = yn, y end\n"
+    "        if yn < ts then first_s = y end\n"
     "        if zn > ts then last, last_s = zn, z end\n"
     "      end\n"
     "    end\n"
@@ -217,12 +221,12 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "    if dirty then\n"
     "      set[#set + 1] = 'gi'\n"
     "      set[#set + 1] = (excl and '1' or '0') .. (unsub and '1' or '0') .. (u and '1' or '0') .. (email and '1' or '0')\n"
-    "        .. (order_s or last_order and string.format('%d', last_order) or '')\n"
+    "        .. (order_s or '')\n"
     "    end\n"
     "    local refresh = not cur[4] or now - cur[4] * 1000 > slack\n"
     "    if refresh then set[#set + 1] = 'xp'; set[#set + 1] = now_s end\n"
     "    redis.call('HSET', unpack(set))\n"
-    "    if (n + 1) % 16 == 0 then redis.call('ZREMRANGEBYSCORE', d, '(' .. -dedup_min, '(' .. dedup_min) end\n"
+    "    if (n + 1) % 16 == 0 then redis.call('ZREMRANGEBYSCORE', d, trim_from, trim_to) end\n"
     "    if refresh then\n"
     "      redis.call('PEXPIRE', p, ttl + slack)\n"
     "      redis.call('PEXPIRE', d, dedup_ttl + slack)\n"

@@ -60,9 +60,10 @@ def run_of(rng, seq, now):
     return keys, argv, seq
 
 
-def per_event(lua, tmp):
-    """Redis's instructions per counted event for LUA."""
-    out = os.path.join(tmp, "redis-%d.cg" % len(os.listdir(tmp)))
+def per_event(lua, tmp, name):
+    """Redis's instructions per counted event for LUA (its callgrind output
+    under TMP, named NAME)."""
+    out = os.path.join(tmp, name + ".cg")
     port = bench.free_port()
     rs = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, "redis-server", "--port",
                            str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp],
@@ -93,7 +94,7 @@ def per_event(lua, tmp):
 def main():
     tmp = tempfile.mkdtemp(prefix="nudged-scripts-")
     try:
-        full, floor = per_event(profile_lua(), tmp), per_event(FLOOR_LUA, tmp)
+        full, floor = per_event(profile_lua(), tmp, "profile"), per_event(FLOOR_LUA, tmp, "floor")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("\nRedis instructions per event (callgrind), %d customers, runs of %d\n" % (CUSTOMERS, RUN))
