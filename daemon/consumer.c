@@ -21,6 +21,7 @@
 #include "customer.h"
 #include "entry.h"
 #include "firing.h"
+#include "hashid.h"
 #include "log.h"
 #include "message.h"
 #include "profile.h"
@@ -612,12 +613,19 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
     return n > 0;
 }
 
-/* E's part of the fire script call: its entry id, then its firings. */
+/* E's part of the fire script call: its entry id, its firing hash, then
+ * its firings. The hash stands for all of the entry's firings that act now
+ * (the fire script remembers them as one): of the messageId for an event,
+ * of the trigger and messageId for a waiting firing come due, which is one
+ * trigger's and must not meet the event's own. */
 static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
 {
     struct eval_ctx ctx = entry_ctx(b, e);
     struct firing fc = {&c->cmd, c->d.cfg, c->d.tz, c->unsubscribe};
+    unsigned char h[HASHID_DEDUP_LEN];
+    hashid_firing(b->src->timers && !e->regroup ? e->tid : "", e->m.message_id, h);
     cmd_adds(&c->cmd, e->id);
+    cmd_addcopy(&c->cmd, h, sizeof h);
     size_t count = c->cmd.n;
     cmd_addi(&c->cmd, 0);
     for (size_t k = 0; k < e->ncand; k++) {

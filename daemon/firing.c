@@ -172,7 +172,6 @@ static int32_t customer_utc_offset(const struct firing *fc, const struct eval_ct
  * fall in the trigger's quiet hours wait in the schedule until they end. */
 void firing_now(const struct firing *fc, const struct message *m, const struct trigger *t, struct eval_ctx *ctx)
 {
-    unsigned char h[HASHID_DEDUP_LEN];
     size_t n = trigger_action_count(t), nsets = 0, ndel = 0;
     struct action_out *out = util_xcalloc(n, sizeof *out);
     char (*err)[256] = util_xcalloc(n, sizeof *err);
@@ -190,9 +189,7 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
         else
             ndel++;
     }
-    hashid_firing(trigger_id(t), m->message_id, h);
     cmd_adds(fc->cmd, "n");
-    cmd_addcopy(fc->cmd, h, sizeof h);
     if (trigger_limit(t, &max, &per))
         cmd_addf(fc->cmd, "l:%s", trigger_id(t));
     else
@@ -223,7 +220,6 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
 void firing_later(const struct firing *fc, const struct message *m, json_t *msg, const struct trigger *t,
                   const struct eval_ctx *ctx, int64_t now_ms)
 {
-    unsigned char h[HASHID_DEDUP_LEN];
     int64_t start = m->ts_ms < now_ms ? m->ts_ms : now_ms;
     char *event = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
     json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "k", "t", "trigger", trigger_id(t), "customer",
@@ -231,9 +227,7 @@ void firing_later(const struct firing *fc, const struct message *m, json_t *msg,
                              trigger_unless_hit(t, m, ctx) ? "1" : "0", "event", event ? event : "{}");
     json_object_set_new(item, "ets", json_sprintf("%lld", (long long)m->ts_ms));
     char *member = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
-    hashid_firing(trigger_id(t), m->message_id, h);
     cmd_adds(fc->cmd, "l");
-    cmd_addcopy(fc->cmd, h, sizeof h);
     cmd_addi(fc->cmd, start + trigger_wait_ms(t));
     cmd_addscopy(fc->cmd, member ? member : "{}");
     free(member);

@@ -27,7 +27,7 @@ struct firing {
 void firing_delivery_defaults(json_t *fields);
 
 /* Adds T firing now for message M in CTX (the customer after the event):
- * its firing hash, limit, score and set changes, and every delivery
+ * its limit, score and set changes, and every delivery
  * rendered (one that cannot be rendered carries the reason and goes to
  * dead). Sets CTX->trigger. */
 void firing_now(const struct firing *f, const struct message *m, const struct trigger *t, struct eval_ctx *ctx);

@@ -17,7 +17,9 @@
 /* The dedup member of an applied event: 48 bits of a hash of ("m", mid). */
 void hashid_message(const char *message_id, unsigned char out[HASHID_DEDUP_LEN]);
 
-/* The dedup member of a firing: 48 bits of a hash of ("f", trigger, mid). */
+/* The dedup member of an entry's firings: 48 bits of a hash of ("f",
+ * trigger, mid); the trigger is "" for an event's (all its triggers at
+ * once), a trigger's id for its waiting firing come due. */
 void hashid_firing(const char *trigger, const char *message_id, unsigned char out[HASHID_DEDUP_LEN]);
 
 /* The delivery (webhook) id: "msg_" + 24 hex digits of SHA-256(trigger, mid, action). */

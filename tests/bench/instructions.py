@@ -11,7 +11,8 @@ start and stop cancel out). Before nudged, the bench's baseline (XREADGROUP,
 jansson, XACK) drains the same events through its own group, under
 callgrind too, with Redis's counters zeroed before and dumped after it:
 what the limit costs, on both sides. Prints a table and one JSON line.
-Environment: BENCH_EVENTS (default 20,000).
+Environment: BENCH_EVENTS (default 20,000); BENCH_KEEP, a directory to
+keep the callgrind dumps in (for callgrind_annotate).
 """
 import glob, json, os, random, signal, subprocess, sys, tempfile, time, shutil
 
@@ -128,6 +129,11 @@ def main():
         idle, _, _, _ = one(0, tmp, False)
         busy, redis_total, fired, (base_own, base_redis) = one(EVENTS, tmp, True)
     finally:
+        keep = os.environ.get("BENCH_KEEP")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for path in glob.glob(os.path.join(tmp, "*.cg*")):
+                shutil.copy(path, keep)
         shutil.rmtree(tmp, ignore_errors=True)
     out = {"events": EVENTS, "customers": bench.CUSTOMERS, "firings": fired,
            "nudged_instructions_per_event": (busy - idle) // EVENTS,

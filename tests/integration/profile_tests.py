@@ -8,6 +8,12 @@ import redis
 from harness import NUDGED, event, scheduled, wait_for, webhook_trigger
 
 
+def drained(r, stream, entries):
+    """The group has read ENTRIES entries of STREAM and has none pending."""
+    g = next((g for g in r.xinfo_groups(stream) if g["name"] == "nudged"), None)
+    return g is not None and (g["entries-read"] or 0) >= entries and g["pending"] == 0
+
+
 def keys_of(r, cid):
     return sorted(k for k in r.scan_iter(match="*", count=1000) if "{%s}" % cid in k)
 
@@ -172,17 +178,62 @@ def test_kept_group_inputs_are_read_again_when_missing_or_broken(env):
     assert n.stop() == 0
 
 
-def message_hash(message_id):
-    """hashid_message() in daemon/hashid.c: FNV-1a over "m" and the id, each
-    with its NUL, then murmur3's fmix64; the top 6 bytes."""
+def dedup_hash(*parts):
+    """dedup_hash() in daemon/hashid.c: FNV-1a over the parts, each with its
+    NUL, then murmur3's fmix64; the top 6 bytes."""
     mask, h = (1 << 64) - 1, 0xcbf29ce484222325
-    for part in (b"m", message_id.encode()):
-        for byte in part + b"\0":
+    for part in parts:
+        for byte in part.encode() + b"\0":
             h = ((h ^ byte) * 0x100000001b3) & mask
     for mul in (0xff51afd7ed558ccd, 0xc4ceb9fe1a85ec53):
         h = ((h ^ (h >> 33)) * mul) & mask
     h ^= h >> 33
     return h.to_bytes(8, "big")[:6]
+
+
+def message_hash(message_id):
+    """hashid_message(): the dedup member of an applied event."""
+    return dedup_hash("m", message_id)
+
+
+def firing_hash(trigger, message_id):
+    """hashid_firing(): the dedup member of an entry's firings ("" for an event's)."""
+    return dedup_hash("f", trigger, message_id)
+
+
+def test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing(env):
+    """An event that fires several triggers leaves one dedup member for all
+    of them; a repeat of its messageId fires nothing, not even a trigger
+    whose `if` holds only now; a waiting firing of the same event still
+    fires when due (its member is its trigger's)."""
+    now = [webhook_trigger(env.recv.port, tid=t, on="Visit", body={"t": t, "m": "{{event.messageId}}"})
+           for t in ("a", "b", "c")]
+    second = webhook_trigger(env.recv.port, tid="second", on="Visit", body={"t": "second", "m": "{{event.messageId}}"})
+    second["if"] = {"customer.events.Visit.count": {"gte": 2}}
+    later = webhook_trigger(env.recv.port, tid="later", on="Visit", delay="1s",
+                            body={"t": "later", "m": "{{event.messageId}}"})
+    n = env.nudged({"t.json": now + [second, later]})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    raw = redis.Redis(host="127.0.0.1", port=env.redis.port)
+    r.xadd("nudged:events", {"message": event("fx", name="Visit", mid="v1")})
+    wait_for(lambda: env.recv.count() >= 3, 10, "the first visit's three webhooks")
+    members = set(raw.zrange("nudged:{fx}:d", 0, -1))
+    assert members == {message_hash("v1"), firing_hash("", "v1")}, members
+    r.xadd("nudged:events", {"message": event("fx", name="Visit", mid="v2")})
+    wait_for(lambda: env.recv.count() >= 7, 10, "the second visit's four webhooks")
+    r.xadd("nudged:events", {"message": event("fx", name="Visit", mid="v1")})  # a repeat: `second` holds now
+    wait_for(lambda: drained(r, "nudged:events", 3), 10, "the repeat")
+    wait_for(lambda: env.recv.count() >= 9, 10, "the two waiting firings")
+    time.sleep(0.5)
+    got = sorted((json.loads(q["body"])["t"], json.loads(q["body"])["m"]) for q in env.recv.all())
+    want = sorted([(t, m) for t in ("a", "b", "c", "later") for m in ("v1", "v2")] + [("second", "v2")])
+    assert got == want, got
+    assert r.hget("nudged:{fx}:p", "e:Visit").split()[0] == "2"
+    members = set(raw.zrange("nudged:{fx}:d", 0, -1))
+    assert {firing_hash("later", "v1"), firing_hash("later", "v2")} <= members, members
+    assert len(members) == 6, members  # 2 events, 2 events' firings, 2 waiting firings
+    assert n.stop() == 0
 
 
 def test_dedup_finds_old_and_new_members_and_trims_both(env):
@@ -210,4 +261,5 @@ def test_dedup_finds_old_and_new_members_and_trims_both(env):
     assert n.stop() == 0
 
 
-TESTS = [test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+TESTS = [test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
+         test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
