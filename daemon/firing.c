@@ -8,6 +8,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,17 +75,16 @@ static char *fields_json(const struct fields *f)
     return out;
 }
 
-/* Adds one delivery to the fire call: when it is due (0: now; SEND_AT when
- * it must wait for the end of quiet hours) and its fields as one JSON
- * object, the "delivery" field of its <prefix>actions entry or its
- * schedule item. One string, not a field/value pair each: every string
+/* Adds one delivery's fields to the fire call as one JSON object: the
+ * "delivery" field of its <prefix>actions entry, or its schedule item when
+ * it waits for the end of quiet hours (the caller adds when it is due,
+ * where the form of the firing has it). One string, not a field/value pair each: every string
  * costs Redis about a thousand instructions to parse, to make a Lua string,
  * to store and to read back. The fields that hold their default (attempt
  * 1, method POST, no headers of the trigger's own) are left out: the
  * delivery reader puts them back (firing_delivery_defaults). */
 static void add_delivery(const struct firing *fc, const struct message *m, const struct trigger *t, size_t i,
-                         const struct action_out *out, const char *err, int64_t send_at, int64_t now_ms,
-                         const char *unsubscribe)
+                         const struct action_out *out, const char *err, const char *unsubscribe)
 {
     char did[HASHID_DELIVERY_LEN], action[24], ets[24], timeout[24];
     struct fields f = {{0}, 0};
@@ -121,7 +121,6 @@ static void add_delivery(const struct firing *fc, const struct message *m, const
         put(&f, "unsubscribe", unsubscribe);
     }
     char *text = fields_json(&f);
-    cmd_addi(fc->cmd, send_at > now_ms ? send_at : 0);
     cmd_addscopy(fc->cmd, text);
     free(text);
     free(headers);
@@ -169,7 +168,9 @@ static int32_t customer_utc_offset(const struct firing *fc, const struct eval_ct
 }
 
 /* A firing that acts now: limit, score, set and deliveries; emails that
- * fall in the trigger's quiet hours wait in the schedule until they end. */
+ * fall in the trigger's quiet hours wait in the schedule until they end.
+ * Most firings have one delivery due now and nothing else: they go in the
+ * fire script's short form ("d", see scripts.c). */
 void firing_now(const struct firing *fc, const struct message *m, const struct trigger *t, struct eval_ctx *ctx)
 {
     size_t n = trigger_action_count(t), nsets = 0, ndel = 0;
@@ -189,25 +190,37 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
         else
             ndel++;
     }
-    cmd_adds(fc->cmd, "n");
-    if (trigger_limit(t, &max, &per))
-        cmd_addf(fc->cmd, "l:%s", trigger_id(t));
-    else
-        cmd_adds(fc->cmd, "");
-    cmd_addi(fc->cmd, max);
-    cmd_addi(fc->cmd, per);
-    cmd_addi(fc->cmd, score);
-    cmd_addi(fc->cmd, (int64_t)nsets);
-    for (size_t i = 0; i < n; i++)
-        if (out[i].kind == ACTION_SET)
-            add_sets(fc->cmd, out[i].set);
-    cmd_addi(fc->cmd, (int64_t)ndel);
     int64_t send_at = trigger_quiet_until(t, ctx->now_ms, customer_utc_offset(fc, ctx));
+    int64_t email_due = send_at > ctx->now_ms ? send_at : 0;
+    bool limited = trigger_limit(t, &max, &per);
+    bool waits = false;
+    for (size_t i = 0; i < n; i++)
+        waits = waits || (out[i].kind == ACTION_EMAIL && email_due > 0);
+    bool short_form = !limited && score == 0 && nsets == 0 && ndel == 1 && !waits;
+    if (short_form) {
+        cmd_adds(fc->cmd, "d");
+    } else {
+        cmd_adds(fc->cmd, "n");
+        if (limited)
+            cmd_addf(fc->cmd, "l:%s", trigger_id(t));
+        else
+            cmd_adds(fc->cmd, "");
+        cmd_addi(fc->cmd, max);
+        cmd_addi(fc->cmd, per);
+        cmd_addi(fc->cmd, score);
+        cmd_addi(fc->cmd, (int64_t)nsets);
+        for (size_t i = 0; i < n; i++)
+            if (out[i].kind == ACTION_SET)
+                add_sets(fc->cmd, out[i].set);
+        cmd_addi(fc->cmd, (int64_t)ndel);
+    }
     char uerr[256], *unsub = fc->unsubscribe ? tmpl_render(fc->unsubscribe, ctx, uerr, sizeof uerr) : NULL;
     for (size_t i = 0; i < n; i++) {
-        if (out[i].kind == ACTION_WEBHOOK || out[i].kind == ACTION_EMAIL)
-            add_delivery(fc, m, t, i, &out[i], err[i][0] ? err[i] : NULL,
-                         out[i].kind == ACTION_EMAIL ? send_at : 0, ctx->now_ms, unsub);
+        if (out[i].kind == ACTION_WEBHOOK || out[i].kind == ACTION_EMAIL) {
+            if (!short_form)
+                cmd_addi(fc->cmd, out[i].kind == ACTION_EMAIL ? email_due : 0);
+            add_delivery(fc, m, t, i, &out[i], err[i][0] ? err[i] : NULL, unsub);
+        }
         trigger_action_out_free(&out[i]);
     }
     free(unsub);
