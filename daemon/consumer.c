@@ -206,16 +206,16 @@ static void profile_reply(struct entry *e, const redisReply *reply)
                 e->fields = profile_fields(reply->element[1]);
             if (reply->element[2]->type == REDIS_REPLY_STRING && trigger_group_valid(reply->element[2]->str))
                 e->moved = customer_group_name(reply->element[2]->str);
-            if (reply->element[0]->integer == 0)
-                e->b->c->d.stats->events_duplicate++;
+            e->repeat = reply->element[0]->integer == 0;
         } else if (reply->type == REDIS_REPLY_INTEGER) { /* applied (1) or a repeat (0), nothing to read */
-            if (reply->integer == 0)
-                e->b->c->d.stats->events_duplicate++;
+            e->repeat = reply->integer == 0;
         } else if (reply->type == REDIS_REPLY_ARRAY) { /* a timer's HGETALL */
             e->fields = profile_fields(reply);
         } else {
             e->b->failed = true;
         }
+        if (e->repeat)
+            e->b->c->d.stats->events_duplicate++;
     }
 }
 
@@ -613,6 +613,20 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
     return n > 0;
 }
 
+/* Before a firing of an event that is a repeat: the member that earlier
+ * versions wrote for that trigger's firing of the message (they recorded
+ * each firing, not each event), so that a repeat does not fire again what
+ * one of them fired. Those members leave
+ * the dedup window 24 h after an upgrade; then this is only a ZSCORE for
+ * a rare repeat. */
+static void add_legacy_firing(struct cmd *cmd, const struct trigger *t, const struct message *m)
+{
+    unsigned char h[HASHID_DEDUP_LEN];
+    hashid_firing(trigger_id(t), m->message_id, h);
+    cmd_adds(cmd, "r");
+    cmd_addcopy(cmd, h, sizeof h);
+}
+
 /* E's part of the fire script call: its entry id, its firing hash, then
  * its firings. The hash stands for all of the entry's firings that act now
  * (the fire script remembers them as one): of the messageId for an event,
@@ -633,6 +647,8 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
             firing_later(&fc, &e->m, e->msg, e->cand[k], &ctx, b->now_ms);
             c->d.stats->triggers_scheduled++;
         } else {
+            if (e->repeat)
+                add_legacy_firing(&c->cmd, e->cand[k], &e->m);
             firing_now(&fc, &e->m, e->cand[k], &ctx);
         }
     }

@@ -258,6 +258,10 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
  *   "d", fields: a firing with one delivery due now and nothing else (no
  *   limit, score or set; most firings): seven arguments fewer than "n",
  *   at about a thousand Redis instructions each; or
+ *   "r", a member: the next firing is also a repeat if the dedup set holds
+ *   that member (the firing as earlier versions recorded it, per trigger
+ *   and messageId; sent for the repeats of events only, so that an upgrade
+ *   does not fire twice what an earlier version fired); or
  *   "n", limit field or "", limit max, limit per (0: ever),
  *   score points, number of trait sets, their field/value pairs, number of
  *   deliveries, and per delivery when it is due (0: now) and its fields
@@ -290,15 +294,20 @@ static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA RESULT_LUA SMALL_LUA
     "local function nudged_fire(p, d, a, s, id, h, i, last)\n"
     "  local to = redis.call('GET', a)\n"
     "  if to then return {-1, to} end\n"
-    "  local fired, limited, flags, fresh = 0, 0, {}, nil\n"
+    "  local fired, limited, flags, fresh, legacy = 0, 0, {}, nil, nil\n"
     "  while i <= last do\n"
     "    if ARGV[i] == 'l' then\n"
     "      nudged_schedule(KEYS[3], s, ARGV[i + 1], ARGV[i + 2], ttl)\n"
     "      flags[#flags + 1] = 's'\n"
     "      i = i + 3\n"
+    "    elseif ARGV[i] == 'r' then\n"
+    "      legacy = ARGV[i + 1]\n"
+    "      i = i + 2\n"
     "    else\n"
     "      if fresh == nil then fresh = redis.call('ZADD', d, 'NX', dedup_score, h) == 1 end\n"
     "      local ok = fresh\n"
+    "      if ok and legacy then ok = not redis.call('ZSCORE', d, legacy) end\n"
+    "      legacy = nil\n"
     "      if ARGV[i] == 'd' then\n"
     "        if ok then redis.call('XADD', KEYS[1], '*', 'delivery', ARGV[i + 1]) end\n"
     "        i = i + 2\n"

@@ -36,6 +36,7 @@ struct entry {
     size_t ncand;
     char err[256];
     bool valid, fired;
+    bool repeat;    /* the profile script had applied its messageId before */
     unsigned round; /* which round of the batch runs it */
     char *redirect; /* the user an anonymous customer was merged into */
     int redirects;

@@ -236,6 +236,30 @@ def test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing(env):
     assert n.stop() == 0
 
 
+def test_a_repeat_does_not_fire_again_what_an_earlier_version_fired(env):
+    """Earlier versions recorded each trigger's firing of a message, not the
+    event's: a repeat of a message one of them applied and fired for does
+    not fire that trigger again, and fires the others as they did."""
+    trigs = [webhook_trigger(env.recv.port, tid=t, on="Visit", body={"t": t}) for t in ("a", "b", "c")]
+    n = env.nudged({"t.json": trigs})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    raw = redis.Redis(host="127.0.0.1", port=env.redis.port)
+    now = int(time.time())
+    raw.zadd("nudged:{old}:d", {message_hash("v1"): now - 60, firing_hash("a", "v1"): now - 60})
+    r.xadd("nudged:events", {"message": event("old", name="Visit", mid="v1")})
+    wait_for(lambda: drained(r, "nudged:events", 1), 10, "the repeat")
+    wait_for(lambda: env.recv.count() >= 2, 10, "b's and c's webhooks")
+    time.sleep(0.5)
+    assert sorted(json.loads(q["body"])["t"] for q in env.recv.all()) == ["b", "c"], env.recv.all()
+    r.xadd("nudged:events", {"message": event("old", name="Visit", mid="v1")})  # and again: nothing
+    wait_for(lambda: drained(r, "nudged:events", 2), 10, "the second repeat")
+    time.sleep(0.5)
+    assert env.recv.count() == 2, env.recv.all()
+    assert firing_hash("", "v1") in set(raw.zrange("nudged:{old}:d", 0, -1))
+    assert n.stop() == 0
+
+
 def test_dedup_finds_old_and_new_members_and_trims_both(env):
     """A messageId is applied once. New dedup members are scored by minus
     the second; members an earlier version scored by plus the second are
@@ -262,4 +286,5 @@ def test_dedup_finds_old_and_new_members_and_trims_both(env):
 
 
 TESTS = [test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
+         test_a_repeat_does_not_fire_again_what_an_earlier_version_fired,
          test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
