@@ -616,9 +616,8 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
 /* Before a firing of an event that is a repeat: the member that earlier
  * versions wrote for that trigger's firing of the message (they recorded
  * each firing, not each event), so that a repeat does not fire again what
- * one of them fired. Those members leave
- * the dedup window 24 h after an upgrade; then this is only a ZSCORE for
- * a rare repeat. */
+ * one of them fired. Those members leave the dedup window 24 h after an
+ * upgrade; from then on this costs a ZSCORE for a rare repeat. */
 static void add_legacy_firing(struct cmd *cmd, const struct trigger *t, const struct message *m)
 {
     unsigned char h[HASHID_DEDUP_LEN];

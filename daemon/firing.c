@@ -78,9 +78,9 @@ static char *fields_json(const struct fields *f)
 /* Adds one delivery's fields to the fire call as one JSON object: the
  * "delivery" field of its <prefix>actions entry, or its schedule item when
  * it waits for the end of quiet hours (the caller adds when it is due,
- * where the form of the firing has it). One string, not a field/value pair each: every string
- * costs Redis about a thousand instructions to parse, to make a Lua string,
- * to store and to read back. The fields that hold their default (attempt
+ * where the form of the firing has it). One string, not a field/value
+ * pair each: every string costs Redis about a thousand instructions to
+ * parse, to make a Lua string, to store and to read back. The fields that hold their default (attempt
  * 1, method POST, no headers of the trigger's own) are left out: the
  * delivery reader puts them back (firing_delivery_defaults). */
 static void add_delivery(const struct firing *fc, const struct message *m, const struct trigger *t, size_t i,

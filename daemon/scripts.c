@@ -270,8 +270,8 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
  *   the actions stream when due.
  * A set deletes the group's inputs that the profile script keeps (gi): it
  * may change them.
- * The firings that act now ("d", "n") are remembered as one member of the dedup
- * set per entry, its firing hash (hashid_firing: of the messageId for an
+ * The firings that act now ("d", "n") are remembered as one member of the
+ * dedup set per entry, its firing hash (hashid_firing: of the messageId for an
  * event, of the trigger and messageId for a waiting firing come due), not
  * one per trigger: the entry's firings are written together with its ack,
  * so they are all done or none is, and a repeat of the message fires
