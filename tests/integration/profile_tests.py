@@ -134,6 +134,38 @@ def test_every_key_expires_profile_ttl_after_the_last_event(env):
     assert n.stop() == 0
 
 
+def test_later_events_keep_the_keys_alive(env):
+    """The time to live is set again once per 1/64 of profile_ttl (the field
+    xp holds which such period last set it), so after every event the keys
+    live at least profile_ttl more, and at most the slack beyond it."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port, tid="t", on="Never")}, conf="[triggers]\nprofile_ttl = 2s\n")
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    for i in range(8):  # 3.5 s of events, longer than profile_ttl
+        r.xadd("nudged:events", {"message": event("liv", name="Visit", mid="l-%d" % i)})
+        wait_for(lambda: (r.hget("nudged:{liv}:p", "e:Visit") or "0").split()[0] == str(i + 1), 5, "event %d" % i)
+        ttl = r.pttl("nudged:{liv}:p")
+        assert 2000 - 300 < ttl <= 2000 + 2000 // 64, (i, ttl)
+        time.sleep(0.5)
+    assert n.stop() == 0
+
+
+def test_first_and_last_hold_when_events_come_out_of_order(env):
+    """An event name's first and last times are the earliest and latest
+    event times, in whatever order the events arrive."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port, tid="t", on="Never")})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    base = 1_790_000_000_000
+    for i, off in enumerate((5000, 1000, 9000, 3000)):  # later, earlier, latest, between
+        m = json.loads(event("ooo", name="Visit", mid="o-%d" % i))
+        m["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime((base + off) // 1000)) + ".%03dZ" % ((base + off) % 1000)
+        r.xadd("nudged:events", {"message": json.dumps(m)})
+    wait_for(lambda: (r.hget("nudged:{ooo}:p", "e:Visit") or "0").split()[0] == "4", 5, "four visits")
+    assert r.hget("nudged:{ooo}:p", "e:Visit") == "4 %d %d" % (base + 1000, base + 9000), r.hget("nudged:{ooo}:p", "e:Visit")
+    assert n.stop() == 0
+
+
 def test_traits_merge_deeply_from_identify_and_context(env):
     n = env.nudged({"t.json": webhook_trigger(env.recv.port, tid="t", on="Never")})
     n.start().wait_ready(env.redis)
@@ -287,4 +319,4 @@ def test_dedup_finds_old_and_new_members_and_trims_both(env):
 
 TESTS = [test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
          test_a_repeat_does_not_fire_again_what_an_earlier_version_fired,
-         test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+         test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
