@@ -34,18 +34,31 @@ static void add_extra(struct cmd *c, const char *tag, int64_t *n)
     (*n)++;
 }
 
+/* The event's code for the profile script: what it wants back (0 never, 1
+ * always, 2 when the group moved), plus 3 when the message identifies the
+ * customer, plus 6 for an order, plus 12 per extra. One argument for what
+ * were four strings for an order (flags, count, "o" and the customer id,
+ * which the script takes from the key) and two for other events. */
+static int64_t event_code(const struct customer_update *u, enum profile_want want, int64_t nextra)
+{
+    int64_t code = want == PROFILE_ALWAYS ? 1 : want == PROFILE_IF_MOVED ? 2 : 0;
+    if (u->identified)
+        code += 3;
+    if (strcmp(u->name, CUSTOMER_ORDER_EVENT) == 0)
+        code += 6;
+    return code + 12 * nextra;
+}
+
 void profile_add_event(struct cmd *c, const struct message *m, const struct customer_update *u, enum profile_want want)
 {
     unsigned char h[HASHID_DEDUP_LEN];
     const char *field[] = {"e:", u->name};
-    int64_t flags = (want == PROFILE_ALWAYS ? 1 : want == PROFILE_IF_MOVED ? 2 : 0) + (u->identified ? 3 : 0);
     int64_t nextra = 0;
     hashid_message(m->message_id, h);
     cmd_addcopy(c, h, HASHID_DEDUP_LEN);
     cmd_addcat(c, field, 2);
     cmd_addi(c, u->ts_ms);
-    cmd_addi(c, flags);
-    size_t count = c->n;
+    size_t code = c->n;
     cmd_addi(c, 0);
     if (u->tz) {
         add_extra(c, "z", &nextra);
@@ -73,12 +86,7 @@ void profile_add_event(struct cmd *c, const struct message *m, const struct cust
         cmd_addf(c, "%.15g", u->revenue);
         cmd_adds(c, "");
     }
-    if (strcmp(u->name, CUSTOMER_ORDER_EVENT) == 0) {
-        add_extra(c, "o", &nextra);
-        cmd_adds(c, m->customer);
-        cmd_adds(c, "");
-    }
-    cmd_set_int(c, count, nextra);
+    cmd_set_int(c, code, event_code(u, want, nextra));
 }
 
 json_t *profile_fields(const redisReply *fields)

@@ -143,13 +143,14 @@
  * then per event its customer's profile hash, dedup set, link and schedule
  * index. ARGV: 1 now, 2 dedup window, 3 profile ttl, 4 active_period, then
  * per event: message hash, the event's profile field ("e:" and its name),
- * event ts, flags (a digit: return the profile never 0, always 1, only
- * when the group moved 2; plus 3 when the message identifies the
- * customer), the number of extras, and the extras, each three strings: "c",
- * a windowed counter's field and window; "t", a trait's name and JSON;
- * "z", the timezone, ""; "r", the revenue, ""; "o", the customer id, ""
- * (an order). Five strings for most events: each string costs Redis about
- * a thousand instructions to parse and to make a Lua string.
+ * event ts, its code (return the profile never 0, always 1, only when the
+ * group moved 2; plus 3 when the message identifies the customer; plus 6
+ * for an order; plus 12 per extra), and the extras, each three strings:
+ * "c", a windowed counter's field and window; "t", a trait's name and
+ * JSON; "z", the timezone, ""; "r", the revenue, "". Four strings for most
+ * events: each string costs Redis about a thousand instructions to parse
+ * and to make a Lua string. An order's customer id (for its regroup item)
+ * is taken from the profile key, after the prefix's (brace-free) text.
  * The link (an anonymous id merged into a user) is looked up only for a
  * profile without a stored group: merging deletes the anonymous profile as
  * it writes the link, and every applied event stores the group, so a
@@ -189,7 +190,7 @@
  * nothing is applied, the caller sends the event again for the user; or an
  * error for that event alone (pcall: one bad key does not stop the
  * others). */
-static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA SMALL_LUA COUNT_LUA
+static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA COUNT_LUA
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
     "local trim_from, trim_to = '(' .. -dedup_min, '(' .. dedup_min\n"
@@ -207,7 +208,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "  local x, unsub, last_order, u, email, last_s = nudged_inputs(p)\n"
     "  return x, unsub, last_order, u, email, false, last_s\n"
     "end\n"
-    "local function nudged_apply(p, d, a, s, i, x0, x1)\n"
+    "local function nudged_apply(p, d, a, s, i, code, x0, x1)\n"
     "  local f = ARGV[i + 1]\n"
     "  local cur = redis.call('HMGET', p, f, 'g', 'gi', 'xp')\n"
     "  if not cur[2] then\n"
@@ -215,7 +216,6 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "    if to then redis.call('PEXPIRE', a, ttl); return {-1, to} end\n"
     "  end\n"
     "  local fresh = redis.call('ZADD', d, 'NX', dedup_score, ARGV[i])\n"
-    "  local flags = nudged_small[ARGV[i + 3]]\n"
     "  local moved = false\n"
     "  if fresh == 1 then\n"
     "    local ts = ARGV[i + 2] + 0\n"
@@ -235,8 +235,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "    local set = {p, f, (nudged_str[n + 1] or n + 1) .. ' ' .. first_s .. ' ' .. last_s}\n"
     "    local excl, unsub, last_order, u, email, cached, order_s = nudged_cached(p, cur[3])\n"
     "    local dirty = not cached\n"
-    "    if flags >= 3 and not u then set[#set + 1] = 'u'; set[#set + 1] = '1'; u, dirty = true, true end\n"
-    "    local order\n"
+    "    if code % 6 >= 3 and not u then set[#set + 1] = 'u'; set[#set + 1] = '1'; u, dirty = true, true end\n"
     "    for j = x0, x1, 3 do\n"
     "      local tag, v = ARGV[j], ARGV[j + 1]\n"
     "      if tag == 'c' then\n"
@@ -247,12 +246,12 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "        if v == 'unsubscribed' then unsub, dirty = ARGV[j + 2] == 'true', true\n"
     "        elseif v == 'email' then email, dirty = true, true end\n"
     "      elseif tag == 'z' then set[#set + 1] = 'tz'; set[#set + 1] = v\n"
-    "      elseif tag == 'r' then redis.call('HINCRBYFLOAT', p, 'rv', v)\n"
-    "      elseif tag == 'o' then order = v end\n"
+    "      elseif tag == 'r' then redis.call('HINCRBYFLOAT', p, 'rv', v) end\n"
     "    end\n"
-    "    if order then\n"
+    "    if code % 12 >= 6 then\n"
+    "      local id = string.match(p, '^[^{]*{(.*)}:p$')\n"
     "      last_order, order_s, dirty = last, last_s, true\n"
-    "      nudged_schedule(KEYS[1], s, last + active + 1, '{\"customer\":' .. cjson.encode(order) .. ',\"k\":\"g\"}', ttl)\n"
+    "      nudged_schedule(KEYS[1], s, last + active + 1, '{\"customer\":' .. cjson.encode(id) .. ',\"k\":\"g\"}', ttl)\n"
     "    end\n"
     "    local g = nudged_group_of(excl, unsub, last_order, u, email, now, active)\n"
     "    if g ~= cur[2] then set[#set + 1] = 'g'; set[#set + 1] = g; moved = g end\n"
@@ -270,7 +269,7 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "      redis.call('PEXPIRE', d, dedup_ttl + slack)\n"
     "    end\n"
     "  end\n"
-    "  local want = flags % 3\n"
+    "  local want = code % 3\n"
     "  if want == 1 or (want == 2 and moved) then return {fresh, redis.call('HGETALL', p), moved} end\n"
     "  if not moved then return fresh end\n"
     "  return {fresh, false, moved}\n"
@@ -278,9 +277,11 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "local out, i, k = {}, 5, 2\n"
     "local nargv = #ARGV\n"
     "while i <= nargv do\n"
-    "  local x0 = i + 5\n"
-    "  local x1 = x0 + 3 * (nudged_small[ARGV[i + 4]] or ARGV[i + 4] + 0) - 1\n"
-    "  out[#out + 1] = nudged_result(pcall(nudged_apply, KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], i, x0, x1))\n"
+    "  local code = nudged_num[ARGV[i + 3]] or ARGV[i + 3] + 0\n"
+    "  local x0 = i + 4\n"
+    "  local x1 = x0 + (code - code % 12) / 4 - 1\n"
+    "  out[#out + 1] = nudged_result(pcall(nudged_apply, KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], i, code, x0,\n"
+    "                                      x1))\n"
     "  i, k = x1 + 1, k + 4\n"
     "end\n"
     "return out\n";

@@ -29,7 +29,7 @@ while i <= #ARGV do
   local fresh = redis.call('ZADD', d, 'NX', score, ARGV[i])
   if fresh == 1 then redis.call('HSET', p, ARGV[i + 1], ARGV[i + 2]) end
   out[#out + 1] = fresh
-  i, k = i + 5 + 3 * tonumber(ARGV[i + 4]), k + 4
+  i, k = i + 4 + 3 * math.floor(tonumber(ARGV[i + 3]) / 12), k + 4
 end
 return out
 """
@@ -55,8 +55,8 @@ def run_of(rng, seq, now):
         name = bench.NAMES[rng.randrange(5)]
         keys += ["nudged:{%s}:%s" % (c, x) for x in "pdas"]
         want = 1 if rng.random() < 1 / 30 else 0
-        argv += [hashlib.sha256(b"d-%d" % seq).digest()[:6], "e:" + name, now + seq, want + 3]
-        argv += [1, "o", c, ""] if name == "Order Completed" else [0]
+        order = 6 if name == "Order Completed" else 0
+        argv += [hashlib.sha256(b"d-%d" % seq).digest()[:6], "e:" + name, now + seq, want + 3 + order]
     return keys, argv, seq
 
 

@@ -166,6 +166,21 @@ def test_first_and_last_hold_when_events_come_out_of_order(env):
     assert n.stop() == 0
 
 
+def test_an_orders_regroup_item_names_the_customer_whatever_its_id(env):
+    """An order schedules the customer's regroup item (the move to inactive
+    when active_period runs out); the script takes the customer's id from
+    its key, so an id with braces and colons comes out whole."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port, tid="t", on="Never")})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    cid = "we}ird{id:p"
+    r.xadd("nudged:events", {"message": event(cid, mid="w-1", total=5)})
+    wait_for(lambda: r.zcard("nudged:schedule") == 1, 5, "the regroup item")
+    item = json.loads(r.zrange("nudged:schedule", 0, -1)[0])
+    assert item == {"customer": cid, "k": "g"}, item
+    assert n.stop() == 0
+
+
 def test_traits_merge_deeply_from_identify_and_context(env):
     n = env.nudged({"t.json": webhook_trigger(env.recv.port, tid="t", on="Never")})
     n.start().wait_ready(env.redis)
@@ -319,4 +334,4 @@ def test_dedup_finds_old_and_new_members_and_trims_both(env):
 
 TESTS = [test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
          test_a_repeat_does_not_fire_again_what_an_earlier_version_fired,
-         test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+         test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
