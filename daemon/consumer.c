@@ -295,10 +295,36 @@ static void keep_candidates(struct entry *e, const struct trigger **t, size_t n)
     e->ncand += n;
 }
 
-/* Phase one for an event: candidates (`on` and `where`, on the event
- * alone), the counters it feeds, and its part of the profile script call. */
-static void add_event(struct consumer *c, struct batch *b, struct entry *e)
+/* Whether no event after the I-th of RUN is its customer's. */
+static bool last_of_customer(const struct run *run, size_t i)
 {
+    for (size_t j = i + 1; j < run->n; j++)
+        if (strcmp(run->e[j]->m.customer, run->e[i]->m.customer) == 0)
+            return false;
+    return true;
+}
+
+/* What the profile script returns for E: an event with candidates needs
+ * its profile right after it; when no later event of the run is its
+ * customer's, it is read after the run (send_profile_tx), else the script
+ * returns it. Group moves need the profile too. */
+static enum profile_want profile_want_of(const struct batch *b, const struct run *run, size_t i)
+{
+    struct entry *e = run->e[i];
+    e->read = e->ncand > 0 && last_of_customer(run, i);
+    if (e->read)
+        return PROFILE_NEVER;
+    if (e->ncand > 0)
+        return PROFILE_ALWAYS;
+    return trigger_set_has_moves(b->set) ? PROFILE_IF_MOVED : PROFILE_NEVER;
+}
+
+/* Phase one for the I-th event of RUN: candidates (`on` and `where`, on
+ * the event alone), the counters it feeds, and its part of the profile
+ * script call. */
+static void add_event(struct consumer *c, struct batch *b, const struct run *run, size_t i)
+{
+    struct entry *e = run->e[i];
     struct path_memo memo = {0};
     struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo};
     e->ncand = 0; /* a redirected event starts again */
@@ -307,10 +333,68 @@ static void add_event(struct consumer *c, struct batch *b, struct entry *e)
     customer_update_init(&u, &e->m, e->msg);
     u.counters = c->hits;
     u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
-    enum profile_want want = e->ncand ? PROFILE_ALWAYS : trigger_set_has_moves(b->set) ? PROFILE_IF_MOVED
-                                                                                        : PROFILE_NEVER;
-    profile_add_event(&c->cmd, &e->m, &u, want);
+    profile_add_event(&c->cmd, &e->m, &u, profile_want_of(b, run, i));
     customer_update_clear(&u); /* the command holds copies of the traits */
+}
+
+/* The reply of send_profile_tx's EXEC: the script's reply, then the
+ * profile of each entry of the run read after it (E->read), in order. */
+static void on_profile_tx(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct run *run = priv;
+    redisReply *reply = r;
+    (void)ac;
+    size_t nread = 0;
+    for (size_t i = 0; i < run->n; i++)
+        nread += run->e[i]->read;
+    if (reply_failed(run->b, reply, "profile") ||
+        (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 && reply_failed(run->b, reply->element[0], "profile"))) {
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 + nread ||
+               reply->element[0]->type != REDIS_REPLY_ARRAY || reply->element[0]->elements != run->n) {
+        log_warn("redis: a script answered out of shape", "step", run->step);
+        run->b->failed = true;
+    } else {
+        for (size_t i = 0, k = 1; i < run->n; i++) {
+            struct entry *e = run->e[i];
+            bool read = e->read;
+            unsigned round = e->round;
+            profile_reply(e, reply->element[0]->element[i]);
+            const redisReply *h = read ? reply->element[k++] : NULL;
+            /* Not for an event rejected, or redirected to the user its
+             * anonymous id was merged into: it is read again as the user. */
+            if (h && h->type == REDIS_REPLY_ARRAY && e->valid && e->round == round) {
+                json_decref(e->fields);
+                e->fields = profile_fields(h);
+            }
+        }
+    }
+    batch_step(run->b);
+    free(run);
+}
+
+/* Sends the profile script built in C's cmd for RUN, and with it an
+ * HGETALL of the customer of each event read after the run (the last of
+ * its customer in the run, with candidates): in one MULTI/EXEC, so the
+ * profile read is the customer right after its event, as atomic as when
+ * the script returned it, at a ninth of Redis's cost (see profile.h). The
+ * commands are queued on the connection in one go: nothing else can come
+ * between them. */
+static void send_profile_tx(struct consumer *c, struct run *run)
+{
+    struct rconn *rc = c->d.cmd;
+    bool ok = rconn_sendf(rc, rconn_ignore, NULL, "MULTI") == 0 && cmd_send(&c->cmd, rc, rconn_ignore, NULL) == 0;
+    for (size_t i = 0; ok && i < run->n; i++) {
+        if (!run->e[i]->read)
+            continue;
+        profile_read_cmd(&c->cmd, c->d.keys, run->e[i]->m.customer);
+        ok = cmd_send(&c->cmd, rc, rconn_ignore, NULL) == 0;
+    }
+    if (ok && rconn_sendf(rc, on_profile_tx, run, "EXEC") == 0) {
+        run->b->outstanding++;
+        return;
+    }
+    run->b->failed = true; /* the connection is going: it drops the MULTI with it */
+    free(run);
 }
 
 static bool in_round(const struct batch *b, const struct entry *e)
@@ -346,9 +430,15 @@ static size_t start_events(struct consumer *c, struct batch *b, size_t from)
         }
     struct profile_opts o = {b->now_ms, c->d.cfg->triggers_profile_ttl_ms, c->d.cfg->triggers_active_period_ms};
     profile_add_opts(&c->cmd, &o);
-    for (size_t i = 0; i < run->n; i++)
-        add_event(c, b, run->e[i]);
-    run_send(c, run);
+    bool read = false;
+    for (size_t i = 0; i < run->n; i++) {
+        add_event(c, b, run, i);
+        read = read || run->e[i]->read;
+    }
+    if (read)
+        send_profile_tx(c, run);
+    else
+        run_send(c, run);
     return end;
 }
 

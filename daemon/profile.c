@@ -89,6 +89,13 @@ void profile_add_event(struct cmd *c, const struct message *m, const struct cust
     cmd_set_int(c, code, event_code(u, want, nextra));
 }
 
+void profile_read_cmd(struct cmd *c, const struct keys *k, const char *customer)
+{
+    cmd_reset(c);
+    cmd_adds(c, "HGETALL");
+    keys_add_customer(c, k, customer, 'p');
+}
+
 json_t *profile_fields(const redisReply *fields)
 {
     json_t *o = json_object();

@@ -37,6 +37,7 @@ struct entry {
     char err[256];
     bool valid, fired;
     bool repeat;    /* the profile script had applied its messageId before */
+    bool read;      /* its profile is read after the profile script's run */
     unsigned round; /* which round of the batch runs it */
     char *redirect; /* the user an anonymous customer was merged into */
     int redirects;

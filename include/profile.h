@@ -22,7 +22,13 @@ struct profile_opts {
     int64_t now_ms, ttl_ms, active_ms;
 };
 
-/* When the profile script returns the profile. */
+/* When the profile script returns the profile: never, always, or when the
+ * group moved. Its reply of the whole hash, converted to Lua and back,
+ * costs Redis ~56,000 instructions for a customer of 9 fields, where an
+ * HGETALL queued after the script in the same MULTI/EXEC costs ~6,000: a
+ * caller reads the profile that way (profile_read_cmd) for the last event
+ * of a customer in a run, and asks the script only for an event that has
+ * another of its customer after it in the run. */
 enum profile_want { PROFILE_NEVER = '0', PROFILE_ALWAYS = '1', PROFILE_IF_MOVED = 'g' };
 
 /* The profile script applies a run of N events in one call, built in this
@@ -35,6 +41,8 @@ void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer)
 void profile_add_opts(struct cmd *c, const struct profile_opts *o);
 /* Adds event M's update U; WANT says when its profile comes back. */
 void profile_add_event(struct cmd *c, const struct message *m, const struct customer_update *u, enum profile_want want);
+/* Makes C the HGETALL of CUSTOMER's profile hash. */
+void profile_read_cmd(struct cmd *c, const struct keys *k, const char *customer);
 
 /* Makes C the merge script call folding the anonymous id FROM into the
  * user INTO (an identify with both ids, an alias). */

@@ -4,7 +4,9 @@ alone, and for the floor under it, under callgrind.
 The profile script is taken from daemon/scripts.c as the compiler sees it
 (cc -E), so what is measured is what nudged sends. 1,000 customers get the
 bench's five event names (an order one event in five, a profile wanted for
-one in thirty) in runs of 200 events per call, as nudged sends them: 10,000
+one in thirty, read with HGETALL in the call's MULTI/EXEC; the floor is
+measured without them) in runs of 200 events per call, as nudged sends
+them: 10,000
 events to warm the profiles, then 10,000 counted. The floor is a script
 that does only the atomic part of a profile update, per event: HMGET of the
 fields the profile script reads, the dedup ZADD (scored, as there, so that
@@ -47,22 +49,26 @@ def profile_lua():
 
 
 def run_of(rng, seq, now):
-    """One call's keys and arguments: RUN events, laid out as profile_add_event does."""
-    keys, argv = ["nudged:schedule"], [now, 86400000, 7776000000, 2592000000]
-    for _ in range(RUN):
+    """One call's keys and arguments: RUN events, laid out as profile_add_event does,
+    and the profile keys read after it (one event in thirty has candidates)."""
+    keys, argv, reads = ["nudged:schedule"], [now, 86400000, 7776000000, 2592000000], []
+    events = [("c%05d" % rng.randrange(CUSTOMERS), bench.NAMES[rng.randrange(5)], rng.random() < 1 / 30)
+              for _ in range(RUN)]
+    for k, (c, name, wanted) in enumerate(events):
         seq += 1
-        c = "c%05d" % rng.randrange(CUSTOMERS)
-        name = bench.NAMES[rng.randrange(5)]
         keys += ["nudged:{%s}:%s" % (c, x) for x in "pdas"]
-        want = 1 if rng.random() < 1 / 30 else 0
+        last = all(e[0] != c for e in events[k + 1:])  # else the script returns it (consumer.c)
+        if wanted and last:
+            reads.append("nudged:{%s}:p" % c)
         order = 6 if name == "Order Completed" else 0
-        argv += [hashlib.sha256(b"d-%d" % seq).digest()[:6], "e:" + name, now + seq, want + 3 + order]
-    return keys, argv, seq
+        argv += [hashlib.sha256(b"d-%d" % seq).digest()[:6], "e:" + name, now + seq,
+                 3 + order + (1 if wanted and not last else 0)]
+    return keys, argv, reads, seq
 
 
-def per_event(lua, tmp, name):
+def per_event(lua, tmp, name, with_reads):
     """Redis's instructions per counted event for LUA (its callgrind output
-    under TMP, named NAME)."""
+    under TMP, named NAME), with the profile reads or without them."""
     out = os.path.join(tmp, name + ".cg")
     port = bench.free_port()
     rs = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, "redis-server", "--port",
@@ -76,8 +82,12 @@ def per_event(lua, tmp, name):
         for i in range((WARM + COUNTED) // RUN):
             if i == WARM // RUN:
                 subprocess.run(["callgrind_control", "-z", str(rs.pid)], stdout=subprocess.DEVNULL, check=True)
-            keys, argv, seq = run_of(rng, seq, now + seq)
-            for res in r.evalsha(sha, len(keys), *keys, *argv):
+            keys, argv, reads, seq = run_of(rng, seq, now + seq)
+            pipe = r.pipeline(transaction=True)  # as nudged sends it: MULTI, the script, the reads, EXEC
+            pipe.evalsha(sha, len(keys), *keys, *argv)
+            for p in reads if with_reads else []:
+                pipe.hgetall(p)
+            for res in pipe.execute()[0]:
                 if isinstance(res, redis.exceptions.ResponseError):
                     raise SystemExit("bench-scripts: the script failed: %s" % res)
         subprocess.run(["callgrind_control", "-d", str(rs.pid)], stdout=subprocess.DEVNULL, check=True)
@@ -94,7 +104,7 @@ def per_event(lua, tmp, name):
 def main():
     tmp = tempfile.mkdtemp(prefix="nudged-scripts-")
     try:
-        full, floor = per_event(profile_lua(), tmp, "profile"), per_event(FLOOR_LUA, tmp, "floor")
+        full, floor = per_event(profile_lua(), tmp, "profile", True), per_event(FLOOR_LUA, tmp, "floor", False)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("\nRedis instructions per event (callgrind), %d customers, runs of %d\n" % (CUSTOMERS, RUN))

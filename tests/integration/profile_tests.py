@@ -181,6 +181,31 @@ def test_an_orders_regroup_item_names_the_customer_whatever_its_id(env):
     assert n.stop() == 0
 
 
+def test_each_event_of_a_batch_sees_the_customer_right_after_it(env):
+    """Two visits of one customer read in one batch: `if` sees the count
+    after each, not after both (the profile of the last event of a customer
+    in a run is read after the run, the others' within it)."""
+    first = webhook_trigger(env.recv.port, tid="first", on="Visit", body={"t": "first", "m": "{{event.messageId}}"})
+    first["if"] = {"customer.events.Visit.count": {"lte": 1}}
+    again = webhook_trigger(env.recv.port, tid="again", on="Visit", body={"t": "again", "m": "{{event.messageId}}"})
+    again["if"] = {"customer.events.Visit.count": {"gte": 2}}
+    n = env.nudged({"t.json": [first, again]})
+    r = env.redis.client
+    r.xgroup_create("nudged:events", "nudged", id="0", mkstream=True)
+    pipe = r.pipeline()
+    for c in ("bat", "bob", "bea"):  # written before nudged starts: its first read takes them all
+        for i in (1, 2):
+            pipe.xadd("nudged:events", {"message": event(c, name="Visit", mid="%s-%d" % (c, i))})
+    pipe.execute()
+    n.start().wait_ready(env.redis)
+    wait_for(lambda: env.recv.count() >= 6, 10, "six webhooks")
+    time.sleep(0.5)
+    got = sorted((json.loads(q["body"])["t"], json.loads(q["body"])["m"]) for q in env.recv.all())
+    want = sorted([("first", c + "-1") for c in ("bat", "bob", "bea")] + [("again", c + "-2") for c in ("bat", "bob", "bea")])
+    assert got == want, got
+    assert n.stop() == 0
+
+
 def test_traits_merge_deeply_from_identify_and_context(env):
     n = env.nudged({"t.json": webhook_trigger(env.recv.port, tid="t", on="Never")})
     n.start().wait_ready(env.redis)
@@ -334,4 +359,4 @@ def test_dedup_finds_old_and_new_members_and_trims_both(env):
 
 TESTS = [test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
          test_a_repeat_does_not_fire_again_what_an_earlier_version_fired,
-         test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+         test_dedup_finds_old_and_new_members_and_trims_both, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_each_event_of_a_batch_sees_the_customer_right_after_it, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
