@@ -183,13 +183,13 @@
  * window and profile_ttl (the field xp holds which period last set it:
  * now / slack, compared as a string, with no number to convert), and then
  * to the slack longer: two calls fewer per event, for keys that live at
- * least profile_ttl after the last event and at most the slack longer. Returns per event {applied, profile or false,
- * group moved into or false}, or only applied (1 or 0) when the other two
- * are false (most events: a smaller reply to build and to parse); or {-1,
- * user id} when the customer is an anonymous id merged into that user:
- * nothing is applied, the caller sends the event again for the user; or an
- * error for that event alone (pcall: one bad key does not stop the
- * others). */
+ * least profile_ttl after the last event and at most the slack longer.
+ * Returns per event {applied, profile or false, group moved into or
+ * false}, or only applied (1 or 0) when the other two are false (most
+ * events: a smaller reply to build and to parse); or {-1, user id} when
+ * the customer is an anonymous id merged into that user: nothing is
+ * applied, the caller sends the event again for the user; or an error for
+ * that event alone (pcall: one bad key does not stop the others). */
 static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA COUNT_LUA
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
@@ -310,9 +310,9 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
  * A set deletes the group's inputs that the profile script keeps (gi): it
  * may change them.
  * The firings that act now ("d", "n") are remembered as one member of the
- * dedup set per entry, its firing hash (hashid_firing: of the messageId for an
- * event, of the trigger and messageId for a waiting firing come due), not
- * one per trigger: the entry's firings are written together with its ack,
+ * dedup set per entry, its firing hash (hashid_firing: of the messageId
+ * for an event, of the trigger and messageId for a waiting firing come
+ * due), not one per trigger: the entry's firings are written together with its ack,
  * so they are all done or none is, and a repeat of the message fires
  * nothing, not even a trigger loaded since. An event that fires ten
  * triggers costs one ZADD instead of ten (~9,000 Redis instructions each)
