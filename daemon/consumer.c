@@ -25,6 +25,7 @@
 #include "log.h"
 #include "message.h"
 #include "profile.h"
+#include "rounds.h"
 #include "sreader.h"
 #include "template.h"
 #include "util.h"
@@ -228,12 +229,13 @@ static void on_profile(redisAsyncContext *ac, void *r, void *priv)
 }
 
 /* The entries of one script call over a run of them (profile, fire), in
- * their order in it; EACH takes an entry's element of the reply. */
+ * their order in it; EACH takes an entry's element of the reply. A profile
+ * run has its NREAD entries with E->read set read after it (run_send). */
 struct run {
     struct batch *b;
     void (*each)(struct entry *e, const redisReply *element);
     const char *step;
-    size_t n;
+    size_t n, nread;
     struct entry *e[];
 };
 
@@ -241,34 +243,85 @@ static struct run *run_new(struct batch *b, size_t cap, void (*each)(struct entr
                            const char *step)
 {
     struct run *run = util_xcalloc(1, sizeof *run + cap * sizeof run->e[0]);
-    *run = (struct run){b, each, step, 0};
+    *run = (struct run){b, each, step, 0, 0};
     return run;
+}
+
+/* The script's reply within REPLY: REPLY itself, or the first element of
+ * the EXEC of a run with reads; NULL when out of shape. */
+static const redisReply *script_reply(const struct run *run, const redisReply *reply)
+{
+    if (run->nread == 0)
+        return reply;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 + run->nread)
+        return NULL;
+    return reply->element[0];
+}
+
+/* E's profile read after its run (in ROUND, the one it was sent in). Not
+ * for an event rejected, or redirected to the user its anonymous id was
+ * merged into: it is read again as the user. */
+static void take_read(struct entry *e, unsigned round, const redisReply *h)
+{
+    if (h->type == REDIS_REPLY_ARRAY && e->valid && e->round == round) {
+        json_decref(e->fields);
+        e->fields = profile_fields(h);
+    }
 }
 
 static void on_run(redisAsyncContext *ac, void *r, void *priv)
 {
     struct run *run = priv;
     redisReply *reply = r;
+    const redisReply *script = NULL;
     (void)ac;
     if (reply_failed(run->b, reply, run->step)) {
-    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != run->n) {
+    } else if ((script = script_reply(run, reply)) == NULL ||
+               (script->type == REDIS_REPLY_ARRAY && script->elements != run->n) ||
+               (script->type != REDIS_REPLY_ARRAY && script->type != REDIS_REPLY_ERROR)) {
         log_warn("redis: a script answered out of shape", "step", run->step);
         run->b->failed = true;
-    } else {
-        for (size_t i = 0; i < run->n; i++)
-            run->each(run->e[i], reply->element[i]);
+    } else if (!reply_failed(run->b, script, run->step)) {
+        for (size_t i = 0, k = 1; i < run->n; i++) {
+            struct entry *e = run->e[i];
+            bool read = run->nread > 0 && e->read;
+            unsigned round = e->round;
+            run->each(e, script->element[i]);
+            if (read)
+                take_read(e, round, reply->element[k++]);
+        }
     }
     batch_step(run->b);
     free(run);
 }
 
-/* Sends the command built in C's cmd for RUN. */
+/* Sends the command built in C's cmd for RUN. A run with reads goes in one
+ * MULTI/EXEC with an HGETALL of the customer of each entry read after it
+ * (the last of its customer in the run, with candidates), so the profile
+ * read is the customer right after its event, as atomic as when the
+ * script returned it, at a ninth of Redis's cost (see profile.h). The
+ * commands are queued on the connection in one go: nothing else can come
+ * between them. */
 static void run_send(struct consumer *c, struct run *run)
 {
-    if (cmd_send(&c->cmd, c->d.cmd, on_run, run) == 0) {
+    struct rconn *rc = c->d.cmd;
+    bool ok;
+    if (run->nread == 0) {
+        ok = cmd_send(&c->cmd, rc, on_run, run) == 0;
+    } else {
+        ok = rconn_sendf(rc, rconn_ignore, NULL, "MULTI") == 0 && cmd_send(&c->cmd, rc, rconn_ignore, NULL) == 0;
+        for (size_t i = 0; ok && i < run->n; i++) {
+            if (!run->e[i]->read)
+                continue;
+            profile_read_cmd(&c->cmd, c->d.keys, run->e[i]->m.customer);
+            ok = cmd_send(&c->cmd, rc, rconn_ignore, NULL) == 0;
+        }
+        ok = ok && rconn_sendf(rc, on_run, run, "EXEC") == 0;
+    }
+    if (ok) {
         run->b->outstanding++;
     } else {
-        run->b->failed = true;
+        run->b->failed = true; /* the connection is going: it drops a MULTI with it */
         free(run);
     }
 }
@@ -306,7 +359,7 @@ static bool last_of_customer(const struct run *run, size_t i)
 
 /* What the profile script returns for E: an event with candidates needs
  * its profile right after it; when no later event of the run is its
- * customer's, it is read after the run (send_profile_tx), else the script
+ * customer's, it is read after the run (run_send), else the script
  * returns it. Group moves need the profile too. */
 static enum profile_want profile_want_of(const struct batch *b, const struct run *run, size_t i)
 {
@@ -335,66 +388,6 @@ static void add_event(struct consumer *c, struct batch *b, const struct run *run
     u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
     profile_add_event(&c->cmd, &e->m, &u, profile_want_of(b, run, i));
     customer_update_clear(&u); /* the command holds copies of the traits */
-}
-
-/* The reply of send_profile_tx's EXEC: the script's reply, then the
- * profile of each entry of the run read after it (E->read), in order. */
-static void on_profile_tx(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct run *run = priv;
-    redisReply *reply = r;
-    (void)ac;
-    size_t nread = 0;
-    for (size_t i = 0; i < run->n; i++)
-        nread += run->e[i]->read;
-    if (reply_failed(run->b, reply, "profile") ||
-        (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 && reply_failed(run->b, reply->element[0], "profile"))) {
-    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 + nread ||
-               reply->element[0]->type != REDIS_REPLY_ARRAY || reply->element[0]->elements != run->n) {
-        log_warn("redis: a script answered out of shape", "step", run->step);
-        run->b->failed = true;
-    } else {
-        for (size_t i = 0, k = 1; i < run->n; i++) {
-            struct entry *e = run->e[i];
-            bool read = e->read;
-            unsigned round = e->round;
-            profile_reply(e, reply->element[0]->element[i]);
-            const redisReply *h = read ? reply->element[k++] : NULL;
-            /* Not for an event rejected, or redirected to the user its
-             * anonymous id was merged into: it is read again as the user. */
-            if (h && h->type == REDIS_REPLY_ARRAY && e->valid && e->round == round) {
-                json_decref(e->fields);
-                e->fields = profile_fields(h);
-            }
-        }
-    }
-    batch_step(run->b);
-    free(run);
-}
-
-/* Sends the profile script built in C's cmd for RUN, and with it an
- * HGETALL of the customer of each event read after the run (the last of
- * its customer in the run, with candidates): in one MULTI/EXEC, so the
- * profile read is the customer right after its event, as atomic as when
- * the script returned it, at a ninth of Redis's cost (see profile.h). The
- * commands are queued on the connection in one go: nothing else can come
- * between them. */
-static void send_profile_tx(struct consumer *c, struct run *run)
-{
-    struct rconn *rc = c->d.cmd;
-    bool ok = rconn_sendf(rc, rconn_ignore, NULL, "MULTI") == 0 && cmd_send(&c->cmd, rc, rconn_ignore, NULL) == 0;
-    for (size_t i = 0; ok && i < run->n; i++) {
-        if (!run->e[i]->read)
-            continue;
-        profile_read_cmd(&c->cmd, c->d.keys, run->e[i]->m.customer);
-        ok = cmd_send(&c->cmd, rc, rconn_ignore, NULL) == 0;
-    }
-    if (ok && rconn_sendf(rc, on_profile_tx, run, "EXEC") == 0) {
-        run->b->outstanding++;
-        return;
-    }
-    run->b->failed = true; /* the connection is going: it drops the MULTI with it */
-    free(run);
 }
 
 static bool in_round(const struct batch *b, const struct entry *e)
@@ -430,15 +423,11 @@ static size_t start_events(struct consumer *c, struct batch *b, size_t from)
         }
     struct profile_opts o = {b->now_ms, c->d.cfg->triggers_profile_ttl_ms, c->d.cfg->triggers_active_period_ms};
     profile_add_opts(&c->cmd, &o);
-    bool read = false;
     for (size_t i = 0; i < run->n; i++) {
         add_event(c, b, run, i);
-        read = read || run->e[i]->read;
+        run->nread += run->e[i]->read;
     }
-    if (read)
-        send_profile_tx(c, run);
-    else
-        run_send(c, run);
+    run_send(c, run);
     return end;
 }
 
@@ -467,51 +456,15 @@ static void start_timer(struct consumer *c, struct batch *b, struct entry *e)
         send_or_fail(b, on_regroup, e);
         return;
     }
-    cmd_reset(&c->cmd);
-    cmd_adds(&c->cmd, "HGETALL");
-    keys_add_customer(&c->cmd, c->d.keys, e->m.customer, 'p');
+    profile_read_cmd(&c->cmd, c->d.keys, e->m.customer);
     send_or_fail(b, on_profile, e);
 }
 
-/* The identity ID stands for within this batch: ids linked by a merge in
- * the batch are one (a tiny union-find over a JSON object). */
-static const char *identity(json_t *links, const char *id)
-{
-    const char *up;
-    for (int hops = 0; hops < 8 && (up = json_string_value(json_object_get(links, id))) != NULL; hops++)
-        id = up;
-    return id;
-}
-
-/* Gives each valid entry its round: the how-many-th event of its identity
- * in the batch, when firings can change what the next event sees. */
+/* Gives each valid entry its round (rounds.h), when firings can change
+ * what the next event sees; else all run in round 0. */
 static void assign_rounds(struct batch *b)
 {
-    b->nrounds = 1;
-    if (!trigger_set_has_effects(b->set))
-        return;
-    json_t *seen = json_object(), *links = json_object();
-    for (size_t i = 0; i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        if (e->valid && e->m.merge_from) {
-            const char *from = identity(links, e->m.merge_from), *to = identity(links, e->m.customer);
-            if (strcmp(from, to) != 0)
-                json_object_set_new(links, from, json_string(to));
-        }
-    }
-    for (size_t i = 0; i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        if (!e->valid)
-            continue;
-        const char *who = identity(links, e->m.customer);
-        json_int_t n = json_integer_value(json_object_get(seen, who));
-        e->round = (unsigned)n;
-        json_object_set_new(seen, who, json_integer(n + 1));
-        if (e->round + 1 > b->nrounds)
-            b->nrounds = e->round + 1;
-    }
-    json_decref(seen);
-    json_decref(links);
+    b->nrounds = trigger_set_has_effects(b->set) ? rounds_assign(b->e, b->n) : 1;
 }
 
 /* The links of the batch's customers came back (MGET, in entry order):
@@ -703,19 +656,6 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
     return n > 0;
 }
 
-/* Before a firing of an event that is a repeat: the member that earlier
- * versions wrote for that trigger's firing of the message (they recorded
- * each firing, not each event), so that a repeat does not fire again what
- * one of them fired. Those members leave the dedup window 24 h after an
- * upgrade; from then on this costs a ZSCORE for a rare repeat. */
-static void add_legacy_firing(struct cmd *cmd, const struct trigger *t, const struct message *m)
-{
-    unsigned char h[HASHID_DEDUP_LEN];
-    hashid_firing(trigger_id(t), m->message_id, h);
-    cmd_adds(cmd, "r");
-    cmd_addcopy(cmd, h, sizeof h);
-}
-
 /* E's part of the fire script call: its entry id, its firing hash, then
  * its firings. The hash stands for all of the entry's firings that act now
  * (the fire script remembers them as one): of the messageId for an event,
@@ -737,7 +677,7 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
             c->d.stats->triggers_scheduled++;
         } else {
             if (e->repeat)
-                add_legacy_firing(&c->cmd, e->cand[k], &e->m);
+                firing_repeat(&fc, &e->m, e->cand[k]);
             firing_now(&fc, &e->m, e->cand[k], &ctx);
         }
     }
