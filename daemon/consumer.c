@@ -30,6 +30,7 @@
 #include "template.h"
 #include "util.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,7 @@ struct consumer {
     const struct counter **hits;  /* scratch for the counters of one entry */
     size_t hits_cap;
     struct tmpl *unsubscribe;     /* [smtp] unsubscribe_url, NULL when unset */
+    EVP_MD *sha256;               /* fetched once for the webhook-ids; NULL: fetched per id */
 };
 
 static void phase_two(struct batch *b);
@@ -664,7 +666,7 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
 static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
 {
     struct eval_ctx ctx = entry_ctx(b, e);
-    struct firing fc = {&c->cmd, c->d.cfg, c->d.tz, c->unsubscribe};
+    struct firing fc = {&c->cmd, c->d.cfg, c->d.tz, c->unsubscribe, c->sha256};
     unsigned char h[HASHID_DEDUP_LEN];
     hashid_firing(b->src->timers && !e->regroup ? e->tid : "", e->m.message_id, h);
     cmd_adds(&c->cmd, e->id);
@@ -768,6 +770,7 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     c->d = *deps;
     cmd_init(&c->cmd);
     c->unsubscribe = firing_unsubscribe_template(deps->cfg, NULL);
+    c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     const char *streams[CONSUMER_SOURCES] = {deps->keys->events, deps->keys->timers};
     for (int i = 0; i < CONSUMER_SOURCES; i++) {
         struct source *src = &c->src[i];
@@ -801,6 +804,7 @@ void consumer_free(struct consumer *c)
         sreader_free(c->src[i].reader);
     cmd_free(&c->cmd);
     tmpl_free(c->unsubscribe);
+    EVP_MD_free(c->sha256);
     free(c->fired);
     free(c->hits);
     free(c);

@@ -45,6 +45,7 @@ struct delivery {
     size_t njobs;
     struct cmd cmd;
     bool due_running;
+    struct webhook_signer *signer; /* NULL when OpenSSL has no HMAC: signed webhooks fail and retry */
 };
 
 static const char *field(const struct job *j, const char *name)
@@ -355,7 +356,7 @@ static void send_job(struct job *j)
     size_t keylen = 0;
     const unsigned char *key = trigger_webhook_secret(t, (size_t)strtoul(field(j, "action"), NULL, 10), &keylen);
     struct curl_slist *h =
-        webhook_headers(field(j, "d"), clock_now_ms() / 1000, key, keylen, field(j, "body"), field(j, "headers"));
+        webhook_headers(d->signer, field(j, "d"), clock_now_ms() / 1000, key, keylen, field(j, "body"), field(j, "headers"));
     long timeout = strtol(field(j, "timeout"), NULL, 10);
     if (timeout <= 0)
         timeout = (long)d->d.cfg->delivery_timeout_ms;
@@ -492,6 +493,9 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
     struct sreader_opts o = {deps->keys->actions, deps->keys->group, deps->keys->consumer,
                              deps->cfg->redis_claim_idle_ms, 1000, deps->keys->dead, deps->scripts, true};
     d->reader = sreader_new(deps->base, deps->reader, deps->cmd, &o, room, on_batch, d);
+    d->signer = webhook_signer_new();
+    if (d->signer == NULL)
+        log_error("OpenSSL has no HMAC-SHA256: webhooks with a secret cannot be signed and will be retried");
     return d;
 }
 
@@ -514,6 +518,7 @@ void delivery_free(struct delivery *d)
         free(d->done);
     }
     event_free(d->flush_event);
+    webhook_signer_free(d->signer);
     while (d->jobs) {
         struct job *j = d->jobs;
         d->jobs = j->next;

@@ -89,7 +89,7 @@ static void add_delivery(const struct firing *fc, const struct message *m, const
     char did[HASHID_DELIVERY_LEN], action[24], ets[24], timeout[24];
     struct fields f = {{0}, 0};
     char *headers = NULL;
-    hashid_delivery(trigger_id(t), m->message_id, i, did);
+    hashid_delivery(fc->sha256, trigger_id(t), m->message_id, i, did);
     snprintf(action, sizeof action, "%zu", i);
     snprintf(ets, sizeof ets, "%lld", (long long)m->ts_ms);
     put(&f, "d", did);

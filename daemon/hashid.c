@@ -1,12 +1,14 @@
 /* hashid.c — ids for de-duplication (a fast 48-bit hash) and deliveries (SHA-256). */
 #include "hashid.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-static void digest(const char *a, const char *b, const char *c, unsigned char md[SHA256_DIGEST_LENGTH])
+static void digest(const EVP_MD *sha256, const char *a, const char *b, const char *c,
+                   unsigned char md[SHA256_DIGEST_LENGTH])
 {
     /* The NUL separators keep ("ab","c") apart from ("a","bc"). Parts are
      * bounded (ids at most 256 bytes), so they fit; longer ones are cut. */
@@ -20,7 +22,8 @@ static void digest(const char *a, const char *b, const char *c, unsigned char md
         memcpy(buf + n, parts[i], len);
         n += len;
     }
-    SHA256(buf, n, md);
+    if (sha256 == NULL || !EVP_Digest(buf, n, md, NULL, sha256, NULL))
+        SHA256(buf, n, md);
 }
 
 /* FNV-1a over the parts with their NUL separators, then murmur3's fmix64
@@ -56,13 +59,14 @@ void hashid_firing(const char *trigger, const char *message_id, unsigned char ou
     dedup_hash("f", trigger, message_id, out);
 }
 
-void hashid_delivery(const char *trigger, const char *message_id, size_t action, char out[HASHID_DELIVERY_LEN])
+void hashid_delivery(const EVP_MD *sha256, const char *trigger, const char *message_id, size_t action,
+                     char out[HASHID_DELIVERY_LEN])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[SHA256_DIGEST_LENGTH];
     char idx[24];
     snprintf(idx, sizeof idx, "%zu", action);
-    digest(trigger, message_id, idx, md);
+    digest(sha256, trigger, message_id, idx, md);
     memcpy(out, "msg_", 4);
     /* By hand: twelve snprintf calls cost more than the SHA-256. */
     for (int i = 0; i < 12; i++) {

@@ -3,6 +3,7 @@
 #define NUDGED_FIRING_H
 
 #include <jansson.h>
+#include <openssl/types.h>
 #include <stdint.h>
 
 #include "cmd.h"
@@ -19,6 +20,7 @@ struct firing {
     const struct config *cfg;
     struct tz_cache *tz;            /* quiet hours in the customer's zone */
     const struct tmpl *unsubscribe; /* [smtp] unsubscribe_url, or NULL */
+    const EVP_MD *sha256;           /* for the webhook-ids (hashid_delivery), or NULL */
 };
 
 /* Puts back into a delivery's FIELDS (read from <prefix>actions, as

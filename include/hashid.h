@@ -6,6 +6,7 @@
 #ifndef NUDGED_HASHID_H
 #define NUDGED_HASHID_H
 
+#include <openssl/types.h>
 #include <stddef.h>
 
 /* 48 bits: the odds that two of a customer's ~100 members in a day collide
@@ -22,7 +23,11 @@ void hashid_message(const char *message_id, unsigned char out[HASHID_DEDUP_LEN])
  * once), a trigger's id for its waiting firing come due. */
 void hashid_firing(const char *trigger, const char *message_id, unsigned char out[HASHID_DEDUP_LEN]);
 
-/* The delivery (webhook) id: "msg_" + 24 hex digits of SHA-256(trigger, mid, action). */
-void hashid_delivery(const char *trigger, const char *message_id, size_t action, char out[HASHID_DELIVERY_LEN]);
+/* The delivery (webhook) id: "msg_" + 24 hex digits of SHA-256(trigger, mid,
+ * action), with SHA256 fetched once by the caller (EVP_MD_fetch): SHA256()
+ * fetches it on every call, ~5,800 instructions against ~3,400. NULL
+ * fetches it each time. */
+void hashid_delivery(const EVP_MD *sha256, const char *trigger, const char *message_id, size_t action,
+                     char out[HASHID_DELIVERY_LEN]);
 
 #endif

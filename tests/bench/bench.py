@@ -13,7 +13,8 @@ Prints a table and one JSON line. Environment: BENCH_EVENTS, BENCH_RUNS,
 BENCH_WRAP (a command prefix for nudged, such as a profiler), BENCH_CONF
 (nudged.conf lines appended, \\n between them: later keys win),
 BENCH_STEADY_SECONDS (0 skips the latency part, as under valgrind),
-BENCH_REDIS_WRAP (a command prefix for redis-server).
+BENCH_REDIS_WRAP (a command prefix for redis-server), BENCH_SIGNED=1 (every
+webhook signed with a secret).
 """
 import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -29,6 +30,8 @@ RATE, STEADY_SECONDS, BURST = 5000, int(os.environ.get("BENCH_STEADY_SECONDS", 1
 # Diagnostic: BENCH_PRICE_SHIFT=100 makes every `where` fail (no firings),
 # to measure the events pipeline alone.
 PRICE_SHIFT = int(os.environ.get("BENCH_PRICE_SHIFT", 0))
+# BENCH_SIGNED=1 gives every webhook a secret (Standard Webhooks signature).
+SIGNED = os.environ.get("BENCH_SIGNED") == "1"
 
 
 def free_port():
@@ -56,6 +59,8 @@ def triggers(port):
                     "if": {"customer.events.%s.count" % name: {"gte": 1 + (i // 20) % 5}},
                     "actions": [{"webhook": {"url": "http://127.0.0.1:%d/hook" % port,
                                              "body": {"id": "{{event.messageId}}", "t": "{{trigger.id}}"}}}]})
+        if SIGNED:
+            out[-1]["actions"][0]["webhook"]["secret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     return out
 
 
