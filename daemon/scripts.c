@@ -10,6 +10,11 @@
 #include <hiredis/hiredis.h>
 #include <string.h>
 
+/* Put first in every script that uses the functions below: in Redis's
+ * Lua each use of a global (redis.call, ARGV) is a table lookup, ~100
+ * instructions; ~25 per event cost the profile script 3.5%. */
+#define LOCALS_LUA "local call, argv, keys, unpack = redis.call, ARGV, KEYS, unpack\n"
+
 /* Shared by the scripts that need the lifecycle group (SPEC 2); the same
  * rules as customer_group() in triggers/customer.c. Its inputs
  * (nudged_inputs): x is '1' (a trigger excluded the customer), the trait
@@ -31,7 +36,7 @@
     "  return s and s + 0, s\n"                                                                           \
     "end\n"                                                                                               \
     "local function nudged_inputs(p)\n"                                                                   \
-    "  local x, unsub, oc, u, email = unpack(redis.call('HMGET', p, 'x', 't:unsubscribed',\n"             \
+    "  local x, unsub, oc, u, email = unpack(call('HMGET', p, 'x', 't:unsubscribed',\n"                   \
     "    'e:Order Completed', 'u', 't:email'))\n"                                                         \
     "  local last_order, last_s = nudged_last(oc)\n"                                                      \
     "  return x == '1', unsub == 'true', last_order, u == '1', email ~= false, last_s\n"                  \
@@ -60,14 +65,14 @@
  * already in the index. */
 #define SCHEDULE_LUA                                                                                       \
     "local function nudged_schedule(zset, idx, due, member, ttl)\n"                                       \
-    "  if redis.call('ZADD', zset, due, member) == 0 then return end\n"                                   \
-    "  redis.call('SADD', idx, member)\n"                                                                 \
-    "  if redis.call('SCARD', idx) > 16 then\n"                                                           \
-    "    for _, m in ipairs(redis.call('SRANDMEMBER', idx, 8)) do\n"                                      \
-    "      if not redis.call('ZSCORE', zset, m) then redis.call('SREM', idx, m) end\n"                    \
+    "  if call('ZADD', zset, due, member) == 0 then return end\n"                                         \
+    "  call('SADD', idx, member)\n"                                                                       \
+    "  if call('SCARD', idx) > 16 then\n"                                                                 \
+    "    for _, m in ipairs(call('SRANDMEMBER', idx, 8)) do\n"                                            \
+    "      if not call('ZSCORE', zset, m) then call('SREM', idx, m) end\n"                                \
     "    end\n"                                                                                           \
     "  end\n"                                                                                             \
-    "  redis.call('PEXPIRE', idx, ttl)\n"                                                                 \
+    "  call('PEXPIRE', idx, ttl)\n"                                                                       \
     "end\n"
 
 /* One entry's result in a script that works on a run of entries under
@@ -93,27 +98,27 @@
  * keep a table), for ~50 instructions per event in a run of 200; most of a
  * customer's counts stay below 100. */
 #define COUNT_LUA \
-    "local nudged_num = {['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5,\n"  \
-    "  ['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9, ['10'] = 10, ['11'] = 11, ['12'] = 12,\n"  \
-    "  ['13'] = 13, ['14'] = 14, ['15'] = 15, ['16'] = 16, ['17'] = 17, ['18'] = 18, ['19'] = 19,\n"  \
-    "  ['20'] = 20, ['21'] = 21, ['22'] = 22, ['23'] = 23, ['24'] = 24, ['25'] = 25, ['26'] = 26,\n"  \
-    "  ['27'] = 27, ['28'] = 28, ['29'] = 29, ['30'] = 30, ['31'] = 31, ['32'] = 32, ['33'] = 33,\n"  \
-    "  ['34'] = 34, ['35'] = 35, ['36'] = 36, ['37'] = 37, ['38'] = 38, ['39'] = 39, ['40'] = 40,\n"  \
-    "  ['41'] = 41, ['42'] = 42, ['43'] = 43, ['44'] = 44, ['45'] = 45, ['46'] = 46, ['47'] = 47,\n"  \
-    "  ['48'] = 48, ['49'] = 49, ['50'] = 50, ['51'] = 51, ['52'] = 52, ['53'] = 53, ['54'] = 54,\n"  \
-    "  ['55'] = 55, ['56'] = 56, ['57'] = 57, ['58'] = 58, ['59'] = 59, ['60'] = 60, ['61'] = 61,\n"  \
-    "  ['62'] = 62, ['63'] = 63, ['64'] = 64, ['65'] = 65, ['66'] = 66, ['67'] = 67, ['68'] = 68,\n"  \
-    "  ['69'] = 69, ['70'] = 70, ['71'] = 71, ['72'] = 72, ['73'] = 73, ['74'] = 74, ['75'] = 75,\n"  \
-    "  ['76'] = 76, ['77'] = 77, ['78'] = 78, ['79'] = 79, ['80'] = 80, ['81'] = 81, ['82'] = 82,\n"  \
-    "  ['83'] = 83, ['84'] = 84, ['85'] = 85, ['86'] = 86, ['87'] = 87, ['88'] = 88, ['89'] = 89,\n"  \
-    "  ['90'] = 90, ['91'] = 91, ['92'] = 92, ['93'] = 93, ['94'] = 94, ['95'] = 95, ['96'] = 96,\n"  \
-    "  ['97'] = 97, ['98'] = 98, ['99'] = 99}\n"  \
-    "local nudged_str = {[0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',\n"  \
-    "  '13', '14', '15', '16', '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27',\n"  \
-    "  '28', '29', '30', '31', '32', '33', '34', '35', '36', '37', '38', '39', '40', '41', '42',\n"  \
-    "  '43', '44', '45', '46', '47', '48', '49', '50', '51', '52', '53', '54', '55', '56', '57',\n"  \
-    "  '58', '59', '60', '61', '62', '63', '64', '65', '66', '67', '68', '69', '70', '71', '72',\n"  \
-    "  '73', '74', '75', '76', '77', '78', '79', '80', '81', '82', '83', '84', '85', '86', '87',\n"  \
+    "local nudged_num = {['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5,\n"             \
+    "  ['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9, ['10'] = 10, ['11'] = 11, ['12'] = 12,\n"              \
+    "  ['13'] = 13, ['14'] = 14, ['15'] = 15, ['16'] = 16, ['17'] = 17, ['18'] = 18, ['19'] = 19,\n"      \
+    "  ['20'] = 20, ['21'] = 21, ['22'] = 22, ['23'] = 23, ['24'] = 24, ['25'] = 25, ['26'] = 26,\n"      \
+    "  ['27'] = 27, ['28'] = 28, ['29'] = 29, ['30'] = 30, ['31'] = 31, ['32'] = 32, ['33'] = 33,\n"      \
+    "  ['34'] = 34, ['35'] = 35, ['36'] = 36, ['37'] = 37, ['38'] = 38, ['39'] = 39, ['40'] = 40,\n"      \
+    "  ['41'] = 41, ['42'] = 42, ['43'] = 43, ['44'] = 44, ['45'] = 45, ['46'] = 46, ['47'] = 47,\n"      \
+    "  ['48'] = 48, ['49'] = 49, ['50'] = 50, ['51'] = 51, ['52'] = 52, ['53'] = 53, ['54'] = 54,\n"      \
+    "  ['55'] = 55, ['56'] = 56, ['57'] = 57, ['58'] = 58, ['59'] = 59, ['60'] = 60, ['61'] = 61,\n"      \
+    "  ['62'] = 62, ['63'] = 63, ['64'] = 64, ['65'] = 65, ['66'] = 66, ['67'] = 67, ['68'] = 68,\n"      \
+    "  ['69'] = 69, ['70'] = 70, ['71'] = 71, ['72'] = 72, ['73'] = 73, ['74'] = 74, ['75'] = 75,\n"      \
+    "  ['76'] = 76, ['77'] = 77, ['78'] = 78, ['79'] = 79, ['80'] = 80, ['81'] = 81, ['82'] = 82,\n"      \
+    "  ['83'] = 83, ['84'] = 84, ['85'] = 85, ['86'] = 86, ['87'] = 87, ['88'] = 88, ['89'] = 89,\n"      \
+    "  ['90'] = 90, ['91'] = 91, ['92'] = 92, ['93'] = 93, ['94'] = 94, ['95'] = 95, ['96'] = 96,\n"      \
+    "  ['97'] = 97, ['98'] = 98, ['99'] = 99}\n"                                                          \
+    "local nudged_str = {[0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',\n"     \
+    "  '13', '14', '15', '16', '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27',\n"       \
+    "  '28', '29', '30', '31', '32', '33', '34', '35', '36', '37', '38', '39', '40', '41', '42',\n"       \
+    "  '43', '44', '45', '46', '47', '48', '49', '50', '51', '52', '53', '54', '55', '56', '57',\n"       \
+    "  '58', '59', '60', '61', '62', '63', '64', '65', '66', '67', '68', '69', '70', '71', '72',\n"       \
+    "  '73', '74', '75', '76', '77', '78', '79', '80', '81', '82', '83', '84', '85', '86', '87',\n"       \
     "  '88', '89', '90', '91', '92', '93', '94', '95', '96', '97', '98', '99'}\n"
 
 /* A trait's new stored value: an object merges deeply into the stored
@@ -130,7 +135,7 @@
     "end\n"                                                                                               \
     "local function nudged_trait(p, name, val)\n"                                                         \
     "  if string.sub(val, 1, 1) ~= '{' then return val end\n"                                             \
-    "  local old = redis.call('HGET', p, 't:' .. name)\n"                                                 \
+    "  local old = call('HGET', p, 't:' .. name)\n"                                                       \
     "  if not old or string.sub(old, 1, 1) ~= '{' then return val end\n"                                  \
     "  local ok1, a = pcall(cjson.decode, old)\n"                                                         \
     "  local ok2, b = pcall(cjson.decode, val)\n"                                                         \
@@ -190,7 +195,7 @@
  * the customer is an anonymous id merged into that user: nothing is
  * applied, the caller sends the event again for the user; or an error for
  * that event alone (pcall: one bad key does not stop the others). */
-static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA COUNT_LUA
+static const char profile_lua[] = LOCALS_LUA GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA COUNT_LUA
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
     "local trim_from, trim_to = '(' .. -dedup_min, '(' .. dedup_min\n"
@@ -198,10 +203,8 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
     "local dedup_ttl = math.min(tonumber(ARGV[2]), ttl)\n"
     "local slack = math.max(1, math.floor(dedup_ttl / 64))\n"
     "local xp_now = string.format('%d', math.floor(now / slack))\n"
-    /* The globals of the hot path as locals: in Redis's Lua each use of a
-     * global (and of a field such as string.match) is a table lookup, and
-     * ~25 of them per event cost 3.5% of this script. */
-    "local call, argv, keys, match, byte, sub = redis.call, ARGV, KEYS, string.match, string.byte, string.sub\n"
+    /* The string functions too (see LOCALS_LUA). */
+    "local match, byte, sub = string.match, string.byte, string.sub\n"
     "local function nudged_cached(p, gi)\n"
     "  if gi then\n"
     "    local b1, b2, b3, b4 = byte(gi, 1, 4)\n"
@@ -332,13 +335,11 @@ static const char profile_lua[] = GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RES
  * scheduled}; or {-1, user id} when the customer was merged into that user
  * since its profile was read: nothing is written for it; or an error for
  * that entry alone. */
-static const char fire_lua[] = TIMES_LUA SCHEDULE_LUA RESULT_LUA SMALL_LUA
+static const char fire_lua[] = LOCALS_LUA TIMES_LUA SCHEDULE_LUA RESULT_LUA SMALL_LUA
     "local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[5])\n"
     "local dedup_score = '-' .. string.format('%d', math.floor(now / 1000))\n"
     "local dedup_ttl = math.min(tonumber(ARGV[3]), ttl)\n"
     "dedup_ttl = dedup_ttl + math.floor(dedup_ttl / 64)\n"
-    /* Globals as locals, as in the profile script. */
-    "local call, argv, keys = redis.call, ARGV, KEYS\n"
     "local function nudged_fire(p, d, a, s, id, h, i, last)\n"
     "  local to = call('GET', a)\n"
     "  if to then return {-1, to} end\n"
@@ -409,7 +410,7 @@ static const char reject_lua[] =
 
 /* KEYS: actions stream, schedule zset, the customer's schedule index.
  * ARGV: group, entry id, due, item, profile ttl. */
-static const char retry_lua[] = SCHEDULE_LUA
+static const char retry_lua[] = LOCALS_LUA SCHEDULE_LUA
     "nudged_schedule(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5])\n"
     "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
     "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
@@ -546,7 +547,7 @@ static const char merge_lua[] =
 /* KEYS: profile hash. ARGV: now, active_period. Computes the group again
  * with only time passing (an active customer's period ran out). Returns
  * {group moved into or false, the profile or false}. */
-static const char regroup_lua[] = GROUP_LUA
+static const char regroup_lua[] = LOCALS_LUA GROUP_LUA
     "if redis.call('EXISTS', KEYS[1]) == 0 then return {false, false} end\n"
     "local g = nudged_group(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))\n"
     "if g == redis.call('HGET', KEYS[1], 'g') then return {false, false} end\n"
