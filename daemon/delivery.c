@@ -355,8 +355,8 @@ static void send_job(struct job *j)
     }
     size_t keylen = 0;
     const unsigned char *key = trigger_webhook_secret(t, (size_t)strtoul(field(j, "action"), NULL, 10), &keylen);
-    struct curl_slist *h =
-        webhook_headers(d->signer, field(j, "d"), clock_now_ms() / 1000, key, keylen, field(j, "body"), field(j, "headers"));
+    struct curl_slist *h = webhook_headers(d->signer, field(j, "d"), clock_now_ms() / 1000, key, keylen,
+                                           field(j, "body"), field(j, "headers"));
     long timeout = strtol(field(j, "timeout"), NULL, 10);
     if (timeout <= 0)
         timeout = (long)d->d.cfg->delivery_timeout_ms;

@@ -1,6 +1,6 @@
 """Integration tests of nudged against a real redis-server and a real HTTP
 receiver (issue 2). Run: NUDGED_BIN=build/nudged /usr/bin/python3 tests/integration/run.py [name...]"""
-import json, os, signal, socket, subprocess, sys, tempfile, threading, time
+import base64, json, os, signal, socket, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (Env, scheduled, NUDGED, SECRET, event, run_tests, verify_signature, wait_for, webhook_trigger)
@@ -48,6 +48,29 @@ def test_signed_webhook():
         assert json.loads(req["body"]) == {"c": "alice", "n": 1}, req["body"]
         wait_for(lambda: no_pending(r, "nudged:events") and no_pending(r, "nudged:actions"), 5, "no pending")
         assert n.stop() == 0, "nudged did not exit 0 on SIGTERM"
+    finally:
+        env.close()
+
+
+def test_each_secret_signs_its_own_webhooks():
+    """nudged keeps one keyed HMAC per secret: webhooks of two triggers with
+    different secrets, interleaved, each verify with their own secret only."""
+    other = "whsec_" + base64.b64encode(b"another secret, 32 bytes long!!").decode()
+    env = Env()
+    try:
+        n = env.nudged({"a.json": webhook_trigger(env.recv.port, tid="a", path="/a"),
+                        "b.json": webhook_trigger(env.recv.port, tid="b", path="/b", secret=other)})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        for k in range(3):
+            r.xadd("nudged:events", {"message": event("carol%d" % k, mid="m-s%d" % k, total=10)})
+        wait_for(lambda: env.recv.count() >= 6, 10, "six webhooks")
+        reqs = env.recv.all()
+        assert sorted(q["path"] for q in reqs) == ["/a"] * 3 + ["/b"] * 3, [q["path"] for q in reqs]
+        for q in reqs:
+            mine, theirs = (SECRET, other) if q["path"] == "/a" else (other, SECRET)
+            assert verify_signature(q, mine) and not verify_signature(q, theirs), (q["path"], q["headers"])
+        assert n.stop() == 0
     finally:
         env.close()
 
@@ -472,7 +495,8 @@ def test_cli_check_and_exit_codes():
 
 
 if __name__ == "__main__":
-    sys.exit(run_tests([test_cli_check_and_exit_codes, test_signed_webhook, test_delivery_text_survives_escaping,
+    sys.exit(run_tests([test_cli_check_and_exit_codes, test_signed_webhook, test_each_secret_signs_its_own_webhooks,
+                        test_delivery_text_survives_escaping,
                         test_retry_500_twice_then_sent,
                         test_410_is_not_retried, test_method_and_headers_default_or_own_also_on_retry,
                         test_sent_deliveries_are_trimmed_and_pending_ones_kept,
