@@ -25,7 +25,7 @@
 struct job {
     struct delivery *d;
     char *sid;      /* the stream entry id */
-    json_t *f;      /* the entry's fields, all strings */
+    struct jparse_flat f; /* the delivery's fields; defaults left out (firing_delivery_default) */
     struct job *prev, *next;
 };
 
@@ -48,10 +48,27 @@ struct delivery {
     struct webhook_signer *signer; /* NULL when OpenSSL has no HMAC: signed webhooks fail and retry */
 };
 
+/* NAME's value, its default when it holds one, or NULL. */
+static const char *opt_field(const struct job *j, const char *name)
+{
+    const char *v = jparse_flat_get(&j->f, name);
+    return v ? v : firing_delivery_default(jparse_flat_get(&j->f, "kind"), name);
+}
+
 static const char *field(const struct job *j, const char *name)
 {
-    const char *v = json_string_value(json_object_get(j->f, name));
+    const char *v = opt_field(j, name);
     return v ? v : "";
+}
+
+/* J's fields with their defaults as a jansson object, for the rare paths
+ * (retry, dead) that write them back; NULL without memory. */
+static json_t *job_json(const struct job *j)
+{
+    json_t *o = jparse_flat_to_json(&j->f);
+    if (o)
+        firing_delivery_defaults(o);
+    return o;
 }
 
 static void job_free(struct job *j)
@@ -65,7 +82,7 @@ static void job_free(struct job *j)
         j->next->prev = j->prev;
     d->njobs--;
     free(j->sid);
-    json_decref(j->f);
+    jparse_flat_free(&j->f);
     free(j);
     sreader_kick(d->reader); /* room for one more */
 }
@@ -165,12 +182,14 @@ static void finish_dead(struct job *j, long status, const char *error)
     cmd_adds(&d->cmd, d->d.keys->dead);
     cmd_adds(&d->cmd, d->d.keys->group);
     cmd_adds(&d->cmd, j->sid);
-    json_object_foreach(j->f, k, v) {
+    json_t *f = job_json(j);
+    json_object_foreach(f, k, v) {
         if (strcmp(k, "status") == 0 || strcmp(k, "error") == 0)
             continue;
         cmd_adds(&d->cmd, k);
         cmd_adds(&d->cmd, json_string_value(v) ? json_string_value(v) : "");
     }
+    json_decref(f);
     cmd_adds(&d->cmd, "status");
     cmd_addscopy(&d->cmd, st);
     cmd_adds(&d->cmd, "error");
@@ -186,10 +205,12 @@ static void finish_retry(struct job *j, long attempt, int64_t delay_ms, long sta
     struct delivery *d = j->d;
     char st[24];
     snprintf(st, sizeof st, "%ld", status);
-    json_object_set_new(j->f, "attempt", json_sprintf("%ld", attempt + 1));
-    json_object_set_new(j->f, "last_status", json_string(st));
-    json_object_set_new(j->f, "last_error", json_string(error));
-    char *item = json_dumps(j->f, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *f = job_json(j);
+    json_object_set_new(f, "attempt", json_sprintf("%ld", attempt + 1));
+    json_object_set_new(f, "last_status", json_string(st));
+    json_object_set_new(f, "last_error", json_string(error));
+    char *item = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(f);
     scripts_begin(&d->cmd, d->d.scripts, SCRIPT_RETRY, 3);
     cmd_adds(&d->cmd, d->d.keys->actions);
     cmd_adds(&d->cmd, d->d.keys->schedule);
@@ -264,11 +285,6 @@ static void on_mailed(const struct http_result *res, void *data)
         d->d.stats->emails_dead++;
         finish_dead(j, res->status, err);
     }
-}
-
-static const char *opt_field(const struct job *j, const char *name)
-{
-    return json_string_value(json_object_get(j->f, name));
 }
 
 static long use_ssl(const char *tls)
@@ -375,24 +391,42 @@ static bool in_flight(const struct delivery *d, const char *sid)
     return false;
 }
 
-/* A delivery's fields: the JSON object in its field "delivery", or (as
- * earlier versions wrote them) the entry's own fields. */
-static json_t *job_fields(const redisReply *fields)
+/* An error in place of a delivery's fields (WHY, consumed): the delivery
+ * goes to dead with it. */
+static void fields_error(struct jparse_flat *f, json_t *why)
 {
+    if (why == NULL || jparse_flat_from_json(f, why) != 0)
+        util_fatal("out of memory"); /* WHY has two members: only memory can fail */
+    json_decref(why);
+}
+
+/* A delivery's fields: the JSON object in its field "delivery" (read
+ * without jansson when, as nudged writes it, it is flat strings), or (as
+ * earlier versions wrote them) the entry's own fields. */
+static void job_fields(struct jparse_flat *f, const redisReply *fields)
+{
+    json_t *o;
     if (fields->elements == 2 && strcmp(fields->element[0]->str, "delivery") == 0) {
-        json_t *f = jparse_loadb(fields->element[1]->str, fields->element[1]->len, NULL);
-        if (json_is_object(f))
-            return f;
-        json_decref(f);
-        return json_pack("{s:s, s:s%}", "error", "the delivery is not a JSON object", "delivery",
-                         fields->element[1]->str, fields->element[1]->len);
+        const redisReply *v = fields->element[1];
+        if (jparse_flat_parse(f, v->str, v->len) == 0)
+            return;
+        o = jparse_loadb(v->str, v->len, NULL);
+        if (!json_is_object(o)) {
+            json_decref(o);
+            fields_error(f, json_pack("{s:s, s:s%}", "error", "the delivery is not a JSON object", "delivery",
+                                      v->str, v->len));
+            return;
+        }
+    } else {
+        o = json_object();
+        for (size_t k = 0; o && k + 1 < fields->elements; k += 2) {
+            json_t *v = json_stringn(fields->element[k + 1]->str, fields->element[k + 1]->len);
+            json_object_set_new(o, fields->element[k]->str, v ? v : json_string(""));
+        }
     }
-    json_t *f = json_object();
-    for (size_t k = 0; k + 1 < fields->elements; k += 2) {
-        json_t *v = json_stringn(fields->element[k + 1]->str, fields->element[k + 1]->len);
-        json_object_set_new(f, fields->element[k]->str, v ? v : json_string(""));
-    }
-    return f;
+    if (jparse_flat_from_json(f, o) != 0)
+        fields_error(f, json_pack("{s:s}", "error", "the delivery has more than 32 fields"));
+    json_decref(o);
 }
 
 static struct job *job_new(struct delivery *d, const redisReply *e)
@@ -400,8 +434,7 @@ static struct job *job_new(struct delivery *d, const redisReply *e)
     struct job *j = util_xcalloc(1, sizeof *j);
     j->d = d;
     j->sid = util_xstrndup(e->element[0]->str, e->element[0]->len);
-    j->f = job_fields(e->element[1]);
-    firing_delivery_defaults(j->f);
+    job_fields(&j->f, e->element[1]);
     j->next = d->jobs;
     if (d->jobs)
         d->jobs->prev = j;
@@ -523,7 +556,7 @@ void delivery_free(struct delivery *d)
         struct job *j = d->jobs;
         d->jobs = j->next;
         free(j->sid);
-        json_decref(j->f);
+        jparse_flat_free(&j->f);
         free(j);
     }
     sreader_free(d->reader);

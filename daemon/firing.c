@@ -126,19 +126,23 @@ static void add_delivery(const struct firing *fc, const struct message *m, const
     free(headers);
 }
 
-static void set_default(json_t *fields, const char *name, const char *value)
+const char *firing_delivery_default(const char *kind, const char *name)
 {
-    if (json_object_get(fields, name) == NULL)
-        json_object_set_new(fields, name, json_string(value));
+    if (strcmp(name, "attempt") == 0)
+        return "1";
+    if (kind == NULL || strcmp(kind, "webhook") != 0)
+        return NULL;
+    return strcmp(name, "method") == 0 ? DEFAULT_METHOD : strcmp(name, "headers") == 0 ? DEFAULT_HEADERS : NULL;
 }
 
 void firing_delivery_defaults(json_t *fields)
 {
-    set_default(fields, "attempt", "1");
+    static const char *const names[] = {"attempt", "method", "headers"};
     const char *kind = json_string_value(json_object_get(fields, "kind"));
-    if (kind && strcmp(kind, "webhook") == 0) {
-        set_default(fields, "method", DEFAULT_METHOD);
-        set_default(fields, "headers", DEFAULT_HEADERS);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = firing_delivery_default(kind, names[i]);
+        if (v && json_object_get(fields, names[i]) == NULL)
+            json_object_set_new(fields, names[i], json_string(v));
     }
 }
 

@@ -23,9 +23,13 @@ struct firing {
     const EVP_MD *sha256;           /* for the webhook-ids (hashid_delivery), or NULL */
 };
 
-/* Puts back into a delivery's FIELDS (read from <prefix>actions, as
- * strings) the fields firing_now() leaves out when they hold their default:
- * attempt 1, and for a webhook method POST and no headers of its own. */
+/* The value firing_now() leaves out of a delivery of KIND (NULL: unknown)
+ * for field NAME because it holds it: attempt 1, and for a webhook method
+ * POST and no headers of its own ("{}"); NULL for a field without one. */
+const char *firing_delivery_default(const char *kind, const char *name);
+
+/* Puts those defaults back into a delivery's FIELDS (as strings) where
+ * they are missing. */
 void firing_delivery_defaults(json_t *fields);
 
 /* Adds, before T's firing_now for message M that is a repeat (its event

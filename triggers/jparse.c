@@ -189,34 +189,43 @@ static long decode_escaped(struct parser *ps, char *out)
     return -1;
 }
 
-/* The string at ps->p (past its opening quote): *S and *LEN point into the
- * input when it has no escapes, else into *OWNED, which the caller frees. */
-static int parse_string(struct parser *ps, const char **s, size_t *len, char **owned)
+/* Advances over a string's plain bytes (no escape) from ps->p, to its
+ * closing quote or first backslash: returns that byte, or 0 for what
+ * jansson rejects there (a control byte, bad UTF-8, the end). */
+static unsigned scan_plain(struct parser *ps)
 {
-    const unsigned char *start = ps->p;
-    *owned = NULL;
     while (ps->p < ps->end) {
         unsigned c = *ps->p;
-        if (c == '"') {
-            *s = (const char *)start;
-            *len = (size_t)(ps->p - start);
-            ps->p++;
-            return 0;
-        }
+        if (c == '"' || c == '\\')
+            return c;
         if (c < 0x20)
-            return -1;
-        if (c == '\\')
-            break;
+            return 0;
         if (c < 0x80) {
             ps->p++;
             continue;
         }
         size_t n = utf8_length(ps->p, ps->end);
         if (n == 0)
-            return -1;
+            return 0;
         ps->p += n;
     }
-    if (ps->p == ps->end)
+    return 0;
+}
+
+/* The string at ps->p (past its opening quote): *S and *LEN point into the
+ * input when it has no escapes, else into *OWNED, which the caller frees. */
+static int parse_string(struct parser *ps, const char **s, size_t *len, char **owned)
+{
+    const unsigned char *start = ps->p;
+    *owned = NULL;
+    unsigned stop = scan_plain(ps);
+    if (stop == '"') {
+        *s = (const char *)start;
+        *len = (size_t)(ps->p - start);
+        ps->p++;
+        return 0;
+    }
+    if (stop == 0)
         return -1;
     /* Escapes only shorten: the decoded rest fits in the rest of the input. */
     size_t done = (size_t)(ps->p - start);
@@ -398,4 +407,122 @@ json_t *jparse_loadb(const char *buf, size_t len, json_error_t *err)
 {
     json_t *v = jparse_fast(buf, len);
     return v ? v : json_loadb(buf, len, 0, err);
+}
+
+/* The string at ps->p (past its opening quote) decoded into OUT, with its
+ * NUL: the bytes written, or 0 when jansson would not take it. Encoded, a
+ * string takes at least its decoded bytes plus two quotes, so a buffer as
+ * long as the input holds all of an object's strings. */
+static size_t string_into(struct parser *ps, char *out)
+{
+    const unsigned char *start = ps->p;
+    unsigned stop = scan_plain(ps);
+    size_t n = (size_t)(ps->p - start);
+    if (stop == 0)
+        return 0;
+    memcpy(out, start, n);
+    if (stop == '\\') {
+        long rest = decode_escaped(ps, out + n);
+        if (rest < 0)
+            return 0;
+        n += (size_t)rest;
+    } else {
+        ps->p++;
+    }
+    out[n] = '\0';
+    return n + 1;
+}
+
+static int flat_fail(struct jparse_flat *f)
+{
+    jparse_flat_free(f);
+    return -1;
+}
+
+int jparse_flat_parse(struct jparse_flat *f, const char *buf, size_t len)
+{
+    struct parser ps = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0};
+    size_t used = 0;
+    f->n = 0;
+    f->text = malloc(len + 1);
+    if (f->text == NULL)
+        return -1;
+    skip_space(&ps);
+    if (!eat(&ps, '{'))
+        return flat_fail(f);
+    skip_space(&ps);
+    bool end = eat(&ps, '}');
+    while (!end) {
+        size_t k = used, kn, vn;
+        if (f->n == JPARSE_FLAT_MAX || !eat(&ps, '"') || (kn = string_into(&ps, f->text + used)) == 0)
+            return flat_fail(f);
+        used += kn;
+        skip_space(&ps);
+        if (!eat(&ps, ':'))
+            return flat_fail(f);
+        skip_space(&ps);
+        if (!eat(&ps, '"') || (vn = string_into(&ps, f->text + used)) == 0)
+            return flat_fail(f);
+        f->key[f->n] = f->text + k;
+        f->val[f->n++] = f->text + used;
+        used += vn;
+        skip_space(&ps);
+        end = eat(&ps, '}');
+        if (!end && !eat(&ps, ','))
+            return flat_fail(f);
+        skip_space(&ps);
+    }
+    skip_space(&ps);
+    return ps.p == ps.end ? 0 : flat_fail(f);
+}
+
+int jparse_flat_from_json(struct jparse_flat *f, const json_t *obj)
+{
+    const char *k;
+    const json_t *v;
+    size_t need = 1;
+    f->n = 0;
+    f->text = NULL;
+    if (!json_is_object(obj) || json_object_size(obj) > JPARSE_FLAT_MAX)
+        return -1;
+    json_object_foreach((json_t *)obj, k, v)
+        need += strlen(k) + 1 + (json_is_string(v) ? json_string_length(v) : 0) + 1;
+    f->text = malloc(need);
+    if (f->text == NULL)
+        return -1;
+    size_t used = 0;
+    json_object_foreach((json_t *)obj, k, v) {
+        const char *s = json_is_string(v) ? json_string_value(v) : "";
+        f->key[f->n] = strcpy(f->text + used, k);
+        used += strlen(k) + 1;
+        f->val[f->n++] = strcpy(f->text + used, s);
+        used += strlen(s) + 1;
+    }
+    return 0;
+}
+
+const char *jparse_flat_get(const struct jparse_flat *f, const char *key)
+{
+    for (size_t i = f->n; i-- > 0;)
+        if (strcmp(f->key[i], key) == 0)
+            return f->val[i];
+    return NULL;
+}
+
+json_t *jparse_flat_to_json(const struct jparse_flat *f)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < f->n; i++)
+        if (json_object_set_new(o, f->key[i], json_string(f->val[i])) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    return o;
+}
+
+void jparse_flat_free(struct jparse_flat *f)
+{
+    free(f->text);
+    f->text = NULL;
+    f->n = 0;
 }

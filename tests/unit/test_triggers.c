@@ -685,9 +685,83 @@ static void test_jparse(void)
     check_jparse("{\"a\":\"bc\"}", 9, 0);
 }
 
+/* IN read as a flat object of strings: taken (TAKES) exactly when it is
+ * one that jansson reads, with jansson's value. */
+static void check_flat(const char *in, size_t len, int takes)
+{
+    struct jparse_flat f;
+    int rc = jparse_flat_parse(&f, in, len);
+    CHECK((rc == 0) == takes, "flat %.40s: %s", in, rc == 0 ? "taken" : "left");
+    if (rc == 0) {
+        json_t *want = json_loadb(in, len, 0, NULL), *got = jparse_flat_to_json(&f);
+        CHECK(want && got && json_equal(want, got), "flat %.40s: jansson's value", in);
+        json_decref(want);
+        json_decref(got);
+    }
+    CHECK(rc == 0 || (f.n == 0 && f.text == NULL), "flat %.40s: left empty", in);
+    jparse_flat_free(&f);
+}
+
+static void test_jparse_flat(void)
+{
+    static const struct {
+        const char *in;
+        int takes;
+    } cases[] = {
+        {"{}", 1},
+        {" {\"a\" : \"b\" ,\"c\":\"\"} \n", 1},
+        {"{\"k\":\"q\\\"b\\\\s\\/n\\n\\t\\u00e9\\ud83d\\ude00 \xc3\xa9\"}", 1}, /* escapes, UTF-8 */
+        {"{\"a\":\"1\",\"a\":\"2\"}", 1},                                   /* the last value wins */
+        {"{\"a\":1}", 0},
+        {"{\"a\":null}", 0},
+        {"{\"a\":{\"b\":\"c\"}}", 0},
+        {"[\"a\"]", 0},
+        {"\"a\"", 0},
+        {"{\"a\":\"x\\u0000y\"}", 0}, /* jansson refuses NUL without a flag */
+        {"{\"a\":\"\\ud800\"}", 0},     /* a lone surrogate */
+        {"{\"a\":\"\xc3\"}", 0},         /* cut-short UTF-8 */
+        {"{\"a\":\"\x01\"}", 0},         /* a control byte */
+        {"{\"a\":\"b\"} x", 0},
+        {"{\"a\":\"b\"", 0},
+        {"{\"a\":\"b\" \"c\":\"d\"}", 0},
+        {"{\"a\":\"b\",}", 0},
+        {"{\"a\" \"b\"}", 0},
+        {"{\"a\":\"b\\x\"}", 0}, /* an unknown escape */
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_flat(cases[i].in, strlen(cases[i].in), cases[i].takes);
+
+    /* The value of a key given twice is the last; a missing key is NULL. */
+    struct jparse_flat f;
+    CHECK(jparse_flat_parse(&f, "{\"a\":\"1\",\"b\":\"x\",\"a\":\"2\"}", 25) == 0, "duplicate keys");
+    CHECK_STR(jparse_flat_get(&f, "a"), "2", "last value");
+    CHECK(jparse_flat_get(&f, "z") == NULL, "missing key");
+    jparse_flat_free(&f);
+
+    /* Up to JPARSE_FLAT_MAX members; one more is left to jansson. */
+    char big[1024];
+    size_t n = 0;
+    for (int i = 0; i <= JPARSE_FLAT_MAX; i++) {
+        n += (size_t)snprintf(big + n, sizeof big - n, "%s\"k%d\":\"v\"", i ? "," : "{", i);
+        char obj[1100];
+        snprintf(obj, sizeof obj, "%s}", big);
+        check_flat(obj, strlen(obj), i < JPARSE_FLAT_MAX); /* i + 1 members */
+    }
+
+    /* From jansson: a value that is not a string reads as "". */
+    json_t *o = json_pack("{s:s, s:i, s:n}", "a", "x", "b", 7, "c");
+    CHECK(jparse_flat_from_json(&f, o) == 0 && f.n == 3, "from jansson");
+    CHECK_STR(jparse_flat_get(&f, "a"), "x", "a string");
+    CHECK_STR(jparse_flat_get(&f, "b"), "", "a number");
+    jparse_flat_free(&f);
+    json_decref(o);
+}
+
 int main(void)
 {
     test_jparse();
+    test_jparse_flat();
     test_trait_merge();
     test_customer();
     test_quiet_hours();
