@@ -68,16 +68,6 @@ void cmd_addcopy(struct cmd *c, const void *p, size_t len)
     push(c, NULL, len, off);
 }
 
-/* Writes V's decimal digits so they end at END; returns where they start
- * (no printf on the hot path). */
-static char *digits_before(char *end, uint64_t v)
-{
-    do
-        *--end = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    return end;
-}
-
 void cmd_addscopy(struct cmd *c, const char *s)
 {
     cmd_addcopy(c, s, strlen(s));
@@ -85,11 +75,9 @@ void cmd_addscopy(struct cmd *c, const char *s)
 
 void cmd_addi(struct cmd *c, int64_t v)
 {
-    char tmp[24];
-    char *p = digits_before(tmp + sizeof tmp, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
-    if (v < 0)
-        *--p = '-';
-    cmd_addcopy(c, p, (size_t)(tmp + sizeof tmp - p));
+    char tmp[UTIL_I64_LEN];
+    char *p = util_i64(tmp, v);
+    cmd_addcopy(c, p, (size_t)(tmp + sizeof tmp - 1 - p));
 }
 
 void cmd_addcat(struct cmd *c, const char *const *parts, size_t n)
@@ -137,9 +125,9 @@ void cmd_set_int(struct cmd *c, size_t i, int64_t v)
 /* Writes "<mark><v>\r\n" at P; returns the end. */
 static char *put_header(char *p, char mark, size_t v)
 {
-    char tmp[24], *d = digits_before(tmp + sizeof tmp, v);
+    char tmp[UTIL_I64_LEN], *d = util_i64(tmp, (int64_t)v);
     *p++ = mark;
-    size_t n = (size_t)(tmp + sizeof tmp - d);
+    size_t n = (size_t)(tmp + sizeof tmp - 1 - d);
     memcpy(p, d, n);
     p += n;
     *p++ = '\r';

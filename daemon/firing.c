@@ -86,29 +86,26 @@ static char *fields_json(const struct fields *f)
 static void add_delivery(const struct firing *fc, const struct message *m, const struct trigger *t, size_t i,
                          const struct action_out *out, const char *err, const char *unsubscribe)
 {
-    char did[HASHID_DELIVERY_LEN], action[24], ets[24], timeout[24];
+    char did[HASHID_DELIVERY_LEN], action[UTIL_I64_LEN], ets[UTIL_I64_LEN], timeout[UTIL_I64_LEN];
     struct fields f = {{0}, 0};
     char *headers = NULL;
     hashid_delivery(fc->sha256, trigger_id(t), m->message_id, i, did);
-    snprintf(action, sizeof action, "%zu", i);
-    snprintf(ets, sizeof ets, "%lld", (long long)m->ts_ms);
     put(&f, "d", did);
     put(&f, "trigger", trigger_id(t));
-    put(&f, "action", action);
+    put(&f, "action", util_i64(action, (int64_t)i));
     put(&f, "customer", m->customer);
-    put(&f, "ets", ets);
+    put(&f, "ets", util_i64(ets, m->ts_ms));
     if (err) {
         put(&f, "error", err);
         log_warn("action cannot be rendered", "trigger", trigger_id(t), "customer", m->customer, "error", err);
     } else if (out->kind == ACTION_WEBHOOK) {
         headers = json_object_size(out->headers) ? json_dumps(out->headers, JSON_COMPACT) : NULL;
-        snprintf(timeout, sizeof timeout, "%lld", (long long)out->timeout_ms);
         put(&f, "kind", "webhook");
         put(&f, "url", out->url);
         put(&f, "method", strcmp(out->method, DEFAULT_METHOD) != 0 ? out->method : NULL);
         put(&f, "headers", headers);
         put(&f, "body", out->body);
-        put(&f, "timeout", timeout);
+        put(&f, "timeout", util_i64(timeout, out->timeout_ms));
     } else {
         const struct email_out *em = &out->email;
         put(&f, "kind", "email");

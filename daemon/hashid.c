@@ -1,5 +1,6 @@
 /* hashid.c — ids for de-duplication (a fast 48-bit hash) and deliveries (SHA-256). */
 #include "hashid.h"
+#include "util.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -64,9 +65,8 @@ void hashid_delivery(const EVP_MD *sha256, const char *trigger, const char *mess
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[SHA256_DIGEST_LENGTH];
-    char idx[24];
-    snprintf(idx, sizeof idx, "%zu", action);
-    digest(sha256, trigger, message_id, idx, md);
+    char idx[UTIL_I64_LEN];
+    digest(sha256, trigger, message_id, util_i64(idx, (int64_t)action), md);
     memcpy(out, "msg_", 4);
     /* By hand: twelve snprintf calls cost more than the SHA-256. */
     for (int i = 0; i < 12; i++) {

@@ -4,6 +4,7 @@
  * attempt's own, so each retry is signed again with the same webhook-id.
  */
 #include "webhook.h"
+#include "util.h"
 
 #include <jansson.h>
 #include <openssl/core_names.h>
@@ -141,7 +142,7 @@ static struct curl_slist *add(struct curl_slist *list, const char *name, const c
 struct curl_slist *webhook_headers(struct webhook_signer *signer, const char *id, long long ts,
                                    const unsigned char *key, size_t keylen, const char *body, const char *headers_json)
 {
-    char tsbuf[24], sig[WEBHOOK_SIG_MAX];
+    char tsbuf[UTIL_I64_LEN], sig[WEBHOOK_SIG_MAX];
     /* Most triggers add no headers ("{}", the delivery's default): no parse. */
     bool none = headers_json == NULL || strcmp(headers_json, "{}") == 0;
     json_t *custom = none ? json_object() : json_loads(headers_json, 0, NULL);
@@ -149,11 +150,10 @@ struct curl_slist *webhook_headers(struct webhook_signer *signer, const char *id
         json_decref(custom);
         return NULL;
     }
-    snprintf(tsbuf, sizeof tsbuf, "%lld", ts);
     struct curl_slist *l = add(NULL, "content-type", "application/json");
     l = l ? add(l, "user-agent", "nudged/" NUDGED_VERSION) : NULL;
     l = l ? add(l, "webhook-id", id) : NULL;
-    l = l ? add(l, "webhook-timestamp", tsbuf) : NULL;
+    l = l ? add(l, "webhook-timestamp", util_i64(tsbuf, ts)) : NULL;
     if (l && key) {
         if (webhook_sign(signer, key, keylen, id, ts, body, sig) != 0) {
             curl_slist_free_all(l); /* unsigned, a receiver would reject it: the delivery is retried */

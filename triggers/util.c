@@ -43,6 +43,19 @@ char *util_xstrdup(const char *s)
     return util_xstrndup(s, strlen(s));
 }
 
+char *util_i64(char buf[UTIL_I64_LEN], int64_t v)
+{
+    char *p = buf + UTIL_I64_LEN - 1;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    *p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
 char *util_xstrndup(const char *s, size_t n)
 {
     char *p = util_xmalloc(n + 1);

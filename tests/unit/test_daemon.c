@@ -186,6 +186,19 @@ static void test_config(void)
     free(path);
 }
 
+static void test_i64(void)
+{
+    static const struct {
+        int64_t v;
+        const char *want;
+    } cases[] = {{0, "0"}, {7, "7"}, {-1, "-1"}, {1700000000000, "1700000000000"},
+                 {INT64_MAX, "9223372036854775807"}, {INT64_MIN, "-9223372036854775808"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[UTIL_I64_LEN];
+        CHECK_STR(util_i64(buf, cases[i].v), cases[i].want, "util_i64");
+    }
+}
+
 static void test_ids(void)
 {
     char a[HASHID_DELIVERY_LEN], b[HASHID_DELIVERY_LEN], c[HASHID_DELIVERY_LEN];
@@ -500,6 +513,7 @@ int main(void)
     test_headers();
     test_config();
     test_ids();
+    test_i64();
     test_dedup_hash_spread();
     test_cmd_pieces();
     return harness_summary("test_daemon");
