@@ -182,12 +182,12 @@ static void finish_dead(struct job *j, long status, const char *error)
     cmd_adds(&d->cmd, d->d.keys->dead);
     cmd_adds(&d->cmd, d->d.keys->group);
     cmd_adds(&d->cmd, j->sid);
-    json_t *f = job_json(j);
+    json_t *f = job_json(j); /* freed below: its strings are copied */
     json_object_foreach(f, k, v) {
         if (strcmp(k, "status") == 0 || strcmp(k, "error") == 0)
             continue;
-        cmd_adds(&d->cmd, k);
-        cmd_adds(&d->cmd, json_string_value(v) ? json_string_value(v) : "");
+        cmd_addscopy(&d->cmd, k);
+        cmd_addscopy(&d->cmd, json_string_value(v) ? json_string_value(v) : "");
     }
     json_decref(f);
     cmd_adds(&d->cmd, "status");
