@@ -204,8 +204,9 @@ def delivery_fields(port, d):
 
 def test_actions_entries_as_fields_or_bad_json():
     """A delivery is one JSON field, "delivery"; an entry written as fields
-    (by an earlier version) is still sent, and one whose JSON is broken goes
-    to dead with the reason and its text."""
+    (by an earlier version) or with a value that is not a string is still
+    sent; one whose JSON is broken goes to dead with the reason and its
+    text, and one of more than 32 fields with the reason."""
     env = Env()
     try:
         r = env.redis.client
@@ -215,11 +216,16 @@ def test_actions_entries_as_fields_or_bad_json():
         r.xadd("nudged:actions", old)
         r.xadd("nudged:actions", {"delivery": json.dumps(delivery_fields(env.recv.port, "msg_new"))})
         bad = r.xadd("nudged:actions", {"delivery": "{not json"})
-        wait_for(lambda: env.recv.count() == 2 and r.xlen("nudged:dead") == 1, 10, "two sent, one dead")
-        assert sorted(q["headers"]["webhook-id"] for q in env.recv.all()) == ["msg_new", "msg_old"]
+        mixed = dict(delivery_fields(env.recv.port, "msg_mixed"), extra=7)
+        r.xadd("nudged:actions", {"delivery": json.dumps(mixed)})
+        big = dict(delivery_fields(env.recv.port, "msg_big"), **{"x%d" % i: "v" for i in range(40)})
+        r.xadd("nudged:actions", {"delivery": json.dumps(big)})
+        wait_for(lambda: env.recv.count() == 3 and r.xlen("nudged:dead") == 2, 10, "three sent, two dead")
+        assert sorted(q["headers"]["webhook-id"] for q in env.recv.all()) == ["msg_mixed", "msg_new", "msg_old"]
         assert all(verify_signature(q) for q in env.recv.all())
-        (_, dead), = r.xrange("nudged:dead")
+        (_, dead), (_, dead_big) = r.xrange("nudged:dead")
         assert dead["error"] == "the delivery is not a JSON object" and dead["delivery"] == "{not json", dead
+        assert dead_big["error"] == "the delivery has more than 32 fields", dead_big
         wait_for(lambda: no_pending(r, "nudged:actions"), 5, "all acked")
         assert bad and n.stop() == 0
     finally:
