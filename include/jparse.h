@@ -1,4 +1,5 @@
-/* jparse.h — event messages parsed as jansson would, only faster.
+/* jparse.h — JSON read as jansson would, only faster: event messages, and
+ * deliveries as flat objects of strings.
  *
  * jansson's parser reads its input a byte at a time through a callback and
  * copies each token into a buffer before it makes the value: about a
@@ -23,9 +24,9 @@ json_t *jparse_loadb(const char *buf, size_t len, json_error_t *err);
 json_t *jparse_fast(const char *buf, size_t len);
 
 /* A flat object of strings, as nudged writes a delivery: its members in
- * order, the text of all of them in one allocation. Read without jansson,
- * a delivery costs a sixth of what json_t values do to build, look up and
- * free. */
+ * order, the text of all of them in one allocation. Read this way rather
+ * than as json_t values, a delivery costs ~10,000 instructions less to
+ * build, look up and free (make bench-instructions, per webhook). */
 #define JPARSE_FLAT_MAX 32
 struct jparse_flat {
     size_t n;

@@ -1,4 +1,4 @@
-/* jparse.c — event messages parsed as jansson would, only faster (see
+/* jparse.c — JSON read as jansson would, only faster (see
  * jparse.h). Strict RFC 8259, with jansson's own rules where it is
  * stricter: UTF-8 is checked (no overlong forms, surrogates or code points
  * above U+10FFFF), a \u escape must not be NUL or a lone surrogate, the top
