@@ -485,8 +485,10 @@ int jparse_flat_from_json(struct jparse_flat *f, const json_t *obj)
     f->text = NULL;
     if (!json_is_object(obj) || json_object_size(obj) > JPARSE_FLAT_MAX)
         return -1;
-    json_object_foreach((json_t *)obj, k, v)
+    /* jansson's iteration takes a json_t *, though it changes nothing. */
+    json_object_foreach((json_t *)obj, k, v) {
         need += strlen(k) + 1 + (json_is_string(v) ? json_string_length(v) : 0) + 1;
+    }
     f->text = malloc(need);
     if (f->text == NULL)
         return -1;
