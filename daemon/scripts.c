@@ -244,7 +244,7 @@ static const char profile_lua[] = LOCALS_LUA GROUP_LUA TIMES_LUA SCHEDULE_LUA TR
     "    local ns = 3\n"
     "    local excl, unsub, last_order, u, email, cached, order_s = nudged_cached(p, cur[3])\n"
     "    local dirty = not cached\n"
-    "    if code % 6 >= 3 and not u then set[4], set[5], ns = 'u', '1', 5; u, dirty = true, true end\n"
+    "    if code % 6 >= 3 and not u then set[ns + 1], set[ns + 2], ns = 'u', '1', ns + 2; u, dirty = true, true end\n"
     "    for j = x0, x1, 3 do\n"
     "      local tag, v = argv[j], argv[j + 1]\n"
     "      if tag == 'c' then\n"

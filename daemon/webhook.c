@@ -145,8 +145,8 @@ struct curl_slist *webhook_headers(struct webhook_signer *signer, const char *id
     char tsbuf[UTIL_I64_LEN], sig[WEBHOOK_SIG_MAX];
     /* Most triggers add no headers ("{}", the delivery's default): no parse. */
     bool none = headers_json == NULL || strcmp(headers_json, "{}") == 0;
-    json_t *custom = none ? json_object() : json_loads(headers_json, 0, NULL);
-    if (!json_is_object(custom)) {
+    json_t *custom = none ? NULL : json_loads(headers_json, 0, NULL); /* NULL iterates as empty */
+    if (!none && !json_is_object(custom)) {
         json_decref(custom);
         return NULL;
     }
