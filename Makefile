@@ -121,6 +121,7 @@ sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZER=address,undefined CFLAGS="-O1 -g" all unit replay integration
 
 check: deps
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory all
 	@bash scripts/check-config-doc.sh
 	@bash scripts/verify-unit.sh
@@ -140,10 +141,10 @@ install: $(BUILD)/nudged
 	install -d $(DESTDIR)/etc/nudged/triggers.d
 
 format:
-	clang-format -i daemon/*.c triggers/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
+	clang-format -i daemon/*.c triggers/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c
 
 format-check:
-	clang-format --dry-run --Werror daemon/*.c triggers/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
+	@clang-format --dry-run --Werror daemon/*.c triggers/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c
 
 clean:
 	rm -rf build

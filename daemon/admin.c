@@ -117,8 +117,8 @@ static void do_reload(struct admin *a, struct evhttp_request *req)
         json_t *list = json_array();
         for (size_t i = 0; i < errs.n; i++)
             json_array_append_new(list, json_string(errs.lines[i]));
-        reply_json(req, 422, json_pack("{s:s, s:o}", "error", "the triggers have errors; the old set stays",
-                                       "errors", list));
+        reply_json(req, 422,
+                   json_pack("{s:s, s:o}", "error", "the triggers have errors; the old set stays", "errors", list));
     }
     errlist_clear(&errs);
 }
@@ -146,8 +146,9 @@ static void on_request(struct evhttp_request *req, void *arg)
     } else if (strcmp(path, "/healthz") == 0 && cmd == EVHTTP_REQ_GET) {
         const char *why = NULL;
         bool ok = a->ops.healthy(a->data, &why);
-        reply_json(req, ok ? 200 : 503, ok ? json_pack("{s:s}", "status", "ok")
-                                           : json_pack("{s:s, s:s}", "status", "unavailable", "reason", why ? why : ""));
+        reply_json(req, ok ? 200 : 503,
+                   ok ? json_pack("{s:s}", "status", "ok")
+                      : json_pack("{s:s, s:s}", "status", "unavailable", "reason", why ? why : ""));
     } else if (strcmp(path, "/metrics") == 0 && cmd == EVHTTP_REQ_GET) {
         do_metrics(a, req);
     } else if (strcmp(path, "/v1/reload") == 0 && cmd == EVHTTP_REQ_POST) {
@@ -155,8 +156,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     } else if (strncmp(path, "/v1/customers/", 14) == 0 && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_DELETE)) {
         do_customer(a, req, path, cmd == EVHTTP_REQ_DELETE);
     } else {
-        reply_json(req, 404, json_pack("{s:s}", "error", "no such route: GET /healthz, GET /metrics, POST /v1/reload, "
-                                                         "GET or DELETE /v1/customers/ID"));
+        reply_json(req, 404,
+                   json_pack("{s:s}", "error",
+                             "no such route: GET /healthz, GET /metrics, POST /v1/reload, "
+                             "GET or DELETE /v1/customers/ID"));
     }
 }
 

@@ -8,8 +8,8 @@
 #include "cmd.h"
 #include "util.h"
 
-#include <stdint.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

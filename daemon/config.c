@@ -25,8 +25,8 @@ struct param {
     enum param_type type;
     size_t offset;
     const char *def;
-    long long min, max;     /* P_INT bounds; P_DURATION bounds in ms */
-    const char *choices;    /* P_ENUM: "a|b|c" */
+    long long min, max;  /* P_INT bounds; P_DURATION bounds in ms */
+    const char *choices; /* P_ENUM: "a|b|c" */
 };
 
 #define OFF(f) offsetof(struct config, f)
@@ -186,8 +186,8 @@ static int parse_retry_schedule(struct config *cfg, struct errlist *errs)
     for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         int64_t ms;
         if (cfg->retry_n == CONFIG_MAX_RETRIES || duration_parse(tok, &ms) != 0) {
-            errlist_add(errs, "delivery.retry_schedule: \"%s\" is not a duration, or more than %d retries",
-                        tok, CONFIG_MAX_RETRIES);
+            errlist_add(errs, "delivery.retry_schedule: \"%s\" is not a duration, or more than %d retries", tok,
+                        CONFIG_MAX_RETRIES);
             rc = -1;
             break;
         }
@@ -232,9 +232,10 @@ static void finish(struct config *cfg, struct errlist *errs)
     if (strchr(cfg->redis_prefix, '{') || strchr(cfg->redis_prefix, '}'))
         errlist_add(errs, "redis.prefix: must not contain { or } (they are the customer hash tag)");
     if (cfg->delivery_timeout_ms >= cfg->redis_claim_idle_ms)
-        errlist_add(errs, "delivery.timeout (%lldms) must be shorter than redis.claim_idle (%lldms): "
-                    "a delivery still in flight would be claimed again", (long long)cfg->delivery_timeout_ms,
-                    (long long)cfg->redis_claim_idle_ms);
+        errlist_add(errs,
+                    "delivery.timeout (%lldms) must be shorter than redis.claim_idle (%lldms): "
+                    "a delivery still in flight would be claimed again",
+                    (long long)cfg->delivery_timeout_ms, (long long)cfg->redis_claim_idle_ms);
     (void)parse_retry_schedule(cfg, errs);
 }
 

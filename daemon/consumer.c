@@ -61,14 +61,14 @@ struct batch {
 struct consumer {
     struct consumer_deps d;
     struct source src[CONSUMER_SOURCES];
-    unsigned inflight;            /* batches being worked on (redis.pipeline) */
+    unsigned inflight; /* batches being worked on (redis.pipeline) */
     struct cmd cmd;
     const struct trigger **fired; /* scratch for the candidates of one entry */
     size_t fired_cap;
-    const struct counter **hits;  /* scratch for the counters of one entry */
+    const struct counter **hits; /* scratch for the counters of one entry */
     size_t hits_cap;
-    struct tmpl *unsubscribe;     /* [smtp] unsubscribe_url, NULL when unset */
-    EVP_MD *sha256;               /* fetched once for the webhook-ids; NULL: fetched per id */
+    struct tmpl *unsubscribe; /* [smtp] unsubscribe_url, NULL when unset */
+    EVP_MD *sha256;           /* fetched once for the webhook-ids; NULL: fetched per id */
 };
 
 static void phase_two(struct batch *b);
@@ -200,8 +200,9 @@ static void profile_reply(struct entry *e, const redisReply *reply)
         e->valid = false;
         send_reject(e, on_rejected);
     } else if (!reply_failed(e->b, reply, "profile")) {
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 && reply->element[0]->type == REDIS_REPLY_INTEGER &&
-            reply->element[0]->integer == -1 && reply->element[1]->type == REDIS_REPLY_STRING) {
+        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+            reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == -1 &&
+            reply->element[1]->type == REDIS_REPLY_STRING) {
             redirect(e, reply->element[1]);
         } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
                    reply->element[0]->type == REDIS_REPLY_INTEGER) {
@@ -571,7 +572,6 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     sreader_release(src->reader); /* every entry is copied: read on if there is room */
 }
 
-
 /* The fire script's letters, one per candidate in order: "1" fired. */
 static void count_by_trigger(struct stats *st, const struct entry *e, const redisReply *flags)
 {
@@ -617,8 +617,8 @@ static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e
         log_info("a waiting firing was dropped: the customer was erased or expired", "trigger", e->tid);
     } else if (t == NULL) {
         c->d.stats->timers_dropped++;
-        log_info("a waiting firing was dropped: its trigger no longer exists", "trigger", e->tid,
-                 "customer", e->m.customer);
+        log_info("a waiting firing was dropped: its trigger no longer exists", "trigger", e->tid, "customer",
+                 e->m.customer);
     } else if (trigger_cancelled(t, ctx, e->ets, e->strict)) {
         c->d.stats->triggers_cancelled++;
     } else {
@@ -776,8 +776,14 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
         struct source *src = &c->src[i];
         bool timers = i == CONSUMER_TIMERS;
         *src = (struct source){c, NULL, streams[i], timers};
-        struct sreader_opts o = {streams[i], deps->keys->group, deps->keys->consumer, deps->cfg->redis_claim_idle_ms,
-                                 1000, timers ? deps->keys->dead : deps->keys->rejected, deps->scripts, timers};
+        struct sreader_opts o = {streams[i],
+                                 deps->keys->group,
+                                 deps->keys->consumer,
+                                 deps->cfg->redis_claim_idle_ms,
+                                 1000,
+                                 timers ? deps->keys->dead : deps->keys->rejected,
+                                 deps->scripts,
+                                 timers};
         src->reader = sreader_new(deps->base, deps->reader[i], deps->cmd, &o, room, on_batch, src);
     }
     return c;
@@ -809,4 +815,3 @@ void consumer_free(struct consumer *c)
     free(c->hits);
     free(c);
 }
-

@@ -151,8 +151,7 @@ static void send_status(struct daemon *d)
              "STATUS=events %" PRIu64 ", rejected %" PRIu64 ", fired %" PRIu64 ", sent %" PRIu64 ", retried %" PRIu64
              ", dead %" PRIu64 ", redis reconnects %lu",
              d->stats.events_consumed, d->stats.events_rejected, d->stats.triggers_fired, d->stats.deliveries_sent,
-             d->stats.deliveries_retried, d->stats.deliveries_dead,
-             (unsigned long)reconnects(d));
+             d->stats.deliveries_retried, d->stats.deliveries_dead, (unsigned long)reconnects(d));
     notify_send(status);
 }
 
@@ -244,8 +243,7 @@ static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     char n[24];
     snprintf(n, sizeof n, "%zu", delivery_inflight(d->delivery));
-    log_warn("shutdown_timeout reached; unfinished deliveries stay pending and are sent again later",
-             "inflight", n);
+    log_warn("shutdown_timeout reached; unfinished deliveries stay pending and are sent again later", "inflight", n);
     event_base_loopbreak(d->base);
 }
 
@@ -317,8 +315,12 @@ static bool healthy(void *data, const char **reason)
 static void metrics(void *data, struct buf *out)
 {
     struct daemon *d = data;
-    struct metrics_gauges g = {reconnects(d),  trigger_set_count(d->triggers), delivery_inflight(d->delivery),
-                               d->events_lag, d->events_pending,                rconn_up(d->cmd)};
+    struct metrics_gauges g = {reconnects(d),
+                               trigger_set_count(d->triggers),
+                               delivery_inflight(d->delivery),
+                               d->events_lag,
+                               d->events_pending,
+                               rconn_up(d->cmd)};
     metrics_format(&d->stats, &g, out);
 }
 
@@ -412,10 +414,9 @@ static int start(struct daemon *d)
     }
     d->tz = tz_cache_new(NULL);
     d->stats.fired_by_trigger = json_object();
-    struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->cmd, &d->scripts, &d->keys, c, &d->triggers,
-                               &d->stats, d->tz};
-    struct delivery_deps dd = {d->base, d->rd[2], d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats,
-                               d->http};
+    struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->cmd,    &d->scripts, &d->keys,
+                               c,       &d->triggers,         &d->stats, d->tz};
+    struct delivery_deps dd = {d->base, d->rd[2], d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats, d->http};
     d->consumer = consumer_new(&cd);
     d->delivery = delivery_new(&dd);
     d->sig_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);

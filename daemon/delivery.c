@@ -24,7 +24,7 @@
 
 struct job {
     struct delivery *d;
-    char *sid;      /* the stream entry id */
+    char *sid;            /* the stream entry id */
     struct jparse_flat f; /* the delivery's fields; defaults left out (firing_delivery_default) */
     struct job *prev, *next;
 };
@@ -39,8 +39,8 @@ struct done_batch {
 struct delivery {
     struct delivery_deps d;
     struct sreader *reader;
-    struct done_batch *done;    /* filling, NULL when empty */
-    struct event *flush_event;  /* made active when the first success is queued */
+    struct done_batch *done;   /* filling, NULL when empty */
+    struct event *flush_event; /* made active when the first success is queued */
     struct job *jobs;
     size_t njobs;
     struct cmd cmd;
@@ -93,8 +93,8 @@ static void on_recorded(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
     (void)ac;
     if (reply && reply->type == REDIS_REPLY_ERROR)
-        log_warn("cannot record a delivery outcome; it will be sent again", "delivery", field(j, "d"),
-                 "error", reply->str);
+        log_warn("cannot record a delivery outcome; it will be sent again", "delivery", field(j, "d"), "error",
+                 reply->str);
     job_free(j);
 }
 
@@ -183,7 +183,8 @@ static void finish_dead(struct job *j, long status, const char *error)
     cmd_adds(&d->cmd, d->d.keys->group);
     cmd_adds(&d->cmd, j->sid);
     json_t *f = job_json(j); /* freed below: its strings are copied */
-    json_object_foreach(f, k, v) {
+    json_object_foreach(f, k, v)
+    {
         if (strcmp(k, "status") == 0 || strcmp(k, "error") == 0)
             continue;
         cmd_addscopy(&d->cmd, k);
@@ -195,8 +196,7 @@ static void finish_dead(struct job *j, long status, const char *error)
     cmd_adds(&d->cmd, "error");
     cmd_addscopy(&d->cmd, error);
     d->d.stats->deliveries_dead++;
-    log_warn("delivery dead", "delivery", field(j, "d"), "trigger", field(j, "trigger"), "status", st,
-             "error", error);
+    log_warn("delivery dead", "delivery", field(j, "d"), "trigger", field(j, "trigger"), "status", st, "error", error);
     record(j);
 }
 
@@ -300,8 +300,14 @@ static void mail_job(struct job *j)
     struct delivery *d = j->d;
     const struct config *cfg = d->d.cfg;
     const char *from = opt_field(j, "from") ? opt_field(j, "from") : cfg->smtp_from;
-    struct mail_in in = {from, opt_field(j, "to"), opt_field(j, "reply_to"), opt_field(j, "subject"),
-                         opt_field(j, "text"), opt_field(j, "html"), field(j, "d"), opt_field(j, "unsubscribe"),
+    struct mail_in in = {from,
+                         opt_field(j, "to"),
+                         opt_field(j, "reply_to"),
+                         opt_field(j, "subject"),
+                         opt_field(j, "text"),
+                         opt_field(j, "html"),
+                         field(j, "d"),
+                         opt_field(j, "unsubscribe"),
                          clock_now_ms()};
     char err[300], addr[256], name[256];
     struct buf b;
@@ -312,8 +318,14 @@ static void mail_job(struct job *j)
         finish_dead(j, 0, err); /* never reaches the SMTP server */
         return;
     }
-    struct http_mail m = {cfg->smtp_url, addr, in.to, b.data, cfg->smtp_user, cfg->smtp_password,
-                          use_ssl(cfg->smtp_tls), (long)cfg->delivery_timeout_ms};
+    struct http_mail m = {cfg->smtp_url,
+                          addr,
+                          in.to,
+                          b.data,
+                          cfg->smtp_user,
+                          cfg->smtp_password,
+                          use_ssl(cfg->smtp_tls),
+                          (long)cfg->delivery_timeout_ms};
     int rc = http_send_mail(d->d.http, &m, on_mailed, j);
     buf_free(&b);
     if (rc != 0) {
@@ -330,8 +342,8 @@ static void on_consent(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
     (void)ac;
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        log_warn("cannot read the customer's consent; the email stays pending and is tried again",
-                 "delivery", field(j, "d"), "error", reply ? reply->str : "connection lost");
+        log_warn("cannot read the customer's consent; the email stays pending and is tried again", "delivery",
+                 field(j, "d"), "error", reply ? reply->str : "connection lost");
         job_free(j);
     } else if (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, "true") == 0) {
         j->d->d.stats->emails_suppressed++;
@@ -346,8 +358,8 @@ static void on_consent(redisAsyncContext *ac, void *r, void *priv)
 static void send_email(struct job *j)
 {
     struct delivery *d = j->d;
-    if (rconn_sendf(d->d.cmd, on_consent, j, "HGET %s{%s}:p t:unsubscribed", d->d.keys->prefix,
-                    field(j, "customer")) != 0) {
+    if (rconn_sendf(d->d.cmd, on_consent, j, "HGET %s{%s}:p t:unsubscribed", d->d.keys->prefix, field(j, "customer")) !=
+        0) {
         log_warn("redis is down: the email stays pending and is sent later", "delivery", field(j, "d"));
         job_free(j);
     }
@@ -376,8 +388,8 @@ static void send_job(struct job *j)
     long timeout = strtol(field(j, "timeout"), NULL, 10);
     if (timeout <= 0)
         timeout = (long)d->d.cfg->delivery_timeout_ms;
-    if (h == NULL || http_request(d->d.http, field(j, "url"), field(j, "method"), h, field(j, "body"), timeout,
-                                  on_sent, j) != 0) {
+    if (h == NULL ||
+        http_request(d->d.http, field(j, "url"), field(j, "method"), h, field(j, "body"), timeout, on_sent, j) != 0) {
         struct http_result res = {0, CURLE_FAILED_INIT, "cannot start the request", -1, 0};
         on_sent(&res, j);
     }
@@ -413,8 +425,8 @@ static void job_fields(struct jparse_flat *f, const redisReply *fields)
         o = jparse_loadb(v->str, v->len, NULL);
         if (!json_is_object(o)) {
             json_decref(o);
-            fields_error(f, json_pack("{s:s, s:s%}", "error", "the delivery is not a JSON object", "delivery",
-                                      v->str, v->len));
+            fields_error(
+                f, json_pack("{s:s, s:s%}", "error", "the delivery is not a JSON object", "delivery", v->str, v->len));
             return;
         }
     } else {
@@ -523,8 +535,14 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
     d->d = *deps;
     cmd_init(&d->cmd);
     d->flush_event = event_new(deps->base, -1, 0, flush_done, d);
-    struct sreader_opts o = {deps->keys->actions, deps->keys->group, deps->keys->consumer,
-                             deps->cfg->redis_claim_idle_ms, 1000, deps->keys->dead, deps->scripts, true};
+    struct sreader_opts o = {deps->keys->actions,
+                             deps->keys->group,
+                             deps->keys->consumer,
+                             deps->cfg->redis_claim_idle_ms,
+                             1000,
+                             deps->keys->dead,
+                             deps->scripts,
+                             true};
     d->reader = sreader_new(deps->base, deps->reader, deps->cmd, &o, room, on_batch, d);
     d->signer = webhook_signer_new();
     if (d->signer == NULL)

@@ -54,8 +54,8 @@ static void timer_load(struct entry *e)
         regroup_load(e);
         return;
     }
-    const char *trigger = timer_field(e, "trigger"), *cust = timer_field(e, "customer"),
-               *mid = timer_field(e, "mid"), *ets = timer_field(e, "ets");
+    const char *trigger = timer_field(e, "trigger"), *cust = timer_field(e, "customer"), *mid = timer_field(e, "mid"),
+               *ets = timer_field(e, "ets");
     long long t;
     if (!trigger || !cust || !mid || !ets || util_parse_int(ets, &t) != 0 || e->msg == NULL) {
         snprintf(e->err, sizeof e->err, "a timers entry without trigger, customer, mid, ets or event");

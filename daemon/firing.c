@@ -148,7 +148,8 @@ static void add_sets(struct cmd *cmd, json_t *set)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(set, k, v) {
+    json_object_foreach(set, k, v)
+    {
         if (strcmp(k, "group") == 0) {
             cmd_adds(cmd, "x");
             cmd_adds(cmd, "1");
@@ -176,7 +177,7 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
 {
     size_t n = trigger_action_count(t), nsets = 0, ndel = 0;
     struct action_out *out = util_xcalloc(n, sizeof *out);
-    char (*err)[256] = util_xcalloc(n, sizeof *err);
+    char(*err)[256] = util_xcalloc(n, sizeof *err);
     int64_t max, per, score = 0;
     ctx->trigger = trigger_info(t);
     for (size_t i = 0; i < n; i++) {
@@ -244,9 +245,9 @@ void firing_later(const struct firing *fc, const struct message *m, json_t *msg,
 {
     int64_t start = m->ts_ms < now_ms ? m->ts_ms : now_ms;
     char *event = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
-    json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "k", "t", "trigger", trigger_id(t), "customer",
-                             m->customer, "mid", m->message_id, "strict",
-                             trigger_unless_hit(t, m, ctx) ? "1" : "0", "event", event ? event : "{}");
+    json_t *item =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "k", "t", "trigger", trigger_id(t), "customer", m->customer, "mid",
+                  m->message_id, "strict", trigger_unless_hit(t, m, ctx) ? "1" : "0", "event", event ? event : "{}");
     json_object_set_new(item, "ets", json_sprintf("%lld", (long long)m->ts_ms));
     char *member = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
     cmd_adds(fc->cmd, "l");

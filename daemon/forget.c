@@ -34,8 +34,8 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
                reply->element[0]->integer, reply->element[1]->integer, reply->element[2]->integer);
         f->rc = 0;
     } else {
-        fprintf(stderr, "nudged: forget failed: %s\n", reply && reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                                                               : "no reply");
+        fprintf(stderr, "nudged: forget failed: %s\n",
+                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
     }
     event_base_loopbreak(f->base);
 }

@@ -105,7 +105,7 @@ struct transfer {
     struct pool *pool;          /* where EASY goes back to */
     struct curl_slist *headers; /* HTTP headers, or the SMTP recipients */
     char *body;
-    size_t sent;                /* SMTP: bytes of BODY uploaded so far */
+    size_t sent; /* SMTP: bytes of BODY uploaded so far */
     char *user, *password;
     char errbuf[CURL_ERROR_SIZE];
     http_done_fn *done;

@@ -36,7 +36,6 @@ void keys_free(struct keys *k)
     free(k->timers);
 }
 
-
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)
 {
     const char suffix[] = {'}', ':', kind, '\0'};

@@ -1,13 +1,13 @@
 /* main.c — the command line (SPEC 6): run, check, version, help.
  * Exit codes: 0 ok, 1 invalid config or triggers, 2 usage, 3 runtime failure. */
 #include "config.h"
-#include "firing.h"
-#include "template.h"
 #include "daemon.h"
 #include "errlist.h"
+#include "firing.h"
 #include "forget.h"
 #include "log.h"
 #include "replay.h"
+#include "template.h"
 #include "trigger.h"
 #include "tz.h"
 
@@ -29,18 +29,17 @@
 const char *malloc_conf = "tcache_nslots_small_min:500,tcache_nslots_small_max:2000,"
                           "tcache_gc_incr_bytes:1048576";
 
-static const char usage[] =
-    "usage: nudged [-c FILE]              run in the foreground\n"
-    "       nudged check [-c FILE]        validate the config and the triggers\n"
-    "       nudged replay [-c FILE] EVENTS.jsonl   run events through the triggers, print\n"
-    "                                     each firing as JSON; no Redis, sends nothing\n"
-    "                                     (\"-\" reads standard input)\n"
-    "       nudged forget [-c FILE] ID    erase a customer: every key, scheduled item\n"
-    "                                     and merged anonymous id (GDPR art. 17)\n"
-    "       nudged version\n"
-    "       nudged --help\n"
-    "The default config is " DEFAULT_CONFIG ". Exit codes: 0 ok, 1 invalid config or\n"
-    "triggers, 2 usage, 3 runtime failure.\n";
+static const char usage[] = "usage: nudged [-c FILE]              run in the foreground\n"
+                            "       nudged check [-c FILE]        validate the config and the triggers\n"
+                            "       nudged replay [-c FILE] EVENTS.jsonl   run events through the triggers, print\n"
+                            "                                     each firing as JSON; no Redis, sends nothing\n"
+                            "                                     (\"-\" reads standard input)\n"
+                            "       nudged forget [-c FILE] ID    erase a customer: every key, scheduled item\n"
+                            "                                     and merged anonymous id (GDPR art. 17)\n"
+                            "       nudged version\n"
+                            "       nudged --help\n"
+                            "The default config is " DEFAULT_CONFIG ". Exit codes: 0 ok, 1 invalid config or\n"
+                            "triggers, 2 usage, 3 runtime failure.\n";
 
 static void print_errors(const struct errlist *errs)
 {

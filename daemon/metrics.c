@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <string.h>
 
-
 struct metric {
     const char *name, *help;
     size_t off; /* into struct stats */
@@ -29,7 +28,8 @@ static const struct metric counters[] = {
     {"nudged_deliveries_dead_total", "Deliveries given up, moved to the dead stream.", S(deliveries_dead)},
     {"nudged_emails_sent_total", "Emails the SMTP server accepted.", S(emails_sent)},
     {"nudged_emails_suppressed_total", "Emails not sent: the customer unsubscribed.", S(emails_suppressed)},
-    {"nudged_emails_retried_total", "Emails scheduled for another attempt (SMTP 4xx, no connection).", S(emails_retried)},
+    {"nudged_emails_retried_total", "Emails scheduled for another attempt (SMTP 4xx, no connection).",
+     S(emails_retried)},
     {"nudged_emails_dead_total", "Emails given up (SMTP 5xx, bad address, retries spent).", S(emails_dead)},
     {"nudged_scheduled_moved_total", "Due schedule items moved to their stream.", S(scheduled_moved)},
     {"nudged_reloads_total", "Trigger reloads that succeeded.", S(reloads)},
@@ -80,7 +80,8 @@ static void by_trigger(struct buf *out, const struct stats *s)
     json_t *v;
     int rc = buf_adds(out, "# HELP nudged_trigger_fired_total Firings by trigger.\n"
                            "# TYPE nudged_trigger_fired_total counter\n");
-    json_object_foreach(s->fired_by_trigger, id, v) {
+    json_object_foreach(s->fired_by_trigger, id, v)
+    {
         rc |= buf_printf(out, "nudged_trigger_fired_total{trigger=\"%s\"} %" JSON_INTEGER_FORMAT "\n", id,
                          json_integer_value(v));
     }

@@ -72,7 +72,8 @@ void profile_add_event(struct cmd *c, const struct message *m, const struct cust
     }
     const char *name;
     json_t *v;
-    json_object_foreach(u->traits, name, v) { /* copied: U's traits are freed before the send */
+    json_object_foreach(u->traits, name, v)
+    { /* copied: U's traits are freed before the send */
         char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
         if (dump == NULL)
             continue;

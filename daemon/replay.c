@@ -21,7 +21,7 @@
 
 struct timer {
     int64_t due, ets;
-    unsigned long seq; /* keeps firings due at the same time in order */
+    unsigned long seq;              /* keeps firings due at the same time in order */
     char *trigger, *customer, *mid; /* trigger NULL: a regroup (time passed) */
     json_t *event;
     bool strict;
@@ -80,8 +80,8 @@ static json_t *action_json(const struct action_out *o, const char *err, json_t *
     }
     case ACTION_EMAIL: {
         json_t *m = json_object();
-        const char *kv[] = {"to", o->email.to, "subject", o->email.subject, "text", o->email.text,
-                            "html", o->email.html, "from", o->email.from, "reply_to", o->email.reply_to};
+        const char *kv[] = {"to",   o->email.to,   "subject", o->email.subject, "text",     o->email.text,
+                            "html", o->email.html, "from",    o->email.from,    "reply_to", o->email.reply_to};
         for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k += 2)
             if (kv[k + 1])
                 json_object_set_new(m, kv[k], json_string(kv[k + 1]));
@@ -140,8 +140,8 @@ static void act_now(struct replay *r, const struct trigger *t, const char *custo
         trigger_action_out_free(&out[i]);
     free(out);
     r->fired++;
-    print_line(r, json_pack("{s:O, s:s, s:s, s:s, s:o}", "at", ctx->now, "trigger", trigger_id(t), "customer",
-                            customer, "messageId", mid, "actions", actions));
+    print_line(r, json_pack("{s:O, s:s, s:s, s:s, s:o}", "at", ctx->now, "trigger", trigger_id(t), "customer", customer,
+                            "messageId", mid, "actions", actions));
 }
 
 static void schedule(struct replay *r, const struct trigger *t, const struct message *m, json_t *msg,
@@ -149,9 +149,13 @@ static void schedule(struct replay *r, const struct trigger *t, const struct mes
 {
     int64_t start = m->ts_ms < ctx->now_ms ? m->ts_ms : ctx->now_ms;
     r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
-    r->timers[r->ntimers++] = (struct timer){start + trigger_wait_ms(t), m->ts_ms, r->seq++,
-                                             util_xstrdup(trigger_id(t)), util_xstrdup(m->customer),
-                                             util_xstrdup(m->message_id), json_incref(msg),
+    r->timers[r->ntimers++] = (struct timer){start + trigger_wait_ms(t),
+                                             m->ts_ms,
+                                             r->seq++,
+                                             util_xstrdup(trigger_id(t)),
+                                             util_xstrdup(m->customer),
+                                             util_xstrdup(m->message_id),
+                                             json_incref(msg),
                                              trigger_unless_hit(t, m, ctx)};
 }
 
@@ -162,8 +166,8 @@ static void ctx_load(struct replay *r, struct eval_ctx *ctx, const char *custome
     char now[40];
     message_format_time(now_ms, now, sizeof now);
     *ctx = (struct eval_ctx){.event = event, .now = json_string(now), .now_ms = now_ms};
-    ctx->customer = customer_view(customer, fields_of(r, customer), now_ms, r->cfg->triggers_active_period_ms,
-                                  &ctx->state);
+    ctx->customer =
+        customer_view(customer, fields_of(r, customer), now_ms, r->cfg->triggers_active_period_ms, &ctx->state);
 }
 
 static void ctx_clear(struct eval_ctx *ctx)
@@ -419,7 +423,8 @@ int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in
     fprintf(err,
             "replay: %lu events, %lu rejected, %lu duplicates, %lu firings, %lu limited, %lu cancelled by unless, "
             "%lu customers\n",
-            r.events, r.rejected, r.duplicates, r.fired, r.limited, r.cancelled, (unsigned long)json_object_size(r.customers));
+            r.events, r.rejected, r.duplicates, r.fired, r.limited, r.cancelled,
+            (unsigned long)json_object_size(r.customers));
     if (rc != 0)
         fprintf(err, "replay: reading the events failed\n");
     for (size_t i = 0; i < r.ntimers; i++) /* regroups never due, firings never run */

@@ -21,41 +21,41 @@
  * unsubscribed is true, the time of the last order (or nil), u is '1' (a
  * message came with a userId), there is an email trait; and the last
  * order's time as text, as stored. */
-#define GROUP_LUA                                                                                         \
-    "local function nudged_group_of(x, unsub, last_order, u, email, now, active)\n"                       \
-    "  if x or unsub then return 'excluded' end\n"                                                        \
-    "  if last_order then\n"                                                                              \
-    "    if now - last_order <= active then return 'active' end\n"                                        \
-    "    return 'inactive'\n"                                                                             \
-    "  end\n"                                                                                             \
-    "  if u or email then return 'potential' end\n"                                                       \
-    "  return 'interested'\n"                                                                             \
-    "end\n"                                                                                               \
-    "local function nudged_last(stats)\n"                                                                 \
-    "  local s = stats and string.match(stats, '^%d+ %-?%d+ (%-?%d+)$')\n"                                \
-    "  return s and s + 0, s\n"                                                                           \
-    "end\n"                                                                                               \
-    "local function nudged_inputs(p)\n"                                                                   \
-    "  local x, unsub, oc, u, email = unpack(call('HMGET', p, 'x', 't:unsubscribed',\n"                   \
-    "    'e:Order Completed', 'u', 't:email'))\n"                                                         \
-    "  local last_order, last_s = nudged_last(oc)\n"                                                      \
-    "  return x == '1', unsub == 'true', last_order, u == '1', email ~= false, last_s\n"                  \
-    "end\n"                                                                                               \
-    "local function nudged_group(p, now, active)\n"                                                       \
-    "  local x, unsub, last_order, u, email = nudged_inputs(p)\n"                                         \
-    "  return nudged_group_of(x, unsub, last_order, u, email, now, active)\n"                             \
+#define GROUP_LUA                                                                                                      \
+    "local function nudged_group_of(x, unsub, last_order, u, email, now, active)\n"                                    \
+    "  if x or unsub then return 'excluded' end\n"                                                                     \
+    "  if last_order then\n"                                                                                           \
+    "    if now - last_order <= active then return 'active' end\n"                                                     \
+    "    return 'inactive'\n"                                                                                          \
+    "  end\n"                                                                                                          \
+    "  if u or email then return 'potential' end\n"                                                                    \
+    "  return 'interested'\n"                                                                                          \
+    "end\n"                                                                                                            \
+    "local function nudged_last(stats)\n"                                                                              \
+    "  local s = stats and string.match(stats, '^%d+ %-?%d+ (%-?%d+)$')\n"                                             \
+    "  return s and s + 0, s\n"                                                                                        \
+    "end\n"                                                                                                            \
+    "local function nudged_inputs(p)\n"                                                                                \
+    "  local x, unsub, oc, u, email = unpack(call('HMGET', p, 'x', 't:unsubscribed',\n"                                \
+    "    'e:Order Completed', 'u', 't:email'))\n"                                                                      \
+    "  local last_order, last_s = nudged_last(oc)\n"                                                                   \
+    "  return x == '1', unsub == 'true', last_order, u == '1', email ~= false, last_s\n"                               \
+    "end\n"                                                                                                            \
+    "local function nudged_group(p, now, active)\n"                                                                    \
+    "  local x, unsub, last_order, u, email = nudged_inputs(p)\n"                                                      \
+    "  return nudged_group_of(x, unsub, last_order, u, email, now, active)\n"                                          \
     "end\n"
 
 /* Keeps the times in OLD at or after MIN, adds T, returns the newest KEEP
  * joined by spaces: windowed counters and limits (push_time in C). */
-#define TIMES_LUA                                                                                          \
-    "local function nudged_times(old, min, t, keep)\n"                                                    \
-    "  local kept = {}\n"                                                                                 \
-    "  if old then for x in string.gmatch(old, '%-?%d+') do\n"                                            \
-    "    if x + 0 >= min and #kept < 100 then kept[#kept + 1] = x end\n"                                  \
-    "  end end\n"                                                                                         \
-    "  if t then kept[#kept + 1] = string.format('%d', t) end\n"                                          \
-    "  return kept, table.concat(kept, ' ', math.max(1, #kept - keep + 1))\n"                             \
+#define TIMES_LUA                                                                                                      \
+    "local function nudged_times(old, min, t, keep)\n"                                                                 \
+    "  local kept = {}\n"                                                                                              \
+    "  if old then for x in string.gmatch(old, '%-?%d+') do\n"                                                         \
+    "    if x + 0 >= min and #kept < 100 then kept[#kept + 1] = x end\n"                                               \
+    "  end end\n"                                                                                                      \
+    "  if t then kept[#kept + 1] = string.format('%d', t) end\n"                                                       \
+    "  return kept, table.concat(kept, ' ', math.max(1, #kept - keep + 1))\n"                                          \
     "end\n"
 
 /* Schedules MEMBER at DUE and remembers it in the customer's index IDX,
@@ -63,32 +63,32 @@
  * schedule are dropped from the index now and then. A member that was
  * only moved (the regroup item of a customer who ordered again) is
  * already in the index. */
-#define SCHEDULE_LUA                                                                                       \
-    "local function nudged_schedule(zset, idx, due, member, ttl)\n"                                       \
-    "  if call('ZADD', zset, due, member) == 0 then return end\n"                                         \
-    "  call('SADD', idx, member)\n"                                                                       \
-    "  if call('SCARD', idx) > 16 then\n"                                                                 \
-    "    for _, m in ipairs(call('SRANDMEMBER', idx, 8)) do\n"                                            \
-    "      if not call('ZSCORE', zset, m) then call('SREM', idx, m) end\n"                                \
-    "    end\n"                                                                                           \
-    "  end\n"                                                                                             \
-    "  call('PEXPIRE', idx, ttl)\n"                                                                       \
+#define SCHEDULE_LUA                                                                                                   \
+    "local function nudged_schedule(zset, idx, due, member, ttl)\n"                                                    \
+    "  if call('ZADD', zset, due, member) == 0 then return end\n"                                                      \
+    "  call('SADD', idx, member)\n"                                                                                    \
+    "  if call('SCARD', idx) > 16 then\n"                                                                              \
+    "    for _, m in ipairs(call('SRANDMEMBER', idx, 8)) do\n"                                                         \
+    "      if not call('ZSCORE', zset, m) then call('SREM', idx, m) end\n"                                             \
+    "    end\n"                                                                                                        \
+    "  end\n"                                                                                                          \
+    "  call('PEXPIRE', idx, ttl)\n"                                                                                    \
     "end\n"
 
 /* One entry's result in a script that works on a run of entries under
  * pcall: its reply, or its error (a bad key fails that entry alone). */
-#define RESULT_LUA                                                                                         \
-    "local function nudged_result(ok, r)\n"                                                               \
-    "  if ok or (type(r) == 'table' and r.err) then return r end\n"                                       \
-    "  return {err = tostring(r)}\n"                                                                      \
+#define RESULT_LUA                                                                                                     \
+    "local function nudged_result(ok, r)\n"                                                                            \
+    "  if ok or (type(r) == 'table' and r.err) then return r end\n"                                                    \
+    "  return {err = tostring(r)}\n"                                                                                   \
     "end\n"
 
 /* The small counts in ARGV (arguments of a firing, counters, traits) as
  * numbers by a table lookup. Redis's Lua turns a string into a number with
  * strtod, twice in tonumber(): ~900 instructions, where this lookup costs
  * a tenth; `s + 0` converts the rest with one strtod. */
-#define SMALL_LUA                                                                                          \
-    "local nudged_small = {['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6,\n"  \
+#define SMALL_LUA                                                                                                      \
+    "local nudged_small = {['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6,\n"             \
     "  ['7'] = 7, ['8'] = 8, ['9'] = 9, ['10'] = 10, ['11'] = 11, ['12'] = 12, ['-1'] = -1}\n"
 
 /* Counts below 100 as numbers and back as text by table lookups, for the
@@ -97,50 +97,50 @@
  * where a lookup costs a few dozen. Built on every call (a script cannot
  * keep a table), for ~50 instructions per event in a run of 200; most of a
  * customer's counts stay below 100. */
-#define COUNT_LUA \
-    "local nudged_num = {['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5,\n"             \
-    "  ['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9, ['10'] = 10, ['11'] = 11, ['12'] = 12,\n"              \
-    "  ['13'] = 13, ['14'] = 14, ['15'] = 15, ['16'] = 16, ['17'] = 17, ['18'] = 18, ['19'] = 19,\n"      \
-    "  ['20'] = 20, ['21'] = 21, ['22'] = 22, ['23'] = 23, ['24'] = 24, ['25'] = 25, ['26'] = 26,\n"      \
-    "  ['27'] = 27, ['28'] = 28, ['29'] = 29, ['30'] = 30, ['31'] = 31, ['32'] = 32, ['33'] = 33,\n"      \
-    "  ['34'] = 34, ['35'] = 35, ['36'] = 36, ['37'] = 37, ['38'] = 38, ['39'] = 39, ['40'] = 40,\n"      \
-    "  ['41'] = 41, ['42'] = 42, ['43'] = 43, ['44'] = 44, ['45'] = 45, ['46'] = 46, ['47'] = 47,\n"      \
-    "  ['48'] = 48, ['49'] = 49, ['50'] = 50, ['51'] = 51, ['52'] = 52, ['53'] = 53, ['54'] = 54,\n"      \
-    "  ['55'] = 55, ['56'] = 56, ['57'] = 57, ['58'] = 58, ['59'] = 59, ['60'] = 60, ['61'] = 61,\n"      \
-    "  ['62'] = 62, ['63'] = 63, ['64'] = 64, ['65'] = 65, ['66'] = 66, ['67'] = 67, ['68'] = 68,\n"      \
-    "  ['69'] = 69, ['70'] = 70, ['71'] = 71, ['72'] = 72, ['73'] = 73, ['74'] = 74, ['75'] = 75,\n"      \
-    "  ['76'] = 76, ['77'] = 77, ['78'] = 78, ['79'] = 79, ['80'] = 80, ['81'] = 81, ['82'] = 82,\n"      \
-    "  ['83'] = 83, ['84'] = 84, ['85'] = 85, ['86'] = 86, ['87'] = 87, ['88'] = 88, ['89'] = 89,\n"      \
-    "  ['90'] = 90, ['91'] = 91, ['92'] = 92, ['93'] = 93, ['94'] = 94, ['95'] = 95, ['96'] = 96,\n"      \
-    "  ['97'] = 97, ['98'] = 98, ['99'] = 99}\n"                                                          \
-    "local nudged_str = {[0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',\n"     \
-    "  '13', '14', '15', '16', '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27',\n"       \
-    "  '28', '29', '30', '31', '32', '33', '34', '35', '36', '37', '38', '39', '40', '41', '42',\n"       \
-    "  '43', '44', '45', '46', '47', '48', '49', '50', '51', '52', '53', '54', '55', '56', '57',\n"       \
-    "  '58', '59', '60', '61', '62', '63', '64', '65', '66', '67', '68', '69', '70', '71', '72',\n"       \
-    "  '73', '74', '75', '76', '77', '78', '79', '80', '81', '82', '83', '84', '85', '86', '87',\n"       \
+#define COUNT_LUA                                                                                                      \
+    "local nudged_num = {['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5,\n"                          \
+    "  ['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9, ['10'] = 10, ['11'] = 11, ['12'] = 12,\n"                           \
+    "  ['13'] = 13, ['14'] = 14, ['15'] = 15, ['16'] = 16, ['17'] = 17, ['18'] = 18, ['19'] = 19,\n"                   \
+    "  ['20'] = 20, ['21'] = 21, ['22'] = 22, ['23'] = 23, ['24'] = 24, ['25'] = 25, ['26'] = 26,\n"                   \
+    "  ['27'] = 27, ['28'] = 28, ['29'] = 29, ['30'] = 30, ['31'] = 31, ['32'] = 32, ['33'] = 33,\n"                   \
+    "  ['34'] = 34, ['35'] = 35, ['36'] = 36, ['37'] = 37, ['38'] = 38, ['39'] = 39, ['40'] = 40,\n"                   \
+    "  ['41'] = 41, ['42'] = 42, ['43'] = 43, ['44'] = 44, ['45'] = 45, ['46'] = 46, ['47'] = 47,\n"                   \
+    "  ['48'] = 48, ['49'] = 49, ['50'] = 50, ['51'] = 51, ['52'] = 52, ['53'] = 53, ['54'] = 54,\n"                   \
+    "  ['55'] = 55, ['56'] = 56, ['57'] = 57, ['58'] = 58, ['59'] = 59, ['60'] = 60, ['61'] = 61,\n"                   \
+    "  ['62'] = 62, ['63'] = 63, ['64'] = 64, ['65'] = 65, ['66'] = 66, ['67'] = 67, ['68'] = 68,\n"                   \
+    "  ['69'] = 69, ['70'] = 70, ['71'] = 71, ['72'] = 72, ['73'] = 73, ['74'] = 74, ['75'] = 75,\n"                   \
+    "  ['76'] = 76, ['77'] = 77, ['78'] = 78, ['79'] = 79, ['80'] = 80, ['81'] = 81, ['82'] = 82,\n"                   \
+    "  ['83'] = 83, ['84'] = 84, ['85'] = 85, ['86'] = 86, ['87'] = 87, ['88'] = 88, ['89'] = 89,\n"                   \
+    "  ['90'] = 90, ['91'] = 91, ['92'] = 92, ['93'] = 93, ['94'] = 94, ['95'] = 95, ['96'] = 96,\n"                   \
+    "  ['97'] = 97, ['98'] = 98, ['99'] = 99}\n"                                                                       \
+    "local nudged_str = {[0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',\n"                  \
+    "  '13', '14', '15', '16', '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27',\n"                    \
+    "  '28', '29', '30', '31', '32', '33', '34', '35', '36', '37', '38', '39', '40', '41', '42',\n"                    \
+    "  '43', '44', '45', '46', '47', '48', '49', '50', '51', '52', '53', '54', '55', '56', '57',\n"                    \
+    "  '58', '59', '60', '61', '62', '63', '64', '65', '66', '67', '68', '69', '70', '71', '72',\n"                    \
+    "  '73', '74', '75', '76', '77', '78', '79', '80', '81', '82', '83', '84', '85', '86', '87',\n"                    \
     "  '88', '89', '90', '91', '92', '93', '94', '95', '96', '97', '98', '99'}\n"
 
 /* A trait's new stored value: an object merges deeply into the stored
  * object (the new value wins inside it), anything else replaces it; as
  * customer_trait_merge() in C. */
-#define TRAIT_LUA                                                                                          \
-    "local function nudged_deep(a, b)\n"                                                                  \
-    "  for k, v in pairs(b) do\n"                                                                         \
-    "    if type(v) == 'table' and type(a[k]) == 'table' and next(v) ~= 1 and next(a[k]) ~= 1 then\n"     \
-    "      nudged_deep(a[k], v)\n"                                                                        \
-    "    else a[k] = v end\n"                                                                             \
-    "  end\n"                                                                                             \
-    "  return a\n"                                                                                        \
-    "end\n"                                                                                               \
-    "local function nudged_trait(p, name, val)\n"                                                         \
-    "  if string.sub(val, 1, 1) ~= '{' then return val end\n"                                             \
-    "  local old = call('HGET', p, 't:' .. name)\n"                                                       \
-    "  if not old or string.sub(old, 1, 1) ~= '{' then return val end\n"                                  \
-    "  local ok1, a = pcall(cjson.decode, old)\n"                                                         \
-    "  local ok2, b = pcall(cjson.decode, val)\n"                                                         \
-    "  if not (ok1 and ok2) then return val end\n"                                                        \
-    "  return cjson.encode(nudged_deep(a, b))\n"                                                          \
+#define TRAIT_LUA                                                                                                      \
+    "local function nudged_deep(a, b)\n"                                                                               \
+    "  for k, v in pairs(b) do\n"                                                                                      \
+    "    if type(v) == 'table' and type(a[k]) == 'table' and next(v) ~= 1 and next(a[k]) ~= 1 then\n"                  \
+    "      nudged_deep(a[k], v)\n"                                                                                     \
+    "    else a[k] = v end\n"                                                                                          \
+    "  end\n"                                                                                                          \
+    "  return a\n"                                                                                                     \
+    "end\n"                                                                                                            \
+    "local function nudged_trait(p, name, val)\n"                                                                      \
+    "  if string.sub(val, 1, 1) ~= '{' then return val end\n"                                                          \
+    "  local old = call('HGET', p, 't:' .. name)\n"                                                                    \
+    "  if not old or string.sub(old, 1, 1) ~= '{' then return val end\n"                                               \
+    "  local ok1, a = pcall(cjson.decode, old)\n"                                                                      \
+    "  local ok2, b = pcall(cjson.decode, val)\n"                                                                      \
+    "  if not (ok1 and ok2) then return val end\n"                                                                     \
+    "  return cjson.encode(nudged_deep(a, b))\n"                                                                       \
     "end\n"
 
 /* Applies a run of events, each to its customer's profile, in one call: the
@@ -197,7 +197,8 @@
  * that event alone (pcall: one bad key does not stop the others). */
 static const char profile_lua[] = LOCALS_LUA GROUP_LUA TIMES_LUA SCHEDULE_LUA TRAIT_LUA RESULT_LUA COUNT_LUA
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
-    "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / 1000)\n"
+    "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / "
+    "1000)\n"
     "local trim_from, trim_to = '(' .. -dedup_min, '(' .. dedup_min\n"
     "local dedup_score = '-' .. now_s\n"
     "local dedup_ttl = math.min(tonumber(ARGV[2]), ttl)\n"
@@ -260,7 +261,8 @@ static const char profile_lua[] = LOCALS_LUA GROUP_LUA TIMES_LUA SCHEDULE_LUA TR
     "    if code % 12 >= 6 then\n"
     "      local id = match(p, '^[^{]*{(.*)}:p$')\n"
     "      last_order, order_s, dirty = last, last_s, true\n"
-    "      nudged_schedule(keys[1], s, last + active + 1, '{\"customer\":' .. cjson.encode(id) .. ',\"k\":\"g\"}', ttl)\n"
+    "      nudged_schedule(keys[1], s, last + active + 1, '{\"customer\":' .. cjson.encode(id) .. ',\"k\":\"g\"}', "
+    "ttl)\n"
     "    end\n"
     "    local g = nudged_group_of(excl, unsub, last_order, u, email, now, active)\n"
     "    if g ~= cur[2] then set[ns + 1], set[ns + 2], ns, moved = 'g', g, ns + 2, g end\n"
@@ -410,18 +412,16 @@ static const char reject_lua[] =
 
 /* KEYS: actions stream, schedule zset, the customer's schedule index.
  * ARGV: group, entry id, due, item, profile ttl. */
-static const char retry_lua[] = LOCALS_LUA SCHEDULE_LUA
-    "nudged_schedule(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5])\n"
-    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
-    "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
+static const char retry_lua[] = LOCALS_LUA SCHEDULE_LUA "nudged_schedule(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5])\n"
+                                                        "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+                                                        "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
 
 /* KEYS: actions stream, dead stream. ARGV: group, entry id, field/value pairs. */
-static const char dead_lua[] =
-    "local args = {KEYS[2], 'MAXLEN', '~', 100000, '*'}\n"
-    "for i = 3, #ARGV do args[#args + 1] = ARGV[i] end\n"
-    "redis.call('XADD', unpack(args))\n"
-    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
-    "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
+static const char dead_lua[] = "local args = {KEYS[2], 'MAXLEN', '~', 100000, '*'}\n"
+                               "for i = 3, #ARGV do args[#args + 1] = ARGV[i] end\n"
+                               "redis.call('XADD', unpack(args))\n"
+                               "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+                               "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
 
 /* KEYS: schedule zset, actions stream, timers stream. ARGV: now, limit.
  * Each item is a JSON object of string fields: a delivery to retry or
@@ -547,12 +547,12 @@ static const char merge_lua[] =
 /* KEYS: profile hash. ARGV: now, active_period. Computes the group again
  * with only time passing (an active customer's period ran out). Returns
  * {group moved into or false, the profile or false}. */
-static const char regroup_lua[] = LOCALS_LUA GROUP_LUA
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return {false, false} end\n"
-    "local g = nudged_group(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))\n"
-    "if g == redis.call('HGET', KEYS[1], 'g') then return {false, false} end\n"
-    "redis.call('HSET', KEYS[1], 'g', g)\n"
-    "return {g, redis.call('HGETALL', KEYS[1])}\n";
+static const char regroup_lua[] =
+    LOCALS_LUA GROUP_LUA "if redis.call('EXISTS', KEYS[1]) == 0 then return {false, false} end\n"
+                         "local g = nudged_group(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))\n"
+                         "if g == redis.call('HGET', KEYS[1], 'g') then return {false, false} end\n"
+                         "redis.call('HSET', KEYS[1], 'g', g)\n"
+                         "return {g, redis.call('HGETALL', KEYS[1])}\n";
 
 /* KEYS: profile hash, dedup zset, schedule index, merged-ids set, schedule
  * zset. ARGV: key prefix. Erases the customer (GDPR art. 17): every key,
@@ -584,8 +584,8 @@ static const char trim_lua[] =
     "local pending = redis.call('XPENDING', KEYS[1], ARGV[1])\n"
     "return redis.call('XTRIM', KEYS[1], 'MINID', '~', pending[1] > 0 and pending[2] or last)\n";
 
-static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua, reject_lua, retry_lua,   dead_lua, due_lua,
-                                                  bury_lua,    forget_lua, merge_lua, regroup_lua, trim_lua};
+static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua,   reject_lua, retry_lua,   dead_lua, due_lua,
+                                                  bury_lua,    forget_lua, merge_lua,  regroup_lua, trim_lua};
 
 static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -640,7 +640,7 @@ void scripts_begin(struct cmd *c, const struct scripts *s, enum script_id id, in
 
 bool scripts_transient_error(const char *err)
 {
-    static const char *const transient[] = {"NOSCRIPT", "OOM", "LOADING", "BUSY", "MASTERDOWN",
+    static const char *const transient[] = {"NOSCRIPT", "OOM",      "LOADING",     "BUSY",      "MASTERDOWN",
                                             "READONLY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"};
     for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++)
         if (strncmp(err, transient[i], strlen(transient[i])) == 0)

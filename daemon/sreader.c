@@ -15,9 +15,9 @@ struct sreader {
     sreader_room_fn *room;
     sreader_batch_fn *batch;
     void *data;
-    char cursor[64];    /* "0"-style id while draining pending, ">" after */
+    char cursor[64]; /* "0"-style id while draining pending, ">" after */
     bool reading, in_batch, claiming, stopped, need_pending;
-    bool read_pending; /* the read in flight is of the pending list */
+    bool read_pending;               /* the read in flight is of the pending list */
     unsigned long epoch, read_epoch; /* a reset during a read makes its cursor stale */
     char claim_cursor[64];
     int backoff_ms;
@@ -31,8 +31,8 @@ static void on_backoff(evutil_socket_t fd, short what, void *arg)
     sreader_kick(arg);
 }
 
-struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *cmd, const struct sreader_opts *opts,
-                            sreader_room_fn *room, sreader_batch_fn *batch, void *data)
+struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *cmd,
+                            const struct sreader_opts *opts, sreader_room_fn *room, sreader_batch_fn *batch, void *data)
 {
     struct sreader *s = util_xcalloc(1, sizeof *s);
     s->reader = reader;
@@ -57,8 +57,6 @@ static void on_group_created(redisAsyncContext *ac, void *r, void *priv)
         log_error("XGROUP CREATE failed", "error", reply->str);
 }
 
-
-
 /* Pending entries that were trimmed come back as [id, nil]: ack, skip. */
 static size_t ack_deleted(struct sreader *s, const redisReply *entries)
 {
@@ -70,8 +68,7 @@ static size_t ack_deleted(struct sreader *s, const redisReply *entries)
             continue;
         }
         if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING &&
-            rconn_sendf(s->cmd, rconn_ignore, NULL, "XACK %s %s %s", s->o.stream, s->o.group,
-                        e->element[0]->str) != 0)
+            rconn_sendf(s->cmd, rconn_ignore, NULL, "XACK %s %s %s", s->o.stream, s->o.group, e->element[0]->str) != 0)
             log_warn("cannot ack a deleted entry now", "stream", s->o.stream);
     }
     return live;
@@ -117,8 +114,7 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     if (reply->type == REDIS_REPLY_ERROR) {
         log_warn("XREADGROUP failed", "stream", s->o.stream, "error", reply->str);
         if (strncmp(reply->str, "NOGROUP", 7) == 0 &&
-            rconn_sendf(s->cmd, on_group_created, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", s->o.stream,
-                        s->o.group) != 0)
+            rconn_sendf(s->cmd, on_group_created, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", s->o.stream, s->o.group) != 0)
             log_warn("cannot recreate the group now", "stream", s->o.stream);
         sreader_done(s, false);
         return;
@@ -150,8 +146,8 @@ void sreader_kick(struct sreader *s)
     char count[24], block[24];
     snprintf(count, sizeof count, "%zu", room);
     snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
-    const char *argv[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT", count,
-                          "BLOCK", block, "STREAMS", s->o.stream, s->cursor};
+    const char *argv[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT",  count,
+                          "BLOCK",      block,   "STREAMS",  s->o.stream,   s->cursor};
     if (rconn_send(s->reader, on_read, s, 11, argv, NULL) == 0) {
         s->reading = true;
         s->read_pending = s->need_pending;
@@ -195,8 +191,8 @@ static void on_claimed(redisAsyncContext *ac, void *r, void *priv)
     if (reply == NULL)
         return;
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
-        log_warn("XAUTOCLAIM failed", "stream", s->o.stream,
-                 "error", reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        log_warn("XAUTOCLAIM failed", "stream", s->o.stream, "error",
+                 reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
         return;
     }
     snprintf(s->claim_cursor, sizeof s->claim_cursor, "%s", reply->element[0]->str);
@@ -236,8 +232,7 @@ static void send_autoclaim(struct sreader *s)
     /* Not JUSTID: a claim counts as a delivery, so an entry that crashes
      * every process that takes it reaches SREADER_MAX_DELIVERIES. The
      * claimed entries are read again through the pending list. */
-    const char *argv[] = {"XAUTOCLAIM", s->o.stream, s->o.group, s->o.consumer, idle, s->claim_cursor,
-                          "COUNT", "100"};
+    const char *argv[] = {"XAUTOCLAIM", s->o.stream, s->o.group, s->o.consumer, idle, s->claim_cursor, "COUNT", "100"};
     if (rconn_send(s->cmd, on_claimed, s, 8, argv, NULL) != 0)
         s->claiming = false;
 }
@@ -305,8 +300,8 @@ static void on_consumers(redisAsyncContext *ac, void *r, void *priv)
             field_int(info, "idle") < p->idle_ms)
             continue;
         log_info("removing an idle consumer with nothing pending", "stream", p->s->o.stream, "consumer", name);
-        if (rconn_sendf(p->s->cmd, rconn_ignore, NULL, "XGROUP DELCONSUMER %s %s %s", p->s->o.stream,
-                        p->s->o.group, name) != 0)
+        if (rconn_sendf(p->s->cmd, rconn_ignore, NULL, "XGROUP DELCONSUMER %s %s %s", p->s->o.stream, p->s->o.group,
+                        name) != 0)
             break;
     }
     free(p);

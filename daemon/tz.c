@@ -12,11 +12,11 @@
 
 struct zone {
     char *name;
-    bool ok;         /* false: the name is remembered as unknown */
-    int64_t *times;  /* transition times, seconds, ascending */
-    int32_t *offs;   /* the offset from each transition on */
+    bool ok;        /* false: the name is remembered as unknown */
+    int64_t *times; /* transition times, seconds, ascending */
+    int32_t *offs;  /* the offset from each transition on */
     size_t n;
-    int32_t first;   /* the offset before the first transition */
+    int32_t first; /* the offset before the first transition */
 };
 
 struct tz_cache {

@@ -166,7 +166,8 @@ struct curl_slist *webhook_headers(struct webhook_signer *signer, const char *id
     l = l ? add(l, "Expect:", NULL) : NULL;
     const char *name;
     json_t *v;
-    json_object_foreach(custom, name, v) {
+    json_object_foreach(custom, name, v)
+    {
         if (l && json_is_string(v))
             l = add(l, name, json_string_value(v));
     }

@@ -15,8 +15,8 @@ struct action;
  * after reporting every problem through D. */
 struct action *action_load(json_t *j, const char *path, const char *basedir, const struct diag *d);
 
-int action_render(const struct action *a, const struct eval_ctx *ctx, struct action_out *out, char *err,
-                  size_t errlen) __attribute__((warn_unused_result));
+int action_render(const struct action *a, const struct eval_ctx *ctx, struct action_out *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 enum action_kind action_kind(const struct action *a);
 

@@ -14,12 +14,12 @@
 struct cmd {
     const char **argv; /* borrowed pieces; owned ones are set at send */
     size_t *lens;
-    size_t *off;       /* an owned piece's offset in ARENA, or CMD_BORROWED */
+    size_t *off; /* an owned piece's offset in ARENA, or CMD_BORROWED */
     size_t n, cap;
-    char *arena;       /* every owned piece, back to back: one allocation
-                          for the command instead of one per argument */
+    char *arena; /* every owned piece, back to back: one allocation
+                    for the command instead of one per argument */
     size_t used, size;
-    char *wire;        /* the command in the Redis protocol, reused */
+    char *wire; /* the command in the Redis protocol, reused */
     size_t wire_size;
 };
 

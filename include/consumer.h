@@ -42,5 +42,4 @@ struct sreader *consumer_reader(struct consumer *c, int source);
 bool consumer_busy(const struct consumer *c);
 void consumer_free(struct consumer *c);
 
-
 #endif

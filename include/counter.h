@@ -26,7 +26,7 @@ struct cond;
 
 struct counter {
     char field[COUNTER_FIELD_LEN];
-    char *event;       /* owned */
+    char *event;        /* owned */
     struct cond *where; /* owned; NULL: every such event */
     int64_t window_ms;  /* the longest window any user asks for */
 };

@@ -30,9 +30,9 @@ struct customer_update {
     bool identified;
     bool has_revenue;
     double revenue;
-    const char *tz;   /* borrowed; NULL when absent */
-    json_t *traits;   /* owned: context.traits with an identify's traits on
-                         top (deep), NULL when neither */
+    const char *tz;                  /* borrowed; NULL when absent */
+    json_t *traits;                  /* owned: context.traits with an identify's traits on
+                                        top (deep), NULL when neither */
     const struct counter **counters; /* borrowed: the counters this event feeds */
     size_t ncounters;
 };

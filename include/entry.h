@@ -21,17 +21,17 @@ struct batch;
 struct entry {
     struct batch *b;
     char *id;
-    char *raw;      /* the message field as read */
+    char *raw; /* the message field as read */
     size_t rawlen;
-    json_t *msg;    /* parsed, with defaults filled in */
+    json_t *msg; /* parsed, with defaults filled in */
     struct message m;
-    json_t *timer;  /* a timers entry's fields (all strings), else NULL */
+    json_t *timer;   /* a timers entry's fields (all strings), else NULL */
     const char *tid; /* timer: the waiting trigger's id (in TIMER) */
-    int64_t ets;    /* timer: the event time the wait started from */
-    bool strict;    /* timer: the event was itself an `unless` event */
-    json_t *fields; /* the profile hash, when it was read */
+    int64_t ets;     /* timer: the event time the wait started from */
+    bool strict;     /* timer: the event was itself an `unless` event */
+    json_t *fields;  /* the profile hash, when it was read */
     json_t *customer, *state;
-    const char *moved; /* the group the event moved the customer into */
+    const char *moved;           /* the group the event moved the customer into */
     const struct trigger **cand; /* triggers whose `on` and `where` hold */
     size_t ncand;
     char err[256];
@@ -41,8 +41,8 @@ struct entry {
     unsigned round; /* which round of the batch runs it */
     char *redirect; /* the user an anonymous customer was merged into */
     int redirects;
-    bool regroup;   /* timer: compute the customer's group again (time passed) */
-    char gmid[64];  /* regroup: the firing's messageId, "group:G@DUE" */
+    bool regroup;  /* timer: compute the customer's group again (time passed) */
+    char gmid[64]; /* regroup: the firing's messageId, "group:G@DUE" */
 };
 
 /* Copies entry R ([id, [field, value, ...]]) of a read into E and

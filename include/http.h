@@ -10,11 +10,11 @@
 struct http;
 
 struct http_result {
-    long status;          /* HTTP status, 0 when none came */
-    CURLcode code;        /* CURLE_OK, or why the transfer failed */
-    const char *error;    /* readable, borrowed for the callback */
-    long retry_after_s;   /* Retry-After of a 429/503, else -1 */
-    double seconds;       /* total transfer time */
+    long status;        /* HTTP status, 0 when none came */
+    CURLcode code;      /* CURLE_OK, or why the transfer failed */
+    const char *error;  /* readable, borrowed for the callback */
+    long retry_after_s; /* Retry-After of a 429/503, else -1 */
+    double seconds;     /* total transfer time */
 };
 
 typedef void http_done_fn(const struct http_result *res, void *data);
@@ -32,11 +32,11 @@ int http_request(struct http *h, const char *url, const char *method, struct cur
 
 /* One email to send over SMTP; every string is copied. */
 struct http_mail {
-    const char *url;       /* smtp://host:port or smtps://host:port */
-    const char *from, *to; /* bare addresses for MAIL FROM and RCPT TO */
-    const char *message;   /* the whole RFC 5322 message */
+    const char *url;             /* smtp://host:port or smtps://host:port */
+    const char *from, *to;       /* bare addresses for MAIL FROM and RCPT TO */
+    const char *message;         /* the whole RFC 5322 message */
     const char *user, *password; /* NULL: no AUTH */
-    long use_ssl;          /* CURLUSESSL_NONE, _TRY or _ALL (STARTTLS policy) */
+    long use_ssl;                /* CURLUSESSL_NONE, _TRY or _ALL (STARTTLS policy) */
     long timeout_ms;
 };
 

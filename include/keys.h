@@ -10,7 +10,7 @@
 
 struct keys {
     char *events, *actions, *rejected, *dead, *schedule, *timers; /* owned */
-    const char *prefix, *group, *consumer;               /* borrowed from config */
+    const char *prefix, *group, *consumer;                        /* borrowed from config */
 };
 
 void keys_init(struct keys *k, const struct config *cfg);

@@ -25,9 +25,21 @@ int log_level_parse(const char *s);
  * Values are escaped (quotes, controls), so untrusted text is safe to pass. */
 void log_kv(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
-#define log_debug(...) do { if (log_enabled(LOG_LEVEL_DEBUG)) log_kv(LOG_LEVEL_DEBUG, __VA_ARGS__, NULL); } while (0)
-#define log_info(...)  do { if (log_enabled(LOG_LEVEL_INFO))  log_kv(LOG_LEVEL_INFO,  __VA_ARGS__, NULL); } while (0)
-#define log_warn(...)  do { if (log_enabled(LOG_LEVEL_WARN))  log_kv(LOG_LEVEL_WARN,  __VA_ARGS__, NULL); } while (0)
+#define log_debug(...)                                                                                                 \
+    do {                                                                                                               \
+        if (log_enabled(LOG_LEVEL_DEBUG))                                                                              \
+            log_kv(LOG_LEVEL_DEBUG, __VA_ARGS__, NULL);                                                                \
+    } while (0)
+#define log_info(...)                                                                                                  \
+    do {                                                                                                               \
+        if (log_enabled(LOG_LEVEL_INFO))                                                                               \
+            log_kv(LOG_LEVEL_INFO, __VA_ARGS__, NULL);                                                                 \
+    } while (0)
+#define log_warn(...)                                                                                                  \
+    do {                                                                                                               \
+        if (log_enabled(LOG_LEVEL_WARN))                                                                               \
+            log_kv(LOG_LEVEL_WARN, __VA_ARGS__, NULL);                                                                 \
+    } while (0)
 #define log_error(...) log_kv(LOG_LEVEL_ERROR, __VA_ARGS__, NULL)
 
 #endif

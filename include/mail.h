@@ -15,9 +15,9 @@
 #define MAIL_MAX (4 * 1024 * 1024)
 
 struct mail_in {
-    const char *from;        /* "addr" or "Name <addr>" */
-    const char *to;          /* one bare address */
-    const char *reply_to;    /* NULL, "addr" or "Name <addr>" */
+    const char *from;     /* "addr" or "Name <addr>" */
+    const char *to;       /* one bare address */
+    const char *reply_to; /* NULL, "addr" or "Name <addr>" */
     const char *subject;
     const char *text, *html; /* at least one */
     const char *id;          /* the delivery id: Message-ID and boundary */
@@ -39,7 +39,6 @@ int mail_split(const char *s, char *addr, size_t addrlen, char *name, size_t nam
 /* Builds the message for IN into OUT (initialised by the caller). Returns
  * 0, or -1 with the reason in ERR: an address that is not valid, a header
  * value with a control character, no body, too long. */
-int mail_build(const struct mail_in *in, struct buf *out, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+int mail_build(const struct mail_in *in, struct buf *out, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -28,8 +28,8 @@ struct message {
 /* Checks MSG against SPEC 1.1. On success fills OUT, adds the defaults
  * (messageId, timestamp as ISO-8601) to MSG and returns 0. On failure writes
  * a one-line reason to ERR and returns -1. */
-int message_validate(json_t *msg, const char *entry_id, int64_t now_ms, struct message *out, char *err,
-                     size_t errlen) __attribute__((warn_unused_result));
+int message_validate(json_t *msg, const char *entry_id, int64_t now_ms, struct message *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* Parses ISO-8601 ("2026-11-22T10:00:00Z", fractions and ±HH:MM offsets
  * allowed) into ms since the epoch. Returns 0, or -1 when not a timestamp. */

@@ -35,7 +35,7 @@ struct eval_ctx {
     json_t *trigger;  /* {"id", "description"} */
     json_t *now;      /* the current time as an ISO-8601 string */
     int64_t now_ms;
-    json_t *state;    /* windowed counters and limits: {"w:...": [ms, ...]} */
+    json_t *state;          /* windowed counters and limits: {"w:...": [ms, ...]} */
     struct path_memo *memo; /* NULL: every path is looked up */
 };
 

@@ -36,7 +36,7 @@ struct scripts_req {
 struct scripts {
     char sha[SCRIPT_COUNT][41];
     struct scripts_req reqs[SCRIPT_COUNT]; /* the callback data of SCRIPT LOAD */
-    int loaded; /* how many SCRIPT LOAD replies came back fine */
+    int loaded;                            /* how many SCRIPT LOAD replies came back fine */
     void (*done)(void *data, bool ok);
     void *data;
     int outstanding;

@@ -44,8 +44,9 @@ struct sreader_opts {
 
 /* Creates a reader; it starts once both connections are up and
  * sreader_kick is called. OPTS strings are borrowed and must outlive it. */
-struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *cmd, const struct sreader_opts *opts,
-                            sreader_room_fn *room, sreader_batch_fn *batch, void *data);
+struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *cmd,
+                            const struct sreader_opts *opts, sreader_room_fn *room, sreader_batch_fn *batch,
+                            void *data);
 
 /* Starts a read if none is running, the owner has room and not stopped. */
 void sreader_kick(struct sreader *s);

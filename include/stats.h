@@ -26,9 +26,9 @@ struct stats {
     uint64_t emails_sent, emails_suppressed, emails_retried, emails_dead, emails_failed;
     uint64_t scheduled_moved;
     uint64_t reloads, reload_failures;
-    json_t *fired_by_trigger;            /* trigger id -> firings (bounded by the triggers) */
-    struct histogram event_to_delivery;  /* event time to delivery accepted */
-    struct histogram delivery_seconds;   /* one attempt, request to answer */
+    json_t *fired_by_trigger;           /* trigger id -> firings (bounded by the triggers) */
+    struct histogram event_to_delivery; /* event time to delivery accepted */
+    struct histogram delivery_seconds;  /* one attempt, request to answer */
 };
 
 #endif

@@ -97,8 +97,8 @@ bool trigger_set_has_moves(const struct trigger_set *set);
 
 /* The windowed counters MSG feeds (counts and unless): appends to OUT (up
  * to MAX, trigger_set_counter_count is enough) and returns how many. */
-size_t trigger_set_counters_hit(const struct trigger_set *set, const struct message *msg,
-                                const struct eval_ctx *ctx, const struct counter **out, size_t max);
+size_t trigger_set_counters_hit(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,
+                                const struct counter **out, size_t max);
 size_t trigger_set_counter_count(const struct trigger_set *set);
 
 /* How long T waits after its event before it acts: the longer of `delay`

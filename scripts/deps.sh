@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libevent-dev libhiredis-dev libcurl4-openssl-dev
       libjansson-dev libssl-dev libinih-dev libjemalloc-dev redis-server redis-tools curl
-      python3 python3-redis python3-aiosmtpd systemd clang valgrind)
+      python3 python3-redis python3-aiosmtpd systemd clang clang-format valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

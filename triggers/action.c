@@ -4,9 +4,9 @@
  * fail on what the data brings (a header that would carry a newline).
  */
 #include "action.h"
+#include "duration.h"
 #include "email.h"
 #include "template.h"
-#include "duration.h"
 #include "util.h"
 
 #include <openssl/evp.h>
@@ -23,8 +23,8 @@ struct webhook {
     size_t nheaders;
     char **hname;
     struct tmpl **hval;
-    json_t *body;           /* NULL: the standard payload */
-    struct tmpl **body_t;   /* the body's strings, in walk order */
+    json_t *body;         /* NULL: the standard payload */
+    struct tmpl **body_t; /* the body's strings, in walk order */
     size_t nbody_t;
     unsigned char secret[SECRET_MAX];
     size_t secret_len;
@@ -109,14 +109,16 @@ static int compile_body(struct webhook *w, json_t *j, const char *at, const stru
     if (json_is_object(j)) {
         const char *k;
         json_t *v;
-        json_object_foreach(j, k, v) {
+        json_object_foreach(j, k, v)
+        {
             snprintf(p, sizeof p, "%s.%s", at, k);
             bad |= compile_body(w, v, p, d) != 0;
         }
     } else if (json_is_array(j)) {
         size_t i;
         json_t *v;
-        json_array_foreach(j, i, v) {
+        json_array_foreach(j, i, v)
+        {
             snprintf(p, sizeof p, "%s[%zu]", at, i);
             bad |= compile_body(w, v, p, d) != 0;
         }
@@ -137,7 +139,8 @@ static int load_headers(struct webhook *w, json_t *h, const char *at, const stru
         return diag_error(d, p, "must be an object of header name -> text"), -1;
     w->hname = util_xcalloc(json_object_size(h), sizeof *w->hname);
     w->hval = util_xcalloc(json_object_size(h), sizeof *w->hval);
-    json_object_foreach(h, k, v) {
+    json_object_foreach(h, k, v)
+    {
         snprintf(p, sizeof p, "%s.headers.%s", at, k);
         if (!json_is_string(v) || k[0] == '\0' || strpbrk(k, ": \t\r\n") != NULL) {
             diag_error(d, p, "a header needs a name without spaces or colons and a text value");
@@ -189,8 +192,8 @@ static int load_webhook(struct webhook *w, json_t *o, const char *at, const char
     bad |= diag_unknown_keys(d, o, at, webhook_keys, NWH, "a webhook") > 0;
     json_t *url = json_object_get(o, "url");
     snprintf(p, sizeof p, "%s.url", at);
-    if (!json_is_string(url) || (strncmp(json_string_value(url), "http://", 7) != 0 &&
-                                 strncmp(json_string_value(url), "https://", 8) != 0)) {
+    if (!json_is_string(url) ||
+        (strncmp(json_string_value(url), "http://", 7) != 0 && strncmp(json_string_value(url), "https://", 8) != 0)) {
         diag_error(d, p, "is required: an http:// or https:// URL");
         bad = 1;
     } else if ((w->url = tmpl_compile(json_string_value(url), TMPL_URL, p, d)) == NULL) {
@@ -216,7 +219,8 @@ static int load_set(json_t *o, const char *at, const struct diag *d)
     int bad = 0;
     if (!json_is_object(o) || json_object_size(o) == 0)
         return diag_error(d, at, "needs {\"traits.NAME\": VALUE} or {\"group\": \"excluded\"}"), -1;
-    json_object_foreach(o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         snprintf(p, sizeof p, "%s.%s", at, k);
         if (strcmp(k, "group") == 0) {
             if (!json_is_string(v) || strcmp(json_string_value(v), "excluded") != 0) {
@@ -293,7 +297,8 @@ static json_t *render_body(const struct webhook *w, json_t *j, size_t *idx, cons
         json_t *out = json_object();
         const char *k;
         json_t *v;
-        json_object_foreach(j, k, v) {
+        json_object_foreach(j, k, v)
+        {
             json_t *r = render_body(w, v, idx, ctx, err, errlen);
             if (r == NULL)
                 return json_decref(out), NULL;
@@ -305,7 +310,8 @@ static json_t *render_body(const struct webhook *w, json_t *j, size_t *idx, cons
         json_t *out = json_array();
         size_t i;
         json_t *v;
-        json_array_foreach(j, i, v) {
+        json_array_foreach(j, i, v)
+        {
             json_t *r = render_body(w, v, idx, ctx, err, errlen);
             if (r == NULL)
                 return json_decref(out), NULL;

@@ -17,18 +17,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum op_kind { OP_EQ, OP_NE, OP_GT, OP_GTE, OP_LT, OP_LTE, OP_IN, OP_NIN, OP_EXISTS,
-               OP_CONTAINS, OP_PREFIX, OP_GLOB, OP_REGEX, OP_WITHIN, OP_BEFORE };
+enum op_kind {
+    OP_EQ,
+    OP_NE,
+    OP_GT,
+    OP_GTE,
+    OP_LT,
+    OP_LTE,
+    OP_IN,
+    OP_NIN,
+    OP_EXISTS,
+    OP_CONTAINS,
+    OP_PREFIX,
+    OP_GLOB,
+    OP_REGEX,
+    OP_WITHIN,
+    OP_BEFORE
+};
 
-static const char *const op_names[] = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "exists",
-                                       "contains", "prefix", "glob", "regex", "within", "before"};
+static const char *const op_names[] = {"eq",     "ne",       "gt",     "gte",  "lt",    "lte",    "in",    "nin",
+                                       "exists", "contains", "prefix", "glob", "regex", "within", "before"};
 #define NOPS (sizeof op_names / sizeof op_names[0])
 
 struct op {
     enum op_kind kind;
-    json_t *arg;     /* owned reference */
-    regex_t re;      /* OP_REGEX */
-    int64_t dur_ms;  /* OP_WITHIN, OP_BEFORE */
+    json_t *arg;    /* owned reference */
+    regex_t re;     /* OP_REGEX */
+    int64_t dur_ms; /* OP_WITHIN, OP_BEFORE */
 };
 
 enum cond_kind { COND_ALL, COND_ANY, COND_NOT, COND_TEST, COND_COUNT };
@@ -37,7 +52,7 @@ struct cond {
     enum cond_kind kind;
     struct cond **kids; /* ALL, ANY, NOT (one) */
     size_t nkids;
-    struct path path;   /* TEST */
+    struct path path; /* TEST */
     struct op *ops;
     size_t nops;
     const struct counter *counter; /* COUNT: owned by the set's registry */
@@ -55,11 +70,15 @@ static int op_compile(struct op *op, json_t *arg, const char *at, const struct d
 {
     op->arg = json_incref(arg);
     switch (op->kind) {
-    case OP_GT: case OP_GTE: case OP_LT: case OP_LTE:
+    case OP_GT:
+    case OP_GTE:
+    case OP_LT:
+    case OP_LTE:
         if (!json_is_number(arg) && !json_is_string(arg))
             return diag_error(d, at, "needs a number or a string"), -1;
         return 0;
-    case OP_IN: case OP_NIN:
+    case OP_IN:
+    case OP_NIN:
         if (!json_is_array(arg))
             return diag_error(d, at, "needs a list, such as [\"active\", \"potential\"]"), -1;
         return 0;
@@ -67,7 +86,8 @@ static int op_compile(struct op *op, json_t *arg, const char *at, const struct d
         if (!json_is_boolean(arg))
             return diag_error(d, at, "needs true or false"), -1;
         return 0;
-    case OP_PREFIX: case OP_GLOB:
+    case OP_PREFIX:
+    case OP_GLOB:
         if (!json_is_string(arg))
             return diag_error(d, at, "needs a string"), -1;
         return 0;
@@ -83,17 +103,16 @@ static int op_compile(struct op *op, json_t *arg, const char *at, const struct d
         }
         return 0;
     }
-    case OP_WITHIN: case OP_BEFORE:
+    case OP_WITHIN:
+    case OP_BEFORE:
         if (!json_is_string(arg) || duration_parse(json_string_value(arg), &op->dur_ms) != 0)
             return diag_error(d, at, "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\""), -1;
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
-static struct cond *test_compile(const char *key, json_t *test, const char *at, unsigned flags,
-                                 const struct diag *d)
+static struct cond *test_compile(const char *key, json_t *test, const char *at, unsigned flags, const struct diag *d)
 {
     char err[256];
     struct cond *c = util_xcalloc(1, sizeof *c);
@@ -115,7 +134,8 @@ static struct cond *test_compile(const char *key, json_t *test, const char *at, 
         const char *name;
         json_t *arg;
         c->ops = util_xcalloc(json_object_size(test) ? json_object_size(test) : 1, sizeof *c->ops);
-        json_object_foreach(test, name, arg) {
+        json_object_foreach(test, name, arg)
+        {
             char opat[512];
             snprintf(opat, sizeof opat, "%s.%s", at, name);
             size_t k;
@@ -123,9 +143,10 @@ static struct cond *test_compile(const char *key, json_t *test, const char *at, 
                 ;
             if (k == NOPS) {
                 char hint[160];
-                diag_error(d, opat, "unknown operator \"%s\"%s; operators are eq ne gt gte lt lte in nin "
-                           "exists contains prefix glob regex within before", name,
-                           diag_hint(hint, sizeof hint, util_nearest(name, op_names, NOPS)));
+                diag_error(d, opat,
+                           "unknown operator \"%s\"%s; operators are eq ne gt gte lt lte in nin "
+                           "exists contains prefix glob regex within before",
+                           name, diag_hint(hint, sizeof hint, util_nearest(name, op_names, NOPS)));
                 bad = 1;
                 continue;
             }
@@ -159,7 +180,8 @@ static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *
     size_t i;
     json_t *item;
     int bad = 0;
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         char kat[512];
         snprintf(kat, sizeof kat, "%s[%zu]", at, i);
         struct cond *kid = cond_compile(item, kat, flags, reg, d);
@@ -177,8 +199,7 @@ static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *
 
 /* {"count": {"event", "where", "within"}, "gte": N, ...}: the number of
  * such events within the window, compared by the other members. */
-static struct cond *count_compile(json_t *j, const char *at, unsigned flags, struct counters *reg,
-                                  const struct diag *d)
+static struct cond *count_compile(json_t *j, const char *at, unsigned flags, struct counters *reg, const struct diag *d)
 {
     char cat[512];
     snprintf(cat, sizeof cat, "%s.count", at);
@@ -192,7 +213,8 @@ static struct cond *count_compile(json_t *j, const char *at, unsigned flags, str
     c->ops = util_xcalloc(json_object_size(j), sizeof *c->ops);
     const char *name;
     json_t *arg;
-    json_object_foreach(j, name, arg) {
+    json_object_foreach(j, name, arg)
+    {
         if (strcmp(name, "count") == 0)
             continue;
         char opat[512];
@@ -201,7 +223,8 @@ static struct cond *count_compile(json_t *j, const char *at, unsigned flags, str
         for (k = 0; k < NOPS && strcmp(name, op_names[k]) != 0; k++)
             ;
         if (k > OP_LTE || !json_is_number(arg)) {
-            diag_error(d, opat, "a count is compared with eq, ne, gt, gte, lt or lte and a number, such as "
+            diag_error(d, opat,
+                       "a count is compared with eq, ne, gt, gte, lt or lte and a number, such as "
                        "\"gte\": 3");
             bad = 1;
             continue;
@@ -233,7 +256,8 @@ struct cond *cond_compile(json_t *j, const char *at, unsigned flags, struct coun
     const char *key;
     json_t *v;
     int bad = 0;
-    json_object_foreach(j, key, v) {
+    json_object_foreach(j, key, v)
+    {
         char kat[512];
         snprintf(kat, sizeof kat, "%s.%s", at, key);
         struct cond *kid;
@@ -318,9 +342,15 @@ static bool op_eval(const struct op *op, json_t *v, const struct eval_ctx *ctx)
     case OP_EQ: return cond_json_equal(v, op->arg);
     case OP_NE: return !cond_json_equal(v, op->arg);
     case OP_GT: return order(v, op->arg) == 1;
-    case OP_GTE: { int o = order(v, op->arg); return o == 0 || o == 1; }
+    case OP_GTE: {
+        int o = order(v, op->arg);
+        return o == 0 || o == 1;
+    }
     case OP_LT: return order(v, op->arg) == -1;
-    case OP_LTE: { int o = order(v, op->arg); return o == 0 || o == -1; }
+    case OP_LTE: {
+        int o = order(v, op->arg);
+        return o == 0 || o == -1;
+    }
     case OP_IN: return in_list(v, op->arg);
     case OP_NIN: return !in_list(v, op->arg);
     case OP_EXISTS: return json_is_true(op->arg);
@@ -357,8 +387,7 @@ bool cond_eval(const struct cond *c, const struct eval_ctx *ctx)
             if (cond_eval(c->kids[i], ctx))
                 return true;
         return false;
-    case COND_NOT:
-        return !cond_eval(c->kids[0], ctx);
+    case COND_NOT: return !cond_eval(c->kids[0], ctx);
     case COND_TEST: return ops_hold(c, path_resolve(&c->path, ctx), ctx);
     case COND_COUNT: {
         json_t *n = json_integer((json_int_t)counter_count(c->counter, ctx, ctx->now_ms - c->within_ms, false));

@@ -99,7 +99,8 @@ size_t counter_count(const struct counter *c, const struct eval_ctx *ctx, int64_
     json_t *times = json_object_get(ctx->state, c->field);
     size_t i, n = 0;
     json_t *t;
-    json_array_foreach(times, i, t) {
+    json_array_foreach(times, i, t)
+    {
         json_int_t ms = json_integer_value(t);
         if (ms > since_ms || (!strict && ms == since_ms))
             n++;

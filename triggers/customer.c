@@ -179,7 +179,8 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
     }
     const char *name;
     json_t *tv;
-    json_object_foreach(u->traits, name, tv) {
+    json_object_foreach(u->traits, name, tv)
+    {
         char *dump = json_dumps(tv, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
         snprintf(key, sizeof key, "t:%s", name);
         if (dump) {
@@ -211,7 +212,8 @@ void customer_fired(json_t *fields, const struct trigger *t, const struct action
         } else if (out[i].kind == ACTION_SET) {
             const char *k;
             json_t *v;
-            json_object_foreach(out[i].set, k, v) {
+            json_object_foreach(out[i].set, k, v)
+            {
                 if (strcmp(k, "group") == 0) {
                     set_field(fields, "x", "1");
                     continue;
@@ -263,8 +265,9 @@ static void add_field(json_t *view, json_t *state, const char *k, const char *v,
     json_t *traits = json_object_get(view, "traits"), *events = json_object_get(view, "events");
     long long n, first, last;
     if (strncmp(k, "e:", 2) == 0 && sscanf(v, "%lld %lld %lld", &n, &first, &last) == 3) {
-        json_object_set_new(events, k + 2,
-                            json_pack("{s:I, s:o, s:o}", "count", (json_int_t)n, "first", iso(first), "last", iso(last)));
+        json_object_set_new(
+            events, k + 2,
+            json_pack("{s:I, s:o, s:o}", "count", (json_int_t)n, "first", iso(first), "last", iso(last)));
         seen[0] = first < seen[0] ? first : seen[0];
         seen[1] = last > seen[1] ? last : seen[1];
     } else if (strncmp(k, "t:", 2) == 0) {
@@ -284,7 +287,8 @@ json_t *customer_view(const char *id, json_t *fields, int64_t now_ms, int64_t ac
     const char *k;
     json_t *v;
     long long seen[2] = {LLONG_MAX, LLONG_MIN};
-    json_object_foreach(fields, k, v) {
+    json_object_foreach(fields, k, v)
+    {
         if (json_is_string(v))
             add_field(view, *state, k, json_string_value(v), seen);
     }
@@ -345,7 +349,8 @@ void customer_merge(json_t *into, json_t *from)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(from, k, v) {
+    json_object_foreach(from, k, v)
+    {
         if (json_is_string(v))
             merge_field(into, k, json_string_value(v));
     }

@@ -26,7 +26,8 @@ static int check_keys(json_t *o, const char *at, const struct diag *d)
     const char *k;
     json_t *v;
     int bad = diag_unknown_keys(d, o, at, email_keys, NKEYS, "an email") > 0;
-    json_object_foreach(o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         char p[512];
         snprintf(p, sizeof p, "%s.%s", at, k);
         if (!json_is_string(v)) {

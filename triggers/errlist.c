@@ -4,8 +4,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 void errlist_add(struct errlist *e, const char *fmt, ...)
 {
@@ -60,7 +60,8 @@ int diag_unknown_keys(const struct diag *d, json_t *obj, const char *at, const c
     const char *k;
     json_t *v;
     int unknown = 0;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         size_t i;
         for (i = 0; i < n && strcmp(k, keys[i]) != 0; i++)
             ;

@@ -486,14 +486,16 @@ int jparse_flat_from_json(struct jparse_flat *f, const json_t *obj)
     if (!json_is_object(obj) || json_object_size(obj) > JPARSE_FLAT_MAX)
         return -1;
     /* jansson's iteration takes a json_t *, though it changes nothing. */
-    json_object_foreach((json_t *)obj, k, v) {
+    json_object_foreach((json_t *)obj, k, v)
+    {
         need += strlen(k) + 1 + (json_is_string(v) ? json_string_length(v) : 0) + 1;
     }
     f->text = malloc(need);
     if (f->text == NULL)
         return -1;
     size_t used = 0;
-    json_object_foreach((json_t *)obj, k, v) {
+    json_object_foreach((json_t *)obj, k, v)
+    {
         const char *s = json_is_string(v) ? json_string_value(v) : "";
         f->key[f->n] = strcpy(f->text + used, k);
         used += strlen(k) + 1;

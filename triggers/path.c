@@ -33,7 +33,8 @@ int path_compile(struct path *p, const char *text, char *err, size_t errlen)
         if (strlen(roots[i].name) == first && strncmp(text, roots[i].name, first) == 0)
             break;
     if (i == sizeof roots / sizeof roots[0]) {
-        snprintf(err, errlen, "\"%.*s\" is not a known root: a path starts with event, properties, customer, trigger or now",
+        snprintf(err, errlen,
+                 "\"%.*s\" is not a known root: a path starts with event, properties, customer, trigger or now",
                  (int)first, text);
         return -1;
     }

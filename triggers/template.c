@@ -24,7 +24,7 @@ struct filter {
 };
 
 struct part {
-    char *text;        /* literal, or NULL for a placeholder */
+    char *text; /* literal, or NULL for a placeholder */
     struct path path;
     struct filter *filters;
     size_t nfilters;
@@ -83,8 +83,10 @@ static int parse_filter(struct part *pt, const char *s, const char *end, char *e
         if (strlen(filter_names[k]) == n && strncmp(s, filter_names[k], n) == 0)
             break;
     if (k == NFILTERS) {
-        snprintf(err, errlen, "unknown filter \"%.*s\": filters are upcase, downcase, capitalize, url_encode "
-                 "and default: \"text\"", (int)(end - s), s);
+        snprintf(err, errlen,
+                 "unknown filter \"%.*s\": filters are upcase, downcase, capitalize, url_encode "
+                 "and default: \"text\"",
+                 (int)(end - s), s);
         return -1;
     }
     struct filter f = {(enum filter_kind)k, NULL};
@@ -198,8 +200,7 @@ struct tmpl *tmpl_compile(const char *text, enum tmpl_escape escape, const char 
     char err[512];
     struct tmpl *t = util_xcalloc(1, sizeof *t);
     t->escape = escape;
-    if ((escape == TMPL_URL && check_url(text, err, sizeof err) != 0) ||
-        compile_parts(t, text, err, sizeof err) != 0) {
+    if ((escape == TMPL_URL && check_url(text, err, sizeof err) != 0) || compile_parts(t, text, err, sizeof err) != 0) {
         diag_error(d, path, "%s", err);
         tmpl_free(t);
         return NULL;
@@ -286,8 +287,12 @@ static int add_escaped(struct buf *b, const char *s, enum tmpl_escape escape, ch
     }
     if (escape == TMPL_HTML) {
         for (const char *p = s; *p; p++) {
-            const char *rep = *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : *p == '&' ? "&amp;"
-                            : *p == '"' ? "&quot;" : *p == '\'' ? "&#39;" : NULL;
+            const char *rep = *p == '<'    ? "&lt;"
+                              : *p == '>'  ? "&gt;"
+                              : *p == '&'  ? "&amp;"
+                              : *p == '"'  ? "&quot;"
+                              : *p == '\'' ? "&#39;"
+                                           : NULL;
             if ((rep ? buf_adds(b, rep) : buf_add(b, p, 1)) != 0)
                 return -1;
         }
@@ -312,8 +317,8 @@ char *tmpl_render(const struct tmpl *t, const struct eval_ctx *ctx, char *err, s
         const struct part *pt = &t->parts[i];
         int rc;
         if (pt->text) {
-            rc = t->escape == TMPL_HEADER ? add_escaped(&b, pt->text, TMPL_HEADER, err, errlen)
-                                          : buf_adds(&b, pt->text);
+            rc =
+                t->escape == TMPL_HEADER ? add_escaped(&b, pt->text, TMPL_HEADER, err, errlen) : buf_adds(&b, pt->text);
         } else {
             char *s = value_text(path_resolve(&pt->path, ctx));
             for (size_t k = 0; k < pt->nfilters; k++)

@@ -34,8 +34,8 @@ struct trigger {
     int64_t delay_ms;
     const struct counter *unless; /* owned by the set's registry */
     int64_t unless_ms;
-    int64_t limit_max;    /* 0: no limit */
-    int64_t limit_per_ms; /* 0: ever (once) */
+    int64_t limit_max;        /* 0: no limit */
+    int64_t limit_per_ms;     /* 0: ever (once) */
     int quiet_from, quiet_to; /* minutes after midnight; -1: no quiet hours */
 };
 
@@ -100,7 +100,8 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
         return 0;
     }
     if (json_is_object(on) && json_object_size(on) == 1) {
-        json_object_foreach(on, key, v) {
+        json_object_foreach(on, key, v)
+        {
             if (!json_is_string(v)) {
                 diag_error(d, "on", "\"%s\" needs a string", key);
                 return -1;
@@ -114,9 +115,10 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
                 const char *g = json_string_value(v);
                 if (!trigger_group_valid(g)) {
                     char hint[160];
-                    diag_error(d, "on.group", "\"%s\" is not a group%s; groups are active, inactive, potential, "
-                               "interested, excluded", g,
-                               diag_hint(hint, sizeof hint, util_nearest(g, group_names, NGROUPS)));
+                    diag_error(d, "on.group",
+                               "\"%s\" is not a group%s; groups are active, inactive, potential, "
+                               "interested, excluded",
+                               g, diag_hint(hint, sizeof hint, util_nearest(g, group_names, NGROUPS)));
                     return -1;
                 }
                 t->on = ON_GROUP;
@@ -125,7 +127,8 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
             }
         }
     }
-    diag_error(d, "on", "must be an event name, \"page\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB} "
+    diag_error(d, "on",
+               "must be an event name, \"page\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB} "
                "or {\"group\": GROUP}");
     return -1;
 }
@@ -140,7 +143,8 @@ static int load_actions(struct trigger *t, json_t *actions, const char *basedir,
     size_t i;
     json_t *a;
     t->actions = util_xcalloc(json_array_size(actions), sizeof *t->actions);
-    json_array_foreach(actions, i, a) {
+    json_array_foreach(actions, i, a)
+    {
         char at[64];
         snprintf(at, sizeof at, "actions[%zu]", i);
         struct action *act = action_load(a, at, basedir, d);
@@ -172,8 +176,8 @@ static int load_conditions(struct trigger *t, json_t *obj, struct counters *reg,
 
 static int load_delay(struct trigger *t, json_t *delay, const struct diag *d)
 {
-    if (delay && (!json_is_string(delay) || duration_parse(json_string_value(delay), &t->delay_ms) != 0 ||
-                  t->delay_ms <= 0)) {
+    if (delay &&
+        (!json_is_string(delay) || duration_parse(json_string_value(delay), &t->delay_ms) != 0 || t->delay_ms <= 0)) {
         diag_error(d, "delay", "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\"");
         return -1;
     }
@@ -196,7 +200,8 @@ static int load_limit(struct trigger *t, json_t *l, const struct diag *d)
         t->limit_max = json_integer_value(max);
         return 0;
     }
-    diag_error(d, "limit", "needs {\"max\": N, \"per\": DURATION} with N from 1 to 100, such as {\"max\": 1, "
+    diag_error(d, "limit",
+               "needs {\"max\": N, \"per\": DURATION} with N from 1 to 100, such as {\"max\": 1, "
                "\"per\": \"7d\"}, or {\"once\": true}");
     return -1;
 }
@@ -226,7 +231,8 @@ static int load_quiet(struct trigger *t, json_t *q, const struct diag *d)
             return 0;
     }
     t->quiet_from = t->quiet_to = -1;
-    diag_error(d, "quiet_hours", "needs {\"from\": \"HH:MM\", \"to\": \"HH:MM\"} (24-hour clock, two different "
+    diag_error(d, "quiet_hours",
+               "needs {\"from\": \"HH:MM\", \"to\": \"HH:MM\"} (24-hour clock, two different "
                "times), such as {\"from\": \"22:00\", \"to\": \"08:00\"}");
     return -1;
 }
@@ -244,7 +250,8 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     }
     json_t *id = json_object_get(obj, "id");
     if (!json_is_string(id) || !valid_id(json_string_value(id))) {
-        diag_error(&d, where_, "id is required: lower-case letters, digits, _ and -, starting with a letter "
+        diag_error(&d, where_,
+                   "id is required: lower-case letters, digits, _ and -, starting with a letter "
                    "or digit, at most 64 characters");
         return NULL;
     }
@@ -258,7 +265,8 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     if (en && !json_is_boolean(en))
         bad = (diag_error(&d, "enabled", "must be true or false"), 1);
     t->enabled = en ? json_is_true(en) : 1;
-    t->info = json_pack("{s:s, s:s}", "id", t->id, "description", desc && json_is_string(desc) ? json_string_value(desc) : "");
+    t->info = json_pack("{s:s, s:s}", "id", t->id, "description",
+                        desc && json_is_string(desc) ? json_string_value(desc) : "");
     json_t *on = json_object_get(obj, "on");
     if (on == NULL)
         bad = (diag_error(&d, "on", "is required: the event that starts this trigger"), 1);
@@ -298,7 +306,8 @@ static void load_json(struct trigger_set *set, json_t *root, const char *file, c
     if (json_is_array(root)) {
         size_t i;
         json_t *obj;
-        json_array_foreach(root, i, obj) {
+        json_array_foreach(root, i, obj)
+        {
             struct trigger *t = trigger_load(obj, file, basedir, &set->counters, errs, i);
             if (t)
                 set_add(set, t, file, errs);
@@ -366,8 +375,7 @@ static void build_index(struct trigger_set *set)
         qsort(set->events, set->nevents, sizeof *set->events, bucket_cmp);
 }
 
-struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir,
-                                          struct errlist *errs)
+struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir, struct errlist *errs)
 {
     size_t before = errs->n;
     struct trigger_set *set = util_xcalloc(1, sizeof *set);
@@ -581,8 +589,8 @@ bool trigger_set_has_moves(const struct trigger_set *set)
     return set && set->group.n > 0;
 }
 
-size_t trigger_set_counters_hit(const struct trigger_set *set, const struct message *msg,
-                                const struct eval_ctx *ctx, const struct counter **out, size_t max)
+size_t trigger_set_counters_hit(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,
+                                const struct counter **out, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; set && i < set->counters.n && n < max; i++)

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void match_sample(const struct trigger_set *set)
 {
-    json_t *msg = json_pack("{s:s, s:s, s:s, s:{s:s, s:i}}", "type", "track", "userId", "u1", "event",
-                            "Product Added", "properties", "path", "/pricing", "price", 30);
+    json_t *msg = json_pack("{s:s, s:s, s:s, s:{s:s, s:i}}", "type", "track", "userId", "u1", "event", "Product Added",
+                            "properties", "path", "/pricing", "price", 30);
     struct message m;
     char err[256];
     if (message_validate(msg, "1-0", 1700000000000LL, &m, err, sizeof err) == 0) {

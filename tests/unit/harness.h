@@ -8,16 +8,16 @@
 
 static int harness_passed, harness_failed;
 
-#define CHECK(cond, ...)                                                                                       \
-    do {                                                                                                       \
-        if (cond) {                                                                                            \
-            harness_passed++;                                                                                  \
-        } else {                                                                                               \
-            harness_failed++;                                                                                  \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                               \
-            fprintf(stderr, __VA_ARGS__);                                                                      \
-            fputc('\n', stderr);                                                                               \
-        }                                                                                                      \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (cond) {                                                                                                    \
+            harness_passed++;                                                                                          \
+        } else {                                                                                                       \
+            harness_failed++;                                                                                          \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                       \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+        }                                                                                                              \
     } while (0)
 
 static inline int harness_streq(const char *got, const char *want)
@@ -30,7 +30,7 @@ static inline const char *harness_show(const char *s)
     return s ? s : "(null)";
 }
 
-#define CHECK_STR(got, want, what)                                                                             \
+#define CHECK_STR(got, want, what)                                                                                     \
     CHECK(harness_streq((got), (want)), "%s: got \"%s\", want \"%s\"", (what), harness_show(got), (want))
 
 static inline int harness_summary(const char *name)

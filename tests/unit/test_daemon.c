@@ -3,8 +3,8 @@
  * arena. */
 #include "config.h"
 #include "harness.h"
-#include "tz.h"
 #include "mail.h"
+#include "tz.h"
 
 #include "cmd.h"
 #include "hashid.h"
@@ -177,7 +177,8 @@ static void test_config(void)
     config_free(&cfg);
     setenv("NUDGED_REDIS_BATCH", "none", 1);
     CHECK(config_load(&cfg, path, &errs) == -1 && strstr(errs.lines[0], "NUDGED_REDIS_BATCH: redis.batch") == NULL &&
-              strstr(errs.lines[0], "NUDGED_REDIS_BATCH:"), "bad env value named: %s", errs.n ? errs.lines[0] : "");
+              strstr(errs.lines[0], "NUDGED_REDIS_BATCH:"),
+          "bad env value named: %s", errs.n ? errs.lines[0] : "");
     unsetenv("NUDGED_REDIS_BATCH");
     unsetenv("NUDGED_DELIVERY_RETRY_SCHEDULE");
     config_free(&cfg);
@@ -191,8 +192,12 @@ static void test_i64(void)
     static const struct {
         int64_t v;
         const char *want;
-    } cases[] = {{0, "0"}, {7, "7"}, {-1, "-1"}, {1700000000000, "1700000000000"},
-                 {INT64_MAX, "9223372036854775807"}, {INT64_MIN, "-9223372036854775808"}};
+    } cases[] = {{0, "0"},
+                 {7, "7"},
+                 {-1, "-1"},
+                 {1700000000000, "1700000000000"},
+                 {INT64_MAX, "9223372036854775807"},
+                 {INT64_MIN, "-9223372036854775808"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[UTIL_I64_LEN];
         CHECK_STR(util_i64(buf, cases[i].v), cases[i].want, "util_i64");
@@ -287,7 +292,7 @@ static void test_timezones(void)
     CHECK(tz_offset(tz, "America/New_York", 1795000000000LL, &off) == 0 && off == -18000, "new york: %d", off);
     CHECK(tz_offset(tz, "UTC", 1793000000000LL, &off) == 0 && off == 0, "utc: %d", off);
     CHECK(tz_offset(tz, "Asia/Kolkata", 1793000000000LL, &off) == 0 && off == 19800, "kolkata: %d", off);
-    static const char *const bad[] = {"../../etc/passwd", "/etc/passwd", "Europe/../../x", "", "Mars/Base",
+    static const char *const bad[] = {"../../etc/passwd",  "/etc/passwd", "Europe/../../x", "", "Mars/Base",
                                       "Europe//Amsterdam", "a b"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(tz_offset(tz, bad[i], 0, &off) != 0, "\"%s\" must not be a zone", bad[i]);
@@ -349,8 +354,15 @@ static void decode_words(const char *msg, const char *header, char *out, size_t 
 static void test_mail(void)
 {
     char err[300], subject[4096] = "", decoded[4096];
-    struct mail_in in = {"Winkel <shop@example.nl>", "zoe@example.nl", NULL, "Welkom, Zoë!", "Hallo Zoë = ok\n.hidden\nend \n",
-                         NULL, "msg_abc", "https://shop.example/u?c=zoe", 1795000000000LL};
+    struct mail_in in = {"Winkel <shop@example.nl>",
+                         "zoe@example.nl",
+                         NULL,
+                         "Welkom, Zoë!",
+                         "Hallo Zoë = ok\n.hidden\nend \n",
+                         NULL,
+                         "msg_abc",
+                         "https://shop.example/u?c=zoe",
+                         1795000000000LL};
     char *m = build(&in, err, sizeof err);
     CHECK(m != NULL, "simple mail builds: %s", err);
     if (m) {
@@ -359,8 +371,10 @@ static void test_mail(void)
         CHECK(strstr(m, "Date: Wed, 18 Nov 2026 11:06:40 +0000\r\n") != NULL, "date");
         CHECK(strstr(m, "Message-ID: <msg_abc@example.nl>\r\nMIME-Version: 1.0\r\n") != NULL, "message-id");
         CHECK(strstr(m, "List-Unsubscribe: <https://shop.example/u?c=zoe>\r\nList-Unsubscribe-Post: "
-                        "List-Unsubscribe=One-Click\r\n") != NULL, "list-unsubscribe");
-        CHECK(strstr(m, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable") != NULL,
+                        "List-Unsubscribe=One-Click\r\n") != NULL,
+              "list-unsubscribe");
+        CHECK(strstr(m, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable") !=
+                  NULL,
               "text part");
         CHECK(strstr(m, "\r\n\r\nHallo Zo=C3=AB =3D ok\r\n=2Ehidden\r\nend=20\r\n") != NULL, "qp body: %s", m);
         CHECK(lines_ok(m, 998), "line ends and lengths");
@@ -388,7 +402,9 @@ static void test_mail(void)
         free(m);
     }
     /* Injection attempts in every header a template can reach, and bad addresses. */
-    static const struct { const char *field, *value, *want; } bad[] = {
+    static const struct {
+        const char *field, *value, *want;
+    } bad[] = {
         {"subject", "Hi\r\nBcc: evil@x.test", "subject carries a control character"},
         {"to", "zoe@example.nl\r\nBcc: evil@x.test", "to carries a control character"},
         {"to", "zoe@example.nl, evil@x.test", "to is not one valid address"},
@@ -403,10 +419,11 @@ static void test_mail(void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct mail_in b = {"shop@example.nl", "zoe@example.nl", NULL, "Hi", "text", NULL, "msg_x", NULL, 0};
-        const char **f = strcmp(bad[i].field, "subject") == 0 ? &b.subject
-                         : strcmp(bad[i].field, "to") == 0 ? &b.to
-                         : strcmp(bad[i].field, "from") == 0 ? &b.from
-                         : strcmp(bad[i].field, "reply_to") == 0 ? &b.reply_to : &b.unsubscribe;
+        const char **f = strcmp(bad[i].field, "subject") == 0    ? &b.subject
+                         : strcmp(bad[i].field, "to") == 0       ? &b.to
+                         : strcmp(bad[i].field, "from") == 0     ? &b.from
+                         : strcmp(bad[i].field, "reply_to") == 0 ? &b.reply_to
+                                                                 : &b.unsubscribe;
         *f = bad[i].value;
         m = build(&b, err, sizeof err);
         CHECK(m == NULL && strstr(err, bad[i].want) != NULL, "bad %s \"%s\": want \"%s\", got \"%s\"", bad[i].field,
@@ -483,9 +500,8 @@ static void test_rounds(void)
         bool valid;
         unsigned round;
     } cases[] = {
-        {"ann", NULL, true, 0},   {"bob", NULL, true, 0},    {"ann", NULL, true, 1},
-        {"anon-1", NULL, true, 2}, {"ann", "anon-1", true, 3}, {"anon-1", NULL, true, 4},
-        {"cid", NULL, false, 0},  {"cid", NULL, true, 0},
+        {"ann", NULL, true, 0},     {"bob", NULL, true, 0},    {"ann", NULL, true, 1},  {"anon-1", NULL, true, 2},
+        {"ann", "anon-1", true, 3}, {"anon-1", NULL, true, 4}, {"cid", NULL, false, 0}, {"cid", NULL, true, 0},
     };
     size_t n = sizeof cases / sizeof cases[0];
     struct entry e[sizeof cases / sizeof cases[0]];

@@ -8,11 +8,11 @@
 #include "jparse.h"
 #include "message.h"
 #include "path.h"
-#include <time.h>
 #include "template.h"
 #include "trigger.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 /* --- messages ------------------------------------------------------------ */
 
@@ -23,7 +23,8 @@ static const struct {
     {"page anonymous", "{\"type\":\"page\",\"anonymousId\":\"a1\",\"properties\":{\"path\":\"/x\"}}", NULL},
     {"identify", "{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"email\":\"a@b.c\"}}", NULL},
     {"alias", "{\"type\":\"alias\",\"userId\":\"u1\",\"previousId\":\"a1\"}", NULL},
-    {"timestamp offset", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"timestamp\":\"2026-01-02T03:04:05.678+01:00\"}", NULL},
+    {"timestamp offset",
+     "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"timestamp\":\"2026-01-02T03:04:05.678+01:00\"}", NULL},
     {"not an object", "[1]", "must be a JSON object"},
     {"no type", "{\"userId\":\"u\"}", "type is missing"},
     {"unknown type", "{\"type\":\"shout\",\"userId\":\"u\"}", "type \"shout\" is unknown"},
@@ -31,10 +32,12 @@ static const struct {
     {"empty userId", "{\"type\":\"track\",\"userId\":\"\",\"event\":\"X\"}", "userId must be a non-empty string"},
     {"numeric userId", "{\"type\":\"track\",\"userId\":7,\"event\":\"X\"}", "userId must be a non-empty string"},
     {"track without event", "{\"type\":\"track\",\"userId\":\"u\"}", "needs event"},
-    {"properties not object", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"properties\":3}", "properties must be an object"},
+    {"properties not object", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"properties\":3}",
+     "properties must be an object"},
     {"traits not object", "{\"type\":\"identify\",\"userId\":\"u\",\"traits\":\"x\"}", "traits must be an object"},
     {"context not object", "{\"type\":\"page\",\"userId\":\"u\",\"context\":[]}", "context must be an object"},
-    {"bad timestamp", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"timestamp\":\"2026-13-01T00:00:00Z\"}", "ISO-8601"},
+    {"bad timestamp", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"timestamp\":\"2026-13-01T00:00:00Z\"}",
+     "ISO-8601"},
     {"alias without previousId", "{\"type\":\"alias\",\"userId\":\"u\"}", "needs previousId"},
     {"bad messageId", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"X\",\"messageId\":[]}", "messageId must be"},
 };
@@ -49,8 +52,8 @@ static void test_messages(void)
         if (message_cases[i].error == NULL)
             CHECK(rc == 0, "%s: should be valid, got \"%s\"", message_cases[i].name, err);
         else
-            CHECK(rc == -1 && strstr(err, message_cases[i].error), "%s: got \"%s\", want \"%s\"",
-                  message_cases[i].name, err, message_cases[i].error);
+            CHECK(rc == -1 && strstr(err, message_cases[i].error), "%s: got \"%s\", want \"%s\"", message_cases[i].name,
+                  err, message_cases[i].error);
         json_decref(j);
     }
     /* 257 bytes of userId is one too many. */
@@ -82,8 +85,8 @@ static void test_messages(void)
  * from 1900 to 9999; and its round trip through message_parse_time. */
 static void test_format_time(void)
 {
-    static const int64_t fixed[] = {0, -1, -1000, -86400001, 951782400000, 951868799999, 1795394918333,
-                                    253402300799999, -2208988800000};
+    static const int64_t fixed[] = {
+        0, -1, -1000, -86400001, 951782400000, 951868799999, 1795394918333, 253402300799999, -2208988800000};
     size_t bad = 0;
     for (size_t i = 0; i < 100000 + sizeof fixed / sizeof fixed[0]; i++) {
         int64_t ms = i < sizeof fixed / sizeof fixed[0]
@@ -107,9 +110,12 @@ static void test_format_time(void)
 
 static void test_durations(void)
 {
-    static const struct { const char *s; int64_t ms; } ok[] = {
-        {"30s", 30000}, {"10m", 600000}, {"1h", 3600000}, {"7d", 604800000}, {"1h30m", 5400000},
-        {"250ms", 250}, {"1d2h3m4s", 93784000}, {"2w", 1209600000},
+    static const struct {
+        const char *s;
+        int64_t ms;
+    } ok[] = {
+        {"30s", 30000},     {"10m", 600000}, {"1h", 3600000},        {"7d", 604800000},
+        {"1h30m", 5400000}, {"250ms", 250},  {"1d2h3m4s", 93784000}, {"2w", 1209600000},
     };
     static const char *const bad[] = {"", "10", "h", "1x", "1h-", "-1h", "1.5h", "99999999999999d"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -270,7 +276,8 @@ static const struct {
 static void test_templates(void)
 {
     json_t *ev = json_loads("{\"properties\":{\"price\":25,\"name\":\"Blue Shoe\",\"path\":\"/pricing/pro\","
-                            "\"html\":\"<i>&\\\"\",\"evil\":\"a\\r\\nBcc: x@y\"}}", 0, NULL);
+                            "\"html\":\"<i>&\\\"\",\"evil\":\"a\\r\\nBcc: x@y\"}}",
+                            0, NULL);
     json_t *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("2026-11-22T10:00:00.000Z");
     json_t *trig = json_pack("{s:s}", "id", "cart");
     struct eval_ctx ctx = {ev, cu, trig, now, NOW_MS, NULL, NULL};
@@ -331,27 +338,43 @@ static const struct {
      "t.json: trigger \"a\": delay: needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\""},
     {"unless without within", "{\"id\": \"a\", \"on\": \"X\", \"unless\": {\"event\": \"Order Completed\"}, " HOOK "}",
      "t.json: trigger \"a\": unless.within: is required: a duration such as \"7d\""},
-    {"unless with a typo", "{\"id\": \"a\", \"on\": \"X\", \"unless\": {\"evnt\": \"Y\", \"within\": \"1h\"}, " HOOK "}",
+    {"unless with a typo",
+     "{\"id\": \"a\", \"on\": \"X\", \"unless\": {\"evnt\": \"Y\", \"within\": \"1h\"}, " HOOK "}",
      "t.json: trigger \"a\": unless.evnt: unknown key (did you mean \"event\"?); it has event, where, within"},
     {"bad limit", "{\"id\": \"a\", \"on\": \"X\", \"limit\": {\"max\": 0, \"per\": \"1d\"}, " HOOK "}",
      "t.json: trigger \"a\": limit: needs {\"max\": N, \"per\": DURATION} with N from 1 to 100"},
-    {"bad quiet hours", "{\"id\": \"a\", \"on\": \"X\", \"quiet_hours\": {\"from\": \"22h\", \"to\": \"08:00\"}, " HOOK "}",
+    {"bad quiet hours",
+     "{\"id\": \"a\", \"on\": \"X\", \"quiet_hours\": {\"from\": \"22h\", \"to\": \"08:00\"}, " HOOK "}",
      "t.json: trigger \"a\": quiet_hours: needs {\"from\": \"HH:MM\", \"to\": \"HH:MM\"}"},
-    {"count without comparison", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\"}}, " HOOK "}",
+    {"count without comparison",
+     "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\"}}, " HOOK "}",
      "t.json: trigger \"a\": if: a count needs a comparison, such as \"gte\": 3"},
-    {"count with a bad operator", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\"}, \"in\": [1]}, " HOOK "}",
+    {"count with a bad operator",
+     "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\"}, \"in\": [1]}, " HOOK
+     "}",
      "t.json: trigger \"a\": if.in: a count is compared with eq, ne, gt, gte, lt or lte and a number"},
-    {"count in where", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\"}, \"gte\": 1}, " HOOK "}",
+    {"count in where",
+     "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\"}, \"gte\": 1}, " HOOK
+     "}",
      "t.json: trigger \"a\": where.count: counts are about the customer: put them in if"},
-    {"customer in a count's where", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\", \"where\": {\"customer.score\": 1}}, \"gte\": 1}, " HOOK "}",
+    {"customer in a count's where",
+     "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"count\": {\"event\": \"Y\", \"within\": \"7d\", \"where\": "
+     "{\"customer.score\": 1}}, \"gte\": 1}, " HOOK "}",
      "t.json: trigger \"a\": if.count.where.customer.score: where is about the event"},
-    {"missing text_file", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"to\": \"{{customer.traits.email}}\", \"subject\": \"Hi\", \"text_file\": \"templates/nope.txt\"}}]}",
-     "t.json: trigger \"a\": actions[0].email.text_file: cannot read \"./templates/nope.txt\" (it must exist and be at most 256 KiB)"},
-    {"email without body", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"to\": \"x@y.test\", \"subject\": \"Hi\"}}]}",
+    {"missing text_file",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"to\": \"{{customer.traits.email}}\", \"subject\": "
+     "\"Hi\", \"text_file\": \"templates/nope.txt\"}}]}",
+     "t.json: trigger \"a\": actions[0].email.text_file: cannot read \"./templates/nope.txt\" (it must exist and be at "
+     "most 256 KiB)"},
+    {"email without body",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"to\": \"x@y.test\", \"subject\": \"Hi\"}}]}",
      "t.json: trigger \"a\": actions[0].email: needs a body: text, text_file, html or html_file"},
-    {"email without to", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"subject\": \"Hi\", \"text\": \"x\"}}]}",
+    {"email without to",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"subject\": \"Hi\", \"text\": \"x\"}}]}",
      "t.json: trigger \"a\": actions[0].email.to: is required"},
-    {"email unknown key", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"to\": \"x@y.test\", \"subjet\": \"Hi\", \"text\": \"x\"}}]}",
+    {"email unknown key",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"email\": {\"to\": \"x@y.test\", \"subjet\": \"Hi\", \"text\": "
+     "\"x\"}}]}",
      "t.json: trigger \"a\": actions[0].email.subjet: unknown key (did you mean \"subject\"?)"},
     {"score not whole", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"score\": 2.5}]}",
      "t.json: trigger \"a\": actions[0].score: needs whole points to add, such as 10 or -5"},
@@ -364,30 +387,45 @@ static const struct {
      "operators are eq ne gt gte lt lte in nin exists contains prefix glob regex within before"},
     {"bad regex", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"customer.id\": {\"regex\": \"(\"}}, " HOOK "}",
      "t.json: trigger \"a\": if.customer.id.regex: is not a valid regular expression: "},
-    {"bad duration", "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"customer.last_seen\": {\"within\": \"3 days\"}}, " HOOK "}",
-     "t.json: trigger \"a\": if.customer.last_seen.within: needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\""},
+    {"bad duration",
+     "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"customer.last_seen\": {\"within\": \"3 days\"}}, " HOOK "}",
+     "t.json: trigger \"a\": if.customer.last_seen.within: needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" "
+     "or \"1h30m\""},
     {"unknown root", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"order.total\": 5}, " HOOK "}",
-     "t.json: trigger \"a\": where.order.total: \"order\" is not a known root: a path starts with event, properties, customer, trigger or now"},
-    {"unclosed template", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/{{customer.id\"}}]}",
+     "t.json: trigger \"a\": where.order.total: \"order\" is not a known root: a path starts with event, properties, "
+     "customer, trigger or now"},
+    {"unclosed template",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/{{customer.id\"}}]}",
      "t.json: trigger \"a\": actions[0].webhook.url: unclosed {{ at \"{{customer.id\": close it with }}"},
-    {"unknown filter", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"body\": {\"n\": \"{{customer.id | shout}}\"}}}]}",
-     "t.json: trigger \"a\": actions[0].webhook.body.n: unknown filter \"shout\": filters are upcase, downcase, capitalize, url_encode and default: \"text\""},
-    {"template in host", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://{{customer.id}}.test/\"}}]}",
-     "t.json: trigger \"a\": actions[0].webhook.url: templates may only stand in the path and query of a URL, not in its scheme or host"},
+    {"unknown filter",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"body\": {\"n\": "
+     "\"{{customer.id | shout}}\"}}}]}",
+     "t.json: trigger \"a\": actions[0].webhook.body.n: unknown filter \"shout\": filters are upcase, downcase, "
+     "capitalize, url_encode and default: \"text\""},
+    {"template in host",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://{{customer.id}}.test/\"}}]}",
+     "t.json: trigger \"a\": actions[0].webhook.url: templates may only stand in the path and query of a URL, not in "
+     "its scheme or host"},
     {"action with two kinds", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {}, \"email\": {}}]}",
      "t.json: trigger \"a\": actions[0]: an action is an object with exactly one kind: webhook, email, score or set"},
     {"action with no kind", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{}]}",
      "t.json: trigger \"a\": actions[0]: an action is an object with exactly one kind: webhook, email, score or set"},
-    {"no actions", "{\"id\": \"a\", \"on\": \"X\"}", "t.json: trigger \"a\": actions: needs a list of one or more actions"},
+    {"no actions", "{\"id\": \"a\", \"on\": \"X\"}",
+     "t.json: trigger \"a\": actions: needs a list of one or more actions"},
     {"bad id", "{\"id\": \"Big Id\", \"on\": \"X\", " HOOK "}",
-     "t.json: [0]: id is required: lower-case letters, digits, _ and -, starting with a letter or digit, at most 64 characters"},
-    {"bad secret", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"secret\": \"hunter2\"}}]}",
+     "t.json: [0]: id is required: lower-case letters, digits, _ and -, starting with a letter or digit, at most 64 "
+     "characters"},
+    {"bad secret",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"secret\": "
+     "\"hunter2\"}}]}",
      "t.json: trigger \"a\": actions[0].webhook.secret: must be a Standard Webhooks secret: whsec_ followed by base64"},
     {"duplicate id in one file", "[{\"id\": \"a\", \"on\": \"X\", " HOOK "}, {\"id\": \"a\", \"on\": \"Y\", " HOOK "}]",
      "t.json: trigger \"a\": id: the id is already used in t.json"},
     {"customer in where", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"customer.group\": \"active\"}, " HOOK "}",
      "t.json: trigger \"a\": where.customer.group: where is about the event; put conditions on the customer in if"},
-    {"bad method", "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"method\": \"GET\"}}]}",
+    {"bad method",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"method\": "
+     "\"GET\"}}]}",
      "t.json: trigger \"a\": actions[0].webhook.method: must be POST, PUT or PATCH"},
 };
 
@@ -430,8 +468,11 @@ static void test_matching(void)
         " {\"id\": \"off\", \"on\": \"Order Completed\", \"enabled\": false, " HOOK "}]";
     struct trigger_set *set = trigger_set_load_text("t.json", text, ".", &errs);
     CHECK(set && trigger_set_count(set) == 5, "five triggers load");
-    static const struct { const char *msg, *cust, *want; } cases[] = {
-        {"{\"type\":\"track\",\"userId\":\"u\",\"event\":\"Order Completed\",\"properties\":{\"total\":25}}", "{}", "order"},
+    static const struct {
+        const char *msg, *cust, *want;
+    } cases[] = {
+        {"{\"type\":\"track\",\"userId\":\"u\",\"event\":\"Order Completed\",\"properties\":{\"total\":25}}", "{}",
+         "order"},
         {"{\"type\":\"track\",\"userId\":\"u\",\"event\":\"Order Completed\",\"properties\":{\"total\":5}}", "{}", ""},
         {"{\"type\":\"page\",\"userId\":\"u\",\"properties\":{\"path\":\"/pricing/pro\"}}", "{}", "pricing any-page"},
         {"{\"type\":\"page\",\"userId\":\"u\",\"properties\":{\"path\":\"/blog\"}}", "{}", "any-page"},
@@ -476,14 +517,19 @@ static void test_quiet_hours(void)
     const int64_t midnight = 1793577600000LL, h = 3600000, m = 60000;
     const struct trigger *night = trigger_set_find(set, "night"), *lunch = trigger_set_find(set, "lunch"),
                          *none = trigger_set_find(set, "none");
-    static const struct { int which; int64_t at; int32_t off; int64_t want; } cases[] = {
-        {0, 23 * 3600000LL, 0, 32 * 3600000LL},      /* 23:00 waits until 08:00 the next day */
-        {0, 3 * 3600000LL, 0, 8 * 3600000LL},        /* 03:00 waits until 08:00 */
-        {0, 8 * 3600000LL, 0, 8 * 3600000LL},        /* 08:00 is free: "to" is not quiet */
+    static const struct {
+        int which;
+        int64_t at;
+        int32_t off;
+        int64_t want;
+    } cases[] = {
+        {0, 23 * 3600000LL, 0, 32 * 3600000LL},                 /* 23:00 waits until 08:00 the next day */
+        {0, 3 * 3600000LL, 0, 8 * 3600000LL},                   /* 03:00 waits until 08:00 */
+        {0, 8 * 3600000LL, 0, 8 * 3600000LL},                   /* 08:00 is free: "to" is not quiet */
         {0, 22 * 3600000LL - 60000, 0, 22 * 3600000LL - 60000}, /* 21:59 is free */
-        {0, 22 * 3600000LL, 0, 32 * 3600000LL},      /* 22:00 is quiet: "from" is */
-        {0, 21 * 3600000LL, 3600, 31 * 3600000LL},   /* 21:00Z is 22:00 in Amsterdam (winter): until 07:00Z */
-        {0, 6 * 3600000LL, -18000, 13 * 3600000LL},  /* 06:00Z is 01:00 in New York: until 13:00Z */
+        {0, 22 * 3600000LL, 0, 32 * 3600000LL},                 /* 22:00 is quiet: "from" is */
+        {0, 21 * 3600000LL, 3600, 31 * 3600000LL},  /* 21:00Z is 22:00 in Amsterdam (winter): until 07:00Z */
+        {0, 6 * 3600000LL, -18000, 13 * 3600000LL}, /* 06:00Z is 01:00 in New York: until 13:00Z */
         {1, 12 * 3600000LL + 45 * 60000LL, 0, 13 * 3600000LL + 30 * 60000LL},
         {1, 14 * 3600000LL, 0, 14 * 3600000LL},
         {2, 23 * 3600000LL, 0, 23 * 3600000LL},
@@ -525,7 +571,8 @@ static void test_customer(void)
     struct errlist errs = {0};
     struct trigger_set *set = trigger_set_load_text(
         "c.json",
-        "[{\"id\": \"three\", \"on\": \"Visit\", \"if\": {\"count\": {\"event\": \"Visit\", \"within\": \"1h\"}, \"gte\": 3}, " HOOK "},"
+        "[{\"id\": \"three\", \"on\": \"Visit\", \"if\": {\"count\": {\"event\": \"Visit\", \"within\": \"1h\"}, "
+        "\"gte\": 3}, " HOOK "},"
         " {\"id\": \"lim\", \"on\": \"Visit\", \"limit\": {\"max\": 2, \"per\": \"1h\"}, " HOOK "}]",
         ".", &errs);
     CHECK(set != NULL, "customer set loads: %s", errs.n ? errs.lines[0] : "");
@@ -533,19 +580,30 @@ static void test_customer(void)
         return;
     const int64_t t0 = 1793577600000LL, day = 86400000LL;
     json_t *f = json_object();
-    const char *g = apply(f, set, "{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2026-11-02T00:00:00Z\"}", t0);
+    const char *g =
+        apply(f, set, "{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2026-11-02T00:00:00Z\"}", t0);
     CHECK(g && strcmp(g, "interested") == 0, "a new visitor moves into interested: %s", g ? g : "(none)");
-    g = apply(f, set, "{\"type\":\"identify\",\"anonymousId\":\"a\",\"traits\":{\"email\":\"a@b.test\"},\"timestamp\":\"2026-11-02T00:01:00Z\"}", t0);
+    g = apply(f, set,
+              "{\"type\":\"identify\",\"anonymousId\":\"a\",\"traits\":{\"email\":\"a@b.test\"},\"timestamp\":\"2026-"
+              "11-02T00:01:00Z\"}",
+              t0);
     CHECK(g && strcmp(g, "potential") == 0, "an email makes a potential customer: %s", g ? g : "(none)");
-    g = apply(f, set, "{\"type\":\"track\",\"anonymousId\":\"a\",\"event\":\"Order Completed\",\"properties\":{\"total\":40,\"revenue\":\"x\"},\"timestamp\":\"2026-11-02T00:02:00Z\"}", t0);
+    g = apply(f, set,
+              "{\"type\":\"track\",\"anonymousId\":\"a\",\"event\":\"Order "
+              "Completed\",\"properties\":{\"total\":40,\"revenue\":\"x\"},\"timestamp\":\"2026-11-02T00:02:00Z\"}",
+              t0);
     CHECK(g && strcmp(g, "active") == 0, "an order makes an active customer: %s", g ? g : "(none)");
-    g = apply(f, set, "{\"type\":\"track\",\"anonymousId\":\"a\",\"event\":\"Order Completed\",\"properties\":{\"revenue\":2.5,\"total\":99},\"timestamp\":\"2026-11-02T00:03:00Z\"}", t0);
+    g = apply(f, set,
+              "{\"type\":\"track\",\"anonymousId\":\"a\",\"event\":\"Order "
+              "Completed\",\"properties\":{\"revenue\":2.5,\"total\":99},\"timestamp\":\"2026-11-02T00:03:00Z\"}",
+              t0);
     CHECK(g == NULL, "a second order is no move");
     json_t *state, *view = customer_view("a", f, t0, 90 * day, &state);
     CHECK(json_integer_value(json_object_get(view, "orders")) == 2, "orders");
     CHECK(json_number_value(json_object_get(view, "revenue")) == 42.5, "revenue: total, else revenue: %g",
           json_number_value(json_object_get(view, "revenue")));
-    CHECK(strcmp(json_string_value(json_object_get(view, "last_order")), "2026-11-02T00:03:00.000Z") == 0, "last_order");
+    CHECK(strcmp(json_string_value(json_object_get(view, "last_order")), "2026-11-02T00:03:00.000Z") == 0,
+          "last_order");
     const char *fs = json_string_value(json_object_get(view, "first_seen")),
                *ls = json_string_value(json_object_get(view, "last_seen"));
     CHECK(fs && ls && strcmp(fs, "2026-11-02T00:00:00.000Z") == 0 && strcmp(ls, "2026-11-02T00:03:00.000Z") == 0,
@@ -554,9 +612,13 @@ static void test_customer(void)
     json_decref(state);
     CHECK(strcmp(customer_group(f, t0 + 90 * day + 3 * 60000, 90 * day), "active") == 0, "active at the period's end");
     CHECK(strcmp(customer_group(f, t0 + 90 * day + 3 * 60000 + 1, 90 * day), "inactive") == 0, "inactive 1 ms later");
-    g = apply(f, set, "{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2027-03-01T00:00:00Z\"}", t0 + 120 * day);
+    g = apply(f, set, "{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2027-03-01T00:00:00Z\"}",
+              t0 + 120 * day);
     CHECK(g && strcmp(g, "inactive") == 0, "time moves an active customer to inactive: %s", g ? g : "(none)");
-    g = apply(f, set, "{\"type\":\"identify\",\"anonymousId\":\"a\",\"traits\":{\"unsubscribed\":true},\"timestamp\":\"2027-03-01T00:01:00Z\"}", t0 + 120 * day);
+    g = apply(f, set,
+              "{\"type\":\"identify\",\"anonymousId\":\"a\",\"traits\":{\"unsubscribed\":true},\"timestamp\":\"2027-03-"
+              "01T00:01:00Z\"}",
+              t0 + 120 * day);
     CHECK(g && strcmp(g, "excluded") == 0, "unsubscribing excludes: %s", g ? g : "(none)");
     json_decref(f);
 
@@ -570,7 +632,8 @@ static void test_customer(void)
         char text[200];
         int64_t ts;
         CHECK(message_parse_time(visits[i], &ts) == 0, "time parses");
-        snprintf(text, sizeof text, "{\"type\":\"track\",\"userId\":\"v\",\"event\":\"Visit\",\"timestamp\":\"%s\"}", visits[i]);
+        snprintf(text, sizeof text, "{\"type\":\"track\",\"userId\":\"v\",\"event\":\"Visit\",\"timestamp\":\"%s\"}",
+                 visits[i]);
         apply(f, set, text, ts);
         view = customer_view("v", f, ts, 90 * day, &state);
         struct eval_ctx ctx = {NULL, view, NULL, NULL, ts, state, NULL};
@@ -590,7 +653,9 @@ static void test_customer(void)
 
 static void test_trait_merge(void)
 {
-    static const struct { const char *old, *new_, *want; } cases[] = {
+    static const struct {
+        const char *old, *new_, *want;
+    } cases[] = {
         {"{\"a\":{\"b\":1,\"c\":2},\"x\":1}", "{\"a\":{\"c\":3,\"d\":4}}", "{\"a\":{\"b\":1,\"c\":3,\"d\":4},\"x\":1}"},
         {"{\"a\":1}", "\"text\"", "\"text\""},
         {"\"text\"", "{\"a\":1}", "{\"a\":1}"},
@@ -624,9 +689,13 @@ static void check_jparse(const char *in, size_t len, int fast)
 
 static void test_jparse(void)
 {
-    static const struct { const char *in; int fast; } cases[] = {
+    static const struct {
+        const char *in;
+        int fast;
+    } cases[] = {
         {"{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Order Completed\",\"properties\":{\"total\":19.99,"
-         "\"n\":-0,\"big\":-9223372036854775808,\"e\":1.5E+3,\"tags\":[true,false,null,[],{}]}}", 1},
+         "\"n\":-0,\"big\":-9223372036854775808,\"e\":1.5E+3,\"tags\":[true,false,null,[],{}]}}",
+         1},
         {" \t\r\n{ \"a\" : [ 1 , 2 ] , \"\" : \"\" }\n", 1},
         {"{\"q\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"}", 1},
         {"{\"u\":\"M\\u00fcller \\u20AC \\ud83d\\ude00\", \"k\\u00e9y\":1}", 1},
@@ -711,16 +780,16 @@ static void test_jparse_flat(void)
         {"{}", 1},
         {" {\"a\" : \"b\" ,\"c\":\"\"} \n", 1},
         {"{\"k\":\"q\\\"b\\\\s\\/n\\n\\t\\u00e9\\ud83d\\ude00 \xc3\xa9\"}", 1}, /* escapes, UTF-8 */
-        {"{\"a\":\"1\",\"a\":\"2\"}", 1},                                   /* the last value wins */
+        {"{\"a\":\"1\",\"a\":\"2\"}", 1},                                       /* the last value wins */
         {"{\"a\":1}", 0},
         {"{\"a\":null}", 0},
         {"{\"a\":{\"b\":\"c\"}}", 0},
         {"[\"a\"]", 0},
         {"\"a\"", 0},
         {"{\"a\":\"x\\u0000y\"}", 0}, /* jansson refuses NUL without a flag */
-        {"{\"a\":\"\\ud800\"}", 0},     /* a lone surrogate */
-        {"{\"a\":\"\xc3\"}", 0},         /* cut-short UTF-8 */
-        {"{\"a\":\"\x01\"}", 0},         /* a control byte */
+        {"{\"a\":\"\\ud800\"}", 0},   /* a lone surrogate */
+        {"{\"a\":\"\xc3\"}", 0},      /* cut-short UTF-8 */
+        {"{\"a\":\"\x01\"}", 0},      /* a control byte */
         {"{\"a\":\"b\"} x", 0},
         {"{\"a\":\"b\"", 0},
         {"{\"a\":\"b\" \"c\":\"d\"}", 0},
