@@ -20,6 +20,10 @@ import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
 import redis
 
+# A SIGTERM (a timeout, a cancelled CI job) unwinds like an exception, so
+# every `finally` still stops the processes it started, by pid.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
 NUDGED = os.environ["NUDGED_BIN"]
 BENCH_DIR = os.environ["BENCH_DIR"]
 N = int(os.environ.get("BENCH_EVENTS", 200000))

@@ -5,6 +5,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import redis
 
+# A SIGTERM (a timeout, a cancelled CI job) unwinds like an exception, so
+# every `finally` still stops the processes it started, by pid.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
 NUDGED = os.environ.get("NUDGED_BIN", os.path.join(os.path.dirname(__file__), "../../build/nudged"))
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
