@@ -4,9 +4,13 @@
  * socket callback keeps one persistent event per socket via
  * curl_multi_assign; the timer callback arms one libevent timer. Completed
  * transfers are collected after curl_multi_socket_action returns, never from
- * inside a curl callback, where curl_multi_* calls are refused.
+ * inside a curl callback, where curl_multi_* calls are refused. curl is
+ * given only the transfers a host has a connection for (hostq.c); the
+ * others wait here, their timeout running, as it would in curl's queue.
  */
 #include "http.h"
+#include "clock.h"
+#include "hostq.h"
 #include "log.h"
 #include "util.h"
 
@@ -25,7 +29,8 @@ struct http {
     CURLM *multi;
     struct event *timer;
     size_t inflight;
-    struct transfer *list; /* every transfer in flight, for http_free */
+    struct transfer *list; /* every transfer in flight or waiting, for http_free */
+    struct hostq *hosts;   /* the running and waiting transfers per host */
     struct pool web, mail; /* finished easy handles kept for reuse */
 };
 
@@ -111,6 +116,13 @@ struct transfer {
     http_done_fn *done;
     void *data;
     struct transfer *prev, *next;
+    char host[HOSTQ_KEY_MAX];
+    long timeout_ms;     /* the whole time it may take, its wait included; 0: none */
+    int64_t asked_ms;    /* clock_mono_ms when it was asked for */
+    int64_t waited_ms;   /* how long it waited for its host */
+    struct event *wait;  /* while it waits for its host: the end of its timeout */
+    struct transfer *up; /* pass_turn's list of those that could not start, */
+    CURLcode unsent;     /* and why */
 };
 
 static void unlink_transfer(struct transfer *t)
@@ -135,6 +147,77 @@ static void transfer_free(struct transfer *t)
     free(t);
 }
 
+/* Ends T, which is no longer in curl: its callback, then T is freed. */
+static void end(struct transfer *t, const struct http_result *res)
+{
+    t->h->inflight--;
+    unlink_transfer(t);
+    t->done(res, t->data);
+    transfer_free(t);
+}
+
+/* Ends T, which never reached curl, with CODE. */
+static void end_unsent(struct transfer *t, CURLcode code)
+{
+    if (code == CURLE_OPERATION_TIMEDOUT)
+        snprintf(t->errbuf, sizeof t->errbuf, "no connection to %s came free within the timeout (%ld ms)", t->host,
+                 t->timeout_ms);
+    else
+        snprintf(t->errbuf, sizeof t->errbuf, "curl refused the transfer");
+    struct http_result res = {0, code, t->errbuf, -1, (double)(clock_mono_ms() - t->asked_ms) / 1000};
+    end(t, &res);
+}
+
+/* Gives T to curl with what is left of its timeout: CURLE_OK, or
+ * CURLE_OPERATION_TIMEDOUT when nothing is left, or CURLE_FAILED_INIT when
+ * curl refuses it. */
+static CURLcode launch(struct http *h, struct transfer *t)
+{
+    t->waited_ms = clock_mono_ms() - t->asked_ms;
+    if (t->timeout_ms > 0 && t->waited_ms > 0) {
+        long left = t->timeout_ms - (long)t->waited_ms;
+        if (left <= 0)
+            return CURLE_OPERATION_TIMEDOUT;
+        curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, left);
+        curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, left);
+    }
+    return curl_multi_add_handle(h->multi, t->easy) == CURLM_OK ? CURLE_OK : CURLE_FAILED_INIT;
+}
+
+/* A transfer to KEY left curl (or never reached it): the first that waits
+ * for KEY takes its turn. One that cannot start ends, once the turn has
+ * gone on to the next, so that its callback sees a consistent queue. */
+static void pass_turn(struct http *h, const char *key)
+{
+    char k[HOSTQ_KEY_MAX];
+    struct transfer *t, *failed = NULL;
+    snprintf(k, sizeof k, "%s", key); /* KEY may be the ended transfer's */
+    while ((t = hostq_next(h->hosts, k)) != NULL) {
+        event_free(t->wait);
+        t->wait = NULL;
+        if ((t->unsent = launch(h, t)) == CURLE_OK)
+            break;
+        t->up = failed;
+        failed = t;
+    }
+    while ((t = failed) != NULL) {
+        failed = t->up;
+        end_unsent(t, t->unsent);
+    }
+}
+
+/* The timeout of a transfer that still waits for its host ran out. */
+static void on_wait_over(evutil_socket_t fd, short what, void *arg)
+{
+    struct transfer *t = arg;
+    (void)fd;
+    (void)what;
+    hostq_cancel(t->h->hosts, t->host, t);
+    event_free(t->wait);
+    t->wait = NULL;
+    end_unsent(t, CURLE_OPERATION_TIMEDOUT);
+}
+
 struct sock {
     struct http *h;
     struct event *ev;
@@ -157,11 +240,10 @@ static void check_done(struct http *h)
         if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
             res.retry_after_s = (long)ra;
         res.error = res.code == CURLE_OK ? "" : (t->errbuf[0] ? t->errbuf : curl_easy_strerror(res.code));
+        res.seconds += (double)t->waited_ms / 1000;
         curl_multi_remove_handle(h->multi, easy);
-        h->inflight--;
-        unlink_transfer(t);
-        t->done(&res, t->data);
-        transfer_free(t);
+        pass_turn(h, t->host);
+        end(t, &res);
     }
 }
 
@@ -233,6 +315,7 @@ struct http *http_new(struct event_base *base, long max_total, long per_host)
         return NULL;
     }
     h->timer = evtimer_new(base, on_timer, h);
+    h->hosts = hostq_new((size_t)per_host);
     pool_init(&h->web, (size_t)max_total, false);
     pool_init(&h->mail, (size_t)max_total, true);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
@@ -254,17 +337,34 @@ static void set_options(CURL *e, struct transfer *t, const char *url, const char
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    /* A transfer that waited for its host has less left (launch). */
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    /* The total timeout counts time queued behind the per-host cap too. */
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 }
 
-/* Adds T's easy handle to the multi and to the list of transfers. */
-static int start(struct http *h, struct transfer *t)
+/* Gives T (to URL) to curl when its host has a connection free, else
+ * makes it wait, its timeout running; either way T joins the list of
+ * transfers. Returns 0, or -1 when T could not start (T is then freed). */
+static int start(struct http *h, struct transfer *t, const char *url)
 {
-    if (curl_multi_add_handle(h->multi, t->easy) != CURLM_OK) {
-        transfer_free(t);
-        return -1;
+    hostq_key(url, t->host);
+    t->asked_ms = clock_mono_ms();
+    if (hostq_admit(h->hosts, t->host, t)) {
+        if (launch(h, t) != CURLE_OK) {
+            pass_turn(h, t->host);
+            transfer_free(t);
+            return -1;
+        }
+    } else if (t->timeout_ms > 0) {
+        struct timeval tv = {t->timeout_ms / 1000, (t->timeout_ms % 1000) * 1000};
+        t->wait = evtimer_new(h->base, on_wait_over, t);
+        if (t->wait == NULL || evtimer_add(t->wait, &tv) != 0) {
+            hostq_cancel(h->hosts, t->host, t);
+            if (t->wait)
+                event_free(t->wait);
+            transfer_free(t);
+            return -1;
+        }
     }
     h->inflight++;
     t->next = h->list;
@@ -316,7 +416,8 @@ int http_send_mail(struct http *h, const struct http_mail *m, http_done_fn *done
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, m->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, m->timeout_ms);
-    return start(h, t);
+    t->timeout_ms = m->timeout_ms;
+    return start(h, t, m->url);
 }
 
 int http_request(struct http *h, const char *url, const char *method, struct curl_slist *headers, const char *body,
@@ -331,7 +432,8 @@ int http_request(struct http *h, const char *url, const char *method, struct cur
     *t = (struct transfer){
         .h = h, .easy = e, .pool = &h->web, .headers = headers, .body = util_xstrdup(body), .done = done, .data = data};
     set_options(e, t, url, method, timeout_ms);
-    return start(h, t);
+    t->timeout_ms = timeout_ms;
+    return start(h, t, url);
 }
 
 void http_free(struct http *h)
@@ -341,9 +443,13 @@ void http_free(struct http *h)
     while (h->list) {
         struct transfer *t = h->list;
         unlink_transfer(t);
-        curl_multi_remove_handle(h->multi, t->easy);
+        if (t->wait) /* never given to curl */
+            event_free(t->wait);
+        else
+            curl_multi_remove_handle(h->multi, t->easy);
         transfer_free(t);
     }
+    hostq_free(h->hosts);
     pool_free(&h->web);
     pool_free(&h->mail);
     curl_multi_cleanup(h->multi);

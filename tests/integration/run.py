@@ -139,6 +139,42 @@ def test_410_is_not_retried():
         env.close()
 
 
+def test_one_connection_a_host_in_turn_and_the_wait_counts_in_the_timeout():
+    """per_host = 1 and a receiver that takes 0.6 s for each of its first
+    three requests, four webhooks at once (timeout 1.5 s): they go one at a
+    time, in turn; the third starts with 0.3 s left and times out, the
+    fourth never gets the connection within its timeout and fails unsent
+    with that reason. Both are retried and arrive."""
+    def slow(path, k):
+        if k <= 3:
+            time.sleep(0.6)
+        return 200
+    env = Env(script=slow)
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port)}, conf="per_host = 1\n")
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        pipe = r.pipeline(transaction=False)
+        for who in ("ann", "bob", "cid", "dee"):
+            pipe.xadd("nudged:events", {"message": event(who)})
+        pipe.execute()
+        wait_for(lambda: env.recv.count() >= 5, 15, "five requests")
+        time.sleep(0.5)
+        reqs = env.recv.all()
+        first = reqs[:3]
+        gaps = [b["t"] - a["t"] for a, b in zip(first, first[1:])]
+        assert all(g >= 0.5 for g in gaps), "one connection: each request waits for the last, gaps %r" % gaps
+        ids = [q["headers"]["webhook-id"] for q in reqs]
+        assert len(ids) == 5 and len(set(ids)) == 4, "four webhooks, the third sent twice: %r" % ids
+        assert ids.count(ids[2]) == 2, "the third timed out and was sent again: %r" % ids
+        assert n.log_has("came free within the timeout (1500 ms)"), "the fourth failed unsent, with its reason"
+        wait_for(lambda: scheduled(r) == 0 and no_pending(r, "nudged:actions"), 10, "settled")
+        assert r.xlen("nudged:dead") == 0
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
 def test_method_and_headers_default_or_own_also_on_retry():
     """Deliveries leave out method POST, no headers and attempt 1, and the
     reader puts them back; a webhook with its own method and headers keeps
@@ -505,6 +541,7 @@ if __name__ == "__main__":
                         test_delivery_text_survives_escaping,
                         test_retry_500_twice_then_sent,
                         test_410_is_not_retried, test_method_and_headers_default_or_own_also_on_retry,
+                        test_one_connection_a_host_in_turn_and_the_wait_counts_in_the_timeout,
                         test_sent_deliveries_are_trimmed_and_pending_ones_kept,
                         test_actions_entries_as_fields_or_bad_json, test_delivery_delivered_too_often_is_set_aside,
                         test_malformed_entries_rejected_and_rest_processed,
