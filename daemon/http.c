@@ -120,7 +120,8 @@ struct transfer {
     long timeout_ms;     /* the whole time it may take, its wait included; 0: none */
     int64_t asked_ms;    /* clock_mono_ms when it was asked for */
     int64_t waited_ms;   /* how long it waited for its host */
-    struct event *wait;  /* while it waits for its host: the end of its timeout */
+    struct event *wait;  /* while it waits for its host: the end of its timeout, if any */
+    bool in_curl;        /* added to the multi handle */
     struct transfer *up; /* pass_turn's list of those that could not start, */
     CURLcode unsent;     /* and why */
 };
@@ -181,7 +182,10 @@ static CURLcode launch(struct http *h, struct transfer *t)
         curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, left);
         curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, left);
     }
-    return curl_multi_add_handle(h->multi, t->easy) == CURLM_OK ? CURLE_OK : CURLE_FAILED_INIT;
+    if (curl_multi_add_handle(h->multi, t->easy) != CURLM_OK)
+        return CURLE_FAILED_INIT;
+    t->in_curl = true;
+    return CURLE_OK;
 }
 
 /* A transfer to KEY left curl (or never reached it): the first that waits
@@ -193,7 +197,8 @@ static void pass_turn(struct http *h, const char *key)
     struct transfer *t, *failed = NULL;
     snprintf(k, sizeof k, "%s", key); /* KEY may be the ended transfer's */
     while ((t = hostq_next(h->hosts, k)) != NULL) {
-        event_free(t->wait);
+        if (t->wait)
+            event_free(t->wait);
         t->wait = NULL;
         if ((t->unsent = launch(h, t)) == CURLE_OK)
             break;
@@ -443,9 +448,9 @@ void http_free(struct http *h)
     while (h->list) {
         struct transfer *t = h->list;
         unlink_transfer(t);
-        if (t->wait) /* never given to curl */
+        if (t->wait)
             event_free(t->wait);
-        else
+        if (t->in_curl)
             curl_multi_remove_handle(h->multi, t->easy);
         transfer_free(t);
     }
