@@ -25,11 +25,11 @@ void hostq_free(struct hostq *q);
 
 /* Returns true when ITEM may start now (it then counts as running for
  * KEY); false when it waits behind the transfers of KEY already running. */
-bool hostq_admit(struct hostq *q, const char *key, void *item);
+bool hostq_admit(struct hostq *q, const char *key, void *item) __attribute__((warn_unused_result));
 
 /* A running transfer of KEY ended. Returns the next waiting one of KEY,
  * which now counts as running, or NULL. */
-void *hostq_next(struct hostq *q, const char *key);
+void *hostq_next(struct hostq *q, const char *key) __attribute__((warn_unused_result));
 
 /* Takes ITEM out of KEY's waiting transfers; returns false when it was not
  * waiting. */
