@@ -25,7 +25,7 @@ struct waiter {
 
 struct host {
     char key[HOSTQ_KEY_MAX];
-    size_t running, waiting;
+    size_t running;
     struct waiter *head, *tail; /* the waiting, first come first */
     struct host *next;          /* the bucket's chain */
 };
@@ -161,7 +161,6 @@ bool hostq_admit(struct hostq *q, const char *key, void *item)
     else
         h->head = w;
     h->tail = w;
-    h->waiting++;
     return false;
 }
 
@@ -182,7 +181,6 @@ void *hostq_next(struct hostq *q, const char *key)
     h->head = w->next;
     if (h->head == NULL)
         h->tail = NULL;
-    h->waiting--;
     void *item = w->item;
     free(w);
     return item;
@@ -204,7 +202,6 @@ bool hostq_cancel(struct hostq *q, const char *key, void *item)
             h->head = w->next;
         if (h->tail == w)
             h->tail = prev;
-        h->waiting--;
         free(w);
         drop_if_idle(hp);
         return true;
@@ -229,5 +226,8 @@ size_t hostq_running(const struct hostq *q, const char *key)
 size_t hostq_waiting(const struct hostq *q, const char *key)
 {
     const struct host *h = lookup(q, key);
-    return h ? h->waiting : 0;
+    size_t n = 0;
+    for (const struct waiter *w = h ? h->head : NULL; w; w = w->next)
+        n++;
+    return n;
 }
