@@ -7,7 +7,7 @@ BUILD   ?= build
 VERSION := 0.1.0
 
 CC      ?= cc
-PKGS    := libevent hiredis libcurl jansson libcrypto inih
+PKGS    := libevent hiredis libcurl jansson libcrypto inih zlib
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wundef -Wwrite-strings \
            -Wno-format-truncation

@@ -1,7 +1,10 @@
 /* admin.c — a small evhttp server for operators. Requests are handled on
- * the loop and answered at once; none waits on Redis, so a stuck Redis
- * still gets an honest /healthz. */
+ * the loop and answered at once, but for the customer routes, which wait
+ * for Redis; so a stuck Redis still gets an honest /healthz. evhttp keeps
+ * a request alive until it is answered, also when its client has gone, so
+ * every request is answered exactly once. */
 #include "admin.h"
+#include "listener.h"
 #include "log.h"
 
 #include <event2/buffer.h>
@@ -12,19 +15,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #define ADMIN_METRICS_MAX (1024 * 1024)
 
 struct admin_pending {
     struct admin *a;
-    struct evhttp_request *req; /* NULL once the client is gone */
-    struct evhttp_connection *conn;
-    struct admin_pending *prev, *next;
+    struct evhttp_request *req;
+    TAILQ_ENTRY(admin_pending) link;
 };
 
 struct admin {
-    struct evhttp *http;
-    struct admin_pending *pending; /* requests waiting for Redis */
+    struct listener *listener;
+    TAILQ_HEAD(, admin_pending) pending; /* requests waiting for Redis */
     char *token;
     struct admin_ops ops;
     void *data;
@@ -59,51 +62,29 @@ static bool authorised(const struct admin *a, struct evhttp_request *req)
     return h && strncmp(h, "Bearer ", 7) == 0 && strlen(h + 7) == n && CRYPTO_memcmp(h + 7, a->token, n) == 0;
 }
 
-static void unlink_pending(struct admin_pending *p)
-{
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        p->a->pending = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-}
-
 void admin_reply(struct admin_pending *p, int code, json_t *body)
 {
-    if (p->req) {
-        evhttp_connection_set_closecb(p->conn, NULL, NULL);
-        reply_json(p->req, code, body);
-    } else {
-        json_decref(body);
-    }
-    unlink_pending(p);
+    reply_json(p->req, code, body); /* frees the request, if its client has gone too */
+    TAILQ_REMOVE(&p->a->pending, p, link);
     free(p);
-}
-
-/* The client went away before Redis answered: forget its request. */
-static void on_client_closed(struct evhttp_connection *conn, void *arg)
-{
-    struct admin *a = arg;
-    for (struct admin_pending *p = a->pending; p; p = p->next)
-        if (p->conn == conn)
-            p->req = NULL;
 }
 
 static void do_customer(struct admin *a, struct evhttp_request *req, const char *path, bool erase)
 {
-    char *id = evhttp_uridecode(path + 14, 0, NULL);
-    if (id == NULL || id[0] == '\0' || strlen(id) > 256 || strchr(id, '/')) {
-        reply_json(req, 400, json_pack("{s:s}", "error", "a customer id is 1 to 256 bytes: /v1/customers/ID"));
+    size_t n = 0;
+    char *id = evhttp_uridecode(path + 14, 0, &n);
+    /* A %00 would cut the id short: DELETE /v1/customers/v%00x must not
+     * erase customer v. */
+    if (id == NULL || id[0] == '\0' || strlen(id) != n || n > 256 || strchr(id, '/')) {
+        reply_json(req, 400,
+                   json_pack("{s:s}", "error", "a customer id is 1 to 256 bytes without NUL: /v1/customers/ID"));
         free(id);
         return;
     }
     struct admin_pending *p = util_xcalloc(1, sizeof *p);
-    *p = (struct admin_pending){a, req, evhttp_request_get_connection(req), NULL, a->pending};
-    if (a->pending)
-        a->pending->prev = p;
-    a->pending = p;
-    evhttp_connection_set_closecb(p->conn, on_client_closed, a);
+    p->a = a;
+    p->req = req;
+    TAILQ_INSERT_TAIL(&a->pending, p, link);
     a->ops.customer(a->data, erase, id, p);
     free(id);
 }
@@ -166,25 +147,20 @@ static void on_request(struct evhttp_request *req, void *arg)
 struct admin *admin_new(struct event_base *base, const char *listen, const char *token, const struct admin_ops *ops,
                         void *data)
 {
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    long port = colon ? strtol(colon + 1, NULL, 10) : -1;
-    if (colon == NULL || colon == listen || (size_t)(colon - listen) >= sizeof host || port <= 0 || port > 65535)
-        return NULL;
-    snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    /* Requests are small: a cap on headers and body, and an idle timeout,
+     * so nobody holds memory or descriptors before the token check. */
+    static const struct listener_limits lim = {8 * 1024, 64 * 1024, 10,
+                                               EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE, "admin"};
     struct admin *a = util_xcalloc(1, sizeof *a);
+    TAILQ_INIT(&a->pending);
     a->ops = *ops;
     a->data = data;
     a->token = token && *token ? util_xstrdup(token) : NULL;
-    a->http = evhttp_new(base);
-    if (a->http == NULL || evhttp_bind_socket(a->http, host, (unsigned short)port) != 0) {
+    a->listener = listener_new(base, listen, &lim, on_request, a);
+    if (a->listener == NULL) {
         admin_free(a);
         return NULL;
     }
-    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
-    evhttp_set_max_body_size(a->http, 64 * 1024);
-    evhttp_set_timeout(a->http, 10);
-    evhttp_set_gencb(a->http, on_request, a);
     return a;
 }
 
@@ -192,13 +168,12 @@ void admin_free(struct admin *a)
 {
     if (a == NULL)
         return;
-    while (a->pending) { /* the daemon's Redis callbacks ran before (teardown order) */
-        struct admin_pending *p = a->pending;
-        a->pending = p->next;
+    while (!TAILQ_EMPTY(&a->pending)) { /* the daemon's Redis callbacks ran before (teardown order) */
+        struct admin_pending *p = TAILQ_FIRST(&a->pending);
+        TAILQ_REMOVE(&a->pending, p, link);
         free(p);
     }
-    if (a->http)
-        evhttp_free(a->http);
+    listener_free(a->listener);
     if (a->token)
         OPENSSL_cleanse(a->token, strlen(a->token));
     free(a->token);

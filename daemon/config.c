@@ -8,6 +8,7 @@
 #include "duration.h"
 #include "log.h"
 #include "util.h"
+#include "writekeys.h"
 
 #include <ctype.h>
 #include <ini.h>
@@ -42,6 +43,7 @@ static const struct param params[] = {
     {"redis", "batch", P_INT, OFF(redis_batch), "200", 1, 10000, NULL},
     {"redis", "pipeline", P_INT, OFF(redis_pipeline), "4", 1, 8, NULL},
     {"redis", "claim_idle", P_DURATION, OFF(redis_claim_idle_ms), "60s", 1000, 7 * DAY, NULL},
+    {"redis", "events_retention", P_DURATION, OFF(redis_events_retention_ms), "24h", 0, 365 * DAY, NULL},
     {"http", "ingest_listen", P_STRING, OFF(http_ingest_listen), "127.0.0.1:8620", 0, 0, NULL},
     {"http", "admin_listen", P_STRING, OFF(http_admin_listen), "127.0.0.1:8621", 0, 0, NULL},
     {"http", "write_keys_file", P_STRING, OFF(http_write_keys_file), "", 0, 0, NULL},
@@ -206,6 +208,28 @@ static void set_defaults(struct config *cfg)
             util_fatal("bad built-in default"); /* a broken invariant of the table */
 }
 
+/* The admin token: the file's first line, which must hold the token. An
+ * empty file, or a token on a later line, would otherwise turn the
+ * authentication off without a word. */
+static char *read_token(const char *path, struct errlist *errs)
+{
+    char *t = util_read_first_line(path);
+    if (t == NULL) {
+        errlist_add(errs, "http.admin_token_file: cannot read \"%s\"", path);
+        return NULL;
+    }
+    size_t n = strlen(t);
+    while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\r'))
+        t[--n] = '\0';
+    if (n == 0 || strspn(t, " \t") > 0) {
+        errlist_add(errs, "%s:1: http.admin_token_file must hold the token on its first line (%s)", path,
+                    n == 0 ? "the line is empty" : "it starts with a space");
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
 static void finish(struct config *cfg, struct errlist *errs)
 {
     if (*cfg->redis_consumer == '\0') {
@@ -225,6 +249,10 @@ static void finish(struct config *cfg, struct errlist *errs)
         if (cfg->smtp_password == NULL)
             errlist_add(errs, "smtp.password_file: cannot read \"%s\"", cfg->smtp_password_file);
     }
+    if (*cfg->http_admin_token_file)
+        cfg->admin_token = read_token(cfg->http_admin_token_file, errs);
+    if (*cfg->http_ingest_listen && *cfg->http_write_keys_file)
+        cfg->write_keys = writekeys_load(cfg->http_write_keys_file, errs);
     if (strncmp(cfg->smtp_url, "smtp://", 7) != 0 && strncmp(cfg->smtp_url, "smtps://", 8) != 0)
         errlist_add(errs, "smtp.url: must start with smtp:// or smtps://, not \"%s\"", cfg->smtp_url);
     if (strncmp(cfg->redis_url, "redis://", 8) != 0 && strncmp(cfg->redis_url, "unix://", 7) != 0)
@@ -265,6 +293,10 @@ void config_free(struct config *cfg)
         if (params[i].type == P_STRING || params[i].type == P_ENUM)
             free(*(char **)((char *)cfg + params[i].offset));
     free(cfg->redis_password);
+    if (cfg->admin_token)
+        memset(cfg->admin_token, 0, strlen(cfg->admin_token));
+    free(cfg->admin_token);
+    writekeys_free(cfg->write_keys);
     if (cfg->smtp_password)
         memset(cfg->smtp_password, 0, strlen(cfg->smtp_password));
     free(cfg->smtp_password);

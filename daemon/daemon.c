@@ -3,11 +3,13 @@
  *
  * Four Redis connections: one for commands, and one for each blocking
  * XREADGROUP (events, timers, actions), because a blocked read holds its
- * connection.
+ * connection; a fifth for the collector's writes when it listens, so a
+ * client's answer never waits behind the consumer's scripts.
  */
 #include "daemon.h"
 #include "admin.h"
 #include "clock.h"
+#include "collector.h"
 #include "consumer.h"
 #include "delivery.h"
 #include "http.h"
@@ -20,6 +22,7 @@
 #include "scripts.h"
 #include "stats.h"
 #include "util.h"
+#include "writekeys.h"
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -45,6 +48,8 @@ struct daemon {
     struct tz_cache *tz;
     struct scripts scripts;
     struct rconn *cmd, *rd[NREADERS]; /* rd[i] is reader(d, i)'s connection */
+    struct rconn *ingest;             /* the collector's, NULL when it is off */
+    struct collector *collector;
     struct consumer *consumer;
     struct delivery *delivery;
     struct http *http;
@@ -52,12 +57,17 @@ struct daemon {
     struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
     bool setup_ok, setup_running, ready, stopping;
     int setup_failures;
-    int64_t last_claim_ms, last_prune_ms, last_trim_ms, last_watchdog_ms, last_status_ms, watchdog_ms;
+    int64_t last_claim_ms, last_prune_ms, last_trim_ms, last_watchdog_ms, last_status_ms, last_backlog_ms;
+    int64_t watchdog_ms;
 };
 
 #define CONSUMER_PRUNE_IDLE_MS (24LL * 3600 * 1000)
 #define PRUNE_EVERY_MS (3600LL * 1000)
 #define TRIM_EVERY_MS 1000
+#define STATUS_EVERY_MS 5000
+/* The collector's 429 follows the backlog this closely: one XINFO GROUPS
+ * a period, never one a request. */
+#define BACKLOG_EVERY_MS 250
 
 /* The stream readers, for what the daemon does to all alike. */
 static struct sreader *reader(struct daemon *d, int i)
@@ -179,6 +189,8 @@ static void on_groups(redisAsyncContext *ac, void *r, void *priv)
         if (ours) {
             d->events_lag = (uint64_t)(lag > 0 ? lag : 0);
             d->events_pending = (uint64_t)(pending > 0 ? pending : 0);
+            if (d->collector)
+                collector_set_backlog(d->collector, d->events_lag + d->events_pending);
         }
     }
 }
@@ -207,7 +219,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (d->setup_ok) {
         delivery_move_due(d->delivery);
         if (now - d->last_trim_ms >= TRIM_EVERY_MS) {
-            delivery_trim(d->delivery);
+            sreader_trim(delivery_reader(d->delivery), 0, clock_now_ms());
+            sreader_trim(consumer_reader(d->consumer, 0), d->cfg->redis_events_retention_ms, clock_now_ms());
             d->last_trim_ms = now;
         }
         bool claim = now - d->last_claim_ms >= d->cfg->redis_claim_idle_ms / 2;
@@ -228,9 +241,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         d->last_watchdog_ms = now;
         notify_send("WATCHDOG=1");
     }
-    if (now - d->last_status_ms >= 5000) {
+    if (now - d->last_status_ms >= STATUS_EVERY_MS) {
         d->last_status_ms = now;
         send_status(d);
+    }
+    if (now - d->last_backlog_ms >= (d->collector ? BACKLOG_EVERY_MS : STATUS_EVERY_MS)) {
+        d->last_backlog_ms = now;
         if (d->setup_ok && rconn_sendf(d->cmd, on_groups, d, "XINFO GROUPS %s", d->keys.events) != 0)
             log_debug("cannot ask for the consumer lag now");
     }
@@ -274,15 +290,22 @@ static int reload(void *data, struct errlist *errs)
     snprintf(buf, sizeof buf, "RELOADING=1\nMONOTONIC_USEC=%lld", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
     notify_send(buf);
     struct trigger_set *set = trigger_set_load(d->cfg->triggers_dir, errs);
+    struct writekeys *keys = NULL;
+    if (set && d->collector && (keys = writekeys_load(d->cfg->http_write_keys_file, errs)) == NULL) {
+        trigger_set_free(set);
+        set = NULL;
+    }
     if (set == NULL) {
         for (size_t i = 0; i < errs->n; i++)
             log_error("reload: trigger error", "error", errs->lines[i]);
-        log_error("reload failed: keeping the triggers already loaded", "dir", d->cfg->triggers_dir);
+        log_error("reload failed: keeping the triggers and write keys already loaded", "dir", d->cfg->triggers_dir);
         d->stats.reload_failures++;
     } else {
         /* A batch in progress holds its own reference to the old set. */
         trigger_set_free(d->triggers);
         d->triggers = set;
+        if (keys)
+            collector_set_keys(d->collector, keys);
         d->stats.reloads++;
         snprintf(buf, sizeof buf, "%zu", trigger_set_count(set));
         log_info("triggers reloaded", "triggers", buf);
@@ -322,6 +345,8 @@ static void metrics(void *data, struct buf *out)
                                d->events_pending,
                                rconn_up(d->cmd)};
     metrics_format(&d->stats, &g, out);
+    if (d->collector)
+        collector_metrics(d->collector, out);
 }
 
 struct customer_req {
@@ -382,19 +407,38 @@ static int start_admin(struct daemon *d)
 {
     const struct config *c = d->cfg;
     static const struct admin_ops ops = {reload, healthy, metrics, customer};
-    char *token = NULL;
     if (c->http_admin_listen[0] == '\0')
         return 0;
-    if (c->http_admin_token_file[0] && (token = util_read_first_line(c->http_admin_token_file)) == NULL) {
-        log_error("cannot read http.admin_token_file", "file", c->http_admin_token_file);
-        return -1;
-    }
-    d->admin = admin_new(d->base, c->http_admin_listen, token, &ops, d);
-    free(token);
+    d->admin = admin_new(d->base, c->http_admin_listen, c->admin_token, &ops, d);
     if (d->admin == NULL) {
         log_error("cannot listen on http.admin_listen", "listen", c->http_admin_listen);
         return -1;
     }
+    return 0;
+}
+
+/* The collector, when ingest_listen and write_keys_file are set (the
+ * config loaded the keys); -1 when it cannot listen. */
+static int start_collector(struct daemon *d)
+{
+    struct config *c = d->cfg;
+    if (c->write_keys == NULL) {
+        if (*c->http_ingest_listen)
+            log_info("collector off: http.write_keys_file is not set");
+        return 0;
+    }
+    d->ingest = rconn_new(d->base, c->redis_url, c->redis_password, "collector", on_conn_state, d);
+    struct collector_config cc = {c->http_ingest_listen, d->keys.events, c->http_cors_origins,
+                                  (uint64_t)c->http_max_backlog};
+    d->collector = d->ingest ? collector_new(d->base, &cc, d->ingest, c->write_keys) : NULL;
+    if (d->collector == NULL) {
+        log_error("cannot start the collector on http.ingest_listen", "listen", c->http_ingest_listen);
+        return -1;
+    }
+    char n[24];
+    snprintf(n, sizeof n, "%zu", writekeys_count(c->write_keys));
+    c->write_keys = NULL; /* the collector's now */
+    log_info("collector listening", "listen", c->http_ingest_listen, "stream", d->keys.events, "write_keys", n);
     return 0;
 }
 
@@ -430,7 +474,7 @@ static int start(struct daemon *d)
     event_add(d->sig_hup, NULL);
     event_add(d->tick, &tick);
     d->watchdog_ms = notify_watchdog_ms();
-    return start_admin(d);
+    return start_admin(d) == 0 && start_collector(d) == 0 ? 0 : -1;
 }
 
 static void teardown(struct daemon *d)
@@ -443,6 +487,8 @@ static void teardown(struct daemon *d)
     rconn_free(d->cmd);
     for (int i = 0; i < NREADERS; i++)
         rconn_free(d->rd[i]);
+    rconn_free(d->ingest);
+    collector_free(d->collector);
     http_free(d->http);
     admin_free(d->admin);
     consumer_free(d->consumer);

@@ -506,29 +506,6 @@ void delivery_move_due(struct delivery *d)
     cmd_free(&c);
 }
 
-static void on_trimmed(redisAsyncContext *ac, void *r, void *priv)
-{
-    redisReply *reply = r;
-    (void)ac;
-    (void)priv;
-    if (reply && reply->type == REDIS_REPLY_ERROR)
-        log_warn("trimming the sent deliveries failed", "error", reply->str);
-}
-
-void delivery_trim(struct delivery *d)
-{
-    if (!rconn_up(d->d.cmd))
-        return;
-    struct cmd c;
-    cmd_init(&c);
-    scripts_begin(&c, d->d.scripts, SCRIPT_TRIM, 1);
-    cmd_adds(&c, d->d.keys->actions);
-    cmd_adds(&c, d->d.keys->group);
-    if (cmd_send(&c, d->d.cmd, on_trimmed, NULL) != 0)
-        log_debug("cannot trim the sent deliveries now");
-    cmd_free(&c);
-}
-
 struct delivery *delivery_new(const struct delivery_deps *deps)
 {
     struct delivery *d = util_xcalloc(1, sizeof *d);

@@ -36,13 +36,13 @@ static const struct metric counters[] = {
     {"nudged_reload_failures_total", "Trigger reloads that kept the old set.", S(reload_failures)},
 };
 
-static void gauge(struct buf *out, const char *name, const char *help, uint64_t v, const char *type)
+void metrics_gauge(struct buf *out, const char *name, const char *help, uint64_t v, const char *type)
 {
     if (buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, v) != 0)
         return; /* the buffer's maximum: the scrape is cut short, never overrun */
 }
 
-static void histogram(struct buf *out, const char *name, const char *help, const struct histogram *h)
+void metrics_histogram(struct buf *out, const char *name, const char *help, const struct histogram *h)
 {
     uint64_t cum = 0;
     int rc = buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
@@ -91,20 +91,21 @@ static void by_trigger(struct buf *out, const struct stats *s)
 void metrics_format(const struct stats *s, const struct metrics_gauges *g, struct buf *out)
 {
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
-        gauge(out, counters[i].name, counters[i].help, *(const uint64_t *)((const char *)s + counters[i].off),
-              "counter");
-    gauge(out, "nudged_redis_reconnects_total", "Reconnects to Redis, over all connections.", g->redis_reconnects,
-          "counter");
-    gauge(out, "nudged_redis_up", "1 when the command connection to Redis is up.", (uint64_t)g->redis_up, "gauge");
-    gauge(out, "nudged_triggers_loaded", "Triggers in the current set.", g->triggers_loaded, "gauge");
-    gauge(out, "nudged_deliveries_inflight", "Deliveries being sent now.", g->deliveries_inflight, "gauge");
-    gauge(out, "nudged_events_lag", "Entries of the events stream not yet read by the group (XINFO GROUPS lag).",
-          g->events_lag, "gauge");
-    gauge(out, "nudged_events_pending", "Entries read by the group and not yet acknowledged.", g->events_pending,
-          "gauge");
+        metrics_gauge(out, counters[i].name, counters[i].help, *(const uint64_t *)((const char *)s + counters[i].off),
+                      "counter");
+    metrics_gauge(out, "nudged_redis_reconnects_total", "Reconnects to Redis, over all connections.",
+                  g->redis_reconnects, "counter");
+    metrics_gauge(out, "nudged_redis_up", "1 when the command connection to Redis is up.", (uint64_t)g->redis_up,
+                  "gauge");
+    metrics_gauge(out, "nudged_triggers_loaded", "Triggers in the current set.", g->triggers_loaded, "gauge");
+    metrics_gauge(out, "nudged_deliveries_inflight", "Deliveries being sent now.", g->deliveries_inflight, "gauge");
+    metrics_gauge(out, "nudged_events_lag",
+                  "Entries of the events stream not yet read by the group (XINFO GROUPS lag).", g->events_lag, "gauge");
+    metrics_gauge(out, "nudged_events_pending", "Entries read by the group and not yet acknowledged.",
+                  g->events_pending, "gauge");
     by_kind(out, s);
     by_trigger(out, s);
-    histogram(out, "nudged_event_to_delivery_seconds", "From the event's time to the delivery accepted.",
-              &s->event_to_delivery);
-    histogram(out, "nudged_delivery_seconds", "One delivery attempt, request to answer.", &s->delivery_seconds);
+    metrics_histogram(out, "nudged_event_to_delivery_seconds", "From the event's time to the delivery accepted.",
+                      &s->event_to_delivery);
+    metrics_histogram(out, "nudged_delivery_seconds", "One delivery attempt, request to answer.", &s->delivery_seconds);
 }

@@ -567,12 +567,13 @@ static const char forget_lua[] =
     "for _, a in ipairs(anons) do redis.call('DEL', ARGV[1] .. '{' .. a .. '}:a') end\n"
     "return {redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]), removed, #anons}\n";
 
-/* KEYS: a stream. ARGV: its group. Trims the entries the group has read
- * (below its last-delivered-id) and acked (below its oldest pending
- * entry): what XDEL of each would do, at the cost of removing whole
- * stream nodes (~), so up to a node's worth of entries stay. A pending
- * entry is never removed: a process that crashed while sending it leaves
- * it for another to claim. Returns the number of entries removed. */
+/* KEYS: a stream. ARGV: its group, and optionally the oldest id to keep
+ * by age. Trims the entries the group has read (below its
+ * last-delivered-id) and acked (below its oldest pending entry), and older
+ * than ARGV[2] when given: what XDEL of each would do, at the cost of
+ * removing whole stream nodes (~), so up to a node's worth of entries stay.
+ * A pending entry is never removed: a process that crashed while sending
+ * it leaves it for another to claim. Returns the number removed. */
 static const char trim_lua[] =
     "local last\n"
     "for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do\n"
@@ -582,7 +583,13 @@ static const char trim_lua[] =
     "end\n"
     "if not last then return 0 end\n"
     "local pending = redis.call('XPENDING', KEYS[1], ARGV[1])\n"
-    "return redis.call('XTRIM', KEYS[1], 'MINID', '~', pending[1] > 0 and pending[2] or last)\n";
+    "local floor = pending[1] > 0 and pending[2] or last\n"
+    "if ARGV[2] then\n"
+    "  local fm, fs = string.match(floor, '(%d+)-(%d+)')\n"
+    "  local am = tonumber(string.match(ARGV[2], '(%d+)-'))\n"
+    "  if am < tonumber(fm) or (am == tonumber(fm) and tonumber(fs) > 0) then floor = ARGV[2] end\n"
+    "end\n"
+    "return redis.call('XTRIM', KEYS[1], 'MINID', '~', floor)\n";
 
 static const char *const sources[SCRIPT_COUNT] = {profile_lua, fire_lua,   reject_lua, retry_lua,   dead_lua, due_lua,
                                                   bury_lua,    forget_lua, merge_lua,  regroup_lua, trim_lua};

@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <event2/event.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,31 @@ void sreader_prune(struct sreader *s, int64_t idle_ms)
     *p = (struct prune){s, idle_ms};
     if (rconn_sendf(s->cmd, on_consumers, p, "XINFO CONSUMERS %s %s", s->o.stream, s->o.group) != 0)
         free(p);
+}
+
+static void on_trimmed(redisAsyncContext *ac, void *r, void *priv)
+{
+    const struct sreader *s = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply && reply->type == REDIS_REPLY_ERROR)
+        log_warn("trimming a stream failed", "stream", s->o.stream, "error", reply->str);
+}
+
+void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
+{
+    if (!rconn_up(s->cmd))
+        return;
+    struct cmd c;
+    cmd_init(&c);
+    scripts_begin(&c, s->o.scripts, SCRIPT_TRIM, 1);
+    cmd_adds(&c, s->o.stream);
+    cmd_adds(&c, s->o.group);
+    if (keep_ms > 0)
+        cmd_addf(&c, "%" PRId64 "-0", now_ms - keep_ms);
+    if (cmd_send(&c, s->cmd, on_trimmed, s) != 0)
+        log_debug("cannot trim a stream now", "stream", s->o.stream);
+    cmd_free(&c);
 }
 
 void sreader_stop(struct sreader *s)

@@ -10,4 +10,7 @@ int64_t clock_now_ms(void);
 /* Monotonic clock in milliseconds (deadlines, latency). */
 int64_t clock_mono_ms(void);
 
+/* Monotonic clock in microseconds (request durations). */
+int64_t clock_mono_us(void);
+
 #endif

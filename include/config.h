@@ -8,13 +8,15 @@
 
 #include "errlist.h"
 
+struct writekeys;
+
 #define CONFIG_MAX_RETRIES 32
 
 struct config {
     /* [redis] */
     char *redis_url, *redis_password_file, *redis_prefix, *redis_stream;
     char *redis_group, *redis_consumer;
-    int64_t redis_batch, redis_pipeline, redis_claim_idle_ms;
+    int64_t redis_batch, redis_pipeline, redis_claim_idle_ms, redis_events_retention_ms;
     /* [http] (listeners arrive with the collector and admin issues) */
     char *http_ingest_listen, *http_admin_listen, *http_write_keys_file;
     char *http_cors_origins, *http_admin_token_file;
@@ -34,8 +36,11 @@ struct config {
     /* [log] */
     char *log_level, *log_format;
 
-    /* Derived, not keys: the passwords read from the password_files. */
-    char *redis_password, *smtp_password;
+    /* Derived, not keys: the secrets read from the *_files (the admin
+     * token NULL when none is set; the write keys NULL when the collector
+     * is off: no ingest_listen or no write_keys_file). */
+    char *redis_password, *smtp_password, *admin_token;
+    struct writekeys *write_keys;
 };
 
 /* Loads PATH (NULL: defaults only) into CFG, then applies the environment.

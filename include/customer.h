@@ -31,7 +31,8 @@ struct customer_update {
     bool has_revenue;
     double revenue;
     const char *tz;                  /* borrowed; NULL when absent */
-    json_t *traits;                  /* owned: context.traits with an identify's traits on
+    json_t *traits;                  /* owned: context.traits with an identify's traits, or
+                                        a group's {"group": {"id", "traits"}}, on
                                         top (deep), NULL when neither */
     const struct counter **counters; /* borrowed: the counters this event feeds */
     size_t ncounters;

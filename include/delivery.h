@@ -34,9 +34,6 @@ struct delivery *delivery_new(const struct delivery_deps *deps);
 struct sreader *delivery_reader(struct delivery *d);
 /* Moves due retries back into the actions stream (maintenance timer). */
 void delivery_move_due(struct delivery *d);
-/* Removes from <prefix>actions the entries the group has sent and acked
- * (whole stream nodes of them); the maintenance timer, each second. */
-void delivery_trim(struct delivery *d);
 /* Deliveries in flight (sending, or waiting for Redis to record the result). */
 size_t delivery_inflight(const struct delivery *d);
 void delivery_free(struct delivery *d);

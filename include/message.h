@@ -9,7 +9,11 @@
 
 #define MESSAGE_ID_MAX 256
 
-enum message_type { MESSAGE_TRACK, MESSAGE_PAGE, MESSAGE_IDENTIFY, MESSAGE_ALIAS };
+/* A screen is a page view of an app; a group puts the customer in a
+ * company or account (its groupId and traits land in traits.group). */
+enum message_type { MESSAGE_TRACK, MESSAGE_PAGE, MESSAGE_IDENTIFY, MESSAGE_ALIAS, MESSAGE_SCREEN, MESSAGE_GROUP };
+
+#define MESSAGE_TYPES 6
 
 /* What the rest of nudged needs from a valid message. Every pointer borrows
  * from the json_t the message was validated from. */
@@ -18,12 +22,19 @@ struct message {
     const char *customer;   /* userId, else anonymousId */
     const char *message_id; /* messageId, else the stream entry id */
     const char *name;       /* the event name in the profile: the track event,
-                               or "page", "identify", "alias" */
+                               or "page", "screen", "identify", "group",
+                               "alias" */
     int64_t ts_ms;          /* timestamp, else now */
     const char *merge_from; /* the id this message links into CUSTOMER:
                                an identify's anonymousId when it also has a
                                userId, an alias's previousId; else NULL */
 };
+
+/* The type named NAME; -1 when NAME is not one of the six types. */
+int message_type_parse(const char *name);
+
+/* The name of type T ("track" ...); static. */
+const char *message_type_name(enum message_type t);
 
 /* Checks MSG against SPEC 1.1. On success fills OUT, adds the defaults
  * (messageId, timestamp as ISO-8601) to MSG and returns 0. On failure writes

@@ -16,6 +16,12 @@ struct metrics_gauges {
     int redis_up;
 };
 
+/* Appends one metric of one sample (TYPE "counter" or "gauge") to OUT. */
+void metrics_gauge(struct buf *out, const char *name, const char *help, uint64_t v, const char *type);
+
+/* Appends histogram H (stats_bounds buckets) as NAME to OUT. */
+void metrics_histogram(struct buf *out, const char *name, const char *help, const struct histogram *h);
+
 /* Appends every metric, with # HELP and # TYPE, to OUT. */
 void metrics_format(const struct stats *s, const struct metrics_gauges *g, struct buf *out);
 

@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing. Uses sudo when not root.
 set -euo pipefail
 pkgs=(build-essential pkg-config libevent-dev libhiredis-dev libcurl4-openssl-dev
-      libjansson-dev libssl-dev libinih-dev libjemalloc-dev redis-server redis-tools curl
+      libjansson-dev libssl-dev libinih-dev libjemalloc-dev zlib1g-dev redis-server redis-tools curl
       python3 python3-redis python3-aiosmtpd systemd clang clang-format valgrind)
 missing=()
 for p in "${pkgs[@]}"; do

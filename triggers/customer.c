@@ -54,6 +54,13 @@ void customer_update_init(struct customer_update *u, const struct message *m, js
             u->traits = json_object();
         json_object_update_recursive(u->traits, traits);
     }
+    if (m->type == MESSAGE_GROUP) { /* the latest group replaces the one before */
+        if (u->traits == NULL)
+            u->traits = json_object();
+        json_t *g = json_pack("{s:O, s:o}", "id", json_object_get(msg, "groupId"), "traits",
+                              json_is_object(traits) ? json_deep_copy(traits) : json_object());
+        json_object_set_new(u->traits, "group", g);
+    }
 }
 
 void customer_update_clear(struct customer_update *u)

@@ -138,7 +138,21 @@ void message_format_time(int64_t ms, char *out, size_t outlen)
     memcpy(out, buf, (size_t)(p - buf) + 1);
 }
 
-static const char *const type_names[] = {"track", "page", "identify", "alias"};
+static const char *const type_names[MESSAGE_TYPES] = {"track", "page", "identify", "alias", "screen", "group"};
+#define TYPE_LIST "track, page, screen, identify, group or alias"
+
+int message_type_parse(const char *name)
+{
+    for (int i = 0; name && i < MESSAGE_TYPES; i++)
+        if (strcmp(name, type_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *message_type_name(enum message_type t)
+{
+    return type_names[t];
+}
 
 static int check_id(json_t *msg, const char *key, const char **out, char *err, size_t errlen)
 {
@@ -172,16 +186,16 @@ static int check_type(json_t *msg, struct message *out, char *err, size_t errlen
 {
     const char *type = json_string_value(json_object_get(msg, "type"));
     if (type == NULL) {
-        snprintf(err, errlen, "type is missing: it must be track, page, identify or alias");
+        snprintf(err, errlen, "type is missing: it must be " TYPE_LIST);
         return -1;
     }
-    for (int i = 0; i < 4; i++)
-        if (strcmp(type, type_names[i]) == 0) {
-            out->type = (enum message_type)i;
-            out->name = type_names[i];
-            return 0;
-        }
-    snprintf(err, errlen, "type \"%.64s\" is unknown: it must be track, page, identify or alias", type);
+    int i = message_type_parse(type);
+    if (i >= 0) {
+        out->type = (enum message_type)i;
+        out->name = type_names[i];
+        return 0;
+    }
+    snprintf(err, errlen, "type \"%.64s\" is unknown: it must be " TYPE_LIST, type);
     return -1;
 }
 
@@ -238,6 +252,12 @@ int message_validate(json_t *msg, const char *entry_id, int64_t now_ms, struct m
     }
     if (out->type == MESSAGE_ALIAS && !json_is_string(json_object_get(msg, "previousId"))) {
         snprintf(err, errlen, "an alias message needs previousId (a string)");
+        return -1;
+    }
+    const char *group;
+    if (out->type == MESSAGE_GROUP && (check_id(msg, "groupId", &group, err, errlen) || group == NULL)) {
+        if (group == NULL)
+            snprintf(err, errlen, "a group message needs groupId (a non-empty string)");
         return -1;
     }
     if (mid == NULL) {

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_IDENTIFY, ON_GROUP };
+enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP };
 
 static const char *const group_names[] = {"active", "inactive", "potential", "interested", "excluded"};
 #define NGROUPS (sizeof group_names / sizeof group_names[0])
@@ -52,8 +52,9 @@ struct trigger_set {
     size_t n;
     char **files; /* the file each trigger came from, for duplicate-id messages */
     /* The index, built once loading is done: events by name (sorted), and
-     * the page and identify triggers, so a message meets only its own. */
-    struct bucket *events, page, identify, group;
+     * the page, screen and identify triggers, so a message meets only its
+     * own. */
+    struct bucket *events, page, screen, identify, group;
     size_t nevents;
     struct counters counters; /* windowed counts and unless, shared by name */
     bool has_effects;         /* some trigger has a score or set action */
@@ -95,7 +96,10 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
     json_t *v;
     if (json_is_string(on) && json_string_length(on) > 0) {
         const char *s = json_string_value(on);
-        t->on = strcmp(s, "page") == 0 ? ON_PAGE : strcmp(s, "identify") == 0 ? ON_IDENTIFY : ON_EVENT;
+        t->on = strcmp(s, "page") == 0       ? ON_PAGE
+                : strcmp(s, "screen") == 0   ? ON_SCREEN
+                : strcmp(s, "identify") == 0 ? ON_IDENTIFY
+                                             : ON_EVENT;
         t->on_arg = util_xstrdup(s);
         return 0;
     }
@@ -128,7 +132,7 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
         }
     }
     diag_error(d, "on",
-               "must be an event name, \"page\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB} "
+               "must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB} "
                "or {\"group\": GROUP}");
     return -1;
 }
@@ -354,6 +358,8 @@ static void build_index(struct trigger_set *set)
         }
         if (t->on == ON_PAGE || t->on == ON_PAGE_GLOB) {
             bucket_add(&set->page, t);
+        } else if (t->on == ON_SCREEN) {
+            bucket_add(&set->screen, t);
         } else if (t->on == ON_IDENTIFY) {
             bucket_add(&set->identify, t);
         } else if (t->on == ON_GROUP) {
@@ -457,6 +463,7 @@ void trigger_set_free(struct trigger_set *set)
     free(set->events);
     free(set->page.t);
     free(set->identify.t);
+    free(set->screen.t);
     free(set->group.t);
     counters_free(&set->counters);
     free(set);
@@ -480,6 +487,7 @@ static int on_matches(const struct trigger *t, const struct message *m, const st
     switch (t->on) {
     case ON_EVENT: return m->type == MESSAGE_TRACK && strcmp(m->name, t->on_arg) == 0;
     case ON_PAGE: return m->type == MESSAGE_PAGE;
+    case ON_SCREEN: return m->type == MESSAGE_SCREEN;
     case ON_IDENTIFY: return m->type == MESSAGE_IDENTIFY;
     case ON_GROUP: return 0; /* started by a move, not by a message */
     case ON_PAGE_GLOB: {
@@ -495,8 +503,10 @@ static const struct bucket *bucket_for(const struct trigger_set *set, const stru
     switch (m->type) {
     case MESSAGE_TRACK: return event_bucket(set, m->name);
     case MESSAGE_PAGE: return &set->page;
+    case MESSAGE_SCREEN: return &set->screen;
     case MESSAGE_IDENTIFY: return &set->identify;
-    case MESSAGE_ALIAS: return NULL;
+    case MESSAGE_ALIAS:
+    case MESSAGE_GROUP: return NULL;
     }
     return NULL;
 }

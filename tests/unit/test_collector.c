@@ -1,0 +1,251 @@
+/* test_collector.c — the collector's pure parts: Segment's request rules
+ * (segment.c), capped inflation (gunzip.c) and the write keys file
+ * (writekeys.c), as tables of named cases. */
+#include "gunzip.h"
+#include "harness.h"
+#include "message.h"
+#include "segment.h"
+#include "util.h"
+#include "writekeys.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define NOW 1796245980000LL /* 2026-12-02T21:13:00.000Z */
+#define BATCH (-1)
+
+struct seg_case {
+    const char *name;
+    int type; /* a message_type, or BATCH */
+    const char *body;
+    int status;
+    const char *code;    /* when status != 200 */
+    const char *message; /* a prefix of the error message */
+    size_t n;            /* messages when 200 */
+};
+
+static const struct seg_case seg_cases[] = {
+    {"track", MESSAGE_TRACK, "{\"userId\":\"u\",\"event\":\"E\"}", 200, NULL, NULL, 1},
+    {"path sets type", MESSAGE_PAGE, "{\"type\":\"track\",\"anonymousId\":\"a\"}", 200, NULL, NULL, 1},
+    {"screen", MESSAGE_SCREEN, "{\"userId\":\"u\",\"name\":\"Home\"}", 200, NULL, NULL, 1},
+    {"group", MESSAGE_GROUP, "{\"userId\":\"u\",\"groupId\":\"g1\"}", 200, NULL, NULL, 1},
+    {"group without groupId", MESSAGE_GROUP, "{\"userId\":\"u\"}", 400, "invalid_message", "a group message needs", 0},
+    {"not json", MESSAGE_TRACK, "{\"userId\":", 400, "invalid_json", "the body is not JSON", 0},
+    {"not an object", MESSAGE_TRACK, "[1]", 400, "invalid_json", "the body must be a JSON object", 0},
+    {"no ids", MESSAGE_TRACK, "{\"event\":\"E\"}", 400, "invalid_message", "the message needs userId", 0},
+    {"track without event", MESSAGE_TRACK, "{\"userId\":\"u\"}", 400, "invalid_message", "a track message needs", 0},
+    {"batch", BATCH,
+     "{\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\"},{\"type\":\"page\",\"userId\":\"u\"}]}", 200,
+     NULL, NULL, 2},
+    {"empty batch", BATCH, "{\"batch\":[]}", 200, NULL, NULL, 0},
+    {"batch not an array", BATCH, "{\"batch\":{}}", 400, "invalid_request", "a batch request is", 0},
+    {"batch one bad refuses all", BATCH,
+     "{\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\"},{\"type\":\"track\",\"userId\":\"u\"}]}", 400,
+     "invalid_message", "batch[1]: a track message needs", 0},
+    {"batch unknown type", BATCH, "{\"batch\":[{\"type\":\"purchase\",\"userId\":\"u\"}]}", 400, "invalid_message",
+     "batch[0]: type \"purchase\" is unknown", 0},
+    {"batch message without type", BATCH, "{\"batch\":[{\"userId\":\"u\"}]}", 400, "invalid_message",
+     "batch[0]: type is missing", 0},
+    {"batch message not an object", BATCH, "{\"batch\":[3]}", 400, "invalid_message", "batch[0]: a message must be", 0},
+    {"bad sentAt", MESSAGE_TRACK, "{\"userId\":\"u\",\"event\":\"E\",\"sentAt\":\"yesterday\",\"timestamp\":\"2026-01-01T00:00:00Z\"}",
+     400, "invalid_message", "sentAt and originalTimestamp must be", 0},
+};
+
+static void test_segment_cases(void)
+{
+    for (size_t i = 0; i < sizeof seg_cases / sizeof seg_cases[0]; i++) {
+        const struct seg_case *c = &seg_cases[i];
+        struct segment_request rq = {c->body, strlen(c->body), c->type, NOW, "req"};
+        struct segment_result r;
+        int st = segment_parse(&rq, &r);
+        CHECK(st == c->status && r.status == c->status, "%s: status %d, want %d (%s)", c->name, st, c->status,
+              r.message);
+        if (c->status == 200) {
+            CHECK(r.n == c->n, "%s: %zu messages, want %zu", c->name, r.n, c->n);
+            CHECK(r.code[0] == '\0', "%s: no error code on success", c->name);
+        } else {
+            CHECK_STR(r.code, c->code, c->name);
+            CHECK(strncmp(r.message, c->message, strlen(c->message)) == 0, "%s: message \"%s\", want \"%s...\"",
+                  c->name, r.message, c->message);
+            CHECK(r.n == 0, "%s: a refused request keeps no message (%zu)", c->name, r.n);
+        }
+        segment_result_free(&r);
+    }
+}
+
+static json_t *parse_one(int type, const char *body, struct segment_result *r)
+{
+    struct segment_request rq = {body, strlen(body), type, NOW, "req"};
+    if (segment_parse(&rq, r) != 200 || r->n < 1)
+        return NULL;
+    return json_loads(r->messages[0], 0, NULL);
+}
+
+static void test_segment_semantics(void)
+{
+    struct segment_result r;
+    /* The client clock is 1 h ahead; the event happened 10 s before it sent. */
+    json_t *m = parse_one(MESSAGE_TRACK,
+                          "{\"userId\":\"u\",\"event\":\"E\",\"writeKey\":\"k\",\"sentAt\":\"2026-12-02T22:13:00Z\","
+                          "\"originalTimestamp\":\"2026-12-02T22:12:50Z\"}",
+                          &r);
+    CHECK(m != NULL, "clock skew: parsed");
+    CHECK_STR(json_string_value(json_object_get(m, "timestamp")), "2026-12-02T21:12:50.000Z", "corrected timestamp");
+    CHECK_STR(json_string_value(json_object_get(m, "receivedAt")), "2026-12-02T21:13:00.000Z", "receivedAt");
+    CHECK_STR(json_string_value(json_object_get(m, "messageId")), "req-0", "generated messageId");
+    CHECK_STR(json_string_value(json_object_get(m, "type")), "track", "type from the path");
+    CHECK(json_object_get(m, "writeKey") == NULL, "the write key is never stored");
+    CHECK_STR(r.write_key, "k", "the body's write key is handed to the caller");
+    json_decref(m);
+    segment_result_free(&r);
+
+    /* A timestamp without sentAt is kept; a given messageId too. */
+    m = parse_one(MESSAGE_TRACK, "{\"userId\":\"u\",\"event\":\"E\",\"messageId\":\"m1\",\"timestamp\":\"2026-01-01T00:00:00Z\"}",
+                  &r);
+    CHECK_STR(json_string_value(json_object_get(m, "timestamp")), "2026-01-01T00:00:00Z", "own timestamp kept");
+    CHECK_STR(json_string_value(json_object_get(m, "messageId")), "m1", "own messageId kept");
+    json_decref(m);
+    segment_result_free(&r);
+
+    /* A batch's context, integrations and sentAt apply to each message; the
+     * message's own keys win. */
+    struct segment_request rq = {
+        "{\"sentAt\":\"2026-12-02T21:14:00Z\",\"context\":{\"ip\":\"1.2.3.4\",\"locale\":\"nl\"},"
+        "\"integrations\":{\"All\":true},\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\","
+        "\"context\":{\"locale\":\"de\"},\"timestamp\":\"2026-12-02T21:13:30Z\"}]}",
+        0, BATCH, NOW, "b"};
+    rq.len = strlen(rq.body);
+    CHECK(segment_parse(&rq, &r) == 200 && r.n == 1, "batch merge: parsed (%s)", r.message);
+    m = r.n ? json_loads(r.messages[0], 0, NULL) : NULL;
+    json_t *ctx = json_object_get(m, "context");
+    CHECK_STR(json_string_value(json_object_get(ctx, "locale")), "de", "the message's own context wins");
+    CHECK_STR(json_string_value(json_object_get(ctx, "ip")), "1.2.3.4", "the batch's context is merged in");
+    CHECK(json_is_true(json_object_get(json_object_get(m, "integrations"), "All")), "integrations merged");
+    CHECK_STR(json_string_value(json_object_get(m, "timestamp")), "2026-12-02T21:12:30.000Z",
+              "the batch's sentAt corrects the clock");
+    json_decref(m);
+    segment_result_free(&r);
+}
+
+static void test_segment_limits(void)
+{
+    struct segment_result r;
+    size_t big = SEGMENT_MESSAGE_MAX + 100;
+    char *body = malloc(big + 64);
+    int n = snprintf(body, 64, "{\"userId\":\"u\",\"event\":\"E\",\"p\":\"");
+    memset(body + n, 'x', big - (size_t)n - 2);
+    memcpy(body + big - 2, "\"}", 3);
+    struct segment_request rq = {body, strlen(body), MESSAGE_TRACK, NOW, "r"};
+    CHECK(segment_parse(&rq, &r) == 413 && strcmp(r.code, "too_large") == 0, "a message over 32 KiB: 413 (%d)",
+          r.status);
+    segment_result_free(&r);
+    free(body);
+
+    /* 2,501 messages: 413 before any is looked at. */
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    int rc = buf_adds(&b, "{\"batch\":[");
+    for (int i = 0; i <= SEGMENT_BATCH_COUNT; i++)
+        rc |= buf_adds(&b, i ? ",{}" : "{}");
+    rc |= buf_adds(&b, "]}");
+    CHECK(rc == 0, "building the batch");
+    rq = (struct segment_request){b.data, b.len, BATCH, NOW, "r"};
+    CHECK(segment_parse(&rq, &r) == 413, "2,501 messages: 413 (%d %s)", r.status, r.message);
+    segment_result_free(&r);
+    buf_free(&b);
+}
+
+static char *gzip_of(const char *s, size_t len, size_t *outlen)
+{
+    z_stream z = {0};
+    CHECK(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK, "deflateInit2");
+    size_t cap = deflateBound(&z, (uLong)len) + 64;
+    char *out = malloc(cap);
+    z.next_in = (Bytef *)(uintptr_t)s;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END, "deflate");
+    *outlen = cap - z.avail_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static void test_gunzip(void)
+{
+    const char *text = "{\"batch\":[]}";
+    size_t zlen, outlen;
+    char *z = gzip_of(text, strlen(text), &zlen), *out;
+    CHECK(gunzip_capped(z, zlen, 100, &out, &outlen) == GUNZIP_OK && outlen == strlen(text) && strcmp(out, text) == 0,
+          "a small body inflates");
+    free(out);
+    CHECK(gunzip_capped(z, zlen, 5, &out, &outlen) == GUNZIP_TOO_LARGE && out == NULL, "over the cap");
+    CHECK(gunzip_capped(z, zlen - 3, 100, &out, &outlen) == GUNZIP_BAD && out == NULL, "a truncated stream");
+    CHECK(gunzip_capped("plain text", 10, 100, &out, &outlen) == GUNZIP_BAD, "not gzip");
+    free(z);
+
+    /* A bomb: 64 MiB of zeros in ~64 KiB; the cap stops it at 500 KiB. */
+    size_t big = 64u << 20;
+    char *zeros = calloc(1, big);
+    z = gzip_of(zeros, big, &zlen);
+    free(zeros);
+    CHECK(zlen < 200 * 1024, "the bomb is small (%zu)", zlen);
+    CHECK(gunzip_capped(z, zlen, SEGMENT_BATCH_MAX, &out, &outlen) == GUNZIP_TOO_LARGE, "a gzip bomb is refused");
+    free(z);
+}
+
+static void test_writekeys(void)
+{
+    static const struct {
+        const char *name, *text;
+        int ok;
+        const char *error; /* a part of the error */
+    } cases[] = {
+        {"one key", "wk_1\n", 1, NULL},
+        {"comments, blanks, spaces", "# site\n\n  wk_1  \r\nwk_2\n", 1, NULL},
+        {"empty file", "", 0, "holds no key"},
+        {"only a newline", "\n", 0, "holds no key"},
+        {"only comments", "# nothing\n", 0, "holds no key"},
+        {"a space inside", "wk 1\n", 0, ":1: a write key has no spaces"},
+    };
+    char path[] = "/tmp/nudged-writekeys-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *f = fopen(path, "w");
+        fputs(cases[i].text, f);
+        fclose(f);
+        struct errlist errs = {0};
+        struct writekeys *wk = writekeys_load(path, &errs);
+        CHECK((wk != NULL) == cases[i].ok, "%s: loaded %d", cases[i].name, wk != NULL);
+        if (cases[i].error)
+            CHECK(errs.n == 1 && strstr(errs.lines[0], cases[i].error), "%s: error \"%s\"", cases[i].name,
+                  errs.n ? errs.lines[0] : "(none)");
+        if (wk) {
+            CHECK(writekeys_has(wk, "wk_1", 4), "%s: wk_1 is a key", cases[i].name);
+            CHECK(!writekeys_has(wk, "wk_", 3) && !writekeys_has(wk, "wk_10", 5), "%s: prefixes are not keys",
+                  cases[i].name);
+        }
+        writekeys_free(wk);
+        errlist_clear(&errs);
+    }
+    unlink(path);
+    struct errlist errs = {0};
+    CHECK(writekeys_load("/nonexistent/keys", &errs) == NULL && errs.n == 1, "a missing file is an error");
+    errlist_clear(&errs);
+}
+
+int main(void)
+{
+    test_segment_cases();
+    test_segment_semantics();
+    test_segment_limits();
+    test_gunzip();
+    test_writekeys();
+    return harness_summary("collector");
+}
