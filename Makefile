@@ -45,7 +45,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit replay integration sanitize demo install clean format format-check bench bench-instructions bench-scripts fuzz fuzz-bins
+.PHONY: all deps check unit replay integration sanitize demo install clean format format-check bench bench-collector bench-instructions bench-scripts fuzz fuzz-bins
 
 all: $(BUILD)/nudged
 
@@ -71,6 +71,11 @@ bench: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/bench.py
 	@echo "== Redis bytes for one customer with 20 event names, 5 windowed counters, 10 traits"
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) /usr/bin/python3 tests/bench/profile_memory.py
+
+# The collector against the limit of the same messages XADDed straight into
+# Redis (tests/bench/collector.py says what each figure is). BENCH_RUNS=3.
+bench-collector: deps all $(BUILD)/bench/xadd_limit $(BUILD)/bench/loadgen
+	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/collector.py
 
 # Instructions per event under callgrind (nudged and Redis): figures the
 # machine's noise does not move, to judge a change by. BENCH_EVENTS sets N.

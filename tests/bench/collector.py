@@ -1,0 +1,161 @@
+"""make bench-collector: the collector's throughput and latency against the
+limit measured in the same run.
+
+One run: a fresh redis-server (no persistence) on a free loopback port.
+1. The limit: the same message XADDed straight into Redis, 100 pipelined a
+   round trip (tests/bench/xadd_limit.c), 200,000 messages.
+2. nudged with the collector (and its consumer, with no triggers: every
+   event is still read, applied to its profile and acked, as in production).
+3. Batched: wrk, 64 keep-alive connections, 10 s of /v1/batch requests of
+   100 messages each: messages a second, and the ratio to the limit.
+4. Single: wrk, 64 connections, 10 s of one-message /v1/t requests.
+5. Latency: an open-loop load (tests/bench/loadgen.c) of 5,000 one-message
+   requests a second over 16 connections for 10 s: p50 and p99 from each
+   request's scheduled time to its answer (the whole request: parse,
+   Redis's MULTI/EXEC round trip, answer).
+Environment: BENCH_RUNS (default 1), BENCH_SECONDS (default 10).
+"""
+import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+
+import redis
+
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+NUDGED = os.environ["NUDGED_BIN"]
+BENCH_DIR = os.environ["BENCH_DIR"]
+RUNS = int(os.environ.get("BENCH_RUNS", 1))
+SECONDS = int(os.environ.get("BENCH_SECONDS", 10))
+KEY = "wk_bench"
+AUTH = "Basic d2tfYmVuY2g6"  # base64("wk_bench:")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if cond():
+                return
+        except Exception:
+            pass
+        time.sleep(0.05)
+    raise SystemExit("bench: timed out waiting for " + what)
+
+
+def message(i=0):
+    """A track message as analytics.js sends it (about 700 bytes)."""
+    return {"type": "track", "event": "Product Added", "userId": "customer-%d" % i,
+            "anonymousId": "3f2d8b1c-5a7e-4c9b-8e21-0d6f4a9b7c%02d" % (i % 100),
+            "properties": {"product_id": "sku-1234", "name": "Blue shoes", "price": 79.95, "quantity": 1,
+                           "currency": "EUR"},
+            "context": {"page": {"path": "/products/blue-shoes", "url": "https://shop.example/products/blue-shoes",
+                                 "title": "Blue shoes", "referrer": "https://www.google.com/"},
+                        "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                                     "Chrome/156.0.0.0 Safari/537.36",
+                        "locale": "nl-NL", "timezone": "Europe/Amsterdam",
+                        "library": {"name": "analytics.js", "version": "next-1.84.3"}},
+            "timestamp": "2026-12-01T10:00:00.000Z", "sentAt": "2026-12-01T10:00:00.020Z"}
+
+
+def wrk(port, path, body_file, conns=64, seconds=SECONDS):
+    lua = body_file + ".lua"
+    with open(lua, "w") as f:
+        f.write('local f = io.open("%s", "rb")\nwrk.method = "POST"\nwrk.body = f:read("*a")\nf:close()\n'
+                'wrk.headers["Authorization"] = "%s"\nwrk.headers["Content-Type"] = "text/plain"\n'
+                'done = function(summary, latency, requests)\n'
+                '  io.write(string.format("non2xx %%d\\n", summary.errors.status))\nend\n' % (body_file, AUTH))
+    out = subprocess.run(["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds, "-s", lua,
+                          "http://127.0.0.1:%d%s" % (port, path)], capture_output=True, text=True, timeout=seconds + 60)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))
+    non2xx = int(re.search(r"non2xx (\d+)", out.stdout).group(1))
+    return rps, non2xx
+
+
+def drain(r):
+    """Waits until nudged has consumed what the last phase wrote, so each
+    phase meets an idle consumer."""
+    def idle():
+        g = [x for x in r.xinfo_groups("nudged:events") if x["name"] == "nudged"][0]
+        return g["lag"] == 0 and g["pending"] == 0
+    wait_for(idle, 300, "the consumer to drain")
+
+
+def one_run(run):
+    d = tempfile.mkdtemp(prefix="nudged-bench-collector-")
+    port, ingest, admin = free_port(), free_port(), free_port()
+    rs = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                           "--appendonly", "no", "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    n = None
+    try:
+        r = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+        wait_for(r.ping, 10, "redis")
+        one = os.path.join(d, "one.json")
+        with open(one, "w") as f:
+            json.dump(message(), f)
+        batch = os.path.join(d, "batch.json")
+        with open(batch, "w") as f:
+            json.dump({"batch": [message(i) for i in range(100)]}, f)
+        out = subprocess.run([os.path.join(BENCH_DIR, "xadd_limit"), "127.0.0.1", str(port), "nudged:limit", one,
+                              "200000", "100"], capture_output=True, text=True, timeout=120, check=True)
+        limit = float(out.stdout)
+        r.delete("nudged:limit")
+        os.makedirs(os.path.join(d, "t"))
+        with open(os.path.join(d, "keys"), "w") as f:
+            f.write(KEY + "\n")
+        conf = os.path.join(d, "nudged.conf")
+        with open(conf, "w") as f:
+            f.write("[redis]\nurl = redis://127.0.0.1:%d/0\n[triggers]\ndir = %s/t\n[http]\n"
+                    "ingest_listen = 127.0.0.1:%d\nadmin_listen = 127.0.0.1:%d\nwrite_keys_file = %s/keys\n"
+                    "max_backlog = 1000000000\n[log]\nlevel = warn\n" % (port, d, ingest, admin, d))
+        n = subprocess.Popen([NUDGED, "-c", conf], stderr=open(os.path.join(d, "nudged.log"), "w"))
+        wait_for(lambda: socket.create_connection(("127.0.0.1", ingest)).close() or True, 10, "the collector")
+        wait_for(lambda: r.exists("nudged:events"), 10, "nudged ready")
+        brps, bbad = wrk(ingest, "/v1/batch", batch)
+        drain(r)
+        srps, sbad = wrk(ingest, "/v1/t", one)
+        drain(r)
+        lat = subprocess.run([os.path.join(BENCH_DIR, "loadgen"), "127.0.0.1", str(ingest), "/v1/t", one, AUTH, "16",
+                              "5000", str(SECONDS)], capture_output=True, text=True, timeout=SECONDS + 60, check=True)
+        sent, ok, p50, p99, mx = (int(x) for x in lat.stdout.split())
+        res = {"run": run, "limit_msgs_s": round(limit), "batched_msgs_s": round(brps * 100),
+               "batched_ratio": round(brps * 100 / limit, 3), "batched_non200": bbad, "single_req_s": round(srps),
+               "single_non200": sbad, "latency_sent": sent, "latency_ok": ok, "p50_ms": round(p50 / 1000, 2),
+               "p99_ms": round(p99 / 1000, 2), "max_ms": round(mx / 1000, 2)}
+        return res
+    finally:
+        if n and n.poll() is None:
+            n.send_signal(signal.SIGTERM)
+            try:
+                n.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                n.kill()
+                n.wait()
+        rs.kill()
+        rs.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    rows = [one_run(i + 1) for i in range(RUNS)]
+    print("%-4s %12s %14s %7s %12s %9s %9s %9s" % ("run", "limit msg/s", "batched msg/s", "ratio", "single req/s",
+                                                   "p50 ms", "p99 ms", "max ms"))
+    for x in rows:
+        print("%-4d %12d %14d %7.3f %12d %9.2f %9.2f %9.2f" % (x["run"], x["limit_msgs_s"], x["batched_msgs_s"],
+                                                                x["batched_ratio"], x["single_req_s"], x["p50_ms"],
+                                                                x["p99_ms"], x["max_ms"]))
+    print("goals: batched ratio >= 0.7, single >= 25,000 req/s, p99 <= 2 ms at 5,000 req/s")
+    for x in rows:
+        print(json.dumps(x))
+        if x["batched_non200"] or x["single_non200"] or x["latency_ok"] != x["latency_sent"]:
+            print("bench-collector: some requests were not answered 200", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
