@@ -3,6 +3,8 @@
  * rule the consumer applies, so what the collector accepts the daemon can
  * use, and a refusal reaches the client instead of the rejected stream. */
 #include "segment.h"
+#include "jparse.h"
+#include "jspan.h"
 #include "message.h"
 #include "util.h"
 
@@ -91,21 +93,109 @@ static int normalise(json_t *msg, size_t i, const struct batch_parts *bp, const 
     return 200;
 }
 
-/* Serialises MSG as the request's next message; 413 past the limit. */
-static int keep(json_t *msg, const char *where, struct segment_result *r)
+/* The members nudged writes itself: cut from the client's text and written
+ * anew from MSG (writeKey only cut). context and integrations only when the
+ * batch had its own to merge in. */
+static bool cut(const struct jspan *key, const struct batch_parts *bp)
 {
-    char *s = json_dumps(msg, JSON_COMPACT);
+    static const char *const always[] = {"type", "receivedAt", "timestamp", "messageId", "writeKey"};
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
+        if (key->n == strlen(always[i]) && memcmp(key->p, always[i], key->n) == 0)
+            return true;
+    return (json_is_object(bp->context) && key->n == 7 && memcmp(key->p, "context", 7) == 0) ||
+           (json_is_object(bp->integrations) && key->n == 12 && memcmp(key->p, "integrations", 12) == 0);
+}
+
+static int add_member(struct buf *b, json_t *msg, const char *key)
+{
+    json_t *v = json_object_get(msg, key);
+    if (v == NULL)
+        return 0;
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (s == NULL)
         util_fatal("out of memory serialising a message");
-    size_t len = strlen(s);
-    if (len > SEGMENT_MESSAGE_MAX) {
-        free(s);
-        return fail(r, 413, "too_large", "%sa message is at most %d bytes, this one is %zu", where, SEGMENT_MESSAGE_MAX,
-                    len);
+    int rc = buf_printf(b, ",\"%s\":", key) | buf_adds(b, s);
+    free(s);
+    return rc;
+}
+
+#define SPLICE_MEMBERS 64
+
+/* MSG as the client's own TEXT with nudged's members written anew, into B:
+ * what json_dumps would give, without serialising what nudged did not
+ * change (most of a message: its properties and context). 0; 1 when TEXT
+ * cannot be spliced (a key with an escape, too many members: the caller
+ * serialises MSG); -1 past B's maximum. */
+static int splice(json_t *msg, struct jspan text, const struct batch_parts *bp, struct buf *b)
+{
+    struct jspan_member m[SPLICE_MEMBERS];
+    int n = jspan_members(text.p, text.n, m, SPLICE_MEMBERS), rc = buf_add(b, "{\"type\":", 8);
+    if (n < 0)
+        return 1;
+    json_t *type = json_object_get(msg, "type");
+    rc |= buf_printf(b, "\"%s\"", json_string_value(type) ? json_string_value(type) : "");
+    for (int i = 0; i < n; i++) {
+        if (!m[i].raw_key)
+            return 1;
+        if (cut(&m[i].key, bp))
+            continue;
+        const char *from = m[i].key.p - 1;
+        rc |= buf_add(b, ",", 1) | buf_add(b, from, (size_t)(m[i].value.p + m[i].value.n - from));
     }
-    r->messages[r->n] = s;
-    r->lens[r->n++] = len;
+    rc |= add_member(b, msg, "receivedAt") | add_member(b, msg, "timestamp") | add_member(b, msg, "messageId");
+    if (json_is_object(bp->context))
+        rc |= add_member(b, msg, "context");
+    if (json_is_object(bp->integrations))
+        rc |= add_member(b, msg, "integrations");
+    rc |= buf_add(b, "}", 1);
+    return rc ? -1 : 0;
+}
+
+/* Keeps MSG as the request's next message: spliced from its TEXT when it
+ * has one, else serialised; 413 past the limit. */
+static int keep(json_t *msg, const struct jspan *text, const struct batch_parts *bp, const char *where,
+                struct segment_result *r)
+{
+    struct buf b;
+    buf_init(&b, SEGMENT_MESSAGE_MAX);
+    int rc = text ? splice(msg, *text, bp, &b) : 1;
+    if (rc == 1) {
+        char *s = json_dumps(msg, JSON_COMPACT);
+        if (s == NULL)
+            util_fatal("out of memory serialising a message");
+        buf_free(&b);
+        buf_init(&b, SEGMENT_MESSAGE_MAX);
+        rc = buf_adds(&b, s);
+        free(s);
+    }
+    if (rc != 0) {
+        buf_free(&b);
+        return fail(r, 413, "too_large", "%sa message is at most %d bytes as stored", where, SEGMENT_MESSAGE_MAX);
+    }
+    r->lens[r->n] = b.len;
+    r->messages[r->n++] = buf_steal(&b);
     return 200;
+}
+
+/* The spans of the batch's messages in BODY, or NULL (the messages are
+ * then serialised). Freed by the caller. */
+static struct jspan *batch_spans(const char *body, size_t len, size_t n)
+{
+    struct jspan_member m[SPLICE_MEMBERS];
+    int k = jspan_members(body, len, m, SPLICE_MEMBERS);
+    const struct jspan *arr = NULL;
+    for (int i = 0; i < k; i++) {
+        if (!m[i].raw_key)
+            return NULL;
+        if (m[i].key.n == 5 && memcmp(m[i].key.p, "batch", 5) == 0)
+            arr = &m[i].value; /* the last, as jansson keeps it */
+    }
+    struct jspan *out = arr && n ? util_xcalloc(n, sizeof *out) : NULL;
+    if (out && jspan_elements(arr->p, arr->n, out, (int)n) != (int)n) {
+        free(out);
+        return NULL;
+    }
+    return out;
 }
 
 static void take_write_key(json_t *body, struct segment_result *r)
@@ -117,6 +207,7 @@ static void take_write_key(json_t *body, struct segment_result *r)
 
 static int parse_one(json_t *body, const struct segment_request *rq, struct segment_result *r)
 {
+    struct jspan text = {rq->body, rq->len};
     r->messages = util_xcalloc(1, sizeof *r->messages);
     r->lens = util_xcalloc(1, sizeof *r->lens);
     /* The path sets the type, as in Segment's HTTP API. */
@@ -124,7 +215,7 @@ static int parse_one(json_t *body, const struct segment_request *rq, struct segm
     struct batch_parts none = {NULL, NULL, NULL};
     if (normalise(body, 0, &none, rq, "", r) != 200)
         return r->status;
-    return keep(body, "", r);
+    return keep(body, &text, &none, "", r);
 }
 
 static int parse_batch(json_t *body, const struct segment_request *rq, struct segment_result *r)
@@ -139,18 +230,24 @@ static int parse_batch(json_t *body, const struct segment_request *rq, struct se
                              json_object_get(body, "sentAt")};
     r->messages = util_xcalloc(n ? n : 1, sizeof *r->messages);
     r->lens = util_xcalloc(n ? n : 1, sizeof *r->lens);
-    for (size_t i = 0; i < n; i++) {
+    struct jspan *spans = batch_spans(rq->body, rq->len, n);
+    int status = 200;
+    for (size_t i = 0; i < n && status == 200; i++) {
         json_t *msg = json_array_get(batch, i);
         char where[40];
         snprintf(where, sizeof where, "batch[%zu]: ", i);
         if (!json_is_object(msg))
-            return fail(r, 400, "invalid_message", "%sa message must be a JSON object", where);
-        if (json_object_get(msg, "type") == NULL)
-            return fail(r, 400, "invalid_message", "%stype is missing: each message of a batch names its type", where);
-        if (normalise(msg, i, &bp, rq, where, r) != 200 || keep(msg, where, r) != 200)
-            return r->status;
+            status = fail(r, 400, "invalid_message", "%sa message must be a JSON object", where);
+        else if (json_object_get(msg, "type") == NULL)
+            status =
+                fail(r, 400, "invalid_message", "%stype is missing: each message of a batch names its type", where);
+        else if (normalise(msg, i, &bp, rq, where, r) != 200)
+            status = r->status;
+        else
+            status = keep(msg, spans ? &spans[i] : NULL, &bp, where, r);
     }
-    return 200;
+    free(spans);
+    return status;
 }
 
 int segment_parse(const struct segment_request *rq, struct segment_result *out)
@@ -161,7 +258,7 @@ int segment_parse(const struct segment_request *rq, struct segment_result *out)
     if (rq->len > max)
         return fail(out, 413, "too_large", "the body is %zu bytes; at most %zu here", rq->len, max);
     json_error_t je;
-    json_t *body = json_loadb(rq->body, rq->len, 0, &je);
+    json_t *body = jparse_loadb(rq->body, rq->len, &je);
     if (body == NULL)
         return fail(out, 400, "invalid_json", "the body is not JSON: line %d, column %d: %s", je.line, je.column,
                     je.text);

@@ -51,8 +51,9 @@ static const struct seg_case seg_cases[] = {
     {"batch message without type", BATCH, "{\"batch\":[{\"userId\":\"u\"}]}", 400, "invalid_message",
      "batch[0]: type is missing", 0},
     {"batch message not an object", BATCH, "{\"batch\":[3]}", 400, "invalid_message", "batch[0]: a message must be", 0},
-    {"bad sentAt", MESSAGE_TRACK, "{\"userId\":\"u\",\"event\":\"E\",\"sentAt\":\"yesterday\",\"timestamp\":\"2026-01-01T00:00:00Z\"}",
-     400, "invalid_message", "sentAt and originalTimestamp must be", 0},
+    {"bad sentAt", MESSAGE_TRACK,
+     "{\"userId\":\"u\",\"event\":\"E\",\"sentAt\":\"yesterday\",\"timestamp\":\"2026-01-01T00:00:00Z\"}", 400,
+     "invalid_message", "sentAt and originalTimestamp must be", 0},
 };
 
 static void test_segment_cases(void)
@@ -104,8 +105,8 @@ static void test_segment_semantics(void)
     segment_result_free(&r);
 
     /* A timestamp without sentAt is kept; a given messageId too. */
-    m = parse_one(MESSAGE_TRACK, "{\"userId\":\"u\",\"event\":\"E\",\"messageId\":\"m1\",\"timestamp\":\"2026-01-01T00:00:00Z\"}",
-                  &r);
+    m = parse_one(MESSAGE_TRACK,
+                  "{\"userId\":\"u\",\"event\":\"E\",\"messageId\":\"m1\",\"timestamp\":\"2026-01-01T00:00:00Z\"}", &r);
     CHECK_STR(json_string_value(json_object_get(m, "timestamp")), "2026-01-01T00:00:00Z", "own timestamp kept");
     CHECK_STR(json_string_value(json_object_get(m, "messageId")), "m1", "own messageId kept");
     json_decref(m);

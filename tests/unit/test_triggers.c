@@ -329,7 +329,8 @@ static const struct {
     {"wrong type", "{\"id\": \"a\", \"on\": \"X\", \"enabled\": \"yes\", " HOOK "}",
      "t.json: trigger \"a\": enabled: must be true or false"},
     {"wrong type of on", "{\"id\": \"a\", \"on\": 5, " HOOK "}",
-     "t.json: trigger \"a\": on: must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, {\"page\": "
+     "t.json: trigger \"a\": on: must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, "
+     "{\"page\": "
      "PATH_GLOB} or {\"group\": GROUP}"},
     {"unknown group", "{\"id\": \"a\", \"on\": {\"group\": \"inactiv\"}, " HOOK "}",
      "t.json: trigger \"a\": on.group: \"inactiv\" is not a group (did you mean \"inactive\"?); groups are active, "
