@@ -241,7 +241,9 @@ static void on_exec(redisAsyncContext *ac, void *r, void *priv)
     (void)ac;
     TAILQ_REMOVE(&c->waiting, w, link);
     c->nwaiting--;
-    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == w->n) {
+    bool ok = w->n == 1 ? reply && reply->type == REDIS_REPLY_STRING
+                        : reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == w->n;
+    if (ok) {
         c->messages_accepted += w->n;
         send_json(c, w->req, w->label, 200, "{\"success\":true}", w->t0_us);
     } else {
@@ -258,17 +260,24 @@ static void on_exec(redisAsyncContext *ac, void *r, void *priv)
     free(w);
 }
 
-/* MULTI, one XADD a message, EXEC: one round trip, all or nothing. */
+static int xadd(struct collector *c, const char *msg, size_t len, redisCallbackFn *fn, void *priv)
+{
+    const char *argv[] = {"XADD", c->stream, "*", "message", msg};
+    const size_t lens[] = {4, strlen(c->stream), 1, 7, len};
+    return rconn_send(c->rc, fn, priv, 5, argv, lens);
+}
+
+/* One XADD, or MULTI, one XADD a message, EXEC: one round trip, all or
+ * nothing. */
 static int write_messages(struct collector *c, struct waiting *w, const struct segment_result *res)
 {
+    if (res->n == 1)
+        return xadd(c, res->messages[0], res->lens[0], on_exec, w);
     if (rconn_sendf(c->rc, rconn_ignore, NULL, "MULTI") != 0)
         return -1;
-    for (size_t i = 0; i < res->n; i++) {
-        const char *argv[] = {"XADD", c->stream, "*", "message", res->messages[i]};
-        const size_t lens[] = {4, strlen(c->stream), 1, 7, res->lens[i]};
-        if (rconn_send(c->rc, rconn_ignore, NULL, 5, argv, lens) != 0)
+    for (size_t i = 0; i < res->n; i++)
+        if (xadd(c, res->messages[i], res->lens[i], rconn_ignore, NULL) != 0)
             return -1;
-    }
     return rconn_sendf(c->rc, on_exec, w, "EXEC");
 }
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum param_type { P_STRING, P_INT, P_DURATION, P_ENUM };
+enum param_type { P_STRING, P_INT, P_DURATION, P_ENUM, P_BOOL };
 
 struct param {
     const char *section, *key;
@@ -50,6 +50,7 @@ static const struct param params[] = {
     {"http", "cors_origins", P_STRING, OFF(http_cors_origins), "", 0, 0, NULL},
     {"http", "max_backlog", P_INT, OFF(http_max_backlog), "1000000", 1, LLONG_MAX, NULL},
     {"http", "admin_token_file", P_STRING, OFF(http_admin_token_file), "", 0, 0, NULL},
+    {"http", "collector_only", P_BOOL, OFF(http_collector_only), "no", 0, 0, NULL},
     {"smtp", "url", P_STRING, OFF(smtp_url), "smtp://127.0.0.1:25", 0, 0, NULL},
     {"smtp", "from", P_STRING, OFF(smtp_from), "", 0, 0, NULL},
     {"smtp", "user", P_STRING, OFF(smtp_user), "", 0, 0, NULL},
@@ -109,6 +110,13 @@ static const char *param_set(struct config *cfg, const struct param *p, const ch
         }
         free(*(char **)base);
         *(char **)base = util_xstrdup(v);
+        return NULL;
+    case P_BOOL:
+        if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+            snprintf(why, whylen, "must be yes or no, not \"%s\"", v);
+            return why;
+        }
+        *(bool *)base = v[0] == 'y';
         return NULL;
     case P_INT:
         if (util_parse_int(v, &n) != 0 || n < p->min || n > p->max) {
@@ -259,6 +267,8 @@ static void finish(struct config *cfg, struct errlist *errs)
         errlist_add(errs, "redis.url: must start with redis:// or unix://, not \"%s\"", cfg->redis_url);
     if (strchr(cfg->redis_prefix, '{') || strchr(cfg->redis_prefix, '}'))
         errlist_add(errs, "redis.prefix: must not contain { or } (they are the customer hash tag)");
+    if (cfg->http_collector_only && cfg->write_keys == NULL)
+        errlist_add(errs, "http.collector_only = yes needs the collector: set ingest_listen and write_keys_file");
     if (cfg->delivery_timeout_ms >= cfg->redis_claim_idle_ms)
         errlist_add(errs,
                     "delivery.timeout (%lldms) must be shorter than redis.claim_idle (%lldms): "

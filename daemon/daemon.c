@@ -75,9 +75,11 @@ static struct sreader *reader(struct daemon *d, int i)
     return i < CONSUMER_SOURCES ? consumer_reader(d->consumer, i) : delivery_reader(d->delivery);
 }
 
+/* A collector-only process (http.collector_only) reads no stream: it
+ * takes events in, and other processes do the rest. */
 static void resume(struct daemon *d)
 {
-    if (!d->setup_ok || d->stopping)
+    if (!d->setup_ok || d->stopping || d->cfg->http_collector_only)
         return;
     for (int i = 0; i < NREADERS; i++)
         sreader_kick(reader(d, i));
@@ -216,7 +218,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     }
     if (!d->setup_ok)
         setup_redis(d);
-    if (d->setup_ok) {
+    if (d->setup_ok && !d->cfg->http_collector_only) {
         delivery_move_due(d->delivery);
         if (now - d->last_trim_ms >= TRIM_EVERY_MS) {
             sreader_trim(delivery_reader(d->delivery), 0, clock_now_ms());

@@ -3,6 +3,7 @@
 #ifndef NUDGED_CONFIG_H
 #define NUDGED_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@ struct config {
     char *http_ingest_listen, *http_admin_listen, *http_write_keys_file;
     char *http_cors_origins, *http_admin_token_file;
     int64_t http_max_backlog;
+    bool http_collector_only; /* nudged's own: run the collector and nothing else */
     /* [smtp] */
     char *smtp_url, *smtp_from, *smtp_user, *smtp_password_file, *smtp_tls;
     char *smtp_unsubscribe_url;

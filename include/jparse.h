@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "jspan.h"
+
 /* As json_loadb(BUF, LEN, 0, ERR): an object or array, or NULL with ERR
  * set. ERR is only written when the result is NULL. */
 json_t *jparse_loadb(const char *buf, size_t len, json_error_t *err);
@@ -22,6 +24,14 @@ json_t *jparse_loadb(const char *buf, size_t len, json_error_t *err);
  * range or longer than 63 bytes, more than 32 levels deep). Whatever it
  * returns equals json_loadb's value (tests/fuzz/fuzz_jparse.c). */
 json_t *jparse_fast(const char *buf, size_t len);
+
+/* As jparse_fast, for the same input, but only the top level is built:
+ * each object or array inside it is checked all through by the same rules
+ * and stands as an empty one. For what needs a message's top-level members
+ * only (the collector's checks), at a fraction of the cost. When MEMBERS
+ * is given, the top-level object's members are noted there (at most MAX;
+ * *N is how many, or -1 when there were more), as jspan_members would. */
+json_t *jparse_shallow(const char *buf, size_t len, struct jspan_member *members, int max, int *n);
 
 /* A flat object of strings, as nudged writes a delivery: its members in
  * order, the text of all of them in one allocation. Read this way rather

@@ -19,9 +19,13 @@
 struct parser {
     const unsigned char *p, *end;
     int depth;
+    int build_depth;              /* containers this deep are checked, not built */
+    struct jspan_member *members; /* jparse_shallow's: the top level's spans */
+    int nmembers, max_members;
 };
 
 static json_t *parse_value(struct parser *ps);
+static bool check_value(struct parser *ps);
 
 static void skip_space(struct parser *ps)
 {
@@ -194,6 +198,19 @@ static long decode_escaped(struct parser *ps, char *out)
  * jansson rejects there (a control byte, bad UTF-8, the end). */
 static unsigned scan_plain(struct parser *ps)
 {
+    /* Eight bytes at a time while none is a quote, a backslash, a control
+     * byte or non-ASCII (the bit tricks of "Bit Twiddling Hacks": a byte
+     * below N, a byte equal to C), then one at a time. */
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (ps->end - ps->p >= 8) {
+        uint64_t v, q, b;
+        memcpy(&v, ps->p, 8);
+        q = v ^ (ones * '"');
+        b = v ^ (ones * '\\');
+        if ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b) | v) & high)
+            break;
+        ps->p += 8;
+    }
     while (ps->p < ps->end) {
         unsigned c = *ps->p;
         if (c == '"' || c == '\\')
@@ -297,6 +314,18 @@ static json_t *parse_literal(struct parser *ps, const char *word, json_t *v)
     return v;
 }
 
+/* Where a member of the top level is (jparse_shallow's spans). */
+static void note_member(struct parser *ps, const unsigned char *kstart, const unsigned char *kend, bool raw,
+                        const unsigned char *vstart)
+{
+    if (ps->nmembers < 0 || ps->nmembers == ps->max_members) {
+        ps->nmembers = -1;
+        return;
+    }
+    ps->members[ps->nmembers++] = (struct jspan_member){
+        {(const char *)kstart, (size_t)(kend - kstart)}, {(const char *)vstart, (size_t)(ps->p - vstart)}, raw};
+}
+
 /* The members of an object, past its '{'. */
 static json_t *parse_object(struct parser *ps)
 {
@@ -308,14 +337,19 @@ static json_t *parse_object(struct parser *ps)
         const char *key;
         size_t keylen;
         char *owned;
+        const unsigned char *kstart = ps->p + 1, *vstart = NULL;
         if (!eat(ps, '"') || parse_string(ps, &key, &keylen, &owned) != 0)
             break;
+        const unsigned char *kend = ps->p - 1;
         skip_space(ps);
         json_t *v = NULL;
         if (eat(ps, ':')) {
             skip_space(ps);
+            vstart = ps->p;
             v = parse_value(ps);
         }
+        if (v && ps->members && ps->depth == 1)
+            note_member(ps, kstart, kend, owned == NULL, vstart);
         bool failed = v == NULL || json_object_setn_new_nocheck(o, key, keylen, v) != 0;
         free(owned);
         if (failed)
@@ -353,8 +387,85 @@ static json_t *parse_array(struct parser *ps)
     return NULL;
 }
 
+/* The members of an object past its '{', checked by the rules that build
+ * them, and not built. */
+static bool check_members(struct parser *ps)
+{
+    skip_space(ps);
+    if (eat(ps, '}'))
+        return true;
+    for (;;) {
+        const char *key;
+        size_t keylen;
+        char *owned;
+        if (!eat(ps, '"') || parse_string(ps, &key, &keylen, &owned) != 0)
+            return false;
+        free(owned);
+        skip_space(ps);
+        if (!eat(ps, ':'))
+            return false;
+        skip_space(ps);
+        if (!check_value(ps))
+            return false;
+        skip_space(ps);
+        if (eat(ps, '}'))
+            return true;
+        if (!eat(ps, ','))
+            return false;
+        skip_space(ps);
+    }
+}
+
+static bool check_elements(struct parser *ps)
+{
+    skip_space(ps);
+    if (eat(ps, ']'))
+        return true;
+    for (;;) {
+        if (!check_value(ps))
+            return false;
+        skip_space(ps);
+        if (eat(ps, ']'))
+            return true;
+        if (!eat(ps, ','))
+            return false;
+        skip_space(ps);
+    }
+}
+
+static bool check_value(struct parser *ps)
+{
+    if (ps->p == ps->end)
+        return false;
+    if (*ps->p == '{' || *ps->p == '[') {
+        bool object = *ps->p == '{', ok;
+        if (++ps->depth > MAX_DEPTH)
+            return false;
+        ps->p++;
+        ok = object ? check_members(ps) : check_elements(ps);
+        ps->depth--;
+        return ok;
+    }
+    if (*ps->p == '"') {
+        const char *s;
+        size_t len;
+        char *owned;
+        ps->p++;
+        bool ok = parse_string(ps, &s, &len, &owned) == 0;
+        free(owned);
+        return ok;
+    }
+    json_t *v = parse_value(ps); /* a number or a literal: few, so built and dropped */
+    json_decref(v);
+    return v != NULL;
+}
+
 static json_t *parse_container(struct parser *ps, json_t *(*parse)(struct parser *))
 {
+    if (ps->depth >= ps->build_depth) { /* shallow: checked, and an empty one stands in */
+        bool object = *ps->p == '{';
+        return check_value(ps) ? (object ? json_object() : json_array()) : NULL;
+    }
     if (++ps->depth > MAX_DEPTH)
         return NULL;
     ps->p++;
@@ -388,9 +499,9 @@ static json_t *parse_value(struct parser *ps)
     }
 }
 
-json_t *jparse_fast(const char *buf, size_t len)
+static json_t *parse_top(const char *buf, size_t len, int build_depth, struct jspan_member *members, int max, int *n)
 {
-    struct parser ps = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0};
+    struct parser ps = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0, build_depth, members, 0, max};
     skip_space(&ps);
     if (ps.p == ps.end || (*ps.p != '{' && *ps.p != '['))
         return NULL;
@@ -400,7 +511,19 @@ json_t *jparse_fast(const char *buf, size_t len)
         json_decref(v);
         return NULL;
     }
+    if (n)
+        *n = ps.nmembers;
     return v;
+}
+
+json_t *jparse_fast(const char *buf, size_t len)
+{
+    return parse_top(buf, len, MAX_DEPTH + 1, NULL, 0, NULL);
+}
+
+json_t *jparse_shallow(const char *buf, size_t len, struct jspan_member *members, int max, int *n)
+{
+    return parse_top(buf, len, 1, members, max, n);
 }
 
 json_t *jparse_loadb(const char *buf, size_t len, json_error_t *err)
@@ -441,7 +564,7 @@ static int flat_fail(struct jparse_flat *f)
 
 int jparse_flat_parse(struct jparse_flat *f, const char *buf, size_t len)
 {
-    struct parser ps = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0};
+    struct parser ps = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0, MAX_DEPTH + 1, NULL, 0, 0};
     size_t used = 0;
     f->n = 0;
     f->text = malloc(len + 1);

@@ -13,21 +13,17 @@ static const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
-/* P at an opening quote: the byte after the closing one, or NULL. A quote
- * ends the string unless an odd run of backslashes stands before it. */
+/* P at an opening quote: the byte after the closing one, or NULL. A
+ * backslash takes the byte after it along. */
 static const char *skip_string(const char *p, const char *end)
 {
-    for (const char *from = p + 1;;) {
-        const char *q = memchr(from, '"', (size_t)(end - from));
-        if (q == NULL)
-            return NULL;
-        const char *b = q;
-        while (b > from && b[-1] == '\\')
-            b--;
-        if (((q - b) & 1) == 0)
-            return q + 1;
-        from = q + 1;
+    for (p++; p < end; p++) {
+        if (*p == '"')
+            return p + 1;
+        if (*p == '\\')
+            p++;
     }
+    return NULL;
 }
 
 static bool ends_scalar(char c)

@@ -106,30 +106,52 @@ static bool cut(const struct jspan *key, const struct batch_parts *bp)
            (json_is_object(bp->integrations) && key->n == 12 && memcmp(key->p, "integrations", 12) == 0);
 }
 
+/* Appends ,"KEY":value of MSG's KEY (nothing when absent). A string with
+ * nothing to escape, as nudged's own are, is written as it is. */
 static int add_member(struct buf *b, json_t *msg, const char *key)
 {
     json_t *v = json_object_get(msg, key);
     if (v == NULL)
         return 0;
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (s == NULL)
+    int rc = buf_add(b, ",\"", 2) | buf_adds(b, key) | buf_add(b, "\":", 2);
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v), i = 0;
+    while (s && i < n && s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
+        i++;
+    if (s && i == n)
+        return rc | buf_add(b, "\"", 1) | buf_add(b, s, n) | buf_add(b, "\"", 1);
+    char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (dump == NULL)
         util_fatal("out of memory serialising a message");
-    int rc = buf_printf(b, ",\"%s\":", key) | buf_adds(b, s);
-    free(s);
+    rc |= buf_adds(b, dump);
+    free(dump);
     return rc;
 }
 
 #define SPLICE_MEMBERS 64
+
+/* A message's own text, and its members' spans when the parser noted them
+ * (M NULL: scan the text for them). */
+struct msg_text {
+    struct jspan whole;
+    const struct jspan_member *m;
+    int n;
+};
 
 /* MSG as the client's own TEXT with nudged's members written anew, into B:
  * what json_dumps would give, without serialising what nudged did not
  * change (most of a message: its properties and context). 0; 1 when TEXT
  * cannot be spliced (a key with an escape, too many members: the caller
  * serialises MSG); -1 past B's maximum. */
-static int splice(json_t *msg, struct jspan text, const struct batch_parts *bp, struct buf *b)
+static int splice(json_t *msg, const struct msg_text *text, const struct batch_parts *bp, struct buf *b)
 {
-    struct jspan_member m[SPLICE_MEMBERS];
-    int n = jspan_members(text.p, text.n, m, SPLICE_MEMBERS), rc = buf_add(b, "{\"type\":", 8);
+    struct jspan_member scanned[SPLICE_MEMBERS];
+    const struct jspan_member *m = text->m;
+    int n = text->n, rc = buf_add(b, "{\"type\":", 8);
+    if (m == NULL) {
+        m = scanned;
+        n = jspan_members(text->whole.p, text->whole.n, scanned, SPLICE_MEMBERS);
+    }
     if (n < 0)
         return 1;
     json_t *type = json_object_get(msg, "type");
@@ -153,12 +175,12 @@ static int splice(json_t *msg, struct jspan text, const struct batch_parts *bp, 
 
 /* Keeps MSG as the request's next message: spliced from its TEXT when it
  * has one, else serialised; 413 past the limit. */
-static int keep(json_t *msg, const struct jspan *text, const struct batch_parts *bp, const char *where,
+static int keep(json_t *msg, const struct msg_text *text, const struct batch_parts *bp, const char *where,
                 struct segment_result *r)
 {
     struct buf b;
     buf_init(&b, SEGMENT_MESSAGE_MAX);
-    int rc = text ? splice(msg, *text, bp, &b) : 1;
+    int rc = text ? splice(msg, text, bp, &b) : 1;
     if (rc == 1) {
         char *s = json_dumps(msg, JSON_COMPACT);
         if (s == NULL)
@@ -177,12 +199,11 @@ static int keep(json_t *msg, const struct jspan *text, const struct batch_parts 
     return 200;
 }
 
-/* The spans of the batch's messages in BODY, or NULL (the messages are
- * then serialised). Freed by the caller. */
-static struct jspan *batch_spans(const char *body, size_t len, size_t n)
+/* The spans of the batch's messages (into *N), from the body's members M
+ * (K of them), or NULL: no "batch" array, a key with an escape, or more
+ * messages than the limit allows. Freed by the caller. */
+static struct jspan *batch_spans(const struct jspan_member *m, int k, int *n)
 {
-    struct jspan_member m[SPLICE_MEMBERS];
-    int k = jspan_members(body, len, m, SPLICE_MEMBERS);
     const struct jspan *arr = NULL;
     for (int i = 0; i < k; i++) {
         if (!m[i].raw_key)
@@ -190,8 +211,8 @@ static struct jspan *batch_spans(const char *body, size_t len, size_t n)
         if (m[i].key.n == 5 && memcmp(m[i].key.p, "batch", 5) == 0)
             arr = &m[i].value; /* the last, as jansson keeps it */
     }
-    struct jspan *out = arr && n ? util_xcalloc(n, sizeof *out) : NULL;
-    if (out && jspan_elements(arr->p, arr->n, out, (int)n) != (int)n) {
+    struct jspan *out = arr ? util_xcalloc(SEGMENT_BATCH_COUNT + 1, sizeof *out) : NULL;
+    if (out && (*n = jspan_elements(arr->p, arr->n, out, SEGMENT_BATCH_COUNT + 1)) < 0) {
         free(out);
         return NULL;
     }
@@ -207,7 +228,7 @@ static void take_write_key(json_t *body, struct segment_result *r)
 
 static int parse_one(json_t *body, const struct segment_request *rq, struct segment_result *r)
 {
-    struct jspan text = {rq->body, rq->len};
+    struct msg_text text = {{rq->body, rq->len}, NULL, -1};
     r->messages = util_xcalloc(1, sizeof *r->messages);
     r->lens = util_xcalloc(1, sizeof *r->lens);
     /* The path sets the type, as in Segment's HTTP API. */
@@ -218,6 +239,59 @@ static int parse_one(json_t *body, const struct segment_request *rq, struct segm
     return keep(body, &text, &none, "", r);
 }
 
+/* Message I of a batch (a new reference, or NULL when this way of reading
+ * cannot take it) with its text into T. */
+typedef json_t *message_fn(void *ctx, size_t i, struct msg_text *t);
+
+/* The N messages of a batch, as GET gives them; -1 when GET gave up. */
+static int each_message(message_fn *get, void *ctx, size_t n, const struct batch_parts *bp,
+                        const struct segment_request *rq, struct segment_result *r)
+{
+    int status = 200;
+    r->messages = util_xcalloc(n ? n : 1, sizeof *r->messages);
+    r->lens = util_xcalloc(n ? n : 1, sizeof *r->lens);
+    for (size_t i = 0; i < n && status == 200; i++) {
+        struct msg_text text = {{NULL, 0}, NULL, -1};
+        json_t *msg = get(ctx, i, &text);
+        char where[40];
+        snprintf(where, sizeof where, "batch[%zu]: ", i);
+        if (msg == NULL)
+            status = -1;
+        else if (!json_is_object(msg))
+            status = fail(r, 400, "invalid_message", "%sa message must be a JSON object", where);
+        else if (json_object_get(msg, "type") == NULL)
+            status =
+                fail(r, 400, "invalid_message", "%stype is missing: each message of a batch names its type", where);
+        else if (normalise(msg, i, bp, rq, where, r) != 200)
+            status = r->status;
+        else
+            status = keep(msg, text.whole.p ? &text : NULL, bp, where, r);
+        json_decref(msg);
+    }
+    return status;
+}
+
+static int too_many(struct segment_result *r, size_t n)
+{
+    return fail(r, 413, "too_large", "a batch holds at most %d messages, this one %s%zu", SEGMENT_BATCH_COUNT,
+                n > SEGMENT_BATCH_COUNT ? "" : "more than ", n);
+}
+
+/* The batch read whole: its messages from the array, their texts from the
+ * body when it can be split. */
+struct whole_batch {
+    json_t *batch;
+    struct jspan *spans; /* NULL: serialise each message */
+};
+
+static json_t *whole_message(void *ctx, size_t i, struct msg_text *t)
+{
+    struct whole_batch *wb = ctx;
+    if (wb->spans)
+        t->whole = wb->spans[i];
+    return json_incref(json_array_get(wb->batch, i));
+}
+
 static int parse_batch(json_t *body, const struct segment_request *rq, struct segment_result *r)
 {
     json_t *batch = json_object_get(body, "batch");
@@ -225,28 +299,108 @@ static int parse_batch(json_t *body, const struct segment_request *rq, struct se
         return fail(r, 400, "invalid_request", "a batch request is {\"batch\": [message, ...]}");
     size_t n = json_array_size(batch);
     if (n > SEGMENT_BATCH_COUNT)
-        return fail(r, 413, "too_large", "a batch holds at most %d messages, this one %zu", SEGMENT_BATCH_COUNT, n);
+        return too_many(r, n);
     struct batch_parts bp = {json_object_get(body, "context"), json_object_get(body, "integrations"),
                              json_object_get(body, "sentAt")};
-    r->messages = util_xcalloc(n ? n : 1, sizeof *r->messages);
-    r->lens = util_xcalloc(n ? n : 1, sizeof *r->lens);
-    struct jspan *spans = batch_spans(rq->body, rq->len, n);
-    int status = 200;
-    for (size_t i = 0; i < n && status == 200; i++) {
-        json_t *msg = json_array_get(batch, i);
-        char where[40];
-        snprintf(where, sizeof where, "batch[%zu]: ", i);
-        if (!json_is_object(msg))
-            status = fail(r, 400, "invalid_message", "%sa message must be a JSON object", where);
-        else if (json_object_get(msg, "type") == NULL)
-            status =
-                fail(r, 400, "invalid_message", "%stype is missing: each message of a batch names its type", where);
-        else if (normalise(msg, i, &bp, rq, where, r) != 200)
-            status = r->status;
-        else
-            status = keep(msg, spans ? &spans[i] : NULL, &bp, where, r);
+    struct jspan_member m[SPLICE_MEMBERS];
+    int count = -1, k = jspan_members(rq->body, rq->len, m, SPLICE_MEMBERS);
+    struct whole_batch wb = {batch, batch_spans(m, k, &count)};
+    if (count != (int)n) {
+        free(wb.spans);
+        wb.spans = NULL;
     }
+    int status = each_message(whole_message, &wb, n, &bp, rq, r);
+    free(wb.spans);
+    return status;
+}
+
+/* The batch read shallowly: each message's top level built as it comes
+ * (jparse_shallow, which notes where its members are), everything inside
+ * checked and not built, and the message stored from its own text. */
+struct shallow_batch {
+    const struct jspan *spans;
+    struct jspan_member m[SPLICE_MEMBERS]; /* the current message's */
+};
+
+static json_t *shallow_message(void *ctx, size_t i, struct msg_text *t)
+{
+    struct shallow_batch *sb = ctx;
+    int n = -1;
+    json_t *msg = jparse_shallow(sb->spans[i].p, sb->spans[i].n, sb->m, SPLICE_MEMBERS, &n);
+    *t = (struct msg_text){sb->spans[i], n >= 0 ? sb->m : NULL, n};
+    return msg;
+}
+
+/* -1 when this way cannot be taken (a batch-wide context or integrations
+ * to merge in, anything jparse leaves to jansson, a limit passed): the
+ * caller then reads the whole body. */
+static int parse_batch_shallow(json_t *top, const struct jspan_member *m, int k, const struct segment_request *rq,
+                               struct segment_result *r)
+{
+    struct batch_parts bp = {json_object_get(top, "context"), json_object_get(top, "integrations"),
+                             json_object_get(top, "sentAt")};
+    int n = -1;
+    if (!json_is_array(json_object_get(top, "batch")) || json_is_object(bp.context) || json_is_object(bp.integrations))
+        return -1;
+    struct jspan *spans = batch_spans(m, k, &n);
+    if (spans == NULL || n > SEGMENT_BATCH_COUNT) {
+        free(spans);
+        return -1;
+    }
+    struct shallow_batch *sb = util_xcalloc(1, sizeof *sb);
+    sb->spans = spans;
+    take_write_key(top, r);
+    int status = each_message(shallow_message, sb, (size_t)n, &bp, rq, r);
+    free(sb);
     free(spans);
+    return status;
+}
+
+/* The top level of a batch request without its "batch" member, read
+ * shallowly: the members beside the messages (writeKey, sentAt, context),
+ * checked once; the messages are each checked on their own. NULL when
+ * this way cannot be taken. */
+static json_t *batch_top(const struct segment_request *rq, const struct jspan_member *m, int k)
+{
+    struct buf b;
+    int rc = 0;
+    bool first = true;
+    for (int i = 0; i < k; i++)
+        if (!m[i].raw_key)
+            return NULL;
+    buf_init(&b, rq->len + 2);
+    rc |= buf_add(&b, "{", 1);
+    for (int i = 0; i < k; i++) {
+        if (m[i].key.n != 5 || memcmp(m[i].key.p, "batch", 5) != 0) {
+            const char *from = m[i].key.p - 1;
+            rc |= buf_add(&b, ",", first ? 0 : 1) | buf_add(&b, from, (size_t)(m[i].value.p + m[i].value.n - from));
+            first = false;
+        }
+    }
+    rc |= buf_add(&b, "}", 1);
+    json_t *top = rc == 0 ? jparse_shallow(b.data, b.len, NULL, 0, NULL) : NULL;
+    buf_free(&b);
+    if (top)
+        json_object_set_new(top, "batch", json_array()); /* its place: checked by batch_spans and each message */
+    return top;
+}
+
+/* The request read shallowly; -1: read the whole body instead. */
+static int parse_shallow(const struct segment_request *rq, struct segment_result *r)
+{
+    struct jspan_member m[SPLICE_MEMBERS];
+    int k = rq->type >= 0 ? 0 : jspan_members(rq->body, rq->len, m, SPLICE_MEMBERS);
+    json_t *top = rq->type >= 0 ? jparse_shallow(rq->body, rq->len, NULL, 0, NULL)
+                  : k >= 0      ? batch_top(rq, m, k)
+                                : NULL;
+    int status = -1;
+    if (json_is_object(top) && rq->type >= 0) {
+        take_write_key(top, r);
+        status = parse_one(top, rq, r);
+    } else if (json_is_object(top)) {
+        status = parse_batch_shallow(top, m, k, rq, r);
+    }
+    json_decref(top);
     return status;
 }
 
@@ -257,18 +411,23 @@ int segment_parse(const struct segment_request *rq, struct segment_result *out)
     size_t max = rq->type < 0 ? SEGMENT_BATCH_MAX : SEGMENT_MESSAGE_MAX;
     if (rq->len > max)
         return fail(out, 413, "too_large", "the body is %zu bytes; at most %zu here", rq->len, max);
-    json_error_t je;
-    json_t *body = jparse_loadb(rq->body, rq->len, &je);
-    if (body == NULL)
-        return fail(out, 400, "invalid_json", "the body is not JSON: line %d, column %d: %s", je.line, je.column,
-                    je.text);
-    if (!json_is_object(body)) {
+    int status = parse_shallow(rq, out);
+    if (status < 0) { /* whatever the shallow reading kept goes, and the body is read whole */
+        segment_result_free(out);
+        out->status = 200;
+        json_error_t je;
+        json_t *body = jparse_loadb(rq->body, rq->len, &je);
+        if (body == NULL)
+            return fail(out, 400, "invalid_json", "the body is not JSON: line %d, column %d: %s", je.line, je.column,
+                        je.text);
+        if (!json_is_object(body)) {
+            json_decref(body);
+            return fail(out, 400, "invalid_json", "the body must be a JSON object");
+        }
+        take_write_key(body, out);
+        status = rq->type < 0 ? parse_batch(body, rq, out) : parse_one(body, rq, out);
         json_decref(body);
-        return fail(out, 400, "invalid_json", "the body must be a JSON object");
     }
-    take_write_key(body, out);
-    int status = rq->type < 0 ? parse_batch(body, rq, out) : parse_one(body, rq, out);
-    json_decref(body);
     for (; status != 200 && out->n > 0; out->n--) /* refused whole: nothing of it is kept */
         free(out->messages[out->n - 1]);
     return status;

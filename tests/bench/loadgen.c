@@ -30,7 +30,7 @@ struct gen {
     char *body;
     size_t body_len;
     TAILQ_HEAD(, conn) idle;
-    int64_t start_us, end_us, sent, ok, backlog_head, backlog_tail;
+    int64_t start_us, end_us, sent, ok, inflight, backlog_head, backlog_tail;
     int64_t *backlog; /* scheduled times waiting for a free connection */
     int64_t *lat;
     size_t nlat, cap;
@@ -50,6 +50,7 @@ static void on_done(struct evhttp_request *req, void *arg)
 {
     struct conn *c = arg;
     struct gen *g = c->g;
+    g->inflight--;
     if (req && evhttp_request_get_response_code(req) == 200)
         g->ok++;
     if (g->nlat < g->cap)
@@ -70,6 +71,7 @@ static void issue(struct gen *g, struct conn *c, int64_t due)
     evbuffer_add(evhttp_request_get_output_buffer(req), g->body, g->body_len);
     c->due_us = due;
     g->sent++;
+    g->inflight++;
     evhttp_make_request(c->c, req, EVHTTP_REQ_POST, g->path);
 }
 
@@ -80,13 +82,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     int64_t now = now_us();
     if (now >= g->end_us) {
-        if (TAILQ_EMPTY(&g->idle) || g->backlog_head < g->backlog_tail)
-            return; /* wait for answers in flight */
+        if (g->inflight > 0 || g->backlog_head < g->backlog_tail)
+            return; /* wait for the answers in flight */
         event_base_loopbreak(g->base);
         return;
     }
     /* Every request due by now: on an idle connection, else queued. */
-    int64_t due_n = (now - g->start_us) * g->rate / 1000000;
+    int64_t due_n = (now - g->start_us) * g->rate / 1000000 + 1; /* request k is due at k / rate */
     while (g->backlog_tail < due_n && (size_t)g->backlog_tail < g->cap) {
         g->backlog[g->backlog_tail] = g->start_us + g->backlog_tail * 1000000 / g->rate;
         g->backlog_tail++;
@@ -133,7 +135,11 @@ int main(int argc, char **argv)
     g.rate = atoi(argv[7]);
     if (!g.body || conns < 1 || g.rate < 1 || secs < 1)
         return 2;
-    g.base = event_base_new();
+    /* Timers to the microsecond (timerfd), not epoll's millisecond. */
+    struct event_config *ec = event_config_new();
+    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    g.base = event_base_new_with_config(ec);
+    event_config_free(ec);
     g.cap = (size_t)g.rate * (size_t)secs + 16;
     g.lat = calloc(g.cap, sizeof *g.lat);
     g.backlog = calloc(g.cap, sizeof *g.backlog);
