@@ -88,7 +88,7 @@ bench-scripts: deps
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus;
 # new inputs collect under build/fuzz/corpus-*, crashes as build/fuzz/crash-*.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := triggers template jparse
+FUZZ_TARGETS := triggers template jparse segment
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(TRIG_OBJ)
 	@echo "LD $@"

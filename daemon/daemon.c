@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -506,6 +507,19 @@ static void teardown(struct daemon *d)
     event_base_free(d->base);
 }
 
+/* The soft RLIMIT_NOFILE up to the hard one: every client connection,
+ * webhook and Redis connection is a descriptor, and the soft default (1024)
+ * runs out long before the machine does. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn("cannot raise the open files limit to the hard limit");
+    }
+}
+
 int daemon_run(struct config *cfg, struct trigger_set *triggers)
 {
     struct daemon d = {0};
@@ -513,6 +527,8 @@ int daemon_run(struct config *cfg, struct trigger_set *triggers)
     d.triggers = triggers;
     keys_init(&d.keys, cfg);
     signal(SIGPIPE, SIG_IGN); /* hiredis writes with plain write() */
+    event_set_log_callback(log_libevent);
+    raise_fd_limit();
     srandom((unsigned)(clock_now_ms() ^ getpid()));
     d.base = event_base_new();
     if (d.base == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {

@@ -13,6 +13,10 @@
 
 static enum log_level min_level = LOG_LEVEL_INFO;
 static enum log_format out_format = LOG_FORMAT_TEXT;
+/* libevent's own messages, rate-limited: the second they fall in, how many
+ * were written in it, how many were dropped since the last written. */
+static time_t libevent_second;
+static unsigned libevent_written, libevent_dropped;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -112,4 +116,24 @@ void log_kv(enum log_level level, const char *msg, ...)
     fclose(f);
     fwrite(buf, 1, len, stderr);
     free(buf);
+}
+
+void log_libevent(int severity, const char *msg)
+{
+    time_t now = time(NULL);
+    if (now != libevent_second) {
+        libevent_second = now;
+        libevent_written = 0;
+    }
+    if (libevent_written >= LOG_LIBEVENT_PER_SECOND) {
+        libevent_dropped++;
+        return;
+    }
+    libevent_written++;
+    char dropped[24];
+    snprintf(dropped, sizeof dropped, "%u", libevent_dropped);
+    enum log_level level = severity >= 3 ? LOG_LEVEL_ERROR : severity == 2 ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG;
+    if (log_enabled(level))
+        log_kv(level, "libevent", "message", msg, libevent_dropped ? "dropped_before" : NULL, dropped, NULL);
+    libevent_dropped = 0;
 }

@@ -1,7 +1,8 @@
 /* jspan.h — where the members of an object and the elements of an array
- * are in JSON text already known to be valid, without building values: so
- * the collector can store a client's message as the client wrote it, with
- * a few members cut out or added, instead of serialising it again. */
+ * are in JSON text, without building values: so the collector can store a
+ * client's message as the client wrote it, with a few members cut out or
+ * added, instead of serialising it again. Only the structure between the
+ * spans is checked; what is inside them is checked by jparse. */
 #ifndef NUDGED_JSPAN_H
 #define NUDGED_JSPAN_H
 
@@ -22,12 +23,14 @@ struct jspan_member {
 };
 
 /* The members of the object whose text is P, N bytes (whitespace around it
- * allowed), into OUT (at most MAX). Returns how many, or -1 when the text
- * is not an object or has more than MAX members. P must be valid JSON. */
+ * allowed, nothing else after it), into OUT (at most MAX). Returns how
+ * many, or -1 when the text is not one object or has more than MAX
+ * members. Only the structure is checked: the members' text is the
+ * caller's to check (jparse). */
 int jspan_members(const char *p, size_t n, struct jspan_member *out, int max);
 
 /* The elements of the array whose text is P, N bytes, into OUT (at most
- * MAX). Returns how many, or -1 when it is not an array or has more. */
+ * MAX). Returns how many, or -1 when it is not one array or has more. */
 int jspan_elements(const char *p, size_t n, struct jspan *out, int max);
 
 #endif

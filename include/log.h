@@ -25,6 +25,13 @@ int log_level_parse(const char *s);
  * Values are escaped (quotes, controls), so untrusted text is safe to pass. */
 void log_kv(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
+/* For event_set_log_callback: libevent's own messages as our records (its
+ * EVENT_LOG_* severity: 0 debug, 1 msg, 2 warn, 3 err), at most
+ * LOG_LIBEVENT_PER_SECOND a second, the count of those dropped in between
+ * on the next one written: a failing accept loop cannot flood the journal. */
+#define LOG_LIBEVENT_PER_SECOND 10
+void log_libevent(int severity, const char *msg);
+
 #define log_debug(...)                                                                                                 \
     do {                                                                                                               \
         if (log_enabled(LOG_LEVEL_DEBUG))                                                                              \

@@ -69,7 +69,7 @@ int jspan_members(const char *p, size_t n, struct jspan_member *out, int max)
         return -1;
     p = skip_ws(p + 1, end);
     if (p < end && *p == '}')
-        return 0;
+        return skip_ws(p + 1, end) == end ? 0 : -1;
     while (p < end && *p == '"') {
         if (count == max)
             return -1;
@@ -88,7 +88,7 @@ int jspan_members(const char *p, size_t n, struct jspan_member *out, int max)
         m->value = (struct jspan){v, (size_t)(p - v)};
         p = skip_ws(p, end);
         if (p < end && *p == '}')
-            return count;
+            return skip_ws(p + 1, end) == end ? count : -1;
         if (p >= end || *p != ',')
             return -1;
         p = skip_ws(p + 1, end);
@@ -105,7 +105,7 @@ int jspan_elements(const char *p, size_t n, struct jspan *out, int max)
         return -1;
     p = skip_ws(p + 1, end);
     if (p < end && *p == ']')
-        return 0;
+        return skip_ws(p + 1, end) == end ? 0 : -1;
     while (p < end) {
         if (count == max)
             return -1;
@@ -115,7 +115,7 @@ int jspan_elements(const char *p, size_t n, struct jspan *out, int max)
         out[count++] = (struct jspan){v, (size_t)(p - v)};
         p = skip_ws(p, end);
         if (p < end && *p == ']')
-            return count;
+            return skip_ws(p + 1, end) == end ? count : -1;
         if (p >= end || *p != ',')
             return -1;
         p = skip_ws(p + 1, end);

@@ -131,11 +131,14 @@ static int add_member(struct buf *b, json_t *msg, const char *key)
 #define SPLICE_MEMBERS 64
 
 /* A message's own text, and its members' spans when the parser noted them
- * (M NULL: scan the text for them). */
+ * (M NULL: scan the text for them). SHALLOW: the message was read shallowly
+ * (its objects stand empty), so it must be stored from this text or the
+ * request read whole. */
 struct msg_text {
     struct jspan whole;
     const struct jspan_member *m;
     int n;
+    bool shallow;
 };
 
 /* MSG as the client's own TEXT with nudged's members written anew, into B:
@@ -174,13 +177,18 @@ static int splice(json_t *msg, const struct msg_text *text, const struct batch_p
 }
 
 /* Keeps MSG as the request's next message: spliced from its TEXT when it
- * has one, else serialised; 413 past the limit. */
+ * has one, else serialised; 413 past the limit; -1 when a shallow message
+ * cannot be spliced (the caller reads the request whole). */
 static int keep(json_t *msg, const struct msg_text *text, const struct batch_parts *bp, const char *where,
                 struct segment_result *r)
 {
     struct buf b;
     buf_init(&b, SEGMENT_MESSAGE_MAX);
     int rc = text ? splice(msg, text, bp, &b) : 1;
+    if (rc == 1 && text && text->shallow) {
+        buf_free(&b);
+        return -1;
+    }
     if (rc == 1) {
         char *s = json_dumps(msg, JSON_COMPACT);
         if (s == NULL)
@@ -226,9 +234,9 @@ static void take_write_key(json_t *body, struct segment_result *r)
         r->write_key = util_xstrdup(k);
 }
 
-static int parse_one(json_t *body, const struct segment_request *rq, struct segment_result *r)
+static int parse_one(json_t *body, bool shallow, const struct segment_request *rq, struct segment_result *r)
 {
-    struct msg_text text = {{rq->body, rq->len}, NULL, -1};
+    struct msg_text text = {{rq->body, rq->len}, NULL, -1, shallow};
     r->messages = util_xcalloc(1, sizeof *r->messages);
     r->lens = util_xcalloc(1, sizeof *r->lens);
     /* The path sets the type, as in Segment's HTTP API. */
@@ -251,7 +259,7 @@ static int each_message(message_fn *get, void *ctx, size_t n, const struct batch
     r->messages = util_xcalloc(n ? n : 1, sizeof *r->messages);
     r->lens = util_xcalloc(n ? n : 1, sizeof *r->lens);
     for (size_t i = 0; i < n && status == 200; i++) {
-        struct msg_text text = {{NULL, 0}, NULL, -1};
+        struct msg_text text = {{NULL, 0}, NULL, -1, false};
         json_t *msg = get(ctx, i, &text);
         char where[40];
         snprintf(where, sizeof where, "batch[%zu]: ", i);
@@ -327,7 +335,7 @@ static json_t *shallow_message(void *ctx, size_t i, struct msg_text *t)
     struct shallow_batch *sb = ctx;
     int n = -1;
     json_t *msg = jparse_shallow(sb->spans[i].p, sb->spans[i].n, sb->m, SPLICE_MEMBERS, &n);
-    *t = (struct msg_text){sb->spans[i], n >= 0 ? sb->m : NULL, n};
+    *t = (struct msg_text){sb->spans[i], n >= 0 ? sb->m : NULL, n, true};
     return msg;
 }
 
@@ -396,7 +404,7 @@ static int parse_shallow(const struct segment_request *rq, struct segment_result
     int status = -1;
     if (json_is_object(top) && rq->type >= 0) {
         take_write_key(top, r);
-        status = parse_one(top, rq, r);
+        status = parse_one(top, true, rq, r);
     } else if (json_is_object(top)) {
         status = parse_batch_shallow(top, m, k, rq, r);
     }
@@ -425,7 +433,7 @@ int segment_parse(const struct segment_request *rq, struct segment_result *out)
             return fail(out, 400, "invalid_json", "the body must be a JSON object");
         }
         take_write_key(body, out);
-        status = rq->type < 0 ? parse_batch(body, rq, out) : parse_one(body, rq, out);
+        status = rq->type < 0 ? parse_batch(body, rq, out) : parse_one(body, false, rq, out);
         json_decref(body);
     }
     for (; status != 200 && out->n > 0; out->n--) /* refused whole: nothing of it is kept */

@@ -132,6 +132,59 @@ static void test_segment_semantics(void)
     segment_result_free(&r);
 }
 
+/* The stored text: the client's own, with nudged's members once each; the
+ * same values as the whole jansson path, whichever path a body takes. */
+static void test_segment_splice(void)
+{
+    static const struct {
+        const char *name;
+        int type;
+        const char *body;
+        const char *want_props; /* properties as compact JSON */
+    } cases[] = {
+        {"braces and quotes in strings", MESSAGE_TRACK,
+         "{ \"userId\" : \"u\", \"event\":\"E\",\n \"properties\": {\"s\": \"}{][\\\"\\\\\", \"n\": [1, {\"x\": "
+         "null}]},"
+         " \"type\": \"page\", \"timestamp\": \"2026-01-01T00:00:00Z\", \"messageId\": \"m\", \"writeKey\": \"k\" }",
+         "{\"s\":\"}{][\\\"\\\\\",\"n\":[1,{\"x\":null}]}"},
+        {"a key with an escape (serialised instead)", MESSAGE_TRACK,
+         "{\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"a\":1},\"\\u0074ype\":\"x\"}", "{\"a\":1}"},
+        {"given twice, the last wins", BATCH,
+         "{\"batch\":[{\"type\":\"track\",\"userId\":\"a\",\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"a\":1},"
+         "\"messageId\":\"one\",\"messageId\":\"m\"}]}",
+         "{\"a\":1}"},
+        {"a batch with its own context (merged, so read whole)", BATCH,
+         "{\"context\":{\"ip\":\"1\"},\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\","
+         "\"properties\":{\"a\":1},\"messageId\":\"m\"}]}",
+         "{\"a\":1}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct segment_request rq = {cases[i].body, strlen(cases[i].body), cases[i].type, NOW, "r"};
+        struct segment_result r;
+        CHECK(segment_parse(&rq, &r) == 200 && r.n == 1, "%s: parsed (%s)", cases[i].name, r.message);
+        json_t *m = r.n ? json_loads(r.messages[0], 0, NULL) : NULL;
+        CHECK(m != NULL, "%s: stored text is JSON: %s", cases[i].name, r.n ? r.messages[0] : "");
+        char *props = json_dumps(json_object_get(m, "properties"), JSON_COMPACT);
+        CHECK_STR(props, cases[i].want_props, cases[i].name);
+        CHECK_STR(json_string_value(json_object_get(m, "userId")), "u", cases[i].name);
+        CHECK(json_object_get(m, "writeKey") == NULL, "%s: no writeKey", cases[i].name);
+        CHECK_STR(json_string_value(json_object_get(m, "receivedAt")), "2026-12-02T21:13:00.000Z", cases[i].name);
+        if (i != 1)
+            CHECK_STR(json_string_value(json_object_get(m, "messageId")), "m", cases[i].name);
+        CHECK_STR(json_string_value(json_object_get(m, "type")), "track", cases[i].name);
+        if (i == 3)
+            CHECK_STR(json_string_value(json_object_get(json_object_get(m, "context"), "ip")), "1", cases[i].name);
+        /* nudged's members appear once in the text */
+        const char *t = r.n ? r.messages[0] : "";
+        CHECK(strstr(t, "\"receivedAt\"") == strrchr(t, 'A') - 9 ||
+                  strstr(strstr(t, "\"receivedAt\"") + 1, "\"receivedAt\"") == NULL,
+              "%s: receivedAt once", cases[i].name);
+        free(props);
+        json_decref(m);
+        segment_result_free(&r);
+    }
+}
+
 static void test_segment_limits(void)
 {
     struct segment_result r;
@@ -245,6 +298,7 @@ int main(void)
 {
     test_segment_cases();
     test_segment_semantics();
+    test_segment_splice();
     test_segment_limits();
     test_gunzip();
     test_writekeys();
