@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The id, the message (field "message", or "event" in a timers entry) and,
- * for a timers entry, its other fields. */
+/* The id, the message (field "message" of an events entry, "event" of a
+ * timers entry: nudged writes those) and, for a timers entry, its other
+ * fields. A second message field is counted, not read: the entry is then
+ * refused, as neither of the two can be taken for the producer's. */
 static void entry_raw(struct entry *e, const redisReply *r, bool timers)
 {
     const redisReply *fields = r->element[1];
@@ -16,9 +18,11 @@ static void entry_raw(struct entry *e, const redisReply *r, bool timers)
     e->timer = timers ? json_object() : NULL;
     for (size_t k = 0; k + 1 < fields->elements; k += 2) {
         const redisReply *f = fields->element[k], *v = fields->element[k + 1];
-        if (strcmp(f->str, "message") == 0 || strcmp(f->str, "event") == 0) {
-            e->raw = util_xstrndup(v->str, v->len);
-            e->rawlen = v->len;
+        if (strcmp(f->str, timers ? "event" : "message") == 0) {
+            if (e->nmessage++ == 0) {
+                e->raw = util_xstrndup(v->str, v->len);
+                e->rawlen = v->len;
+            }
         } else if (timers) {
             json_t *s = json_stringn(v->str, v->len);
             json_object_set_new(e->timer, f->str, s ? s : json_string(""));
@@ -81,6 +85,10 @@ void entry_load(struct entry *e, const redisReply *r, bool timers, int64_t now_m
     }
     if (e->raw == NULL) {
         snprintf(e->err, sizeof e->err, "the entry has no field \"message\"");
+        return;
+    }
+    if (e->nmessage > 1) {
+        snprintf(e->err, sizeof e->err, "the entry has %d fields \"message\": it must have exactly one", e->nmessage);
         return;
     }
     if (e->msg == NULL) {

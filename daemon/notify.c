@@ -21,10 +21,13 @@ int notify_send(const char *state)
     memcpy(sa.sun_path, path, len);
     if (sa.sun_path[0] == '@') /* abstract socket */
         sa.sun_path[0] = '\0';
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
-    ssize_t n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+    /* Never wait: a notify socket nobody reads fills after a few datagrams,
+     * and a blocking send would stop the loop (deliveries, /healthz,
+     * SIGTERM) for good. A dropped STATUS= or WATCHDOG=1 is the lesser harm. */
+    ssize_t n = sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa,
                        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
     close(fd);
     return n < 0 ? -1 : 0;

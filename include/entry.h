@@ -21,9 +21,10 @@ struct batch;
 struct entry {
     struct batch *b;
     char *id;
-    char *raw; /* the message field as read */
+    char *raw; /* the message field as read (the first, when given twice) */
     size_t rawlen;
-    json_t *msg; /* parsed, with defaults filled in */
+    int nmessage; /* how many message fields the entry has: one is valid */
+    json_t *msg;  /* parsed, with defaults filled in */
     struct message m;
     json_t *timer;   /* a timers entry's fields (all strings), else NULL */
     const char *tid; /* timer: the waiting trigger's id (in TIMER) */

@@ -7,6 +7,7 @@ from harness import (Env, scheduled, NUDGED, SECRET, event, run_tests, verify_si
 import collector_tests
 import email_tests
 import profile_tests
+import reliability_tests
 import scheduler
 
 
@@ -538,7 +539,8 @@ def test_cli_check_and_exit_codes():
 
 
 if __name__ == "__main__":
-    sys.exit(run_tests([test_cli_check_and_exit_codes, collector_tests.test_collector_config_errors, test_signed_webhook, test_each_secret_signs_its_own_webhooks,
+    sys.exit(run_tests([test_cli_check_and_exit_codes, collector_tests.test_collector_config_errors,
+                        reliability_tests.test_admin_token_file_without_a_token_is_a_config_error, test_signed_webhook, test_each_secret_signs_its_own_webhooks,
                         test_delivery_text_survives_escaping,
                         test_retry_500_twice_then_sent,
                         test_410_is_not_retried, test_method_and_headers_default_or_own_also_on_retry,
@@ -549,4 +551,4 @@ if __name__ == "__main__":
                         test_a_key_of_the_wrong_type_rejects_only_its_event,
                         test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success,
                         test_entry_delivered_too_often_is_set_aside, test_redis_restart_while_running,
-                        test_crash_kill9_recovers_everything] + [with_env(t) for t in collector_tests.TESTS + scheduler.TESTS + email_tests.TESTS + profile_tests.TESTS]))
+                        test_crash_kill9_recovers_everything] + [with_env(t) for t in collector_tests.TESTS + reliability_tests.TESTS + scheduler.TESTS + email_tests.TESTS + profile_tests.TESTS]))

@@ -1,0 +1,100 @@
+"""Regression tests for what fault injection found (issue 18), against a
+real redis-server and the real nudged. Each test gets its own Env."""
+import json, os, signal, socket, subprocess, tempfile, time
+
+from harness import NUDGED, event, wait_for, webhook_trigger
+
+
+def test_entry_with_two_message_fields_or_an_event_field_is_rejected(env):
+    """An events entry needs exactly one field "message": two are refused
+    (neither is the producer's for sure; the first was leaked and the
+    entry dropped before), and a field "event" is not a message."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    two = r.execute_command("XADD", "nudged:events", "*", "message", event("a1", mid="first"), "message",
+                            event("a2", mid="second"))
+    ev = r.xadd("nudged:events", {"event": event("a3", mid="as-event")})
+    r.xadd("nudged:events", {"message": event("dave", mid="after")})
+    wait_for(lambda: env.recv.count() == 1, 10, "the webhook of the entry behind")
+    wait_for(lambda: r.xlen("nudged:rejected") == 2, 5, "two rejected entries")
+    rejected = {f["id"]: f["error"] for _, f in r.xrange("nudged:rejected")}
+    assert "2 fields \"message\"" in rejected[two], rejected
+    assert "no field \"message\"" in rejected[ev], rejected
+    time.sleep(0.5)
+    assert [json.loads(q["body"])["customer"]["id"] for q in env.recv.all()] == ["dave"], env.recv.all()
+    assert n.stop() == 0
+
+
+def test_a_notify_socket_nobody_reads_does_not_stop_the_loop(env):
+    """sd_notify datagrams to a socket that is never read: the socket's
+    queue fills after ~10, and a blocking send froze the loop for good.
+    Deliveries, /healthz and SIGTERM must still work."""
+    path = os.path.join(env.dir, "notify.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)  # never read
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port)},
+                       extra_env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "200000"})
+        n.start()
+        wait_for(lambda: n.log_has("nudged ready"), 15, "ready")
+        time.sleep(2)  # 20 watchdog pings: the queue is long full
+        assert n.admin("GET", "/healthz")[0] == 200
+        env.redis.client.xadd("nudged:events", {"message": event("nora", mid="n-1")})
+        wait_for(lambda: env.recv.count() == 1, 10, "the webhook")
+        assert n.stop(timeout=10) == 0
+    finally:
+        s.close()
+
+
+def test_admin_token_file_without_a_token_is_a_config_error():
+    d = tempfile.mkdtemp(prefix="nudged-cli-")
+    tok, conf = os.path.join(d, "token"), os.path.join(d, "nudged.conf")
+    os.makedirs(os.path.join(d, "t"))
+    for content in ("", "\n", "\nthe-token-on-line-2\n", "   \n"):
+        with open(tok, "w") as f:
+            f.write(content)
+        with open(conf, "w") as f:
+            f.write("[triggers]\ndir = %s/t\n[http]\nadmin_token_file = %s\n" % (d, tok))
+        p = subprocess.run([NUDGED, "check", "-c", conf], capture_output=True, text=True, timeout=30)
+        out = p.stdout + p.stderr
+        assert p.returncode == 1 and "token:1: http.admin_token_file must hold the token" in out, (content, out)
+
+
+def test_admin_customer_id_with_nul_is_refused(env):
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.xadd("nudged:events", {"message": event("v", mid="v-1")})
+    wait_for(lambda: env.recv.count() == 1, 10, "customer v")
+    for path in ("/v1/customers/v%00zzz", "/v1/customers/v%00"):
+        st, body = n.admin("DELETE", path)
+        assert st == 400, (path, st, body)
+    assert n.admin("GET", "/v1/customers/v")[0] == 200, "customer v was erased"
+    assert n.stop() == 0
+
+
+def test_admin_listener_caps_headers_and_times_out_idle_clients(env):
+    """A huge header line is cut off at the cap, not buffered; idle sockets
+    are closed after the timeout; the listener keeps answering."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+    n.start().wait_ready(env.redis)
+    big = socket.create_connection(("127.0.0.1", n.admin_port))
+    big.settimeout(5)
+    try:
+        big.sendall(b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * (1 << 20))
+    except OSError:
+        pass  # the server closed it mid-send: what a cap does
+    try:
+        answer = big.recv(100)
+    except OSError:
+        answer = b""
+    assert answer == b"" or b" 400 " in answer or b" 413 " in answer or b" 431 " in answer, answer
+    big.close()
+    assert n.admin("GET", "/healthz")[0] == 200
+    assert n.stop() == 0
+
+
+TESTS = [test_entry_with_two_message_fields_or_an_event_field_is_rejected,
+         test_a_notify_socket_nobody_reads_does_not_stop_the_loop, test_admin_customer_id_with_nul_is_refused,
+         test_admin_listener_caps_headers_and_times_out_idle_clients]
