@@ -294,6 +294,10 @@ static int reload(void *data, struct errlist *errs)
     notify_send(buf);
     struct trigger_set *set = trigger_set_load(d->cfg->triggers_dir, errs);
     struct writekeys *keys = NULL;
+    if (set && trigger_set_check_timeouts(set, d->cfg->redis_claim_idle_ms, errs) > 0) {
+        trigger_set_free(set);
+        set = NULL;
+    }
     if (set && d->collector && (keys = writekeys_load(d->cfg->http_write_keys_file, errs)) == NULL) {
         trigger_set_free(set);
         set = NULL;

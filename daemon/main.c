@@ -73,6 +73,10 @@ static int load_all(const char *path, struct config *cfg, struct trigger_set **s
     *set = NULL;
     if (config_load(cfg, path, &errs) == 0 && default_zone_ok(cfg, &errs) && unsubscribe_ok(cfg, &errs))
         *set = trigger_set_load(cfg->triggers_dir, &errs);
+    if (*set && trigger_set_check_timeouts(*set, cfg->redis_claim_idle_ms, &errs) > 0) {
+        trigger_set_free(*set);
+        *set = NULL;
+    }
     print_errors(&errs);
     errlist_clear(&errs);
     return *set ? 0 : 1;

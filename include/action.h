@@ -20,6 +20,10 @@ int action_render(const struct action *a, const struct eval_ctx *ctx, struct act
 
 enum action_kind action_kind(const struct action *a);
 
+/* A webhook's own timeout in ms; 0 for other actions and for a webhook
+ * that takes [delivery] timeout. */
+int64_t action_timeout_ms(const struct action *a);
+
 const unsigned char *action_secret(const struct action *a, size_t *len);
 
 void action_free(struct action *a);

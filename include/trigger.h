@@ -32,10 +32,21 @@ struct action_out {
     json_t *set;               /* SET: {"traits.NAME": value, "group": "excluded"} */
 };
 
-/* Loads every *.json in DIR (sorted by name). Returns the set (caller frees
- * with trigger_set_free), or NULL after adding every problem to ERRS in
- * SPEC 3's form. A directory with no triggers is a valid, empty set. */
+/* Limits of a trigger directory: more is an error that says so. */
+#define TRIGGER_MAX 100000
+#define TRIGGER_FILE_MAX (16 * 1024 * 1024)
+
+/* Loads every *.json in DIR (sorted by name): regular files only, each at
+ * most TRIGGER_FILE_MAX, TRIGGER_MAX triggers in all, in time linear in
+ * their number. Returns the set (caller frees with trigger_set_free), or
+ * NULL after adding every problem to ERRS in SPEC 3's form. A directory
+ * with no triggers is a valid, empty set. */
 struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs);
+
+/* Adds an error for each webhook of SET whose timeout is not below
+ * BELOW_MS (redis.claim_idle: a delivery in flight longer is claimed and
+ * sent again). Returns how many. */
+int trigger_set_check_timeouts(const struct trigger_set *set, int64_t below_ms, struct errlist *errs);
 
 /* Loads one file's JSON text, as if DIR held only it (tests, fuzzing). */
 struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir,

@@ -372,6 +372,11 @@ enum action_kind action_kind(const struct action *a)
     return a->kind;
 }
 
+int64_t action_timeout_ms(const struct action *a)
+{
+    return a->kind == ACTION_WEBHOOK ? a->wh.timeout_ms : 0;
+}
+
 const unsigned char *action_secret(const struct action *a, size_t *len)
 {
     *len = a->wh.secret_len;

@@ -12,10 +12,13 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP };
 
@@ -51,6 +54,8 @@ struct trigger_set {
     struct trigger **t;
     size_t n;
     char **files; /* the file each trigger came from, for duplicate-id messages */
+    json_t *ids;  /* while loading: id -> index, so a duplicate is found in O(1) */
+    bool over_max;
     /* The index, built once loading is done: events by name (sorted), and
      * the page, screen and identify triggers, so a message meets only its
      * own. */
@@ -290,16 +295,36 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     return t;
 }
 
+/* Room for one more of N elements of SIZE at *P, doubling: loading stays
+ * linear in the number of triggers. */
+static void grow(void *p, size_t n, size_t size)
+{
+    if ((n & (n - 1)) == 0) /* 0, 1, 2, 4, ...: full */
+        *(void **)p = util_xrealloc(*(void **)p, (n ? 2 * n : 1) * size);
+}
+
 static void set_add(struct trigger_set *set, struct trigger *t, const char *file, struct errlist *errs)
 {
-    for (size_t i = 0; i < set->n; i++)
-        if (strcmp(set->t[i]->id, t->id) == 0) {
-            errlist_add(errs, "%s: trigger \"%s\": id: the id is already used in %s", file, t->id, set->files[i]);
-            trigger_free(t);
-            return;
-        }
-    set->t = util_xrealloc(set->t, (set->n + 1) * sizeof *set->t);
-    set->files = util_xrealloc(set->files, (set->n + 1) * sizeof *set->files);
+    json_t *seen = json_object_get(set->ids, t->id);
+    if (seen) {
+        errlist_add(errs, "%s: trigger \"%s\": id: the id is already used in %s", file, t->id,
+                    set->files[json_integer_value(seen)]);
+        trigger_free(t);
+        return;
+    }
+    if (set->n == TRIGGER_MAX) {
+        if (!set->over_max)
+            errlist_add(errs,
+                        "%s: trigger \"%s\": more than %d triggers in all: split the work over processes "
+                        "with their own directories",
+                        file, t->id, TRIGGER_MAX);
+        set->over_max = true;
+        trigger_free(t);
+        return;
+    }
+    grow(&set->t, set->n, sizeof *set->t);
+    grow(&set->files, set->n, sizeof *set->files);
+    json_object_set_new(set->ids, t->id, json_integer((json_int_t)set->n));
     set->t[set->n] = t;
     set->files[set->n++] = util_xstrdup(file);
 }
@@ -333,7 +358,7 @@ static void report_json_error(const char *file, const json_error_t *je, struct e
 
 static void bucket_add(struct bucket *b, const struct trigger *t)
 {
-    b->t = util_xrealloc(b->t, (b->n + 1) * sizeof *b->t);
+    grow(&b->t, b->n, sizeof *b->t);
     b->t[b->n++] = t;
 }
 
@@ -350,6 +375,7 @@ static struct bucket *event_bucket(const struct trigger_set *set, const char *na
 
 static void build_index(struct trigger_set *set)
 {
+    json_t *by_name = json_object(); /* event name -> its bucket's index */
     for (size_t i = 0; i < set->n; i++) {
         const struct trigger *t = set->t[i];
         for (size_t a = 0; a < t->nactions; a++) {
@@ -365,18 +391,16 @@ static void build_index(struct trigger_set *set)
         } else if (t->on == ON_GROUP) {
             bucket_add(&set->group, t);
         } else {
-            struct bucket *b = NULL;
-            for (size_t k = 0; k < set->nevents && !b; k++)
-                if (strcmp(set->events[k].name, t->on_arg) == 0)
-                    b = &set->events[k];
-            if (b == NULL) {
-                set->events = util_xrealloc(set->events, (set->nevents + 1) * sizeof *set->events);
-                b = &set->events[set->nevents++];
-                *b = (struct bucket){t->on_arg, NULL, 0};
+            json_t *k = json_object_get(by_name, t->on_arg);
+            if (k == NULL) {
+                grow(&set->events, set->nevents, sizeof *set->events);
+                set->events[set->nevents] = (struct bucket){t->on_arg, NULL, 0};
+                json_object_set_new(by_name, t->on_arg, k = json_integer((json_int_t)set->nevents++));
             }
-            bucket_add(b, t);
+            bucket_add(&set->events[json_integer_value(k)], t);
         }
     }
+    json_decref(by_name);
     if (set->nevents > 1) /* qsort(NULL, 0) is undefined */
         qsort(set->events, set->nevents, sizeof *set->events, bucket_cmp);
 }
@@ -385,6 +409,7 @@ struct trigger_set *trigger_set_load_text(const char *name, const char *text, co
 {
     size_t before = errs->n;
     struct trigger_set *set = util_xcalloc(1, sizeof *set);
+    set->ids = json_object();
     json_error_t je;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL)
@@ -392,6 +417,8 @@ struct trigger_set *trigger_set_load_text(const char *name, const char *text, co
     else
         load_json(set, root, name, basedir, errs);
     json_decref(root);
+    json_decref(set->ids);
+    set->ids = NULL;
     if (errs->n > before) {
         trigger_set_free(set);
         return NULL;
@@ -407,6 +434,39 @@ static int json_file(const struct dirent *e)
     return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
 }
 
+/* FILE's text (malloc'd, NUL-terminated) into *TEXT; -1 with the reason in
+ * ERRS. Only a regular file is read, opened without blocking: a FIFO or a
+ * device named *.json would stop nudged check and a reload for good. */
+static int read_trigger_file(const char *file, char **text, struct errlist *errs)
+{
+    struct stat st;
+    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    *text = NULL;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        errlist_add(errs, "%s: cannot open the file", file);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > TRIGGER_FILE_MAX) {
+        errlist_add(errs, S_ISREG(st.st_mode) ? "%s: the file is over %d MiB: split it" : "%s: not a regular file",
+                    file, TRIGGER_FILE_MAX >> 20);
+        close(fd);
+        return -1;
+    }
+    size_t n = (size_t)st.st_size, got = 0;
+    *text = util_xmalloc(n + 1);
+    while (got < n) {
+        ssize_t r = read(fd, *text + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    (*text)[got] = '\0';
+    return 0;
+}
+
 struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs)
 {
     size_t before = errs->n;
@@ -417,21 +477,25 @@ struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs)
         return NULL;
     }
     struct trigger_set *set = util_xcalloc(1, sizeof *set);
+    set->ids = json_object();
     for (int i = 0; i < n; i++) {
-        char *file = NULL;
+        char *file = NULL, *text;
         if (asprintf(&file, "%s/%s", dir, names[i]->d_name) < 0)
             util_fatal("out of memory");
         json_error_t je;
-        json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
-        if (root == NULL)
+        json_t *root = NULL;
+        if (read_trigger_file(file, &text, errs) == 0 && (root = json_loads(text, JSON_REJECT_DUPLICATES, &je)) == NULL)
             report_json_error(file, &je, errs);
-        else
+        else if (root)
             load_json(set, root, file, dir, errs);
         json_decref(root);
+        free(text);
         free(file);
         free(names[i]);
     }
     free(names);
+    json_decref(set->ids);
+    set->ids = NULL;
     if (errs->n > before) {
         trigger_set_free(set);
         return NULL;
@@ -439,6 +503,23 @@ struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs)
     build_index(set);
     set->refs = 1;
     return set;
+}
+
+int trigger_set_check_timeouts(const struct trigger_set *set, int64_t below_ms, struct errlist *errs)
+{
+    int bad = 0;
+    for (size_t i = 0; set && i < set->n; i++)
+        for (size_t a = 0; a < set->t[i]->nactions; a++) {
+            int64_t ms = action_timeout_ms(set->t[i]->actions[a]);
+            if (ms < below_ms)
+                continue;
+            errlist_add(errs,
+                        "%s: trigger \"%s\": actions[%zu].webhook.timeout: %lldms must be shorter than "
+                        "redis.claim_idle (%lldms), or a delivery still in flight is claimed and sent again",
+                        set->files[i], set->t[i]->id, a, (long long)ms, (long long)below_ms);
+            bad++;
+        }
+    return bad;
 }
 
 struct trigger_set *trigger_set_ref(struct trigger_set *set)

@@ -61,6 +61,43 @@ def test_admin_token_file_without_a_token_is_a_config_error():
         assert p.returncode == 1 and "token:1: http.admin_token_file must hold the token" in out, (content, out)
 
 
+def check_dir(files, conf=""):
+    """nudged check on a trigger directory of FILES (name -> text, or None
+    for a FIFO): (exit code, output)."""
+    d = tempfile.mkdtemp(prefix="nudged-cli-")
+    tdir, cpath = os.path.join(d, "t"), os.path.join(d, "nudged.conf")
+    os.makedirs(tdir)
+    for name, text in files.items():
+        if text is None:
+            os.mkfifo(os.path.join(tdir, name))
+        else:
+            with open(os.path.join(tdir, name), "w") as f:
+                f.write(text)
+    with open(cpath, "w") as f:
+        f.write("[triggers]\ndir = %s\n%s" % (tdir, conf))
+    p = subprocess.run([NUDGED, "check", "-c", cpath], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_trigger_directory_limits():
+    """A FIFO named *.json is refused, not waited on (it blocked check and
+    reload for good); a webhook timeout not below claim_idle is an error
+    (3 of 5 slow deliveries went twice); more than 100,000 triggers are an
+    error that says so, and loading is linear (100,000 took minutes)."""
+    hook = {"id": "a", "on": "X", "actions": [{"webhook": {"url": "http://127.0.0.1:1/x", "timeout": "90s"}}]}
+    rc, out = check_dir({"a.json": json.dumps(dict(hook, id="ok")), "p.json": None})
+    assert rc == 1 and "p.json: not a regular file" in out, out
+    rc, out = check_dir({"a.json": json.dumps(hook)}, "[redis]\nclaim_idle = 60s\n")
+    assert rc == 1 and 'trigger "a": actions[0].webhook.timeout: 90000ms must be shorter than redis.claim_idle' in out, out
+    rc, out = check_dir({"a.json": json.dumps(hook)}, "[redis]\nclaim_idle = 120s\n")
+    assert rc == 0, out
+    many = [{"id": "t%d" % i, "on": "E%d" % (i % 5000), "actions": [{"score": 1}]} for i in range(100001)]
+    rc, out = check_dir({"big.json": json.dumps(many)})
+    assert rc == 1 and "more than 100000 triggers" in out, out[-500:]
+    rc, out = check_dir({"big.json": json.dumps(many[:100000])})
+    assert rc == 0 and "ok, 100000 triggers" in out, out[-500:]
+
+
 def test_admin_customer_id_with_nul_is_refused(env):
     n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
     n.start().wait_ready(env.redis)

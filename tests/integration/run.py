@@ -540,7 +540,8 @@ def test_cli_check_and_exit_codes():
 
 if __name__ == "__main__":
     sys.exit(run_tests([test_cli_check_and_exit_codes, collector_tests.test_collector_config_errors,
-                        reliability_tests.test_admin_token_file_without_a_token_is_a_config_error, test_signed_webhook, test_each_secret_signs_its_own_webhooks,
+                        reliability_tests.test_admin_token_file_without_a_token_is_a_config_error,
+                        reliability_tests.test_trigger_directory_limits, test_signed_webhook, test_each_secret_signs_its_own_webhooks,
                         test_delivery_text_survives_escaping,
                         test_retry_500_twice_then_sent,
                         test_410_is_not_retried, test_method_and_headers_default_or_own_also_on_retry,
