@@ -7,6 +7,7 @@
 #include "message.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -89,7 +90,12 @@ int message_parse_time(const char *s, int64_t *out_ms)
     int64_t off;
     if (parse_zone(&p, &off) != 0 || *p != '\0')
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    /* A day the month has (2026-02-31 is no date), a year from 1 (0000 is
+     * no year of ISO 8601's common form). */
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 ||
+        mi > 59 || sec > 60)
         return -1;
     int64_t days = days_from_civil(y, mo, d);
     *out_ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + ms - off;

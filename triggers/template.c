@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,12 +231,17 @@ static char *value_text(json_t *v)
     return s ? s : util_xstrdup("");
 }
 
+/* Percent-encodes S but for RFC 3986's unreserved bytes. A value of dots
+ * only is encoded whole ("%2E%2E"): as "." or ".." it would be a dot
+ * segment, which curl removes, so a trait of ".." climbed the webhook's
+ * path; and "." beside a literal dot would make one. */
 static char *url_encode(const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     char *out = util_xmalloc(strlen(s) * 3 + 1), *o = out;
+    bool dots = *s && strspn(s, ".") == strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+        if (isalnum(*p) || *p == '-' || *p == '_' || (*p == '.' && !dots) || *p == '~') {
             *o++ = (char)*p;
         } else {
             *o++ = '%';

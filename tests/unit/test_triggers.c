@@ -76,6 +76,11 @@ static void test_messages(void)
     CHECK(message_parse_time("2026-01-02T03:04:05.678+01:00", &ms) == 0 && ms == 1767319445678LL, "offset: %lld",
           (long long)ms);
     CHECK(message_parse_time("2026-01-02", &ms) == -1, "a date alone is not a timestamp");
+    static const char *const impossible[] = {"2026-02-31T00:00:00Z", "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+                                             "0000-01-01T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z"};
+    for (size_t i = 0; i < sizeof impossible / sizeof impossible[0]; i++)
+        CHECK(message_parse_time(impossible[i], &ms) == -1, "%s is no time", impossible[i]);
+    CHECK(message_parse_time("2024-02-29T00:00:00Z", &ms) == 0, "29 February of a leap year");
 }
 
 /* --- durations ----------------------------------------------------------- */
@@ -266,6 +271,9 @@ static const struct {
     {"filters chain", "{{customer.traits.nick | default: \"anon\" | upcase}}", TMPL_TEXT, "ANON"},
     {"url escaping", "https://x.test/p?n={{properties.name}}&q={{properties.path}}", TMPL_URL,
      "https://x.test/p?n=Blue%20Shoe&q=%2Fpricing%2Fpro"},
+    {"a .. value never climbs a URL path", "http://h.test/api/{{properties.up}}/info?x={{properties.dot}}.",
+     TMPL_URL, "http://h.test/api/%2E%2E/info?x=%2E."},
+    {"dots inside a value stay", "http://h.test/{{properties.file}}", TMPL_URL, "http://h.test/a..b.txt"},
     {"html escaping", "<b>{{properties.html}}</b>", TMPL_HTML, "<b>&lt;i&gt;&amp;&quot;</b>"},
     {"trigger root", "{{trigger.id}}", TMPL_TEXT, "cart"},
     {"now root", "{{now}}", TMPL_TEXT, "2026-11-22T10:00:00.000Z"},
@@ -276,7 +284,8 @@ static const struct {
 static void test_templates(void)
 {
     json_t *ev = json_loads("{\"properties\":{\"price\":25,\"name\":\"Blue Shoe\",\"path\":\"/pricing/pro\","
-                            "\"html\":\"<i>&\\\"\",\"evil\":\"a\\r\\nBcc: x@y\"}}",
+                            "\"html\":\"<i>&\\\"\",\"evil\":\"a\\r\\nBcc: x@y\",\"up\":\"..\",\"dot\":\".\","
+                            "\"file\":\"a..b.txt\"}}",
                             0, NULL);
     json_t *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("2026-11-22T10:00:00.000Z");
     json_t *trig = json_pack("{s:s}", "id", "cart");
