@@ -2,10 +2,12 @@
  * Exit codes: 0 ok, 1 invalid config or triggers, 2 usage, 3 runtime failure. */
 #include "config.h"
 #include "daemon.h"
+#include "duration.h"
 #include "errlist.h"
 #include "firing.h"
 #include "forget.h"
 #include "log.h"
+#include "redrive.h"
 #include "replay.h"
 #include "template.h"
 #include "trigger.h"
@@ -36,6 +38,9 @@ static const char usage[] = "usage: nudged [-c FILE]              run in the for
                             "                                     (\"-\" reads standard input)\n"
                             "       nudged forget [-c FILE] ID    erase a customer: every key, scheduled item\n"
                             "                                     and merged anonymous id (GDPR art. 17)\n"
+                            "       nudged redrive [-c FILE] [--trigger ID] [--since DURATION] [--dry-run]\n"
+                            "                                     send the dead deliveries again, each with its\n"
+                            "                                     webhook-id; print what moved\n"
                             "       nudged version\n"
                             "       nudged --help\n"
                             "The default config is " DEFAULT_CONFIG ". Exit codes: 0 ok, 1 invalid config or\n"
@@ -132,6 +137,40 @@ static int cmd_forget(const char *path, const char *id)
     return rc;
 }
 
+static int cmd_redrive(const char *path, const struct redrive_opts *o)
+{
+    struct config cfg;
+    struct errlist errs = {0};
+    log_setup((enum log_level)log_level_parse("warn"), LOG_FORMAT_TEXT);
+    int rc = config_load(&cfg, path, &errs) == 0 ? redrive_run(&cfg, o) : 1;
+    print_errors(&errs);
+    errlist_clear(&errs);
+    config_free(&cfg);
+    return rc;
+}
+
+/* redrive's own options; 1 when ARGV[*I] is one (taken), -1 when it is
+ * one but wrong (said on stderr), 0 when it is none. */
+static int redrive_option(int argc, char **argv, int *i, struct redrive_opts *o)
+{
+    if (strcmp(argv[*i], "--dry-run") == 0) {
+        o->dry_run = true;
+        return 1;
+    }
+    if (strcmp(argv[*i], "--trigger") == 0 && *i + 1 < argc) {
+        o->trigger = argv[++*i];
+        return 1;
+    }
+    if (strcmp(argv[*i], "--since") == 0 && *i + 1 < argc) {
+        if (duration_parse(argv[++*i], &o->since_ms) != 0 || o->since_ms <= 0) {
+            fprintf(stderr, "nudged: --since takes a duration such as 30m, 2h or 7d, not \"%s\"\n", argv[*i]);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_run(const char *path)
 {
     struct config cfg;
@@ -150,7 +189,8 @@ static int cmd_run(const char *path)
 int main(int argc, char **argv)
 {
     const char *cmd = "run", *path = DEFAULT_CONFIG, *arg = NULL;
-    int i = 1;
+    struct redrive_opts ro = {NULL, 0, false};
+    int i = 1, taken;
     if (i < argc && argv[i][0] != '-')
         cmd = argv[i++];
     for (; i < argc; i++) {
@@ -159,6 +199,9 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--print-config-keys") == 0) { /* for make check */
             config_print_keys();
             return 0;
+        } else if (strcmp(cmd, "redrive") == 0 && (taken = redrive_option(argc, argv, &i, &ro)) != 0) {
+            if (taken < 0)
+                return 2;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -186,6 +229,8 @@ int main(int argc, char **argv)
         return cmd_replay(path, arg);
     if (strcmp(cmd, "forget") == 0)
         return cmd_forget(path, arg);
+    if (strcmp(cmd, "redrive") == 0)
+        return cmd_redrive(path, &ro);
     fprintf(stderr, "nudged: unknown command \"%s\"\n%s", cmd, usage);
     return 2;
 }

@@ -24,6 +24,7 @@ enum script_id {
     SCRIPT_MERGE,   /* fold an anonymous id into a user */
     SCRIPT_REGROUP, /* compute a customer's group again as time passes */
     SCRIPT_TRIM,    /* drop the entries of a stream its group has read and acked */
+    SCRIPT_REDRIVE, /* move dead deliveries back to the actions stream */
     SCRIPT_COUNT
 };
 

@@ -132,6 +132,46 @@ def test_admin_listener_caps_headers_and_times_out_idle_clients(env):
     assert n.stop() == 0
 
 
-TESTS = [test_entry_with_two_message_fields_or_an_event_field_is_rejected,
+def redrive(n, *args):
+    p = subprocess.run([NUDGED, "redrive", "-c", n.conf] + list(args), capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_redrive_sends_dead_deliveries_again_with_their_webhook_id(env):
+    """A receiver fails until it is fixed: the deliveries go dead; a dry run
+    moves nothing; --trigger and --since filter; two redrives at once send
+    each delivery once, with the webhook-id of its failed attempts."""
+    fixed = {"now": False}
+    env.recv.script = lambda path, k: 200 if fixed["now"] else 500
+    n = env.nudged({"t.json": [webhook_trigger(env.recv.port), webhook_trigger(env.recv.port, tid="t2", on="Other")]})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.xadd("nudged:events", {"message": event("ann", mid="a-1")})
+    r.xadd("nudged:events", {"message": event("bob", mid="b-1")})
+    wait_for(lambda: r.xlen("nudged:dead") == 2, 30, "two dead deliveries")
+    failed_ids = {q["headers"]["webhook-id"] for q in env.recv.all()}
+    assert len(failed_ids) == 2, failed_ids
+    fixed["now"] = True
+    rc, out, err = redrive(n, "--dry-run")
+    assert rc == 0 and out.count("would move") == 2 and r.xlen("nudged:dead") == 2, (rc, out, err)
+    rc, out, err = redrive(n, "--trigger", "t2")
+    assert rc == 0 and out == "" and "0 deliveries moved" in err, (out, err)
+    rc, out, err = redrive(n, "--since", "soon")
+    assert rc == 2 and "--since takes a duration" in err, err
+    before = env.recv.count()
+    procs = [subprocess.Popen([NUDGED, "redrive", "-c", n.conf, "--trigger", "t1", "--since", "1h"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=30) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert sum(o.count("moved ") for o, _ in outs) == 2, outs
+    wait_for(lambda: env.recv.count() == before + 2, 15, "the two redriven deliveries")
+    time.sleep(1)
+    again = [q for q in env.recv.all()[before:]]
+    assert len(again) == 2 and {q["headers"]["webhook-id"] for q in again} == failed_ids, again
+    assert r.xlen("nudged:dead") == 0
+    assert n.stop() == 0
+
+
+TESTS = [test_redrive_sends_dead_deliveries_again_with_their_webhook_id, test_entry_with_two_message_fields_or_an_event_field_is_rejected,
          test_a_notify_socket_nobody_reads_does_not_stop_the_loop, test_admin_customer_id_with_nul_is_refused,
          test_admin_listener_caps_headers_and_times_out_idle_clients]
