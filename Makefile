@@ -129,6 +129,7 @@ check: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory all
 	@bash scripts/check-config-doc.sh
+	@bash scripts/check-monitoring.sh
 	@bash scripts/verify-unit.sh
 	@$(MAKE) --no-print-directory unit replay integration
 	@$(MAKE) --no-print-directory sanitize

@@ -59,7 +59,7 @@ struct daemon {
     bool setup_ok, setup_running, ready, stopping;
     int setup_failures;
     int64_t last_claim_ms, last_prune_ms, last_trim_ms, last_watchdog_ms, last_status_ms, last_backlog_ms;
-    int64_t watchdog_ms;
+    int64_t watchdog_ms, start_time_s;
 };
 
 #define CONSUMER_PRUNE_IDLE_MS (24LL * 3600 * 1000)
@@ -350,7 +350,8 @@ static void metrics(void *data, struct buf *out)
                                delivery_inflight(d->delivery),
                                d->events_lag,
                                d->events_pending,
-                               rconn_up(d->cmd)};
+                               rconn_up(d->cmd),
+                               d->start_time_s};
     metrics_format(&d->stats, &g, out);
     if (d->collector)
         collector_metrics(d->collector, out);
@@ -529,6 +530,7 @@ int daemon_run(struct config *cfg, struct trigger_set *triggers)
     struct daemon d = {0};
     d.cfg = cfg;
     d.triggers = triggers;
+    d.start_time_s = clock_now_ms() / 1000;
     keys_init(&d.keys, cfg);
     signal(SIGPIPE, SIG_IGN); /* hiredis writes with plain write() */
     event_set_log_callback(log_libevent);

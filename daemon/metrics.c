@@ -97,6 +97,8 @@ void metrics_format(const struct stats *s, const struct metrics_gauges *g, struc
                   g->redis_reconnects, "counter");
     metrics_gauge(out, "nudged_redis_up", "1 when the command connection to Redis is up.", (uint64_t)g->redis_up,
                   "gauge");
+    metrics_gauge(out, "nudged_start_time_seconds", "When this process started, in Unix seconds.",
+                  (uint64_t)g->start_time_s, "gauge");
     metrics_gauge(out, "nudged_triggers_loaded", "Triggers in the current set.", g->triggers_loaded, "gauge");
     metrics_gauge(out, "nudged_deliveries_inflight", "Deliveries being sent now.", g->deliveries_inflight, "gauge");
     metrics_gauge(out, "nudged_events_lag",
