@@ -88,6 +88,8 @@ static void batch_finish(struct batch *b)
 {
     struct consumer *c = b->c;
     bool ok = !b->failed;
+    if (ok)
+        c->d.stats->redis_refused_ms = 0; /* Redis takes writes again */
     struct sreader *r = b->src->reader;
     c->inflight--;
     batch_free(b);
@@ -109,6 +111,29 @@ static void batch_step(struct batch *b)
         batch_finish(b);
 }
 
+#define REFUSED_LOG_EVERY_MS 30000
+
+/* A Redis error of step WHAT: said plainly when Redis is out of memory
+ * (once in a while: every retry meets it), so the operator knows events
+ * wait rather than fail; and noted for /healthz. */
+static void redis_error(struct consumer *c, const char *err, const char *what)
+{
+    struct stats *st = c->d.stats;
+    int64_t now = clock_now_ms();
+    if (strstr(err, "OOM") == NULL) {
+        log_warn("redis error", "step", what, "error", err);
+        return;
+    }
+    st->redis_refused_writes++;
+    st->redis_refused_ms = now;
+    if (now - st->redis_refused_logged_ms >= REFUSED_LOG_EVERY_MS) {
+        st->redis_refused_logged_ms = now;
+        log_error("Redis refuses writes: out of memory (maxmemory); events wait in the stream and are applied "
+                  "once it has room",
+                  "step", what, "error", err);
+    }
+}
+
 static bool reply_failed(struct batch *b, const redisReply *r, const char *what)
 {
     if (r == NULL) {
@@ -116,7 +141,7 @@ static bool reply_failed(struct batch *b, const redisReply *r, const char *what)
         return true;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        log_warn("redis error", "step", what, "error", r->str);
+        redis_error(b->c, r->str, what);
         b->failed = true;
         return true;
     }
@@ -239,6 +264,7 @@ struct run {
     void (*each)(struct entry *e, const redisReply *element);
     const char *step;
     size_t n, nread;
+    bool queue_failed; /* Redis refused the script inside MULTI (said then), so EXEC aborts */
     struct entry *e[];
 };
 
@@ -246,7 +272,7 @@ static struct run *run_new(struct batch *b, size_t cap, void (*each)(struct entr
                            const char *step)
 {
     struct run *run = util_xcalloc(1, sizeof *run + cap * sizeof run->e[0]);
-    *run = (struct run){b, each, step, 0, 0};
+    *run = (struct run){b, each, step, 0, 0, false};
     return run;
 }
 
@@ -278,7 +304,9 @@ static void on_run(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
     const redisReply *script = NULL;
     (void)ac;
-    if (reply_failed(run->b, reply, run->step)) {
+    if (run->queue_failed) {
+        run->b->failed = true; /* EXECABORT: the reason was said when it was queued */
+    } else if (reply_failed(run->b, reply, run->step)) {
     } else if ((script = script_reply(run, reply)) == NULL ||
                (script->type == REDIS_REPLY_ARRAY && script->elements != run->n) ||
                (script->type != REDIS_REPLY_ARRAY && script->type != REDIS_REPLY_ERROR)) {
@@ -298,6 +326,19 @@ static void on_run(redisAsyncContext *ac, void *r, void *priv)
     free(run);
 }
 
+/* The script queued inside MULTI: an error here (Redis out of memory) is
+ * the reason its EXEC will abort. */
+static void on_queued(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct run *run = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply && reply->type == REDIS_REPLY_ERROR && !run->queue_failed) {
+        redis_error(run->b->c, reply->str, run->step);
+        run->queue_failed = true;
+    }
+}
+
 /* Sends the command built in C's cmd for RUN. A run with reads goes in one
  * MULTI/EXEC with an HGETALL of the customer of each entry read after it
  * (the last of its customer in the run, with candidates), so the profile
@@ -312,7 +353,7 @@ static void run_send(struct consumer *c, struct run *run)
     if (run->nread == 0) {
         ok = cmd_send(&c->cmd, rc, on_run, run) == 0;
     } else {
-        ok = rconn_sendf(rc, rconn_ignore, NULL, "MULTI") == 0 && cmd_send(&c->cmd, rc, rconn_ignore, NULL) == 0;
+        ok = rconn_sendf(rc, rconn_ignore, NULL, "MULTI") == 0 && cmd_send(&c->cmd, rc, on_queued, run) == 0;
         for (size_t i = 0; ok && i < run->n; i++) {
             if (!run->e[i]->read)
                 continue;
@@ -550,7 +591,6 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     struct consumer *c = src->c;
     struct batch *b = util_xcalloc(1, sizeof *b);
     char now[40];
-    (void)pending;
     b->c = c;
     b->src = src;
     b->n = entries->elements;
@@ -565,7 +605,7 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
         struct entry *e = &b->e[i];
         e->b = b;
         entry_load(e, entries->element[i], src->timers, b->now_ms);
-        if (!src->timers)
+        if (!src->timers && !pending) /* a pending entry read again was counted when first read */
             c->d.stats->events_consumed++;
     }
     resolve_links(b);
@@ -588,7 +628,7 @@ static void count_by_trigger(struct stats *st, const struct entry *e, const redi
 static void fired_reply(struct entry *e, const redisReply *reply)
 {
     if (reply->type == REDIS_REPLY_ERROR) {
-        log_warn("redis error", "step", "fire", "error", reply->str);
+        redis_error(e->b->c, reply->str, "fire");
         e->b->failed = true; /* not acked: the batch is read again */
     } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
                reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == -1 &&

@@ -58,6 +58,8 @@ struct daemon {
     struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
     bool setup_ok, setup_running, ready, stopping;
     int setup_failures;
+    char setup_error[256];                   /* the last setup step's error, for the log */
+    int64_t setup_backoff_ms, setup_next_ms; /* a failed setup is tried again later and later */
     int64_t last_claim_ms, last_prune_ms, last_trim_ms, last_watchdog_ms, last_status_ms, last_backlog_ms;
     int64_t watchdog_ms, start_time_s;
 };
@@ -65,6 +67,8 @@ struct daemon {
 #define CONSUMER_PRUNE_IDLE_MS (24LL * 3600 * 1000)
 #define PRUNE_EVERY_MS (3600LL * 1000)
 #define TRIM_EVERY_MS 1000
+#define SETUP_BACKOFF_MIN_MS 500
+#define SETUP_BACKOFF_MAX_MS 30000
 #define STATUS_EVERY_MS 5000
 /* The collector's 429 follows the backlog this closely: one XINFO GROUPS
  * a period, never one a request. */
@@ -91,10 +95,17 @@ static void on_scripts_loaded(void *data, bool ok)
     struct daemon *d = data;
     d->setup_running = false;
     if (!ok || d->setup_failures > 0) {
-        log_error("redis setup failed; retrying on the next reconnect or tick");
+        char n[24];
+        d->setup_backoff_ms = d->setup_backoff_ms ? d->setup_backoff_ms * 2 : SETUP_BACKOFF_MIN_MS;
+        if (d->setup_backoff_ms > SETUP_BACKOFF_MAX_MS)
+            d->setup_backoff_ms = SETUP_BACKOFF_MAX_MS;
+        d->setup_next_ms = clock_mono_ms() + d->setup_backoff_ms;
+        snprintf(n, sizeof n, "%lld", (long long)d->setup_backoff_ms);
+        log_error("redis setup failed; retrying", "in_ms", n, "error", d->setup_error);
         return;
     }
     d->setup_ok = true;
+    d->setup_backoff_ms = 0;
     for (int i = 0; i < NREADERS; i++)
         sreader_reset(reader(d, i));
     if (!d->ready) {
@@ -107,27 +118,51 @@ static void on_scripts_loaded(void *data, bool ok)
     resume(d);
 }
 
+/* XGROUP CREATE's answer: BUSYGROUP is success; another error is noted,
+ * and the XINFO GROUPS behind it decides (Redis at maxmemory refuses the
+ * create with OOM even when the group already exists, which is enough). */
 static void on_group(redisAsyncContext *ac, void *r, void *priv)
 {
     struct daemon *d = priv;
     redisReply *reply = r;
     (void)ac;
-    if (reply == NULL || (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0)) {
-        log_error("cannot create the consumer group", "error", reply ? reply->str : "connection lost");
+    if (reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0)
+        snprintf(d->setup_error, sizeof d->setup_error, "%s", reply->str);
+}
+
+static void on_groups_exist(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct daemon *d = priv;
+    redisReply *reply = r;
+    bool found = false;
+    (void)ac;
+    for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+        const redisReply *g = reply->element[i];
+        for (size_t k = 0; g->type == REDIS_REPLY_ARRAY && k + 1 < g->elements; k += 2)
+            found |= g->element[k]->type == REDIS_REPLY_STRING && strcmp(g->element[k]->str, "name") == 0 &&
+                     g->element[k + 1]->type == REDIS_REPLY_STRING &&
+                     strcmp(g->element[k + 1]->str, d->keys.group) == 0;
+    }
+    if (!found) {
         d->setup_failures++;
+        if (d->setup_error[0] == '\0')
+            snprintf(d->setup_error, sizeof d->setup_error, "the consumer group is missing: %s",
+                     reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer");
     }
 }
 
-/* Creates the groups (BUSYGROUP is success) and loads the scripts. */
+/* Creates the groups (or finds them) and loads the scripts. */
 static void setup_redis(struct daemon *d)
 {
-    if (d->setup_running || !rconn_up(d->cmd))
+    if (d->setup_running || !rconn_up(d->cmd) || clock_mono_ms() < d->setup_next_ms)
         return;
     d->setup_running = true;
     d->setup_failures = 0;
+    d->setup_error[0] = '\0';
     const char *streams[NREADERS] = {d->keys.events, d->keys.timers, d->keys.actions};
     for (int i = 0; i < NREADERS; i++)
-        if (rconn_sendf(d->cmd, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i], d->keys.group) != 0)
+        if (rconn_sendf(d->cmd, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i], d->keys.group) != 0 ||
+            rconn_sendf(d->cmd, on_groups_exist, d, "XINFO GROUPS %s", streams[i]) != 0)
             d->setup_failures++;
     if (scripts_load(&d->scripts, d->cmd, on_scripts_loaded, d) != 0)
         d->setup_running = false;
@@ -138,6 +173,7 @@ static void on_conn_state(struct rconn *rc, bool up, void *data)
     struct daemon *d = data;
     if (rc == d->cmd) {
         d->setup_ok = false;
+        d->setup_next_ms = 0; /* a new connection is tried at once */
         if (up)
             setup_redis(d);
         return;
@@ -330,16 +366,23 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
     errlist_clear(&errs);
 }
 
+/* How long a refused write keeps /healthz at 503: a batch is retried
+ * well within it, and one that goes through clears it at once. */
+#define REFUSED_UNHEALTHY_MS 10000
+
 static bool healthy(void *data, const char **reason)
 {
     struct daemon *d = data;
+    bool refused = d->stats.redis_refused_ms && clock_now_ms() - d->stats.redis_refused_ms < REFUSED_UNHEALTHY_MS;
     if (d->stopping)
         *reason = "stopping";
     else if (!rconn_up(d->cmd))
         *reason = "redis is not connected";
     else if (!d->setup_ok)
         *reason = "redis setup (groups, scripts) not done";
-    return !d->stopping && rconn_up(d->cmd) && d->setup_ok;
+    else if (refused)
+        *reason = "Redis refuses writes: out of memory; events wait";
+    return !d->stopping && rconn_up(d->cmd) && d->setup_ok && !refused;
 }
 
 static void metrics(void *data, struct buf *out)

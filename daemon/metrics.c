@@ -34,6 +34,8 @@ static const struct metric counters[] = {
     {"nudged_scheduled_moved_total", "Due schedule items moved to their stream.", S(scheduled_moved)},
     {"nudged_reloads_total", "Trigger reloads that succeeded.", S(reloads)},
     {"nudged_reload_failures_total", "Trigger reloads that kept the old set.", S(reload_failures)},
+    {"nudged_redis_refused_writes_total", "Writes Redis refused for want of memory (maxmemory, noeviction).",
+     S(redis_refused_writes)},
 };
 
 void metrics_gauge(struct buf *out, const char *name, const char *help, uint64_t v, const char *type)

@@ -165,7 +165,11 @@ void sreader_done(struct sreader *s, bool ok)
         return;
     }
     sreader_reset(s);
-    s->backoff_ms = s->backoff_ms ? (s->backoff_ms * 2 > 5000 ? 5000 : s->backoff_ms * 2) : 100;
+    /* At most 5 s, and under half of claim_idle: an entry this consumer
+     * keeps retrying (Redis out of memory) never looks abandoned, so it is
+     * neither claimed nor set aside as delivered too often. */
+    int64_t cap = s->o.claim_idle_ms / 2 < 5000 ? s->o.claim_idle_ms / 2 : 5000;
+    s->backoff_ms = s->backoff_ms ? (s->backoff_ms * 2 > cap ? (int)cap : s->backoff_ms * 2) : 100;
     struct timeval tv = {s->backoff_ms / 1000, (s->backoff_ms % 1000) * 1000};
     evtimer_add(s->backoff_timer, &tv);
 }

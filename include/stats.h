@@ -26,6 +26,9 @@ struct stats {
     uint64_t emails_sent, emails_suppressed, emails_retried, emails_dead, emails_failed;
     uint64_t scheduled_moved;
     uint64_t reloads, reload_failures;
+    uint64_t redis_refused_writes; /* script calls Redis refused for want of memory (OOM) */
+    int64_t redis_refused_ms;      /* when it last did; 0 after a batch went through */
+    int64_t redis_refused_logged_ms;
     json_t *fired_by_trigger;           /* trigger id -> firings (bounded by the triggers) */
     struct histogram event_to_delivery; /* event time to delivery accepted */
     struct histogram delivery_seconds;  /* one attempt, request to answer */

@@ -172,6 +172,47 @@ def test_redrive_sends_dead_deliveries_again_with_their_webhook_id(env):
     assert n.stop() == 0
 
 
-TESTS = [test_redrive_sends_dead_deliveries_again_with_their_webhook_id, test_entry_with_two_message_fields_or_an_event_field_is_rejected,
+def metric(n, name):
+    st, text = n.admin("GET", "/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def test_redis_out_of_memory_is_said_and_waited_out(env):
+    """Redis at maxmemory with noeviction: the log says what happened,
+    /healthz is 503 with the reason, the event is counted once however often
+    it is retried, and it is applied once Redis has room. A restart while
+    Redis is full still gets ready: the existing group is enough."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.config_set("maxmemory-policy", "noeviction")
+    n.proc.send_signal(signal.SIGSTOP)  # so the event waits while Redis fills
+    try:
+        r.xadd("nudged:events", {"message": event("olga", mid="o-1")})
+        r.config_set("maxmemory", 1)
+    finally:
+        n.proc.send_signal(signal.SIGCONT)
+    wait_for(lambda: n.log_has("Redis refuses writes: out of memory"), 10, "the out-of-memory log line")
+    st, body = n.admin("GET", "/healthz")
+    assert st == 503 and "out of memory" in body, (st, body)
+    time.sleep(2)  # several retries
+    assert metric(n, "nudged_events_consumed_total") == 1, metric(n, "nudged_events_consumed_total")
+    assert metric(n, "nudged_redis_refused_writes_total") >= 1
+    with open(n.log) as f:
+        assert f.read().count("Redis refuses writes") == 1, "logged on every retry"
+    assert n.stop() == 0
+    n.start()  # Redis still full: the group exists, which is enough
+    wait_for(lambda: open(n.log).read().count("nudged ready") == 2, 15, "ready again while Redis is full")
+    assert env.recv.count() == 0
+    r.config_set("maxmemory", 0)
+    wait_for(lambda: env.recv.count() == 1, 15, "the event applied once Redis has room")
+    wait_for(lambda: n.admin("GET", "/healthz")[0] == 200, 15, "healthy again")
+    assert n.stop() == 0
+
+
+TESTS = [test_redis_out_of_memory_is_said_and_waited_out, test_redrive_sends_dead_deliveries_again_with_their_webhook_id, test_entry_with_two_message_fields_or_an_event_field_is_rejected,
          test_a_notify_socket_nobody_reads_does_not_stop_the_loop, test_admin_customer_id_with_nul_is_refused,
          test_admin_listener_caps_headers_and_times_out_idle_clients]
