@@ -38,6 +38,9 @@ struct customer_update {
     size_t ncounters;
 };
 
+/* An order's revenue counts when it is below this in absolute value. */
+#define CUSTOMER_REVENUE_MAX 1e15
+
 /* Fills U from the validated message M (MSG its JSON); borrows from both
  * except U->traits, which customer_update_clear frees. */
 void customer_update_init(struct customer_update *u, const struct message *m, json_t *msg);

@@ -41,8 +41,10 @@ void customer_update_init(struct customer_update *u, const struct message *m, js
         json_t *r = json_object_get(props, "revenue");
         if (!json_is_number(r))
             r = json_object_get(props, "total");
-        u->has_revenue = json_is_number(r);
-        u->revenue = json_number_value(r);
+        /* Revenue within a quadrillion either way: a sum of such can never
+         * overflow to infinity (which rendered as null). */
+        u->has_revenue = json_is_number(r) && fabs(json_number_value(r)) < CUSTOMER_REVENUE_MAX;
+        u->revenue = u->has_revenue ? json_number_value(r) : 0;
     }
     json_t *context = json_object_get(msg, "context"), *traits = json_object_get(msg, "traits");
     json_t *ctraits = json_object_get(context, "traits");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define TMPL_MAX_OUTPUT (1024 * 1024)
 
@@ -29,6 +30,7 @@ struct part {
     struct path path;
     struct filter *filters;
     size_t nfilters;
+    bool url_attr; /* html: the value starts an href or src attribute */
 };
 
 struct tmpl {
@@ -173,6 +175,30 @@ static int check_url(const char *text, char *err, size_t errlen)
     return 0;
 }
 
+/* True when the html before END (from TEXT) opens an href or src
+ * attribute's value: href=", src=' or href= (spaces allowed around =). */
+static bool ends_url_attr(const char *text, const char *end)
+{
+    const char *p = end;
+    if (p > text && (p[-1] == '"' || p[-1] == '\''))
+        p--;
+    while (p > text && isspace((unsigned char)p[-1]))
+        p--;
+    if (p == text || p[-1] != '=')
+        return false;
+    p--;
+    while (p > text && isspace((unsigned char)p[-1]))
+        p--;
+    static const char *const names[] = {"href", "src"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(names[i]);
+        if ((size_t)(p - text) >= n && strncasecmp(p - n, names[i], n) == 0 &&
+            (p - n == text || !isalnum((unsigned char)p[-n - 1])))
+            return true;
+    }
+    return false;
+}
+
 static int compile_parts(struct tmpl *t, const char *text, char *err, size_t errlen)
 {
     const char *p = text;
@@ -189,7 +215,10 @@ static int compile_parts(struct tmpl *t, const char *text, char *err, size_t err
             snprintf(err, errlen, "unclosed {{ at \"%.20s\": close it with }}", open);
             return -1;
         }
-        if (parse_placeholder(new_part(t), open + 2, close, err, errlen) != 0)
+        bool url_attr = t->escape == TMPL_HTML && ends_url_attr(text, open);
+        struct part *pt = new_part(t);
+        pt->url_attr = url_attr;
+        if (parse_placeholder(pt, open + 2, close, err, errlen) != 0)
             return -1;
         p = close + 2;
     }
@@ -304,14 +333,36 @@ static int add_escaped(struct buf *b, const char *s, enum tmpl_escape escape, ch
         }
         return 0;
     }
-    if (escape == TMPL_HEADER) {
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-            if (*p < 0x20 || *p == 0x7f) {
-                snprintf(err, errlen, "a header value would carry a control character (CR, LF or other)");
-                return -1;
-            }
+    if (escape == TMPL_HEADER) { /* folded as RFC 5322 allows: never a line break */
+        int rc = 0;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+            if (*p == '\t' || *p == '\r' || *p == '\n') {
+                while (p[1] == '\t' || p[1] == '\r' || p[1] == '\n')
+                    p++;
+                rc |= buf_add(b, " ", 1);
+            } else if (*p >= 0x20 && *p != 0x7f) {
+                rc |= buf_add(b, p, 1);
+            } /* other controls and DEL: dropped */
+        }
+        return rc;
     }
+    (void)err;
+    (void)errlen;
     return buf_adds(b, s);
+}
+
+/* A value that starts an href or src must be a link a mail client may
+ * follow: http, https or mailto (javascript: and data: went out as they
+ * were). */
+static bool safe_link(const char *s)
+{
+    static const char *const schemes[] = {"http://", "https://", "mailto:"};
+    while (isspace((unsigned char)*s))
+        s++;
+    for (size_t i = 0; i < 3; i++)
+        if (strncasecmp(s, schemes[i], strlen(schemes[i])) == 0)
+            return true;
+    return false;
 }
 
 char *tmpl_render(const struct tmpl *t, const struct eval_ctx *ctx, char *err, size_t errlen)
@@ -329,7 +380,13 @@ char *tmpl_render(const struct tmpl *t, const struct eval_ctx *ctx, char *err, s
             char *s = value_text(path_resolve(&pt->path, ctx));
             for (size_t k = 0; k < pt->nfilters; k++)
                 s = apply_filter(&pt->filters[k], s);
-            rc = add_escaped(&b, s, t->escape, err, errlen);
+            if (pt->url_attr && !safe_link(s)) {
+                snprintf(err, errlen,
+                         "a link (href or src) must start with http://, https:// or mailto:, not \"%.40s\"", s);
+                rc = -1;
+            } else {
+                rc = add_escaped(&b, s, t->escape, err, errlen);
+            }
             free(s);
         }
         if (rc != 0) {

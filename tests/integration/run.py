@@ -211,8 +211,9 @@ def test_sent_deliveries_are_trimmed_and_pending_ones_kept():
     env = Env(script=lambda path, k: 200 if path != "/slow" or release.wait(8) else 500)
     try:
         slow = webhook_trigger(env.recv.port, tid="slow", path="/slow", on="Form Submitted")
-        slow["actions"][0]["webhook"]["timeout"] = "10s"
-        n = env.nudged({"t.json": [webhook_trigger(env.recv.port, tid="fast", path="/fast"), slow]})
+        slow["actions"][0]["webhook"]["timeout"] = "10s"  # below claim_idle, as nudged check requires
+        n = env.nudged({"t.json": [webhook_trigger(env.recv.port, tid="fast", path="/fast"), slow]},
+                       conf="[redis]\nclaim_idle = 15s\n")
         n.start().wait_ready(env.redis)
         r = env.redis.client
         pipe = r.pipeline(transaction=False)

@@ -285,7 +285,8 @@ static void test_templates(void)
 {
     json_t *ev = json_loads("{\"properties\":{\"price\":25,\"name\":\"Blue Shoe\",\"path\":\"/pricing/pro\","
                             "\"html\":\"<i>&\\\"\",\"evil\":\"a\\r\\nBcc: x@y\",\"up\":\"..\",\"dot\":\".\","
-                            "\"file\":\"a..b.txt\"}}",
+                            "\"file\":\"a..b.txt\",\"tabs\":\"Sale\\t\\u007f now\",\"js\":\"javascript:alert(1)\","
+                            "\"link\":\"https://shop.test/?a=1&b=2\"}}",
                             0, NULL);
     json_t *cu = json_loads(CUSTOMER, 0, NULL), *now = json_string("2026-11-22T10:00:00.000Z");
     json_t *trig = json_pack("{s:s}", "id", "cart");
@@ -301,12 +302,33 @@ static void test_templates(void)
         free(out);
         tmpl_free(t);
     }
-    /* A header value that would carry CR LF fails instead of injecting. */
-    struct tmpl *h = tmpl_compile("x-{{properties.evil}}", TMPL_HEADER, "headers.x", &d);
+    /* A header value is folded, as RFC 5322 allows: CR, LF and TAB runs
+     * become one space, other controls and DEL go; never a second line. */
+    struct tmpl *h = tmpl_compile("x-{{properties.evil}}|{{properties.tabs}}", TMPL_HEADER, "headers.x", &d);
     char *out = h ? tmpl_render(h, &ctx, err, sizeof err) : NULL;
-    CHECK(h && out == NULL && strstr(err, "control character"), "header injection refused");
+    CHECK_STR(out, "x-a Bcc: x@y|Sale  now", "header folded, not injected");
     free(out);
     tmpl_free(h);
+    /* A value that starts an href or src must be an http(s) or mailto link. */
+    static const struct {
+        const char *text, *want; /* want NULL: the render fails */
+    } links[] = {
+        {"<a href=\"{{properties.js}}\">x</a>", NULL},
+        {"<img SRC = '{{properties.js}}'>", NULL},
+        {"<a href={{properties.link}}>x</a>", "<a href=https://shop.test/?a=1&amp;b=2>x</a>"},
+        {"<a href=\"mailto:{{properties.js}}\">x</a>", "<a href=\"mailto:javascript:alert(1)\">x</a>"},
+        {"<p title=\"{{properties.js}}\">x</p>", "<p title=\"javascript:alert(1)\">x</p>"},
+    };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        struct tmpl *l = tmpl_compile(links[i].text, TMPL_HTML, "html", &d);
+        char *got = l ? tmpl_render(l, &ctx, err, sizeof err) : NULL;
+        if (links[i].want)
+            CHECK_STR(got, links[i].want, links[i].text);
+        else
+            CHECK(got == NULL && strstr(err, "must start with http://"), "%s: refused (%s)", links[i].text, err);
+        free(got);
+        tmpl_free(l);
+    }
     /* A single placeholder keeps the value's JSON type. */
     struct tmpl *w = tmpl_compile("{{properties.price}}", TMPL_TEXT, "body.p", &d);
     int whole;
@@ -589,6 +611,20 @@ static void test_customer(void)
     if (set == NULL)
         return;
     const int64_t t0 = 1793577600000LL, day = 86400000LL;
+    /* Revenue past a quadrillion is not added: twice 1e308 overflowed to
+     * infinity, which rendered as null. */
+    json_t *big = json_object();
+    for (int i = 0; i < 2; i++)
+        apply(big, set,
+              "{\"type\":\"track\",\"userId\":\"r\",\"event\":\"Order Completed\",\"properties\":{\"revenue\":1e308},"
+              "\"timestamp\":\"2026-11-02T00:00:00Z\"}",
+              t0);
+    apply(big, set,
+          "{\"type\":\"track\",\"userId\":\"r\",\"event\":\"Order Completed\",\"properties\":{\"revenue\":12.5},"
+          "\"timestamp\":\"2026-11-02T00:00:01Z\"}",
+          t0);
+    CHECK_STR(json_string_value(json_object_get(big, "rv")), "12.5", "huge revenue is not added");
+    json_decref(big);
     json_t *f = json_object();
     const char *g =
         apply(f, set, "{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2026-11-02T00:00:00Z\"}", t0);
