@@ -29,6 +29,13 @@ struct jspan_member {
  * caller's to check (jparse). */
 int jspan_members(const char *p, size_t n, struct jspan_member *out, int max);
 
+/* As jspan_members, and when the member named KEY (raw) holds an array,
+ * its elements into ELEMS (at most MAXE; *NE how many, -1 when there
+ * were more or no such array), found in the same pass: for a batch's
+ * messages. */
+int jspan_members_elements(const char *p, size_t n, struct jspan_member *out, int max, const char *key,
+                           struct jspan *elems, int maxe, int *ne);
+
 /* The elements of the array whose text is P, N bytes, into OUT (at most
  * MAX). Returns how many, or -1 when it is not one array or has more. */
 int jspan_elements(const char *p, size_t n, struct jspan *out, int max);

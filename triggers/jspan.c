@@ -60,10 +60,40 @@ static const char *skip_value(const char *p, const char *end)
     return NULL;
 }
 
-int jspan_members(const char *p, size_t n, struct jspan_member *out, int max)
+/* The elements of the array at P (its '['), into OUT (at most MAX, *COUNT
+ * of them, -1 past MAX): the byte after its ']', or NULL. */
+static const char *scan_elements(const char *p, const char *end, struct jspan *out, int max, int *count)
+{
+    *count = 0;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == ']')
+        return p + 1;
+    while (p < end) {
+        const char *v = p;
+        if ((p = skip_value(v, end)) == NULL)
+            return NULL;
+        if (*count >= 0 && *count < max)
+            out[(*count)++] = (struct jspan){v, (size_t)(p - v)};
+        else
+            *count = -1;
+        p = skip_ws(p, end);
+        if (p < end && *p == ']')
+            return p + 1;
+        if (p >= end || *p != ',')
+            return NULL;
+        p = skip_ws(p + 1, end);
+    }
+    return NULL;
+}
+
+int jspan_members_elements(const char *p, size_t n, struct jspan_member *out, int max, const char *key,
+                           struct jspan *elems, int maxe, int *ne)
 {
     const char *end = p + n;
+    size_t keylen = key ? strlen(key) : 0;
     int count = 0;
+    if (ne)
+        *ne = -1;
     p = skip_ws(p, end);
     if (p >= end || *p != '{')
         return -1;
@@ -83,7 +113,8 @@ int jspan_members(const char *p, size_t n, struct jspan_member *out, int max)
         if (p >= end || *p != ':')
             return -1;
         const char *v = skip_ws(p + 1, end);
-        if ((p = skip_value(v, end)) == NULL)
+        bool wanted = key && v < end && *v == '[' && m->key.n == keylen && memcmp(m->key.p, key, keylen) == 0;
+        if ((p = wanted ? scan_elements(v, end, elems, maxe, ne) : skip_value(v, end)) == NULL)
             return -1;
         m->value = (struct jspan){v, (size_t)(p - v)};
         p = skip_ws(p, end);
@@ -96,29 +127,17 @@ int jspan_members(const char *p, size_t n, struct jspan_member *out, int max)
     return -1;
 }
 
+int jspan_members(const char *p, size_t n, struct jspan_member *out, int max)
+{
+    return jspan_members_elements(p, n, out, max, NULL, NULL, 0, NULL);
+}
+
 int jspan_elements(const char *p, size_t n, struct jspan *out, int max)
 {
     const char *end = p + n;
-    int count = 0;
+    int count;
     p = skip_ws(p, end);
-    if (p >= end || *p != '[')
+    if (p >= end || *p != '[' || (p = scan_elements(p, end, out, max, &count)) == NULL)
         return -1;
-    p = skip_ws(p + 1, end);
-    if (p < end && *p == ']')
-        return skip_ws(p + 1, end) == end ? 0 : -1;
-    while (p < end) {
-        if (count == max)
-            return -1;
-        const char *v = p;
-        if ((p = skip_value(v, end)) == NULL)
-            return -1;
-        out[count++] = (struct jspan){v, (size_t)(p - v)};
-        p = skip_ws(p, end);
-        if (p < end && *p == ']')
-            return skip_ws(p + 1, end) == end ? count : -1;
-        if (p >= end || *p != ',')
-            return -1;
-        p = skip_ws(p + 1, end);
-    }
-    return -1;
+    return skip_ws(p, end) == end ? count : -1;
 }

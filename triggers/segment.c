@@ -207,24 +207,18 @@ static int keep(json_t *msg, const struct msg_text *text, const struct batch_par
     return 200;
 }
 
-/* The spans of the batch's messages (into *N), from the body's members M
- * (K of them), or NULL: no "batch" array, a key with an escape, or more
- * messages than the limit allows. Freed by the caller. */
-static struct jspan *batch_spans(const struct jspan_member *m, int k, int *n)
+/* The body's members into M (how many: the return, -1 when it cannot be
+ * split) and, in the same pass, the spans of its batch's messages (*N of
+ * them, -1 when there are more than the limit or no batch array), which
+ * the caller frees. */
+static int batch_spans(const struct segment_request *rq, struct jspan_member *m, struct jspan **spans, int *n)
 {
-    const struct jspan *arr = NULL;
-    for (int i = 0; i < k; i++) {
+    *spans = util_xcalloc(SEGMENT_BATCH_COUNT + 1, sizeof **spans);
+    int k = jspan_members_elements(rq->body, rq->len, m, SPLICE_MEMBERS, "batch", *spans, SEGMENT_BATCH_COUNT + 1, n);
+    for (int i = 0; i < k; i++)
         if (!m[i].raw_key)
-            return NULL;
-        if (m[i].key.n == 5 && memcmp(m[i].key.p, "batch", 5) == 0)
-            arr = &m[i].value; /* the last, as jansson keeps it */
-    }
-    struct jspan *out = arr ? util_xcalloc(SEGMENT_BATCH_COUNT + 1, sizeof *out) : NULL;
-    if (out && (*n = jspan_elements(arr->p, arr->n, out, SEGMENT_BATCH_COUNT + 1)) < 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
+            k = -1;
+    return k;
 }
 
 static void take_write_key(json_t *body, struct segment_result *r)
@@ -311,9 +305,9 @@ static int parse_batch(json_t *body, const struct segment_request *rq, struct se
     struct batch_parts bp = {json_object_get(body, "context"), json_object_get(body, "integrations"),
                              json_object_get(body, "sentAt")};
     struct jspan_member m[SPLICE_MEMBERS];
-    int count = -1, k = jspan_members(rq->body, rq->len, m, SPLICE_MEMBERS);
-    struct whole_batch wb = {batch, batch_spans(m, k, &count)};
-    if (count != (int)n) {
+    int count = -1;
+    struct whole_batch wb = {batch, NULL};
+    if (batch_spans(rq, m, &wb.spans, &count) < 0 || count != (int)n) {
         free(wb.spans);
         wb.spans = NULL;
     }
@@ -342,25 +336,19 @@ static json_t *shallow_message(void *ctx, size_t i, struct msg_text *t)
 /* -1 when this way cannot be taken (a batch-wide context or integrations
  * to merge in, anything jparse leaves to jansson, a limit passed): the
  * caller then reads the whole body. */
-static int parse_batch_shallow(json_t *top, const struct jspan_member *m, int k, const struct segment_request *rq,
+static int parse_batch_shallow(json_t *top, struct jspan *spans, int n, const struct segment_request *rq,
                                struct segment_result *r)
 {
     struct batch_parts bp = {json_object_get(top, "context"), json_object_get(top, "integrations"),
                              json_object_get(top, "sentAt")};
-    int n = -1;
-    if (!json_is_array(json_object_get(top, "batch")) || json_is_object(bp.context) || json_is_object(bp.integrations))
+    if (!json_is_array(json_object_get(top, "batch")) || json_is_object(bp.context) ||
+        json_is_object(bp.integrations) || n < 0 || n > SEGMENT_BATCH_COUNT)
         return -1;
-    struct jspan *spans = batch_spans(m, k, &n);
-    if (spans == NULL || n > SEGMENT_BATCH_COUNT) {
-        free(spans);
-        return -1;
-    }
     struct shallow_batch *sb = util_xcalloc(1, sizeof *sb);
     sb->spans = spans;
     take_write_key(top, r);
     int status = each_message(shallow_message, sb, (size_t)n, &bp, rq, r);
     free(sb);
-    free(spans);
     return status;
 }
 
@@ -397,7 +385,8 @@ static json_t *batch_top(const struct segment_request *rq, const struct jspan_me
 static int parse_shallow(const struct segment_request *rq, struct segment_result *r)
 {
     struct jspan_member m[SPLICE_MEMBERS];
-    int k = rq->type >= 0 ? 0 : jspan_members(rq->body, rq->len, m, SPLICE_MEMBERS);
+    struct jspan *spans = NULL;
+    int n = -1, k = rq->type >= 0 ? 0 : batch_spans(rq, m, &spans, &n);
     json_t *top = rq->type >= 0 ? jparse_shallow(rq->body, rq->len, NULL, 0, NULL)
                   : k >= 0      ? batch_top(rq, m, k)
                                 : NULL;
@@ -406,9 +395,10 @@ static int parse_shallow(const struct segment_request *rq, struct segment_result
         take_write_key(top, r);
         status = parse_one(top, true, rq, r);
     } else if (json_is_object(top)) {
-        status = parse_batch_shallow(top, m, k, rq, r);
+        status = parse_batch_shallow(top, spans, n, rq, r);
     }
     json_decref(top);
+    free(spans);
     return status;
 }
 
