@@ -121,32 +121,37 @@ static int cmd_replay(const char *path, const char *events)
     return rc;
 }
 
-static int cmd_forget(const char *path, const char *id)
+/* A command that needs the config and Redis, not the triggers: loads PATH
+ * (1 on errors, all printed), then runs FN. */
+static int with_config(const char *path, int (*fn)(const struct config *cfg, const void *arg), const void *arg)
 {
     struct config cfg;
     struct errlist errs = {0};
-    if (id == NULL) {
-        fprintf(stderr, "nudged: forget needs a customer id\n%s", usage);
-        return 2;
-    }
     log_setup((enum log_level)log_level_parse("warn"), LOG_FORMAT_TEXT);
-    int rc = config_load(&cfg, path, &errs) == 0 ? forget_run(&cfg, id) : 1;
+    int rc = config_load(&cfg, path, &errs) == 0 ? fn(&cfg, arg) : 1;
     print_errors(&errs);
     errlist_clear(&errs);
     config_free(&cfg);
     return rc;
 }
 
-static int cmd_redrive(const char *path, const struct redrive_opts *o)
+static int run_forget(const struct config *cfg, const void *id)
 {
-    struct config cfg;
-    struct errlist errs = {0};
-    log_setup((enum log_level)log_level_parse("warn"), LOG_FORMAT_TEXT);
-    int rc = config_load(&cfg, path, &errs) == 0 ? redrive_run(&cfg, o) : 1;
-    print_errors(&errs);
-    errlist_clear(&errs);
-    config_free(&cfg);
-    return rc;
+    return forget_run(cfg, id);
+}
+
+static int run_redrive(const struct config *cfg, const void *o)
+{
+    return redrive_run(cfg, o);
+}
+
+static int cmd_forget(const char *path, const char *id)
+{
+    if (id == NULL) {
+        fprintf(stderr, "nudged: forget needs a customer id\n%s", usage);
+        return 2;
+    }
+    return with_config(path, run_forget, id);
 }
 
 /* redrive's own options; 1 when ARGV[*I] is one (taken), -1 when it is
@@ -230,7 +235,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "forget") == 0)
         return cmd_forget(path, arg);
     if (strcmp(cmd, "redrive") == 0)
-        return cmd_redrive(path, &ro);
+        return with_config(path, run_redrive, &ro);
     fprintf(stderr, "nudged: unknown command \"%s\"\n%s", cmd, usage);
     return 2;
 }

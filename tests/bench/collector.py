@@ -21,6 +21,8 @@ import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
 import redis
 
+from bench import free_port, wait_for
+
 signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 NUDGED = os.environ["NUDGED_BIN"]
@@ -31,22 +33,14 @@ KEY = "wk_bench"
 AUTH = "Basic d2tfYmVuY2g6"  # base64("wk_bench:")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(cond, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
+def quietly(fn):
+    """FN as a wait condition: an exception (a port not open yet) is no."""
+    def cond():
         try:
-            if cond():
-                return
+            return fn()
         except Exception:
-            pass
-        time.sleep(0.05)
-    raise SystemExit("bench: timed out waiting for " + what)
+            return False
+    return cond
 
 
 def message(i=0):
@@ -85,7 +79,7 @@ def drain(r):
     def idle():
         g = [x for x in r.xinfo_groups("nudged:events") if x["name"] == "nudged"][0]
         return g["lag"] == 0 and g["pending"] == 0
-    wait_for(idle, 300, "the consumer to drain")
+    wait_for(quietly(idle), 300, "the consumer to drain")
 
 
 def start_nudged(d, port, ingest, admin, only):
@@ -95,7 +89,7 @@ def start_nudged(d, port, ingest, admin, only):
                 "ingest_listen = 127.0.0.1:%d\nadmin_listen = 127.0.0.1:%d\nwrite_keys_file = %s/keys\n"
                 "max_backlog = 1000000000\ncollector_only = %s\n[log]\nlevel = warn\n" % (port, d, ingest, admin, d, only))
     n = subprocess.Popen([NUDGED, "-c", conf], stderr=open(os.path.join(d, "nudged.log"), "a"))
-    wait_for(lambda: socket.create_connection(("127.0.0.1", ingest)).close() or True, 10, "the collector")
+    wait_for(quietly(lambda: socket.create_connection(("127.0.0.1", ingest)).close() or True), 10, "the collector")
     return n
 
 
@@ -113,7 +107,7 @@ def mode(d, r, port, only, one, batch, limit):
     ingest, admin = free_port(), free_port()
     n = start_nudged(d, port, ingest, admin, only)
     try:
-        wait_for(lambda: r.exists("nudged:events"), 10, "nudged ready")
+        wait_for(quietly(lambda: r.exists("nudged:events")), 10, "nudged ready")
         brps, bbad = wrk(ingest, "/v1/batch", batch)
         if only == "no":
             drain(r)
@@ -140,7 +134,7 @@ def one_run(run):
                            "--appendonly", "no", "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         r = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
-        wait_for(r.ping, 10, "redis")
+        wait_for(quietly(r.ping), 10, "redis")
         one = os.path.join(d, "one.json")
         with open(one, "w") as f:
             json.dump(message(), f)

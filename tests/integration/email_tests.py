@@ -132,8 +132,10 @@ def test_unsubscribed_and_bad_addresses_get_nothing(env):
         time.sleep(1.0)
         assert smtp.attempts == 0, "the SMTP server was reached %d times" % smtp.attempts
         reasons = sorted(e[1]["error"] for e in r.xrange("nudged:dead"))
-        assert any("control character" in x for x in reasons), reasons
-        assert sum("not one valid address" in x for x in reasons) == 2, reasons
+        # CR LF is folded to a space (never a second header line), which
+        # leaves no valid address: refused like the other two.
+        assert sum("not one valid address" in x for x in reasons) == 3, reasons
+        assert any("a@example.nl Bcc: c@example.nl" in x for x in reasons), reasons
         metrics = n.admin("GET", "/metrics")[1]
         assert "nudged_emails_suppressed_total 2\n" in metrics, metrics
         assert n.stop() == 0
