@@ -43,8 +43,8 @@ struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struc
     s->batch = batch;
     s->data = data;
     s->need_pending = true;
-    strcpy(s->cursor, "0");
-    strcpy(s->claim_cursor, "0-0");
+    snprintf(s->cursor, sizeof s->cursor, "0");
+    snprintf(s->claim_cursor, sizeof s->claim_cursor, "0-0");
     s->backoff_timer = evtimer_new(base, on_backoff, s);
     return s;
 }
@@ -126,7 +126,7 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     if (entries == NULL || entries->elements == 0) {
         if (s->read_pending && s->read_epoch == s->epoch) { /* pending drained: now the new entries */
             s->need_pending = false;
-            strcpy(s->cursor, ">");
+            snprintf(s->cursor, sizeof s->cursor, ">");
         }
         sreader_kick(s);
         return;
@@ -184,7 +184,7 @@ void sreader_reset(struct sreader *s)
 {
     s->epoch++;
     s->need_pending = true;
-    strcpy(s->cursor, "0");
+    snprintf(s->cursor, sizeof s->cursor, "0");
 }
 
 static void on_claimed(redisAsyncContext *ac, void *r, void *priv)

@@ -620,10 +620,11 @@ int jparse_flat_from_json(struct jparse_flat *f, const json_t *obj)
     json_object_foreach((json_t *)obj, k, v)
     {
         const char *s = json_is_string(v) ? json_string_value(v) : "";
-        f->key[f->n] = strcpy(f->text + used, k);
-        used += strlen(k) + 1;
-        f->val[f->n++] = strcpy(f->text + used, s);
-        used += strlen(s) + 1;
+        size_t kn = strlen(k) + 1, sn = strlen(s) + 1; /* the sizes counted above */
+        f->key[f->n] = memcpy(f->text + used, k, kn);
+        used += kn;
+        f->val[f->n++] = memcpy(f->text + used, s, sn);
+        used += sn;
     }
     return 0;
 }
