@@ -21,12 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 struct job {
     struct delivery *d;
-    char *sid;            /* the stream entry id */
-    struct jparse_flat f; /* the delivery's fields; defaults left out (firing_delivery_default) */
-    struct job *prev, *next;
+    char *sid;             /* the stream entry id */
+    struct jparse_flat f;  /* the delivery's fields; defaults left out (firing_delivery_default) */
+    TAILQ_ENTRY(job) link; /* in the delivery's jobs */
 };
 
 /* Deliveries that succeeded, acked together once per loop iteration. */
@@ -41,7 +42,7 @@ struct delivery {
     struct sreader *reader;
     struct done_batch *done;   /* filling, NULL when empty */
     struct event *flush_event; /* made active when the first success is queued */
-    struct job *jobs;
+    TAILQ_HEAD(, job) jobs;    /* being sent */
     size_t njobs;
     struct cmd cmd;
     bool due_running;
@@ -74,12 +75,7 @@ static json_t *job_json(const struct job *j)
 static void job_free(struct job *j)
 {
     struct delivery *d = j->d;
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        d->jobs = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
+    TAILQ_REMOVE(&d->jobs, j, link);
     d->njobs--;
     free(j->sid);
     jparse_flat_free(&j->f);
@@ -397,9 +393,12 @@ static void send_job(struct job *j)
 
 static bool in_flight(const struct delivery *d, const char *sid)
 {
-    for (const struct job *j = d->jobs; j; j = j->next)
+    const struct job *j;
+    TAILQ_FOREACH(j, &d->jobs, link)
+    {
         if (strcmp(j->sid, sid) == 0)
             return true;
+    }
     return false;
 }
 
@@ -447,10 +446,7 @@ static struct job *job_new(struct delivery *d, const redisReply *e)
     j->d = d;
     j->sid = util_xstrndup(e->element[0]->str, e->element[0]->len);
     job_fields(&j->f, e->element[1]);
-    j->next = d->jobs;
-    if (d->jobs)
-        d->jobs->prev = j;
-    d->jobs = j;
+    TAILQ_INSERT_HEAD(&d->jobs, j, link);
     d->njobs++;
     return j;
 }
@@ -509,6 +505,7 @@ void delivery_move_due(struct delivery *d)
 struct delivery *delivery_new(const struct delivery_deps *deps)
 {
     struct delivery *d = util_xcalloc(1, sizeof *d);
+    TAILQ_INIT(&d->jobs);
     d->d = *deps;
     cmd_init(&d->cmd);
     d->flush_event = event_new(deps->base, -1, 0, flush_done, d);
@@ -547,9 +544,9 @@ void delivery_free(struct delivery *d)
     }
     event_free(d->flush_event);
     webhook_signer_free(d->signer);
-    while (d->jobs) {
-        struct job *j = d->jobs;
-        d->jobs = j->next;
+    while (!TAILQ_EMPTY(&d->jobs)) {
+        struct job *j = TAILQ_FIRST(&d->jobs);
+        TAILQ_REMOVE(&d->jobs, j, link);
         free(j->sid);
         jparse_flat_free(&j->f);
         free(j);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 struct pool {
     CURL **easy;
@@ -29,9 +30,9 @@ struct http {
     CURLM *multi;
     struct event *timer;
     size_t inflight;
-    struct transfer *list; /* every transfer in flight or waiting, for http_free */
-    struct hostq *hosts;   /* the running and waiting transfers per host */
-    struct pool web, mail; /* finished easy handles kept for reuse */
+    TAILQ_HEAD(, transfer) list; /* every transfer in flight or waiting, for http_free */
+    struct hostq *hosts;         /* the running and waiting transfers per host */
+    struct pool web, mail;       /* finished easy handles kept for reuse */
 };
 
 static size_t discard_body(char *p, size_t size, size_t n, void *userdata)
@@ -115,7 +116,7 @@ struct transfer {
     char errbuf[CURL_ERROR_SIZE];
     http_done_fn *done;
     void *data;
-    struct transfer *prev, *next;
+    TAILQ_ENTRY(transfer) link; /* in http's list of every transfer */
     char host[HOSTQ_KEY_MAX];
     long timeout_ms;     /* the whole time it may take, its wait included; 0: none */
     int64_t asked_ms;    /* clock_mono_ms when it was asked for */
@@ -128,12 +129,7 @@ struct transfer {
 
 static void unlink_transfer(struct transfer *t)
 {
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        t->h->list = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
+    TAILQ_REMOVE(&t->h->list, t, link);
 }
 
 static void transfer_free(struct transfer *t)
@@ -313,6 +309,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 struct http *http_new(struct event_base *base, long max_total, long per_host)
 {
     struct http *h = util_xcalloc(1, sizeof *h);
+    TAILQ_INIT(&h->list);
     h->base = base;
     h->multi = curl_multi_init();
     if (h->multi == NULL) {
@@ -372,10 +369,7 @@ static int start(struct http *h, struct transfer *t, const char *url)
         }
     }
     h->inflight++;
-    t->next = h->list;
-    if (h->list)
-        h->list->prev = t;
-    h->list = t;
+    TAILQ_INSERT_HEAD(&h->list, t, link);
     return 0;
 }
 
@@ -445,8 +439,8 @@ void http_free(struct http *h)
 {
     if (h == NULL)
         return;
-    while (h->list) {
-        struct transfer *t = h->list;
+    while (!TAILQ_EMPTY(&h->list)) {
+        struct transfer *t = TAILQ_FIRST(&h->list);
         unlink_transfer(t);
         if (t->wait)
             event_free(t->wait);

@@ -193,7 +193,7 @@ static bool ends_url_attr(const char *text, const char *end)
     for (size_t i = 0; i < 2; i++) {
         size_t n = strlen(names[i]);
         if ((size_t)(p - text) >= n && strncasecmp(p - n, names[i], n) == 0 &&
-            (p - n == text || !isalnum((unsigned char)p[-n - 1])))
+            (p - n == text || !isalnum((unsigned char)*(p - n - 1))))
             return true;
     }
     return false;
