@@ -13,17 +13,22 @@ static const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
-/* P at an opening quote: the byte after the closing one, or NULL. A
- * backslash takes the byte after it along. */
+/* P at an opening quote: the byte after the closing one, or NULL. A quote
+ * ends the string unless an odd run of backslashes stands before it;
+ * memchr finds the quotes (most strings in a message hold none to skip). */
 static const char *skip_string(const char *p, const char *end)
 {
-    for (p++; p < end; p++) {
-        if (*p == '"')
-            return p + 1;
-        if (*p == '\\')
-            p++;
+    for (const char *from = p + 1;;) {
+        const char *q = memchr(from, '"', (size_t)(end - from));
+        if (q == NULL)
+            return NULL;
+        const char *b = q;
+        while (b > from && b[-1] == '\\')
+            b--;
+        if (((q - b) & 1) == 0)
+            return q + 1;
+        from = q + 1;
     }
-    return NULL;
 }
 
 static bool ends_scalar(char c)

@@ -157,8 +157,8 @@ static int splice(json_t *msg, const struct msg_text *text, const struct batch_p
     }
     if (n < 0)
         return 1;
-    json_t *type = json_object_get(msg, "type");
-    rc |= buf_printf(b, "\"%s\"", json_string_value(type) ? json_string_value(type) : "");
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    rc |= buf_add(b, "\"", 1) | buf_adds(b, type ? type : "") | buf_add(b, "\"", 1);
     for (int i = 0; i < n; i++) {
         if (!m[i].raw_key)
             return 1;
@@ -184,6 +184,8 @@ static int keep(json_t *msg, const struct msg_text *text, const struct batch_par
 {
     struct buf b;
     buf_init(&b, SEGMENT_MESSAGE_MAX);
+    if (text)
+        buf_reserve(&b, text->whole.n + 160); /* what nudged adds: type, receivedAt, timestamp, messageId */
     int rc = text ? splice(msg, text, bp, &b) : 1;
     if (rc == 1 && text && text->shallow) {
         buf_free(&b);

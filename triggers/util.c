@@ -88,6 +88,17 @@ int buf_add(struct buf *b, const void *p, size_t n)
     return 0;
 }
 
+void buf_reserve(struct buf *b, size_t n)
+{
+    if (n > b->max)
+        n = b->max;
+    if (n + 1 > b->cap) {
+        b->data = util_xrealloc(b->data, n + 1);
+        b->cap = n + 1;
+        b->data[b->len] = '\0';
+    }
+}
+
 int buf_adds(struct buf *b, const char *s)
 {
     return buf_add(b, s, strlen(s));

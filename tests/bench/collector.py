@@ -13,8 +13,10 @@ One run: a fresh redis-server (no persistence) on a free loopback port.
 4. Single: wrk, 64 connections, 10 s of one-message /v1/t requests.
 5. Latency: an open-loop load (tests/bench/loadgen.c) of 5,000 one-message
    requests a second over 16 connections for 10 s: p50 and p99 from each
-   request's scheduled time to its answer (the whole request: parse,
-   Redis's MULTI/EXEC round trip, answer).
+   request's scheduled time to its answer as the load generator sees it
+   (it shares the two cores), and nudged's own p99 from a request read to
+   its answer written (Redis's round trip included), as the upper bound of
+   the bucket of nudged_collector_request_seconds that holds it.
 Environment: BENCH_RUNS (default 1), BENCH_SECONDS (default 10).
 """
 import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
@@ -103,6 +105,30 @@ def stop(n):
             n.wait()
 
 
+def server_buckets(admin):
+    """The collector's request-time histogram from /metrics: {le: count}."""
+    import urllib.request
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin, timeout=10).read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("nudged_collector_request_seconds_bucket{le="):
+            le = line.split('"')[1]
+            out[float("inf") if le == "+Inf" else float(le)] = int(line.split()[1])
+    return out
+
+
+def server_p99_bound(before, after):
+    """The upper bound of the bucket that holds the 99th percentile of the
+    requests between two snapshots (seconds): nudged's own measure, from a
+    request read to its answer written, without the load generator."""
+    les = sorted(after)
+    total = after[les[-1]] - before.get(les[-1], 0)
+    for le in les:
+        if after[le] - before.get(le, 0) >= 0.99 * total:
+            return le
+    return float("inf")
+
+
 def mode(d, r, port, only, one, batch, limit):
     ingest, admin = free_port(), free_port()
     n = start_nudged(d, port, ingest, admin, only)
@@ -114,9 +140,11 @@ def mode(d, r, port, only, one, batch, limit):
         srps, sbad = wrk(ingest, "/v1/t", one)
         if only == "no":
             drain(r)
+        before = server_buckets(admin)
         lat = subprocess.run([os.path.join(BENCH_DIR, "loadgen"), "127.0.0.1", str(ingest), "/v1/t", one, AUTH, "16",
                               "5000", str(SECONDS)], capture_output=True, text=True, timeout=SECONDS + 60, check=True)
         sent, ok, p50, p99, mx = (int(x) for x in lat.stdout.split())
+        server_p99 = server_p99_bound(before, server_buckets(admin))
     finally:
         stop(n)
     r.delete("nudged:events")
@@ -124,7 +152,7 @@ def mode(d, r, port, only, one, batch, limit):
             "batched_msgs_s": round(brps * 100), "batched_ratio": round(brps * 100 / limit, 3),
             "batched_non200": bbad, "single_req_s": round(srps), "single_non200": sbad, "latency_sent": sent,
             "latency_ok": ok, "p50_ms": round(p50 / 1000, 2), "p99_ms": round(p99 / 1000, 2),
-            "max_ms": round(mx / 1000, 2)}
+            "max_ms": round(mx / 1000, 2), "server_p99_le_ms": server_p99 * 1000}
 
 
 def one_run(run):
@@ -159,12 +187,13 @@ def one_run(run):
 
 def main():
     rows = [row for i in range(RUNS) for row in one_run(i + 1)]
-    print("%-4s %-15s %12s %14s %7s %12s %9s %9s %9s" % ("run", "mode", "limit msg/s", "batched msg/s", "ratio",
-                                                         "single req/s", "p50 ms", "p99 ms", "max ms"))
+    print("%-4s %-15s %12s %14s %7s %12s %9s %9s %9s %14s" % ("run", "mode", "limit msg/s", "batched msg/s", "ratio",
+                                                              "single req/s", "p50 ms", "p99 ms", "max ms",
+                                                              "nudged p99 <="))
     for x in rows:
-        print("%-4d %-15s %12d %14d %7.3f %12d %9.2f %9.2f %9.2f" % (
+        print("%-4d %-15s %12d %14d %7.3f %12d %9.2f %9.2f %9.2f %11.2f ms" % (
             x["run"], x["mode"], x["limit_msgs_s"], x["batched_msgs_s"], x["batched_ratio"], x["single_req_s"],
-            x["p50_ms"], x["p99_ms"], x["max_ms"]))
+            x["p50_ms"], x["p99_ms"], x["max_ms"], x["server_p99_le_ms"]))
     print("goals: batched ratio >= 0.7, single >= 25,000 req/s, p99 <= 2 ms at 5,000 req/s")
     for x in rows:
         print(json.dumps(x))
