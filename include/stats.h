@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /* Upper bounds (seconds) of the latency histograms' buckets; +Inf follows. */
-#define STATS_BUCKETS 17
+#define STATS_BUCKETS 18
 extern const double stats_bounds[STATS_BUCKETS];
 
 struct histogram {
