@@ -135,11 +135,9 @@ def mode(d, r, port, only, one, batch, limit):
     try:
         wait_for(quietly(lambda: r.exists("nudged:events")), 10, "nudged ready")
         brps, bbad = wrk(ingest, "/v1/batch", batch)
-        if only == "no":
-            drain(r)
+        empty(r, only)
         srps, sbad = wrk(ingest, "/v1/t", one)
-        if only == "no":
-            drain(r)
+        empty(r, only)
         before = server_buckets(admin)
         lat = subprocess.run([os.path.join(BENCH_DIR, "loadgen"), "127.0.0.1", str(ingest), "/v1/t", one, AUTH, "16",
                               "5000", str(SECONDS)], capture_output=True, text=True, timeout=SECONDS + 60, check=True)
@@ -153,6 +151,15 @@ def mode(d, r, port, only, one, batch, limit):
             "batched_non200": bbad, "single_req_s": round(srps), "single_non200": sbad, "latency_sent": sent,
             "latency_ok": ok, "p50_ms": round(p50 / 1000, 2), "p99_ms": round(p99 / 1000, 2),
             "max_ms": round(mx / 1000, 2), "server_p99_le_ms": server_p99 * 1000}
+
+
+def empty(r, only):
+    """Between phases: the consumer drained (whole daemon), then the stream
+    emptied (the group kept), so no phase pays for the gigabyte the one
+    before wrote (Redis growing into fresh memory, a long trim)."""
+    if only == "no":
+        drain(r)
+    r.xtrim("nudged:events", maxlen=0, approximate=False)
 
 
 def one_run(run):
