@@ -36,8 +36,4 @@ int jspan_members(const char *p, size_t n, struct jspan_member *out, int max);
 int jspan_members_elements(const char *p, size_t n, struct jspan_member *out, int max, const char *key,
                            struct jspan *elems, int maxe, int *ne);
 
-/* The elements of the array whose text is P, N bytes, into OUT (at most
- * MAX). Returns how many, or -1 when it is not one array or has more. */
-int jspan_elements(const char *p, size_t n, struct jspan *out, int max);
-
 #endif

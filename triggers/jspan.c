@@ -136,13 +136,3 @@ int jspan_members(const char *p, size_t n, struct jspan_member *out, int max)
 {
     return jspan_members_elements(p, n, out, max, NULL, NULL, 0, NULL);
 }
-
-int jspan_elements(const char *p, size_t n, struct jspan *out, int max)
-{
-    const char *end = p + n;
-    int count;
-    p = skip_ws(p, end);
-    if (p >= end || *p != '[' || (p = scan_elements(p, end, out, max, &count)) == NULL)
-        return -1;
-    return skip_ws(p, end) == end ? count : -1;
-}
