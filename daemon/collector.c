@@ -66,7 +66,7 @@ static const struct route routes[] = {
 static const int statuses[] = {200, 204, 400, 401, 404, 405, 413, 429, 500, 503};
 #define NSTATUSES (sizeof statuses / sizeof statuses[0])
 
-/* A request waiting for its EXEC. */
+/* A request waiting for Redis to take its messages (XADD or EXEC). */
 struct waiting {
     TAILQ_ENTRY(waiting) link;
     struct collector *c;
