@@ -149,8 +149,12 @@ struct admin *admin_new(struct event_base *base, const char *listen, const char 
 {
     /* Requests are small: a cap on headers and body, and an idle timeout,
      * so nobody holds memory or descriptors before the token check. */
-    static const struct listener_limits lim = {8 * 1024, 64 * 1024, 10,
-                                               EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE, "admin"};
+    static const struct listener_limits lim = {.max_headers = 8 * 1024,
+                                               .max_body = 64 * 1024,
+                                               .timeout_s = 10,
+                                               .methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE,
+                                               .max_conns = 64,
+                                               .name = "admin"};
     struct admin *a = util_xcalloc(1, sizeof *a);
     TAILQ_INIT(&a->pending);
     a->ops = *ops;

@@ -31,6 +31,7 @@
 #define COLLECTOR_BODY_MAX (1024 * 1024) /* as sent; SEGMENT_* cap the inflated size */
 #define COLLECTOR_HEADERS_MAX (16 * 1024)
 #define COLLECTOR_TIMEOUT_S 10
+#define COLLECTOR_CONNS_MAX 4096 /* keep-alive clients at once: a site's servers and browsers */
 #define RETRY_AFTER_BACKLOG "2"
 #define RETRY_AFTER_DOWN "5"
 
@@ -384,10 +385,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 struct collector *collector_new(struct event_base *base, const struct collector_config *cfg, struct rconn *rc,
                                 struct writekeys *keys)
 {
-    static const struct listener_limits lim = {COLLECTOR_HEADERS_MAX, COLLECTOR_BODY_MAX, COLLECTOR_TIMEOUT_S,
-                                               EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                                   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH,
-                                               "collector"};
+    static const struct listener_limits lim = {.max_headers = COLLECTOR_HEADERS_MAX,
+                                               .max_body = COLLECTOR_BODY_MAX,
+                                               .timeout_s = COLLECTOR_TIMEOUT_S,
+                                               /* every method, so that the others get Segment's 405, not evhttp's */
+                                               .methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                                          EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                                          EVHTTP_REQ_PATCH,
+                                               .max_conns = COLLECTOR_CONNS_MAX,
+                                               .name = "collector"};
     struct collector *c = util_xcalloc(1, sizeof *c);
     TAILQ_INIT(&c->waiting);
     c->rc = rc;

@@ -1,8 +1,8 @@
 /* listener.h — an evhttp server on the daemon's loop with the limits every
  * listener of nudged needs against hostile or careless clients: a cap on
- * header and body size, an idle timeout, and accept that backs off when the
- * process runs out of file descriptors instead of spinning. Shared by the
- * collector and the admin listener. */
+ * header and body size, an idle timeout, a cap on open connections, and
+ * accept that backs off when the process runs out of file descriptors
+ * instead of spinning. Shared by the collector and the admin listener. */
 #ifndef NUDGED_LISTENER_H
 #define NUDGED_LISTENER_H
 
@@ -17,6 +17,7 @@ struct listener_limits {
     size_t max_body;    /* bytes of the body as sent (evhttp answers 413 past it) */
     int timeout_s;      /* a connection idle this long (reading or writing) is closed */
     int methods;        /* EVHTTP_REQ_* allowed; others get 405 from evhttp */
+    int max_conns;      /* open connections at most; more wait in the kernel's backlog */
     const char *name;   /* in logs: "collector", "admin" */
 };
 

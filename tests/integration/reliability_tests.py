@@ -213,6 +213,37 @@ def test_redis_out_of_memory_is_said_and_waited_out(env):
     assert n.stop() == 0
 
 
-TESTS = [test_redis_out_of_memory_is_said_and_waited_out, test_redrive_sends_dead_deliveries_again_with_their_webhook_id, test_entry_with_two_message_fields_or_an_event_field_is_rejected,
+def test_admin_connection_cap_makes_new_clients_wait(env):
+    """64 sockets held open (before any token check) fill the admin
+    listener's cap: a 65th client waits in the kernel's backlog instead of
+    taking a descriptor, and is answered as soon as one closes. Deliveries
+    go on meanwhile."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+    n.start().wait_ready(env.redis)
+    held = [socket.create_connection(("127.0.0.1", n.admin_port)) for _ in range(64)]
+    try:
+        wait_for(lambda: n.log_has("connection cap reached"), 5, "the cap")
+        late = socket.create_connection(("127.0.0.1", n.admin_port))
+        late.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        late.settimeout(1.0)
+        try:
+            early = late.recv(100)
+        except socket.timeout:
+            early = b""
+        assert early == b"", "answered past the cap: %r" % early
+        env.redis.client.xadd("nudged:events", {"message": event("kim", mid="k-1")})
+        wait_for(lambda: env.recv.count() == 1, 10, "a delivery while the admin listener is full")
+        held.pop().close()
+        late.settimeout(5)
+        assert b" 200 " in late.recv(200), "not answered once a connection closed"
+        late.close()
+    finally:
+        for s_ in held:
+            s_.close()
+    assert n.admin("GET", "/healthz")[0] == 200
+    assert n.stop() == 0
+
+
+TESTS = [test_admin_connection_cap_makes_new_clients_wait, test_redis_out_of_memory_is_said_and_waited_out, test_redrive_sends_dead_deliveries_again_with_their_webhook_id, test_entry_with_two_message_fields_or_an_event_field_is_rejected,
          test_a_notify_socket_nobody_reads_does_not_stop_the_loop, test_admin_customer_id_with_nul_is_refused,
          test_admin_listener_caps_headers_and_times_out_idle_clients]
