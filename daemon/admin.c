@@ -107,9 +107,9 @@ static void do_reload(struct admin *a, struct evhttp_request *req)
 static void do_metrics(struct admin *a, struct evhttp_request *req)
 {
     struct buf b;
-    buf_init(&b, ADMIN_METRICS_MAX);
+    util_buf_init(&b, ADMIN_METRICS_MAX);
     a->ops.metrics(a->data, &b);
-    char *text = buf_steal(&b);
+    char *text = util_buf_steal(&b);
     reply(req, 200, "text/plain; version=0.0.4", text);
     free(text);
 }

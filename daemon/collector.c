@@ -433,13 +433,13 @@ int collector_port(const struct collector *c)
 
 void collector_metrics(const struct collector *c, struct buf *out)
 {
-    int rc = buf_adds(out, "# HELP nudged_collector_requests_total Collector requests by route and status.\n"
-                           "# TYPE nudged_collector_requests_total counter\n");
+    int rc = util_buf_adds(out, "# HELP nudged_collector_requests_total Collector requests by route and status.\n"
+                                "# TYPE nudged_collector_requests_total counter\n");
     for (size_t l = 0; l < NLABELS; l++)
         for (size_t s = 0; s < NSTATUSES; s++)
             if (c->requests[l][s])
-                rc |= buf_printf(out, "nudged_collector_requests_total{route=\"%s\",status=\"%d\"} %" PRIu64 "\n",
-                                 label_names[l], statuses[s], c->requests[l][s]);
+                rc |= util_buf_printf(out, "nudged_collector_requests_total{route=\"%s\",status=\"%d\"} %" PRIu64 "\n",
+                                      label_names[l], statuses[s], c->requests[l][s]);
     (void)rc; /* at the buffer's maximum the scrape is cut short, never overrun */
     metrics_gauge(out, "nudged_collector_messages_total", "Messages the collector wrote to the events stream.",
                   c->messages_accepted, "counter");

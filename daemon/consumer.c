@@ -67,8 +67,8 @@ struct consumer {
     size_t fired_cap;
     const struct counter **hits; /* scratch for the counters of one entry */
     size_t hits_cap;
-    struct tmpl *unsubscribe; /* [smtp] unsubscribe_url, NULL when unset */
-    EVP_MD *sha256;           /* fetched once for the webhook-ids; NULL: fetched per id */
+    struct template *unsubscribe; /* [smtp] unsubscribe_url, NULL when unset */
+    EVP_MD *sha256;               /* fetched once for the webhook-ids; NULL: fetched per id */
 };
 
 static void phase_two(struct batch *b);
@@ -849,7 +849,7 @@ void consumer_free(struct consumer *c)
     for (int i = 0; i < CONSUMER_SOURCES; i++)
         sreader_free(c->src[i].reader);
     cmd_free(&c->cmd);
-    tmpl_free(c->unsubscribe);
+    template_free(c->unsubscribe);
     EVP_MD_free(c->sha256);
     free(c->fired);
     free(c->hits);

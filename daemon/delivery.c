@@ -307,9 +307,9 @@ static void mail_job(struct job *j)
                          clock_now_ms()};
     char err[300], addr[256], name[256];
     struct buf b;
-    buf_init(&b, MAIL_MAX);
+    util_buf_init(&b, MAIL_MAX);
     if (mail_build(&in, &b, err, sizeof err) != 0 || mail_split(from, addr, sizeof addr, name, sizeof name) != 0) {
-        buf_free(&b);
+        util_buf_free(&b);
         d->d.stats->emails_dead++;
         finish_dead(j, 0, err); /* never reaches the SMTP server */
         return;
@@ -323,7 +323,7 @@ static void mail_job(struct job *j)
                           use_ssl(cfg->smtp_tls),
                           (long)cfg->delivery_timeout_ms};
     int rc = http_send_mail(d->d.http, &m, on_mailed, j);
-    buf_free(&b);
+    util_buf_free(&b);
     if (rc != 0) {
         struct http_result res = {0, CURLE_FAILED_INIT, "cannot start the SMTP transfer", -1, 0};
         on_mailed(&res, j);

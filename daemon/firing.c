@@ -216,7 +216,7 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
                 add_sets(fc->cmd, out[i].set);
         cmd_addi(fc->cmd, (int64_t)ndel);
     }
-    char uerr[256], *unsub = fc->unsubscribe ? tmpl_render(fc->unsubscribe, ctx, uerr, sizeof uerr) : NULL;
+    char uerr[256], *unsub = fc->unsubscribe ? template_render(fc->unsubscribe, ctx, uerr, sizeof uerr) : NULL;
     for (size_t i = 0; i < n; i++) {
         if (out[i].kind == ACTION_WEBHOOK || out[i].kind == ACTION_EMAIL) {
             if (!short_form)
@@ -258,18 +258,18 @@ void firing_later(const struct firing *fc, const struct message *m, json_t *msg,
     json_decref(item);
 }
 
-struct tmpl *firing_unsubscribe_template(const struct config *cfg, struct errlist *errs)
+struct template *firing_unsubscribe_template(const struct config *cfg, struct errlist *errs)
 {
     const char *url = cfg->smtp_unsubscribe_url;
     struct errlist local = {0};
     struct diag d = {errs ? errs : &local, "smtp.unsubscribe_url", NULL};
-    struct tmpl *t = NULL;
+    struct template *t = NULL;
     if (url[0] == '\0')
         return NULL;
     if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
         errlist_add(d.errs, "smtp.unsubscribe_url: must be an http:// or https:// URL, not \"%s\"", url);
     else
-        t = tmpl_compile(url, TMPL_URL, "unsubscribe_url", &d);
+        t = template_compile(url, TEMPLATE_URL, "unsubscribe_url", &d);
     errlist_clear(&local);
     return t;
 }

@@ -86,7 +86,7 @@ static int encode_words(struct buf *b, const char *text)
             take--; /* never split a UTF-8 character across two words */
         unsigned char enc[4 * WORD_BYTES / 3 + 8];
         EVP_EncodeBlock(enc, (const unsigned char *)text + i, (int)take);
-        rc = buf_printf(b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "", (const char *)enc);
+        rc = util_buf_printf(b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "", (const char *)enc);
         i += take;
     }
     return rc;
@@ -96,7 +96,7 @@ static int encode_words(struct buf *b, const char *text)
 static int header_text(struct buf *b, const char *text)
 {
     if (ascii_printable(text) && strlen(text) <= 900)
-        return buf_adds(b, text);
+        return util_buf_adds(b, text);
     return encode_words(b, text);
 }
 
@@ -108,15 +108,15 @@ static int header_address(struct buf *b, const char *field, const char *value, c
         snprintf(err, errlen, "%s is not one valid address: \"%.100s\"", field, value);
         return -1;
     }
-    int rc = buf_printf(b, "%s: ", field);
+    int rc = util_buf_printf(b, "%s: ", field);
     if (name[0]) {
         if (ascii_printable(name) && strpbrk(name, "\"\\()<>[]:;@,.") == NULL)
-            rc |= buf_adds(b, name);
+            rc |= util_buf_adds(b, name);
         else
             rc |= encode_words(b, name);
-        rc |= buf_printf(b, " <%s>\r\n", addr);
+        rc |= util_buf_printf(b, " <%s>\r\n", addr);
     } else {
-        rc |= buf_printf(b, "%s\r\n", addr);
+        rc |= util_buf_printf(b, "%s\r\n", addr);
     }
     return rc;
 }
@@ -131,7 +131,7 @@ static int quoted_printable(struct buf *b, const char *text)
         if (*p == '\r' && p[1] == '\n')
             continue;
         if (*p == '\n') {
-            rc = buf_adds(b, "\r\n");
+            rc = util_buf_adds(b, "\r\n");
             col = 0;
             continue;
         }
@@ -145,21 +145,21 @@ static int quoted_printable(struct buf *b, const char *text)
             snprintf(enc, sizeof enc, "=%02X", *p);
         size_t len = strlen(enc);
         if (col + len > QP_LINE - 1) { /* room for the soft break "=" */
-            rc |= buf_adds(b, "=\r\n");
+            rc |= util_buf_adds(b, "=\r\n");
             col = 0;
             if (*p == '.')
                 snprintf(enc, sizeof enc, "=2E"), len = 3;
         }
-        rc |= buf_add(b, enc, len);
+        rc |= util_buf_add(b, enc, len);
         col += len;
     }
-    return rc | buf_adds(b, "\r\n");
+    return rc | util_buf_adds(b, "\r\n");
 }
 
 static int part(struct buf *b, const char *type, const char *text)
 {
-    return buf_printf(b, "Content-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
-                      type) |
+    return util_buf_printf(b, "Content-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+                           type) |
            quoted_printable(b, text);
 }
 
@@ -167,10 +167,10 @@ static int body(struct buf *b, const struct mail_in *in)
 {
     if (in->text == NULL || in->html == NULL)
         return part(b, in->text ? "text/plain" : "text/html", in->text ? in->text : in->html);
-    int rc = buf_printf(b, "Content-Type: multipart/alternative; boundary=\"=_nudged_%s\"\r\n\r\n", in->id);
-    rc |= buf_printf(b, "--=_nudged_%s\r\n", in->id) | part(b, "text/plain", in->text);
-    rc |= buf_printf(b, "--=_nudged_%s\r\n", in->id) | part(b, "text/html", in->html);
-    return rc | buf_printf(b, "--=_nudged_%s--\r\n", in->id);
+    int rc = util_buf_printf(b, "Content-Type: multipart/alternative; boundary=\"=_nudged_%s\"\r\n\r\n", in->id);
+    rc |= util_buf_printf(b, "--=_nudged_%s\r\n", in->id) | part(b, "text/plain", in->text);
+    rc |= util_buf_printf(b, "--=_nudged_%s\r\n", in->id) | part(b, "text/html", in->html);
+    return rc | util_buf_printf(b, "--=_nudged_%s--\r\n", in->id);
 }
 
 static int check(const struct mail_in *in, char *err, size_t errlen)
@@ -213,12 +213,13 @@ int mail_build(const struct mail_in *in, struct buf *out, char *err, size_t errl
         (in->reply_to && header_address(out, "Reply-To", in->reply_to, err, errlen) != 0))
         return -1;
     rc = mail_split(in->from, addr, sizeof addr, name, sizeof name);
-    rc |= buf_adds(out, "Subject: ") | header_text(out, in->subject ? in->subject : "") | buf_adds(out, "\r\n");
-    rc |= buf_printf(out, "Date: %s\r\nMessage-ID: <%s@%s>\r\nMIME-Version: 1.0\r\n", date, in->id,
-                     strchr(addr, '@') + 1);
+    rc |=
+        util_buf_adds(out, "Subject: ") | header_text(out, in->subject ? in->subject : "") | util_buf_adds(out, "\r\n");
+    rc |= util_buf_printf(out, "Date: %s\r\nMessage-ID: <%s@%s>\r\nMIME-Version: 1.0\r\n", date, in->id,
+                          strchr(addr, '@') + 1);
     if (in->unsubscribe)
-        rc |= buf_printf(out, "List-Unsubscribe: <%s>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
-                         in->unsubscribe);
+        rc |= util_buf_printf(out, "List-Unsubscribe: <%s>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+                              in->unsubscribe);
     rc |= body(out, in);
     if (rc != 0) {
         snprintf(err, errlen, "the message is longer than %d bytes", MAIL_MAX);

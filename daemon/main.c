@@ -67,7 +67,7 @@ static bool default_zone_ok(const struct config *cfg, struct errlist *errs)
 static bool unsubscribe_ok(const struct config *cfg, struct errlist *errs)
 {
     size_t before = errs->n;
-    tmpl_free(firing_unsubscribe_template(cfg, errs));
+    template_free(firing_unsubscribe_template(cfg, errs));
     return errs->n == before;
 }
 

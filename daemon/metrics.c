@@ -40,21 +40,21 @@ static const struct metric counters[] = {
 
 void metrics_gauge(struct buf *out, const char *name, const char *help, uint64_t v, const char *type)
 {
-    if (buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, v) != 0)
+    if (util_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, v) != 0)
         return; /* the buffer's maximum: the scrape is cut short, never overrun */
 }
 
 void metrics_histogram(struct buf *out, const char *name, const char *help, const struct histogram *h)
 {
     uint64_t cum = 0;
-    int rc = buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    int rc = util_buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     for (size_t i = 0; i < STATS_BUCKETS; i++) {
         cum += h->bucket[i];
-        rc |= buf_printf(out, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, stats_bounds[i], cum);
+        rc |= util_buf_printf(out, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, stats_bounds[i], cum);
     }
     cum += h->bucket[STATS_BUCKETS];
-    rc |= buf_printf(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %.6f\n%s_count %" PRIu64 "\n", name, cum, name,
-                     h->sum, name, h->count);
+    rc |= util_buf_printf(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %.6f\n%s_count %" PRIu64 "\n", name, cum,
+                          name, h->sum, name, h->count);
     (void)rc; /* at the buffer's maximum the scrape is cut short, never overrun */
 }
 
@@ -64,13 +64,13 @@ static void by_kind(struct buf *out, const struct stats *s)
     static const char *const outcome[] = {"sent", "failed", "retried", "dead"};
     const uint64_t all[] = {s->deliveries_sent, s->deliveries_failed, s->deliveries_retried, s->deliveries_dead};
     const uint64_t email[] = {s->emails_sent, s->emails_failed, s->emails_retried, s->emails_dead};
-    int rc = buf_adds(out, "# HELP nudged_deliveries_by_kind_total Delivery outcomes by action kind.\n"
-                           "# TYPE nudged_deliveries_by_kind_total counter\n");
+    int rc = util_buf_adds(out, "# HELP nudged_deliveries_by_kind_total Delivery outcomes by action kind.\n"
+                                "# TYPE nudged_deliveries_by_kind_total counter\n");
     for (size_t i = 0; i < 4; i++)
-        rc |= buf_printf(out,
-                         "nudged_deliveries_by_kind_total{kind=\"webhook\",outcome=\"%s\"} %" PRIu64 "\n"
-                         "nudged_deliveries_by_kind_total{kind=\"email\",outcome=\"%s\"} %" PRIu64 "\n",
-                         outcome[i], all[i] - email[i], outcome[i], email[i]);
+        rc |= util_buf_printf(out,
+                              "nudged_deliveries_by_kind_total{kind=\"webhook\",outcome=\"%s\"} %" PRIu64 "\n"
+                              "nudged_deliveries_by_kind_total{kind=\"email\",outcome=\"%s\"} %" PRIu64 "\n",
+                              outcome[i], all[i] - email[i], outcome[i], email[i]);
     (void)rc;
 }
 
@@ -80,12 +80,12 @@ static void by_trigger(struct buf *out, const struct stats *s)
 {
     const char *id;
     json_t *v;
-    int rc = buf_adds(out, "# HELP nudged_trigger_fired_total Firings by trigger.\n"
-                           "# TYPE nudged_trigger_fired_total counter\n");
+    int rc = util_buf_adds(out, "# HELP nudged_trigger_fired_total Firings by trigger.\n"
+                                "# TYPE nudged_trigger_fired_total counter\n");
     json_object_foreach(s->fired_by_trigger, id, v)
     {
-        rc |= buf_printf(out, "nudged_trigger_fired_total{trigger=\"%s\"} %" JSON_INTEGER_FORMAT "\n", id,
-                         json_integer_value(v));
+        rc |= util_buf_printf(out, "nudged_trigger_fired_total{trigger=\"%s\"} %" JSON_INTEGER_FORMAT "\n", id,
+                              json_integer_value(v));
     }
     (void)rc;
 }

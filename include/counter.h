@@ -41,8 +41,8 @@ struct counters {
  * PATH. Returns the counter (owned by REG, shared with every other user of
  * the same event and where) and sets *WITHIN_MS, or NULL after reporting
  * every problem through D. */
-struct counter *counters_add(struct counters *reg, json_t *spec, const char *path, int64_t *within_ms,
-                             const struct diag *d);
+struct counter *counter_register(struct counters *reg, json_t *spec, const char *path, int64_t *within_ms,
+                                 const struct diag *d);
 
 /* The counters that MSG feeds (its name and their where hold for it). */
 bool counter_hit(const struct counter *c, const struct message *msg, const struct eval_ctx *ctx);
@@ -51,6 +51,6 @@ bool counter_hit(const struct counter *c, const struct message *msg, const struc
  * (after it, when STRICT). */
 size_t counter_count(const struct counter *c, const struct eval_ctx *ctx, int64_t since_ms, bool strict);
 
-void counters_free(struct counters *reg);
+void counter_registry_free(struct counters *reg);
 
 #endif

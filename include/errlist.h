@@ -24,16 +24,16 @@ struct diag {
 };
 
 /* Adds "FILE: trigger "ID": PATH: message" (SPEC 3's form) to D's list. */
-void diag_error(const struct diag *d, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void errlist_diag(const struct diag *d, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* " (did you mean \"NEAR\"?)" in BUF, or "" when NEAR is NULL: the hint
  * every "unknown ..." message carries. Returns BUF. */
-const char *diag_hint(char *buf, size_t len, const char *near);
+const char *errlist_hint(char *buf, size_t len, const char *near);
 
 /* Reports each key of OBJ that is not one of KEYS (N of them) as
  * "AT.KEY: unknown key (did you mean "K"?); WHAT has K1, K2, ..." (AT NULL:
  * the key alone is the path). Returns how many were unknown. */
-int diag_unknown_keys(const struct diag *d, json_t *obj, const char *at, const char *const *keys, size_t n,
-                      const char *what);
+int errlist_unknown_keys(const struct diag *d, json_t *obj, const char *at, const char *const *keys, size_t n,
+                         const char *what);
 
 #endif

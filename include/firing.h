@@ -18,9 +18,9 @@
 struct firing {
     struct cmd *cmd; /* the fire script call being built */
     const struct config *cfg;
-    struct tz_cache *tz;            /* quiet hours in the customer's zone */
-    const struct tmpl *unsubscribe; /* [smtp] unsubscribe_url, or NULL */
-    const EVP_MD *sha256;           /* for the webhook-ids (hashid_delivery), or NULL */
+    struct tz_cache *tz;                /* quiet hours in the customer's zone */
+    const struct template *unsubscribe; /* [smtp] unsubscribe_url, or NULL */
+    const EVP_MD *sha256;               /* for the webhook-ids (hashid_delivery), or NULL */
 };
 
 /* The value firing_now() leaves out of a delivery of KIND (NULL: unknown)
@@ -54,8 +54,8 @@ void firing_later(const struct firing *f, const struct message *m, json_t *msg, 
                   const struct eval_ctx *ctx, int64_t now_ms);
 
 /* [smtp] unsubscribe_url compiled as a URL template (caller frees with
- * tmpl_free), or NULL when unset or wrong; problems go to ERRS (NULL:
+ * template_free), or NULL when unset or wrong; problems go to ERRS (NULL:
  * dropped, for callers that checked at start). */
-struct tmpl *firing_unsubscribe_template(const struct config *cfg, struct errlist *errs);
+struct template *firing_unsubscribe_template(const struct config *cfg, struct errlist *errs);
 
 #endif

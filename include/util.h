@@ -21,17 +21,17 @@ struct buf {
 };
 
 /* Initialises B with maximum size MAX (bytes, without the NUL). */
-void buf_init(struct buf *b, size_t max);
+void util_buf_init(struct buf *b, size_t max);
 /* Appends; returns -1 (and leaves B unchanged) when MAX would be passed. */
-int buf_add(struct buf *b, const void *p, size_t n) __attribute__((warn_unused_result));
-int buf_adds(struct buf *b, const char *s) __attribute__((warn_unused_result));
+int util_buf_add(struct buf *b, const void *p, size_t n) __attribute__((warn_unused_result));
+int util_buf_adds(struct buf *b, const char *s) __attribute__((warn_unused_result));
 /* Makes room for N bytes (at most the maximum) at once, where the size to
  * come is known: no growth step by step. */
-void buf_reserve(struct buf *b, size_t n);
-int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3), warn_unused_result));
+void util_buf_reserve(struct buf *b, size_t n);
+int util_buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3), warn_unused_result));
 /* Hands the data to the caller (who frees it) and resets B. */
-char *buf_steal(struct buf *b);
-void buf_free(struct buf *b);
+char *util_buf_steal(struct buf *b);
+void util_buf_free(struct buf *b);
 
 /* V in decimal, NUL-terminated, written to the end of BUF: returns where
  * it starts. Without printf, which costs ~700 instructions a number on

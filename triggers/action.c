@@ -18,13 +18,13 @@
 #define SECRET_MAX 256
 
 struct webhook {
-    struct tmpl *url;
+    struct template *url;
     char *method;
     size_t nheaders;
     char **hname;
-    struct tmpl **hval;
-    json_t *body;         /* NULL: the standard payload */
-    struct tmpl **body_t; /* the body's strings, in walk order */
+    struct template **hval;
+    json_t *body;             /* NULL: the standard payload */
+    struct template **body_t; /* the body's strings, in walk order */
     size_t nbody_t;
     unsigned char secret[SECRET_MAX];
     size_t secret_len;
@@ -68,21 +68,21 @@ static int load_secret(struct webhook *w, json_t *o, const char *at, const char 
     json_t *sec = json_object_get(o, "secret"), *file = json_object_get(o, "secret_file");
     char p[512];
     if (sec && file)
-        return diag_error(d, at, "give secret or secret_file, not both"), -1;
+        return errlist_diag(d, at, "give secret or secret_file, not both"), -1;
     char *text = NULL;
     if (sec) {
         if (!json_is_string(sec))
-            return snprintf(p, sizeof p, "%s.secret", at), diag_error(d, p, "must be a string (whsec_...)"), -1;
+            return snprintf(p, sizeof p, "%s.secret", at), errlist_diag(d, p, "must be a string (whsec_...)"), -1;
         text = util_xstrdup(json_string_value(sec));
     } else if (file) {
         snprintf(p, sizeof p, "%s.secret_file", at);
         if (!json_is_string(file))
-            return diag_error(d, p, "must be a file name"), -1;
+            return errlist_diag(d, p, "must be a file name"), -1;
         char full[1024];
         const char *fn = json_string_value(file);
         util_resolve(basedir, fn, full, sizeof full);
         if ((text = util_read_first_line(full)) == NULL)
-            return diag_error(d, p, "cannot read \"%s\"", full), -1;
+            return errlist_diag(d, p, "cannot read \"%s\"", full), -1;
     } else {
         return 0;
     }
@@ -90,7 +90,7 @@ static int load_secret(struct webhook *w, json_t *o, const char *at, const char 
     free(text);
     if (rc != 0) {
         snprintf(p, sizeof p, "%s.%s", at, sec ? "secret" : "secret_file");
-        diag_error(d, p, "must be a Standard Webhooks secret: whsec_ followed by base64");
+        errlist_diag(d, p, "must be a Standard Webhooks secret: whsec_ followed by base64");
     }
     return rc;
 }
@@ -100,7 +100,7 @@ static int compile_body(struct webhook *w, json_t *j, const char *at, const stru
 {
     int bad = 0;
     if (json_is_string(j)) {
-        struct tmpl *t = tmpl_compile(json_string_value(j), TMPL_TEXT, at, d);
+        struct template *t = template_compile(json_string_value(j), TEMPLATE_TEXT, at, d);
         w->body_t = util_xrealloc(w->body_t, (w->nbody_t + 1) * sizeof *w->body_t);
         w->body_t[w->nbody_t++] = t;
         return t ? 0 : -1;
@@ -136,18 +136,18 @@ static int load_headers(struct webhook *w, json_t *h, const char *at, const stru
         return 0;
     snprintf(p, sizeof p, "%s.headers", at);
     if (!json_is_object(h))
-        return diag_error(d, p, "must be an object of header name -> text"), -1;
+        return errlist_diag(d, p, "must be an object of header name -> text"), -1;
     w->hname = util_xcalloc(json_object_size(h), sizeof *w->hname);
     w->hval = util_xcalloc(json_object_size(h), sizeof *w->hval);
     json_object_foreach(h, k, v)
     {
         snprintf(p, sizeof p, "%s.headers.%s", at, k);
         if (!json_is_string(v) || k[0] == '\0' || strpbrk(k, ": \t\r\n") != NULL) {
-            diag_error(d, p, "a header needs a name without spaces or colons and a text value");
+            errlist_diag(d, p, "a header needs a name without spaces or colons and a text value");
             bad = 1;
             continue;
         }
-        struct tmpl *t = tmpl_compile(json_string_value(v), TMPL_HEADER, p, d);
+        struct template *t = template_compile(json_string_value(v), TEMPLATE_HEADER, p, d);
         if (t == NULL) {
             bad = 1;
             continue;
@@ -166,7 +166,7 @@ static int load_method_timeout(struct webhook *w, json_t *o, const char *at, con
     int bad = 0;
     if (method == NULL || (strcasecmp(method, "POST") && strcasecmp(method, "PUT") && strcasecmp(method, "PATCH"))) {
         snprintf(p, sizeof p, "%s.method", at);
-        diag_error(d, p, "must be POST, PUT or PATCH");
+        errlist_diag(d, p, "must be POST, PUT or PATCH");
         bad = 1;
     } else {
         w->method = util_xstrdup(method);
@@ -177,7 +177,7 @@ static int load_method_timeout(struct webhook *w, json_t *o, const char *at, con
     if (to && (!json_is_string(to) || duration_parse(json_string_value(to), &w->timeout_ms) != 0 ||
                w->timeout_ms < 100 || w->timeout_ms > 300000)) {
         snprintf(p, sizeof p, "%s.timeout", at);
-        diag_error(d, p, "must be a duration from 100ms to 5m, such as \"10s\"");
+        errlist_diag(d, p, "must be a duration from 100ms to 5m, such as \"10s\"");
         bad = 1;
     }
     return bad ? -1 : 0;
@@ -188,15 +188,15 @@ static int load_webhook(struct webhook *w, json_t *o, const char *at, const char
     char p[512];
     int bad = 0;
     if (!json_is_object(o))
-        return diag_error(d, at, "must be an object with at least url"), -1;
-    bad |= diag_unknown_keys(d, o, at, webhook_keys, NWH, "a webhook") > 0;
+        return errlist_diag(d, at, "must be an object with at least url"), -1;
+    bad |= errlist_unknown_keys(d, o, at, webhook_keys, NWH, "a webhook") > 0;
     json_t *url = json_object_get(o, "url");
     snprintf(p, sizeof p, "%s.url", at);
     if (!json_is_string(url) ||
         (strncmp(json_string_value(url), "http://", 7) != 0 && strncmp(json_string_value(url), "https://", 8) != 0)) {
-        diag_error(d, p, "is required: an http:// or https:// URL");
+        errlist_diag(d, p, "is required: an http:// or https:// URL");
         bad = 1;
-    } else if ((w->url = tmpl_compile(json_string_value(url), TMPL_URL, p, d)) == NULL) {
+    } else if ((w->url = template_compile(json_string_value(url), TEMPLATE_URL, p, d)) == NULL) {
         bad = 1;
     }
     bad |= load_method_timeout(w, o, at, d) != 0;
@@ -218,17 +218,17 @@ static int load_set(json_t *o, const char *at, const struct diag *d)
     json_t *v;
     int bad = 0;
     if (!json_is_object(o) || json_object_size(o) == 0)
-        return diag_error(d, at, "needs {\"traits.NAME\": VALUE} or {\"group\": \"excluded\"}"), -1;
+        return errlist_diag(d, at, "needs {\"traits.NAME\": VALUE} or {\"group\": \"excluded\"}"), -1;
     json_object_foreach(o, k, v)
     {
         snprintf(p, sizeof p, "%s.%s", at, k);
         if (strcmp(k, "group") == 0) {
             if (!json_is_string(v) || strcmp(json_string_value(v), "excluded") != 0) {
-                diag_error(d, p, "only \"excluded\" can be set; the other groups follow from orders and identity");
+                errlist_diag(d, p, "only \"excluded\" can be set; the other groups follow from orders and identity");
                 bad = 1;
             }
         } else if (strncmp(k, "traits.", 7) != 0 || k[7] == '\0' || strchr(k + 7, '.') != NULL) {
-            diag_error(d, p, "can set traits.NAME (one level) or group");
+            errlist_diag(d, p, "can set traits.NAME (one level) or group");
             bad = 1;
         }
     }
@@ -238,7 +238,7 @@ static int load_set(json_t *o, const char *at, const struct diag *d)
 struct action *action_load(json_t *j, const char *at, const char *basedir, const struct diag *d)
 {
     if (!json_is_object(j) || json_object_size(j) != 1) {
-        diag_error(d, at, "an action is an object with exactly one kind: webhook, email, score or set");
+        errlist_diag(d, at, "an action is an object with exactly one kind: webhook, email, score or set");
         return NULL;
     }
     const char *kind = json_object_iter_key(json_object_iter(j));
@@ -260,7 +260,7 @@ struct action *action_load(json_t *j, const char *at, const char *basedir, const
             a->score = json_integer_value(body);
             return a;
         }
-        diag_error(d, p, "needs whole points to add, such as 10 or -5");
+        errlist_diag(d, p, "needs whole points to add, such as 10 or -5");
     } else if (strcmp(kind, "set") == 0) {
         a->kind = ACTION_SET;
         if (load_set(body, p, d) == 0) {
@@ -268,7 +268,7 @@ struct action *action_load(json_t *j, const char *at, const char *basedir, const
             return a;
         }
     } else {
-        diag_error(d, p, "unknown action kind; an action is webhook, email, score or set");
+        errlist_diag(d, p, "unknown action kind; an action is webhook, email, score or set");
     }
     action_free(a);
     return NULL;
@@ -279,12 +279,12 @@ static json_t *render_body(const struct webhook *w, json_t *j, size_t *idx, cons
                            size_t errlen)
 {
     if (json_is_string(j)) {
-        const struct tmpl *t = w->body_t[(*idx)++];
+        const struct template *t = w->body_t[(*idx)++];
         int whole;
-        json_t *v = tmpl_whole_value(t, ctx, &whole);
+        json_t *v = template_whole_value(t, ctx, &whole);
         if (whole)
             return v ? json_deep_copy(v) : json_null();
-        char *s = tmpl_render(t, ctx, err, errlen);
+        char *s = template_render(t, ctx, err, errlen);
         if (s == NULL)
             return NULL;
         json_t *str = json_string(s);
@@ -342,10 +342,10 @@ int action_render(const struct action *a, const struct eval_ctx *ctx, struct act
     out->timeout_ms = w->timeout_ms;
     out->method = util_xstrdup(w->method);
     out->headers = json_object();
-    if ((out->url = tmpl_render(w->url, ctx, err, errlen)) == NULL)
+    if ((out->url = template_render(w->url, ctx, err, errlen)) == NULL)
         goto fail;
     for (size_t i = 0; i < w->nheaders; i++) {
-        char *v = tmpl_render(w->hval[i], ctx, err, errlen);
+        char *v = template_render(w->hval[i], ctx, err, errlen);
         if (v == NULL)
             goto fail;
         json_object_set_new(out->headers, w->hname[i], json_string(v));
@@ -390,17 +390,17 @@ void action_free(struct action *a)
     struct webhook *w = &a->wh;
     email_free(a->email);
     json_decref(a->set);
-    tmpl_free(w->url);
+    template_free(w->url);
     free(w->method);
     for (size_t i = 0; i < w->nheaders; i++) {
         free(w->hname[i]);
-        tmpl_free(w->hval[i]);
+        template_free(w->hval[i]);
     }
     free(w->hname);
     free(w->hval);
     json_decref(w->body);
     for (size_t i = 0; i < w->nbody_t; i++)
-        tmpl_free(w->body_t[i]);
+        template_free(w->body_t[i]);
     free(w->body_t);
     free(a);
 }

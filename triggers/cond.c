@@ -75,38 +75,38 @@ static int op_compile(struct op *op, json_t *arg, const char *at, const struct d
     case OP_LT:
     case OP_LTE:
         if (!json_is_number(arg) && !json_is_string(arg))
-            return diag_error(d, at, "needs a number or a string"), -1;
+            return errlist_diag(d, at, "needs a number or a string"), -1;
         return 0;
     case OP_IN:
     case OP_NIN:
         if (!json_is_array(arg))
-            return diag_error(d, at, "needs a list, such as [\"active\", \"potential\"]"), -1;
+            return errlist_diag(d, at, "needs a list, such as [\"active\", \"potential\"]"), -1;
         return 0;
     case OP_EXISTS:
         if (!json_is_boolean(arg))
-            return diag_error(d, at, "needs true or false"), -1;
+            return errlist_diag(d, at, "needs true or false"), -1;
         return 0;
     case OP_PREFIX:
     case OP_GLOB:
         if (!json_is_string(arg))
-            return diag_error(d, at, "needs a string"), -1;
+            return errlist_diag(d, at, "needs a string"), -1;
         return 0;
     case OP_REGEX: {
         if (!json_is_string(arg))
-            return diag_error(d, at, "needs a string"), -1;
+            return errlist_diag(d, at, "needs a string"), -1;
         int rc = regcomp(&op->re, json_string_value(arg), REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
             char why[128];
             regerror(rc, &op->re, why, sizeof why);
             op->kind = OP_EQ; /* nothing to regfree */
-            return diag_error(d, at, "is not a valid regular expression: %s", why), -1;
+            return errlist_diag(d, at, "is not a valid regular expression: %s", why), -1;
         }
         return 0;
     }
     case OP_WITHIN:
     case OP_BEFORE:
         if (!json_is_string(arg) || duration_parse(json_string_value(arg), &op->dur_ms) != 0)
-            return diag_error(d, at, "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\""), -1;
+            return errlist_diag(d, at, "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\""), -1;
         return 0;
     default: return 0;
     }
@@ -119,10 +119,10 @@ static struct cond *test_compile(const char *key, json_t *test, const char *at, 
     c->kind = COND_TEST;
     int bad = 0;
     if (path_compile(&c->path, key, err, sizeof err) != 0) {
-        diag_error(d, at, "%s", err);
+        errlist_diag(d, at, "%s", err);
         bad = 1;
     } else if ((flags & COND_EVENT_ONLY) && c->path.root == PATH_CUSTOMER) {
-        diag_error(d, at, "where is about the event; put conditions on the customer in if");
+        errlist_diag(d, at, "where is about the event; put conditions on the customer in if");
         bad = 1;
     }
     if (!json_is_object(test)) { /* a literal means equality */
@@ -143,10 +143,10 @@ static struct cond *test_compile(const char *key, json_t *test, const char *at, 
                 ;
             if (k == NOPS) {
                 char hint[160];
-                diag_error(d, opat,
-                           "unknown operator \"%s\"%s; operators are eq ne gt gte lt lte in nin "
-                           "exists contains prefix glob regex within before",
-                           name, diag_hint(hint, sizeof hint, util_nearest(name, op_names, NOPS)));
+                errlist_diag(d, opat,
+                             "unknown operator \"%s\"%s; operators are eq ne gt gte lt lte in nin "
+                             "exists contains prefix glob regex within before",
+                             name, errlist_hint(hint, sizeof hint, util_nearest(name, op_names, NOPS)));
                 bad = 1;
                 continue;
             }
@@ -156,7 +156,7 @@ static struct cond *test_compile(const char *key, json_t *test, const char *at, 
                 bad = 1;
         }
         if (json_object_size(test) == 0) {
-            diag_error(d, at, "has no operator");
+            errlist_diag(d, at, "has no operator");
             bad = 1;
         }
     }
@@ -173,7 +173,7 @@ static struct cond *list_compile(enum cond_kind kind, json_t *list, const char *
     struct cond *c = util_xcalloc(1, sizeof *c);
     c->kind = kind;
     if (!json_is_array(list) || json_array_size(list) == 0) {
-        diag_error(d, at, "needs a non-empty list of conditions");
+        errlist_diag(d, at, "needs a non-empty list of conditions");
         cond_free(c);
         return NULL;
     }
@@ -204,12 +204,12 @@ static struct cond *count_compile(json_t *j, const char *at, unsigned flags, str
     char cat[512];
     snprintf(cat, sizeof cat, "%s.count", at);
     if (reg == NULL || (flags & COND_EVENT_ONLY)) {
-        diag_error(d, cat, "counts are about the customer: put them in if");
+        errlist_diag(d, cat, "counts are about the customer: put them in if");
         return NULL;
     }
     struct cond *c = util_xcalloc(1, sizeof *c);
     c->kind = COND_COUNT;
-    int bad = (c->counter = counters_add(reg, json_object_get(j, "count"), cat, &c->within_ms, d)) == NULL;
+    int bad = (c->counter = counter_register(reg, json_object_get(j, "count"), cat, &c->within_ms, d)) == NULL;
     c->ops = util_xcalloc(json_object_size(j), sizeof *c->ops);
     const char *name;
     json_t *arg;
@@ -223,9 +223,9 @@ static struct cond *count_compile(json_t *j, const char *at, unsigned flags, str
         for (k = 0; k < NOPS && strcmp(name, op_names[k]) != 0; k++)
             ;
         if (k > OP_LTE || !json_is_number(arg)) {
-            diag_error(d, opat,
-                       "a count is compared with eq, ne, gt, gte, lt or lte and a number, such as "
-                       "\"gte\": 3");
+            errlist_diag(d, opat,
+                         "a count is compared with eq, ne, gt, gte, lt or lte and a number, such as "
+                         "\"gte\": 3");
             bad = 1;
             continue;
         }
@@ -233,7 +233,7 @@ static struct cond *count_compile(json_t *j, const char *at, unsigned flags, str
         c->ops[c->nops++].arg = json_incref(arg);
     }
     if (c->nops == 0 && !bad) {
-        diag_error(d, at, "a count needs a comparison, such as \"gte\": 3");
+        errlist_diag(d, at, "a count needs a comparison, such as \"gte\": 3");
         bad = 1;
     }
     if (bad) {
@@ -246,7 +246,7 @@ static struct cond *count_compile(json_t *j, const char *at, unsigned flags, str
 struct cond *cond_compile(json_t *j, const char *at, unsigned flags, struct counters *reg, const struct diag *d)
 {
     if (!json_is_object(j)) {
-        diag_error(d, at, "must be an object of \"path\": test pairs");
+        errlist_diag(d, at, "must be an object of \"path\": test pairs");
         return NULL;
     }
     if (json_object_get(j, "count"))

@@ -39,28 +39,28 @@ static int check_spec(json_t *spec, const char *at, int64_t *within_ms, const st
 {
     char p[512];
     if (!json_is_object(spec))
-        return diag_error(d, at, "needs {\"event\": NAME, \"where\": {...}, \"within\": DURATION}"), -1;
-    int bad = diag_unknown_keys(d, spec, at, count_keys, 3, "it") > 0;
+        return errlist_diag(d, at, "needs {\"event\": NAME, \"where\": {...}, \"within\": DURATION}"), -1;
+    int bad = errlist_unknown_keys(d, spec, at, count_keys, 3, "it") > 0;
     json_t *ev = json_object_get(spec, "event"), *within = json_object_get(spec, "within");
     if (!json_is_string(ev) || json_string_length(ev) == 0) {
         snprintf(p, sizeof p, "%s.event", at);
-        diag_error(d, p, "is required: the event name to count");
+        errlist_diag(d, p, "is required: the event name to count");
         bad = 1;
     }
     snprintf(p, sizeof p, "%s.within", at);
     if (within == NULL) {
-        diag_error(d, p, "is required: a duration such as \"7d\"");
+        errlist_diag(d, p, "is required: a duration such as \"7d\"");
         bad = 1;
     } else if (!json_is_string(within) || duration_parse(json_string_value(within), within_ms) != 0 ||
                *within_ms <= 0) {
-        diag_error(d, p, "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\"");
+        errlist_diag(d, p, "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\"");
         bad = 1;
     }
     return bad ? -1 : 0;
 }
 
-struct counter *counters_add(struct counters *reg, json_t *spec, const char *at, int64_t *within_ms,
-                             const struct diag *d)
+struct counter *counter_register(struct counters *reg, json_t *spec, const char *at, int64_t *within_ms,
+                                 const struct diag *d)
 {
     if (check_spec(spec, at, within_ms, d) != 0)
         return NULL;
@@ -108,7 +108,7 @@ size_t counter_count(const struct counter *c, const struct eval_ctx *ctx, int64_
     return n;
 }
 
-void counters_free(struct counters *reg)
+void counter_registry_free(struct counters *reg)
 {
     for (size_t i = 0; i < reg->n; i++) {
         free(reg->c[i]->event);

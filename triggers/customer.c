@@ -147,11 +147,11 @@ static void store_times(json_t *fields, const char *name, const long long *t, si
 {
     size_t from = n > keep ? n - keep : 0;
     struct buf b;
-    buf_init(&b, 32 * (COUNTER_KEEP + 1));
+    util_buf_init(&b, 32 * (COUNTER_KEEP + 1));
     for (size_t i = from; i < n; i++)
-        if (buf_printf(&b, i > from ? " %lld" : "%lld", t[i]) != 0)
+        if (util_buf_printf(&b, i > from ? " %lld" : "%lld", t[i]) != 0)
             break;
-    char *s = buf_steal(&b);
+    char *s = util_buf_steal(&b);
     set_field(fields, name, s);
     free(s);
 }

@@ -12,26 +12,26 @@
 enum part { P_TO, P_SUBJECT, P_TEXT, P_HTML, P_FROM, P_REPLY_TO, NPARTS };
 
 static const char *const part_names[NPARTS] = {"to", "subject", "text", "html", "from", "reply_to"};
-static const enum tmpl_escape part_escape[NPARTS] = {TMPL_HEADER, TMPL_HEADER, TMPL_TEXT,
-                                                     TMPL_HTML,   TMPL_HEADER, TMPL_HEADER};
+static const enum template_escape part_escape[NPARTS] = {TEMPLATE_HEADER, TEMPLATE_HEADER, TEMPLATE_TEXT,
+                                                         TEMPLATE_HTML,   TEMPLATE_HEADER, TEMPLATE_HEADER};
 static const char *const email_keys[] = {"to", "subject", "text", "text_file", "html", "html_file", "from", "reply_to"};
 #define NKEYS (sizeof email_keys / sizeof email_keys[0])
 
 struct email_action {
-    struct tmpl *t[NPARTS];
+    struct template *t[NPARTS];
 };
 
 static int check_keys(json_t *o, const char *at, const struct diag *d)
 {
     const char *k;
     json_t *v;
-    int bad = diag_unknown_keys(d, o, at, email_keys, NKEYS, "an email") > 0;
+    int bad = errlist_unknown_keys(d, o, at, email_keys, NKEYS, "an email") > 0;
     json_object_foreach(o, k, v)
     {
         char p[512];
         snprintf(p, sizeof p, "%s.%s", at, k);
         if (!json_is_string(v)) {
-            diag_error(d, p, "must be a string");
+            errlist_diag(d, p, "must be a string");
             bad = 1;
         }
     }
@@ -48,7 +48,7 @@ static char *part_text(json_t *o, enum part p, const char *at, const char *based
     json_t *file = (p == P_TEXT || p == P_HTML) ? json_object_get(o, fkey) : NULL;
     if (inl && file) {
         snprintf(path, sizeof path, "%s.%s", at, fkey);
-        diag_error(d, path, "give %s or %s, not both", part_names[p], fkey);
+        errlist_diag(d, path, "give %s or %s, not both", part_names[p], fkey);
         *bad = 1;
         return NULL;
     }
@@ -60,7 +60,7 @@ static char *part_text(json_t *o, enum part p, const char *at, const char *based
     char *text = util_read_file(full, EMAIL_FILE_MAX);
     if (text == NULL) {
         snprintf(path, sizeof path, "%s.%s", at, fkey);
-        diag_error(d, path, "cannot read \"%s\" (it must exist and be at most 256 KiB)", full);
+        errlist_diag(d, path, "cannot read \"%s\" (it must exist and be at most 256 KiB)", full);
         *bad = 1;
     }
     return text;
@@ -69,7 +69,7 @@ static char *part_text(json_t *o, enum part p, const char *at, const char *based
 struct email_action *email_load(json_t *o, const char *at, const char *basedir, const struct diag *d)
 {
     if (!json_is_object(o)) {
-        diag_error(d, at, "must be an object with at least to, subject and text or html");
+        errlist_diag(d, at, "must be an object with at least to, subject and text or html");
         return NULL;
     }
     int bad = check_keys(o, at, d) != 0;
@@ -80,17 +80,17 @@ struct email_action *email_load(json_t *o, const char *at, const char *basedir, 
         char *text = part_text(o, (enum part)p, at, basedir, d, &bad);
         if (text == NULL) {
             if ((p == P_TO || p == P_SUBJECT) && !bad) {
-                diag_error(d, path, "is required");
+                errlist_diag(d, path, "is required");
                 bad = 1;
             }
             continue;
         }
-        if ((e->t[p] = tmpl_compile(text, part_escape[p], path, d)) == NULL)
+        if ((e->t[p] = template_compile(text, part_escape[p], path, d)) == NULL)
             bad = 1;
         free(text);
     }
     if (!bad && e->t[P_TEXT] == NULL && e->t[P_HTML] == NULL) {
-        diag_error(d, at, "needs a body: text, text_file, html or html_file");
+        errlist_diag(d, at, "needs a body: text, text_file, html or html_file");
         bad = 1;
     }
     if (bad) {
@@ -108,7 +108,7 @@ int email_render(const struct email_action *e, const struct eval_ctx *ctx, struc
     for (int p = 0; p < NPARTS; p++) {
         if (e->t[p] == NULL)
             continue;
-        if ((*dst[p] = tmpl_render(e->t[p], ctx, err, errlen)) == NULL) {
+        if ((*dst[p] = template_render(e->t[p], ctx, err, errlen)) == NULL) {
             email_out_free(out);
             return -1;
         }
@@ -132,6 +132,6 @@ void email_free(struct email_action *e)
     if (e == NULL)
         return;
     for (int p = 0; p < NPARTS; p++)
-        tmpl_free(e->t[p]);
+        template_free(e->t[p]);
     free(e);
 }

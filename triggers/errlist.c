@@ -32,7 +32,7 @@ void errlist_clear(struct errlist *e)
     e->n = e->cap = 0;
 }
 
-void diag_error(const struct diag *d, const char *path, const char *fmt, ...)
+void errlist_diag(const struct diag *d, const char *path, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -45,7 +45,7 @@ void diag_error(const struct diag *d, const char *path, const char *fmt, ...)
         errlist_add(d->errs, "%s: %s: %s", d->file, path, msg);
 }
 
-const char *diag_hint(char *buf, size_t len, const char *near)
+const char *errlist_hint(char *buf, size_t len, const char *near)
 {
     if (near)
         snprintf(buf, len, " (did you mean \"%s\"?)", near);
@@ -54,8 +54,8 @@ const char *diag_hint(char *buf, size_t len, const char *near)
     return buf;
 }
 
-int diag_unknown_keys(const struct diag *d, json_t *obj, const char *at, const char *const *keys, size_t n,
-                      const char *what)
+int errlist_unknown_keys(const struct diag *d, json_t *obj, const char *at, const char *const *keys, size_t n,
+                         const char *what)
 {
     const char *k;
     json_t *v;
@@ -71,8 +71,8 @@ int diag_unknown_keys(const struct diag *d, json_t *obj, const char *at, const c
         for (i = 0; i < n; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", keys[i]);
         snprintf(path, sizeof path, "%s%s%s", at ? at : "", at ? "." : "", k);
-        diag_error(d, path, "unknown key%s; %s has %s", diag_hint(hint, sizeof hint, util_nearest(k, keys, n)), what,
-                   list);
+        errlist_diag(d, path, "unknown key%s; %s has %s", errlist_hint(hint, sizeof hint, util_nearest(k, keys, n)),
+                     what, list);
         unknown++;
     }
     return unknown;

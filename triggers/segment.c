@@ -113,17 +113,17 @@ static int add_member(struct buf *b, json_t *msg, const char *key)
     json_t *v = json_object_get(msg, key);
     if (v == NULL)
         return 0;
-    int rc = buf_add(b, ",\"", 2) | buf_adds(b, key) | buf_add(b, "\":", 2);
+    int rc = util_buf_add(b, ",\"", 2) | util_buf_adds(b, key) | util_buf_add(b, "\":", 2);
     const char *s = json_string_value(v);
     size_t n = json_string_length(v), i = 0;
     while (s && i < n && s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
         i++;
     if (s && i == n)
-        return rc | buf_add(b, "\"", 1) | buf_add(b, s, n) | buf_add(b, "\"", 1);
+        return rc | util_buf_add(b, "\"", 1) | util_buf_add(b, s, n) | util_buf_add(b, "\"", 1);
     char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (dump == NULL)
         util_fatal("out of memory serialising a message");
-    rc |= buf_adds(b, dump);
+    rc |= util_buf_adds(b, dump);
     free(dump);
     return rc;
 }
@@ -150,7 +150,7 @@ static int splice(json_t *msg, const struct msg_text *text, const struct batch_p
 {
     struct jspan_member scanned[SPLICE_MEMBERS];
     const struct jspan_member *m = text->m;
-    int n = text->n, rc = buf_add(b, "{\"type\":", 8);
+    int n = text->n, rc = util_buf_add(b, "{\"type\":", 8);
     if (m == NULL) {
         m = scanned;
         n = jspan_members(text->whole.p, text->whole.n, scanned, SPLICE_MEMBERS);
@@ -158,21 +158,21 @@ static int splice(json_t *msg, const struct msg_text *text, const struct batch_p
     if (n < 0)
         return 1;
     const char *type = json_string_value(json_object_get(msg, "type"));
-    rc |= buf_add(b, "\"", 1) | buf_adds(b, type ? type : "") | buf_add(b, "\"", 1);
+    rc |= util_buf_add(b, "\"", 1) | util_buf_adds(b, type ? type : "") | util_buf_add(b, "\"", 1);
     for (int i = 0; i < n; i++) {
         if (!m[i].raw_key)
             return 1;
         if (cut(&m[i].key, bp))
             continue;
         const char *from = m[i].key.p - 1;
-        rc |= buf_add(b, ",", 1) | buf_add(b, from, (size_t)(m[i].value.p + m[i].value.n - from));
+        rc |= util_buf_add(b, ",", 1) | util_buf_add(b, from, (size_t)(m[i].value.p + m[i].value.n - from));
     }
     rc |= add_member(b, msg, "receivedAt") | add_member(b, msg, "timestamp") | add_member(b, msg, "messageId");
     if (json_is_object(bp->context))
         rc |= add_member(b, msg, "context");
     if (json_is_object(bp->integrations))
         rc |= add_member(b, msg, "integrations");
-    rc |= buf_add(b, "}", 1);
+    rc |= util_buf_add(b, "}", 1);
     return rc ? -1 : 0;
 }
 
@@ -183,29 +183,29 @@ static int keep(json_t *msg, const struct msg_text *text, const struct batch_par
                 struct segment_result *r)
 {
     struct buf b;
-    buf_init(&b, SEGMENT_MESSAGE_MAX);
+    util_buf_init(&b, SEGMENT_MESSAGE_MAX);
     if (text)
-        buf_reserve(&b, text->whole.n + 160); /* what nudged adds: type, receivedAt, timestamp, messageId */
+        util_buf_reserve(&b, text->whole.n + 160); /* what nudged adds: type, receivedAt, timestamp, messageId */
     int rc = text ? splice(msg, text, bp, &b) : 1;
     if (rc == 1 && text && text->shallow) {
-        buf_free(&b);
+        util_buf_free(&b);
         return -1;
     }
     if (rc == 1) {
         char *s = json_dumps(msg, JSON_COMPACT);
         if (s == NULL)
             util_fatal("out of memory serialising a message");
-        buf_free(&b);
-        buf_init(&b, SEGMENT_MESSAGE_MAX);
-        rc = buf_adds(&b, s);
+        util_buf_free(&b);
+        util_buf_init(&b, SEGMENT_MESSAGE_MAX);
+        rc = util_buf_adds(&b, s);
         free(s);
     }
     if (rc != 0) {
-        buf_free(&b);
+        util_buf_free(&b);
         return fail(r, 413, "too_large", "%sa message is at most %d bytes as stored", where, SEGMENT_MESSAGE_MAX);
     }
     r->lens[r->n] = b.len;
-    r->messages[r->n++] = buf_steal(&b);
+    r->messages[r->n++] = util_buf_steal(&b);
     return 200;
 }
 
@@ -366,18 +366,19 @@ static json_t *batch_top(const struct segment_request *rq, const struct jspan_me
     for (int i = 0; i < k; i++)
         if (!m[i].raw_key)
             return NULL;
-    buf_init(&b, rq->len + 2);
-    rc |= buf_add(&b, "{", 1);
+    util_buf_init(&b, rq->len + 2);
+    rc |= util_buf_add(&b, "{", 1);
     for (int i = 0; i < k; i++) {
         if (m[i].key.n != 5 || memcmp(m[i].key.p, "batch", 5) != 0) {
             const char *from = m[i].key.p - 1;
-            rc |= buf_add(&b, ",", first ? 0 : 1) | buf_add(&b, from, (size_t)(m[i].value.p + m[i].value.n - from));
+            rc |= util_buf_add(&b, ",", first ? 0 : 1) |
+                  util_buf_add(&b, from, (size_t)(m[i].value.p + m[i].value.n - from));
             first = false;
         }
     }
-    rc |= buf_add(&b, "}", 1);
+    rc |= util_buf_add(&b, "}", 1);
     json_t *top = rc == 0 ? jparse_shallow(b.data, b.len, NULL, 0, NULL) : NULL;
-    buf_free(&b);
+    util_buf_free(&b);
     if (top)
         json_object_set_new(top, "batch", json_array()); /* its place: checked by batch_spans and each message */
     return top;

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define TMPL_MAX_OUTPUT (1024 * 1024)
+#define TEMPLATE_MAX_OUTPUT (1024 * 1024)
 
 enum filter_kind { F_UPCASE, F_DOWNCASE, F_CAPITALIZE, F_URL_ENCODE, F_DEFAULT };
 static const char *const filter_names[] = {"upcase", "downcase", "capitalize", "url_encode", "default"};
@@ -33,8 +33,9 @@ struct part {
     bool url_attr; /* html: the value starts an href or src attribute */
 };
 
-struct tmpl {
-    enum tmpl_escape escape;
+struct template
+{
+    enum template_escape escape;
     struct part *parts;
     size_t nparts;
 };
@@ -60,18 +61,18 @@ static const char *parse_quoted(const char *p, char **out)
     if (*p != '"')
         return NULL;
     struct buf b;
-    buf_init(&b, 4096);
+    util_buf_init(&b, 4096);
     for (p++; *p && *p != '"'; p++) {
         if (*p == '\\' && p[1])
             p++;
-        if (buf_add(&b, p, 1) != 0)
+        if (util_buf_add(&b, p, 1) != 0)
             break;
     }
     if (*p != '"') {
-        buf_free(&b);
+        util_buf_free(&b);
         return NULL;
     }
-    *out = buf_steal(&b);
+    *out = util_buf_steal(&b);
     return p + 1;
 }
 
@@ -152,7 +153,7 @@ static int parse_placeholder(struct part *pt, const char *s, const char *end, ch
     return 0;
 }
 
-static struct part *new_part(struct tmpl *t)
+static struct part *new_part(struct template *t)
 {
     t->parts = util_xrealloc(t->parts, (t->nparts + 1) * sizeof *t->parts);
     struct part *pt = &t->parts[t->nparts++];
@@ -199,7 +200,7 @@ static bool ends_url_attr(const char *text, const char *end)
     return false;
 }
 
-static int compile_parts(struct tmpl *t, const char *text, char *err, size_t errlen)
+static int compile_parts(struct template *t, const char *text, char *err, size_t errlen)
 {
     const char *p = text;
     while (*p) {
@@ -215,7 +216,7 @@ static int compile_parts(struct tmpl *t, const char *text, char *err, size_t err
             snprintf(err, errlen, "unclosed {{ at \"%.20s\": close it with }}", open);
             return -1;
         }
-        bool url_attr = t->escape == TMPL_HTML && ends_url_attr(text, open);
+        bool url_attr = t->escape == TEMPLATE_HTML && ends_url_attr(text, open);
         struct part *pt = new_part(t);
         pt->url_attr = url_attr;
         if (parse_placeholder(pt, open + 2, close, err, errlen) != 0)
@@ -225,14 +226,15 @@ static int compile_parts(struct tmpl *t, const char *text, char *err, size_t err
     return 0;
 }
 
-struct tmpl *tmpl_compile(const char *text, enum tmpl_escape escape, const char *path, const struct diag *d)
+struct template *template_compile(const char *text, enum template_escape escape, const char *path, const struct diag *d)
 {
     char err[512];
-    struct tmpl *t = util_xcalloc(1, sizeof *t);
+    struct template *t = util_xcalloc(1, sizeof *t);
     t->escape = escape;
-    if ((escape == TMPL_URL && check_url(text, err, sizeof err) != 0) || compile_parts(t, text, err, sizeof err) != 0) {
-        diag_error(d, path, "%s", err);
-        tmpl_free(t);
+    if ((escape == TEMPLATE_URL && check_url(text, err, sizeof err) != 0) ||
+        compile_parts(t, text, err, sizeof err) != 0) {
+        errlist_diag(d, path, "%s", err);
+        template_free(t);
         return NULL;
     }
     return t;
@@ -312,15 +314,15 @@ static char *apply_filter(const struct filter *f, char *s)
     return s;
 }
 
-static int add_escaped(struct buf *b, const char *s, enum tmpl_escape escape, char *err, size_t errlen)
+static int add_escaped(struct buf *b, const char *s, enum template_escape escape, char *err, size_t errlen)
 {
-    if (escape == TMPL_URL) {
+    if (escape == TEMPLATE_URL) {
         char *e = url_encode(s);
-        int rc = buf_adds(b, e);
+        int rc = util_buf_adds(b, e);
         free(e);
         return rc;
     }
-    if (escape == TMPL_HTML) {
+    if (escape == TEMPLATE_HTML) {
         for (const char *p = s; *p; p++) {
             const char *rep = *p == '<'    ? "&lt;"
                               : *p == '>'  ? "&gt;"
@@ -328,27 +330,27 @@ static int add_escaped(struct buf *b, const char *s, enum tmpl_escape escape, ch
                               : *p == '"'  ? "&quot;"
                               : *p == '\'' ? "&#39;"
                                            : NULL;
-            if ((rep ? buf_adds(b, rep) : buf_add(b, p, 1)) != 0)
+            if ((rep ? util_buf_adds(b, rep) : util_buf_add(b, p, 1)) != 0)
                 return -1;
         }
         return 0;
     }
-    if (escape == TMPL_HEADER) { /* folded as RFC 5322 allows: never a line break */
+    if (escape == TEMPLATE_HEADER) { /* folded as RFC 5322 allows: never a line break */
         int rc = 0;
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
             if (*p == '\t' || *p == '\r' || *p == '\n') {
                 while (p[1] == '\t' || p[1] == '\r' || p[1] == '\n')
                     p++;
-                rc |= buf_add(b, " ", 1);
+                rc |= util_buf_add(b, " ", 1);
             } else if (*p >= 0x20 && *p != 0x7f) {
-                rc |= buf_add(b, p, 1);
+                rc |= util_buf_add(b, p, 1);
             } /* other controls and DEL: dropped */
         }
         return rc;
     }
     (void)err;
     (void)errlen;
-    return buf_adds(b, s);
+    return util_buf_adds(b, s);
 }
 
 /* A value that starts an href or src must be a link a mail client may
@@ -365,17 +367,17 @@ static bool safe_link(const char *s)
     return false;
 }
 
-char *tmpl_render(const struct tmpl *t, const struct eval_ctx *ctx, char *err, size_t errlen)
+char *template_render(const struct template *t, const struct eval_ctx *ctx, char *err, size_t errlen)
 {
     struct buf b;
-    buf_init(&b, TMPL_MAX_OUTPUT);
+    util_buf_init(&b, TEMPLATE_MAX_OUTPUT);
     err[0] = '\0';
     for (size_t i = 0; i < t->nparts; i++) {
         const struct part *pt = &t->parts[i];
         int rc;
         if (pt->text) {
-            rc =
-                t->escape == TMPL_HEADER ? add_escaped(&b, pt->text, TMPL_HEADER, err, errlen) : buf_adds(&b, pt->text);
+            rc = t->escape == TEMPLATE_HEADER ? add_escaped(&b, pt->text, TEMPLATE_HEADER, err, errlen)
+                                              : util_buf_adds(&b, pt->text);
         } else {
             char *s = value_text(path_resolve(&pt->path, ctx));
             for (size_t k = 0; k < pt->nfilters; k++)
@@ -391,21 +393,21 @@ char *tmpl_render(const struct tmpl *t, const struct eval_ctx *ctx, char *err, s
         }
         if (rc != 0) {
             if (err[0] == '\0')
-                snprintf(err, errlen, "the rendered text is longer than %d bytes", TMPL_MAX_OUTPUT);
-            buf_free(&b);
+                snprintf(err, errlen, "the rendered text is longer than %d bytes", TEMPLATE_MAX_OUTPUT);
+            util_buf_free(&b);
             return NULL;
         }
     }
-    return buf_steal(&b);
+    return util_buf_steal(&b);
 }
 
-json_t *tmpl_whole_value(const struct tmpl *t, const struct eval_ctx *ctx, int *whole)
+json_t *template_whole_value(const struct template *t, const struct eval_ctx *ctx, int *whole)
 {
     *whole = t->nparts == 1 && t->parts[0].text == NULL && t->parts[0].nfilters == 0;
     return *whole ? path_resolve(&t->parts[0].path, ctx) : NULL;
 }
 
-void tmpl_free(struct tmpl *t)
+void template_free(struct template *t)
 {
     if (t == NULL)
         return;

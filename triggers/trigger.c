@@ -112,7 +112,7 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
         json_object_foreach(on, key, v)
         {
             if (!json_is_string(v)) {
-                diag_error(d, "on", "\"%s\" needs a string", key);
+                errlist_diag(d, "on", "\"%s\" needs a string", key);
                 return -1;
             }
             if (strcmp(key, "event") == 0 || strcmp(key, "page") == 0) {
@@ -124,10 +124,10 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
                 const char *g = json_string_value(v);
                 if (!trigger_group_valid(g)) {
                     char hint[160];
-                    diag_error(d, "on.group",
-                               "\"%s\" is not a group%s; groups are active, inactive, potential, "
-                               "interested, excluded",
-                               g, diag_hint(hint, sizeof hint, util_nearest(g, group_names, NGROUPS)));
+                    errlist_diag(d, "on.group",
+                                 "\"%s\" is not a group%s; groups are active, inactive, potential, "
+                                 "interested, excluded",
+                                 g, errlist_hint(hint, sizeof hint, util_nearest(g, group_names, NGROUPS)));
                     return -1;
                 }
                 t->on = ON_GROUP;
@@ -136,16 +136,16 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
             }
         }
     }
-    diag_error(d, "on",
-               "must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB} "
-               "or {\"group\": GROUP}");
+    errlist_diag(d, "on",
+                 "must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB} "
+                 "or {\"group\": GROUP}");
     return -1;
 }
 
 static int load_actions(struct trigger *t, json_t *actions, const char *basedir, const struct diag *d)
 {
     if (!json_is_array(actions) || json_array_size(actions) == 0) {
-        diag_error(d, "actions", "needs a list of one or more actions");
+        errlist_diag(d, "actions", "needs a list of one or more actions");
         return -1;
     }
     int bad = 0;
@@ -167,7 +167,7 @@ static int load_actions(struct trigger *t, json_t *actions, const char *basedir,
 
 static int check_keys(json_t *obj, const struct diag *d)
 {
-    return diag_unknown_keys(d, obj, NULL, trigger_keys, NKEYS, "a trigger") > 0 ? -1 : 0;
+    return errlist_unknown_keys(d, obj, NULL, trigger_keys, NKEYS, "a trigger") > 0 ? -1 : 0;
 }
 
 static int load_conditions(struct trigger *t, json_t *obj, struct counters *reg, const struct diag *d)
@@ -178,7 +178,7 @@ static int load_conditions(struct trigger *t, json_t *obj, struct counters *reg,
         bad = 1;
     if (i && (t->if_ = cond_compile(i, "if", 0, reg, d)) == NULL)
         bad = 1;
-    if (u && (t->unless = counters_add(reg, u, "unless", &t->unless_ms, d)) == NULL)
+    if (u && (t->unless = counter_register(reg, u, "unless", &t->unless_ms, d)) == NULL)
         bad = 1;
     return bad ? -1 : 0;
 }
@@ -187,7 +187,7 @@ static int load_delay(struct trigger *t, json_t *delay, const struct diag *d)
 {
     if (delay &&
         (!json_is_string(delay) || duration_parse(json_string_value(delay), &t->delay_ms) != 0 || t->delay_ms <= 0)) {
-        diag_error(d, "delay", "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\"");
+        errlist_diag(d, "delay", "needs a duration such as \"30s\", \"10m\", \"1h\", \"7d\" or \"1h30m\"");
         return -1;
     }
     return 0;
@@ -209,9 +209,9 @@ static int load_limit(struct trigger *t, json_t *l, const struct diag *d)
         t->limit_max = json_integer_value(max);
         return 0;
     }
-    diag_error(d, "limit",
-               "needs {\"max\": N, \"per\": DURATION} with N from 1 to 100, such as {\"max\": 1, "
-               "\"per\": \"7d\"}, or {\"once\": true}");
+    errlist_diag(d, "limit",
+                 "needs {\"max\": N, \"per\": DURATION} with N from 1 to 100, such as {\"max\": 1, "
+                 "\"per\": \"7d\"}, or {\"once\": true}");
     return -1;
 }
 
@@ -240,9 +240,9 @@ static int load_quiet(struct trigger *t, json_t *q, const struct diag *d)
             return 0;
     }
     t->quiet_from = t->quiet_to = -1;
-    diag_error(d, "quiet_hours",
-               "needs {\"from\": \"HH:MM\", \"to\": \"HH:MM\"} (24-hour clock, two different "
-               "times), such as {\"from\": \"22:00\", \"to\": \"08:00\"}");
+    errlist_diag(d, "quiet_hours",
+                 "needs {\"from\": \"HH:MM\", \"to\": \"HH:MM\"} (24-hour clock, two different "
+                 "times), such as {\"from\": \"22:00\", \"to\": \"08:00\"}");
     return -1;
 }
 
@@ -254,14 +254,14 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     struct diag d = {errs, file, NULL};
     snprintf(where_, sizeof where_, "[%zu]", index);
     if (!json_is_object(obj)) {
-        diag_error(&d, where_, "a trigger must be a JSON object");
+        errlist_diag(&d, where_, "a trigger must be a JSON object");
         return NULL;
     }
     json_t *id = json_object_get(obj, "id");
     if (!json_is_string(id) || !valid_id(json_string_value(id))) {
-        diag_error(&d, where_,
-                   "id is required: lower-case letters, digits, _ and -, starting with a letter "
-                   "or digit, at most 64 characters");
+        errlist_diag(&d, where_,
+                     "id is required: lower-case letters, digits, _ and -, starting with a letter "
+                     "or digit, at most 64 characters");
         return NULL;
     }
     d.trigger = json_string_value(id);
@@ -270,15 +270,15 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     json_t *desc = json_object_get(obj, "description"), *en = json_object_get(obj, "enabled");
     int bad = check_keys(obj, &d);
     if (desc && !json_is_string(desc))
-        bad = (diag_error(&d, "description", "must be a string"), 1);
+        bad = (errlist_diag(&d, "description", "must be a string"), 1);
     if (en && !json_is_boolean(en))
-        bad = (diag_error(&d, "enabled", "must be true or false"), 1);
+        bad = (errlist_diag(&d, "enabled", "must be true or false"), 1);
     t->enabled = en ? json_is_true(en) : 1;
     t->info = json_pack("{s:s, s:s}", "id", t->id, "description",
                         desc && json_is_string(desc) ? json_string_value(desc) : "");
     json_t *on = json_object_get(obj, "on");
     if (on == NULL)
-        bad = (diag_error(&d, "on", "is required: the event that starts this trigger"), 1);
+        bad = (errlist_diag(&d, "on", "is required: the event that starts this trigger"), 1);
     else if (load_on(t, on, &d) != 0)
         bad = 1;
     if (load_conditions(t, obj, reg, &d) != 0)
@@ -546,7 +546,7 @@ void trigger_set_free(struct trigger_set *set)
     free(set->identify.t);
     free(set->screen.t);
     free(set->group.t);
-    counters_free(&set->counters);
+    counter_registry_free(&set->counters);
     free(set);
 }
 

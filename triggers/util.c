@@ -64,14 +64,14 @@ char *util_xstrndup(const char *s, size_t n)
     return p;
 }
 
-void buf_init(struct buf *b, size_t max)
+void util_buf_init(struct buf *b, size_t max)
 {
     b->data = NULL;
     b->len = b->cap = 0;
     b->max = max;
 }
 
-int buf_add(struct buf *b, const void *p, size_t n)
+int util_buf_add(struct buf *b, const void *p, size_t n)
 {
     if (n > b->max - b->len)
         return -1;
@@ -88,7 +88,7 @@ int buf_add(struct buf *b, const void *p, size_t n)
     return 0;
 }
 
-void buf_reserve(struct buf *b, size_t n)
+void util_buf_reserve(struct buf *b, size_t n)
 {
     if (n > b->max)
         n = b->max;
@@ -99,12 +99,12 @@ void buf_reserve(struct buf *b, size_t n)
     }
 }
 
-int buf_adds(struct buf *b, const char *s)
+int util_buf_adds(struct buf *b, const char *s)
 {
-    return buf_add(b, s, strlen(s));
+    return util_buf_add(b, s, strlen(s));
 }
 
-int buf_printf(struct buf *b, const char *fmt, ...)
+int util_buf_printf(struct buf *b, const char *fmt, ...)
 {
     char small[256];
     va_list ap;
@@ -114,17 +114,17 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     if (n < 0)
         return -1;
     if ((size_t)n < sizeof small)
-        return buf_add(b, small, (size_t)n);
+        return util_buf_add(b, small, (size_t)n);
     char *big = util_xmalloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    int rc = buf_add(b, big, (size_t)n);
+    int rc = util_buf_add(b, big, (size_t)n);
     free(big);
     return rc;
 }
 
-char *buf_steal(struct buf *b)
+char *util_buf_steal(struct buf *b)
 {
     char *p = b->data ? b->data : util_xstrdup("");
     b->data = NULL;
@@ -132,7 +132,7 @@ char *buf_steal(struct buf *b)
     return p;
 }
 
-void buf_free(struct buf *b)
+void util_buf_free(struct buf *b)
 {
     free(b->data);
     b->data = NULL;
@@ -194,16 +194,16 @@ char *util_read_file(const char *path, size_t max)
     char chunk[4096];
     size_t n;
     int bad = 0;
-    buf_init(&b, max);
+    util_buf_init(&b, max);
     while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        bad = buf_add(&b, chunk, n) != 0;
+        bad = util_buf_add(&b, chunk, n) != 0;
     bad |= ferror(f);
     fclose(f);
     if (bad) {
-        buf_free(&b);
+        util_buf_free(&b);
         return NULL;
     }
-    char *s = buf_steal(&b);
+    char *s = util_buf_steal(&b);
     return s ? s : util_xstrdup("");
 }
 

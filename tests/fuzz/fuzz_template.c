@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const enum tmpl_escape escapes[] = {TMPL_TEXT, TMPL_URL, TMPL_HTML, TMPL_HEADER};
+    static const enum template_escape escapes[] = {TEMPLATE_TEXT, TEMPLATE_URL, TEMPLATE_HTML, TEMPLATE_HEADER};
     char *text = malloc(size + 1);
     if (text == NULL)
         return 0;
@@ -25,13 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
         struct errlist errs = {0};
         struct diag d = {&errs, "fuzz.json", "t"};
-        struct tmpl *t = tmpl_compile(text, escapes[i], "body", &d);
+        struct template *t = template_compile(text, escapes[i], "body", &d);
         if (t) {
             char err[256];
-            free(tmpl_render(t, &ctx, err, sizeof err));
+            free(template_render(t, &ctx, err, sizeof err));
             int whole;
-            (void)tmpl_whole_value(t, &ctx, &whole);
-            tmpl_free(t);
+            (void)template_whole_value(t, &ctx, &whole);
+            template_free(t);
         }
         errlist_clear(&errs);
     }

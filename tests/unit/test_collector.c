@@ -201,16 +201,16 @@ static void test_segment_limits(void)
 
     /* 2,501 messages: 413 before any is looked at. */
     struct buf b;
-    buf_init(&b, 1 << 20);
-    int rc = buf_adds(&b, "{\"batch\":[");
+    util_buf_init(&b, 1 << 20);
+    int rc = util_buf_adds(&b, "{\"batch\":[");
     for (int i = 0; i <= SEGMENT_BATCH_COUNT; i++)
-        rc |= buf_adds(&b, i ? ",{}" : "{}");
-    rc |= buf_adds(&b, "]}");
+        rc |= util_buf_adds(&b, i ? ",{}" : "{}");
+    rc |= util_buf_adds(&b, "]}");
     CHECK(rc == 0, "building the batch");
     rq = (struct segment_request){b.data, b.len, BATCH, NOW, "r"};
     CHECK(segment_parse(&rq, &r) == 413, "2,501 messages: 413 (%d %s)", r.status, r.message);
     segment_result_free(&r);
-    buf_free(&b);
+    util_buf_free(&b);
 }
 
 static char *gzip_of(const char *s, size_t len, size_t *outlen)

@@ -305,12 +305,12 @@ static void test_timezones(void)
 static char *build(const struct mail_in *in, char *err, size_t errlen)
 {
     struct buf b;
-    buf_init(&b, MAIL_MAX);
+    util_buf_init(&b, MAIL_MAX);
     if (mail_build(in, &b, err, errlen) != 0) {
-        buf_free(&b);
+        util_buf_free(&b);
         return NULL;
     }
-    return buf_steal(&b);
+    return util_buf_steal(&b);
 }
 
 /* Every line ends in CRLF and is at most LIMIT octets (998 by RFC 5322;

@@ -200,7 +200,7 @@ static void test_conditions(void)
         if (c)
             CHECK(cond_eval(c, &ctx) == cond_cases[i].want, "%s: want %d", cond_cases[i].name, cond_cases[i].want);
         cond_free(c);
-        counters_free(&reg);
+        counter_registry_free(&reg);
         json_decref(j);
         errlist_clear(&errs);
     }
@@ -257,28 +257,28 @@ static void test_path_memo(void)
 
 static const struct {
     const char *name, *text;
-    enum tmpl_escape esc;
+    enum template_escape esc;
     const char *want;
 } tmpl_cases[] = {
-    {"plain path", "Hi {{customer.id}}!", TMPL_TEXT, "Hi u1!"},
-    {"number", "{{properties.price}} EUR", TMPL_TEXT, "25 EUR"},
-    {"default used", "{{customer.traits.first_name | default: \"klant\"}}", TMPL_TEXT, "klant"},
-    {"default unused", "{{customer.traits.email | default: \"x\"}}", TMPL_TEXT, "z@example.com"},
-    {"upcase", "{{properties.name | upcase}}", TMPL_TEXT, "BLUE SHOE"},
-    {"downcase", "{{properties.name | downcase}}", TMPL_TEXT, "blue shoe"},
-    {"capitalize", "{{customer.group | capitalize}}", TMPL_TEXT, "Active"},
-    {"url_encode filter", "{{properties.name | url_encode}}", TMPL_TEXT, "Blue%20Shoe"},
-    {"filters chain", "{{customer.traits.nick | default: \"anon\" | upcase}}", TMPL_TEXT, "ANON"},
-    {"url escaping", "https://x.test/p?n={{properties.name}}&q={{properties.path}}", TMPL_URL,
+    {"plain path", "Hi {{customer.id}}!", TEMPLATE_TEXT, "Hi u1!"},
+    {"number", "{{properties.price}} EUR", TEMPLATE_TEXT, "25 EUR"},
+    {"default used", "{{customer.traits.first_name | default: \"klant\"}}", TEMPLATE_TEXT, "klant"},
+    {"default unused", "{{customer.traits.email | default: \"x\"}}", TEMPLATE_TEXT, "z@example.com"},
+    {"upcase", "{{properties.name | upcase}}", TEMPLATE_TEXT, "BLUE SHOE"},
+    {"downcase", "{{properties.name | downcase}}", TEMPLATE_TEXT, "blue shoe"},
+    {"capitalize", "{{customer.group | capitalize}}", TEMPLATE_TEXT, "Active"},
+    {"url_encode filter", "{{properties.name | url_encode}}", TEMPLATE_TEXT, "Blue%20Shoe"},
+    {"filters chain", "{{customer.traits.nick | default: \"anon\" | upcase}}", TEMPLATE_TEXT, "ANON"},
+    {"url escaping", "https://x.test/p?n={{properties.name}}&q={{properties.path}}", TEMPLATE_URL,
      "https://x.test/p?n=Blue%20Shoe&q=%2Fpricing%2Fpro"},
-    {"a .. value never climbs a URL path", "http://h.test/api/{{properties.up}}/info?x={{properties.dot}}.", TMPL_URL,
-     "http://h.test/api/%2E%2E/info?x=%2E."},
-    {"dots inside a value stay", "http://h.test/{{properties.file}}", TMPL_URL, "http://h.test/a..b.txt"},
-    {"html escaping", "<b>{{properties.html}}</b>", TMPL_HTML, "<b>&lt;i&gt;&amp;&quot;</b>"},
-    {"trigger root", "{{trigger.id}}", TMPL_TEXT, "cart"},
-    {"now root", "{{now}}", TMPL_TEXT, "2026-11-22T10:00:00.000Z"},
-    {"no placeholders", "just text", TMPL_TEXT, "just text"},
-    {"absent is empty", "[{{properties.none}}]", TMPL_TEXT, "[]"},
+    {"a .. value never climbs a URL path", "http://h.test/api/{{properties.up}}/info?x={{properties.dot}}.",
+     TEMPLATE_URL, "http://h.test/api/%2E%2E/info?x=%2E."},
+    {"dots inside a value stay", "http://h.test/{{properties.file}}", TEMPLATE_URL, "http://h.test/a..b.txt"},
+    {"html escaping", "<b>{{properties.html}}</b>", TEMPLATE_HTML, "<b>&lt;i&gt;&amp;&quot;</b>"},
+    {"trigger root", "{{trigger.id}}", TEMPLATE_TEXT, "cart"},
+    {"now root", "{{now}}", TEMPLATE_TEXT, "2026-11-22T10:00:00.000Z"},
+    {"no placeholders", "just text", TEMPLATE_TEXT, "just text"},
+    {"absent is empty", "[{{properties.none}}]", TEMPLATE_TEXT, "[]"},
 };
 
 static void test_templates(void)
@@ -295,20 +295,21 @@ static void test_templates(void)
     struct diag d = {&errs, "t.json", "t"};
     char err[256];
     for (size_t i = 0; i < sizeof tmpl_cases / sizeof tmpl_cases[0]; i++) {
-        struct tmpl *t = tmpl_compile(tmpl_cases[i].text, tmpl_cases[i].esc, "x", &d);
+        struct template *t = template_compile(tmpl_cases[i].text, tmpl_cases[i].esc, "x", &d);
         CHECK(t != NULL, "%s: does not compile", tmpl_cases[i].name);
-        char *out = t ? tmpl_render(t, &ctx, err, sizeof err) : NULL;
+        char *out = t ? template_render(t, &ctx, err, sizeof err) : NULL;
         CHECK_STR(out, tmpl_cases[i].want, tmpl_cases[i].name);
         free(out);
-        tmpl_free(t);
+        template_free(t);
     }
     /* A header value is folded, as RFC 5322 allows: CR, LF and TAB runs
      * become one space, other controls and DEL go; never a second line. */
-    struct tmpl *h = tmpl_compile("x-{{properties.evil}}|{{properties.tabs}}", TMPL_HEADER, "headers.x", &d);
-    char *out = h ? tmpl_render(h, &ctx, err, sizeof err) : NULL;
+    struct template *h =
+        template_compile("x-{{properties.evil}}|{{properties.tabs}}", TEMPLATE_HEADER, "headers.x", &d);
+    char *out = h ? template_render(h, &ctx, err, sizeof err) : NULL;
     CHECK_STR(out, "x-a Bcc: x@y|Sale  now", "header folded, not injected");
     free(out);
-    tmpl_free(h);
+    template_free(h);
     /* A value that starts an href or src must be an http(s) or mailto link. */
     static const struct {
         const char *text, *want; /* want NULL: the render fails */
@@ -320,21 +321,21 @@ static void test_templates(void)
         {"<p title=\"{{properties.js}}\">x</p>", "<p title=\"javascript:alert(1)\">x</p>"},
     };
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-        struct tmpl *l = tmpl_compile(links[i].text, TMPL_HTML, "html", &d);
-        char *got = l ? tmpl_render(l, &ctx, err, sizeof err) : NULL;
+        struct template *l = template_compile(links[i].text, TEMPLATE_HTML, "html", &d);
+        char *got = l ? template_render(l, &ctx, err, sizeof err) : NULL;
         if (links[i].want)
             CHECK_STR(got, links[i].want, links[i].text);
         else
             CHECK(got == NULL && strstr(err, "must start with http://"), "%s: refused (%s)", links[i].text, err);
         free(got);
-        tmpl_free(l);
+        template_free(l);
     }
     /* A single placeholder keeps the value's JSON type. */
-    struct tmpl *w = tmpl_compile("{{properties.price}}", TMPL_TEXT, "body.p", &d);
+    struct template *w = template_compile("{{properties.price}}", TEMPLATE_TEXT, "body.p", &d);
     int whole;
-    json_t *v = tmpl_whole_value(w, &ctx, &whole);
+    json_t *v = template_whole_value(w, &ctx, &whole);
     CHECK(whole && json_is_integer(v) && json_integer_value(v) == 25, "whole value keeps the number");
-    tmpl_free(w);
+    template_free(w);
     CHECK(errs.n == 0, "no compile errors expected, got %zu", errs.n);
     errlist_clear(&errs);
     json_decref(ev);
