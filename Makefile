@@ -138,6 +138,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/check-config-doc.sh
 	@bash scripts/check-monitoring.sh
+	@mandoc -T lint -W warning docs/man/nudged.8 docs/man/nudged.conf.5 docs/man/nudged.triggers.5 && echo "man pages: mandoc lint clean"
 	@bash scripts/verify-unit.sh
 	@$(MAKE) --no-print-directory unit replay integration
 	@$(MAKE) --no-print-directory sanitize
@@ -153,6 +154,9 @@ install: $(BUILD)/nudged
 	sed 's|/usr/local/bin/nudged|$(PREFIX)/bin/nudged|g' systemd/nudged.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/nudged.service
 	install -D -m 0640 config/nudged.conf $(DESTDIR)/etc/nudged/nudged.conf
 	install -d $(DESTDIR)/etc/nudged/triggers.d
+	install -D -m 0644 docs/man/nudged.8 $(DESTDIR)$(PREFIX)/share/man/man8/nudged.8
+	install -D -m 0644 docs/man/nudged.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/nudged.conf.5
+	install -D -m 0644 docs/man/nudged.triggers.5 $(DESTDIR)$(PREFIX)/share/man/man5/nudged.triggers.5
 
 format:
 	clang-format -i daemon/*.c triggers/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c
