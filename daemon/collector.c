@@ -83,6 +83,7 @@ struct collector {
     struct rconn *rc;
     struct writekeys *keys;
     char *stream, *cors;
+    size_t stream_len;
     bool cors_any;
     uint64_t max_backlog, backlog;
     struct waiting_list waiting;
@@ -264,7 +265,7 @@ static void on_exec(redisAsyncContext *ac, void *r, void *priv)
 static int xadd(struct collector *c, const char *msg, size_t len, redisCallbackFn *fn, void *priv)
 {
     const char *argv[] = {"XADD", c->stream, "*", "message", msg};
-    const size_t lens[] = {4, strlen(c->stream), 1, 7, len};
+    const size_t lens[] = {4, c->stream_len, 1, 7, len};
     return rconn_send(c->rc, fn, priv, 5, argv, lens);
 }
 
@@ -399,6 +400,7 @@ struct collector *collector_new(struct event_base *base, const struct collector_
     c->rc = rc;
     c->keys = keys;
     c->stream = util_xstrdup(cfg->stream);
+    c->stream_len = strlen(c->stream);
     c->cors = util_xstrdup(cfg->cors_origins);
     c->cors_any = strcmp(cfg->cors_origins, "*") == 0;
     c->max_backlog = cfg->max_backlog;

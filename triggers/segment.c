@@ -275,12 +275,6 @@ static int each_message(message_fn *get, void *ctx, size_t n, const struct batch
     return status;
 }
 
-static int too_many(struct segment_result *r, size_t n)
-{
-    return fail(r, 413, "too_large", "a batch holds at most %d messages, this one %s%zu", SEGMENT_BATCH_COUNT,
-                n > SEGMENT_BATCH_COUNT ? "" : "more than ", n);
-}
-
 /* The batch read whole: its messages from the array, their texts from the
  * body when it can be split. */
 struct whole_batch {
@@ -303,7 +297,7 @@ static int parse_batch(json_t *body, const struct segment_request *rq, struct se
         return fail(r, 400, "invalid_request", "a batch request is {\"batch\": [message, ...]}");
     size_t n = json_array_size(batch);
     if (n > SEGMENT_BATCH_COUNT)
-        return too_many(r, n);
+        return fail(r, 413, "too_large", "a batch holds at most %d messages, this one %zu", SEGMENT_BATCH_COUNT, n);
     struct batch_parts bp = {json_object_get(body, "context"), json_object_get(body, "integrations"),
                              json_object_get(body, "sentAt")};
     struct jspan_member m[SPLICE_MEMBERS];
@@ -356,16 +350,14 @@ static int parse_batch_shallow(json_t *top, struct jspan *spans, int n, const st
 
 /* The top level of a batch request without its "batch" member, read
  * shallowly: the members beside the messages (writeKey, sentAt, context),
- * checked once; the messages are each checked on their own. NULL when
- * this way cannot be taken. */
+ * checked once; the messages are each checked on their own. M holds the
+ * K members batch_spans found, all with raw keys. NULL when this way
+ * cannot be taken. */
 static json_t *batch_top(const struct segment_request *rq, const struct jspan_member *m, int k)
 {
     struct buf b;
     int rc = 0;
     bool first = true;
-    for (int i = 0; i < k; i++)
-        if (!m[i].raw_key)
-            return NULL;
     util_buf_init(&b, rq->len + 2);
     rc |= util_buf_add(&b, "{", 1);
     for (int i = 0; i < k; i++) {
