@@ -137,6 +137,7 @@ check: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory all
 	@bash scripts/check-config-doc.sh
+	@bash scripts/check-doc-triggers.sh
 	@bash scripts/check-monitoring.sh
 	@mandoc -T lint -W warning docs/man/nudged.8 docs/man/nudged.conf.5 docs/man/nudged.triggers.5 && echo "man pages: mandoc lint clean"
 	@bash scripts/verify-unit.sh
