@@ -58,7 +58,7 @@ $(BUILD)/%.o: %.c
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(DAEMON_OBJ) $(TRIG_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/fixtures.h $(DAEMON_OBJ) $(TRIG_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "LD $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(DAEMON_OBJ) $(TRIG_OBJ) $(LDFLAGS) $(LIBS)

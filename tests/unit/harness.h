@@ -39,4 +39,7 @@ static inline int harness_summary(const char *name)
     return harness_failed ? 1 : 0;
 }
 
+/* The smallest valid actions member, for trigger texts written in tests. */
+#define HARNESS_HOOK "\"actions\": [{\"webhook\": {\"url\": \"https://crm.test/h\"}}]"
+
 #endif

@@ -1,21 +1,13 @@
-/* test_collector.c — the collector's pure parts: Segment's request rules
- * (segment.c), capped inflation (gunzip.c) and the write keys file
- * (writekeys.c), as tables of named cases. */
-#include "gunzip.h"
+/* test_segment.c — Segment's request rules: the cases, the semantics, splicing, limits. */
 #include "harness.h"
 #include "message.h"
 #include "segment.h"
 #include "util.h"
-#include "writekeys.h"
 
 #include <jansson.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #define NOW 1796245980000LL /* 2026-12-02T21:13:00.000Z */
+
 #define BATCH (-1)
 
 struct seg_case {
@@ -213,94 +205,11 @@ static void test_segment_limits(void)
     util_buf_free(&b);
 }
 
-static char *gzip_of(const char *s, size_t len, size_t *outlen)
-{
-    z_stream z = {0};
-    CHECK(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK, "deflateInit2");
-    size_t cap = deflateBound(&z, (uLong)len) + 64;
-    char *out = malloc(cap);
-    z.next_in = (Bytef *)(uintptr_t)s;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)cap;
-    CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END, "deflate");
-    *outlen = cap - z.avail_out;
-    deflateEnd(&z);
-    return out;
-}
-
-static void test_gunzip(void)
-{
-    const char *text = "{\"batch\":[]}";
-    size_t zlen, outlen;
-    char *z = gzip_of(text, strlen(text), &zlen), *out;
-    CHECK(gunzip_capped(z, zlen, 100, &out, &outlen) == GUNZIP_OK && outlen == strlen(text) && strcmp(out, text) == 0,
-          "a small body inflates");
-    free(out);
-    CHECK(gunzip_capped(z, zlen, 5, &out, &outlen) == GUNZIP_TOO_LARGE && out == NULL, "over the cap");
-    CHECK(gunzip_capped(z, zlen - 3, 100, &out, &outlen) == GUNZIP_BAD && out == NULL, "a truncated stream");
-    CHECK(gunzip_capped("plain text", 10, 100, &out, &outlen) == GUNZIP_BAD, "not gzip");
-    free(z);
-
-    /* A bomb: 64 MiB of zeros in ~64 KiB; the cap stops it at 500 KiB. */
-    size_t big = 64u << 20;
-    char *zeros = calloc(1, big);
-    z = gzip_of(zeros, big, &zlen);
-    free(zeros);
-    CHECK(zlen < 200 * 1024, "the bomb is small (%zu)", zlen);
-    CHECK(gunzip_capped(z, zlen, SEGMENT_BATCH_MAX, &out, &outlen) == GUNZIP_TOO_LARGE, "a gzip bomb is refused");
-    free(z);
-}
-
-static void test_writekeys(void)
-{
-    static const struct {
-        const char *name, *text;
-        int ok;
-        const char *error; /* a part of the error */
-    } cases[] = {
-        {"one key", "wk_1\n", 1, NULL},
-        {"comments, blanks, spaces", "# site\n\n  wk_1  \r\nwk_2\n", 1, NULL},
-        {"empty file", "", 0, "holds no key"},
-        {"only a newline", "\n", 0, "holds no key"},
-        {"only comments", "# nothing\n", 0, "holds no key"},
-        {"a space inside", "wk 1\n", 0, ":1: a write key has no spaces"},
-    };
-    char path[] = "/tmp/nudged-writekeys-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0, "mkstemp");
-    close(fd);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        FILE *f = fopen(path, "w");
-        fputs(cases[i].text, f);
-        fclose(f);
-        struct errlist errs = {0};
-        struct writekeys *wk = writekeys_load(path, &errs);
-        CHECK((wk != NULL) == cases[i].ok, "%s: loaded %d", cases[i].name, wk != NULL);
-        if (cases[i].error)
-            CHECK(errs.n == 1 && strstr(errs.lines[0], cases[i].error), "%s: error \"%s\"", cases[i].name,
-                  errs.n ? errs.lines[0] : "(none)");
-        if (wk) {
-            CHECK(writekeys_has(wk, "wk_1", 4), "%s: wk_1 is a key", cases[i].name);
-            CHECK(!writekeys_has(wk, "wk_", 3) && !writekeys_has(wk, "wk_10", 5), "%s: prefixes are not keys",
-                  cases[i].name);
-        }
-        writekeys_free(wk);
-        errlist_clear(&errs);
-    }
-    unlink(path);
-    struct errlist errs = {0};
-    CHECK(writekeys_load("/nonexistent/keys", &errs) == NULL && errs.n == 1, "a missing file is an error");
-    errlist_clear(&errs);
-}
-
 int main(void)
 {
     test_segment_cases();
     test_segment_semantics();
     test_segment_splice();
     test_segment_limits();
-    test_gunzip();
-    test_writekeys();
-    return harness_summary("collector");
+    return harness_summary("test_segment");
 }

@@ -1,0 +1,151 @@
+/* test_customer.c — the profile view and the lifecycle groups, and how traits merge. */
+#include "customer.h"
+#include "harness.h"
+#include "message.h"
+#include "trigger.h"
+
+static const char *apply(json_t *fields, const struct trigger_set *set, const char *text, int64_t now)
+{
+    json_t *msg = json_loads(text, 0, NULL);
+    struct message m;
+    char err[256];
+    const char *moved = NULL;
+    const struct counter *hits[8];
+    if (msg && message_validate(msg, "1-0", now, &m, err, sizeof err) == 0) {
+        struct eval_ctx ctx = {msg, NULL, NULL, NULL, now, NULL, NULL};
+        struct customer_update u;
+        customer_update_init(&u, &m, msg);
+        u.counters = hits;
+        u.ncounters = trigger_set_counters_hit(set, &m, &ctx, hits, 8);
+        moved = customer_apply(fields, &u, now, 90 * 86400000LL);
+        customer_update_clear(&u);
+    }
+    json_decref(msg);
+    return moved;
+}
+
+/* The lifecycle groups and every move between them; revenue, orders, the
+ * view; a windowed count at its edges; a limit. */
+static void test_customer(void)
+{
+    struct errlist errs = {0};
+    struct trigger_set *set = trigger_set_load_text(
+        "c.json",
+        "[{\"id\": \"three\", \"on\": \"Visit\", \"if\": {\"count\": {\"event\": \"Visit\", \"within\": \"1h\"}, "
+        "\"gte\": 3}, " HARNESS_HOOK "},"
+        " {\"id\": \"lim\", \"on\": \"Visit\", \"limit\": {\"max\": 2, \"per\": \"1h\"}, " HARNESS_HOOK "}]",
+        ".", &errs);
+    CHECK(set != NULL, "customer set loads: %s", errs.n ? errs.lines[0] : "");
+    if (set == NULL)
+        return;
+    const int64_t t0 = 1793577600000LL, day = 86400000LL;
+    /* Revenue past a quadrillion is not added: twice 1e308 overflowed to
+     * infinity, which rendered as null. */
+    json_t *big = json_object();
+    for (int i = 0; i < 2; i++)
+        apply(big, set,
+              "{\"type\":\"track\",\"userId\":\"r\",\"event\":\"Order Completed\",\"properties\":{\"revenue\":1e308},"
+              "\"timestamp\":\"2026-11-02T00:00:00Z\"}",
+              t0);
+    apply(big, set,
+          "{\"type\":\"track\",\"userId\":\"r\",\"event\":\"Order Completed\",\"properties\":{\"revenue\":12.5},"
+          "\"timestamp\":\"2026-11-02T00:00:01Z\"}",
+          t0);
+    CHECK_STR(json_string_value(json_object_get(big, "rv")), "12.5", "huge revenue is not added");
+    json_decref(big);
+    json_t *f = json_object();
+    const char *g =
+        apply(f, set, "{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2026-11-02T00:00:00Z\"}", t0);
+    CHECK(g && strcmp(g, "interested") == 0, "a new visitor moves into interested: %s", g ? g : "(none)");
+    g = apply(f, set,
+              "{\"type\":\"identify\",\"anonymousId\":\"a\",\"traits\":{\"email\":\"a@b.test\"},\"timestamp\":\"2026-"
+              "11-02T00:01:00Z\"}",
+              t0);
+    CHECK(g && strcmp(g, "potential") == 0, "an email makes a potential customer: %s", g ? g : "(none)");
+    g = apply(f, set,
+              "{\"type\":\"track\",\"anonymousId\":\"a\",\"event\":\"Order "
+              "Completed\",\"properties\":{\"total\":40,\"revenue\":\"x\"},\"timestamp\":\"2026-11-02T00:02:00Z\"}",
+              t0);
+    CHECK(g && strcmp(g, "active") == 0, "an order makes an active customer: %s", g ? g : "(none)");
+    g = apply(f, set,
+              "{\"type\":\"track\",\"anonymousId\":\"a\",\"event\":\"Order "
+              "Completed\",\"properties\":{\"revenue\":2.5,\"total\":99},\"timestamp\":\"2026-11-02T00:03:00Z\"}",
+              t0);
+    CHECK(g == NULL, "a second order is no move");
+    json_t *state, *view = customer_view("a", f, t0, 90 * day, &state);
+    CHECK(json_integer_value(json_object_get(view, "orders")) == 2, "orders");
+    CHECK(json_number_value(json_object_get(view, "revenue")) == 42.5, "revenue: total, else revenue: %g",
+          json_number_value(json_object_get(view, "revenue")));
+    CHECK(strcmp(json_string_value(json_object_get(view, "last_order")), "2026-11-02T00:03:00.000Z") == 0,
+          "last_order");
+    const char *fs = json_string_value(json_object_get(view, "first_seen")),
+               *ls = json_string_value(json_object_get(view, "last_seen"));
+    CHECK(fs && ls && strcmp(fs, "2026-11-02T00:00:00.000Z") == 0 && strcmp(ls, "2026-11-02T00:03:00.000Z") == 0,
+          "first and last seen over every event name: %s, %s", fs ? fs : "-", ls ? ls : "-");
+    json_decref(view);
+    json_decref(state);
+    CHECK(strcmp(customer_group(f, t0 + 90 * day + 3 * 60000, 90 * day), "active") == 0, "active at the period's end");
+    CHECK(strcmp(customer_group(f, t0 + 90 * day + 3 * 60000 + 1, 90 * day), "inactive") == 0, "inactive 1 ms later");
+    g = apply(f, set, "{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2027-03-01T00:00:00Z\"}",
+              t0 + 120 * day);
+    CHECK(g && strcmp(g, "inactive") == 0, "time moves an active customer to inactive: %s", g ? g : "(none)");
+    g = apply(f, set,
+              "{\"type\":\"identify\",\"anonymousId\":\"a\",\"traits\":{\"unsubscribed\":true},\"timestamp\":\"2027-03-"
+              "01T00:01:00Z\"}",
+              t0 + 120 * day);
+    CHECK(g && strcmp(g, "excluded") == 0, "unsubscribing excludes: %s", g ? g : "(none)");
+    json_decref(f);
+
+    /* Windowed count at its edges, then a limit of 2 per hour. */
+    f = json_object();
+    const char *visits[] = {"2026-11-02T10:00:00.000Z", "2026-11-02T10:30:00.000Z", "2026-11-02T11:00:00.000Z",
+                            "2026-11-02T12:00:00.001Z"};
+    const int want_three[] = {0, 0, 1, 0}; /* the 4th: 11:00 is 1h+1ms old, 10:xx older */
+    const struct trigger *three = trigger_set_find(set, "three"), *lim = trigger_set_find(set, "lim");
+    for (int i = 0; i < 4; i++) {
+        char text[200];
+        int64_t ts;
+        CHECK(message_parse_time(visits[i], &ts) == 0, "time parses");
+        snprintf(text, sizeof text, "{\"type\":\"track\",\"userId\":\"v\",\"event\":\"Visit\",\"timestamp\":\"%s\"}",
+                 visits[i]);
+        apply(f, set, text, ts);
+        view = customer_view("v", f, ts, 90 * day, &state);
+        struct eval_ctx ctx = {NULL, view, NULL, NULL, ts, state, NULL};
+        CHECK(trigger_if_holds(three, &ctx) == want_three[i], "three visits within 1h, visit %d", i + 1);
+        char lkey[16];
+        snprintf(lkey, sizeof lkey, "l:lim");
+        bool allowed = trigger_limit_allows(lim, json_object_get(state, lkey), ts);
+        CHECK(allowed == (i != 2), "limit 2 per hour, visit %d", i + 1);
+        if (allowed)
+            customer_fired(f, lim, NULL, 0, ts);
+        json_decref(view);
+        json_decref(state);
+    }
+    json_decref(f);
+    trigger_set_free(set);
+}
+
+static void test_trait_merge(void)
+{
+    static const struct {
+        const char *old, *new_, *want;
+    } cases[] = {
+        {"{\"a\":{\"b\":1,\"c\":2},\"x\":1}", "{\"a\":{\"c\":3,\"d\":4}}", "{\"a\":{\"b\":1,\"c\":3,\"d\":4},\"x\":1}"},
+        {"{\"a\":1}", "\"text\"", "\"text\""},
+        {"\"text\"", "{\"a\":1}", "{\"a\":1}"},
+        {NULL, "{\"a\":1}", "{\"a\":1}"},
+        {"{\"a\":[1,2]}", "{\"a\":[3]}", "{\"a\":[3]}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = customer_trait_merge(cases[i].old, cases[i].new_);
+        CHECK(strcmp(got, cases[i].want) == 0, "trait merge %zu: want %s, got %s", i, cases[i].want, got);
+        free(got);
+    }
+}
+
+int main(void)
+{
+    test_customer();
+    test_trait_merge();
+    return harness_summary("test_customer");
+}
