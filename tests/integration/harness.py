@@ -273,6 +273,15 @@ class Env:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def no_pending(r, stream):
+    """True when the group has nothing pending on STREAM (False while it
+    does not exist yet)."""
+    try:
+        return all(g["pending"] == 0 for g in r.xinfo_groups(stream))
+    except Exception:
+        return False
+
+
 def run_tests(tests):
     passed = failed = 0
     only = sys.argv[1:]

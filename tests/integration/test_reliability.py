@@ -244,6 +244,7 @@ def test_admin_connection_cap_makes_new_clients_wait(env):
     assert n.stop() == 0
 
 
-TESTS = [test_admin_connection_cap_makes_new_clients_wait, test_redis_out_of_memory_is_said_and_waited_out, test_redrive_sends_dead_deliveries_again_with_their_webhook_id, test_entry_with_two_message_fields_or_an_event_field_is_rejected,
+TESTS = [test_admin_token_file_without_a_token_is_a_config_error, test_trigger_directory_limits,
+         test_admin_connection_cap_makes_new_clients_wait, test_redis_out_of_memory_is_said_and_waited_out, test_redrive_sends_dead_deliveries_again_with_their_webhook_id, test_entry_with_two_message_fields_or_an_event_field_is_rejected,
          test_a_notify_socket_nobody_reads_does_not_stop_the_loop, test_admin_customer_id_with_nul_is_refused,
          test_admin_listener_caps_headers_and_times_out_idle_clients]

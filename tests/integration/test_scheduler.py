@@ -3,14 +3,7 @@ unless, the scheduler shared by processes, reloads, and the daemon agreeing
 with `nudged replay` on the same events."""
 import json, random, signal, subprocess, threading, time
 
-from harness import NUDGED, event, scheduled, wait_for, webhook_trigger
-
-
-def no_pending(r, stream):
-    try:
-        return all(g["pending"] == 0 for g in r.xinfo_groups(stream))
-    except Exception:
-        return False
+from harness import NUDGED, event, no_pending, scheduled, wait_for, webhook_trigger
 
 
 def bodies(env):

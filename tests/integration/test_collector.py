@@ -1,6 +1,6 @@
 """The HTTP collector (SPEC 1.2, issue 17) against a real redis-server, the
 real nudged, the real client libraries and a real browser. Each test gets
-its own Env (with_env in run.py)."""
+its own Env (the runner makes it)."""
 import base64, gzip, http.client, json, os, signal, socket, subprocess, time
 
 from harness import free_port, wait_for, webhook_trigger
@@ -318,7 +318,7 @@ def test_events_retention_trims_read_entries_only(env):
     assert n.stop() == 0
 
 
-TESTS = [test_collector_paths_types_and_answers, test_collector_refuses_bad_input_and_writes_nothing,
+TESTS = [test_collector_config_errors, test_collector_paths_types_and_answers, test_collector_refuses_bad_input_and_writes_nothing,
          test_collector_gzip_clock_and_batch_context, test_collector_cors, test_collector_backpressure,
          test_collector_write_keys_reload, test_collector_hostile_clients_do_not_stall,
          test_real_clients_fire_the_trigger_once, test_events_retention_trims_read_entries_only]

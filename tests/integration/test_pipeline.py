@@ -1,0 +1,222 @@
+"""Integration tests of the events pipeline: bad entries rejected and the
+rest processed, kill -9 and Redis restarts losing nothing, systemd notify,
+reloads, entries that crash every process set aside."""
+import json, os, signal, socket, time
+
+from harness import Env, event, no_pending, wait_for, webhook_trigger
+
+
+BAD_ENTRIES = [
+    ({"message": "{not json"}, "not valid JSON"),
+    ({"message": json.dumps({"type": "track", "event": "X"})}, "userId or anonymousId"),
+    ({"message": json.dumps({"type": "shout", "userId": "u"})}, "type \"shout\" is unknown"),
+    ({"message": json.dumps({"type": "track", "userId": "u"})}, "needs event"),
+    ({"message": json.dumps({"type": "track", "userId": "u" * 300, "event": "X"})}, "at most 256 bytes"),
+    ({"message": json.dumps({"type": "track", "userId": "u", "event": "X", "timestamp": "yesterday"})}, "ISO-8601"),
+    ({"message": json.dumps({"type": "track", "userId": "u", "event": "X", "properties": [1]})},
+     "properties must be an object"),
+    ({"message": json.dumps([1, 2])}, "must be a JSON object"),
+    ({"other": "x"}, "no field \"message\""),
+]
+
+
+def test_malformed_entries_rejected_and_rest_processed():
+    env = Env()
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        ids = [r.xadd("nudged:events", fields) for fields, _ in BAD_ENTRIES]
+        r.xadd("nudged:events", {"message": event("dave", mid="after-the-bad-ones")})
+        wait_for(lambda: env.recv.count() == 1, 10, "the webhook behind the bad entries")
+        wait_for(lambda: r.xlen("nudged:rejected") == len(BAD_ENTRIES), 5, "rejected entries")
+        rejected = {f["id"]: f for _, f in r.xrange("nudged:rejected")}
+        for (fields, reason), sid in zip(BAD_ENTRIES, ids):
+            assert sid in rejected, "entry %s not rejected" % sid
+            assert reason in rejected[sid]["error"], "%r does not say %r" % (rejected[sid]["error"], reason)
+            assert rejected[sid]["message"] == fields.get("message", "")
+        wait_for(lambda: no_pending(r, "nudged:events"), 5, "everything acked")
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+def test_a_key_of_the_wrong_type_rejects_only_its_event():
+    """One profile script call applies a run of events; a customer whose
+    profile key holds a string fails alone, the events around it fire."""
+    env = Env()
+    try:
+        r = env.redis.client
+        r.set("nudged:{broken}:p", "not a hash")
+        for who in ["ann", "broken", "bob"]:
+            r.xadd("nudged:events", {"message": event(who, mid="m-" + who)})
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})})
+        n.start().wait_ready(env.redis)
+        wait_for(lambda: env.recv.count() == 2, 10, "the two good webhooks")
+        wait_for(lambda: r.xlen("nudged:rejected") == 1, 5, "the broken customer's event rejected")
+        (_, f), = r.xrange("nudged:rejected")
+        assert "WRONGTYPE" in f["error"] and json.loads(f["message"])["userId"] == "broken", f
+        assert distinct_fired(env) == {"m-ann", "m-bob"}, distinct_fired(env)
+        wait_for(lambda: no_pending(r, "nudged:events"), 5, "everything acked")
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+def send_events(r, count, customers, offset=0):
+    pipe = r.pipeline(transaction=False)
+    for i in range(offset, offset + count):
+        pipe.xadd("nudged:events", {"message": event("cust-%d" % (i % customers), mid="ev-%d" % i, n=i)})
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+
+
+def check_profiles(r, total, customers):
+    for c in range(customers):
+        expected = len(range(c, total, customers))
+        f = r.hget("nudged:{cust-%d}:p" % c, "e:Order Completed")
+        got = int(f.split()[0]) if f else 0
+        assert got == expected, "customer %d: count %d, expected %d" % (c, got, expected)
+
+
+def distinct_fired(env):
+    """The messageIds the receiver has seen a webhook for."""
+    return {json.loads(q["body"])["mid"] for q in env.recv.all()}
+
+
+def start_mid_trigger(env):
+    """nudged with one trigger whose webhook names the event's messageId."""
+    trig = {"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})}
+    n = env.nudged(trig)
+    n.start().wait_ready(env.redis)
+    return n, trig
+
+
+def test_crash_kill9_recovers_everything():
+    total, customers = int(os.environ.get("CRASH_EVENTS", 10000)), 100
+    env = Env()
+    try:
+        n, trig = start_mid_trigger(env)
+        r = env.redis.client
+        send_events(r, total, customers)
+        wait_for(lambda: env.recv.count() >= total // 6, 60, "work in flight")
+        n.stop(signal.SIGKILL)
+        n2 = env.nudged(trig)
+        n2.start().wait_ready(env.redis)
+        t0 = time.time()
+        try:
+            wait_for(lambda: len(distinct_fired(env)) >= total, 120, "every webhook")
+        finally:
+            print("  crash: %d of %d events fired %.1fs after the restart" % (
+                len(distinct_fired(env)), total, time.time() - t0))
+        wait_for(lambda: no_pending(r, "nudged:events") and no_pending(r, "nudged:actions"), 30, "no pending")
+        reqs = env.recv.all()
+        by_mid = {}
+        for q in reqs:
+            by_mid.setdefault(json.loads(q["body"])["mid"], set()).add(q["headers"]["webhook-id"])
+        assert len(by_mid) == total, "%d distinct events fired, expected %d" % (len(by_mid), total)
+        twice = [m for m, ids in by_mid.items() if len(ids) > 1]
+        assert not twice, "fired twice with different webhook-ids: %r" % twice[:5]
+        check_profiles(r, total, customers)
+        print("  crash: %d webhooks received for %d events (%d repeats with the same webhook-id)"
+              % (len(reqs), total, len(reqs) - total))
+        assert n2.stop() == 0
+    finally:
+        env.close()
+
+
+def test_redis_restart_while_running():
+    total, customers = 2000, 50
+    env = Env()
+    try:
+        n, _ = start_mid_trigger(env)
+        r = env.redis.client
+        send_events(r, total // 2, customers)
+        wait_for(lambda: env.recv.count() >= 100, 30, "some work done")
+        env.redis.save_and_stop()
+        time.sleep(1.0)
+        env.redis.start()
+        r = env.redis.client
+        send_events(r, total // 2, customers, offset=total // 2)
+        wait_for(lambda: len(distinct_fired(env)) >= total, 60, "every webhook")
+        wait_for(lambda: no_pending(r, "nudged:events") and no_pending(r, "nudged:actions"), 30, "no pending")
+        check_profiles(r, total, customers)
+        assert n.log_has("redis connected"), "no reconnect logged"
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+def test_notify_ready_and_stopping():
+    env = Env()
+    sock_path = os.path.join(env.dir, "notify.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(sock_path)
+    s.settimeout(15)
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port)}, extra_env={"NOTIFY_SOCKET": sock_path})
+        n.start()
+        msgs = []
+        while not any("READY=1" in m for m in msgs):
+            msgs.append(s.recv(4096).decode())
+        assert env.redis.client.exists("nudged:events"), "READY=1 before the group exists"
+        n.proc.send_signal(signal.SIGTERM)
+        while not any("STOPPING=1" in m for m in msgs):
+            msgs.append(s.recv(4096).decode())
+        assert n.proc.wait(timeout=15) == 0
+    finally:
+        s.close()
+        env.close()
+
+
+def test_reload_keeps_old_set_on_error_and_swaps_on_success():
+    env = Env()
+    try:
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, path="/old")})
+        n.start().wait_ready(env.redis)
+        r = env.redis.client
+        n.write_triggers({"t.json": '{"id": "t1", "on": "Order Completed", "actions": [}'})
+        n.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: n.log_has("reload failed"), 10, "the failed reload")
+        r.xadd("nudged:events", {"message": event("erin", mid="a")})
+        wait_for(lambda: env.recv.count() == 1, 10, "a webhook from the old set")
+        assert env.recv.all()[0]["path"] == "/old"
+        n.write_triggers({"t.json": webhook_trigger(env.recv.port, path="/new")})
+        n.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: n.log_has("triggers reloaded"), 10, "the good reload")
+        r.xadd("nudged:events", {"message": event("erin", mid="b")})
+        wait_for(lambda: env.recv.count() == 2, 10, "a webhook from the new set")
+        assert env.recv.all()[1]["path"] == "/new"
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+def test_entry_delivered_too_often_is_set_aside():
+    """An entry that was delivered 5 times and never acked (as one that crashed
+    nudged each time would be) goes to rejected, and the rest go on."""
+    env = Env()
+    try:
+        r = env.redis.client
+        r.xgroup_create("nudged:events", "nudged", id="0", mkstream=True)
+        poison = r.xadd("nudged:events", {"message": event("frank", mid="poison")})
+        r.xreadgroup("nudged", "crashed-host-1", {"nudged:events": ">"}, count=1)
+        r.execute_command("XCLAIM", "nudged:events", "nudged", "crashed-host-1", 0, poison, "RETRYCOUNT", 5)
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})})
+        n.start().wait_ready(env.redis)
+        r.xadd("nudged:events", {"message": event("frank", mid="healthy")})
+        wait_for(lambda: r.xlen("nudged:rejected") == 1, 15, "the entry set aside")
+        wait_for(lambda: no_pending(r, "nudged:events"), 10, "nothing pending")
+        rej = r.xrange("nudged:rejected")[0][1]
+        assert rej["id"] == poison and "delivered 5 times" in rej["error"], rej
+        assert json.loads(rej["message"])["messageId"] == "poison"
+        time.sleep(0.5)
+        mids = [json.loads(q["body"])["mid"] for q in env.recv.all()]
+        assert mids == ["healthy"], mids
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+TESTS = [test_malformed_entries_rejected_and_rest_processed, test_a_key_of_the_wrong_type_rejects_only_its_event, test_crash_kill9_recovers_everything, test_redis_restart_while_running, test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success, test_entry_delivered_too_often_is_set_aside]
