@@ -118,24 +118,24 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
     struct admin *a = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
     if (path == NULL)
         path = "";
     if (!authorised(a, req)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
         reply_json(req, 401, json_pack("{s:s}", "error", "a bearer token is required"));
-    } else if (strcmp(path, "/healthz") == 0 && cmd == EVHTTP_REQ_GET) {
+    } else if (strcmp(path, "/healthz") == 0 && method == EVHTTP_REQ_GET) {
         const char *why = NULL;
         bool ok = a->ops.healthy(a->data, &why);
         reply_json(req, ok ? 200 : 503,
                    ok ? json_pack("{s:s}", "status", "ok")
                       : json_pack("{s:s, s:s}", "status", "unavailable", "reason", why ? why : ""));
-    } else if (strcmp(path, "/metrics") == 0 && cmd == EVHTTP_REQ_GET) {
+    } else if (strcmp(path, "/metrics") == 0 && method == EVHTTP_REQ_GET) {
         do_metrics(a, req);
-    } else if (strcmp(path, "/v1/reload") == 0 && cmd == EVHTTP_REQ_POST) {
+    } else if (strcmp(path, "/v1/reload") == 0 && method == EVHTTP_REQ_POST) {
         do_reload(a, req);
-    } else if (strncmp(path, "/v1/customers/", 14) == 0 && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_DELETE)) {
-        do_customer(a, req, path, cmd == EVHTTP_REQ_DELETE);
+    } else if (strncmp(path, "/v1/customers/", 14) == 0 && (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_DELETE)) {
+        do_customer(a, req, path, method == EVHTTP_REQ_DELETE);
     } else {
         reply_json(req, 404,
                    json_pack("{s:s}", "error",

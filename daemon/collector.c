@@ -365,8 +365,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
     struct collector *c = arg;
     int64_t t0_us = clock_mono_us();
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (cmd == EVHTTP_REQ_OPTIONS) {
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    if (method == EVHTTP_REQ_OPTIONS) {
         preflight(c, req, t0_us);
         return;
     }
@@ -377,7 +377,7 @@ static void on_request(struct evhttp_request *req, void *arg)
                    "no such path: POST /v1/track, /v1/page, /v1/screen, /v1/identify, /v1/group, /v1/alias, "
                    "/v1/batch (or /v1/t, /v1/p, /v1/s, /v1/i, /v1/g, /v1/a, /v1/b), /beacon/v1/batch",
                    NULL, t0_us);
-    else if (cmd != EVHTTP_REQ_POST)
+    else if (method != EVHTTP_REQ_POST)
         send_error(c, req, rt->label, 405, "method_not_allowed", "use POST", NULL, t0_us);
     else
         process(c, req, rt, t0_us);

@@ -62,7 +62,7 @@ struct consumer {
     struct consumer_deps d;
     struct source src[CONSUMER_SOURCES];
     unsigned inflight; /* batches being worked on (redis.pipeline) */
-    struct cmd cmd;
+    struct cmd call;
     const struct trigger **fired; /* scratch for the candidates of one entry */
     size_t fired_cap;
     const struct counter **hits; /* scratch for the counters of one entry */
@@ -158,7 +158,7 @@ static void on_simple(redisAsyncContext *ac, void *r, void *priv)
 
 static void send_or_fail(struct batch *b, redisCallbackFn *fn, void *priv)
 {
-    if (cmd_send(&b->c->cmd, b->c->d.cmd, fn, priv) == 0)
+    if (cmd_send(&b->c->call, b->c->d.conn, fn, priv) == 0)
         b->outstanding++;
     else
         b->failed = true;
@@ -167,13 +167,13 @@ static void send_or_fail(struct batch *b, redisCallbackFn *fn, void *priv)
 static void send_reject(struct entry *e, redisCallbackFn *fn)
 {
     struct consumer *c = e->b->c;
-    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_REJECT, 2);
-    cmd_adds(&c->cmd, c->d.keys->rejected);
-    cmd_adds(&c->cmd, e->b->src->stream);
-    cmd_adds(&c->cmd, c->d.keys->group);
-    cmd_adds(&c->cmd, e->id);
-    cmd_add(&c->cmd, e->raw ? e->raw : "", e->rawlen < REJECT_MESSAGE_MAX ? e->rawlen : REJECT_MESSAGE_MAX);
-    cmd_adds(&c->cmd, e->err);
+    scripts_begin(&c->call, c->d.scripts, SCRIPT_REJECT, 2);
+    cmd_adds(&c->call, c->d.keys->rejected);
+    cmd_adds(&c->call, e->b->src->stream);
+    cmd_adds(&c->call, c->d.keys->group);
+    cmd_adds(&c->call, e->id);
+    cmd_add(&c->call, e->raw ? e->raw : "", e->rawlen < REJECT_MESSAGE_MAX ? e->rawlen : REJECT_MESSAGE_MAX);
+    cmd_adds(&c->call, e->err);
     send_or_fail(e->b, fn, e);
 }
 
@@ -339,7 +339,7 @@ static void on_queued(redisAsyncContext *ac, void *r, void *priv)
     }
 }
 
-/* Sends the command built in C's cmd for RUN. A run with reads goes in one
+/* Sends the command built in C's call for RUN. A run with reads goes in one
  * MULTI/EXEC with an HGETALL of the customer of each entry read after it
  * (the last of its customer in the run, with candidates), so the profile
  * read is the customer right after its event, as atomic as when the
@@ -348,17 +348,17 @@ static void on_queued(redisAsyncContext *ac, void *r, void *priv)
  * between them. */
 static void run_send(struct consumer *c, struct run *run)
 {
-    struct rconn *rc = c->d.cmd;
+    struct rconn *rc = c->d.conn;
     bool ok;
     if (run->nread == 0) {
-        ok = cmd_send(&c->cmd, rc, on_run, run) == 0;
+        ok = cmd_send(&c->call, rc, on_run, run) == 0;
     } else {
-        ok = rconn_sendf(rc, rconn_ignore, NULL, "MULTI") == 0 && cmd_send(&c->cmd, rc, on_queued, run) == 0;
+        ok = rconn_sendf(rc, rconn_ignore, NULL, "MULTI") == 0 && cmd_send(&c->call, rc, on_queued, run) == 0;
         for (size_t i = 0; ok && i < run->n; i++) {
             if (!run->e[i]->read)
                 continue;
-            profile_read_cmd(&c->cmd, c->d.keys, run->e[i]->m.customer);
-            ok = cmd_send(&c->cmd, rc, rconn_ignore, NULL) == 0;
+            profile_read_cmd(&c->call, c->d.keys, run->e[i]->m.customer);
+            ok = cmd_send(&c->call, rc, rconn_ignore, NULL) == 0;
         }
         ok = ok && rconn_sendf(rc, on_run, run, "EXEC") == 0;
     }
@@ -430,7 +430,7 @@ static void add_event(struct consumer *c, struct batch *b, const struct run *run
     customer_update_init(&u, &e->m, e->msg);
     u.counters = c->hits;
     u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
-    profile_add_event(&c->cmd, &e->m, &u, profile_want_of(b, run, i));
+    profile_add_event(&c->call, &e->m, &u, profile_want_of(b, run, i));
     customer_update_clear(&u); /* the command holds copies of the traits */
 }
 
@@ -447,7 +447,7 @@ static size_t start_events(struct consumer *c, struct batch *b, size_t from)
 {
     if (b->e[from].m.merge_from) {
         struct entry *e = &b->e[from];
-        profile_merge_cmd(&c->cmd, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
+        profile_merge_cmd(&c->call, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
                           c->d.cfg->triggers_profile_ttl_ms);
         send_or_fail(b, on_merged, e);
     }
@@ -455,18 +455,18 @@ static size_t start_events(struct consumer *c, struct batch *b, size_t from)
     for (; end < b->n && !(in_round(b, &b->e[end]) && b->e[end].m.merge_from); end++) {
         struct entry *e = &b->e[end];
         n += in_round(b, e);
-        if (e->round == b->round && !e->valid) /* before the run: they share c->cmd */
+        if (e->round == b->round && !e->valid) /* before the run: they share c->call */
             send_reject(e, on_rejected);
     }
     struct run *run = run_new(b, n, profile_reply, "profile");
-    profile_begin(&c->cmd, c->d.scripts, c->d.keys, n);
+    profile_begin(&c->call, c->d.scripts, c->d.keys, n);
     for (size_t i = from; i < end; i++)
         if (in_round(b, &b->e[i])) {
             run->e[run->n++] = &b->e[i];
-            profile_add_keys(&c->cmd, c->d.keys, b->e[i].m.customer);
+            profile_add_keys(&c->call, c->d.keys, b->e[i].m.customer);
         }
     struct profile_opts o = {b->now_ms, c->d.cfg->triggers_profile_ttl_ms, c->d.cfg->triggers_active_period_ms};
-    profile_add_opts(&c->cmd, &o);
+    profile_add_opts(&c->call, &o);
     for (size_t i = 0; i < run->n; i++) {
         add_event(c, b, run, i);
         run->nread += run->e[i]->read;
@@ -493,14 +493,14 @@ static void on_regroup(redisAsyncContext *ac, void *r, void *priv)
 static void start_timer(struct consumer *c, struct batch *b, struct entry *e)
 {
     if (e->regroup) {
-        scripts_begin(&c->cmd, c->d.scripts, SCRIPT_REGROUP, 1);
-        keys_add_customer(&c->cmd, c->d.keys, e->m.customer, 'p');
-        cmd_addi(&c->cmd, e->m.ts_ms);
-        cmd_addi(&c->cmd, c->d.cfg->triggers_active_period_ms);
+        scripts_begin(&c->call, c->d.scripts, SCRIPT_REGROUP, 1);
+        keys_add_customer(&c->call, c->d.keys, e->m.customer, 'p');
+        cmd_addi(&c->call, e->m.ts_ms);
+        cmd_addi(&c->call, c->d.cfg->triggers_active_period_ms);
         send_or_fail(b, on_regroup, e);
         return;
     }
-    profile_read_cmd(&c->cmd, c->d.keys, e->m.customer);
+    profile_read_cmd(&c->call, c->d.keys, e->m.customer);
     send_or_fail(b, on_profile, e);
 }
 
@@ -545,21 +545,21 @@ static void on_links(redisAsyncContext *ac, void *r, void *priv)
 static void resolve_links(struct batch *b)
 {
     struct consumer *c = b->c;
-    struct cmd cmd;
-    cmd_init(&cmd);
-    cmd_adds(&cmd, "MGET");
+    struct cmd mget;
+    cmd_init(&mget);
+    cmd_adds(&mget, "MGET");
     for (size_t i = 0; i < b->n; i++)
         if (b->e[i].valid)
-            keys_add_customer(&cmd, c->d.keys, b->e[i].m.customer, 'a');
-    bool needed = !b->src->timers && cmd.n > 1 && trigger_set_has_effects(b->set);
+            keys_add_customer(&mget, c->d.keys, b->e[i].m.customer, 'a');
+    bool needed = !b->src->timers && mget.n > 1 && trigger_set_has_effects(b->set);
     if (!needed) {
         assign_rounds(b);
         start_round(b);
-    } else if (cmd_send(&cmd, c->d.cmd, on_links, b) != 0) {
+    } else if (cmd_send(&mget, c->d.conn, on_links, b) != 0) {
         b->failed = true;
         batch_finish(b);
     }
-    cmd_free(&cmd);
+    cmd_free(&mget);
 }
 
 /* Phase one of the current round: rejects (round 0), profile updates or reads. */
@@ -706,13 +706,13 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
 static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
 {
     struct eval_ctx ctx = entry_ctx(b, e);
-    struct firing fc = {&c->cmd, c->d.cfg, c->d.tz, c->unsubscribe, c->sha256};
+    struct firing fc = {&c->call, c->d.cfg, c->d.tz, c->unsubscribe, c->sha256};
     unsigned char h[HASHID_DEDUP_LEN];
     hashid_firing(b->src->timers && !e->regroup ? e->tid : "", e->m.message_id, h);
-    cmd_adds(&c->cmd, e->id);
-    cmd_addcopy(&c->cmd, h, sizeof h);
-    size_t count = c->cmd.n;
-    cmd_addi(&c->cmd, 0);
+    cmd_adds(&c->call, e->id);
+    cmd_addcopy(&c->call, h, sizeof h);
+    size_t count = c->call.n;
+    cmd_addi(&c->call, 0);
     for (size_t k = 0; k < e->ncand; k++) {
         if ((!b->src->timers || e->regroup) && trigger_wait_ms(e->cand[k]) > 0) {
             firing_later(&fc, &e->m, e->msg, e->cand[k], &ctx, b->now_ms);
@@ -723,29 +723,29 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
             firing_now(&fc, &e->m, e->cand[k], &ctx);
         }
     }
-    cmd_set_int(&c->cmd, count, (int64_t)(c->cmd.n - count - 1));
+    cmd_set_int(&c->call, count, (int64_t)(c->call.n - count - 1));
 }
 
 /* One fire script call for the N entries of this round that fire. */
 static void send_fires(struct consumer *c, struct batch *b, size_t n)
 {
     struct run *run = run_new(b, n, fired_reply, "fire");
-    scripts_begin(&c->cmd, c->d.scripts, SCRIPT_FIRE, (int)(3 + 4 * n));
-    cmd_adds(&c->cmd, c->d.keys->actions);
-    cmd_adds(&c->cmd, b->src->stream);
-    cmd_adds(&c->cmd, c->d.keys->schedule);
+    scripts_begin(&c->call, c->d.scripts, SCRIPT_FIRE, (int)(3 + 4 * n));
+    cmd_adds(&c->call, c->d.keys->actions);
+    cmd_adds(&c->call, b->src->stream);
+    cmd_adds(&c->call, c->d.keys->schedule);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         if (e->round != b->round || !e->fired)
             continue;
         run->e[run->n++] = e;
-        profile_add_keys(&c->cmd, c->d.keys, e->m.customer);
+        profile_add_keys(&c->call, c->d.keys, e->m.customer);
     }
-    cmd_adds(&c->cmd, c->d.keys->group);
-    cmd_addi(&c->cmd, b->now_ms);
-    cmd_addi(&c->cmd, PROFILE_DEDUP_WINDOW_MS);
-    cmd_adds(&c->cmd, b->src->timers ? "1" : "0");
-    cmd_addi(&c->cmd, c->d.cfg->triggers_profile_ttl_ms);
+    cmd_adds(&c->call, c->d.keys->group);
+    cmd_addi(&c->call, b->now_ms);
+    cmd_addi(&c->call, PROFILE_DEDUP_WINDOW_MS);
+    cmd_adds(&c->call, b->src->timers ? "1" : "0");
+    cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
     for (size_t i = 0; i < run->n; i++)
         add_firings(c, b, run->e[i]);
     run_send(c, run);
@@ -767,7 +767,7 @@ static void send_acks(struct batch *b, const char *verb)
         if (b->e[i].round == b->round && b->e[i].valid && !b->e[i].fired)
             cmd_adds(&ack, b->e[i].id);
     if (ack.n > fixed) {
-        if (cmd_send(&ack, c->d.cmd, on_simple, b) == 0)
+        if (cmd_send(&ack, c->d.conn, on_simple, b) == 0)
             b->outstanding++;
         else
             b->failed = true;
@@ -808,7 +808,7 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
 {
     struct consumer *c = util_xcalloc(1, sizeof *c);
     c->d = *deps;
-    cmd_init(&c->cmd);
+    cmd_init(&c->call);
     c->unsubscribe = firing_unsubscribe_template(deps->cfg, NULL);
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     const char *streams[CONSUMER_SOURCES] = {deps->keys->events, deps->keys->timers};
@@ -824,7 +824,7 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
                                  timers ? deps->keys->dead : deps->keys->rejected,
                                  deps->scripts,
                                  timers};
-        src->reader = sreader_new(deps->base, deps->reader[i], deps->cmd, &o, room, on_batch, src);
+        src->reader = sreader_new(deps->base, deps->reader[i], deps->conn, &o, room, on_batch, src);
     }
     return c;
 }
@@ -848,7 +848,7 @@ void consumer_free(struct consumer *c)
         return;
     for (int i = 0; i < CONSUMER_SOURCES; i++)
         sreader_free(c->src[i].reader);
-    cmd_free(&c->cmd);
+    cmd_free(&c->call);
     template_free(c->unsubscribe);
     EVP_MD_free(c->sha256);
     free(c->fired);

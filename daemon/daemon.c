@@ -48,8 +48,8 @@ struct daemon {
     uint64_t events_lag, events_pending; /* from XINFO GROUPS, every 5 s */
     struct tz_cache *tz;
     struct scripts scripts;
-    struct rconn *cmd, *rd[NREADERS]; /* rd[i] is reader(d, i)'s connection */
-    struct rconn *ingest;             /* the collector's, NULL when it is off */
+    struct rconn *conn, *rd[NREADERS]; /* rd[i] is reader(d, i)'s connection */
+    struct rconn *ingest;              /* the collector's, NULL when it is off */
     struct collector *collector;
     struct consumer *consumer;
     struct delivery *delivery;
@@ -154,24 +154,24 @@ static void on_groups_exist(redisAsyncContext *ac, void *r, void *priv)
 /* Creates the groups (or finds them) and loads the scripts. */
 static void setup_redis(struct daemon *d)
 {
-    if (d->setup_running || !rconn_up(d->cmd) || clock_mono_ms() < d->setup_next_ms)
+    if (d->setup_running || !rconn_up(d->conn) || clock_mono_ms() < d->setup_next_ms)
         return;
     d->setup_running = true;
     d->setup_failures = 0;
     d->setup_error[0] = '\0';
     const char *streams[NREADERS] = {d->keys.events, d->keys.timers, d->keys.actions};
     for (int i = 0; i < NREADERS; i++)
-        if (rconn_sendf(d->cmd, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i], d->keys.group) != 0 ||
-            rconn_sendf(d->cmd, on_groups_exist, d, "XINFO GROUPS %s", streams[i]) != 0)
+        if (rconn_sendf(d->conn, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i], d->keys.group) != 0 ||
+            rconn_sendf(d->conn, on_groups_exist, d, "XINFO GROUPS %s", streams[i]) != 0)
             d->setup_failures++;
-    if (scripts_load(&d->scripts, d->cmd, on_scripts_loaded, d) != 0)
+    if (scripts_load(&d->scripts, d->conn, on_scripts_loaded, d) != 0)
         d->setup_running = false;
 }
 
 static void on_conn_state(struct rconn *rc, bool up, void *data)
 {
     struct daemon *d = data;
-    if (rc == d->cmd) {
+    if (rc == d->conn) {
         d->setup_ok = false;
         d->setup_next_ms = 0; /* a new connection is tried at once */
         if (up)
@@ -187,7 +187,7 @@ static void on_conn_state(struct rconn *rc, bool up, void *data)
 
 static uint64_t reconnects(const struct daemon *d)
 {
-    uint64_t n = rconn_reconnects(d->cmd);
+    uint64_t n = rconn_reconnects(d->conn);
     for (int i = 0; i < NREADERS; i++)
         n += rconn_reconnects(d->rd[i]);
     return n;
@@ -286,7 +286,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     }
     if (now - d->last_backlog_ms >= (d->collector ? BACKLOG_EVERY_MS : STATUS_EVERY_MS)) {
         d->last_backlog_ms = now;
-        if (d->setup_ok && rconn_sendf(d->cmd, on_groups, d, "XINFO GROUPS %s", d->keys.events) != 0)
+        if (d->setup_ok && rconn_sendf(d->conn, on_groups, d, "XINFO GROUPS %s", d->keys.events) != 0)
             log_debug("cannot ask for the consumer lag now");
     }
 }
@@ -376,13 +376,13 @@ static bool healthy(void *data, const char **reason)
     bool refused = d->stats.redis_refused_ms && clock_now_ms() - d->stats.redis_refused_ms < REFUSED_UNHEALTHY_MS;
     if (d->stopping)
         *reason = "stopping";
-    else if (!rconn_up(d->cmd))
+    else if (!rconn_up(d->conn))
         *reason = "redis is not connected";
     else if (!d->setup_ok)
         *reason = "redis setup (groups, scripts) not done";
     else if (refused)
         *reason = "Redis refuses writes: out of memory; events wait";
-    return !d->stopping && rconn_up(d->cmd) && d->setup_ok && !refused;
+    return !d->stopping && rconn_up(d->conn) && d->setup_ok && !refused;
 }
 
 static void metrics(void *data, struct buf *out)
@@ -393,7 +393,7 @@ static void metrics(void *data, struct buf *out)
                                delivery_inflight(d->delivery),
                                d->events_lag,
                                d->events_pending,
-                               rconn_up(d->cmd),
+                               rconn_up(d->conn),
                                d->start_time_s};
     metrics_format(&d->stats, &g, out);
     if (d->collector)
@@ -448,7 +448,7 @@ static void customer(void *data, bool erase, const char *id, struct admin_pendin
     }
     struct customer_req *q = util_xcalloc(1, sizeof *q);
     *q = (struct customer_req){d, p, util_xstrdup(id), erase};
-    if (!d->setup_ok || cmd_send(&c, d->cmd, on_customer_reply, q) != 0)
+    if (!d->setup_ok || cmd_send(&c, d->conn, on_customer_reply, q) != 0)
         on_customer_reply(NULL, NULL, q);
     cmd_free(&c);
 }
@@ -497,9 +497,9 @@ static int start(struct daemon *d)
 {
     const struct config *c = d->cfg;
     const char *pw = c->redis_password;
-    d->cmd = rconn_new(d->base, c->redis_url, pw, "command", on_conn_state, d);
+    d->conn = rconn_new(d->base, c->redis_url, pw, "command", on_conn_state, d);
     const char *names[NREADERS] = {"events-reader", "timers-reader", "actions-reader"};
-    bool ok = d->cmd != NULL;
+    bool ok = d->conn != NULL;
     for (int i = 0; i < NREADERS; i++)
         ok &= (d->rd[i] = rconn_new(d->base, c->redis_url, pw, names[i], on_conn_state, d)) != NULL;
     d->http = http_new(d->base, (long)c->delivery_max_inflight, (long)c->delivery_per_host);
@@ -509,9 +509,9 @@ static int start(struct daemon *d)
     }
     d->tz = tz_cache_new(NULL);
     d->stats.fired_by_trigger = json_object();
-    struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->cmd,    &d->scripts, &d->keys,
+    struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->conn,   &d->scripts, &d->keys,
                                c,       &d->triggers,         &d->stats, d->tz};
-    struct delivery_deps dd = {d->base, d->rd[2], d->cmd, &d->scripts, &d->keys, c, &d->triggers, &d->stats, d->http};
+    struct delivery_deps dd = {d->base, d->rd[2], d->conn, &d->scripts, &d->keys, c, &d->triggers, &d->stats, d->http};
     d->consumer = consumer_new(&cd);
     d->delivery = delivery_new(&dd);
     d->sig_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
@@ -535,7 +535,7 @@ static void teardown(struct daemon *d)
     for (int i = 0; i < NREADERS; i++)
         if (d->consumer && d->delivery)
             sreader_stop(reader(d, i));
-    rconn_free(d->cmd);
+    rconn_free(d->conn);
     for (int i = 0; i < NREADERS; i++)
         rconn_free(d->rd[i]);
     rconn_free(d->ingest);

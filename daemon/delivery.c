@@ -44,7 +44,7 @@ struct delivery {
     struct event *flush_event; /* made active when the first success is queued */
     TAILQ_HEAD(, job) jobs;    /* being sent */
     size_t njobs;
-    struct cmd cmd;
+    struct cmd call;
     bool due_running;
     struct webhook_signer *signer; /* NULL when OpenSSL has no HMAC: signed webhooks fail and retry */
 };
@@ -96,7 +96,7 @@ static void on_recorded(redisAsyncContext *ac, void *r, void *priv)
 
 static void record(struct job *j)
 {
-    if (cmd_send(&j->d->cmd, j->d->d.cmd, on_recorded, j) != 0) {
+    if (cmd_send(&j->d->call, j->d->d.conn, on_recorded, j) != 0) {
         log_warn("redis is down: the delivery stays pending and is sent again", "delivery", field(j, "d"));
         job_free(j);
     }
@@ -135,7 +135,7 @@ static void flush_done(evutil_socket_t fd, short what, void *arg)
     cmd_adds(&ack, d->d.keys->group);
     for (size_t i = 0; i < b->n; i++)
         cmd_adds(&ack, b->jobs[i]->sid);
-    if (cmd_send(&ack, d->d.cmd, on_done_acked, b) != 0) {
+    if (cmd_send(&ack, d->d.conn, on_done_acked, b) != 0) {
         log_warn("redis is down: sent deliveries stay pending and are sent again");
         on_done_acked(NULL, NULL, b);
     }
@@ -173,24 +173,24 @@ static void finish_dead(struct job *j, long status, const char *error)
     json_t *v;
     char st[24];
     snprintf(st, sizeof st, "%ld", status);
-    scripts_begin(&d->cmd, d->d.scripts, SCRIPT_DEAD, 2);
-    cmd_adds(&d->cmd, d->d.keys->actions);
-    cmd_adds(&d->cmd, d->d.keys->dead);
-    cmd_adds(&d->cmd, d->d.keys->group);
-    cmd_adds(&d->cmd, j->sid);
+    scripts_begin(&d->call, d->d.scripts, SCRIPT_DEAD, 2);
+    cmd_adds(&d->call, d->d.keys->actions);
+    cmd_adds(&d->call, d->d.keys->dead);
+    cmd_adds(&d->call, d->d.keys->group);
+    cmd_adds(&d->call, j->sid);
     json_t *f = job_json(j); /* freed below: its strings are copied */
     json_object_foreach(f, k, v)
     {
         if (strcmp(k, "status") == 0 || strcmp(k, "error") == 0)
             continue;
-        cmd_addscopy(&d->cmd, k);
-        cmd_addscopy(&d->cmd, json_string_value(v) ? json_string_value(v) : "");
+        cmd_addscopy(&d->call, k);
+        cmd_addscopy(&d->call, json_string_value(v) ? json_string_value(v) : "");
     }
     json_decref(f);
-    cmd_adds(&d->cmd, "status");
-    cmd_addscopy(&d->cmd, st);
-    cmd_adds(&d->cmd, "error");
-    cmd_addscopy(&d->cmd, error);
+    cmd_adds(&d->call, "status");
+    cmd_addscopy(&d->call, st);
+    cmd_adds(&d->call, "error");
+    cmd_addscopy(&d->call, error);
     d->d.stats->deliveries_dead++;
     log_warn("delivery dead", "delivery", field(j, "d"), "trigger", field(j, "trigger"), "status", st, "error", error);
     record(j);
@@ -207,15 +207,15 @@ static void finish_retry(struct job *j, long attempt, int64_t delay_ms, long sta
     json_object_set_new(f, "last_error", json_string(error));
     char *item = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(f);
-    scripts_begin(&d->cmd, d->d.scripts, SCRIPT_RETRY, 3);
-    cmd_adds(&d->cmd, d->d.keys->actions);
-    cmd_adds(&d->cmd, d->d.keys->schedule);
-    keys_add_customer(&d->cmd, d->d.keys, field(j, "customer"), 's');
-    cmd_adds(&d->cmd, d->d.keys->group);
-    cmd_adds(&d->cmd, j->sid);
-    cmd_addi(&d->cmd, clock_now_ms() + delay_ms);
-    cmd_addscopy(&d->cmd, item ? item : "{}");
-    cmd_addi(&d->cmd, d->d.cfg->triggers_profile_ttl_ms);
+    scripts_begin(&d->call, d->d.scripts, SCRIPT_RETRY, 3);
+    cmd_adds(&d->call, d->d.keys->actions);
+    cmd_adds(&d->call, d->d.keys->schedule);
+    keys_add_customer(&d->call, d->d.keys, field(j, "customer"), 's');
+    cmd_adds(&d->call, d->d.keys->group);
+    cmd_adds(&d->call, j->sid);
+    cmd_addi(&d->call, clock_now_ms() + delay_ms);
+    cmd_addscopy(&d->call, item ? item : "{}");
+    cmd_addi(&d->call, d->d.cfg->triggers_profile_ttl_ms);
     free(item);
     d->d.stats->deliveries_retried++;
     log_info("delivery will be retried", "delivery", field(j, "d"), "status", st, "error", error);
@@ -354,8 +354,8 @@ static void on_consent(redisAsyncContext *ac, void *r, void *priv)
 static void send_email(struct job *j)
 {
     struct delivery *d = j->d;
-    if (rconn_sendf(d->d.cmd, on_consent, j, "HGET %s{%s}:p t:unsubscribed", d->d.keys->prefix, field(j, "customer")) !=
-        0) {
+    if (rconn_sendf(d->d.conn, on_consent, j, "HGET %s{%s}:p t:unsubscribed", d->d.keys->prefix,
+                    field(j, "customer")) != 0) {
         log_warn("redis is down: the email stays pending and is sent later", "delivery", field(j, "d"));
         job_free(j);
     }
@@ -487,7 +487,7 @@ static void on_due(redisAsyncContext *ac, void *r, void *priv)
 
 void delivery_move_due(struct delivery *d)
 {
-    if (d->due_running || !rconn_up(d->d.cmd))
+    if (d->due_running || !rconn_up(d->d.conn))
         return;
     struct cmd c;
     cmd_init(&c);
@@ -497,7 +497,7 @@ void delivery_move_due(struct delivery *d)
     cmd_adds(&c, d->d.keys->timers);
     cmd_addi(&c, clock_now_ms());
     cmd_addi(&c, 500);
-    if (cmd_send(&c, d->d.cmd, on_due, d) == 0)
+    if (cmd_send(&c, d->d.conn, on_due, d) == 0)
         d->due_running = true;
     cmd_free(&c);
 }
@@ -507,7 +507,7 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
     struct delivery *d = util_xcalloc(1, sizeof *d);
     TAILQ_INIT(&d->jobs);
     d->d = *deps;
-    cmd_init(&d->cmd);
+    cmd_init(&d->call);
     d->flush_event = event_new(deps->base, -1, 0, flush_done, d);
     struct sreader_opts o = {deps->keys->actions,
                              deps->keys->group,
@@ -517,7 +517,7 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
                              deps->keys->dead,
                              deps->scripts,
                              true};
-    d->reader = sreader_new(deps->base, deps->reader, deps->cmd, &o, room, on_batch, d);
+    d->reader = sreader_new(deps->base, deps->reader, deps->conn, &o, room, on_batch, d);
     d->signer = webhook_signer_new();
     if (d->signer == NULL)
         log_error("OpenSSL has no HMAC-SHA256: webhooks with a secret cannot be signed and will be retried");
@@ -552,6 +552,6 @@ void delivery_free(struct delivery *d)
         free(j);
     }
     sreader_free(d->reader);
-    cmd_free(&d->cmd);
+    cmd_free(&d->call);
     free(d);
 }

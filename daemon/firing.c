@@ -118,7 +118,7 @@ static void add_delivery(const struct firing *fc, const struct message *m, const
         put(&f, "unsubscribe", unsubscribe);
     }
     char *text = fields_json(&f);
-    cmd_addscopy(fc->cmd, text);
+    cmd_addscopy(fc->call, text);
     free(text);
     free(headers);
 }
@@ -200,27 +200,27 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
         waits = waits || (out[i].kind == ACTION_EMAIL && email_due > 0);
     bool short_form = !limited && score == 0 && nsets == 0 && ndel == 1 && !waits;
     if (short_form) {
-        cmd_adds(fc->cmd, "d");
+        cmd_adds(fc->call, "d");
     } else {
-        cmd_adds(fc->cmd, "n");
+        cmd_adds(fc->call, "n");
         if (limited)
-            cmd_addf(fc->cmd, "l:%s", trigger_id(t));
+            cmd_addf(fc->call, "l:%s", trigger_id(t));
         else
-            cmd_adds(fc->cmd, "");
-        cmd_addi(fc->cmd, max);
-        cmd_addi(fc->cmd, per);
-        cmd_addi(fc->cmd, score);
-        cmd_addi(fc->cmd, (int64_t)nsets);
+            cmd_adds(fc->call, "");
+        cmd_addi(fc->call, max);
+        cmd_addi(fc->call, per);
+        cmd_addi(fc->call, score);
+        cmd_addi(fc->call, (int64_t)nsets);
         for (size_t i = 0; i < n; i++)
             if (out[i].kind == ACTION_SET)
-                add_sets(fc->cmd, out[i].set);
-        cmd_addi(fc->cmd, (int64_t)ndel);
+                add_sets(fc->call, out[i].set);
+        cmd_addi(fc->call, (int64_t)ndel);
     }
     char uerr[256], *unsub = fc->unsubscribe ? template_render(fc->unsubscribe, ctx, uerr, sizeof uerr) : NULL;
     for (size_t i = 0; i < n; i++) {
         if (out[i].kind == ACTION_WEBHOOK || out[i].kind == ACTION_EMAIL) {
             if (!short_form)
-                cmd_addi(fc->cmd, out[i].kind == ACTION_EMAIL ? email_due : 0);
+                cmd_addi(fc->call, out[i].kind == ACTION_EMAIL ? email_due : 0);
             add_delivery(fc, m, t, i, &out[i], err[i][0] ? err[i] : NULL, unsub);
         }
         trigger_action_out_free(&out[i]);
@@ -234,8 +234,8 @@ void firing_repeat(const struct firing *fc, const struct message *m, const struc
 {
     unsigned char h[HASHID_DEDUP_LEN];
     hashid_firing(trigger_id(t), m->message_id, h);
-    cmd_adds(fc->cmd, "r");
-    cmd_addcopy(fc->cmd, h, sizeof h);
+    cmd_adds(fc->call, "r");
+    cmd_addcopy(fc->call, h, sizeof h);
 }
 
 /* A firing that waits (delay, unless): one schedule item, the same for the
@@ -250,9 +250,9 @@ void firing_later(const struct firing *fc, const struct message *m, json_t *msg,
                   m->message_id, "strict", trigger_unless_hit(t, m, ctx) ? "1" : "0", "event", event ? event : "{}");
     json_object_set_new(item, "ets", json_sprintf("%lld", (long long)m->ts_ms));
     char *member = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
-    cmd_adds(fc->cmd, "l");
-    cmd_addi(fc->cmd, start + trigger_wait_ms(t));
-    cmd_addscopy(fc->cmd, member ? member : "{}");
+    cmd_adds(fc->call, "l");
+    cmd_addi(fc->call, start + trigger_wait_ms(t));
+    cmd_addscopy(fc->call, member ? member : "{}");
     free(member);
     free(event);
     json_decref(item);

@@ -19,7 +19,7 @@ struct forget {
     struct event_base *base;
     struct keys keys;
     const char *id;
-    struct cmd cmd;
+    struct cmd call;
     bool sent;
     int rc;
 };
@@ -45,8 +45,8 @@ static void on_state(struct rconn *rc, bool up, void *data)
     struct forget *f = data;
     if (!up || f->sent)
         return;
-    profile_forget_cmd(&f->cmd, NULL, &f->keys, f->id);
-    f->sent = cmd_send(&f->cmd, rc, on_reply, f) == 0;
+    profile_forget_cmd(&f->call, NULL, &f->keys, f->id);
+    f->sent = cmd_send(&f->call, rc, on_reply, f) == 0;
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -69,7 +69,7 @@ int forget_run(const struct config *cfg, const char *id)
     if (f.base == NULL)
         return 3;
     keys_init(&f.keys, cfg);
-    cmd_init(&f.cmd);
+    cmd_init(&f.call);
     struct rconn *rc = rconn_new(f.base, cfg->redis_url, cfg->redis_password, "forget", on_state, &f);
     struct event *deadline = evtimer_new(f.base, on_deadline, &f);
     struct timeval tv = {FORGET_DEADLINE_S, 0};
@@ -78,7 +78,7 @@ int forget_run(const struct config *cfg, const char *id)
     rconn_free(rc);
     if (deadline)
         event_free(deadline);
-    cmd_free(&f.cmd);
+    cmd_free(&f.call);
     keys_free(&f.keys);
     event_base_free(f.base);
     return f.rc;

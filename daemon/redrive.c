@@ -25,7 +25,7 @@ struct redrive {
     struct keys keys;
     const struct redrive_opts *o;
     char from[64]; /* the next page starts here */
-    struct cmd cmd;
+    struct cmd call;
     long moved;
     bool started;
     int rc_exit;
@@ -74,14 +74,14 @@ static void on_page(redisAsyncContext *ac, void *p, void *priv)
 static void send_page(struct redrive *r)
 {
     struct timeval tv = {REDRIVE_DEADLINE_S, 0};
-    scripts_begin_eval(&r->cmd, SCRIPT_REDRIVE, 2);
-    cmd_adds(&r->cmd, r->keys.dead);
-    cmd_adds(&r->cmd, r->keys.actions);
-    cmd_adds(&r->cmd, r->from);
-    cmd_adds(&r->cmd, r->o->trigger ? r->o->trigger : "");
-    cmd_adds(&r->cmd, r->o->dry_run ? "1" : "0");
-    cmd_addi(&r->cmd, REDRIVE_PAGE);
-    if (cmd_send(&r->cmd, r->rc, on_page, r) != 0) {
+    scripts_begin_eval(&r->call, SCRIPT_REDRIVE, 2);
+    cmd_adds(&r->call, r->keys.dead);
+    cmd_adds(&r->call, r->keys.actions);
+    cmd_adds(&r->call, r->from);
+    cmd_adds(&r->call, r->o->trigger ? r->o->trigger : "");
+    cmd_adds(&r->call, r->o->dry_run ? "1" : "0");
+    cmd_addi(&r->call, REDRIVE_PAGE);
+    if (cmd_send(&r->call, r->rc, on_page, r) != 0) {
         fprintf(stderr, "nudged: redrive: the connection to Redis was lost\n");
         event_base_loopbreak(r->base);
         return;
@@ -121,7 +121,7 @@ int redrive_run(const struct config *cfg, const struct redrive_opts *o)
     if (r.base == NULL)
         return 3;
     keys_init(&r.keys, cfg);
-    cmd_init(&r.cmd);
+    cmd_init(&r.call);
     r.deadline = evtimer_new(r.base, on_deadline, &r);
     r.rc = rconn_new(r.base, cfg->redis_url, cfg->redis_password, "redrive", on_state, &r);
     if (r.rc && r.deadline && evtimer_add(r.deadline, &tv) == 0)
@@ -129,7 +129,7 @@ int redrive_run(const struct config *cfg, const struct redrive_opts *o)
     rconn_free(r.rc);
     if (r.deadline)
         event_free(r.deadline);
-    cmd_free(&r.cmd);
+    cmd_free(&r.call);
     keys_free(&r.keys);
     event_base_free(r.base);
     return r.rc_exit;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 struct sreader {
-    struct rconn *reader, *cmd;
+    struct rconn *reader, *conn;
     struct sreader_opts o;
     sreader_room_fn *room;
     sreader_batch_fn *batch;
@@ -32,12 +32,12 @@ static void on_backoff(evutil_socket_t fd, short what, void *arg)
     sreader_kick(arg);
 }
 
-struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *cmd,
+struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *conn,
                             const struct sreader_opts *opts, sreader_room_fn *room, sreader_batch_fn *batch, void *data)
 {
     struct sreader *s = util_xcalloc(1, sizeof *s);
     s->reader = reader;
-    s->cmd = cmd;
+    s->conn = conn;
     s->o = *opts;
     s->room = room;
     s->batch = batch;
@@ -69,7 +69,7 @@ static size_t ack_deleted(struct sreader *s, const redisReply *entries)
             continue;
         }
         if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING &&
-            rconn_sendf(s->cmd, rconn_ignore, NULL, "XACK %s %s %s", s->o.stream, s->o.group, e->element[0]->str) != 0)
+            rconn_sendf(s->conn, rconn_ignore, NULL, "XACK %s %s %s", s->o.stream, s->o.group, e->element[0]->str) != 0)
             log_warn("cannot ack a deleted entry now", "stream", s->o.stream);
     }
     return live;
@@ -115,7 +115,8 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     if (reply->type == REDIS_REPLY_ERROR) {
         log_warn("XREADGROUP failed", "stream", s->o.stream, "error", reply->str);
         if (strncmp(reply->str, "NOGROUP", 7) == 0 &&
-            rconn_sendf(s->cmd, on_group_created, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", s->o.stream, s->o.group) != 0)
+            rconn_sendf(s->conn, on_group_created, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", s->o.stream, s->o.group) !=
+                0)
             log_warn("cannot recreate the group now", "stream", s->o.stream);
         sreader_done(s, false);
         return;
@@ -137,7 +138,7 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
 
 void sreader_kick(struct sreader *s)
 {
-    if (s->stopped || s->reading || s->in_batch || !rconn_up(s->reader) || !rconn_up(s->cmd))
+    if (s->stopped || s->reading || s->in_batch || !rconn_up(s->reader) || !rconn_up(s->conn))
         return;
     if (evtimer_pending(s->backoff_timer, NULL))
         return;
@@ -225,7 +226,7 @@ static void bury(struct sreader *s, const char *id, long long count)
     cmd_adds(&c, why);
     cmd_adds(&c, s->o.bury_delete ? "1" : "0");
     log_warn("entry set aside", "stream", s->o.stream, "id", id, "to", s->o.bury_stream, "error", why);
-    if (cmd_send(&c, s->cmd, rconn_ignore, NULL) != 0)
+    if (cmd_send(&c, s->conn, rconn_ignore, NULL) != 0)
         log_warn("cannot set the entry aside now", "id", id);
     cmd_free(&c);
 }
@@ -238,7 +239,7 @@ static void send_autoclaim(struct sreader *s)
      * every process that takes it reaches SREADER_MAX_DELIVERIES. The
      * claimed entries are read again through the pending list. */
     const char *argv[] = {"XAUTOCLAIM", s->o.stream, s->o.group, s->o.consumer, idle, s->claim_cursor, "COUNT", "100"};
-    if (rconn_send(s->cmd, on_claimed, s, 8, argv, NULL) != 0)
+    if (rconn_send(s->conn, on_claimed, s, 8, argv, NULL) != 0)
         s->claiming = false;
 }
 
@@ -262,12 +263,12 @@ static void on_pending(redisAsyncContext *ac, void *r, void *priv)
 
 void sreader_claim(struct sreader *s)
 {
-    if (s->claiming || s->stopped || !rconn_up(s->cmd))
+    if (s->claiming || s->stopped || !rconn_up(s->conn))
         return;
     char idle[24];
     snprintf(idle, sizeof idle, "%lld", (long long)s->o.claim_idle_ms);
     const char *argv[] = {"XPENDING", s->o.stream, s->o.group, "IDLE", idle, "-", "+", "100"};
-    if (rconn_send(s->cmd, on_pending, s, 8, argv, NULL) == 0)
+    if (rconn_send(s->conn, on_pending, s, 8, argv, NULL) == 0)
         s->claiming = true;
 }
 
@@ -305,7 +306,7 @@ static void on_consumers(redisAsyncContext *ac, void *r, void *priv)
             field_int(info, "idle") < p->idle_ms)
             continue;
         log_info("removing an idle consumer with nothing pending", "stream", p->s->o.stream, "consumer", name);
-        if (rconn_sendf(p->s->cmd, rconn_ignore, NULL, "XGROUP DELCONSUMER %s %s %s", p->s->o.stream, p->s->o.group,
+        if (rconn_sendf(p->s->conn, rconn_ignore, NULL, "XGROUP DELCONSUMER %s %s %s", p->s->o.stream, p->s->o.group,
                         name) != 0)
             break;
     }
@@ -316,7 +317,7 @@ void sreader_prune(struct sreader *s, int64_t idle_ms)
 {
     struct prune *p = util_xmalloc(sizeof *p);
     *p = (struct prune){s, idle_ms};
-    if (rconn_sendf(s->cmd, on_consumers, p, "XINFO CONSUMERS %s %s", s->o.stream, s->o.group) != 0)
+    if (rconn_sendf(s->conn, on_consumers, p, "XINFO CONSUMERS %s %s", s->o.stream, s->o.group) != 0)
         free(p);
 }
 
@@ -331,7 +332,7 @@ static void on_trimmed(redisAsyncContext *ac, void *r, void *priv)
 
 void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
 {
-    if (!rconn_up(s->cmd))
+    if (!rconn_up(s->conn))
         return;
     struct cmd c;
     cmd_init(&c);
@@ -340,7 +341,7 @@ void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
     cmd_adds(&c, s->o.group);
     if (keep_ms > 0)
         cmd_addf(&c, "%" PRId64 "-0", now_ms - keep_ms);
-    if (cmd_send(&c, s->cmd, on_trimmed, s) != 0)
+    if (cmd_send(&c, s->conn, on_trimmed, s) != 0)
         log_debug("cannot trim a stream now", "stream", s->o.stream);
     cmd_free(&c);
 }

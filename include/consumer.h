@@ -21,10 +21,11 @@ enum { CONSUMER_EVENTS, CONSUMER_TIMERS, CONSUMER_SOURCES };
 
 /* Everything the consumer borrows; all must outlive it. TRIGGERS points at
  * the daemon's current set, which a reload swaps between batches. READER
- * holds one connection per source (a blocked read holds its connection). */
+ * holds one connection per source (a blocked read holds its connection);
+ * CONN carries every other command. */
 struct consumer_deps {
     struct event_base *base;
-    struct rconn *reader[CONSUMER_SOURCES], *cmd;
+    struct rconn *reader[CONSUMER_SOURCES], *conn;
     const struct scripts *scripts;
     const struct keys *keys;
     const struct config *cfg;

@@ -19,7 +19,7 @@ struct delivery;
 
 struct delivery_deps {
     struct event_base *base;
-    struct rconn *reader, *cmd;
+    struct rconn *reader, *conn;
     const struct scripts *scripts;
     const struct keys *keys;
     const struct config *cfg;

@@ -16,7 +16,7 @@
 
 /* What building a firing needs, all borrowed. */
 struct firing {
-    struct cmd *cmd; /* the fire script call being built */
+    struct cmd *call; /* the fire script call being built */
     const struct config *cfg;
     struct tz_cache *tz;                /* quiet hours in the customer's zone */
     const struct template *unsubscribe; /* [smtp] unsubscribe_url, or NULL */

@@ -44,7 +44,7 @@ struct sreader_opts {
 
 /* Creates a reader; it starts once both connections are up and
  * sreader_kick is called. OPTS strings are borrowed and must outlive it. */
-struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *cmd,
+struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *conn,
                             const struct sreader_opts *opts, sreader_room_fn *room, sreader_batch_fn *batch,
                             void *data);
 
