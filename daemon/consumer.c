@@ -718,8 +718,6 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
             firing_later(&fc, &e->m, e->msg, e->cand[k], &ctx, b->now_ms);
             c->d.stats->triggers_scheduled++;
         } else {
-            if (e->repeat)
-                firing_repeat(&fc, &e->m, e->cand[k]);
             firing_now(&fc, &e->m, e->cand[k], &ctx);
         }
     }

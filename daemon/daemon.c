@@ -58,6 +58,7 @@ struct daemon {
     struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
     bool setup_ok, setup_running, ready, stopping;
     int setup_failures;
+    int exit_code;                           /* what daemon_run returns once the loop ends */
     char setup_error[256];                   /* the last setup step's error, for the log */
     int64_t setup_backoff_ms, setup_next_ms; /* a failed setup is tried again later and later */
     int64_t last_claim_ms, last_prune_ms, last_trim_ms, last_watchdog_ms, last_status_ms, last_backlog_ms;
@@ -151,7 +152,47 @@ static void on_groups_exist(redisAsyncContext *ac, void *r, void *priv)
     }
 }
 
-/* Creates the groups (or finds them) and loads the scripts. */
+/* Creates the groups (or finds them) and loads the scripts; the end of
+ * the setup is on_scripts_loaded. */
+static void setup_groups(struct daemon *d)
+{
+    const char *streams[NREADERS] = {d->keys.events, d->keys.timers, d->keys.actions};
+    for (int i = 0; i < NREADERS; i++)
+        if (rconn_sendf(d->conn, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i], d->keys.group) != 0 ||
+            rconn_sendf(d->conn, on_groups_exist, d, "XINFO GROUPS %s", streams[i]) != 0)
+            d->setup_failures++;
+    if (scripts_load(&d->scripts, d->conn, on_scripts_loaded, d) != 0)
+        d->setup_running = false;
+}
+
+/* The stored layout's version: the one this process writes (SET NX made
+ * it so on a Redis without nudged's data), or another, which stops the
+ * start before anything is written: nothing is migrated, and running on
+ * data of another layout would corrupt it. */
+static void on_layout(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct daemon *d = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+        d->setup_failures++;
+        snprintf(d->setup_error, sizeof d->setup_error, "cannot read or record the layout version in %s: %s",
+                 d->keys.layout, reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no value");
+        on_scripts_loaded(d, false);
+    } else if (strcmp(reply->str, KEYS_LAYOUT_VERSION) != 0) {
+        log_error("Redis holds nudged data of another layout under this prefix; this version reads and writes "
+                  "only its own (nothing is migrated): use another [redis] prefix or database, or empty this one",
+                  "key", d->keys.layout, "stored", reply->str, "this_version", KEYS_LAYOUT_VERSION);
+        d->setup_running = false;
+        d->exit_code = 3;
+        d->stopping = true;
+        event_base_loopbreak(d->base);
+    } else {
+        setup_groups(d);
+    }
+}
+
+/* Checks the layout first (on_layout goes on from there). */
 static void setup_redis(struct daemon *d)
 {
     if (d->setup_running || !rconn_up(d->conn) || clock_mono_ms() < d->setup_next_ms)
@@ -159,12 +200,8 @@ static void setup_redis(struct daemon *d)
     d->setup_running = true;
     d->setup_failures = 0;
     d->setup_error[0] = '\0';
-    const char *streams[NREADERS] = {d->keys.events, d->keys.timers, d->keys.actions};
-    for (int i = 0; i < NREADERS; i++)
-        if (rconn_sendf(d->conn, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i], d->keys.group) != 0 ||
-            rconn_sendf(d->conn, on_groups_exist, d, "XINFO GROUPS %s", streams[i]) != 0)
-            d->setup_failures++;
-    if (scripts_load(&d->scripts, d->conn, on_scripts_loaded, d) != 0)
+    if (rconn_sendf(d->conn, rconn_ignore, NULL, "SET %s %s NX", d->keys.layout, KEYS_LAYOUT_VERSION) != 0 ||
+        rconn_sendf(d->conn, on_layout, d, "GET %s", d->keys.layout) != 0)
         d->setup_running = false;
 }
 
@@ -585,10 +622,12 @@ int daemon_run(struct config *cfg, struct trigger_set *triggers)
         return 3;
     }
     int rc = 0;
-    if (start(&d) != 0)
+    if (start(&d) != 0) {
         rc = 3;
-    else
+    } else {
         event_base_dispatch(d.base);
+        rc = d.exit_code;
+    }
     teardown(&d);
     curl_global_cleanup();
     if (rc == 0)

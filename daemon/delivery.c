@@ -411,29 +411,38 @@ static void fields_error(struct jparse_flat *f, json_t *why)
     json_decref(why);
 }
 
-/* A delivery's fields: the JSON object in its field "delivery" (read
- * without jansson when, as nudged writes it, it is flat strings), or (as
- * earlier versions wrote them) the entry's own fields. */
+/* An actions entry nudged did not write, as dead keeps it: the reason and
+ * its own fields (as many as a delivery may have), so nothing of it is lost
+ * from sight. */
+static json_t *foreign_entry(const redisReply *fields)
+{
+    json_t *o = json_pack("{s:s}", "error", "an actions entry has exactly one field, \"delivery\"");
+    for (size_t k = 0; o && k + 1 < fields->elements && json_object_size(o) < JPARSE_FLAT_MAX; k += 2)
+        if (strcmp(fields->element[k]->str, "error") != 0)
+            json_object_set_new(o, fields->element[k]->str,
+                                json_stringn(fields->element[k + 1]->str, fields->element[k + 1]->len));
+    return o;
+}
+
+/* A delivery's fields: the JSON object in its entry's one field
+ * "delivery" (read without jansson when, as nudged writes it, it is flat
+ * strings). An entry of another shape was not written by nudged: it goes
+ * to dead with the reason, never sent on a guess. */
 static void job_fields(struct jparse_flat *f, const redisReply *fields)
 {
-    json_t *o;
-    if (fields->elements == 2 && strcmp(fields->element[0]->str, "delivery") == 0) {
-        const redisReply *v = fields->element[1];
-        if (jparse_flat_parse(f, v->str, v->len) == 0)
-            return;
-        o = jparse_loadb(v->str, v->len, NULL);
-        if (!json_is_object(o)) {
-            json_decref(o);
-            fields_error(
-                f, json_pack("{s:s, s:s%}", "error", "the delivery is not a JSON object", "delivery", v->str, v->len));
-            return;
-        }
-    } else {
-        o = json_object();
-        for (size_t k = 0; o && k + 1 < fields->elements; k += 2) {
-            json_t *v = json_stringn(fields->element[k + 1]->str, fields->element[k + 1]->len);
-            json_object_set_new(o, fields->element[k]->str, v ? v : json_string(""));
-        }
+    if (fields->elements != 2 || strcmp(fields->element[0]->str, "delivery") != 0) {
+        fields_error(f, foreign_entry(fields));
+        return;
+    }
+    const redisReply *v = fields->element[1];
+    if (jparse_flat_parse(f, v->str, v->len) == 0)
+        return;
+    json_t *o = jparse_loadb(v->str, v->len, NULL);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        fields_error(
+            f, json_pack("{s:s, s:s%}", "error", "the delivery is not a JSON object", "delivery", v->str, v->len));
+        return;
     }
     if (jparse_flat_from_json(f, o) != 0)
         fields_error(f, json_pack("{s:s}", "error", "the delivery has more than 32 fields"));

@@ -230,14 +230,6 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
     free(err);
 }
 
-void firing_repeat(const struct firing *fc, const struct message *m, const struct trigger *t)
-{
-    unsigned char h[HASHID_DEDUP_LEN];
-    hashid_firing(trigger_id(t), m->message_id, h);
-    cmd_adds(fc->call, "r");
-    cmd_addcopy(fc->call, h, sizeof h);
-}
-
 /* A firing that waits (delay, unless): one schedule item, the same for the
  * same event and trigger, so a repeated event schedules it once. */
 void firing_later(const struct firing *fc, const struct message *m, json_t *msg, const struct trigger *t,

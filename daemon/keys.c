@@ -24,6 +24,7 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->dead = join(cfg->redis_prefix, "dead");
     k->schedule = join(cfg->redis_prefix, "schedule");
     k->timers = join(cfg->redis_prefix, "timers");
+    k->layout = join(cfg->redis_prefix, "layout");
 }
 
 void keys_free(struct keys *k)
@@ -34,6 +35,7 @@ void keys_free(struct keys *k)
     free(k->dead);
     free(k->schedule);
     free(k->timers);
+    free(k->layout);
 }
 
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)

@@ -176,10 +176,8 @@
  * An event is applied once: its messageId hash enters the dedup set with
  * it, scored by minus the second (dedup_score): the newest member has the
  * lowest score, so ZADD puts it at the head of the listpack instead of
- * scanning the scores to the end (-4% of this script). Members written by
- * earlier versions, scored by plus the second, stay until the trim, which
- * takes the scores between minus and plus the window's start: both kinds
- * that are out of it. An order (re)schedules the customer's one regroup
+ * scanning the scores to the end; the trim takes the scores above minus
+ * the window's start. An order (re)schedules the customer's one regroup
  * item for when active_period runs out, so the move to inactive needs no
  * event. The group is computed after the event and stored; a change is
  * returned, so exactly one call sees each move. The dedup set is trimmed
@@ -199,7 +197,7 @@ static const char profile_lua[] = LOCALS_LUA GROUP_LUA TIMES_LUA SCHEDULE_LUA TR
     "local now, ttl, active = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now_s, dedup_min = string.format('%d', math.floor(now / 1000)), math.floor((now - tonumber(ARGV[2])) / "
     "1000)\n"
-    "local trim_from, trim_to = '(' .. -dedup_min, '(' .. dedup_min\n"
+    "local trim_from = '(' .. -dedup_min\n"
     "local dedup_score = '-' .. now_s\n"
     "local dedup_ttl = math.min(tonumber(ARGV[2]), ttl)\n"
     "local slack = math.max(1, math.floor(dedup_ttl / 64))\n"
@@ -274,7 +272,7 @@ static const char profile_lua[] = LOCALS_LUA GROUP_LUA TIMES_LUA SCHEDULE_LUA TR
     "    local refresh = cur[4] ~= xp_now\n"
     "    if refresh then set[ns + 1], set[ns + 2], ns = 'xp', xp_now, ns + 2 end\n"
     "    call('HSET', unpack(set, 1, ns))\n"
-    "    if (n + 1) % 16 == 0 then call('ZREMRANGEBYSCORE', d, trim_from, trim_to) end\n"
+    "    if (n + 1) % 16 == 0 then call('ZREMRANGEBYSCORE', d, trim_from, '+inf') end\n"
     "    if refresh then\n"
     "      call('PEXPIRE', p, ttl + slack)\n"
     "      call('PEXPIRE', d, dedup_ttl + slack)\n"
@@ -307,12 +305,8 @@ static const char profile_lua[] = LOCALS_LUA GROUP_LUA TIMES_LUA SCHEDULE_LUA TR
  * its firings, and per firing either
  *   "l", due, item: schedule it (delay, unless); or
  *   "d", fields: a firing with one delivery due now and nothing else (no
- *   limit, score or set; most firings): seven arguments fewer than "n",
- *   at about a thousand Redis instructions each; or
- *   "r", a member: the next firing is also a repeat if the dedup set holds
- *   that member (the firing as earlier versions recorded it, per trigger
- *   and messageId; sent for the repeats of events only, so that an upgrade
- *   does not fire twice what an earlier version fired); or
+ *   limit, score or set; most firings), seven arguments fewer than "n",
+ *   each of which Redis must parse into a Lua string; or
  *   "n", limit field or "", limit max, limit per (0: ever),
  *   score points, number of trait sets, their field/value pairs, number of
  *   deliveries, and per delivery when it is due (0: now) and its fields
@@ -345,20 +339,15 @@ static const char fire_lua[] = LOCALS_LUA TIMES_LUA SCHEDULE_LUA RESULT_LUA SMAL
     "local function nudged_fire(p, d, a, s, id, h, i, last)\n"
     "  local to = call('GET', a)\n"
     "  if to then return {-1, to} end\n"
-    "  local fired, limited, flags, fresh, legacy = 0, 0, {}, nil, nil\n"
+    "  local fired, limited, flags, fresh = 0, 0, {}, nil\n"
     "  while i <= last do\n"
     "    if argv[i] == 'l' then\n"
     "      nudged_schedule(keys[3], s, argv[i + 1], argv[i + 2], ttl)\n"
     "      flags[#flags + 1] = 's'\n"
     "      i = i + 3\n"
-    "    elseif argv[i] == 'r' then\n"
-    "      legacy = argv[i + 1]\n"
-    "      i = i + 2\n"
     "    else\n"
     "      if fresh == nil then fresh = call('ZADD', d, 'NX', dedup_score, h) == 1 end\n"
     "      local ok = fresh\n"
-    "      if ok and legacy then ok = not call('ZSCORE', d, legacy) end\n"
-    "      legacy = nil\n"
     "      if argv[i] == 'd' then\n"
     "        if ok then call('XADD', keys[1], '*', 'delivery', argv[i + 1]) end\n"
     "        i = i + 2\n"
@@ -484,7 +473,7 @@ static const char bury_lua[] =
  * does the same for replay), moves its scheduled items, deletes its keys
  * and links the anonymous id to the user, all at once (a member in both
  * dedup sets keeps the lower score: the newer second, see the profile
- * script; of two members from earlier versions, the older); the user's
+ * script); the user's
  * kept group inputs (gi, see the profile script) are deleted. An id already
  * linked, or a user that is itself linked elsewhere, is left alone.
  * Returns {merged (0 or 1), scheduled items moved}. Touches two customers'

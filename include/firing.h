@@ -32,14 +32,6 @@ const char *firing_delivery_default(const char *kind, const char *name);
  * they are missing. */
 void firing_delivery_defaults(json_t *fields);
 
-/* Adds, before T's firing_now for message M that is a repeat (its event
- * was applied before), the member earlier versions wrote for that trigger's
- * firing of M: they recorded each firing, not each event, so this keeps a
- * repeat from firing again what one of them fired. Those members leave the
- * dedup window 24 h after an upgrade; from then on this costs a ZSCORE for
- * a rare repeat. */
-void firing_repeat(const struct firing *f, const struct message *m, const struct trigger *t);
-
 /* Adds T firing now for message M in CTX (the customer after the event):
  * its limit, score and set changes, and every delivery
  * rendered (one that cannot be rendered carries the reason and goes to

@@ -217,11 +217,11 @@ def delivery_fields(port, d):
             "url": "http://127.0.0.1:%d/hook" % port, "body": json.dumps({"d": d}), "timeout": "1000"}
 
 
-def test_actions_entries_as_fields_or_bad_json():
-    """A delivery is one JSON field, "delivery"; an entry written as fields
-    (by an earlier version) or with a value that is not a string is still
-    sent; one whose JSON is broken goes to dead with the reason and its
-    text, and one of more than 32 fields with the reason."""
+def test_actions_entries_of_another_shape_or_bad_json_go_dead():
+    """A delivery is one JSON field, "delivery"; one with a value that is
+    not a string is still sent; an entry of another shape (its fields as
+    entry fields), one whose JSON is broken (with its text) and one of more
+    than 32 fields go to dead with the reason."""
     env = Env()
     try:
         r = env.redis.client
@@ -235,10 +235,11 @@ def test_actions_entries_as_fields_or_bad_json():
         r.xadd("nudged:actions", {"delivery": json.dumps(mixed)})
         big = dict(delivery_fields(env.recv.port, "msg_big"), **{"x%d" % i: "v" for i in range(40)})
         r.xadd("nudged:actions", {"delivery": json.dumps(big)})
-        wait_for(lambda: env.recv.count() == 3 and r.xlen("nudged:dead") == 2, 10, "three sent, two dead")
-        assert sorted(q["headers"]["webhook-id"] for q in env.recv.all()) == ["msg_mixed", "msg_new", "msg_old"]
+        wait_for(lambda: env.recv.count() == 2 and r.xlen("nudged:dead") == 3, 10, "two sent, three dead")
+        assert sorted(q["headers"]["webhook-id"] for q in env.recv.all()) == ["msg_mixed", "msg_new"]
         assert all(verify_signature(q) for q in env.recv.all())
-        (_, dead), (_, dead_big) = r.xrange("nudged:dead")
+        (_, dead_old), (_, dead), (_, dead_big) = r.xrange("nudged:dead")
+        assert dead_old["error"] == 'an actions entry has exactly one field, "delivery"' and dead_old["d"] == "msg_old", dead_old
         assert dead["error"] == "the delivery is not a JSON object" and dead["delivery"] == "{not json", dead
         assert dead_big["error"] == "the delivery has more than 32 fields", dead_big
         wait_for(lambda: no_pending(r, "nudged:actions"), 5, "all acked")
@@ -270,4 +271,4 @@ def test_delivery_delivered_too_often_is_set_aside():
         env.close()
 
 
-TESTS = [test_signed_webhook, test_each_secret_signs_its_own_webhooks, test_delivery_text_survives_escaping, test_retry_500_twice_then_sent, test_410_is_not_retried, test_one_connection_a_host_in_turn_and_the_wait_counts_in_the_timeout, test_method_and_headers_default_or_own_also_on_retry, test_sent_deliveries_are_trimmed_and_pending_ones_kept, test_actions_entries_as_fields_or_bad_json, test_delivery_delivered_too_often_is_set_aside]
+TESTS = [test_signed_webhook, test_each_secret_signs_its_own_webhooks, test_delivery_text_survives_escaping, test_retry_500_twice_then_sent, test_410_is_not_retried, test_one_connection_a_host_in_turn_and_the_wait_counts_in_the_timeout, test_method_and_headers_default_or_own_also_on_retry, test_sent_deliveries_are_trimmed_and_pending_ones_kept, test_actions_entries_of_another_shape_or_bad_json_go_dead, test_delivery_delivered_too_often_is_set_aside]

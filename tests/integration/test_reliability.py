@@ -244,7 +244,25 @@ def test_admin_connection_cap_makes_new_clients_wait(env):
     assert n.stop() == 0
 
 
-TESTS = [test_admin_token_file_without_a_token_is_a_config_error, test_trigger_directory_limits,
+def test_data_of_another_layout_is_refused_and_left_alone(env):
+    """nudged records its layout version in <prefix>layout on a Redis
+    without its data, and refuses (exit 3, a log line saying what to do) to
+    start on data of another layout, before it writes anything."""
+    r = env.redis.client
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+    n.start().wait_ready(env.redis)
+    assert r.get("nudged:layout") == "1", r.get("nudged:layout")
+    assert n.stop() == 0
+    r.flushall()
+    r.set("nudged:layout", "0")
+    n2 = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+    n2.start()
+    assert n2.proc.wait(timeout=15) == 3
+    assert n2.log_has("Redis holds nudged data of another layout") and n2.log_has("stored=0"), open(n2.log).read()
+    assert r.keys("*") == ["nudged:layout"] and r.get("nudged:layout") == "0", r.keys("*")
+
+
+TESTS = [test_admin_token_file_without_a_token_is_a_config_error, test_data_of_another_layout_is_refused_and_left_alone, test_trigger_directory_limits,
          test_admin_connection_cap_makes_new_clients_wait, test_redis_out_of_memory_is_said_and_waited_out, test_redrive_sends_dead_deliveries_again_with_their_webhook_id, test_entry_with_two_message_fields_or_an_event_field_is_rejected,
          test_a_notify_socket_nobody_reads_does_not_stop_the_loop, test_admin_customer_id_with_nul_is_refused,
          test_admin_listener_caps_headers_and_times_out_idle_clients]

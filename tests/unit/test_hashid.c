@@ -32,8 +32,8 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The dedup members are a stored format (a change re-applies events that
- * are redelivered across an upgrade): pinned. And 200,000 ids that differ
+/* The dedup members are part of the stored layout (a change needs a new
+ * KEYS_LAYOUT_VERSION): pinned. And 200,000 ids that differ
  * in one digit, as sequential messageIds do, give 200,000 members. */
 static void test_dedup_hash_spread(void)
 {
