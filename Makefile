@@ -23,8 +23,8 @@ endif
 
 # The allocator: jemalloc, as Redis links it. nudged's hot path makes and
 # frees many small objects per batch (jansson values, hiredis replies, curl
-# handles' buffers); with glibc's malloc that took 12% more of nudged's
-# instructions (callgrind, make bench). Sanitizer builds keep the libc
+# handles' buffers), which glibc's malloc serves at a clearly higher cost
+# (make bench-instructions shows it). Sanitizer builds keep the libc
 # malloc that ASan replaces. `make MALLOC=libc` opts out.
 MALLOC ?= jemalloc
 ifndef SANITIZER

@@ -79,9 +79,10 @@ static char *fields_json(const struct fields *f)
  * "delivery" field of its <prefix>actions entry, or its schedule item when
  * it waits for the end of quiet hours (the caller adds when it is due,
  * where the form of the firing has it). One string, not a field/value
- * pair each: every string costs Redis about a thousand instructions to
- * parse, to make a Lua string, to store and to read back. The fields that hold their default (attempt
- * 1, method POST, no headers of the trigger's own) are left out: the
+ * pair each: every string is parsed by Redis, made a Lua string, stored
+ * and read back, which costs more than the JSON around one. The fields
+ * that hold their default (attempt 1, method POST, no headers of the
+ * trigger's own) are left out: the
  * delivery reader puts them back (firing_delivery_defaults). */
 static void add_delivery(const struct firing *fc, const struct message *m, const struct trigger *t, size_t i,
                          const struct action_out *out, const char *err, const char *unsubscribe)

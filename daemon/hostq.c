@@ -1,10 +1,9 @@
 /* hostq.c — admission per host, so that curl never holds a transfer it has
  * no connection for. curl 7.88 parks such a transfer as pending and runs
- * its whole connect step again, URL parse and connection-cache search
- * (~25,000 instructions), every time a connection of the host frees up,
- * which under a full queue was up to a tenth of nudged's work in
- * make bench-instructions. Here a waiting transfer costs nothing until its
- * turn. Hosts live in a small hash table only while they have transfers.
+ * its whole connect step again, URL parse and connection-cache search,
+ * every time a connection of the host frees up, often only to park it
+ * again: under a full queue, a large share of nudged's work. Here a
+ * waiting transfer costs nothing until its turn. Hosts live in a small hash table only while they have transfers.
  */
 #include "hostq.h"
 #include "util.h"

@@ -44,8 +44,8 @@ static size_t discard_body(char *p, size_t size, size_t n, void *userdata)
 
 /* Options every webhook handle has, set once when it is made; each request
  * sets all the others (set_options), so a webhook handle is reused as it
- * is: curl_easy_reset and setting these again cost about 6,000
- * instructions a webhook (make bench-instructions). */
+ * is: curl_easy_reset and setting these again would be paid on every
+ * webhook for options that never change. */
 static CURL *web_new(void)
 {
     CURL *e = curl_easy_init();

@@ -23,11 +23,11 @@
  * variable still overrides them). A batch makes and then frees thousands of
  * small objects (jansson values, replies, curl's buffers): with the default
  * thread cache of at most 200 objects a size class, and its garbage
- * collection every 64 KiB allocated, most of them went back to the arena and
- * came out again, which cost 8% of nudged's instructions per event
- * (make bench-instructions). A larger cache, collected every MiB, keeps them
- * and adds under a MiB to the peak RSS. Ignored when nudged is built with
- * glibc's malloc (make MALLOC=libc, the sanitizer builds). */
+ * collection every 64 KiB allocated, most of them go back to the arena and
+ * come out again, a cost that make bench-instructions shows. A larger
+ * cache, collected every MiB, keeps them and adds under a MiB to the peak
+ * RSS. Ignored when nudged is built with glibc's malloc (make
+ * MALLOC=libc, the sanitizer builds). */
 const char *malloc_conf = "tcache_nslots_small_min:500,tcache_nslots_small_max:2000,"
                           "tcache_gc_incr_bytes:1048576";
 

@@ -11,8 +11,8 @@
 #include <string.h>
 
 /* Put first in every script that uses the functions below: in Redis's
- * Lua each use of a global (redis.call, ARGV) is a table lookup, ~100
- * instructions; ~25 per event cost the profile script 3.5%. */
+ * Lua each use of a global (redis.call, ARGV) is a table lookup, and the
+ * profile script makes dozens per event; a local is a register. */
 #define LOCALS_LUA "local call, argv, keys, unpack = redis.call, ARGV, KEYS, unpack\n"
 
 /* Shared by the scripts that need the lifecycle group (SPEC 2); the same
@@ -85,18 +85,18 @@
 
 /* The small counts in ARGV (arguments of a firing, counters, traits) as
  * numbers by a table lookup. Redis's Lua turns a string into a number with
- * strtod, twice in tonumber(): ~900 instructions, where this lookup costs
- * a tenth; `s + 0` converts the rest with one strtod. */
+ * strtod, twice in tonumber(), where a lookup is a hash probe; `s + 0`
+ * converts the rest with one strtod. */
 #define SMALL_LUA                                                                                                      \
     "local nudged_small = {['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6,\n"             \
     "  ['7'] = 7, ['8'] = 8, ['9'] = 9, ['10'] = 10, ['11'] = 11, ['12'] = 12, ['-1'] = -1}\n"
 
 /* Counts below 100 as numbers and back as text by table lookups, for the
- * profile script: Lua turns a string into a number with strtod (~600
- * instructions) and a number into a string with sprintf("%.14g") (~2,000),
- * where a lookup costs a few dozen. Built on every call (a script cannot
- * keep a table), for ~50 instructions per event in a run of 200; most of a
- * customer's counts stay below 100. */
+ * profile script: Lua turns a string into a number with strtod and a
+ * number into a string with sprintf("%.14g"), where a lookup is a hash
+ * probe. The tables are built on every call (a script cannot keep one),
+ * which a run of events shares; most of a customer's counts stay below
+ * 100. */
 #define COUNT_LUA                                                                                                      \
     "local nudged_num = {['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5,\n"                          \
     "  ['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9, ['10'] = 10, ['11'] = 11, ['12'] = 12,\n"                           \
@@ -153,8 +153,8 @@
  * for an order; plus 12 per extra), and the extras, each three strings:
  * "c", a windowed counter's field and window; "t", a trait's name and
  * JSON; "z", the timezone, ""; "r", the revenue, "". Four strings for most
- * events: each string costs Redis about a thousand instructions to parse
- * and to make a Lua string. An order's customer id (for its regroup item)
+ * events: Redis parses each string and makes it a Lua string, so fewer
+ * strings are cheaper. An order's customer id (for its regroup item)
  * is taken from the profile key, after the prefix's (brace-free) text.
  * The link (an anonymous id merged into a user) is looked up only for a
  * profile without a stored group: merging deletes the anonymous profile as
@@ -164,12 +164,11 @@
  * The group's inputs (see GROUP_LUA) are kept in the field gi, as four
  * digits 0 or 1 (x, unsubscribed, u, an email trait) and then the time of
  * the last order, if any; it is written when one of them changes. So the
- * profile is read with four fields, not eight: ~6,000 instructions fewer
- * per event. A script that changes them otherwise (a firing's `set`, a
+ * profile is read with four fields, not eight. A script that changes them otherwise (a firing's `set`, a
  * merge) deletes gi, and the next event reads the inputs themselves.
  * Strings are joined with .. rather than string.format, whose %d costs
- * Redis's Lua a sprintf: 1,800 instructions per event (a count prints
- * the same either way below 10^14). Numbers are read from text as little
+ * Redis's Lua a sprintf (a count prints the same either way below
+ * 10^14). Numbers are read from text as little
  * as possible (each is a strtod): the first time of an event name is read
  * only for an event older than the last one (first <= last, so an event
  * in order keeps it), and counts below 100 go both ways by COUNT_LUA.
@@ -321,8 +320,7 @@ static const char profile_lua[] = LOCALS_LUA GROUP_LUA TIMES_LUA SCHEDULE_LUA TR
  * due), not one per trigger: the entry's firings are written together with its ack,
  * so they are all done or none is, and a repeat of the message fires
  * nothing, not even a trigger loaded since. An event that fires ten
- * triggers costs one ZADD instead of ten (~9,000 Redis instructions each)
- * and one dedup member instead of ten.
+ * triggers costs one ZADD and one dedup member, not ten.
  * For each entry, remembering the firing, the limit, score and set, the
  * deliveries and the ack happen together, so a crash can neither lose a
  * firing nor repeat it. The dedup set lives the window plus the profile

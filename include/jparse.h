@@ -2,8 +2,8 @@
  * deliveries as flat objects of strings.
  *
  * jansson's parser reads its input a byte at a time through a callback and
- * copies each token into a buffer before it makes the value: about a
- * quarter of nudged's instructions per event. jparse scans the buffer in
+ * copies each token into a buffer before it makes the value, a large share
+ * of nudged's work per event. jparse scans the buffer in
  * place and builds the same jansson values, in the same key order, for the
  * JSON it is sure jansson reads the same way; everything else, valid or
  * not, it leaves to json_loadb, which parses it or says why not. */
@@ -35,8 +35,8 @@ json_t *jparse_shallow(const char *buf, size_t len, struct jspan_member *members
 
 /* A flat object of strings, as nudged writes a delivery: its members in
  * order, the text of all of them in one allocation. Read this way rather
- * than as json_t values, a delivery costs ~10,000 instructions less to
- * build, look up and free (make bench-instructions, per webhook). */
+ * than as json_t values, a delivery is one allocation to build, look up
+ * and free, not one per member. */
 #define JPARSE_FLAT_MAX 32
 struct jparse_flat {
     size_t n;

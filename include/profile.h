@@ -24,9 +24,8 @@ struct profile_opts {
 
 /* When the profile script returns the profile: never, always, or when the
  * group moved. Its reply of the whole hash, converted to Lua and back,
- * costs Redis ~56,000 instructions for a customer of 9 fields, where an
- * HGETALL queued after the script in the same MULTI/EXEC costs ~6,000: a
- * caller reads the profile that way (profile_read_cmd) for the last event
+ * costs Redis several times what an HGETALL queued after the script in
+ * the same MULTI/EXEC does: a caller reads the profile that way (profile_read_cmd) for the last event
  * of a customer in a run, and asks the script only for an event that has
  * another of its customer after it in the run. */
 enum profile_want { PROFILE_NEVER = '0', PROFILE_ALWAYS = '1', PROFILE_IF_MOVED = 'g' };
