@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "firing.h"
 #include "jparse.h"
+#include "keys.h"
 #include "log.h"
 #include "mail.h"
 #include "sreader.h"
@@ -354,11 +355,16 @@ static void on_consent(redisAsyncContext *ac, void *r, void *priv)
 static void send_email(struct job *j)
 {
     struct delivery *d = j->d;
-    if (rconn_sendf(d->d.conn, on_consent, j, "HGET %s{%s}:p t:unsubscribed", d->d.keys->prefix,
-                    field(j, "customer")) != 0) {
+    struct cmd hget;
+    cmd_init(&hget);
+    cmd_adds(&hget, "HGET");
+    keys_add_customer(&hget, d->d.keys, field(j, "customer"), 'p');
+    cmd_adds(&hget, "t:unsubscribed");
+    if (cmd_send(&hget, d->d.conn, on_consent, j) != 0) {
         log_warn("redis is down: the email stays pending and is sent later", "delivery", field(j, "d"));
         job_free(j);
     }
+    cmd_free(&hget);
 }
 
 static void send_job(struct job *j)
