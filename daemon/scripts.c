@@ -581,27 +581,22 @@ static const char trim_lua[] =
 /* KEYS: dead stream, actions stream. ARGV: the first id to look at, the
  * trigger to take ("" for all), "1" for a dry run, how many to look at.
  * Each dead delivery of that trigger from that id on goes back to the
- * actions stream with its fields (its "d": the same webhook-id), attempt 1
- * and no status or error, and leaves the dead stream in the same step: two
- * redrives never send one twice. Returns {the id to go on from, or "" at
+ * actions stream as the one field "delivery" (a JSON object of its
+ * fields: its "d", the same webhook-id; attempt 1, left out as the
+ * default; no status or error), and leaves the dead stream in the same
+ * step: two redrives never send one twice. Returns {the id to go on from, or "" at
  * the end, {id, trigger, kind, d, status, error} of each one moved}. */
 static const char redrive_lua[] =
     "local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[4]))\n"
     "local moved = {}\n"
     "for _, e in ipairs(entries) do\n"
-    "  local f, args = {}, {KEYS[2], '*'}\n"
+    "  local f = {}\n"
     "  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end\n"
     "  if ARGV[2] == '' or f.trigger == ARGV[2] then\n"
     "    moved[#moved + 1] = {e[1], f.trigger or '', f.kind or '', f.d or '', f.status or '', f.error or ''}\n"
     "    if ARGV[3] ~= '1' then\n"
-    "      for i = 1, #e[2], 2 do\n"
-    "        local k = e[2][i]\n"
-    "        if k ~= 'status' and k ~= 'error' and k ~= 'attempt' then\n"
-    "          args[#args + 1] = k; args[#args + 1] = e[2][i + 1]\n"
-    "        end\n"
-    "      end\n"
-    "      args[#args + 1] = 'attempt'; args[#args + 1] = '1'\n"
-    "      redis.call('XADD', unpack(args))\n"
+    "      f.status, f.error, f.attempt = nil, nil, nil\n"
+    "      redis.call('XADD', KEYS[2], '*', 'delivery', cjson.encode(f))\n"
     "      redis.call('XDEL', KEYS[1], e[1])\n"
     "    end\n"
     "  end\n"
