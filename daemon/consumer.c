@@ -53,6 +53,7 @@ struct batch {
     bool failed;
     int phase;
     unsigned round, nrounds;
+    unsigned redirect_round; /* the round put in after this one for redirected events, 0: none yet */
     int64_t now_ms;
     json_t *now;             /* now_ms as ISO-8601, what templates see */
     struct trigger_set *set; /* a reference: a reload cannot free it under us */
@@ -69,6 +70,8 @@ struct consumer {
     size_t hits_cap;
     struct template *unsubscribe; /* [smtp] unsubscribe_url, NULL when unset */
     EVP_MD *sha256;               /* fetched once for the webhook-ids; NULL: fetched per id */
+    struct tz_zone zone_of;       /* the customer's clock (customer.local) ... */
+    struct eval_zone zone;        /* ... as eval_ctx reads it */
 };
 
 static void phase_two(struct batch *b);
@@ -189,8 +192,10 @@ static void on_rejected(redisAsyncContext *ac, void *r, void *priv)
 }
 
 /* E's customer is an anonymous id merged into TO: the event is applied to
- * TO in another round (a few hops at most: links never form a loop, but a
- * bound keeps a broken link from spinning). */
+ * TO in a round put in right after this one, so it comes after the merge
+ * and before the person's next event, as replay has it (a few hops at
+ * most: links never form a loop, but a bound keeps a broken link from
+ * spinning). */
 static void redirect(struct entry *e, const redisReply *to)
 {
     struct batch *b = e->b;
@@ -204,7 +209,14 @@ static void redirect(struct entry *e, const redisReply *to)
     e->redirect = util_xstrndup(to->str, to->len);
     e->m.customer = e->redirect;
     e->m.merge_from = NULL;
-    e->round = b->nrounds++;
+    if (b->redirect_round != b->round + 1) {
+        for (size_t i = 0; i < b->n; i++)
+            if (b->e[i].round > b->round)
+                b->e[i].round++;
+        b->nrounds++;
+        b->redirect_round = b->round + 1;
+    }
+    e->round = b->round + 1;
 }
 
 static void on_merged(redisAsyncContext *ac, void *r, void *priv)
@@ -423,7 +435,7 @@ static void add_event(struct consumer *c, struct batch *b, const struct run *run
 {
     struct entry *e = run->e[i];
     struct path_memo memo = {0};
-    struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo};
+    struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo, NULL};
     e->ncand = 0; /* a redirected event starts again */
     keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
     struct customer_update u;
@@ -668,7 +680,7 @@ static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e
 
 static struct eval_ctx entry_ctx(const struct batch *b, const struct entry *e)
 {
-    return (struct eval_ctx){e->msg, e->customer, NULL, b->now, b->now_ms, e->state, NULL};
+    return (struct eval_ctx){e->msg, e->customer, NULL, b->now, b->now_ms, e->state, NULL, &b->c->zone};
 }
 
 /* Keeps the candidates of E whose `if` holds; returns whether any does
@@ -809,6 +821,8 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     cmd_init(&c->call);
     c->unsubscribe = firing_unsubscribe_template(deps->cfg, NULL);
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    c->zone_of = (struct tz_zone){deps->tz, deps->cfg->triggers_default_timezone};
+    c->zone = (struct eval_zone){tz_zone_offset, &c->zone_of};
     const char *streams[CONSUMER_SOURCES] = {deps->keys->events, deps->keys->timers};
     for (int i = 0; i < CONSUMER_SOURCES; i++) {
         struct source *src = &c->src[i];

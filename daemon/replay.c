@@ -42,6 +42,8 @@ struct replay {
     const struct trigger **cand;
     const struct counter **hits;
     struct tz_cache *tz;
+    struct tz_zone zone_of; /* the customer's clock (customer.local) ... */
+    struct eval_zone zone;  /* ... as eval_ctx reads it */
 };
 
 static json_t *fields_of(struct replay *r, const char *id)
@@ -165,7 +167,7 @@ static void ctx_load(struct replay *r, struct eval_ctx *ctx, const char *custome
 {
     char now[40];
     message_format_time(now_ms, now, sizeof now);
-    *ctx = (struct eval_ctx){.event = event, .now = json_string(now), .now_ms = now_ms};
+    *ctx = (struct eval_ctx){.event = event, .now = json_string(now), .now_ms = now_ms, .zone = &r->zone};
     ctx->customer =
         customer_view(customer, fields_of(r, customer), now_ms, r->cfg->triggers_active_period_ms, &ctx->state);
 }
@@ -286,7 +288,7 @@ static void fire_moved(struct replay *r, const char *customer, const char *group
 
 static void apply_event(struct replay *r, const struct message *m, json_t *msg)
 {
-    struct eval_ctx ectx = {msg, NULL, NULL, NULL, r->clock_ms, NULL, NULL};
+    struct eval_ctx ectx = {msg, NULL, NULL, NULL, r->clock_ms, NULL, NULL, NULL};
     size_t ncand = trigger_set_candidates(r->set, m, &ectx, r->cand, trigger_set_count(r->set));
     struct customer_update u;
     customer_update_init(&u, m, msg);
@@ -418,6 +420,8 @@ int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in
     r.cand = util_xcalloc(trigger_set_count(set) + 1, sizeof *r.cand);
     r.hits = util_xcalloc(trigger_set_counter_count(set) + 1, sizeof *r.hits);
     r.tz = tz_cache_new(NULL);
+    r.zone_of = (struct tz_zone){r.tz, cfg->triggers_default_timezone};
+    r.zone = (struct eval_zone){tz_zone_offset, &r.zone_of};
     int rc = read_lines(&r, in);
     run_due(&r, last_firing_due(&r)); /* the clock runs on to the last waiting firing */
     fprintf(err,

@@ -157,3 +157,9 @@ int32_t tz_offset_or(struct tz_cache *c, const char *name, const char *fallback,
         return off;
     return 0;
 }
+
+int32_t tz_zone_offset(void *data, const char *name, int64_t t_ms)
+{
+    const struct tz_zone *z = data;
+    return tz_offset_or(z->cache, name, z->fallback, t_ms);
+}

@@ -79,4 +79,12 @@ const char *customer_group(json_t *fields, int64_t now_ms, int64_t active_ms);
  * limits ({"w:..": [ms...], "l:..": [ms...]}) for eval_ctx.state. */
 json_t *customer_view(const char *id, json_t *fields, int64_t now_ms, int64_t active_ms, json_t **state);
 
+/* Whether NAME is a part of customer.local: hour, weekday or date. */
+bool customer_local_part(const char *name);
+
+/* Adds to VIEW "local": {"hour": 0-23, "weekday": "mon".."sun", "date":
+ * "YYYY-MM-DD"}, the customer's own clock at NOW_MS for a zone OFFSET_S
+ * seconds east of UTC. */
+void customer_add_local(json_t *view, int64_t now_ms, int32_t offset_s);
+
 #endif

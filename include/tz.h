@@ -26,6 +26,16 @@ int tz_offset(struct tz_cache *c, const char *name, int64_t t_ms, int32_t *off_s
  * customer's zone, else default_timezone. NAME may be NULL. */
 int32_t tz_offset_or(struct tz_cache *c, const char *name, const char *fallback, int64_t t_ms);
 
+/* A cache and the fallback zone, as the data of an eval_zone (path.h)
+ * whose offset is tz_zone_offset: the customer's clock in triggers. */
+struct tz_zone {
+    struct tz_cache *cache;
+    const char *fallback; /* [triggers] default_timezone */
+};
+
+/* tz_offset_or for an eval_zone: DATA is a struct tz_zone. */
+int32_t tz_zone_offset(void *data, const char *name, int64_t t_ms);
+
 /* True when NAME looks like an IANA zone name: letters, digits, "_+-" and
  * single "/" between parts, no "." part, at most 64 bytes. */
 bool tz_name_valid(const char *name);

@@ -322,8 +322,10 @@ static json_t *render_body(const struct webhook *w, json_t *j, size_t *idx, cons
     return json_incref(j);
 }
 
+/* The customer in it carries their clock, whichever trigger fired. */
 static json_t *standard_payload(const struct eval_ctx *ctx)
 {
+    path_add_local(ctx);
     return json_pack("{s:O, s:O, s:O, s:O}", "trigger", ctx->trigger, "customer", ctx->customer, "event", ctx->event,
                      "timestamp", ctx->now);
 }

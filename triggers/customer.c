@@ -364,3 +364,27 @@ void customer_merge(json_t *into, json_t *from)
             merge_field(into, k, json_string_value(v));
     }
 }
+
+static const char *const local_parts[] = {"hour", "weekday", "date"};
+
+bool customer_local_part(const char *name)
+{
+    for (size_t i = 0; i < sizeof local_parts / sizeof local_parts[0]; i++)
+        if (strcmp(name, local_parts[i]) == 0)
+            return true;
+    return false;
+}
+
+void customer_add_local(json_t *view, int64_t now_ms, int32_t offset_s)
+{
+    static const char *const weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    int64_t local_ms = now_ms + (int64_t)offset_s * 1000;
+    char iso[40]; /* YYYY-MM-DDTHH:MM:SS.mmmZ: the local wall clock, written as UTC's */
+    message_format_time(local_ms, iso, sizeof iso);
+    int64_t days = local_ms >= 0 ? local_ms / 86400000 : -((-local_ms + 86399999) / 86400000);
+    int hour = (iso[11] - '0') * 10 + (iso[12] - '0');
+    /* 1970-01-01 was a Thursday: day 0 is weekday 3 counted from Monday. */
+    const char *weekday = weekdays[((days + 3) % 7 + 7) % 7];
+    json_object_set_new(view, "local",
+                        json_pack("{s:i, s:s, s:s#}", "hour", hour, "weekday", weekday, "date", iso, (int)10));
+}

@@ -1,5 +1,6 @@
 /* path.c — compile dotted paths once at load, resolve them per evaluation. */
 #include "path.h"
+#include "customer.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -57,7 +58,27 @@ int path_compile(struct path *p, const char *text, char *err, size_t errlen)
         path_free(p);
         return -1;
     }
+    if (p->root == PATH_CUSTOMER && p->n > 0 && strcmp(p->seg[0], "local") == 0 &&
+        (p->n != 2 || !customer_local_part(p->seg[1]))) {
+        snprintf(err, errlen, "customer.local has hour, weekday and date: write customer.local.hour, for instance");
+        path_free(p);
+        return -1;
+    }
     return 0;
+}
+
+static bool is_local(const struct path *p)
+{
+    return p->root == PATH_CUSTOMER && p->n == 2 && strcmp(p->seg[0], "local") == 0;
+}
+
+void path_add_local(const struct eval_ctx *ctx)
+{
+    if (ctx->customer == NULL || json_object_get(ctx->customer, "local"))
+        return;
+    const char *zone = json_string_value(json_object_get(ctx->customer, "timezone"));
+    int32_t offset = ctx->zone ? ctx->zone->offset(ctx->zone->data, zone, ctx->now_ms) : 0;
+    customer_add_local(ctx->customer, ctx->now_ms, offset);
 }
 
 static bool same_path(const struct path *a, const struct path *b)
@@ -88,6 +109,8 @@ static json_t *walk(const struct path *p, const struct eval_ctx *ctx)
 
 json_t *path_resolve(const struct path *p, const struct eval_ctx *ctx)
 {
+    if (is_local(p))
+        path_add_local(ctx);
     struct path_memo *m = p->root == PATH_EVENT ? ctx->memo : NULL;
     if (m == NULL)
         return walk(p, ctx);

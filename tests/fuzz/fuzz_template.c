@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *ev = json_pack("{s:s, s:{s:s, s:f}}", "event", "X", "properties", "name", "a\"b<c>\r\nd", "price", 9.5);
     json_t *cu = json_pack("{s:s, s:{s:s, s:b}}", "id", "Zoë & co", "traits", "first_name", "Jürgen\x01", "vip", 1);
     json_t *now = json_string("2026-11-22T10:00:00.000Z");
-    struct eval_ctx ctx = {ev, cu, NULL, now, 0, NULL, NULL};
+    struct eval_ctx ctx = {ev, cu, NULL, now, 0, NULL, NULL, NULL};
     for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
         struct errlist errs = {0};
         struct diag d = {&errs, "fuzz.json", "t"};

@@ -19,7 +19,7 @@ static void match_sample(const struct trigger_set *set)
     char err[256];
     if (message_validate(msg, "1-0", 1700000000000LL, &m, err, sizeof err) == 0) {
         json_t *cust = json_pack("{s:s, s:{s:s}, s:i}", "id", "u1", "traits", "email", "a@b.test", "score", 10);
-        struct eval_ctx ctx = {msg, cust, NULL, NULL, 1700000000000LL, NULL, NULL};
+        struct eval_ctx ctx = {msg, cust, NULL, NULL, 1700000000000LL, NULL, NULL, NULL};
         const struct trigger *out[64];
         size_t n = trigger_set_match(set, &m, &ctx, out, 64);
         for (size_t i = 0; i < n; i++) {

@@ -125,9 +125,9 @@ EQUIV_TRIGGERS = [
 ]
 
 
-def equiv_triggers(port):
+def equiv_triggers(port, extra=()):
     out = []
-    for t in EQUIV_TRIGGERS:
+    for t in list(EQUIV_TRIGGERS) + list(extra):
         t = dict(t)
         hook = {"webhook": {"url": "http://127.0.0.1:%d/e" % port,
                             "body": {"t": "{{trigger.id}}", "c": "{{customer.id}}", "m": "{{event.messageId}}"}}}
@@ -139,11 +139,17 @@ def equiv_triggers(port):
 def test_daemon_and_replay_agree(env):
     """The same 1,500 events through the daemon (Lua in Redis) and through
     `nudged replay` (C in memory) fire the same triggers for the same events,
-    with anonymous ids merged into users along the way."""
-    n = env.nudged({"t.json": equiv_triggers(env.recv.port)})
+    with anonymous ids merged into users along the way, and customers in
+    three time zones judged by their own clock."""
+    while time.time() % 3600 > 3570:  # the daemon judges at its clock, replay at the events': one hour for both
+        time.sleep(1)
+    zones = ["Europe/Amsterdam", "America/New_York", "Asia/Tokyo"]
+    tokyo_hour = (time.gmtime().tm_hour + 9) % 24
+    local = {"id": "tokyo-hours", "on": "Visit", "if": {"customer.local.hour": tokyo_hour}}
+    n = env.nudged({"t.json": equiv_triggers(env.recv.port, [local])})
     n.start().wait_ready(env.redis)
     r = env.redis.client
-    rnd = random.Random(7)
+    rnd, zone_rnd = random.Random(7), random.Random(11)
     base = int(time.time() * 1000)
     lines = []
     for i in range(1500):
@@ -151,6 +157,8 @@ def test_daemon_and_replay_agree(env):
         kind = rnd.choice(["Visit", "Visit", "Ping", "Order Completed", "identify", "Optout", "page"])
         m = {"messageId": "q-%d" % i,
              "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime((base + i) / 1000)) + ".%03dZ" % ((base + i) % 1000)}
+        if zone_rnd.random() < 0.5:
+            m["context"] = {"timezone": zone_rnd.choice(zones)}
         anon = rnd.random() < 0.3  # as the anonymous id, linked to the user by some identifies
         m["anonymousId" if anon else "userId"] = ("an-" + c) if anon else c
         if kind == "identify":
@@ -175,6 +183,9 @@ def test_daemon_and_replay_agree(env):
     assert p.returncode == 0, p.stderr
     want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in map(json.loads, p.stdout.splitlines()))
     assert len(want) > 300, "too few firings to compare: %d" % len(want)
+    visits = sum(1 for line in lines if '"event": "Visit"' in line)
+    tokyo = sum(1 for t, _, _ in want if t == "tokyo-hours")
+    assert 0 < tokyo < visits / 2, "the local clock tells Tokyo apart: %d of %d visits" % (tokyo, visits)
     try:
         wait_for(lambda: len({(b["t"], b["c"], b["m"]) for b in bodies(env)}) >= len(want) and
                  no_pending(r, "nudged:events"), 30, "the daemon's firings")

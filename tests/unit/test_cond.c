@@ -53,7 +53,7 @@ static void test_conditions(void)
 {
     json_t *ev = json_loads(FIXTURE_EVENT, 0, NULL), *cu = json_loads(FIXTURE_CUSTOMER, 0, NULL),
            *now = json_string("now");
-    struct eval_ctx ctx = {ev, cu, NULL, now, FIXTURE_NOW_MS, NULL, NULL};
+    struct eval_ctx ctx = {ev, cu, NULL, now, FIXTURE_NOW_MS, NULL, NULL, NULL};
     struct errlist errs = {0};
     struct diag d = {&errs, "t.json", "t"};
     for (size_t i = 0; i < sizeof cond_cases / sizeof cond_cases[0]; i++) {
@@ -82,7 +82,7 @@ static void test_path_memo(void)
            *now = json_string("now");
     json_t *other = json_pack("{s:s}", "id", "u2");
     struct path_memo memo = {0};
-    struct eval_ctx plain = {ev, cu, NULL, now, FIXTURE_NOW_MS, NULL, NULL}, memoed = plain;
+    struct eval_ctx plain = {ev, cu, NULL, now, FIXTURE_NOW_MS, NULL, NULL, NULL}, memoed = plain;
     memoed.memo = &memo;
     char err[128];
     struct path a, b, c;

@@ -3,6 +3,7 @@
 #include "harness.h"
 #include "message.h"
 #include "trigger.h"
+#include "tz.h"
 
 static const char *apply(json_t *fields, const struct trigger_set *set, const char *text, int64_t now)
 {
@@ -12,7 +13,7 @@ static const char *apply(json_t *fields, const struct trigger_set *set, const ch
     const char *moved = NULL;
     const struct counter *hits[8];
     if (msg && message_validate(msg, "1-0", now, &m, err, sizeof err) == 0) {
-        struct eval_ctx ctx = {msg, NULL, NULL, NULL, now, NULL, NULL};
+        struct eval_ctx ctx = {msg, NULL, NULL, NULL, now, NULL, NULL, NULL};
         struct customer_update u;
         customer_update_init(&u, &m, msg);
         u.counters = hits;
@@ -110,7 +111,7 @@ static void test_customer(void)
                  visits[i]);
         apply(f, set, text, ts);
         view = customer_view("v", f, ts, 90 * day, &state);
-        struct eval_ctx ctx = {NULL, view, NULL, NULL, ts, state, NULL};
+        struct eval_ctx ctx = {NULL, view, NULL, NULL, ts, state, NULL, NULL};
         CHECK(trigger_if_holds(three, &ctx) == want_three[i], "three visits within 1h, visit %d", i + 1);
         char lkey[16];
         snprintf(lkey, sizeof lkey, "l:lim");
@@ -143,9 +144,52 @@ static void test_trait_merge(void)
     }
 }
 
+/* The customer's clock: the hour, weekday and date at evaluation time in
+ * their zone, at midnight, across the day line, and across both of
+ * Amsterdam's DST changes in 2026 (29 March 01:00Z, 25 October 01:00Z). */
+static void test_local_clock(void)
+{
+    static const struct {
+        const char *name, *zone;
+        int64_t now_ms;
+        int hour;
+        const char *weekday, *date;
+    } cases[] = {
+        {"utc midnight", "UTC", 1796169600000LL, 0, "wed", "2026-12-02"},
+        {"a second before midnight", "UTC", 1796169599000LL, 23, "tue", "2026-12-01"},
+        {"ahead of utc: already tomorrow", "Asia/Tokyo", 1796155200000LL, 5, "wed", "2026-12-02"},
+        {"behind utc: still yesterday", "America/New_York", 1796169600000LL, 19, "tue", "2026-12-01"},
+        {"before spring forward", "Europe/Amsterdam", 1774745999000LL, 1, "sun", "2026-03-29"},
+        {"after spring forward", "Europe/Amsterdam", 1774746000000LL, 3, "sun", "2026-03-29"},
+        {"before fall back", "Europe/Amsterdam", 1792889999000LL, 2, "sun", "2026-10-25"},
+        {"after fall back", "Europe/Amsterdam", 1792890000000LL, 2, "sun", "2026-10-25"},
+        {"no zone: the default's", NULL, 1796169600000LL, 1, "wed", "2026-12-02"},
+        {"an unknown zone: the default's", "Mars/Base", 1796169600000LL, 1, "wed", "2026-12-02"},
+        {"before 1970", "UTC", -1000LL, 23, "wed", "1969-12-31"},
+    };
+    struct tz_cache *cache = tz_cache_new(NULL);
+    struct tz_zone zone_of = {cache, "Europe/Amsterdam"};
+    struct eval_zone zone = {tz_zone_offset, &zone_of};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *view = json_pack("{s:s}", "id", "u1");
+        if (cases[i].zone)
+            json_object_set_new(view, "timezone", json_string(cases[i].zone));
+        struct eval_ctx ctx = {NULL, view, NULL, NULL, cases[i].now_ms, NULL, NULL, &zone};
+        path_add_local(&ctx);
+        json_t *local = json_object_get(view, "local");
+        CHECK(json_integer_value(json_object_get(local, "hour")) == cases[i].hour, "%s: hour %lld", cases[i].name,
+              (long long)json_integer_value(json_object_get(local, "hour")));
+        CHECK_STR(json_string_value(json_object_get(local, "weekday")), cases[i].weekday, cases[i].name);
+        CHECK_STR(json_string_value(json_object_get(local, "date")), cases[i].date, cases[i].name);
+        json_decref(view);
+    }
+    tz_cache_free(cache);
+}
+
 int main(void)
 {
     test_customer();
+    test_local_clock();
     test_trait_merge();
     return harness_summary("test_customer");
 }

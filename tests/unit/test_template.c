@@ -39,7 +39,7 @@ static void test_templates(void)
                             0, NULL);
     json_t *cu = json_loads(FIXTURE_CUSTOMER, 0, NULL), *now = json_string("2026-11-22T10:00:00.000Z");
     json_t *trig = json_pack("{s:s}", "id", "cart");
-    struct eval_ctx ctx = {ev, cu, trig, now, FIXTURE_NOW_MS, NULL, NULL};
+    struct eval_ctx ctx = {ev, cu, trig, now, FIXTURE_NOW_MS, NULL, NULL, NULL};
     struct errlist errs = {0};
     struct diag d = {&errs, "t.json", "t"};
     char err[256];

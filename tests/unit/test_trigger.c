@@ -85,6 +85,15 @@ static const struct {
     {"unknown root", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"order.total\": 5}, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": where.order.total: \"order\" is not a known root: a path starts with event, properties, "
      "customer, trigger or now"},
+    {"unknown part of the local clock",
+     "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"customer.local.minute\": 5}, " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": if.customer.local.minute: customer.local has hour, weekday and date: write "
+     "customer.local.hour, for instance"},
+    {"the local clock in a template",
+     "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/\", \"body\": "
+     "{\"n\": \"{{customer.local}}\"}}}]}",
+     "t.json: trigger \"a\": actions[0].webhook.body.n: customer.local has hour, weekday and date: write "
+     "customer.local.hour, for instance"},
     {"unclosed template",
      "{\"id\": \"a\", \"on\": \"X\", \"actions\": [{\"webhook\": {\"url\": \"https://x.test/{{customer.id\"}}]}",
      "t.json: trigger \"a\": actions[0].webhook.url: unclosed {{ at \"{{customer.id\": close it with }}"},
@@ -178,7 +187,7 @@ static void test_matching(void)
         struct message m;
         char err[128], got[128] = "";
         CHECK(message_validate(ev, "1-0", 0, &m, err, sizeof err) == 0, "case %zu valid", i);
-        struct eval_ctx ctx = {ev, cu, NULL, NULL, 0, NULL, NULL};
+        struct eval_ctx ctx = {ev, cu, NULL, NULL, 0, NULL, NULL, NULL};
         const struct trigger *out[8];
         size_t n = trigger_set_match(set, &m, &ctx, out, 8);
         for (size_t k = 0; k < n; k++) {
