@@ -41,7 +41,8 @@ endif
 TRIG_SRC   := $(wildcard triggers/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 TRIG_OBJ   := $(TRIG_SRC:%.c=$(BUILD)/%.o)
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+LUA_SRC    := $(wildcard daemon/lua/*.lua)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lua.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -55,6 +56,16 @@ $(BUILD)/nudged: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(TRIG_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The Lua scripts, embedded as scripts_lua[] (include/scripts.h).
+$(BUILD)/gen/lua.c: $(LUA_SRC) scripts/embed-lua.sh
+	@mkdir -p $(dir $@)
+	@echo "GEN $@"
+	@bash scripts/embed-lua.sh c daemon/lua > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/lua.o: $(BUILD)/gen/lua.c
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -138,6 +149,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/check-config-doc.sh
 	@bash scripts/check-doc-triggers.sh
+	@bash scripts/check-lua.sh
 	@bash scripts/check-monitoring.sh
 	@mandoc -T lint -W warning docs/man/nudged.8 docs/man/nudged.conf.5 docs/man/nudged.triggers.5 && echo "man pages: mandoc lint clean"
 	@bash scripts/verify-unit.sh

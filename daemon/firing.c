@@ -1,7 +1,7 @@
 /* firing.c — the part of the fire script call that says what one trigger
  * does for one event: the deliveries rendered now (emails in quiet hours
  * postponed into the schedule), the limit, score and set bookkeeping, or
- * the one schedule item of a firing that waits. The script (scripts.c)
+ * the one schedule item of a firing that waits. The script (daemon/lua/fire.lua)
  * applies all of it atomically with the ack. */
 #include "firing.h"
 #include "hashid.h"
@@ -173,7 +173,7 @@ static int32_t customer_utc_offset(const struct firing *fc, const struct eval_ct
 /* A firing that acts now: limit, score, set and deliveries; emails that
  * fall in the trigger's quiet hours wait in the schedule until they end.
  * Most firings have one delivery due now and nothing else: they go in the
- * fire script's short form ("d", see scripts.c). */
+ * fire script's short form ("d", see daemon/lua/fire.lua). */
 void firing_now(const struct firing *fc, const struct message *m, const struct trigger *t, struct eval_ctx *ctx)
 {
     size_t n = trigger_action_count(t), nsets = 0, ndel = 0;

@@ -33,7 +33,7 @@ enum profile_want { PROFILE_NEVER = '0', PROFILE_ALWAYS = '1', PROFILE_IF_MOVED 
 /* The profile script applies a run of N events in one call, built in this
  * order: profile_begin, profile_add_keys for each event's customer, then
  * profile_add_opts, then profile_add_event for each event in the same
- * order. Its reply has one element per event (see scripts.c). */
+ * order. Its reply has one element per event (see daemon/lua/profile.lua). */
 void profile_begin(struct cmd *c, const struct scripts *s, const struct keys *k, size_t nevents);
 /* The four keys of CUSTOMER the profile and fire scripts take, in order. */
 void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer);

@@ -12,6 +12,8 @@
 #include "cmd.h"
 #include "rconn.h"
 
+/* One script a file daemon/lua/NAME.lua, as SCRIPT_NAME; its KEYS and
+ * ARGV are documented at the top of the file. */
 enum script_id {
     SCRIPT_PROFILE, /* apply each of a run of events to its customer's profile, once */
     SCRIPT_FIRE,    /* per entry of a run: de-duplicate firings, write deliveries, ack */
@@ -27,6 +29,9 @@ enum script_id {
     SCRIPT_REDRIVE, /* move dead deliveries back to the actions stream */
     SCRIPT_COUNT
 };
+
+/* The source of each script as Redis gets it (generated at build time). */
+extern const char *const scripts_lua[SCRIPT_COUNT];
 
 struct scripts;
 struct scripts_req {

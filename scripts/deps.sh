@@ -7,7 +7,8 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libevent-dev libhiredis-dev libcurl4-openssl-dev
       libjansson-dev libssl-dev libinih-dev libjemalloc-dev zlib1g-dev redis-server redis-tools curl
-      python3 python3-redis python3-aiosmtpd systemd clang clang-format valgrind chromium wrk prometheus mandoc)
+      python3 python3-redis python3-aiosmtpd systemd clang clang-format valgrind chromium wrk prometheus mandoc
+      lua5.1)
 # node and npm: any install will do (Debian's nodejs and npm when none).
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()

@@ -1,6 +1,6 @@
 /* customer.c — the profile view and the lifecycle groups, in one place.
  *
- * The daemon's profile and fire scripts (daemon/scripts.c) do in Lua what
+ * The daemon's profile and fire scripts (daemon/lua/) do in Lua what
  * customer_apply and customer_fired do here; tests run the same events
  * through both and compare the firings.
  */

@@ -1,8 +1,8 @@
 """make bench-scripts: Redis's instructions per event for the profile script
 alone, and for the floor under it, under callgrind.
 
-The profile script is taken from daemon/scripts.c as the compiler sees it
-(cc -E), so what is measured is what nudged sends. 1,000 customers get the
+The profile script is composed from daemon/lua/ as the build embeds it,
+so what is measured is what nudged sends. 1,000 customers get the
 bench's five event names (an order one event in five, a profile wanted for
 one in thirty, read with HGETALL in the call's MULTI/EXEC; the floor is
 measured without them) in runs of 200 events per call, as nudged sends
@@ -14,7 +14,7 @@ the new member goes in at the head), one HSET. What the profile
 script costs above the floor is its logic; the floor is what any atomic
 per-event update in Redis costs (SPEC 8). Prints a table and one JSON line.
 """
-import glob, hashlib, json, os, random, re, subprocess, sys, tempfile, time, shutil
+import glob, hashlib, json, os, random, subprocess, sys, tempfile, time, shutil
 
 import bench
 import redis
@@ -38,14 +38,11 @@ return out
 
 
 def profile_lua():
-    """The profile script's source, from the C string literals of daemon/scripts.c."""
-    pp = subprocess.run([os.environ.get("CC", "cc"), "-E", "-P", "-I" + os.path.join(ROOT, "include"),
-                         os.path.join(ROOT, "daemon", "scripts.c")], capture_output=True, text=True, check=True).stdout
-    m = re.search(r"profile_lua\[\]\s*=\s*((?:\s*\"(?:[^\"\\]|\\.)*\")+)\s*;", pp)
-    if m is None:
-        raise SystemExit("bench-scripts: profile_lua not found in daemon/scripts.c")
-    lits = re.findall(r"\"((?:[^\"\\]|\\.)*)\"", m.group(1))
-    return "".join(bytes(l, "utf-8").decode("unicode_escape") for l in lits)
+    """The profile script as nudged sends it: daemon/lua/profile.lua with the
+    libraries it uses (scripts/embed-lua.sh), comment lines left out."""
+    text = subprocess.run(["bash", os.path.join(ROOT, "scripts", "embed-lua.sh"), "compose",
+                           os.path.join(ROOT, "daemon", "lua"), "profile"], capture_output=True, text=True, check=True).stdout
+    return "".join(l for l in text.splitlines(True) if not l.lstrip().startswith("--"))
 
 
 def run_of(rng, seq, now):

@@ -1,0 +1,25 @@
+-- KEYS: schedule zset, actions stream, timers stream. ARGV: now, limit.
+-- Each item is a JSON object of string fields: a delivery to retry or
+-- postponed, which goes to the actions stream as it is (its "delivery"
+-- field), or (with "k": "t") a waiting firing, or ("k": "g") a customer
+-- whose group is due to be computed again; those two go to the timers
+-- stream as fields, with their "due" time. Moving is atomic, so when many
+-- processes run this, each due item moves exactly once.
+local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0,
+  tonumber(ARGV[2]))
+for n = 1, #items, 2 do
+  local m = items[n]
+  local ok, f = pcall(cjson.decode, m)
+  if ok and type(f) == 'table' then
+    if f.k == 't' or f.k == 'g' then
+      local args = {KEYS[3], '*'}
+      f.due = items[n + 1]
+      for k, v in pairs(f) do args[#args + 1] = k; args[#args + 1] = tostring(v) end
+      redis.call('XADD', unpack(args))
+    else
+      redis.call('XADD', KEYS[2], '*', 'delivery', m)
+    end
+  end
+  redis.call('ZREM', KEYS[1], m)
+end
+return #items / 2
