@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mail.h"
+#include "outbox.h"
 #include "sreader.h"
 #include "util.h"
 #include "webhook.h"
@@ -27,7 +28,7 @@
 struct job {
     struct delivery *d;
     char *sid;             /* the stream entry id */
-    struct jparse_flat f;  /* the delivery's fields; defaults left out (firing_delivery_default) */
+    struct jparse_flat f;  /* the delivery's fields; defaults left out (outbox_default) */
     TAILQ_ENTRY(job) link; /* in the delivery's jobs */
 };
 
@@ -54,7 +55,7 @@ struct delivery {
 static const char *opt_field(const struct job *j, const char *name)
 {
     const char *v = jparse_flat_get(&j->f, name);
-    return v ? v : firing_delivery_default(jparse_flat_get(&j->f, "kind"), name);
+    return v ? v : outbox_default(jparse_flat_get(&j->f, "kind"), name);
 }
 
 static const char *field(const struct job *j, const char *name)
@@ -69,7 +70,7 @@ static json_t *job_json(const struct job *j)
 {
     json_t *o = jparse_flat_to_json(&j->f);
     if (o)
-        firing_delivery_defaults(o);
+        outbox_defaults(o);
     return o;
 }
 
@@ -410,57 +411,12 @@ static bool in_flight(const struct delivery *d, const char *sid)
 
 /* An error in place of a delivery's fields (WHY, consumed): the delivery
  * goes to dead with it. */
-static void fields_error(struct jparse_flat *f, json_t *why)
-{
-    if (why == NULL || jparse_flat_from_json(f, why) != 0)
-        util_fatal("out of memory"); /* WHY has two members: only memory can fail */
-    json_decref(why);
-}
-
-/* An actions entry nudged did not write, as dead keeps it: the reason and
- * its own fields (as many as a delivery may have), so nothing of it is lost
- * from sight. */
-static json_t *foreign_entry(const redisReply *fields)
-{
-    json_t *o = json_pack("{s:s}", "error", "an actions entry has exactly one field, \"delivery\"");
-    for (size_t k = 0; o && k + 1 < fields->elements && json_object_size(o) < JPARSE_FLAT_MAX; k += 2)
-        if (strcmp(fields->element[k]->str, "error") != 0)
-            json_object_set_new(o, fields->element[k]->str,
-                                json_stringn(fields->element[k + 1]->str, fields->element[k + 1]->len));
-    return o;
-}
-
-/* A delivery's fields: the JSON object in its entry's one field
- * "delivery" (read without jansson when, as nudged writes it, it is flat
- * strings). An entry of another shape was not written by nudged: it goes
- * to dead with the reason, never sent on a guess. */
-static void job_fields(struct jparse_flat *f, const redisReply *fields)
-{
-    if (fields->elements != 2 || strcmp(fields->element[0]->str, "delivery") != 0) {
-        fields_error(f, foreign_entry(fields));
-        return;
-    }
-    const redisReply *v = fields->element[1];
-    if (jparse_flat_parse(f, v->str, v->len) == 0)
-        return;
-    json_t *o = jparse_loadb(v->str, v->len, NULL);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        fields_error(
-            f, json_pack("{s:s, s:s%}", "error", "the delivery is not a JSON object", "delivery", v->str, v->len));
-        return;
-    }
-    if (jparse_flat_from_json(f, o) != 0)
-        fields_error(f, json_pack("{s:s}", "error", "the delivery has more than 32 fields"));
-    json_decref(o);
-}
-
 static struct job *job_new(struct delivery *d, const redisReply *e)
 {
     struct job *j = util_xcalloc(1, sizeof *j);
     j->d = d;
     j->sid = util_xstrndup(e->element[0]->str, e->element[0]->len);
-    job_fields(&j->f, e->element[1]);
+    outbox_read(&j->f, e->element[1]);
     TAILQ_INSERT_HEAD(&d->jobs, j, link);
     d->njobs++;
     return j;

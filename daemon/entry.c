@@ -1,6 +1,7 @@
 /* entry.c — a stream entry read into an entry and validated (see entry.h). */
 #include "entry.h"
 #include "jparse.h"
+#include "schedule.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -18,7 +19,7 @@ static void entry_raw(struct entry *e, const redisReply *r, bool timers)
     e->timer = timers ? json_object() : NULL;
     for (size_t k = 0; k + 1 < fields->elements; k += 2) {
         const redisReply *f = fields->element[k], *v = fields->element[k + 1];
-        if (strcmp(f->str, timers ? "event" : "message") == 0) {
+        if (strcmp(f->str, timers ? SCHEDULE_EVENT_FIELD : "message") == 0) {
             if (e->nmessage++ == 0) {
                 e->raw = util_xstrndup(v->str, v->len);
                 e->rawlen = v->len;
@@ -30,47 +31,28 @@ static void entry_raw(struct entry *e, const redisReply *r, bool timers)
     }
 }
 
-static const char *timer_field(const struct entry *e, const char *name)
-{
-    return json_string_value(json_object_get(e->timer, name));
-}
-
-/* A regroup timers entry: only the customer and when it came due. */
-static void regroup_load(struct entry *e)
-{
-    const char *cust = timer_field(e, "customer"), *due = timer_field(e, "due");
-    long long t;
-    if (!cust || !due || util_parse_int(due, &t) != 0) {
-        snprintf(e->err, sizeof e->err, "a regroup timers entry without customer or due");
-        return;
-    }
-    e->m = (struct message){MESSAGE_TRACK, cust, e->gmid, "", t, NULL};
-    e->regroup = true;
-    e->valid = true;
-}
-
-/* A timers entry: the waiting firing's trigger, customer, messageId, event
- * time and the event itself (already validated when it arrived). */
+/* A timers entry (schedule.h): a waiting firing, with the event itself
+ * (already validated when it arrived), or a regroup. */
 static void timer_load(struct entry *e)
 {
-    const char *kind = timer_field(e, "k");
-    if (kind && strcmp(kind, "g") == 0) {
-        regroup_load(e);
+    struct schedule_timer t;
+    if (schedule_read(e->timer, &t, e->err, sizeof e->err) != 0)
+        return;
+    if (t.kind == SCHEDULE_REGROUP) {
+        e->m = (struct message){MESSAGE_TRACK, t.customer, e->gmid, "", t.due, NULL};
+        e->regroup = true;
+        e->valid = true;
         return;
     }
-    const char *trigger = timer_field(e, "trigger"), *cust = timer_field(e, "customer"), *mid = timer_field(e, "mid"),
-               *ets = timer_field(e, "ets");
-    long long t;
-    if (!trigger || !cust || !mid || !ets || util_parse_int(ets, &t) != 0 || e->msg == NULL) {
+    if (e->msg == NULL) {
         snprintf(e->err, sizeof e->err, "a timers entry without trigger, customer, mid, ets or event");
         return;
     }
-    const char *strict = timer_field(e, "strict");
     /* Only the customer, messageId and time of the message are read later. */
-    e->m = (struct message){MESSAGE_TRACK, cust, mid, "", t, NULL};
-    e->tid = trigger;
-    e->ets = t;
-    e->strict = strict && strcmp(strict, "1") == 0;
+    e->m = (struct message){MESSAGE_TRACK, t.firing.customer, t.firing.mid, "", t.firing.ets, NULL};
+    e->tid = t.firing.trigger;
+    e->ets = t.firing.ets;
+    e->strict = t.firing.strict;
     e->valid = true;
 }
 

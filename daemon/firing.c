@@ -6,74 +6,14 @@
 #include "firing.h"
 #include "hashid.h"
 #include "log.h"
+#include "outbox.h"
+#include "schedule.h"
 #include "util.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Up to this many field/value pairs make a delivery. */
-#define DELIVERY_FIELDS 16
-
-/* The values a delivery's fields take when they are left out. */
-#define DEFAULT_METHOD "POST"
-#define DEFAULT_HEADERS "{}"
-
-struct fields {
-    const char *kv[2 * DELIVERY_FIELDS];
-    size_t n;
-};
-
-static void put(struct fields *f, const char *k, const char *v)
-{
-    if (v && f->n + 2 <= 2 * DELIVERY_FIELDS) {
-        f->kv[f->n++] = k;
-        f->kv[f->n++] = v;
-    }
-}
-
-/* S as the inside of a JSON string at O; returns the end. */
-static char *escape_json(char *o, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p >= 0x20 && *p != '"' && *p != '\\') {
-            *o++ = (char)*p;
-        } else if (*p == '"' || *p == '\\' || *p == '\n') {
-            *o++ = '\\';
-            *o++ = *p == '\n' ? 'n' : (char)*p;
-        } else {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[*p >> 4];
-            o[5] = hex[*p & 15];
-            o += 6;
-        }
-    }
-    return o;
-}
-
-/* F as one JSON object of strings (malloc'd), in F's order. By hand:
- * json_dumps cost nudged more than the one string saves Redis. The values
- * are rendered text, UTF-8 as all of it is. */
-static char *fields_json(const struct fields *f)
-{
-    size_t cap = 3;
-    for (size_t k = 0; k < f->n; k++)
-        cap += 6 * strlen(f->kv[k]) + 4; /* each byte escaped at worst, quotes, ':' or ',' */
-    char *out = util_xmalloc(cap), *o = out;
-    *o++ = '{';
-    for (size_t k = 0; k < f->n; k++) {
-        *o++ = '"';
-        o = escape_json(o, f->kv[k]);
-        *o++ = '"';
-        *o++ = k % 2 == 0 ? ':' : k + 1 < f->n ? ',' : '}';
-    }
-    if (f->n == 0)
-        *o++ = '}';
-    *o = '\0';
-    return out;
-}
 
 /* Adds one delivery's fields to the fire call as one JSON object: the
  * "delivery" field of its <prefix>actions entry, or its schedule item when
@@ -82,66 +22,46 @@ static char *fields_json(const struct fields *f)
  * pair each: every string is parsed by Redis, made a Lua string, stored
  * and read back, which costs more than the JSON around one. The fields
  * that hold their default (attempt 1, method POST, no headers of the
- * trigger's own) are left out: the
- * delivery reader puts them back (firing_delivery_defaults). */
+ * trigger's own) are left out: the delivery reader puts them back
+ * (outbox_default). The record's members: outbox.h. */
 static void add_delivery(const struct firing *fc, const struct message *m, const struct trigger *t, size_t i,
                          const struct action_out *out, const char *err, const char *unsubscribe)
 {
     char did[HASHID_DELIVERY_LEN], action[UTIL_I64_LEN], ets[UTIL_I64_LEN], timeout[UTIL_I64_LEN];
-    struct fields f = {{0}, 0};
+    struct outbox_record f = {{0}, 0};
     char *headers = NULL;
     hashid_delivery(fc->sha256, trigger_id(t), m->message_id, i, did);
-    put(&f, "d", did);
-    put(&f, "trigger", trigger_id(t));
-    put(&f, "action", util_i64(action, (int64_t)i));
-    put(&f, "customer", m->customer);
-    put(&f, "ets", util_i64(ets, m->ts_ms));
+    outbox_put(&f, "d", did);
+    outbox_put(&f, "trigger", trigger_id(t));
+    outbox_put(&f, "action", util_i64(action, (int64_t)i));
+    outbox_put(&f, "customer", m->customer);
+    outbox_put(&f, "ets", util_i64(ets, m->ts_ms));
     if (err) {
-        put(&f, "error", err);
+        outbox_put(&f, "error", err);
         log_warn("action cannot be rendered", "trigger", trigger_id(t), "customer", m->customer, "error", err);
     } else if (out->kind == ACTION_WEBHOOK) {
         headers = json_object_size(out->headers) ? json_dumps(out->headers, JSON_COMPACT) : NULL;
-        put(&f, "kind", "webhook");
-        put(&f, "url", out->url);
-        put(&f, "method", strcmp(out->method, DEFAULT_METHOD) != 0 ? out->method : NULL);
-        put(&f, "headers", headers);
-        put(&f, "body", out->body);
-        put(&f, "timeout", util_i64(timeout, out->timeout_ms));
+        outbox_put(&f, "kind", "webhook");
+        outbox_put(&f, "url", out->url);
+        outbox_put(&f, "method", strcmp(out->method, OUTBOX_DEFAULT_METHOD) != 0 ? out->method : NULL);
+        outbox_put(&f, "headers", headers);
+        outbox_put(&f, "body", out->body);
+        outbox_put(&f, "timeout", util_i64(timeout, out->timeout_ms));
     } else {
         const struct email_out *em = &out->email;
-        put(&f, "kind", "email");
-        put(&f, "to", em->to);
-        put(&f, "subject", em->subject);
-        put(&f, "text", em->text);
-        put(&f, "html", em->html);
-        put(&f, "from", em->from);
-        put(&f, "reply_to", em->reply_to);
-        put(&f, "unsubscribe", unsubscribe);
+        outbox_put(&f, "kind", "email");
+        outbox_put(&f, "to", em->to);
+        outbox_put(&f, "subject", em->subject);
+        outbox_put(&f, "text", em->text);
+        outbox_put(&f, "html", em->html);
+        outbox_put(&f, "from", em->from);
+        outbox_put(&f, "reply_to", em->reply_to);
+        outbox_put(&f, "unsubscribe", unsubscribe);
     }
-    char *text = fields_json(&f);
+    char *text = outbox_json(&f);
     cmd_addscopy(fc->call, text);
     free(text);
     free(headers);
-}
-
-const char *firing_delivery_default(const char *kind, const char *name)
-{
-    if (strcmp(name, "attempt") == 0)
-        return "1";
-    if (kind == NULL || strcmp(kind, "webhook") != 0)
-        return NULL;
-    return strcmp(name, "method") == 0 ? DEFAULT_METHOD : strcmp(name, "headers") == 0 ? DEFAULT_HEADERS : NULL;
-}
-
-void firing_delivery_defaults(json_t *fields)
-{
-    static const char *const names[] = {"attempt", "method", "headers"};
-    const char *kind = json_string_value(json_object_get(fields, "kind"));
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        const char *v = firing_delivery_default(kind, names[i]);
-        if (v && json_object_get(fields, names[i]) == NULL)
-            json_object_set_new(fields, names[i], json_string(v));
-    }
 }
 
 /* The trait and group changes of a set action, as profile field/value pairs. */
@@ -231,24 +151,22 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
     free(err);
 }
 
-/* A firing that waits (delay, unless): one schedule item, the same for the
- * same event and trigger, so a repeated event schedules it once. */
+/* A firing that waits (delay, unless): one schedule item (schedule.h), the
+ * same for the same event and trigger, so a repeated event schedules it
+ * once. */
 void firing_later(const struct firing *fc, const struct message *m, json_t *msg, const struct trigger *t,
                   const struct eval_ctx *ctx, int64_t now_ms)
 {
     int64_t start = m->ts_ms < now_ms ? m->ts_ms : now_ms;
     char *event = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
-    json_t *item =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "k", "t", "trigger", trigger_id(t), "customer", m->customer, "mid",
-                  m->message_id, "strict", trigger_unless_hit(t, m, ctx) ? "1" : "0", "event", event ? event : "{}");
-    json_object_set_new(item, "ets", json_sprintf("%lld", (long long)m->ts_ms));
-    char *member = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
+    struct schedule_firing f = {trigger_id(t), m->customer, m->message_id, m->ts_ms, trigger_unless_hit(t, m, ctx),
+                                event};
+    char *member = schedule_firing_item(&f);
     cmd_adds(fc->call, "l");
     cmd_addi(fc->call, start + trigger_wait_ms(t));
     cmd_addscopy(fc->call, member ? member : "{}");
     free(member);
     free(event);
-    json_decref(item);
 }
 
 struct template *firing_unsubscribe_template(const struct config *cfg, struct errlist *errs)

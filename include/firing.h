@@ -23,15 +23,6 @@ struct firing {
     const EVP_MD *sha256;               /* for the webhook-ids (hashid_delivery), or NULL */
 };
 
-/* The value firing_now() leaves out of a delivery of KIND (NULL: unknown)
- * for field NAME because it holds it: attempt 1, and for a webhook method
- * POST and no headers of its own ("{}"); NULL for a field without one. */
-const char *firing_delivery_default(const char *kind, const char *name);
-
-/* Puts those defaults back into a delivery's FIELDS (as strings) where
- * they are missing. */
-void firing_delivery_defaults(json_t *fields);
-
 /* Adds T firing now for message M in CTX (the customer after the event):
  * its limit, score and set changes, and every delivery
  * rendered (one that cannot be rendered carries the reason and goes to

@@ -1,0 +1,60 @@
+/* schedule.c — the schedule item, written and read in one place (see
+ * schedule.h). */
+#include "schedule.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+char *schedule_firing_item(const struct schedule_firing *f)
+{
+    char ets[UTIL_I64_LEN];
+    json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "k", "t", "trigger", f->trigger, "customer",
+                             f->customer, "mid", f->mid, "strict", f->strict ? "1" : "0", "event",
+                             f->event ? f->event : "{}", "ets", util_i64(ets, f->ets));
+    char *member = item ? json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(item);
+    return member;
+}
+
+static const char *member(json_t *fields, const char *name)
+{
+    return json_string_value(json_object_get(fields, name));
+}
+
+static bool read_ms(json_t *fields, const char *name, int64_t *out)
+{
+    long long v;
+    const char *s = member(fields, name);
+    if (s == NULL || util_parse_int(s, &v) != 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+int schedule_read(json_t *fields, struct schedule_timer *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    const char *kind = member(fields, "k");
+    if (kind && strcmp(kind, "g") == 0) {
+        t->kind = SCHEDULE_REGROUP;
+        t->customer = member(fields, "customer");
+        if (t->customer == NULL || !read_ms(fields, "due", &t->due)) {
+            snprintf(err, errlen, "a regroup timers entry without customer or due");
+            return -1;
+        }
+        return 0;
+    }
+    struct schedule_firing *f = &t->firing;
+    t->kind = SCHEDULE_FIRING;
+    f->trigger = member(fields, "trigger");
+    f->customer = member(fields, "customer");
+    f->mid = member(fields, "mid");
+    const char *strict = member(fields, "strict");
+    f->strict = strict && strcmp(strict, "1") == 0;
+    if (!f->trigger || !f->customer || !f->mid || !read_ms(fields, "ets", &f->ets)) {
+        snprintf(err, errlen, "a timers entry without trigger, customer, mid, ets or event");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,59 @@
+/* schedule.h — the schedule item: one thing due later, in <prefix>schedule.
+ *
+ * <prefix>schedule is a sorted set scored by the due time (ms); each
+ * member is a JSON object of strings, of one of three kinds:
+ *
+ *   a delivery     an outbox record (outbox.h) to retry, or an email that
+ *                  waits for the end of quiet hours; it has no "k". When
+ *                  due it goes to <prefix>actions as it is.
+ *   "k": "t"       a waiting firing (delay, unless): trigger, customer,
+ *                  mid (the event's messageId), ets (its time, ms), strict
+ *                  ("1" when the event was itself an unless event), event
+ *                  (the message as JSON). Written by firing.c.
+ *   "k": "g"       a regroup: customer, whose active period runs out then
+ *                  (written by daemon/lua/profile.lua).
+ *
+ * The last two go, when due, to <prefix>timers as fields, with "due" (the
+ * due time) added (daemon/lua/due.lua); schedule_read reads them back.
+ * A member is written with sorted keys, so the same firing of the same
+ * event is the same member and is scheduled once. Each customer's items
+ * are also in their index <prefix>{ID}:s, for erasure and merges.
+ */
+#ifndef NUDGED_SCHEDULE_H
+#define NUDGED_SCHEDULE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum schedule_kind { SCHEDULE_FIRING, SCHEDULE_REGROUP };
+
+/* A waiting firing as its item has it; strings borrowed. */
+struct schedule_firing {
+    const char *trigger, *customer, *mid;
+    int64_t ets;
+    bool strict;
+    const char *event; /* the message as JSON */
+};
+
+/* F's schedule member: a new string, caller frees. */
+char *schedule_firing_item(const struct schedule_firing *f);
+
+/* A timers entry read back: its kind and members (borrowed from the
+ * FIELDS it was read from). */
+struct schedule_timer {
+    enum schedule_kind kind;
+    struct schedule_firing firing; /* SCHEDULE_FIRING; its event is the entry's "event" field */
+    const char *customer;          /* SCHEDULE_REGROUP */
+    int64_t due;                   /* SCHEDULE_REGROUP */
+};
+
+/* The field of a timers entry that holds a waiting firing's event. */
+#define SCHEDULE_EVENT_FIELD "event"
+
+/* Reads a timers entry's FIELDS (an object of strings, the event field
+ * left out) into T. Returns 0, or -1 with why in ERR. */
+int schedule_read(json_t *fields, struct schedule_timer *t, char *err, size_t errlen);
+
+#endif
