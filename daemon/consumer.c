@@ -26,6 +26,7 @@
 #include "message.h"
 #include "profile.h"
 #include "rounds.h"
+#include "schedule.h"
 #include "sreader.h"
 #include "template.h"
 #include "util.h"
@@ -678,6 +679,24 @@ static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e
     }
 }
 
+/* A silence came due: its trigger, if it still exists and the event that
+ * armed it is still the customer's last (a later one ended that silence
+ * and armed the next); judged with an event that names the silence. */
+static void silence_candidate(struct consumer *c, struct batch *b, struct entry *e, struct eval_ctx *ctx)
+{
+    const struct trigger *t = trigger_set_find(b->set, e->tid);
+    if (t == NULL) {
+        c->d.stats->timers_dropped++;
+        log_info("a silence was dropped: its trigger no longer exists", "trigger", e->tid, "customer", e->m.customer);
+        return;
+    }
+    if (json_object_size(e->fields) == 0 || !trigger_silence_holds(t, e->fields, e->m.ts_ms))
+        return; /* erased or expired, or the customer spoke since */
+    e->msg = trigger_silence_event(t, e->m.ts_ms, e->gmid, sizeof e->gmid);
+    ctx->event = e->msg;
+    keep_candidates(e, &t, 1);
+}
+
 static struct eval_ctx entry_ctx(const struct batch *b, const struct entry *e)
 {
     return (struct eval_ctx){e->msg, e->customer, NULL, b->now, b->now_ms, e->state, NULL, &b->c->zone};
@@ -697,6 +716,8 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
                            "timestamp", iso);
         ctx.event = e->msg;
         keep_candidates(e, c->fired, trigger_set_moved(b->set, e->moved, &ctx, c->fired, c->fired_cap));
+    } else if (e->silence) {
+        silence_candidate(c, b, e, &ctx);
     } else if (b->src->timers) {
         timer_candidate(c, b, e, &ctx);
     } else if (e->moved) {
@@ -761,6 +782,39 @@ static void send_fires(struct consumer *c, struct batch *b, size_t n)
     run_send(c, run);
 }
 
+/* Arms (or moves later) the silences that the events of this round start
+ * again: one arm script call for each event that starts any, sent before
+ * its ack, so an event acked has armed its silences. */
+static void send_arms(struct consumer *c, struct batch *b)
+{
+    size_t ns;
+    const struct trigger *const *sil = trigger_set_silences(b->set, &ns);
+    for (size_t i = 0; ns > 0 && i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (e->round != b->round || !e->valid)
+            continue;
+        bool begun = false;
+        for (size_t k = 0; k < ns; k++) {
+            int64_t due = trigger_silence_due(sil[k], &e->m);
+            if (due < 0)
+                continue;
+            if (!begun) {
+                scripts_begin(&c->call, c->d.scripts, SCRIPT_ARM, 2);
+                cmd_adds(&c->call, c->d.keys->schedule);
+                keys_add_customer(&c->call, c->d.keys, e->m.customer, 's');
+                cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
+                begun = true;
+            }
+            char *member = schedule_silence_item(trigger_id(sil[k]), e->m.customer);
+            cmd_addi(&c->call, due);
+            cmd_addscopy(&c->call, member ? member : "{}");
+            free(member);
+        }
+        if (begun)
+            send_or_fail(b, on_simple, b);
+    }
+}
+
 /* VERB (XACK, or XDEL for nudged's own timers) for every entry that fired
  * nothing, in one command. */
 static void send_acks(struct batch *b, const char *verb)
@@ -795,6 +849,8 @@ static void phase_two(struct batch *b)
         if (e->round == b->round)
             n += e->fired = e->valid && e->fields && judge(b->c, b, e);
     }
+    if (!b->src->timers)
+        send_arms(b->c, b);
     if (n > 0)
         send_fires(b->c, b, n);
     send_acks(b, "XACK");

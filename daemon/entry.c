@@ -38,6 +38,13 @@ static void timer_load(struct entry *e)
     struct schedule_timer t;
     if (schedule_read(e->timer, &t, e->err, sizeof e->err) != 0)
         return;
+    if (t.kind == SCHEDULE_SILENCE) { /* its event is made when judged, with its trigger */
+        e->m = (struct message){MESSAGE_TRACK, t.customer, e->gmid, "", t.due, NULL};
+        e->tid = t.trigger;
+        e->silence = true;
+        e->valid = true;
+        return;
+    }
     if (t.kind == SCHEDULE_REGROUP) {
         e->m = (struct message){MESSAGE_TRACK, t.customer, e->gmid, "", t.due, NULL};
         e->regroup = true;

@@ -25,6 +25,7 @@ struct timer {
     char *trigger, *customer, *mid; /* trigger NULL: a regroup (time passed) */
     json_t *event;
     bool strict;
+    bool silence; /* a silence trigger's: armed by every event, moved by the next */
 };
 
 struct replay {
@@ -158,7 +159,8 @@ static void schedule(struct replay *r, const struct trigger *t, const struct mes
                                              util_xstrdup(m->customer),
                                              util_xstrdup(m->message_id),
                                              json_incref(msg),
-                                             trigger_unless_hit(t, m, ctx)};
+                                             trigger_unless_hit(t, m, ctx),
+                                             false};
 }
 
 /* The view and state of CUSTOMER at NOW into CTX (new references the
@@ -201,8 +203,35 @@ static void run_regroup(struct replay *r, struct timer *tm)
     json_decref(event);
 }
 
+/* A silence came due: it fires when the event that armed it is still the
+ * customer's last (of its name), as the daemon judges it. */
+static void run_silence(struct replay *r, struct timer *tm)
+{
+    const struct trigger *t = trigger_set_find(r->set, tm->trigger);
+    json_t *fields = json_object_get(r->customers, tm->customer);
+    if (t == NULL) {
+        r->dropped++;
+        return;
+    }
+    if (fields == NULL || !trigger_silence_holds(t, fields, tm->due))
+        return;
+    char mid[128];
+    json_t *event = trigger_silence_event(t, tm->due, mid, sizeof mid);
+    struct eval_ctx ctx;
+    ctx_load(r, &ctx, tm->customer, event, r->clock_ms);
+    if (trigger_if_holds(t, &ctx))
+        act_now(r, t, tm->customer, mid, &ctx);
+    ctx_clear(&ctx);
+    json_decref(event);
+}
+
 static void run_timer(struct replay *r, struct timer *tm)
 {
+    if (tm->silence) {
+        r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
+        run_silence(r, tm);
+        return;
+    }
     if (tm->trigger == NULL) {
         r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
         run_regroup(r, tm);
@@ -265,7 +294,31 @@ static void schedule_regroup(struct replay *r, const char *customer)
             return;
         }
     r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
-    r->timers[r->ntimers++] = (struct timer){due, 0, r->seq++, NULL, util_xstrdup(customer), NULL, NULL, false};
+    r->timers[r->ntimers++] = (struct timer){due, 0, r->seq++, NULL, util_xstrdup(customer), NULL, NULL, false, false};
+}
+
+/* Arms (or moves) the customer's one timer of each silence trigger that M
+ * starts again. */
+static void arm_silences(struct replay *r, const struct message *m)
+{
+    size_t ns;
+    const struct trigger *const *sil = trigger_set_silences(r->set, &ns);
+    for (size_t k = 0; k < ns; k++) {
+        int64_t due = trigger_silence_due(sil[k], m);
+        if (due < 0)
+            continue;
+        size_t i = 0;
+        while (i < r->ntimers && !(r->timers[i].silence && strcmp(r->timers[i].trigger, trigger_id(sil[k])) == 0 &&
+                                   strcmp(r->timers[i].customer, m->customer) == 0))
+            i++;
+        if (i == r->ntimers) {
+            r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
+            r->timers[r->ntimers++] = (struct timer){
+                .trigger = util_xstrdup(trigger_id(sil[k])), .customer = util_xstrdup(m->customer), .silence = true};
+        }
+        r->timers[i].due = due;
+        r->timers[i].seq = r->seq++;
+    }
 }
 
 /* Fires the triggers of a move into GROUP (EVENT caused it, MID names it). */
@@ -298,6 +351,7 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     customer_update_clear(&u);
     if (strcmp(m->name, CUSTOMER_ORDER_EVENT) == 0 && m->type == MESSAGE_TRACK)
         schedule_regroup(r, m->customer);
+    arm_silences(r, m);
     struct eval_ctx ctx;
     ctx_load(r, &ctx, m->customer, msg, r->clock_ms);
     if (moved)
@@ -395,14 +449,15 @@ static int read_lines(struct replay *r, FILE *in)
     return ferror(in) ? -1 : 0;
 }
 
-/* When the last waiting firing (not a regroup) is due; the clock stops
- * there at the end of the input, so time passes only as far as a firing
- * needs it. */
+/* When the last waiting firing (not a regroup, not a silence) is due; the
+ * clock stops there at the end of the input, so time passes only as far
+ * as a firing needs it (a silence would show every customer going quiet
+ * at the end of any file). */
 static int64_t last_firing_due(const struct replay *r)
 {
     int64_t last = INT64_MIN;
     for (size_t i = 0; i < r->ntimers; i++)
-        if (r->timers[i].trigger && r->timers[i].due > last)
+        if (r->timers[i].trigger && !r->timers[i].silence && r->timers[i].due > last)
             last = r->timers[i].due;
     return last;
 }

@@ -17,6 +17,14 @@ char *schedule_firing_item(const struct schedule_firing *f)
     return member;
 }
 
+char *schedule_silence_item(const char *trigger, const char *customer)
+{
+    json_t *item = json_pack("{s:s, s:s, s:s}", "k", "s", "trigger", trigger, "customer", customer);
+    char *member = item ? json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(item);
+    return member;
+}
+
 static const char *member(json_t *fields, const char *name)
 {
     return json_string_value(json_object_get(fields, name));
@@ -41,6 +49,16 @@ int schedule_read(json_t *fields, struct schedule_timer *t, char *err, size_t er
         t->customer = member(fields, "customer");
         if (t->customer == NULL || !read_ms(fields, "due", &t->due)) {
             snprintf(err, errlen, "a regroup timers entry without customer or due");
+            return -1;
+        }
+        return 0;
+    }
+    if (kind && strcmp(kind, "s") == 0) {
+        t->kind = SCHEDULE_SILENCE;
+        t->customer = member(fields, "customer");
+        t->trigger = member(fields, "trigger");
+        if (t->customer == NULL || t->trigger == NULL || !read_ms(fields, "due", &t->due)) {
+            snprintf(err, errlen, "a silence timers entry without trigger, customer or due");
             return -1;
         }
         return 0;

@@ -79,6 +79,10 @@ const char *customer_group(json_t *fields, int64_t now_ms, int64_t active_ms);
  * limits ({"w:..": [ms...], "l:..": [ms...]}) for eval_ctx.state. */
 json_t *customer_view(const char *id, json_t *fields, int64_t now_ms, int64_t active_ms, json_t **state);
 
+/* The time of the customer's last event of NAME (NULL: of any name) in
+ * FIELDS, ms; -1 when there is none. */
+int64_t customer_last_event_ms(json_t *fields, const char *name);
+
 /* Whether NAME is a part of customer.local: hour, weekday or date. */
 bool customer_local_part(const char *name);
 

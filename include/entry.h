@@ -42,8 +42,9 @@ struct entry {
     unsigned round; /* which round of the batch runs it */
     char *redirect; /* the user an anonymous customer was merged into */
     int redirects;
-    bool regroup;  /* timer: compute the customer's group again (time passed) */
-    char gmid[64]; /* regroup: the firing's messageId, "group:G@DUE" */
+    bool regroup;   /* timer: compute the customer's group again (time passed) */
+    bool silence;   /* timer: TID's silence came due (its time is m.ts_ms) */
+    char gmid[128]; /* regroup, silence: the firing's messageId, "group:G@DUE", "silence:ID@DUE" */
 };
 
 /* Copies entry R ([id, [field, value, ...]]) of a read into E and

@@ -12,8 +12,11 @@
  *                  (the message as JSON). Written by firing.c.
  *   "k": "g"       a regroup: customer, whose active period runs out then
  *                  (written by daemon/lua/profile.lua).
+ *   "k": "s"       a silence: trigger, customer. One member per trigger and
+ *                  customer, armed by the customer's events and moved later
+ *                  by each (daemon/lua/arm.lua; never earlier).
  *
- * The last two go, when due, to <prefix>timers as fields, with "due" (the
+ * The last three go, when due, to <prefix>timers as fields, with "due" (the
  * due time) added (daemon/lua/due.lua); schedule_read reads them back.
  * A member is written with sorted keys, so the same firing of the same
  * event is the same member and is scheduled once. Each customer's items
@@ -27,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum schedule_kind { SCHEDULE_FIRING, SCHEDULE_REGROUP };
+enum schedule_kind { SCHEDULE_FIRING, SCHEDULE_REGROUP, SCHEDULE_SILENCE };
 
 /* A waiting firing as its item has it; strings borrowed. */
 struct schedule_firing {
@@ -40,13 +43,17 @@ struct schedule_firing {
 /* F's schedule member: a new string, caller frees. */
 char *schedule_firing_item(const struct schedule_firing *f);
 
+/* The silence item of TRIGGER for CUSTOMER: a new string, caller frees. */
+char *schedule_silence_item(const char *trigger, const char *customer);
+
 /* A timers entry read back: its kind and members (borrowed from the
  * FIELDS it was read from). */
 struct schedule_timer {
     enum schedule_kind kind;
     struct schedule_firing firing; /* SCHEDULE_FIRING; its event is the entry's "event" field */
-    const char *customer;          /* SCHEDULE_REGROUP */
-    int64_t due;                   /* SCHEDULE_REGROUP */
+    const char *customer;          /* SCHEDULE_REGROUP, SCHEDULE_SILENCE */
+    const char *trigger;           /* SCHEDULE_SILENCE */
+    int64_t due;                   /* SCHEDULE_REGROUP, SCHEDULE_SILENCE */
 };
 
 /* The field of a timers entry that holds a waiting firing's event. */

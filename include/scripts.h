@@ -27,6 +27,7 @@ enum script_id {
     SCRIPT_REGROUP, /* compute a customer's group again as time passes */
     SCRIPT_TRIM,    /* drop the entries of a stream its group has read and acked */
     SCRIPT_REDRIVE, /* move dead deliveries back to the actions stream */
+    SCRIPT_ARM,     /* arm a customer's silences (or move them later) */
     SCRIPT_COUNT
 };
 

@@ -93,6 +93,26 @@ enum action_kind trigger_action_kind(const struct trigger *t, size_t i);
 /* True when G names a lifecycle group (SPEC 2). */
 bool trigger_group_valid(const char *g);
 
+/* The enabled and disabled triggers with "on": {"silence": ...}, *N of
+ * them (borrowed from SET). */
+const struct trigger *const *trigger_set_silences(const struct trigger_set *set, size_t *n);
+
+/* When message M arms T's silence (any message, or a track event of T's
+ * name): the moment it comes due, M's time plus the silence; -1 when M
+ * does not arm it or T is not an enabled silence trigger. */
+int64_t trigger_silence_due(const struct trigger *t, const struct message *m);
+
+/* Whether T's silence that came due at DUE still holds for the customer
+ * whose profile is FIELDS: the event that armed it is still the last (of
+ * T's name). A later event ended that silence and armed the next one. */
+bool trigger_silence_holds(const struct trigger *t, json_t *fields, int64_t due);
+
+/* The event a silence firing is judged and rendered with (a new
+ * reference): {"type": "silence", "silence", "event" (its name, when it
+ * has one), "messageId", "timestamp" (DUE)}; MID gets the messageId,
+ * "silence:ID@DUE", which names that one silence of the customer. */
+json_t *trigger_silence_event(const struct trigger *t, int64_t due, char *mid, size_t midlen);
+
 /* The enabled triggers with "on": {"group": GROUP} whose `where` holds in
  * CTX (the event that caused the move, if any): the customer moved into
  * GROUP. Appends to OUT (up to MAX); returns how many. */

@@ -388,3 +388,20 @@ void customer_add_local(json_t *view, int64_t now_ms, int32_t offset_s)
     json_object_set_new(view, "local",
                         json_pack("{s:i, s:s, s:s#}", "hour", hour, "weekday", weekday, "date", iso, (int)10));
 }
+
+int64_t customer_last_event_ms(json_t *fields, const char *name)
+{
+    long long first, last = -1;
+    if (name)
+        return event_stats(fields, name, &first, &last) > 0 ? last : -1;
+    const char *k;
+    json_t *v;
+    json_object_foreach(fields, k, v)
+    {
+        long long n, f, l;
+        if (strncmp(k, "e:", 2) == 0 && json_is_string(v) &&
+            sscanf(json_string_value(v), "%lld %lld %lld", &n, &f, &l) == 3 && l > last)
+            last = l;
+    }
+    return last;
+}

@@ -8,6 +8,7 @@
 #include "action.h"
 #include "cond.h"
 #include "counter.h"
+#include "customer.h"
 #include "duration.h"
 #include "util.h"
 
@@ -20,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP };
+enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP, ON_SILENCE };
 
 static const char *const group_names[] = {"active", "inactive", "potential", "interested", "excluded"};
 #define NGROUPS (sizeof group_names / sizeof group_names[0])
@@ -30,7 +31,8 @@ struct trigger {
     json_t *info;
     int enabled;
     enum on_kind on;
-    char *on_arg; /* event name, page glob or group */
+    char *on_arg;       /* event name, page glob or group; a silence's event name or NULL */
+    int64_t silence_ms; /* ON_SILENCE: how long without an event (of on_arg) */
     struct cond *where, *if_;
     struct action **actions;
     size_t nactions;
@@ -59,7 +61,7 @@ struct trigger_set {
     /* The index, built once loading is done: events by name (sorted), and
      * the page, screen and identify triggers, so a message meets only its
      * own. */
-    struct bucket *events, page, screen, identify, group;
+    struct bucket *events, page, screen, identify, group, silence;
     size_t nevents;
     struct counters counters; /* windowed counts and unless, shared by name */
     bool has_effects;         /* some trigger has a score or set action */
@@ -95,6 +97,30 @@ static int valid_id(const char *s)
     return 1;
 }
 
+/* {"silence": DURATION} or {"silence": DURATION, "event": NAME}. */
+static int load_silence(struct trigger *t, json_t *on, const struct diag *d)
+{
+    static const char *const keys[] = {"silence", "event"};
+    json_t *s = json_object_get(on, "silence"), *ev = json_object_get(on, "event");
+    int bad = errlist_unknown_keys(d, on, "on", keys, 2, "a silence") > 0;
+    if (!json_is_string(s) || duration_parse(json_string_value(s), &t->silence_ms) != 0 || t->silence_ms <= 0) {
+        char shown[80];
+        snprintf(shown, sizeof shown, "%s", json_is_string(s) ? json_string_value(s) : "");
+        errlist_diag(d, "on.silence",
+                     json_is_string(s) ? "\"%s\" is not a duration: write one such as \"30d\" or \"12h\""
+                                       : "%sneeds a duration such as \"30d\" or \"12h\"",
+                     shown);
+        bad = 1;
+    }
+    if (ev && (!json_is_string(ev) || json_string_length(ev) == 0)) {
+        errlist_diag(d, "on.event", "needs an event name");
+        bad = 1;
+    }
+    t->on = ON_SILENCE;
+    t->on_arg = ev && json_is_string(ev) ? util_xstrdup(json_string_value(ev)) : NULL;
+    return bad ? -1 : 0;
+}
+
 static int load_on(struct trigger *t, json_t *on, const struct diag *d)
 {
     const char *key;
@@ -108,6 +134,8 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
         t->on_arg = util_xstrdup(s);
         return 0;
     }
+    if (json_is_object(on) && json_object_get(on, "silence"))
+        return load_silence(t, on, d);
     if (json_is_object(on) && json_object_size(on) == 1) {
         json_object_foreach(on, key, v)
         {
@@ -137,8 +165,8 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
         }
     }
     errlist_diag(d, "on",
-                 "must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB} "
-                 "or {\"group\": GROUP}");
+                 "must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB}, "
+                 "{\"group\": GROUP} or {\"silence\": DURATION}");
     return -1;
 }
 
@@ -191,6 +219,22 @@ static int load_delay(struct trigger *t, json_t *delay, const struct diag *d)
         return -1;
     }
     return 0;
+}
+
+/* A silence has no event to test or to wait for: the quiet time is the
+ * wait. */
+static int check_silence(json_t *obj, const struct diag *d)
+{
+    static const char *const not_with[] = {"where", "delay", "unless"};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof not_with / sizeof not_with[0]; i++)
+        if (json_object_get(obj, not_with[i])) {
+            errlist_diag(d, not_with[i],
+                         "a silence trigger has no event to test or to wait for: put conditions on the customer in "
+                         "if, and make the silence longer instead of a delay");
+            bad = 1;
+        }
+    return bad ? -1 : 0;
 }
 
 /* {"max": N, "per": DURATION} or {"once": true}. */
@@ -284,6 +328,8 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     if (load_conditions(t, obj, reg, &d) != 0)
         bad = 1;
     bad |= load_delay(t, json_object_get(obj, "delay"), &d) != 0;
+    if (t->on == ON_SILENCE)
+        bad |= check_silence(obj, &d) != 0;
     bad |= load_limit(t, json_object_get(obj, "limit"), &d) != 0;
     bad |= load_quiet(t, json_object_get(obj, "quiet_hours"), &d) != 0;
     if (load_actions(t, json_object_get(obj, "actions"), basedir, &d) != 0) /* report both */
@@ -390,6 +436,8 @@ static void build_index(struct trigger_set *set)
             bucket_add(&set->identify, t);
         } else if (t->on == ON_GROUP) {
             bucket_add(&set->group, t);
+        } else if (t->on == ON_SILENCE) {
+            bucket_add(&set->silence, t);
         } else {
             json_t *k = json_object_get(by_name, t->on_arg);
             if (k == NULL) {
@@ -546,6 +594,7 @@ void trigger_set_free(struct trigger_set *set)
     free(set->identify.t);
     free(set->screen.t);
     free(set->group.t);
+    free(set->silence.t);
     counter_registry_free(&set->counters);
     free(set);
 }
@@ -570,7 +619,8 @@ static int on_matches(const struct trigger *t, const struct message *m, const st
     case ON_PAGE: return m->type == MESSAGE_PAGE;
     case ON_SCREEN: return m->type == MESSAGE_SCREEN;
     case ON_IDENTIFY: return m->type == MESSAGE_IDENTIFY;
-    case ON_GROUP: return 0; /* started by a move, not by a message */
+    case ON_GROUP:
+    case ON_SILENCE: return 0; /* started by a move or by time, not by a message */
     case ON_PAGE_GLOB: {
         const char *p = json_string_value(json_object_get(json_object_get(ctx->event, "properties"), "path"));
         return m->type == MESSAGE_PAGE && p && fnmatch(t->on_arg, p, 0) == 0;
@@ -668,6 +718,40 @@ size_t trigger_set_moved(const struct trigger_set *set, const char *group, const
             out[n++] = t;
     }
     return n;
+}
+
+const struct trigger *const *trigger_set_silences(const struct trigger_set *set, size_t *n)
+{
+    *n = set ? set->silence.n : 0;
+    return set ? set->silence.t : NULL;
+}
+
+int64_t trigger_silence_due(const struct trigger *t, const struct message *m)
+{
+    if (t->on != ON_SILENCE || !t->enabled)
+        return -1;
+    if (t->on_arg && (m->type != MESSAGE_TRACK || strcmp(m->name, t->on_arg) != 0))
+        return -1;
+    return m->ts_ms + t->silence_ms;
+}
+
+bool trigger_silence_holds(const struct trigger *t, json_t *fields, int64_t due)
+{
+    int64_t last = customer_last_event_ms(fields, t->on_arg);
+    return last >= 0 && last + t->silence_ms == due;
+}
+
+json_t *trigger_silence_event(const struct trigger *t, int64_t due, char *mid, size_t midlen)
+{
+    char iso[40], dur[32];
+    message_format_time(due, iso, sizeof iso);
+    snprintf(mid, midlen, "silence:%s@%lld", t->id, (long long)due);
+    snprintf(dur, sizeof dur, "%lldms", (long long)t->silence_ms);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s, s:s}", "type", "silence", "silence", dur, "messageId", mid, "timestamp", iso);
+    if (t->on_arg)
+        json_object_set_new(ev, "event", json_string(t->on_arg));
+    return ev;
 }
 
 bool trigger_set_has_effects(const struct trigger_set *set)

@@ -30,6 +30,37 @@ def test_delay_fires_after_a_restart_while_waiting(env):
     assert n.stop() == 0
 
 
+def test_silence_fires_after_the_quiet_time_and_not_while_the_customer_talks(env):
+    """A 2-second silence of Visit. Ida visits once and goes quiet (a Ping,
+    another name, does not move it; a restart comes in between): one
+    webhook about 2 s later. Jon visits every half second for 4 s: nothing
+    while he talks, one webhook 2 s after his last visit."""
+    t = webhook_trigger(env.recv.port, tid="quiet", on={"silence": "2s", "event": "Visit"},
+                        body={"c": "{{customer.id}}", "m": "{{event.messageId}}", "type": "{{event.type}}"})
+    n = env.nudged({"t.json": t})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.xadd("nudged:events", {"message": event("ida", name="Visit", mid="i-1")})
+    wait_for(lambda: scheduled(r) == 1, 10, "ida's silence in the schedule")
+    assert n.stop() == 0
+    n.start().wait_ready(env.redis)
+    start = time.time()
+    for i in range(8):
+        r.xadd("nudged:events", {"message": event("jon", name="Visit", mid="j-%d" % i)})
+        r.xadd("nudged:events", {"message": event("ida", name="Ping", mid="p-%d" % i)})
+        time.sleep(0.5)
+    talked = time.time() - start
+    got = bodies(env)
+    assert [b["c"] for b in got] == ["ida"], "while jon talked (%.1f s): %s" % (talked, got)
+    assert got[0]["m"].startswith("silence:quiet@") and got[0]["type"] == "silence", got
+    wait_for(lambda: env.recv.count() >= 2, 8, "jon's silence after his last visit")
+    time.sleep(1.0)
+    got = bodies(env)
+    assert sorted(b["c"] for b in got) == ["ida", "jon"], got
+    assert scheduled(r) == 0, "both silences fired and nothing new was armed"
+    assert n.stop() == 0
+
+
 def test_unless_cancels_when_the_awaited_event_comes(env):
     t = webhook_trigger(env.recv.port, tid="cart", on="Product Added",
                         unless={"event": "Order Completed", "within": "2s"}, body={"c": "{{customer.id}}"})
@@ -252,6 +283,6 @@ def test_admin_token(env):
     assert n.stop() == 0
 
 
-TESTS = [test_admin_reload_health_and_metrics, test_admin_token, test_delay_fires_after_a_restart_while_waiting, test_unless_cancels_when_the_awaited_event_comes,
+TESTS = [test_silence_fires_after_the_quiet_time_and_not_while_the_customer_talks, test_admin_reload_health_and_metrics, test_admin_token, test_delay_fires_after_a_restart_while_waiting, test_unless_cancels_when_the_awaited_event_comes,
          test_two_processes_fire_each_scheduled_item_once, test_reload_under_load_loses_nothing_and_drops_removed_timers,
          test_daemon_and_replay_agree]

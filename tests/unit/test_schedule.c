@@ -50,8 +50,26 @@ static void test_regroup(void)
     json_decref(fields);
 }
 
+static void test_silence(void)
+{
+    char *member = schedule_silence_item("we-miss-you", "u1"), err[256];
+    CHECK_STR(member, "{\"customer\":\"u1\",\"k\":\"s\",\"trigger\":\"we-miss-you\"}",
+              "one member per trigger and customer: arming again moves it");
+    json_t *fields = as_timers_entry(member, "1796169600000");
+    struct schedule_timer t;
+    CHECK(schedule_read(fields, &t, err, sizeof err) == 0 && t.kind == SCHEDULE_SILENCE && t.due == 1796169600000LL,
+          "silence: %s", err);
+    CHECK_STR(t.trigger, "we-miss-you", "silence trigger");
+    CHECK_STR(t.customer, "u1", "silence customer");
+    json_object_del(fields, "trigger");
+    CHECK(schedule_read(fields, &t, err, sizeof err) == -1 && strstr(err, "silence"), "no trigger: %s", err);
+    json_decref(fields);
+    free(member);
+}
+
 int main(void)
 {
+    test_silence();
     test_firing_round_trip();
     test_regroup();
     return harness_summary("test_schedule");

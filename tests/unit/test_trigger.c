@@ -18,8 +18,7 @@ static const struct {
      "t.json: trigger \"a\": enabled: must be true or false"},
     {"wrong type of on", "{\"id\": \"a\", \"on\": 5, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": on: must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, "
-     "{\"page\": "
-     "PATH_GLOB} or {\"group\": GROUP}"},
+     "{\"page\": PATH_GLOB}, {\"group\": GROUP} or {\"silence\": DURATION}"},
     {"unknown group", "{\"id\": \"a\", \"on\": {\"group\": \"inactiv\"}, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": on.group: \"inactiv\" is not a group (did you mean \"inactive\"?); groups are active, "
      "inactive, potential, interested, excluded"},
@@ -85,6 +84,15 @@ static const struct {
     {"unknown root", "{\"id\": \"a\", \"on\": \"X\", \"where\": {\"order.total\": 5}, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": where.order.total: \"order\" is not a known root: a path starts with event, properties, "
      "customer, trigger or now"},
+    {"silence not a duration", "{\"id\": \"a\", \"on\": {\"silence\": \"3x\"}, " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": on.silence: \"3x\" is not a duration: write one such as \"30d\" or \"12h\""},
+    {"silence with a where",
+     "{\"id\": \"a\", \"on\": {\"silence\": \"60d\"}, \"where\": {\"properties.x\": 1}, " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": where: a silence trigger has no event to test or to wait for: put conditions on the "
+     "customer in if, and make the silence longer instead of a delay"},
+    {"silence with an unknown key",
+     "{\"id\": \"a\", \"on\": {\"silence\": \"60d\", \"evnt\": \"X\"}, " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": on.evnt: unknown key (did you mean \"event\"?); a silence has silence, event"},
     {"unknown part of the local clock",
      "{\"id\": \"a\", \"on\": \"X\", \"if\": {\"customer.local.minute\": 5}, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": if.customer.local.minute: customer.local has hour, weekday and date: write "
