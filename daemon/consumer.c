@@ -782,37 +782,46 @@ static void send_fires(struct consumer *c, struct batch *b, size_t n)
     run_send(c, run);
 }
 
+/* How many silences the events of this round arm: each event once for
+ * each silence trigger it starts again. */
+static size_t count_arms(const struct batch *b, const struct trigger *const *sil, size_t ns)
+{
+    size_t n = 0;
+    for (size_t i = 0; ns > 0 && i < b->n; i++)
+        for (size_t k = 0; b->e[i].round == b->round && b->e[i].valid && k < ns; k++)
+            n += trigger_silence_due(sil[k], &b->e[i].m) >= 0;
+    return n;
+}
+
 /* Arms (or moves later) the silences that the events of this round start
- * again: one arm script call for each event that starts any, sent before
- * its ack, so an event acked has armed its silences. */
+ * again, in one arm script call sent before their acks, so an event acked
+ * has armed its silences. */
 static void send_arms(struct consumer *c, struct batch *b)
 {
     size_t ns;
     const struct trigger *const *sil = trigger_set_silences(b->set, &ns);
-    for (size_t i = 0; ns > 0 && i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        if (e->round != b->round || !e->valid)
-            continue;
-        bool begun = false;
-        for (size_t k = 0; k < ns; k++) {
-            int64_t due = trigger_silence_due(sil[k], &e->m);
+    size_t n = count_arms(b, sil, ns);
+    if (n == 0)
+        return;
+    scripts_begin(&c->call, c->d.scripts, SCRIPT_ARM, (int)(1 + n));
+    cmd_adds(&c->call, c->d.keys->schedule);
+    for (size_t i = 0; i < b->n; i++)
+        for (size_t k = 0; b->e[i].round == b->round && b->e[i].valid && k < ns; k++)
+            if (trigger_silence_due(sil[k], &b->e[i].m) >= 0)
+                keys_add_customer(&c->call, c->d.keys, b->e[i].m.customer, 's');
+    cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
+    for (size_t i = 0; i < b->n; i++) {
+        for (size_t k = 0; b->e[i].round == b->round && b->e[i].valid && k < ns; k++) {
+            int64_t due = trigger_silence_due(sil[k], &b->e[i].m);
             if (due < 0)
                 continue;
-            if (!begun) {
-                scripts_begin(&c->call, c->d.scripts, SCRIPT_ARM, 2);
-                cmd_adds(&c->call, c->d.keys->schedule);
-                keys_add_customer(&c->call, c->d.keys, e->m.customer, 's');
-                cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
-                begun = true;
-            }
-            char *member = schedule_silence_item(trigger_id(sil[k]), e->m.customer);
+            char *member = schedule_silence_item(trigger_id(sil[k]), b->e[i].m.customer);
             cmd_addi(&c->call, due);
-            cmd_addscopy(&c->call, member ? member : "{}");
+            cmd_addscopy(&c->call, member);
             free(member);
         }
-        if (begun)
-            send_or_fail(b, on_simple, b);
     }
+    send_or_fail(b, on_simple, b);
 }
 
 /* VERB (XACK, or XDEL for nudged's own timers) for every entry that fired

@@ -13,26 +13,6 @@ void outbox_put(struct outbox_record *r, const char *name, const char *value)
     }
 }
 
-/* S as the inside of a JSON string at O; returns the end. */
-static char *escape_json(char *o, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p >= 0x20 && *p != '"' && *p != '\\') {
-            *o++ = (char)*p;
-        } else if (*p == '"' || *p == '\\' || *p == '\n') {
-            *o++ = '\\';
-            *o++ = *p == '\n' ? 'n' : (char)*p;
-        } else {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[*p >> 4];
-            o[5] = hex[*p & 15];
-            o += 6;
-        }
-    }
-    return o;
-}
-
 /* By hand: json_dumps would cost nudged more than the one string saves
  * Redis. The values are rendered text, UTF-8 as all of it is. */
 char *outbox_json(const struct outbox_record *f)
@@ -44,7 +24,7 @@ char *outbox_json(const struct outbox_record *f)
     *o++ = '{';
     for (size_t k = 0; k < f->n; k++) {
         *o++ = '"';
-        o = escape_json(o, f->kv[k]);
+        o = util_json_escape(o, f->kv[k]);
         *o++ = '"';
         *o++ = k % 2 == 0 ? ':' : k + 1 < f->n ? ',' : '}';
     }

@@ -33,6 +33,10 @@ int util_buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(p
 char *util_buf_steal(struct buf *b);
 void util_buf_free(struct buf *b);
 
+/* S as the inside of a JSON string at O, which has room for 6 bytes for
+ * each byte of S; returns the end (not terminated). */
+char *util_json_escape(char *o, const char *s);
+
 /* V in decimal, NUL-terminated, written to the end of BUF: returns where
  * it starts. Without printf, whose format parsing costs more than the
  * digits, on paths that run for every webhook. */

@@ -228,3 +228,22 @@ char *util_read_first_line(const char *path)
     line[strcspn(line, "\r\n")] = '\0';
     return util_xstrdup(line);
 }
+
+char *util_json_escape(char *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x20 && *p != '"' && *p != '\\') {
+            *o++ = (char)*p;
+        } else if (*p == '"' || *p == '\\' || *p == '\n') {
+            *o++ = '\\';
+            *o++ = *p == '\n' ? 'n' : (char)*p;
+        } else {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[*p >> 4];
+            o[5] = hex[*p & 15];
+            o += 6;
+        }
+    }
+    return o;
+}
