@@ -421,12 +421,24 @@ static bool last_of_customer(const struct run *run, size_t i)
 static enum profile_want profile_want_of(const struct batch *b, const struct run *run, size_t i)
 {
     struct entry *e = run->e[i];
-    e->read = e->ncand > 0 && last_of_customer(run, i);
+    bool needs = e->ncand > 0 || e->dates;
+    e->read = needs && last_of_customer(run, i);
     if (e->read)
         return PROFILE_NEVER;
-    if (e->ncand > 0)
+    if (needs)
         return PROFILE_ALWAYS;
     return trigger_set_has_moves(b->set) ? PROFILE_IF_MOVED : PROFILE_NEVER;
+}
+
+/* Whether MSG sets the trait of a date trigger of SET. */
+static bool touches_dates(const struct trigger_set *set, json_t *msg)
+{
+    size_t nd;
+    const struct trigger *const *dates = trigger_set_dates(set, &nd);
+    for (size_t k = 0; k < nd; k++)
+        if (trigger_date_touched(dates[k], msg))
+            return true;
+    return false;
 }
 
 /* Phase one for the I-th event of RUN: candidates (`on` and `where`, on
@@ -438,6 +450,7 @@ static void add_event(struct consumer *c, struct batch *b, const struct run *run
     struct path_memo memo = {0};
     struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo, NULL};
     e->ncand = 0; /* a redirected event starts again */
+    e->dates = touches_dates(b->set, e->msg);
     keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
     struct customer_update u;
     customer_update_init(&u, &e->m, e->msg);
@@ -697,6 +710,33 @@ static void silence_candidate(struct consumer *c, struct batch *b, struct entry 
     keep_candidates(e, &t, 1);
 }
 
+/* A date came due: its trigger, if it still exists and the profile's date
+ * still comes due then; judged with an event that names the date. A date
+ * of every year is armed again for its next moment; one that moved (the
+ * trait changed, or the customer's zone became known) is armed at its new
+ * moment instead of firing. */
+static void date_candidate(struct consumer *c, struct batch *b, struct entry *e, struct eval_ctx *ctx)
+{
+    const struct trigger *t = trigger_set_find(b->set, e->tid);
+    if (t == NULL) {
+        c->d.stats->timers_dropped++;
+        log_info("a date was dropped: its trigger no longer exists", "trigger", e->tid, "customer", e->m.customer);
+        return;
+    }
+    if (json_object_size(e->fields) == 0)
+        return; /* erased or expired */
+    int64_t due = trigger_date_due(t, e->fields, &c->zone, e->m.ts_ms - 1);
+    if (due != e->m.ts_ms) {
+        e->rearm = due > b->now_ms ? due : 0;
+        return;
+    }
+    int64_t next = trigger_date_due(t, e->fields, &c->zone, e->m.ts_ms);
+    e->rearm = next > 0 ? next : 0;
+    e->msg = trigger_date_event(t, e->m.ts_ms, e->gmid, sizeof e->gmid);
+    ctx->event = e->msg;
+    keep_candidates(e, &t, 1);
+}
+
 static struct eval_ctx entry_ctx(const struct batch *b, const struct entry *e)
 {
     return (struct eval_ctx){e->msg, e->customer, NULL, b->now, b->now_ms, e->state, NULL, &b->c->zone};
@@ -718,6 +758,8 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
         keep_candidates(e, c->fired, trigger_set_moved(b->set, e->moved, &ctx, c->fired, c->fired_cap));
     } else if (e->silence) {
         silence_candidate(c, b, e, &ctx);
+    } else if (e->date) {
+        date_candidate(c, b, e, &ctx);
     } else if (b->src->timers) {
         timer_candidate(c, b, e, &ctx);
     } else if (e->moved) {
@@ -782,45 +824,79 @@ static void send_fires(struct consumer *c, struct batch *b, size_t n)
     run_send(c, run);
 }
 
-/* How many silences the events of this round arm: each event once for
- * each silence trigger it starts again. */
-static size_t count_arms(const struct batch *b, const struct trigger *const *sil, size_t ns)
+/* One silence or date item to arm: its customer, whether it only moves
+ * later (a silence), when, and its member (owned). */
+struct arm {
+    const char *customer;
+    bool later;
+    int64_t due;
+    char *member;
+};
+
+static void arm_add(struct arm **a, size_t *n, size_t *cap, const struct entry *e, const struct trigger *t,
+                    enum schedule_kind kind, int64_t due)
 {
-    size_t n = 0;
-    for (size_t i = 0; ns > 0 && i < b->n; i++)
-        for (size_t k = 0; b->e[i].round == b->round && b->e[i].valid && k < ns; k++)
-            n += trigger_silence_due(sil[k], &b->e[i].m) >= 0;
-    return n;
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        *a = util_xrealloc(*a, *cap * sizeof **a);
+    }
+    (*a)[(*n)++] = (struct arm){e->m.customer, kind == SCHEDULE_SILENCE, due,
+                                schedule_trigger_item(kind, trigger_id(t), e->m.customer)};
 }
 
-/* Arms (or moves later) the silences that the events of this round start
- * again, in one arm script call sent before their acks, so an event acked
- * has armed its silences. */
+/* What entry E of this round arms: an event, the silences it starts again
+ * and the dates whose trait it set (from its profile after it); a date
+ * that came due, its next moment. */
+static void arms_of(struct consumer *c, const struct batch *b, const struct entry *e, struct arm **a, size_t *n,
+                    size_t *cap)
+{
+    size_t ns, nd;
+    const struct trigger *const *sil = trigger_set_silences(b->set, &ns);
+    const struct trigger *const *dates = trigger_set_dates(b->set, &nd);
+    if (e->date && e->rearm > 0) {
+        const struct trigger *t = trigger_set_find(b->set, e->tid);
+        if (t)
+            arm_add(a, n, cap, e, t, SCHEDULE_DATE, e->rearm);
+        return;
+    }
+    if (b->src->timers)
+        return;
+    for (size_t k = 0; k < ns; k++) {
+        int64_t due = trigger_silence_due(sil[k], &e->m);
+        if (due >= 0)
+            arm_add(a, n, cap, e, sil[k], SCHEDULE_SILENCE, due);
+    }
+    for (size_t k = 0; e->dates && e->fields && k < nd; k++) {
+        int64_t due =
+            trigger_date_touched(dates[k], e->msg) ? trigger_date_due(dates[k], e->fields, &c->zone, e->m.ts_ms) : -1;
+        if (due >= 0)
+            arm_add(a, n, cap, e, dates[k], SCHEDULE_DATE, due);
+    }
+}
+
+/* Arms the silences and dates of this round, in one arm script call sent
+ * before the entries' acks, so an entry acked has armed what it starts. */
 static void send_arms(struct consumer *c, struct batch *b)
 {
-    size_t ns;
-    const struct trigger *const *sil = trigger_set_silences(b->set, &ns);
-    size_t n = count_arms(b, sil, ns);
+    struct arm *a = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->e[i].round == b->round && b->e[i].valid)
+            arms_of(c, b, &b->e[i], &a, &n, &cap);
     if (n == 0)
         return;
     scripts_begin(&c->call, c->d.scripts, SCRIPT_ARM, (int)(1 + n));
     cmd_adds(&c->call, c->d.keys->schedule);
-    for (size_t i = 0; i < b->n; i++)
-        for (size_t k = 0; b->e[i].round == b->round && b->e[i].valid && k < ns; k++)
-            if (trigger_silence_due(sil[k], &b->e[i].m) >= 0)
-                keys_add_customer(&c->call, c->d.keys, b->e[i].m.customer, 's');
+    for (size_t i = 0; i < n; i++)
+        keys_add_customer(&c->call, c->d.keys, a[i].customer, 's');
     cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
-    for (size_t i = 0; i < b->n; i++) {
-        for (size_t k = 0; b->e[i].round == b->round && b->e[i].valid && k < ns; k++) {
-            int64_t due = trigger_silence_due(sil[k], &b->e[i].m);
-            if (due < 0)
-                continue;
-            char *member = schedule_silence_item(trigger_id(sil[k]), b->e[i].m.customer);
-            cmd_addi(&c->call, due);
-            cmd_addscopy(&c->call, member);
-            free(member);
-        }
+    for (size_t i = 0; i < n; i++) {
+        cmd_adds(&c->call, a[i].later ? "gt" : "");
+        cmd_addi(&c->call, a[i].due);
+        cmd_addscopy(&c->call, a[i].member);
+        free(a[i].member);
     }
+    free(a);
     send_or_fail(b, on_simple, b);
 }
 
@@ -858,8 +934,7 @@ static void phase_two(struct batch *b)
         if (e->round == b->round)
             n += e->fired = e->valid && e->fields && judge(b->c, b, e);
     }
-    if (!b->src->timers)
-        send_arms(b->c, b);
+    send_arms(b->c, b);
     if (n > 0)
         send_fires(b->c, b, n);
     send_acks(b, "XACK");

@@ -38,10 +38,11 @@ static void timer_load(struct entry *e)
     struct schedule_timer t;
     if (schedule_read(e->timer, &t, e->err, sizeof e->err) != 0)
         return;
-    if (t.kind == SCHEDULE_SILENCE) { /* its event is made when judged, with its trigger */
+    if (t.kind == SCHEDULE_SILENCE || t.kind == SCHEDULE_DATE) { /* its event is made when judged */
         e->m = (struct message){MESSAGE_TRACK, t.customer, e->gmid, "", t.due, NULL};
         e->tid = t.trigger;
-        e->silence = true;
+        e->silence = t.kind == SCHEDULE_SILENCE;
+        e->date = t.kind == SCHEDULE_DATE;
         e->valid = true;
         return;
     }

@@ -26,6 +26,7 @@ struct timer {
     json_t *event;
     bool strict;
     bool silence; /* a silence trigger's: armed by every event, moved by the next */
+    bool date;    /* a date trigger's: armed when its trait is set */
 };
 
 struct replay {
@@ -160,6 +161,7 @@ static void schedule(struct replay *r, const struct trigger *t, const struct mes
                                              util_xstrdup(m->message_id),
                                              json_incref(msg),
                                              trigger_unless_hit(t, m, ctx),
+                                             false,
                                              false};
 }
 
@@ -225,8 +227,70 @@ static void run_silence(struct replay *r, struct timer *tm)
     json_decref(event);
 }
 
+/* The index of the silence (or DATE) timer of TRIGGER for CUSTOMER, or
+ * r->ntimers when there is none. */
+static size_t find_timer(const struct replay *r, bool date, const char *trigger, const char *customer)
+{
+    size_t i = 0;
+    while (i < r->ntimers &&
+           !((date ? r->timers[i].date : r->timers[i].silence) && strcmp(r->timers[i].trigger, trigger) == 0 &&
+             strcmp(r->timers[i].customer, customer) == 0))
+        i++;
+    return i;
+}
+
+static void add_timer(struct replay *r, const char *trigger, const char *customer, int64_t due, bool date)
+{
+    r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
+    r->timers[r->ntimers++] = (struct timer){.due = due,
+                                             .seq = r->seq++,
+                                             .trigger = util_xstrdup(trigger),
+                                             .customer = util_xstrdup(customer),
+                                             .silence = !date,
+                                             .date = date};
+}
+
+/* A date came due: it fires when the profile's date still comes due then
+ * (the trait may have changed, or the zone become known); for every year,
+ * the next anniversary is armed. Otherwise a later moment of the same
+ * date is armed instead. */
+static void run_date(struct replay *r, struct timer *tm)
+{
+    const struct trigger *t = trigger_set_find(r->set, tm->trigger);
+    json_t *fields = json_object_get(r->customers, tm->customer);
+    if (t == NULL) {
+        r->dropped++;
+        return;
+    }
+    if (fields == NULL)
+        return;
+    int64_t due = trigger_date_due(t, fields, &r->zone, tm->due - 1);
+    bool armed = find_timer(r, true, tm->trigger, tm->customer) < r->ntimers; /* set again since */
+    if (due != tm->due) {
+        if (due > r->clock_ms && !armed)
+            add_timer(r, tm->trigger, tm->customer, due, true);
+        return;
+    }
+    char mid[128];
+    json_t *event = trigger_date_event(t, tm->due, mid, sizeof mid);
+    struct eval_ctx ctx;
+    ctx_load(r, &ctx, tm->customer, event, r->clock_ms);
+    if (trigger_if_holds(t, &ctx))
+        act_now(r, t, tm->customer, mid, &ctx);
+    ctx_clear(&ctx);
+    json_decref(event);
+    int64_t next = trigger_date_due(t, fields_of(r, tm->customer), &r->zone, tm->due);
+    if (next >= 0 && !armed)
+        add_timer(r, tm->trigger, tm->customer, next, true);
+}
+
 static void run_timer(struct replay *r, struct timer *tm)
 {
+    if (tm->date) {
+        r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
+        run_date(r, tm);
+        return;
+    }
     if (tm->silence) {
         r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
         run_silence(r, tm);
@@ -294,7 +358,8 @@ static void schedule_regroup(struct replay *r, const char *customer)
             return;
         }
     r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
-    r->timers[r->ntimers++] = (struct timer){due, 0, r->seq++, NULL, util_xstrdup(customer), NULL, NULL, false, false};
+    r->timers[r->ntimers++] =
+        (struct timer){due, 0, r->seq++, NULL, util_xstrdup(customer), NULL, NULL, false, false, false};
 }
 
 /* Arms (or moves) the customer's one timer of each silence trigger that M
@@ -307,17 +372,36 @@ static void arm_silences(struct replay *r, const struct message *m)
         int64_t due = trigger_silence_due(sil[k], m);
         if (due < 0)
             continue;
-        size_t i = 0;
-        while (i < r->ntimers && !(r->timers[i].silence && strcmp(r->timers[i].trigger, trigger_id(sil[k])) == 0 &&
-                                   strcmp(r->timers[i].customer, m->customer) == 0))
-            i++;
+        size_t i = find_timer(r, false, trigger_id(sil[k]), m->customer);
         if (i == r->ntimers) {
-            r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
-            r->timers[r->ntimers++] = (struct timer){
-                .trigger = util_xstrdup(trigger_id(sil[k])), .customer = util_xstrdup(m->customer), .silence = true};
+            add_timer(r, trigger_id(sil[k]), m->customer, due, false);
+        } else {
+            r->timers[i].due = due;
+            r->timers[i].seq = r->seq++;
         }
-        r->timers[i].due = due;
-        r->timers[i].seq = r->seq++;
+    }
+}
+
+/* Arms (or moves, or drops) the customer's timer of each date trigger
+ * whose trait MSG set, from the profile as it is now. */
+static void arm_dates(struct replay *r, const struct message *m, json_t *msg)
+{
+    size_t nd;
+    const struct trigger *const *dates = trigger_set_dates(r->set, &nd);
+    for (size_t k = 0; k < nd; k++) {
+        if (!trigger_date_touched(dates[k], msg))
+            continue;
+        int64_t due = trigger_date_due(dates[k], fields_of(r, m->customer), &r->zone, r->clock_ms);
+        size_t i = find_timer(r, true, trigger_id(dates[k]), m->customer);
+        if (i < r->ntimers && due < 0) {
+            struct timer gone = r->timers[i];
+            r->timers[i] = r->timers[--r->ntimers];
+            timer_free(&gone);
+        } else if (i < r->ntimers) {
+            r->timers[i].due = due;
+        } else if (due >= 0) {
+            add_timer(r, trigger_id(dates[k]), m->customer, due, true);
+        }
     }
 }
 
@@ -352,6 +436,7 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     if (strcmp(m->name, CUSTOMER_ORDER_EVENT) == 0 && m->type == MESSAGE_TRACK)
         schedule_regroup(r, m->customer);
     arm_silences(r, m);
+    arm_dates(r, m, msg);
     struct eval_ctx ctx;
     ctx_load(r, &ctx, m->customer, msg, r->clock_ms);
     if (moved)
@@ -457,7 +542,7 @@ static int64_t last_firing_due(const struct replay *r)
 {
     int64_t last = INT64_MIN;
     for (size_t i = 0; i < r->ntimers; i++)
-        if (r->timers[i].trigger && !r->timers[i].silence && r->timers[i].due > last)
+        if (r->timers[i].trigger && !r->timers[i].silence && !r->timers[i].date && r->timers[i].due > last)
             last = r->timers[i].due;
     return last;
 }

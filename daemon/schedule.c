@@ -27,12 +27,14 @@ static char *put(char *o, const char *text, size_t len)
 
 /* By hand, in sorted keys as jansson writes them: this runs for every
  * event while a silence trigger is loaded. */
-char *schedule_silence_item(const char *trigger, const char *customer)
+char *schedule_trigger_item(enum schedule_kind kind, const char *trigger, const char *customer)
 {
     char *out = util_xmalloc(6 * (strlen(trigger) + strlen(customer)) + 40), *o = out;
     o = PUT(o, "{\"customer\":\"");
     o = util_json_escape(o, customer);
-    o = PUT(o, "\",\"k\":\"s\",\"trigger\":\"");
+    o = PUT(o, "\",\"k\":\"");
+    *o++ = kind == SCHEDULE_DATE ? 'd' : 's';
+    o = PUT(o, "\",\"trigger\":\"");
     o = util_json_escape(o, trigger);
     o = PUT(o, "\"}");
     *o = '\0';
@@ -67,12 +69,12 @@ int schedule_read(json_t *fields, struct schedule_timer *t, char *err, size_t er
         }
         return 0;
     }
-    if (kind && strcmp(kind, "s") == 0) {
-        t->kind = SCHEDULE_SILENCE;
+    if (kind && (strcmp(kind, "s") == 0 || strcmp(kind, "d") == 0)) {
+        t->kind = kind[0] == 's' ? SCHEDULE_SILENCE : SCHEDULE_DATE;
         t->customer = member(fields, "customer");
         t->trigger = member(fields, "trigger");
         if (t->customer == NULL || t->trigger == NULL || !read_ms(fields, "due", &t->due)) {
-            snprintf(err, errlen, "a silence timers entry without trigger, customer or due");
+            snprintf(err, errlen, "a silence or date timers entry without trigger, customer or due");
             return -1;
         }
         return 0;

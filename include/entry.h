@@ -44,7 +44,10 @@ struct entry {
     int redirects;
     bool regroup;   /* timer: compute the customer's group again (time passed) */
     bool silence;   /* timer: TID's silence came due (its time is m.ts_ms) */
-    char gmid[128]; /* regroup, silence: the firing's messageId, "group:G@DUE", "silence:ID@DUE" */
+    bool date;      /* timer: TID's date came due (its time is m.ts_ms) */
+    int64_t rearm;  /* date timer: when to arm it again; 0: not */
+    bool dates;     /* event: it sets the trait of a date trigger (its profile is read) */
+    char gmid[128]; /* regroup, silence, date: the firing's messageId, "group:G@DUE", "silence:ID@DUE", "date:ID@DUE" */
 };
 
 /* Copies entry R ([id, [field, value, ...]]) of a read into E and

@@ -46,6 +46,10 @@ int message_validate(json_t *msg, const char *entry_id, int64_t now_ms, struct m
  * allowed) into ms since the epoch. Returns 0, or -1 when not a timestamp. */
 int message_parse_time(const char *s, int64_t *out_ms) __attribute__((warn_unused_result));
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * algorithm); M and D are not checked. */
+int64_t message_days_from_civil(int y, int m, int d);
+
 /* Formats MS as "YYYY-MM-DDTHH:MM:SS.mmmZ" into OUT (at least 32 bytes). */
 void message_format_time(int64_t ms, char *out, size_t outlen);
 

@@ -15,8 +15,11 @@
  *   "k": "s"       a silence: trigger, customer. One member per trigger and
  *                  customer, armed by the customer's events and moved later
  *                  by each (daemon/lua/arm.lua; never earlier).
+ *   "k": "d"       a date: trigger, customer. One member per trigger and
+ *                  customer, armed when an event sets the trait, and again
+ *                  for the next year when it fired (arm.lua).
  *
- * The last three go, when due, to <prefix>timers as fields, with "due" (the
+ * The last four go, when due, to <prefix>timers as fields, with "due" (the
  * due time) added (daemon/lua/due.lua); schedule_read reads them back.
  * A member is written with sorted keys, so the same firing of the same
  * event is the same member and is scheduled once. Each customer's items
@@ -30,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum schedule_kind { SCHEDULE_FIRING, SCHEDULE_REGROUP, SCHEDULE_SILENCE };
+enum schedule_kind { SCHEDULE_FIRING, SCHEDULE_REGROUP, SCHEDULE_SILENCE, SCHEDULE_DATE };
 
 /* A waiting firing as its item has it; strings borrowed. */
 struct schedule_firing {
@@ -43,17 +46,18 @@ struct schedule_firing {
 /* F's schedule member: a new string, caller frees. */
 char *schedule_firing_item(const struct schedule_firing *f);
 
-/* The silence item of TRIGGER for CUSTOMER: a new string, caller frees. */
-char *schedule_silence_item(const char *trigger, const char *customer);
+/* The item of KIND (SCHEDULE_SILENCE or SCHEDULE_DATE) of TRIGGER for
+ * CUSTOMER: a new string, caller frees. */
+char *schedule_trigger_item(enum schedule_kind kind, const char *trigger, const char *customer);
 
 /* A timers entry read back: its kind and members (borrowed from the
  * FIELDS it was read from). */
 struct schedule_timer {
     enum schedule_kind kind;
     struct schedule_firing firing; /* SCHEDULE_FIRING; its event is the entry's "event" field */
-    const char *customer;          /* SCHEDULE_REGROUP, SCHEDULE_SILENCE */
-    const char *trigger;           /* SCHEDULE_SILENCE */
-    int64_t due;                   /* SCHEDULE_REGROUP, SCHEDULE_SILENCE */
+    const char *customer;          /* SCHEDULE_REGROUP, _SILENCE, _DATE */
+    const char *trigger;           /* SCHEDULE_SILENCE, _DATE */
+    int64_t due;                   /* SCHEDULE_REGROUP, _SILENCE, _DATE */
 };
 
 /* The field of a timers entry that holds a waiting firing's event. */

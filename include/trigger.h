@@ -93,6 +93,23 @@ enum action_kind trigger_action_kind(const struct trigger *t, size_t i);
 /* True when G names a lifecycle group (SPEC 2). */
 bool trigger_group_valid(const char *g);
 
+/* The triggers with "on": {"date": ...}, *N of them (borrowed). */
+const struct trigger *const *trigger_set_dates(const struct trigger_set *set, size_t *n);
+
+/* Whether message MSG sets the trait that date trigger T watches (an
+ * identify's traits, or any message's context.traits): the date may have
+ * moved. */
+bool trigger_date_touched(const struct trigger *t, json_t *msg);
+
+/* When T's date in the profile FIELDS comes due first after AFTER_MS, in
+ * the customer's zone as ZONE gives it (date.h); -1: no date, or past. */
+int64_t trigger_date_due(const struct trigger *t, json_t *fields, const struct eval_zone *zone, int64_t after_ms);
+
+/* The event a date firing is judged and rendered with (a new reference):
+ * {"type": "date", "date": PATH, "messageId": "date:ID@DUE", "timestamp"};
+ * MID gets the messageId. */
+json_t *trigger_date_event(const struct trigger *t, int64_t due, char *mid, size_t midlen);
+
 /* The enabled and disabled triggers with "on": {"silence": ...}, *N of
  * them (borrowed from SET). */
 const struct trigger *const *trigger_set_silences(const struct trigger_set *set, size_t *n);

@@ -32,8 +32,7 @@ static int expect(const char **p, char c)
     return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d)
+int64_t message_days_from_civil(int y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -97,7 +96,7 @@ int message_parse_time(const char *s, int64_t *out_ms)
     if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 ||
         mi > 59 || sec > 60)
         return -1;
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = message_days_from_civil(y, mo, d);
     *out_ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + ms - off;
     return 0;
 }

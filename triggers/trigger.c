@@ -9,6 +9,7 @@
 #include "cond.h"
 #include "counter.h"
 #include "customer.h"
+#include "date.h"
 #include "duration.h"
 #include "util.h"
 
@@ -21,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP, ON_SILENCE };
+enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP, ON_SILENCE, ON_DATE };
 
 static const char *const group_names[] = {"active", "inactive", "potential", "interested", "excluded"};
 #define NGROUPS (sizeof group_names / sizeof group_names[0])
@@ -31,8 +32,9 @@ struct trigger {
     json_t *info;
     int enabled;
     enum on_kind on;
-    char *on_arg;       /* event name, page glob or group; a silence's event name or NULL */
-    int64_t silence_ms; /* ON_SILENCE: how long without an event (of on_arg) */
+    char *on_arg;          /* event name, page glob or group; a silence's event name or NULL */
+    int64_t silence_ms;    /* ON_SILENCE: how long without an event (of on_arg) */
+    struct date_rule date; /* ON_DATE: when the trait on_arg comes due */
     struct cond *where, *if_;
     struct action **actions;
     size_t nactions;
@@ -61,7 +63,7 @@ struct trigger_set {
     /* The index, built once loading is done: events by name (sorted), and
      * the page, screen and identify triggers, so a message meets only its
      * own. */
-    struct bucket *events, page, screen, identify, group, silence;
+    struct bucket *events, page, screen, identify, group, silence, dates;
     size_t nevents;
     struct counters counters; /* windowed counts and unless, shared by name */
     bool has_effects;         /* some trigger has a score or set action */
@@ -121,6 +123,57 @@ static int load_silence(struct trigger *t, json_t *on, const struct diag *d)
     return bad ? -1 : 0;
 }
 
+static int parse_hhmm(json_t *v);
+
+/* A signed DURATION: "3d", "-3d". */
+static int parse_offset(json_t *v, int64_t *out)
+{
+    const char *s = json_string_value(v);
+    if (s == NULL)
+        return -1;
+    int sign = *s == '-' ? -1 : 1;
+    if (duration_parse(s + (*s == '-' || *s == '+'), out) != 0)
+        return -1;
+    *out *= sign;
+    return 0;
+}
+
+#define DATE_PREFIX "customer.traits."
+
+/* {"date": "customer.traits.NAME", "at": "HH:MM", "offset": DURATION, "every": "year"}. */
+static int load_date(struct trigger *t, json_t *on, const struct diag *d)
+{
+    static const char *const keys[] = {"date", "at", "offset", "every"};
+    json_t *path = json_object_get(on, "date"), *at = json_object_get(on, "at"), *off = json_object_get(on, "offset"),
+           *every = json_object_get(on, "every");
+    int bad = errlist_unknown_keys(d, on, "on", keys, 4, "a date") > 0;
+    const char *p = json_string_value(path);
+    t->on = ON_DATE;
+    t->date = (struct date_rule){-1, 0, false};
+    if (p == NULL || strncmp(p, DATE_PREFIX, strlen(DATE_PREFIX)) != 0 || p[strlen(DATE_PREFIX)] == '\0' ||
+        strchr(p + strlen(DATE_PREFIX), '.')) {
+        errlist_diag(d, "on.date",
+                     "PATH must start with customer.traits. and name one trait, such as customer.traits.birthday");
+        bad = 1;
+    } else {
+        t->on_arg = util_xstrdup(p + strlen(DATE_PREFIX));
+    }
+    if (at && (t->date.at_min = parse_hhmm(at)) < 0) {
+        errlist_diag(d, "on.at", "needs a time of day such as \"09:00\" (24-hour clock)");
+        bad = 1;
+    }
+    if (off && parse_offset(off, &t->date.offset_ms) != 0) {
+        errlist_diag(d, "on.offset", "needs a duration such as \"3d\", or \"-3d\" for before");
+        bad = 1;
+    }
+    if (every && !(json_is_string(every) && strcmp(json_string_value(every), "year") == 0)) {
+        errlist_diag(d, "on.every", "can only be \"year\"");
+        bad = 1;
+    }
+    t->date.every_year = every != NULL;
+    return bad ? -1 : 0;
+}
+
 static int load_on(struct trigger *t, json_t *on, const struct diag *d)
 {
     const char *key;
@@ -136,6 +189,8 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
     }
     if (json_is_object(on) && json_object_get(on, "silence"))
         return load_silence(t, on, d);
+    if (json_is_object(on) && json_object_get(on, "date"))
+        return load_date(t, on, d);
     if (json_is_object(on) && json_object_size(on) == 1) {
         json_object_foreach(on, key, v)
         {
@@ -166,7 +221,7 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
     }
     errlist_diag(d, "on",
                  "must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB}, "
-                 "{\"group\": GROUP} or {\"silence\": DURATION}");
+                 "{\"group\": GROUP}, {\"silence\": DURATION} or {\"date\": PATH}");
     return -1;
 }
 
@@ -221,8 +276,8 @@ static int load_delay(struct trigger *t, json_t *delay, const struct diag *d)
     return 0;
 }
 
-/* A silence has no event to test or to wait for: the quiet time is the
- * wait. */
+/* A silence or a date has no event to test or to wait for: the quiet
+ * time, or the date, is the wait. */
 static int check_silence(json_t *obj, const struct diag *d)
 {
     static const char *const not_with[] = {"where", "delay", "unless"};
@@ -230,8 +285,8 @@ static int check_silence(json_t *obj, const struct diag *d)
     for (size_t i = 0; i < sizeof not_with / sizeof not_with[0]; i++)
         if (json_object_get(obj, not_with[i])) {
             errlist_diag(d, not_with[i],
-                         "a silence trigger has no event to test or to wait for: put conditions on the customer in "
-                         "if, and make the silence longer instead of a delay");
+                         "a silence or date trigger has no event to test or to wait for: put conditions on the "
+                         "customer in if, and move the moment with the silence or the date's offset instead");
             bad = 1;
         }
     return bad ? -1 : 0;
@@ -328,7 +383,7 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     if (load_conditions(t, obj, reg, &d) != 0)
         bad = 1;
     bad |= load_delay(t, json_object_get(obj, "delay"), &d) != 0;
-    if (t->on == ON_SILENCE)
+    if (t->on == ON_SILENCE || t->on == ON_DATE)
         bad |= check_silence(obj, &d) != 0;
     bad |= load_limit(t, json_object_get(obj, "limit"), &d) != 0;
     bad |= load_quiet(t, json_object_get(obj, "quiet_hours"), &d) != 0;
@@ -438,6 +493,8 @@ static void build_index(struct trigger_set *set)
             bucket_add(&set->group, t);
         } else if (t->on == ON_SILENCE) {
             bucket_add(&set->silence, t);
+        } else if (t->on == ON_DATE) {
+            bucket_add(&set->dates, t);
         } else {
             json_t *k = json_object_get(by_name, t->on_arg);
             if (k == NULL) {
@@ -595,6 +652,7 @@ void trigger_set_free(struct trigger_set *set)
     free(set->screen.t);
     free(set->group.t);
     free(set->silence.t);
+    free(set->dates.t);
     counter_registry_free(&set->counters);
     free(set);
 }
@@ -620,7 +678,8 @@ static int on_matches(const struct trigger *t, const struct message *m, const st
     case ON_SCREEN: return m->type == MESSAGE_SCREEN;
     case ON_IDENTIFY: return m->type == MESSAGE_IDENTIFY;
     case ON_GROUP:
-    case ON_SILENCE: return 0; /* started by a move or by time, not by a message */
+    case ON_SILENCE:
+    case ON_DATE: return 0; /* started by a move or by time, not by a message */
     case ON_PAGE_GLOB: {
         const char *p = json_string_value(json_object_get(json_object_get(ctx->event, "properties"), "path"));
         return m->type == MESSAGE_PAGE && p && fnmatch(t->on_arg, p, 0) == 0;
@@ -752,6 +811,43 @@ json_t *trigger_silence_event(const struct trigger *t, int64_t due, char *mid, s
     if (t->on_arg)
         json_object_set_new(ev, "event", json_string(t->on_arg));
     return ev;
+}
+
+const struct trigger *const *trigger_set_dates(const struct trigger_set *set, size_t *n)
+{
+    *n = set ? set->dates.n : 0;
+    return set ? set->dates.t : NULL;
+}
+
+bool trigger_date_touched(const struct trigger *t, json_t *msg)
+{
+    if (t->on != ON_DATE || !t->enabled)
+        return false;
+    json_t *own = json_object_get(msg, "traits"), *ctx = json_object_get(json_object_get(msg, "context"), "traits");
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    return (type && strcmp(type, "identify") == 0 && json_object_get(own, t->on_arg)) ||
+           json_object_get(ctx, t->on_arg);
+}
+
+int64_t trigger_date_due(const struct trigger *t, json_t *fields, const struct eval_zone *zone, int64_t after_ms)
+{
+    char key[600];
+    snprintf(key, sizeof key, "t:%s", t->on_arg);
+    const char *stored = json_string_value(json_object_get(fields, key)); /* the trait as JSON */
+    json_t *v = stored ? json_loads(stored, JSON_DECODE_ANY, NULL) : NULL;
+    int64_t due =
+        date_due(&t->date, json_string_value(v), zone, json_string_value(json_object_get(fields, "tz")), after_ms);
+    json_decref(v);
+    return due;
+}
+
+json_t *trigger_date_event(const struct trigger *t, int64_t due, char *mid, size_t midlen)
+{
+    char iso[40];
+    message_format_time(due, iso, sizeof iso);
+    snprintf(mid, midlen, "date:%s@%lld", t->id, (long long)due);
+    return json_pack("{s:s, s:s+, s:s, s:s}", "type", "date", "date", DATE_PREFIX, t->on_arg, "messageId", mid,
+                     "timestamp", iso);
 }
 
 bool trigger_set_has_effects(const struct trigger_set *set)

@@ -2,8 +2,8 @@
 -- Each item is a JSON object of string fields: a delivery to retry or
 -- postponed, which goes to the actions stream as it is (its "delivery"
 -- field), or (with "k": "t") a waiting firing, or ("k": "g") a customer
--- whose group is due to be computed again, or ("k": "s") a customer's
--- silence of a trigger; those three go to the timers
+-- whose group is due to be computed again, or ("k": "s", "d") a
+-- customer's silence or date of a trigger; those four go to the timers
 -- stream as fields, with their "due" time. Moving is atomic, so when many
 -- processes run this, each due item moves exactly once.
 local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0,
@@ -12,7 +12,7 @@ for n = 1, #items, 2 do
   local m = items[n]
   local ok, f = pcall(cjson.decode, m)
   if ok and type(f) == 'table' then
-    if f.k == 't' or f.k == 'g' or f.k == 's' then
+    if f.k == 't' or f.k == 'g' or f.k == 's' or f.k == 'd' then
       local args = {KEYS[3], '*'}
       f.due = items[n + 1]
       for k, v in pairs(f) do args[#args + 1] = k; args[#args + 1] = tostring(v) end

@@ -61,6 +61,42 @@ def test_silence_fires_after_the_quiet_time_and_not_while_the_customer_talks(env
     assert n.stop() == 0
 
 
+def test_a_date_survives_a_restart_and_follows_its_trait(env):
+    """A date trigger on the trait trial_ends_at (a moment). Ann's is 4 s
+    away: nudged stops while it waits and starts again after it passed:
+    one webhook. Bob's is moved from 3 s to 6 s away before it comes: one
+    webhook, at the new moment. Cy's is removed: nothing."""
+    t = webhook_trigger(env.recv.port, tid="trial", on={"date": "customer.traits.trial_ends_at"},
+                        body={"c": "{{customer.id}}", "m": "{{event.messageId}}", "type": "{{event.type}}"})
+    n = env.nudged({"t.json": t})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+
+    def identify(uid, mid, when):
+        traits = {"trial_ends_at": None if when is None else
+                  time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when)) + ".%03dZ" % int(when * 1000 % 1000)}
+        r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": uid, "messageId": mid,
+                                                         "traits": traits})})
+    now = time.time()
+    identify("ann", "a-1", now + 4)
+    identify("bob", "b-1", now + 3)
+    identify("cy", "c-1", now + 3)
+    wait_for(lambda: scheduled(r) == 3, 10, "three dates in the schedule")
+    identify("bob", "b-2", now + 6)
+    identify("cy", "c-2", None)
+    time.sleep(0.5)
+    assert n.stop() == 0
+    time.sleep(max(0.0, now + 4.5 - time.time()))
+    n.start().wait_ready(env.redis)
+    wait_for(lambda: env.recv.count() >= 1, 10, "ann's date after the restart")
+    wait_for(lambda: env.recv.count() >= 2, 10, "bob's date at its new moment")
+    time.sleep(1.0)
+    got = bodies(env)
+    assert [b["c"] for b in got] == ["ann", "bob"] and all(b["type"] == "date" for b in got), got
+    assert got[1]["m"] == "date:trial@%d" % int((now + 6) * 1000), "bob's at the new moment: %s" % got
+    assert n.stop() == 0
+
+
 def test_unless_cancels_when_the_awaited_event_comes(env):
     t = webhook_trigger(env.recv.port, tid="cart", on="Product Added",
                         unless={"event": "Order Completed", "within": "2s"}, body={"c": "{{customer.id}}"})
@@ -283,6 +319,6 @@ def test_admin_token(env):
     assert n.stop() == 0
 
 
-TESTS = [test_silence_fires_after_the_quiet_time_and_not_while_the_customer_talks, test_admin_reload_health_and_metrics, test_admin_token, test_delay_fires_after_a_restart_while_waiting, test_unless_cancels_when_the_awaited_event_comes,
+TESTS = [test_a_date_survives_a_restart_and_follows_its_trait, test_silence_fires_after_the_quiet_time_and_not_while_the_customer_talks, test_admin_reload_health_and_metrics, test_admin_token, test_delay_fires_after_a_restart_while_waiting, test_unless_cancels_when_the_awaited_event_comes,
          test_two_processes_fire_each_scheduled_item_once, test_reload_under_load_loses_nothing_and_drops_removed_timers,
          test_daemon_and_replay_agree]

@@ -52,7 +52,7 @@ static void test_regroup(void)
 
 static void test_silence(void)
 {
-    char *member = schedule_silence_item("we-miss-you", "u1"), err[256];
+    char *member = schedule_trigger_item(SCHEDULE_SILENCE, "we-miss-you", "u1"), err[256];
     CHECK_STR(member, "{\"customer\":\"u1\",\"k\":\"s\",\"trigger\":\"we-miss-you\"}",
               "one member per trigger and customer: arming again moves it");
     json_t *fields = as_timers_entry(member, "1796169600000");

@@ -18,7 +18,8 @@ static const struct {
      "t.json: trigger \"a\": enabled: must be true or false"},
     {"wrong type of on", "{\"id\": \"a\", \"on\": 5, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": on: must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, "
-     "{\"page\": PATH_GLOB}, {\"group\": GROUP} or {\"silence\": DURATION}"},
+     "{\"page\": PATH_GLOB}, {\"group\": GROUP}, {\"silence\": DURATION} or "
+     "{\"date\": PATH}"},
     {"unknown group", "{\"id\": \"a\", \"on\": {\"group\": \"inactiv\"}, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": on.group: \"inactiv\" is not a group (did you mean \"inactive\"?); groups are active, "
      "inactive, potential, interested, excluded"},
@@ -88,8 +89,19 @@ static const struct {
      "t.json: trigger \"a\": on.silence: \"3x\" is not a duration: write one such as \"30d\" or \"12h\""},
     {"silence with a where",
      "{\"id\": \"a\", \"on\": {\"silence\": \"60d\"}, \"where\": {\"properties.x\": 1}, " HARNESS_HOOK "}",
-     "t.json: trigger \"a\": where: a silence trigger has no event to test or to wait for: put conditions on the "
-     "customer in if, and make the silence longer instead of a delay"},
+     "t.json: trigger \"a\": where: a silence or date trigger has no event to test or to wait for: put conditions on "
+     "the customer in if, and move the moment with the silence or the date's offset instead"},
+    {"date not a trait", "{\"id\": \"a\", \"on\": {\"date\": \"traits.birthday\"}, " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": on.date: PATH must start with customer.traits. and name one trait, such as "
+     "customer.traits.birthday"},
+    {"date at no time", "{\"id\": \"a\", \"on\": {\"date\": \"customer.traits.b\", \"at\": \"9am\"}, " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": on.at: needs a time of day such as \"09:00\" (24-hour clock)"},
+    {"date offset no duration",
+     "{\"id\": \"a\", \"on\": {\"date\": \"customer.traits.b\", \"offset\": \"-3x\"}, " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": on.offset: needs a duration such as \"3d\", or \"-3d\" for before"},
+    {"date every month",
+     "{\"id\": \"a\", \"on\": {\"date\": \"customer.traits.b\", \"every\": \"month\"}, " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": on.every: can only be \"year\""},
     {"silence with an unknown key",
      "{\"id\": \"a\", \"on\": {\"silence\": \"60d\", \"evnt\": \"X\"}, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": on.evnt: unknown key (did you mean \"event\"?); a silence has silence, event"},
