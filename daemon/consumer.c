@@ -692,17 +692,28 @@ static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e
     }
 }
 
+/* The trigger of the KIND of timer ("silence", "date") that came due for
+ * E, or NULL (counted and logged) when a reload removed it. */
+static const struct trigger *timer_trigger(struct consumer *c, const struct batch *b, const struct entry *e,
+                                           const char *kind)
+{
+    const struct trigger *t = trigger_set_find(b->set, e->tid);
+    if (t == NULL) {
+        c->d.stats->timers_dropped++;
+        log_info("a timer was dropped: its trigger no longer exists", "kind", kind, "trigger", e->tid, "customer",
+                 e->m.customer);
+    }
+    return t;
+}
+
 /* A silence came due: its trigger, if it still exists and the event that
  * armed it is still the customer's last (a later one ended that silence
  * and armed the next); judged with an event that names the silence. */
 static void silence_candidate(struct consumer *c, struct batch *b, struct entry *e, struct eval_ctx *ctx)
 {
-    const struct trigger *t = trigger_set_find(b->set, e->tid);
-    if (t == NULL) {
-        c->d.stats->timers_dropped++;
-        log_info("a silence was dropped: its trigger no longer exists", "trigger", e->tid, "customer", e->m.customer);
+    const struct trigger *t = timer_trigger(c, b, e, "silence");
+    if (t == NULL)
         return;
-    }
     if (json_object_size(e->fields) == 0 || !trigger_silence_holds(t, e->fields, e->m.ts_ms))
         return; /* erased or expired, or the customer spoke since */
     e->msg = trigger_silence_event(t, e->m.ts_ms, e->gmid, sizeof e->gmid);
@@ -717,12 +728,9 @@ static void silence_candidate(struct consumer *c, struct batch *b, struct entry 
  * moment instead of firing. */
 static void date_candidate(struct consumer *c, struct batch *b, struct entry *e, struct eval_ctx *ctx)
 {
-    const struct trigger *t = trigger_set_find(b->set, e->tid);
-    if (t == NULL) {
-        c->d.stats->timers_dropped++;
-        log_info("a date was dropped: its trigger no longer exists", "trigger", e->tid, "customer", e->m.customer);
+    const struct trigger *t = timer_trigger(c, b, e, "date");
+    if (t == NULL)
         return;
-    }
     if (json_object_size(e->fields) == 0)
         return; /* erased or expired */
     int64_t due = trigger_date_due(t, e->fields, &c->zone, e->m.ts_ms - 1);

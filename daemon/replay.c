@@ -205,6 +205,17 @@ static void run_regroup(struct replay *r, struct timer *tm)
     json_decref(event);
 }
 
+/* T for CUSTOMER at the clock, with EVENT (its messageId MID), started by
+ * time: it acts when its `if` holds. */
+static void judge_now(struct replay *r, const struct trigger *t, const char *customer, json_t *event, const char *mid)
+{
+    struct eval_ctx ctx;
+    ctx_load(r, &ctx, customer, event, r->clock_ms);
+    if (trigger_if_holds(t, &ctx))
+        act_now(r, t, customer, mid, &ctx);
+    ctx_clear(&ctx);
+}
+
 /* A silence came due: it fires when the event that armed it is still the
  * customer's last (of its name), as the daemon judges it. */
 static void run_silence(struct replay *r, struct timer *tm)
@@ -219,11 +230,7 @@ static void run_silence(struct replay *r, struct timer *tm)
         return;
     char mid[128];
     json_t *event = trigger_silence_event(t, tm->due, mid, sizeof mid);
-    struct eval_ctx ctx;
-    ctx_load(r, &ctx, tm->customer, event, r->clock_ms);
-    if (trigger_if_holds(t, &ctx))
-        act_now(r, t, tm->customer, mid, &ctx);
-    ctx_clear(&ctx);
+    judge_now(r, t, tm->customer, event, mid);
     json_decref(event);
 }
 
@@ -273,11 +280,7 @@ static void run_date(struct replay *r, struct timer *tm)
     }
     char mid[128];
     json_t *event = trigger_date_event(t, tm->due, mid, sizeof mid);
-    struct eval_ctx ctx;
-    ctx_load(r, &ctx, tm->customer, event, r->clock_ms);
-    if (trigger_if_holds(t, &ctx))
-        act_now(r, t, tm->customer, mid, &ctx);
-    ctx_clear(&ctx);
+    judge_now(r, t, tm->customer, event, mid);
     json_decref(event);
     int64_t next = trigger_date_due(t, fields_of(r, tm->customer), &r->zone, tm->due);
     if (next >= 0 && !armed)
