@@ -18,6 +18,23 @@ def keys_of(r, cid):
     return sorted(k for k in r.scan_iter(match="*", count=1000) if "{%s}" % cid in k)
 
 
+def test_erasure_cancels_silences_and_dates(env):
+    """A customer's silence and date items are in their schedule index like
+    any other: forget removes them, and nothing fires for them later."""
+    quiet = webhook_trigger(env.recv.port, tid="quiet", on={"silence": "60s"})
+    bday = webhook_trigger(env.recv.port, tid="bday", on={"date": "customer.traits.birthday", "every": "year"})
+    n = env.nudged({"t.json": [quiet, bday]})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "gil",
+                                                     "traits": {"birthday": "1990-05-17"}})})
+    wait_for(lambda: len(r.zrange("nudged:schedule", 0, -1)) == 2, 10, "gil's silence and birthday")
+    p = subprocess.run([NUDGED, "forget", "-c", n.conf, "gil"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and "2 scheduled items" in p.stdout, (p.stdout, p.stderr)
+    assert r.zcard("nudged:schedule") == 0, r.zrange("nudged:schedule", 0, -1)
+    assert n.stop() == 0
+
+
 def test_forget_and_customer_endpoints(env):
     later = webhook_trigger(env.recv.port, tid="later", on="Signup", delay="60s")
     now = webhook_trigger(env.recv.port, tid="now", on="Order Completed")
@@ -331,5 +348,5 @@ def test_dedup_finds_members_in_the_window_and_trims_the_rest(env):
     assert n.stop() == 0
 
 
-TESTS = [test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
+TESTS = [test_erasure_cancels_silences_and_dates, test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
          test_dedup_finds_members_in_the_window_and_trims_the_rest, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_each_event_of_a_batch_sees_the_customer_right_after_it, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
