@@ -11,6 +11,7 @@
 #include "customer.h"
 #include "jparse.h"
 #include "message.h"
+#include "schedule.h"
 #include "tz.h"
 #include "util.h"
 
@@ -25,8 +26,7 @@ struct timer {
     char *trigger, *customer, *mid; /* trigger NULL: a regroup (time passed) */
     json_t *event;
     bool strict;
-    bool silence; /* a silence trigger's: armed by every event, moved by the next */
-    bool date;    /* a date trigger's: armed when its trait is set */
+    enum schedule_kind kind; /* as the daemon's schedule item (schedule.h) */
 };
 
 struct replay {
@@ -161,8 +161,7 @@ static void schedule(struct replay *r, const struct trigger *t, const struct mes
                                              util_xstrdup(m->message_id),
                                              json_incref(msg),
                                              trigger_unless_hit(t, m, ctx),
-                                             false,
-                                             false};
+                                             SCHEDULE_FIRING};
 }
 
 /* The view and state of CUSTOMER at NOW into CTX (new references the
@@ -234,27 +233,25 @@ static void run_silence(struct replay *r, struct timer *tm)
     json_decref(event);
 }
 
-/* The index of the silence (or DATE) timer of TRIGGER for CUSTOMER, or
+/* The index of the timer of KIND (a silence or a date) of TRIGGER for CUSTOMER, or
  * r->ntimers when there is none. */
-static size_t find_timer(const struct replay *r, bool date, const char *trigger, const char *customer)
+static size_t find_timer(const struct replay *r, enum schedule_kind kind, const char *trigger, const char *customer)
 {
     size_t i = 0;
-    while (i < r->ntimers &&
-           !((date ? r->timers[i].date : r->timers[i].silence) && strcmp(r->timers[i].trigger, trigger) == 0 &&
-             strcmp(r->timers[i].customer, customer) == 0))
+    while (i < r->ntimers && !(r->timers[i].kind == kind && strcmp(r->timers[i].trigger, trigger) == 0 &&
+                               strcmp(r->timers[i].customer, customer) == 0))
         i++;
     return i;
 }
 
-static void add_timer(struct replay *r, const char *trigger, const char *customer, int64_t due, bool date)
+static void add_timer(struct replay *r, enum schedule_kind kind, const char *trigger, const char *customer, int64_t due)
 {
     r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
     r->timers[r->ntimers++] = (struct timer){.due = due,
                                              .seq = r->seq++,
                                              .trigger = util_xstrdup(trigger),
                                              .customer = util_xstrdup(customer),
-                                             .silence = !date,
-                                             .date = date};
+                                             .kind = kind};
 }
 
 /* A date came due: it fires when the profile's date still comes due then
@@ -272,10 +269,10 @@ static void run_date(struct replay *r, struct timer *tm)
     if (fields == NULL)
         return;
     int64_t due = trigger_date_due(t, fields, &r->zone, tm->due - 1);
-    bool armed = find_timer(r, true, tm->trigger, tm->customer) < r->ntimers; /* set again since */
+    bool armed = find_timer(r, SCHEDULE_DATE, tm->trigger, tm->customer) < r->ntimers; /* set again since */
     if (due != tm->due) {
         if (due > r->clock_ms && !armed)
-            add_timer(r, tm->trigger, tm->customer, due, true);
+            add_timer(r, SCHEDULE_DATE, tm->trigger, tm->customer, due);
         return;
     }
     char mid[128];
@@ -284,22 +281,22 @@ static void run_date(struct replay *r, struct timer *tm)
     json_decref(event);
     int64_t next = trigger_date_due(t, fields_of(r, tm->customer), &r->zone, tm->due);
     if (next >= 0 && !armed)
-        add_timer(r, tm->trigger, tm->customer, next, true);
+        add_timer(r, SCHEDULE_DATE, tm->trigger, tm->customer, next);
 }
 
 static void run_timer(struct replay *r, struct timer *tm)
 {
-    if (tm->date) {
+    if (tm->kind == SCHEDULE_DATE) {
         r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
         run_date(r, tm);
         return;
     }
-    if (tm->silence) {
+    if (tm->kind == SCHEDULE_SILENCE) {
         r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
         run_silence(r, tm);
         return;
     }
-    if (tm->trigger == NULL) {
+    if (tm->kind == SCHEDULE_REGROUP) {
         r->clock_ms = tm->due > r->clock_ms ? tm->due : r->clock_ms;
         run_regroup(r, tm);
         return;
@@ -356,13 +353,13 @@ static void schedule_regroup(struct replay *r, const char *customer)
         return;
     int64_t due = last + r->cfg->triggers_active_period_ms + 1;
     for (size_t i = 0; i < r->ntimers; i++)
-        if (r->timers[i].trigger == NULL && strcmp(r->timers[i].customer, customer) == 0) {
+        if (r->timers[i].kind == SCHEDULE_REGROUP && strcmp(r->timers[i].customer, customer) == 0) {
             r->timers[i].due = due;
             return;
         }
     r->timers = util_xrealloc(r->timers, (r->ntimers + 1) * sizeof *r->timers);
     r->timers[r->ntimers++] =
-        (struct timer){due, 0, r->seq++, NULL, util_xstrdup(customer), NULL, NULL, false, false, false};
+        (struct timer){due, 0, r->seq++, NULL, util_xstrdup(customer), NULL, NULL, false, SCHEDULE_REGROUP};
 }
 
 /* Arms (or moves) the customer's one timer of each silence trigger that M
@@ -375,9 +372,9 @@ static void arm_silences(struct replay *r, const struct message *m)
         int64_t due = trigger_silence_due(sil[k], m);
         if (due < 0)
             continue;
-        size_t i = find_timer(r, false, trigger_id(sil[k]), m->customer);
+        size_t i = find_timer(r, SCHEDULE_SILENCE, trigger_id(sil[k]), m->customer);
         if (i == r->ntimers) {
-            add_timer(r, trigger_id(sil[k]), m->customer, due, false);
+            add_timer(r, SCHEDULE_SILENCE, trigger_id(sil[k]), m->customer, due);
         } else {
             r->timers[i].due = due;
             r->timers[i].seq = r->seq++;
@@ -395,7 +392,7 @@ static void arm_dates(struct replay *r, const struct message *m, json_t *msg)
         if (!trigger_date_touched(dates[k], msg))
             continue;
         int64_t due = trigger_date_due(dates[k], fields_of(r, m->customer), &r->zone, r->clock_ms);
-        size_t i = find_timer(r, true, trigger_id(dates[k]), m->customer);
+        size_t i = find_timer(r, SCHEDULE_DATE, trigger_id(dates[k]), m->customer);
         if (i < r->ntimers && due < 0) {
             struct timer gone = r->timers[i];
             r->timers[i] = r->timers[--r->ntimers];
@@ -403,7 +400,7 @@ static void arm_dates(struct replay *r, const struct message *m, json_t *msg)
         } else if (i < r->ntimers) {
             r->timers[i].due = due;
         } else if (due >= 0) {
-            add_timer(r, trigger_id(dates[k]), m->customer, due, true);
+            add_timer(r, SCHEDULE_DATE, trigger_id(dates[k]), m->customer, due);
         }
     }
 }
@@ -545,7 +542,7 @@ static int64_t last_firing_due(const struct replay *r)
 {
     int64_t last = INT64_MIN;
     for (size_t i = 0; i < r->ntimers; i++)
-        if (r->timers[i].trigger && !r->timers[i].silence && !r->timers[i].date && r->timers[i].due > last)
+        if (r->timers[i].kind == SCHEDULE_FIRING && r->timers[i].due > last)
             last = r->timers[i].due;
     return last;
 }
