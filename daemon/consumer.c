@@ -23,6 +23,7 @@
 #include "firing.h"
 #include "hashid.h"
 #include "log.h"
+#include "measure.h"
 #include "message.h"
 #include "profile.h"
 #include "rounds.h"
@@ -405,6 +406,20 @@ static void keep_candidates(struct entry *e, const struct trigger **t, size_t n)
     e->ncand += n;
 }
 
+/* The triggers whose goal event E is: each may have a firing that E
+ * converts, which the fire script decides (measure.h). */
+static void find_goals(const struct trigger_set *set, struct entry *e, const struct eval_ctx *ctx)
+{
+    size_t ng;
+    const struct trigger *const *goals = trigger_set_goals(set, &ng);
+    e->nconv = 0;
+    for (size_t k = 0; k < ng; k++)
+        if (measure_goal_hit(trigger_measure(goals[k]), &e->m, ctx)) {
+            e->conv = util_xrealloc(e->conv, (e->nconv + 1) * sizeof *e->conv);
+            e->conv[e->nconv++] = goals[k];
+        }
+}
+
 /* Whether no event after the I-th of RUN is its customer's. */
 static bool last_of_customer(const struct run *run, size_t i)
 {
@@ -452,6 +467,7 @@ static void add_event(struct consumer *c, struct batch *b, const struct run *run
     e->ncand = 0; /* a redirected event starts again */
     e->dates = touches_dates(b->set, e->msg);
     keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
+    find_goals(b->set, e, &ctx);
     struct customer_update u;
     customer_update_init(&u, &e->m, e->msg);
     u.counters = c->hits;
@@ -638,15 +654,17 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     sreader_release(src->reader); /* every entry is copied: read on if there is room */
 }
 
-/* The fire script's letters, one per candidate in order: "1" fired. */
+/* The fire script's letters: one per conversion ("t" or "h": converted in
+ * that arm), then one per candidate in order ("1" fired, "h" held out). */
 static void count_by_trigger(struct stats *st, const struct entry *e, const redisReply *flags)
 {
-    for (size_t k = 0; flags->type == REDIS_REPLY_STRING && k < flags->len && k < e->ncand; k++) {
-        if (flags->str[k] != '1')
-            continue;
-        const char *id = trigger_id(e->cand[k]);
-        json_t *n = json_object_get(st->fired_by_trigger, id);
-        json_object_set_new(st->fired_by_trigger, id, json_integer(json_integer_value(n) + 1));
+    for (size_t k = 0; flags->type == REDIS_REPLY_STRING && k < flags->len && k < e->nconv + e->ncand; k++) {
+        char f = flags->str[k];
+        if (k < e->nconv && f != '-')
+            stats_count_trigger(st, f == 'h' ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED,
+                                trigger_id(e->conv[k]));
+        else if (k >= e->nconv && (f == '1' || f == 'h'))
+            stats_count_trigger(st, f == 'h' ? STATS_HELD_OUT : STATS_FIRED, trigger_id(e->cand[k - e->nconv]));
     }
 }
 
@@ -782,7 +800,8 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
 }
 
 /* E's part of the fire script call: its entry id, its firing hash, then
- * its firings. The hash stands for all of the entry's firings that act now
+ * the goals it may reach (before its own firings, which it cannot
+ * convert) and its firings. The hash stands for all of the entry's firings that act now
  * (the fire script remembers them as one): of the messageId for an event,
  * of the trigger and messageId for a waiting firing come due, which is one
  * trigger's and must not meet the event's own. */
@@ -796,12 +815,23 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
     cmd_addcopy(&c->call, h, sizeof h);
     size_t count = c->call.n;
     cmd_addi(&c->call, 0);
+    for (size_t k = 0; k < e->nconv; k++) {
+        int64_t lo, hi;
+        measure_window(trigger_measure(e->conv[k]), e->m.ts_ms, &lo, &hi);
+        cmd_adds(&c->call, "c");
+        cmd_adds(&c->call, trigger_id(e->conv[k]));
+        cmd_addi(&c->call, lo);
+        cmd_addi(&c->call, hi);
+    }
+    bool waited = b->src->timers && !e->regroup && !e->silence && !e->date;
     for (size_t k = 0; k < e->ncand; k++) {
         if ((!b->src->timers || e->regroup) && trigger_wait_ms(e->cand[k]) > 0) {
             firing_later(&fc, &e->m, e->msg, e->cand[k], &ctx, b->now_ms);
             c->d.stats->triggers_scheduled++;
         } else {
-            firing_now(&fc, &e->m, e->cand[k], &ctx);
+            /* a firing's moment: its event's time, plus the wait of one
+             * that waited (the same moment replay's clock shows) */
+            firing_now(&fc, &e->m, e->cand[k], &ctx, e->m.ts_ms + (waited ? trigger_wait_ms(e->cand[k]) : 0));
         }
     }
     cmd_set_int(&c->call, count, (int64_t)(c->call.n - count - 1));
@@ -811,10 +841,11 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
 static void send_fires(struct consumer *c, struct batch *b, size_t n)
 {
     struct run *run = run_new(b, n, fired_reply, "fire");
-    scripts_begin(&c->call, c->d.scripts, SCRIPT_FIRE, (int)(3 + 4 * n));
+    scripts_begin(&c->call, c->d.scripts, SCRIPT_FIRE, (int)(4 + 4 * n));
     cmd_adds(&c->call, c->d.keys->actions);
     cmd_adds(&c->call, b->src->stream);
     cmd_adds(&c->call, c->d.keys->schedule);
+    cmd_adds(&c->call, c->d.keys->measures);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         if (e->round != b->round || !e->fired)
@@ -939,8 +970,10 @@ static void phase_two(struct batch *b)
     b->outstanding = 1;
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
-        if (e->round == b->round)
-            n += e->fired = e->valid && e->fields && judge(b->c, b, e);
+        if (e->round == b->round) {
+            bool fires = e->valid && e->fields && judge(b->c, b, e);
+            n += e->fired = fires || (e->valid && e->nconv > 0);
+        }
     }
     send_arms(b->c, b);
     if (n > 0)

@@ -545,7 +545,7 @@ static int start(struct daemon *d)
         return -1;
     }
     d->tz = tz_cache_new(NULL);
-    d->stats.fired_by_trigger = json_object();
+    stats_init(&d->stats);
     struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->conn,   &d->scripts, &d->keys,
                                c,       &d->triggers,         &d->stats, d->tz};
     struct delivery_deps dd = {d->base, d->rd[2], d->conn, &d->scripts, &d->keys, c, &d->triggers, &d->stats, d->http};
@@ -581,7 +581,7 @@ static void teardown(struct daemon *d)
     admin_free(d->admin);
     consumer_free(d->consumer);
     tz_cache_free(d->tz);
-    json_decref(d->stats.fired_by_trigger);
+    stats_clear(&d->stats);
     delivery_free(d->delivery);
     struct event *evs[] = {d->sig_term, d->sig_int, d->sig_hup, d->tick, d->shutdown_timer};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)

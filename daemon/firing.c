@@ -6,6 +6,7 @@
 #include "firing.h"
 #include "hashid.h"
 #include "log.h"
+#include "measure.h"
 #include "outbox.h"
 #include "schedule.h"
 #include "util.h"
@@ -90,13 +91,56 @@ static int32_t customer_utc_offset(const struct firing *fc, const struct eval_ct
     return tz_offset_or(fc->tz, tz, fc->cfg->triggers_default_timezone, ctx->now_ms);
 }
 
+/* The head of a counted firing ("m", fire.lua): its trigger, arm,
+ * whether it records a goal, and its moment AT. */
+static void add_measured(struct cmd *call, const struct trigger *t, bool held_out, int64_t at)
+{
+    cmd_adds(call, "m");
+    cmd_adds(call, trigger_id(t));
+    cmd_adds(call, held_out ? "h" : "t");
+    cmd_adds(call, trigger_measure(t)->goal ? "1" : "");
+    cmd_addi(call, at);
+}
+
+/* The limit, score and sets of the full form ("n", fire.lua), up to the
+ * number of deliveries. */
+static void add_bookkeeping(struct cmd *call, const struct trigger *t, int64_t score, size_t nsets,
+                            const struct action_out *out, size_t n)
+{
+    int64_t max, per;
+    cmd_adds(call, "n");
+    if (trigger_limit(t, &max, &per))
+        cmd_addf(call, "l:%s", trigger_id(t));
+    else
+        cmd_adds(call, "");
+    cmd_addi(call, max);
+    cmd_addi(call, per);
+    cmd_addi(call, score);
+    cmd_addi(call, (int64_t)nsets);
+    for (size_t i = 0; i < n; i++)
+        if (out[i].kind == ACTION_SET)
+            add_sets(call, out[i].set);
+}
+
 /* A firing that acts now: limit, score, set and deliveries; emails that
  * fall in the trigger's quiet hours wait in the schedule until they end.
  * Most firings have one delivery due now and nothing else: they go in the
- * fire script's short form ("d", see daemon/lua/fire.lua). */
-void firing_now(const struct firing *fc, const struct message *m, const struct trigger *t, struct eval_ctx *ctx)
+ * fire script's short form ("d", see daemon/lua/fire.lua). A trigger with
+ * a goal or a holdout is counted ("m"); for a customer it holds out,
+ * nothing is rendered and nothing acts, but its limit still counts. */
+void firing_now(const struct firing *fc, const struct message *m, const struct trigger *t, struct eval_ctx *ctx,
+                int64_t at)
 {
     size_t n = trigger_action_count(t), nsets = 0, ndel = 0;
+    const struct measure *ms = trigger_measure(t);
+    bool counted = measure_counted(ms), held_out = measure_held_out(ms, trigger_id(t), m->customer);
+    if (counted)
+        add_measured(fc->call, t, held_out, at);
+    if (held_out) {
+        add_bookkeeping(fc->call, t, 0, 0, NULL, 0);
+        cmd_addi(fc->call, 0);
+        return;
+    }
     struct action_out *out = util_xcalloc(n, sizeof *out);
     char(*err)[256] = util_xcalloc(n, sizeof *err);
     int64_t max, per, score = 0;
@@ -115,26 +159,14 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
     }
     int64_t send_at = trigger_quiet_until(t, ctx->now_ms, customer_utc_offset(fc, ctx));
     int64_t email_due = send_at > ctx->now_ms ? send_at : 0;
-    bool limited = trigger_limit(t, &max, &per);
     bool waits = false;
     for (size_t i = 0; i < n; i++)
         waits = waits || (out[i].kind == ACTION_EMAIL && email_due > 0);
-    bool short_form = !limited && score == 0 && nsets == 0 && ndel == 1 && !waits;
+    bool short_form = !counted && !trigger_limit(t, &max, &per) && score == 0 && nsets == 0 && ndel == 1 && !waits;
     if (short_form) {
         cmd_adds(fc->call, "d");
     } else {
-        cmd_adds(fc->call, "n");
-        if (limited)
-            cmd_addf(fc->call, "l:%s", trigger_id(t));
-        else
-            cmd_adds(fc->call, "");
-        cmd_addi(fc->call, max);
-        cmd_addi(fc->call, per);
-        cmd_addi(fc->call, score);
-        cmd_addi(fc->call, (int64_t)nsets);
-        for (size_t i = 0; i < n; i++)
-            if (out[i].kind == ACTION_SET)
-                add_sets(fc->call, out[i].set);
+        add_bookkeeping(fc->call, t, score, nsets, out, n);
         cmd_addi(fc->call, (int64_t)ndel);
     }
     char uerr[256], *unsub = fc->unsubscribe ? template_render(fc->unsubscribe, ctx, uerr, sizeof uerr) : NULL;

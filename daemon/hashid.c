@@ -33,19 +33,11 @@ static void digest(const EVP_MD *sha256, const char *a, const char *b, const cha
  * firing and costs a small fraction of a SHA-256 through OpenSSL. */
 static void dedup_hash(const char *a, const char *b, const char *c, unsigned char out[HASHID_DEDUP_LEN])
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = UTIL_FNV64_BASIS;
     const char *parts[3] = {a, b, c};
-    for (int i = 0; i < 3 && parts[i]; i++) {
-        const unsigned char *p = (const unsigned char *)parts[i];
-        do
-            h = (h ^ *p) * 0x100000001b3ULL;
-        while (*p++ != '\0');
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
+    for (int i = 0; i < 3 && parts[i]; i++)
+        h = util_fnv1a64(h, parts[i], strlen(parts[i]) + 1);
+    h = util_fmix64(h);
     for (int i = 0; i < HASHID_DEDUP_LEN; i++)
         out[i] = (unsigned char)(h >> (56 - 8 * i));
 }

@@ -25,6 +25,7 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->schedule = join(cfg->redis_prefix, "schedule");
     k->timers = join(cfg->redis_prefix, "timers");
     k->layout = join(cfg->redis_prefix, "layout");
+    k->measures = join(cfg->redis_prefix, "measures");
 }
 
 void keys_free(struct keys *k)
@@ -36,6 +37,7 @@ void keys_free(struct keys *k)
     free(k->schedule);
     free(k->timers);
     free(k->layout);
+    free(k->measures);
 }
 
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)

@@ -74,18 +74,31 @@ static void by_kind(struct buf *out, const struct stats *s)
     (void)rc;
 }
 
-/* Firings by trigger id: ids are [a-z0-9_-], safe as label values, and as
- * many as the triggers ever loaded. */
+/* Per trigger id: ids are [a-z0-9_-], safe as label values, and as many
+ * as the triggers ever loaded. */
 static void by_trigger(struct buf *out, const struct stats *s)
 {
-    const char *id;
-    json_t *v;
-    int rc = util_buf_adds(out, "# HELP nudged_trigger_fired_total Firings by trigger.\n"
-                                "# TYPE nudged_trigger_fired_total counter\n");
-    json_object_foreach(s->fired_by_trigger, id, v)
-    {
-        rc |= util_buf_printf(out, "nudged_trigger_fired_total{trigger=\"%s\"} %" JSON_INTEGER_FORMAT "\n", id,
-                              json_integer_value(v));
+    static const struct {
+        const char *name, *help, *arm; /* arm NULL: no arm label */
+    } m[STATS_PER_TRIGGER] = {
+        [STATS_FIRED] = {"nudged_trigger_fired_total", "Firings that acted, by trigger.", NULL},
+        [STATS_HELD_OUT] = {"nudged_trigger_held_out_total", "Firings held out (no action ran), by trigger.", NULL},
+        [STATS_CONVERTED_TREATED] = {"nudged_trigger_conversions_total",
+                                     "Firings that converted (reached their goal), by trigger and arm.", "treated"},
+        [STATS_CONVERTED_HELD_OUT] = {"nudged_trigger_conversions_total", NULL, "held_out"},
+    };
+    int rc = 0;
+    for (int i = 0; i < STATS_PER_TRIGGER; i++) {
+        const char *id;
+        json_t *v;
+        if (m[i].help)
+            rc |= util_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", m[i].name, m[i].help, m[i].name);
+        json_object_foreach(s->per_trigger[i], id, v)
+        {
+            rc |= util_buf_printf(out, "%s{trigger=\"%s\"%s%s%s} %" JSON_INTEGER_FORMAT "\n", m[i].name, id,
+                                  m[i].arm ? ",arm=\"" : "", m[i].arm ? m[i].arm : "", m[i].arm ? "\"" : "",
+                                  json_integer_value(v));
+        }
     }
     (void)rc;
 }

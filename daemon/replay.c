@@ -10,6 +10,7 @@
 #include "replay.h"
 #include "customer.h"
 #include "jparse.h"
+#include "measure.h"
 #include "message.h"
 #include "schedule.h"
 #include "tz.h"
@@ -40,7 +41,7 @@ struct replay {
     size_t ntimers;
     unsigned long seq;
     int64_t clock_ms;
-    unsigned long events, rejected, duplicates, fired, limited, cancelled, dropped;
+    unsigned long events, rejected, duplicates, fired, limited, cancelled, dropped, held_out, converted;
     const struct trigger **cand;
     const struct counter **hits;
     struct tz_cache *tz;
@@ -108,9 +109,21 @@ static void print_line(struct replay *r, json_t *line)
     json_decref(line);
 }
 
-/* T fires now for CUSTOMER (event MID): limit, render, record, print. */
+/* A firing of T for CUSTOMER (event MID) held out (measure.h): it counts
+ * for its limit and may convert, but nothing is rendered or acts. */
+static void hold_out(struct replay *r, const struct trigger *t, const char *customer, const char *mid,
+                     struct eval_ctx *ctx)
+{
+    customer_fired(fields_of(r, customer), t, NULL, 0, ctx->now_ms);
+    r->held_out++;
+    print_line(r, json_pack("{s:O, s:s, s:s, s:s, s:b}", "at", ctx->now, "trigger", trigger_id(t), "customer", customer,
+                            "messageId", mid, "held_out", 1));
+}
+
+/* T fires now for CUSTOMER (event MID), at the moment AT (measure.h):
+ * limit, render, record, print. */
 static void act_now(struct replay *r, const struct trigger *t, const char *customer, const char *mid,
-                    struct eval_ctx *ctx)
+                    struct eval_ctx *ctx, int64_t at)
 {
     json_t *fields = fields_of(r, customer);
     char lkey[80];
@@ -121,15 +134,23 @@ static void act_now(struct replay *r, const struct trigger *t, const char *custo
         r->limited++;
         return;
     }
+    const struct measure *ms = trigger_measure(t);
+    bool held_out = measure_held_out(ms, trigger_id(t), customer);
+    if (ms->goal)
+        measure_open(fields, trigger_id(t), at, held_out);
+    if (held_out) {
+        hold_out(r, t, customer, mid, ctx);
+        return;
+    }
     size_t n = trigger_action_count(t);
     struct action_out *out = util_xcalloc(n, sizeof *out);
     json_t *actions = json_array(), *send_at = NULL;
     const char *tzname = json_string_value(json_object_get(ctx->customer, "timezone"));
-    int64_t at = trigger_quiet_until(t, ctx->now_ms,
-                                     tz_offset_or(r->tz, tzname, r->cfg->triggers_default_timezone, ctx->now_ms));
-    if (at > ctx->now_ms) {
+    int64_t quiet_end = trigger_quiet_until(
+        t, ctx->now_ms, tz_offset_or(r->tz, tzname, r->cfg->triggers_default_timezone, ctx->now_ms));
+    if (quiet_end > ctx->now_ms) {
         char iso[40];
-        message_format_time(at, iso, sizeof iso);
+        message_format_time(quiet_end, iso, sizeof iso);
         send_at = json_string(iso);
     }
     ctx->trigger = trigger_info(t);
@@ -182,7 +203,8 @@ static void ctx_clear(struct eval_ctx *ctx)
     json_decref(ctx->state);
 }
 
-static void fire_moved(struct replay *r, const char *customer, const char *group, json_t *event, const char *mid);
+static void fire_moved(struct replay *r, const char *customer, const char *group, json_t *event, const char *mid,
+                       int64_t at);
 
 /* Time alone may move the customer (active_period ran out): as the
  * regroup script does, compute the group and fire a move. */
@@ -200,18 +222,19 @@ static void run_regroup(struct replay *r, struct timer *tm)
     snprintf(mid, sizeof mid, "group:%s@%lld", g, (long long)tm->due);
     message_format_time(tm->due, iso, sizeof iso);
     json_t *event = json_pack("{s:s, s:s, s:s, s:s}", "type", "group", "group", g, "messageId", mid, "timestamp", iso);
-    fire_moved(r, tm->customer, g, event, mid);
+    fire_moved(r, tm->customer, g, event, mid, tm->due);
     json_decref(event);
 }
 
 /* T for CUSTOMER at the clock, with EVENT (its messageId MID), started by
- * time: it acts when its `if` holds. */
-static void judge_now(struct replay *r, const struct trigger *t, const char *customer, json_t *event, const char *mid)
+ * time (at AT): it acts when its `if` holds. */
+static void judge_now(struct replay *r, const struct trigger *t, const char *customer, json_t *event, const char *mid,
+                      int64_t at)
 {
     struct eval_ctx ctx;
     ctx_load(r, &ctx, customer, event, r->clock_ms);
     if (trigger_if_holds(t, &ctx))
-        act_now(r, t, customer, mid, &ctx);
+        act_now(r, t, customer, mid, &ctx, at);
     ctx_clear(&ctx);
 }
 
@@ -229,7 +252,7 @@ static void run_silence(struct replay *r, struct timer *tm)
         return;
     char mid[128];
     json_t *event = trigger_silence_event(t, tm->due, mid, sizeof mid);
-    judge_now(r, t, tm->customer, event, mid);
+    judge_now(r, t, tm->customer, event, mid, tm->due);
     json_decref(event);
 }
 
@@ -277,7 +300,7 @@ static void run_date(struct replay *r, struct timer *tm)
     }
     char mid[128];
     json_t *event = trigger_date_event(t, tm->due, mid, sizeof mid);
-    judge_now(r, t, tm->customer, event, mid);
+    judge_now(r, t, tm->customer, event, mid, tm->due);
     json_decref(event);
     int64_t next = trigger_date_due(t, fields_of(r, tm->customer), &r->zone, tm->due);
     if (next >= 0 && !armed)
@@ -310,7 +333,7 @@ static void run_timer(struct replay *r, struct timer *tm)
     else if (trigger_cancelled(t, &ctx, tm->ets, tm->strict))
         r->cancelled++;
     else if (trigger_if_holds(t, &ctx))
-        act_now(r, t, tm->customer, tm->mid, &ctx);
+        act_now(r, t, tm->customer, tm->mid, &ctx, tm->ets + trigger_wait_ms(t));
     ctx_clear(&ctx);
 }
 
@@ -406,7 +429,8 @@ static void arm_dates(struct replay *r, const struct message *m, json_t *msg)
 }
 
 /* Fires the triggers of a move into GROUP (EVENT caused it, MID names it). */
-static void fire_moved(struct replay *r, const char *customer, const char *group, json_t *event, const char *mid)
+static void fire_moved(struct replay *r, const char *customer, const char *group, json_t *event, const char *mid,
+                       int64_t at)
 {
     struct eval_ctx ctx;
     struct message m = {MESSAGE_TRACK, customer, mid, "", r->clock_ms, NULL};
@@ -418,9 +442,30 @@ static void fire_moved(struct replay *r, const char *customer, const char *group
         if (trigger_wait_ms(r->cand[k]) > 0)
             schedule(r, r->cand[k], &m, event, &ctx);
         else
-            act_now(r, r->cand[k], customer, mid, &ctx);
+            act_now(r, r->cand[k], customer, mid, &ctx, at);
     }
     ctx_clear(&ctx);
+}
+
+/* The firings that message M (MSG) converts (measure.h), each printed. */
+static void convert(struct replay *r, const struct message *m, json_t *msg)
+{
+    size_t ng;
+    const struct trigger *const *goals = trigger_set_goals(r->set, &ng);
+    struct eval_ctx ctx = {msg, NULL, NULL, NULL, r->clock_ms, NULL, NULL, NULL};
+    json_t *fields = fields_of(r, m->customer);
+    for (size_t k = 0; k < ng; k++) {
+        bool held_out;
+        const struct measure *ms = trigger_measure(goals[k]);
+        if (!measure_goal_hit(ms, m, &ctx) || !measure_convert(fields, ms, trigger_id(goals[k]), m->ts_ms, &held_out))
+            continue;
+        r->converted++;
+        char iso[40];
+        message_format_time(r->clock_ms, iso, sizeof iso);
+        print_line(r,
+                   json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", iso, "trigger", trigger_id(goals[k]), "customer",
+                             m->customer, "messageId", m->message_id, "converted", held_out ? "held_out" : "treated"));
+    }
 }
 
 static void apply_event(struct replay *r, const struct message *m, json_t *msg)
@@ -439,6 +484,7 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     arm_dates(r, m, msg);
     struct eval_ctx ctx;
     ctx_load(r, &ctx, m->customer, msg, r->clock_ms);
+    convert(r, m, msg); /* before its own firings, which it cannot convert */
     if (moved)
         ncand += trigger_set_moved(r->set, moved, &ctx, r->cand + ncand, trigger_set_count(r->set) - ncand);
     size_t n = 0;
@@ -449,7 +495,7 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
         if (trigger_wait_ms(r->cand[k]) > 0)
             schedule(r, r->cand[k], m, msg, &ctx);
         else
-            act_now(r, r->cand[k], m->customer, m->message_id, &ctx);
+            act_now(r, r->cand[k], m->customer, m->message_id, &ctx, m->ts_ms);
     }
     ctx_clear(&ctx);
 }
@@ -565,9 +611,9 @@ int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in
     int rc = read_lines(&r, in);
     run_due(&r, last_firing_due(&r)); /* the clock runs on to the last waiting firing */
     fprintf(err,
-            "replay: %lu events, %lu rejected, %lu duplicates, %lu firings, %lu limited, %lu cancelled by unless, "
-            "%lu customers\n",
-            r.events, r.rejected, r.duplicates, r.fired, r.limited, r.cancelled,
+            "replay: %lu events, %lu rejected, %lu duplicates, %lu firings, %lu held out, %lu conversions, "
+            "%lu limited, %lu cancelled by unless, %lu customers\n",
+            r.events, r.rejected, r.duplicates, r.fired, r.held_out, r.converted, r.limited, r.cancelled,
             (unsigned long)json_object_size(r.customers));
     if (rc != 0)
         fprintf(err, "replay: reading the events failed\n");

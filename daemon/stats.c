@@ -16,3 +16,21 @@ void stats_observe(struct histogram *h, double v)
     h->count++;
     h->sum += v;
 }
+
+void stats_init(struct stats *s)
+{
+    for (int i = 0; i < STATS_PER_TRIGGER; i++)
+        s->per_trigger[i] = json_object();
+}
+
+void stats_clear(struct stats *s)
+{
+    for (int i = 0; i < STATS_PER_TRIGGER; i++)
+        json_decref(s->per_trigger[i]);
+}
+
+void stats_count_trigger(struct stats *s, enum stats_per_trigger what, const char *id)
+{
+    json_t *n = json_object_get(s->per_trigger[what], id);
+    json_object_set_new(s->per_trigger[what], id, json_integer(json_integer_value(n) + 1));
+}

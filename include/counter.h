@@ -38,6 +38,13 @@ struct counters {
 };
 
 /* Compiles {"event": NAME, "where": {...}, "within": DURATION} found at
+ * PATH into a counter of its own (window_ms: the within), which the caller
+ * frees with counter_free; NULL after reporting every problem through D.
+ * The same shape serves a trigger's goal. */
+struct counter *counter_compile(json_t *spec, const char *path, const struct diag *d);
+void counter_free(struct counter *c);
+
+/* Compiles {"event": NAME, "where": {...}, "within": DURATION} found at
  * PATH. Returns the counter (owned by REG, shared with every other user of
  * the same event and where) and sets *WITHIN_MS, or NULL after reporting
  * every problem through D. */

@@ -26,8 +26,12 @@ struct firing {
 /* Adds T firing now for message M in CTX (the customer after the event):
  * its limit, score and set changes, and every delivery
  * rendered (one that cannot be rendered carries the reason and goes to
- * dead). Sets CTX->trigger. */
-void firing_now(const struct firing *f, const struct message *m, const struct trigger *t, struct eval_ctx *ctx);
+ * dead); for a customer T holds out, only its limit and its count. AT is
+ * the firing's moment, which a goal's window starts from: the event's
+ * time, or the moment a firing that waited came due (consumer.c). Sets
+ * CTX->trigger. */
+void firing_now(const struct firing *f, const struct message *m, const struct trigger *t, struct eval_ctx *ctx,
+                int64_t at);
 
 /* Adds T's one schedule item for message M (its JSON MSG): it waits
  * trigger_wait_ms from the event (at most from NOW_MS), then runs again

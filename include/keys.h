@@ -11,13 +11,16 @@
 /* The layout of what nudged stores in Redis: key names, the fields of a
  * profile, the dedup members, the actions entries and schedule items. It
  * is written to <prefix>layout on the first start, and a process refuses
- * to run on data of another layout. Raise it with any change of those;
- * nothing is migrated (nudged has not been released). */
+ * to run on data of another layout. Raise it with any change of those
+ * that data written before would not meet (a key, field or member renamed
+ * or encoded otherwise); a new key or field, which older data just lacks,
+ * keeps it. Nothing is migrated (nudged has not been released). */
 #define KEYS_LAYOUT_VERSION "1"
 
 struct keys {
     char *events, *actions, *rejected, *dead, *schedule, *timers, *layout; /* owned */
-    const char *prefix, *group, *consumer;                                 /* borrowed from config */
+    char *measures;                        /* owned: per trigger, its counted firings and conversions (measure.h) */
+    const char *prefix, *group, *consumer; /* borrowed from config */
 };
 
 void keys_init(struct keys *k, const struct config *cfg);

@@ -19,6 +19,15 @@ struct histogram {
 /* Counts V (seconds) into H. */
 void stats_observe(struct histogram *h, double v);
 
+/* The counts kept per trigger id, as metrics with a trigger label. */
+enum stats_per_trigger {
+    STATS_FIRED,              /* firings that acted */
+    STATS_HELD_OUT,           /* firings held out (measure.h) */
+    STATS_CONVERTED_TREATED,  /* conversions of firings that acted */
+    STATS_CONVERTED_HELD_OUT, /* conversions of firings held out */
+    STATS_PER_TRIGGER
+};
+
 struct stats {
     uint64_t events_consumed, events_rejected, events_duplicate;
     uint64_t triggers_fired, triggers_limited, triggers_scheduled, triggers_cancelled, timers_dropped;
@@ -29,9 +38,16 @@ struct stats {
     uint64_t redis_refused_writes; /* script calls Redis refused for want of memory (OOM) */
     int64_t redis_refused_ms;      /* when it last did; 0 after a batch went through */
     int64_t redis_refused_logged_ms;
-    json_t *fired_by_trigger;           /* trigger id -> firings (bounded by the triggers) */
-    struct histogram event_to_delivery; /* event time to delivery accepted */
-    struct histogram delivery_seconds;  /* one attempt, request to answer */
+    json_t *per_trigger[STATS_PER_TRIGGER]; /* trigger id -> count (bounded by the triggers) */
+    struct histogram event_to_delivery;     /* event time to delivery accepted */
+    struct histogram delivery_seconds;      /* one attempt, request to answer */
 };
+
+/* Makes and frees the per-trigger counts of S (zeroed before). */
+void stats_init(struct stats *s);
+void stats_clear(struct stats *s);
+
+/* One more of WHAT for trigger ID. */
+void stats_count_trigger(struct stats *s, enum stats_per_trigger what, const char *id);
 
 #endif

@@ -15,6 +15,7 @@
 #include "path.h"
 
 struct counter;
+struct measure;
 struct trigger;
 struct trigger_set;
 
@@ -58,6 +59,15 @@ struct trigger_set *trigger_set_ref(struct trigger_set *set);
 void trigger_set_free(struct trigger_set *set);
 size_t trigger_set_count(const struct trigger_set *set);
 const struct trigger *trigger_set_find(const struct trigger_set *set, const char *id);
+/* Trigger I (0 .. trigger_set_count - 1) in file order, or NULL. */
+const struct trigger *trigger_set_get(const struct trigger_set *set, size_t i);
+
+/* T's goal and holdout (measure.h), borrowed. */
+const struct measure *trigger_measure(const struct trigger *t);
+
+/* The triggers with a goal, enabled or not (a firing from before a
+ * trigger was disabled still converts), *N of them (borrowed). */
+const struct trigger *const *trigger_set_goals(const struct trigger_set *set, size_t *n);
 
 /* Step one, before the profile is read: appends to OUT (up to MAX) the
  * enabled triggers whose `on` and `where` hold for MSG (only CTX->event and

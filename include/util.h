@@ -37,6 +37,14 @@ void util_buf_free(struct buf *b);
  * each byte of S; returns the end (not terminated). */
 char *util_json_escape(char *o, const char *s);
 
+/* FNV-1a, 64 bits, of N bytes at S continuing from H (start with
+ * UTIL_FNV64_BASIS), and murmur3's fmix64, which makes every output bit
+ * depend on every input bit. Stable across builds and machines: their
+ * results name and split data (counter fields, dedup hashes, holdouts). */
+#define UTIL_FNV64_BASIS 14695981039346656037ULL
+uint64_t util_fnv1a64(uint64_t h, const void *s, size_t n);
+uint64_t util_fmix64(uint64_t h);
+
 /* V in decimal, NUL-terminated, written to the end of BUF: returns where
  * it starts. Without printf, whose format parsing costs more than the
  * digits, on paths that run for every webhook. */

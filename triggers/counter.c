@@ -14,23 +14,12 @@
 
 static const char *const count_keys[] = {"event", "where", "within"};
 
-/* FNV-1a, 64 bits: stable across builds and machines, which the field
- * name must be (it names data in Redis). */
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static void make_field(char out[COUNTER_FIELD_LEN], const char *event, json_t *where)
 {
     char *canon = where ? json_dumps(where, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    uint64_t h = fnv1a(14695981039346656037ULL, event, strlen(event) + 1);
+    uint64_t h = util_fnv1a64(UTIL_FNV64_BASIS, event, strlen(event) + 1);
     if (canon)
-        h = fnv1a(h, canon, strlen(canon));
+        h = util_fnv1a64(h, canon, strlen(canon));
     free(canon);
     snprintf(out, COUNTER_FIELD_LEN, "w:%012llx", (unsigned long long)(h & 0xffffffffffffULL));
 }
@@ -59,31 +48,49 @@ static int check_spec(json_t *spec, const char *at, int64_t *within_ms, const st
     return bad ? -1 : 0;
 }
 
-struct counter *counter_register(struct counters *reg, json_t *spec, const char *at, int64_t *within_ms,
-                                 const struct diag *d)
+struct counter *counter_compile(json_t *spec, const char *at, const struct diag *d)
 {
-    if (check_spec(spec, at, within_ms, d) != 0)
+    int64_t within_ms = 0;
+    if (check_spec(spec, at, &within_ms, d) != 0)
         return NULL;
     json_t *where = json_object_get(spec, "where");
-    char wat[512], field[COUNTER_FIELD_LEN];
+    char wat[512];
     snprintf(wat, sizeof wat, "%s.where", at);
     struct cond *c = where ? cond_compile(where, wat, COND_EVENT_ONLY, NULL, d) : NULL;
     if (where && c == NULL)
         return NULL;
     const char *event = json_string_value(json_object_get(spec, "event"));
-    make_field(field, event, where);
-    for (size_t i = 0; i < reg->n; i++)
-        if (strcmp(reg->c[i]->field, field) == 0) {
-            cond_free(c);
-            if (reg->c[i]->window_ms < *within_ms)
-                reg->c[i]->window_ms = *within_ms;
-            return reg->c[i];
-        }
     struct counter *n = util_xcalloc(1, sizeof *n);
-    memcpy(n->field, field, sizeof field);
+    make_field(n->field, event, where);
     n->event = util_xstrdup(event);
     n->where = c;
-    n->window_ms = *within_ms;
+    n->window_ms = within_ms;
+    return n;
+}
+
+void counter_free(struct counter *c)
+{
+    if (c == NULL)
+        return;
+    free(c->event);
+    cond_free(c->where);
+    free(c);
+}
+
+struct counter *counter_register(struct counters *reg, json_t *spec, const char *at, int64_t *within_ms,
+                                 const struct diag *d)
+{
+    struct counter *n = counter_compile(spec, at, d);
+    if (n == NULL)
+        return NULL;
+    *within_ms = n->window_ms;
+    for (size_t i = 0; i < reg->n; i++)
+        if (strcmp(reg->c[i]->field, n->field) == 0) {
+            if (reg->c[i]->window_ms < *within_ms)
+                reg->c[i]->window_ms = *within_ms;
+            counter_free(n);
+            return reg->c[i];
+        }
     reg->c = util_xrealloc(reg->c, (reg->n + 1) * sizeof *reg->c);
     reg->c[reg->n++] = n;
     return n;
@@ -110,11 +117,8 @@ size_t counter_count(const struct counter *c, const struct eval_ctx *ctx, int64_
 
 void counter_registry_free(struct counters *reg)
 {
-    for (size_t i = 0; i < reg->n; i++) {
-        free(reg->c[i]->event);
-        cond_free(reg->c[i]->where);
-        free(reg->c[i]);
-    }
+    for (size_t i = 0; i < reg->n; i++)
+        counter_free(reg->c[i]);
     free(reg->c);
     reg->c = NULL;
     reg->n = 0;

@@ -11,6 +11,7 @@
 #include "customer.h"
 #include "date.h"
 #include "duration.h"
+#include "measure.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -44,6 +45,7 @@ struct trigger {
     int64_t limit_max;        /* 0: no limit */
     int64_t limit_per_ms;     /* 0: ever (once) */
     int quiet_from, quiet_to; /* minutes after midnight; -1: no quiet hours */
+    struct measure measure;   /* goal and holdout */
 };
 
 /* The triggers that one kind of message can start, in file order. */
@@ -63,14 +65,14 @@ struct trigger_set {
     /* The index, built once loading is done: events by name (sorted), and
      * the page, screen and identify triggers, so a message meets only its
      * own. */
-    struct bucket *events, page, screen, identify, group, silence, dates;
+    struct bucket *events, page, screen, identify, group, silence, dates, goals;
     size_t nevents;
     struct counters counters; /* windowed counts and unless, shared by name */
     bool has_effects;         /* some trigger has a score or set action */
 };
 
-static const char *const trigger_keys[] = {"id",     "description", "enabled", "on",          "where",  "if",
-                                           "unless", "delay",       "limit",   "quiet_hours", "actions"};
+static const char *const trigger_keys[] = {"id",    "description", "enabled", "on",   "where",  "if", "unless", "delay",
+                                           "limit", "quiet_hours", "actions", "goal", "holdout"};
 #define NKEYS (sizeof trigger_keys / sizeof trigger_keys[0])
 
 static void trigger_free(struct trigger *t)
@@ -82,6 +84,7 @@ static void trigger_free(struct trigger *t)
     free(t->on_arg);
     cond_free(t->where);
     cond_free(t->if_);
+    measure_clear(&t->measure);
     for (size_t i = 0; i < t->nactions; i++)
         action_free(t->actions[i]);
     free(t->actions);
@@ -387,6 +390,7 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
         bad |= check_silence(obj, &d) != 0;
     bad |= load_limit(t, json_object_get(obj, "limit"), &d) != 0;
     bad |= load_quiet(t, json_object_get(obj, "quiet_hours"), &d) != 0;
+    bad |= measure_load(&t->measure, json_object_get(obj, "goal"), json_object_get(obj, "holdout"), &d) != 0;
     if (load_actions(t, json_object_get(obj, "actions"), basedir, &d) != 0) /* report both */
         bad = 1;
     if (bad) {
@@ -483,6 +487,8 @@ static void build_index(struct trigger_set *set)
             enum action_kind k = action_kind(t->actions[a]);
             set->has_effects |= k == ACTION_SCORE || k == ACTION_SET;
         }
+        if (t->measure.goal)
+            bucket_add(&set->goals, t);
         if (t->on == ON_PAGE || t->on == ON_PAGE_GLOB) {
             bucket_add(&set->page, t);
         } else if (t->on == ON_SCREEN) {
@@ -653,6 +659,7 @@ void trigger_set_free(struct trigger_set *set)
     free(set->group.t);
     free(set->silence.t);
     free(set->dates.t);
+    free(set->goals.t);
     counter_registry_free(&set->counters);
     free(set);
 }
@@ -660,6 +667,22 @@ void trigger_set_free(struct trigger_set *set)
 size_t trigger_set_count(const struct trigger_set *set)
 {
     return set ? set->n : 0;
+}
+
+const struct trigger *trigger_set_get(const struct trigger_set *set, size_t i)
+{
+    return i < set->n ? set->t[i] : NULL;
+}
+
+const struct measure *trigger_measure(const struct trigger *t)
+{
+    return &t->measure;
+}
+
+const struct trigger *const *trigger_set_goals(const struct trigger_set *set, size_t *n)
+{
+    *n = set->goals.n;
+    return set->goals.t;
 }
 
 const struct trigger *trigger_set_find(const struct trigger_set *set, const char *id)

@@ -229,6 +229,24 @@ char *util_read_first_line(const char *path)
     return util_xstrdup(line);
 }
 
+uint64_t util_fnv1a64(uint64_t h, const void *s, size_t n)
+{
+    const unsigned char *p = s;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+uint64_t util_fmix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
 char *util_json_escape(char *o, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

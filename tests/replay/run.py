@@ -4,7 +4,8 @@ with the suite's triggers (SUITE/triggers.d, or config/triggers.d for
 "examples"), and the firings must equal CASE.expect exactly.
 
 CASE.expect holds one firing a line, "AT TRIGGER CUSTOMER MESSAGE_ID", in
-output order; "contains: TEXT" lines must appear somewhere in the output;
+output order (a held-out firing ends in " held_out", a conversion in
+" converted:treated" or " converted:held_out"); "contains: TEXT" lines must appear somewhere in the output;
 "stderr: TEXT" in the diagnostics; "#" starts a comment. Ends with
 "N passed, M failed"."""
 import json
@@ -30,7 +31,12 @@ def run_case(suite, case):
     got = []
     for line in p.stdout.splitlines():
         f = json.loads(line)
-        got.append("%s %s %s %s" % (f["at"], f["trigger"], f["customer"], f["messageId"]))
+        line = "%s %s %s %s" % (f["at"], f["trigger"], f["customer"], f["messageId"])
+        if f.get("held_out"):
+            line += " held_out"
+        if "converted" in f:
+            line += " converted:" + f["converted"]
+        got.append(line)
     want, contains, stderr = [], [], []
     with open(os.path.join(HERE, suite, case + ".expect")) as fh:
         for line in fh:
