@@ -69,6 +69,15 @@ void admin_reply(struct admin_pending *p, int code, json_t *body)
     free(p);
 }
 
+static struct admin_pending *pending_new(struct admin *a, struct evhttp_request *req)
+{
+    struct admin_pending *p = util_xcalloc(1, sizeof *p);
+    p->a = a;
+    p->req = req;
+    TAILQ_INSERT_TAIL(&a->pending, p, link);
+    return p;
+}
+
 static void do_customer(struct admin *a, struct evhttp_request *req, const char *path, bool erase)
 {
     size_t n = 0;
@@ -81,12 +90,13 @@ static void do_customer(struct admin *a, struct evhttp_request *req, const char 
         free(id);
         return;
     }
-    struct admin_pending *p = util_xcalloc(1, sizeof *p);
-    p->a = a;
-    p->req = req;
-    TAILQ_INSERT_TAIL(&a->pending, p, link);
-    a->ops.customer(a->data, erase, id, p);
+    a->ops.customer(a->data, erase, id, pending_new(a, req));
     free(id);
+}
+
+static void do_triggers(struct admin *a, struct evhttp_request *req)
+{
+    a->ops.triggers(a->data, pending_new(a, req));
 }
 
 static void do_reload(struct admin *a, struct evhttp_request *req)
@@ -134,13 +144,15 @@ static void on_request(struct evhttp_request *req, void *arg)
         do_metrics(a, req);
     } else if (strcmp(path, "/v1/reload") == 0 && method == EVHTTP_REQ_POST) {
         do_reload(a, req);
+    } else if (strcmp(path, "/v1/triggers") == 0 && method == EVHTTP_REQ_GET) {
+        do_triggers(a, req);
     } else if (strncmp(path, "/v1/customers/", 14) == 0 && (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_DELETE)) {
         do_customer(a, req, path, method == EVHTTP_REQ_DELETE);
     } else {
         reply_json(req, 404,
                    json_pack("{s:s}", "error",
                              "no such route: GET /healthz, GET /metrics, POST /v1/reload, "
-                             "GET or DELETE /v1/customers/ID"));
+                             "GET or DELETE /v1/customers/ID, GET /v1/triggers"));
     }
 }
 

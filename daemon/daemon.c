@@ -19,6 +19,7 @@
 #include "notify.h"
 #include "profile.h"
 #include "rconn.h"
+#include "report.h"
 #include "scripts.h"
 #include "stats.h"
 #include "util.h"
@@ -450,7 +451,9 @@ static void on_customer_reply(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
     (void)ac;
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        admin_reply(q->p, 503, json_pack("{s:s}", "error", reply ? reply->str : "redis connection lost"));
+        admin_reply(q->p, 503,
+                    json_pack("{s:s}", "error",
+                              reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "redis connection lost"));
     } else if (q->erase && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
         long long keys = reply->element[0]->integer;
         log_info("customer erased", "customer", q->id);
@@ -490,11 +493,48 @@ static void customer(void *data, bool erase, const char *id, struct admin_pendin
     cmd_free(&c);
 }
 
+struct triggers_req {
+    struct daemon *d;
+    struct admin_pending *p;
+};
+
+static void on_measures_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct triggers_req *q = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+        json_t *counts = profile_fields(reply);
+        admin_reply(q->p, 200, report_json(q->d->triggers, counts, NULL, 0));
+        json_decref(counts);
+    } else {
+        admin_reply(q->p, 503,
+                    json_pack("{s:s}", "error",
+                              reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "redis connection lost"));
+    }
+    free(q);
+}
+
+/* GET /v1/triggers: the report, from the counts in <prefix>measures. */
+static void triggers(void *data, struct admin_pending *p)
+{
+    struct daemon *d = data;
+    struct cmd c;
+    cmd_init(&c);
+    cmd_adds(&c, "HGETALL");
+    cmd_adds(&c, d->keys.measures);
+    struct triggers_req *q = util_xcalloc(1, sizeof *q);
+    *q = (struct triggers_req){d, p};
+    if (!d->setup_ok || cmd_send(&c, d->conn, on_measures_reply, q) != 0)
+        on_measures_reply(NULL, NULL, q);
+    cmd_free(&c);
+}
+
 /* The admin listener, when admin_listen is set; -1 when it cannot start. */
 static int start_admin(struct daemon *d)
 {
     const struct config *c = d->cfg;
-    static const struct admin_ops ops = {reload, healthy, metrics, customer};
+    static const struct admin_ops ops = {reload, healthy, metrics, customer, triggers};
     if (c->http_admin_listen[0] == '\0')
         return 0;
     d->admin = admin_new(d->base, c->http_admin_listen, c->admin_token, &ops, d);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "redrive.h"
 #include "replay.h"
+#include "report.h"
 #include "template.h"
 #include "trigger.h"
 #include "tz.h"
@@ -41,6 +42,9 @@ static const char usage[] = "usage: nudged [-c FILE]              run in the for
                             "       nudged redrive [-c FILE] [--trigger ID] [--since DURATION] [--dry-run]\n"
                             "                                     send the dead deliveries again, each with its\n"
                             "                                     webhook-id; print what moved\n"
+                            "       nudged report [-c FILE] [TRIGGER...]\n"
+                            "                                     each trigger's firings, holdout and conversions,\n"
+                            "                                     with the uplift and its 95 %% interval\n"
                             "       nudged version\n"
                             "       nudged --help\n"
                             "The default config is " DEFAULT_CONFIG ". Exit codes: 0 ok, 1 invalid config or\n"
@@ -176,6 +180,20 @@ static int redrive_option(int argc, char **argv, int *i, struct redrive_opts *o)
     return 0;
 }
 
+static int cmd_report(const char *path, char *const *ids, size_t n)
+{
+    struct config cfg;
+    struct trigger_set *set;
+    int rc = load_all(path, &cfg, &set);
+    if (rc == 0) {
+        log_setup((enum log_level)log_level_parse("warn"), LOG_FORMAT_TEXT);
+        rc = report_run(&cfg, set, ids, n);
+    }
+    trigger_set_free(set);
+    config_free(&cfg);
+    return rc;
+}
+
 static int cmd_run(const char *path)
 {
     struct config cfg;
@@ -195,6 +213,11 @@ int main(int argc, char **argv)
 {
     const char *cmd = "run", *path = DEFAULT_CONFIG, *arg = NULL;
     struct redrive_opts ro = {NULL, 0, false};
+    /* report's trigger ids, gathered over the arguments already read: the
+     * k-th id goes to argv[2 + k], and the argument that holds it is at
+     * argv[2 + k] or later */
+    char **ids = argv + 2;
+    size_t nids = 0;
     int i = 1, taken;
     if (i < argc && argv[i][0] != '-')
         cmd = argv[i++];
@@ -210,6 +233,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage, stdout);
             return 0;
+        } else if (strcmp(cmd, "report") == 0 && argv[i][0] != '-') {
+            ids[nids++] = argv[i];
         } else if (arg == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) &&
                    (strcmp(cmd, "replay") == 0 || strcmp(cmd, "forget") == 0)) {
             arg = argv[i];
@@ -236,6 +261,8 @@ int main(int argc, char **argv)
         return cmd_forget(path, arg);
     if (strcmp(cmd, "redrive") == 0)
         return with_config(path, run_redrive, &ro);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(path, ids, nids);
     fprintf(stderr, "nudged: unknown command \"%s\"\n%s", cmd, usage);
     return 2;
 }

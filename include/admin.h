@@ -1,5 +1,6 @@
 /* admin.h — the admin listener (SPEC 7) on the daemon's loop: GET /healthz,
- * GET /metrics, POST /v1/reload, with an optional bearer token. What each
+ * GET /metrics, POST /v1/reload, GET and DELETE /v1/customers/ID, GET
+ * /v1/triggers, with an optional bearer token. What each
  * route does is the daemon's, through admin_ops. */
 #ifndef NUDGED_ADMIN_H
 #define NUDGED_ADMIN_H
@@ -25,6 +26,9 @@ struct admin_ops {
     /* GET (ERASE false) or DELETE customer ID; answers P later with
      * admin_reply, exactly once. */
     void (*customer)(void *data, bool erase, const char *id, struct admin_pending *p);
+    /* GET /v1/triggers: the report of every trigger (report.h); answers P
+     * later with admin_reply, exactly once. */
+    void (*triggers)(void *data, struct admin_pending *p);
 };
 
 /* Answers P with CODE and BODY (JSON, reference taken) and frees P. When

@@ -21,7 +21,7 @@
 --   schedule item when it is postponed (quiet hours), which moves it to
 --   the actions stream when due; or
 --   "m", trigger, arm ("t" treated, "h" held out), "1" when the trigger
---   has a goal, the firing's time, then the arguments of "n": a trigger
+--   has a goal, the firing's time, then a firing of the form "n": a trigger
 --   with a goal or a holdout, whose firings are counted in the measures
 --   hash (field TRIGGER:t or TRIGGER:h) and, with a goal, recorded in the
 --   profile as "o:TRIGGER" = "MS ARM" for a later conversion. A held-out
@@ -64,8 +64,8 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
   while i <= last do
     local op, mtid, marm, mgoal, mat = argv[i], nil, nil, nil, nil
     if op == 'm' then
-      mtid, marm, mgoal, mat, op = argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4], 'n'
-      i = i + 4
+      mtid, marm, mgoal, mat, op = argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4], argv[i + 5]
+      i = i + 5
     end
     if op == 'l' then
       nudged_schedule(keys[3], s, argv[i + 1], argv[i + 2], ttl)

@@ -1,0 +1,212 @@
+/* report.c — the report of goals and holdouts (report.h): the JSON of
+ * GET /v1/triggers, its text for `nudged report`, and that command's one
+ * read of <prefix>measures on a short-lived loop. */
+#include "report.h"
+#include "cmd.h"
+#include "keys.h"
+#include "measure.h"
+#include "profile.h"
+#include "rconn.h"
+#include "uplift.h"
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORT_DEADLINE_S 10
+
+static uint64_t count_of(json_t *counts, const char *id, const char *suffix)
+{
+    char field[96];
+    snprintf(field, sizeof field, "%s%s", id, suffix);
+    const char *v = json_string_value(json_object_get(counts, field));
+    long long n = v ? strtoll(v, NULL, 10) : 0;
+    return n > 0 ? (uint64_t)n : 0;
+}
+
+static json_t *rate_or_null(bool has, double v)
+{
+    return has ? json_real(v) : json_null();
+}
+
+/* The share of M's holdout as written in trigger files ("10%"), or null. */
+static json_t *holdout_text(const struct measure *m)
+{
+    char s[16];
+    if (m->holdout == 0)
+        return json_null();
+    snprintf(s, sizeof s, "%u.%02u%%", m->holdout / 100, m->holdout % 100);
+    char *dot = strchr(s, '.'); /* "10.00%" -> "10%", "2.50%" -> "2.5%" */
+    if (strcmp(dot, ".00%") == 0)
+        memmove(dot, dot + 3, 2);
+    else if (dot[2] == '0')
+        memmove(dot + 2, dot + 3, 2);
+    return json_string(s);
+}
+
+static json_t *trigger_report(const struct trigger *t, json_t *counts)
+{
+    const struct measure *m = trigger_measure(t);
+    const char *id = trigger_id(t);
+    json_t *info = trigger_info(t);
+    bool counted = measure_counted(m);
+    struct uplift_arm treated = {count_of(counts, id, REPORT_FIRED), count_of(counts, id, REPORT_CONVERTED_TREATED)};
+    struct uplift_arm held = {count_of(counts, id, REPORT_HELD_OUT), count_of(counts, id, REPORT_CONVERTED_HELD_OUT)};
+    struct uplift u = uplift_compute(m->goal != NULL, treated, held);
+    json_t *j = json_pack("{s:s, s:O, s:b, s:b, s:o}", "id", id, "description", json_object_get(info, "description"),
+                          "measured", counted, "goal", m->goal != NULL, "holdout", holdout_text(m));
+    json_object_set_new(j, "fired", counted ? json_integer((json_int_t)treated.fired) : json_null());
+    json_object_set_new(j, "held_out", counted ? json_integer((json_int_t)held.fired) : json_null());
+    json_object_set_new(j, "conversions",
+                        m->goal ? json_pack("{s:I, s:I}", "treated", (json_int_t)treated.converted, "held_out",
+                                            (json_int_t)held.converted)
+                                : json_pack("{s:n, s:n}", "treated", "held_out"));
+    json_object_set_new(j, "conversion_rate",
+                        json_pack("{s:o, s:o}", "treated", rate_or_null(u.has_treated, u.rate_treated), "held_out",
+                                  rate_or_null(u.has_held_out, u.rate_held_out)));
+    json_object_set_new(j, "uplift",
+                        u.has_value ? json_pack("{s:f, s:[f, f]}", "value", u.value, "ci95", u.low, u.high)
+                                    : json_pack("{s:n, s:n}", "value", "ci95"));
+    json_object_set_new(j, "verdict", json_string(uplift_verdict_text(u.verdict)));
+    return j;
+}
+
+static bool wanted(const char *id, char *const *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return true;
+    return n == 0;
+}
+
+json_t *report_json(const struct trigger_set *set, json_t *counts, char *const *ids, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < trigger_set_count(set); i++) {
+        const struct trigger *t = trigger_set_get(set, i);
+        if (wanted(trigger_id(t), ids, n))
+            json_array_append_new(list, trigger_report(t, counts));
+    }
+    return json_pack("{s:o}", "triggers", list);
+}
+
+/* "12.3 % (152 of 1,234)" for an arm, or "-" without data. */
+static void print_arm(FILE *out, const char *name, json_t *conv, json_t *fired, json_t *rate)
+{
+    fprintf(out, "  %-10s", name);
+    if (json_is_real(rate))
+        fprintf(out, "%6.1f %% converted (%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT ")\n",
+                100 * json_real_value(rate), json_integer_value(conv), json_integer_value(fired));
+    else
+        fprintf(out, "     - (no firings)\n");
+}
+
+static void print_trigger(FILE *out, json_t *r)
+{
+    const char *desc = json_string_value(json_object_get(r, "description"));
+    fprintf(out, "%s%s%s\n", json_string_value(json_object_get(r, "id")), desc && *desc ? ": " : "", desc ? desc : "");
+    if (!json_is_true(json_object_get(r, "measured"))) {
+        fprintf(out, "  not measured: give it a goal (and a holdout) to count its firings\n\n");
+        return;
+    }
+    json_t *fired = json_object_get(r, "fired"), *held = json_object_get(r, "held_out");
+    json_t *conv = json_object_get(r, "conversions"), *rate = json_object_get(r, "conversion_rate");
+    json_t *holdout = json_object_get(r, "holdout"), *up = json_object_get(r, "uplift");
+    fprintf(out, "  fired %" JSON_INTEGER_FORMAT ", held out %" JSON_INTEGER_FORMAT " (holdout %s)\n",
+            json_integer_value(fired), json_integer_value(held),
+            json_is_string(holdout) ? json_string_value(holdout) : "none");
+    if (json_is_true(json_object_get(r, "goal"))) {
+        print_arm(out, "treated", json_object_get(conv, "treated"), fired, json_object_get(rate, "treated"));
+        print_arm(out, "held out", json_object_get(conv, "held_out"), held, json_object_get(rate, "held_out"));
+    }
+    json_t *v = json_object_get(up, "value"), *ci = json_object_get(up, "ci95");
+    if (json_is_real(v))
+        fprintf(out, "  uplift    %+6.1f points, 95 %% interval %+.1f to %+.1f (Newcombe)\n", 100 * json_real_value(v),
+                100 * json_real_value(json_array_get(ci, 0)), 100 * json_real_value(json_array_get(ci, 1)));
+    fprintf(out, "  verdict   %s\n\n", json_string_value(json_object_get(r, "verdict")));
+}
+
+void report_print(FILE *out, json_t *report)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(report, "triggers"), i, r) print_trigger(out, r);
+}
+
+struct report_cmd {
+    struct event_base *base;
+    const struct trigger_set *set;
+    char *const *ids;
+    size_t n;
+    struct keys keys;
+    bool sent;
+    int rc;
+};
+
+static void on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct report_cmd *q = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+        json_t *counts = profile_fields(reply);
+        json_t *report = report_json(q->set, counts, q->ids, q->n);
+        report_print(stdout, report);
+        json_decref(report);
+        json_decref(counts);
+        q->rc = 0;
+    } else {
+        fprintf(stderr, "nudged: report failed: %s\n",
+                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
+    }
+    event_base_loopbreak(q->base);
+}
+
+static void on_state(struct rconn *rc, bool up, void *data)
+{
+    struct report_cmd *q = data;
+    if (!up || q->sent)
+        return;
+    struct cmd c;
+    cmd_init(&c);
+    cmd_adds(&c, "HGETALL");
+    cmd_adds(&c, q->keys.measures);
+    q->sent = cmd_send(&c, rc, on_reply, q) == 0;
+    cmd_free(&c);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct report_cmd *q = arg;
+    (void)fd;
+    (void)what;
+    fprintf(stderr, "nudged: no answer from Redis within %d s\n", REPORT_DEADLINE_S);
+    event_base_loopbreak(q->base);
+}
+
+int report_run(const struct config *cfg, const struct trigger_set *set, char *const *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (trigger_set_find(set, ids[i]) == NULL) {
+            fprintf(stderr, "nudged: no trigger \"%s\" in %s\n", ids[i], cfg->triggers_dir);
+            return 2;
+        }
+    struct report_cmd q = {.set = set, .ids = ids, .n = n, .rc = 3};
+    q.base = event_base_new();
+    if (q.base == NULL)
+        return 3;
+    keys_init(&q.keys, cfg);
+    struct rconn *rc = rconn_new(q.base, cfg->redis_url, cfg->redis_password, "report", on_state, &q);
+    struct event *deadline = evtimer_new(q.base, on_deadline, &q);
+    struct timeval tv = {REPORT_DEADLINE_S, 0};
+    if (rc && deadline && evtimer_add(deadline, &tv) == 0)
+        event_base_dispatch(q.base);
+    rconn_free(rc);
+    if (deadline)
+        event_free(deadline);
+    keys_free(&q.keys);
+    event_base_free(q.base);
+    return q.rc;
+}

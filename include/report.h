@@ -1,0 +1,40 @@
+/* report.h — did the triggers work? (SPEC 3, 6, 7): per trigger, its
+ * counted firings (acted and held out), the conversions of each arm, the
+ * rates, the uplift and its 95 % interval (uplift.h), from the counts the
+ * fire script keeps in <prefix>measures. `nudged report` prints it as
+ * text; GET /v1/triggers answers the same as JSON. */
+#ifndef NUDGED_REPORT_H
+#define NUDGED_REPORT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "trigger.h"
+
+/* The measures hash's fields of trigger ID: its firings that acted and
+ * that were held out, and the conversions of each (fire.lua writes them). */
+#define REPORT_FIRED ":t"
+#define REPORT_HELD_OUT ":h"
+#define REPORT_CONVERTED_TREATED ":ct"
+#define REPORT_CONVERTED_HELD_OUT ":ch"
+
+/* {"triggers": [...]} for the triggers of SET named in IDS (N of them; all
+ * when N is 0), in file order, from COUNTS (the measures hash as an object
+ * of field -> decimal string): each {"id", "description", "measured",
+ * "goal", "holdout", "fired", "held_out", "conversions": {"treated",
+ * "held_out"}, "conversion_rate": {"treated", "held_out"}, "uplift":
+ * {"value", "ci95": [LOW, HIGH]}, "verdict"}. The counts are null for a
+ * trigger without goal or holdout (its firings are not counted in Redis),
+ * the rates and the uplift null without data. */
+json_t *report_json(const struct trigger_set *set, json_t *counts, char *const *ids, size_t n);
+
+/* The report REPORT (from report_json) as text, a block per trigger. */
+void report_print(FILE *out, json_t *report);
+
+/* `nudged report`: reads the counts from Redis and prints the report of
+ * the triggers IDS (N; all when 0) of SET. Returns 0, 2 when an id is not
+ * a trigger of SET, 3 when Redis cannot be read in time. */
+int report_run(const struct config *cfg, const struct trigger_set *set, char *const *ids, size_t n);
+
+#endif

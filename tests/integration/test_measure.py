@@ -1,0 +1,138 @@
+"""Integration tests of goals and holdouts (issue 21): the counts in Redis
+are exact through kill -9, a held-out customer gets nothing, `nudged
+report` and GET /v1/triggers tell the same, and the metrics count by arm."""
+import json, signal, subprocess, threading, time
+
+from harness import NUDGED, event, no_pending, wait_for, webhook_trigger
+
+MASK = (1 << 64) - 1
+
+
+def bucket(trigger, customer):
+    """measure_bucket as include/measure.h defines it: a test that the split
+    is what the docs promise (a change would move customers between arms)."""
+    h = 14695981039346656037
+    for b in trigger.encode() + b"\0" + customer.encode() + b"\0":
+        h = ((h ^ b) * 1099511628211) & MASK
+    h ^= h >> 33
+    h = (h * 0xff51afd7ed558ccd) & MASK
+    h ^= h >> 33
+    h = (h * 0xc4ceb9fe1a85ec53) & MASK
+    h ^= h >> 33
+    return h % 10000
+
+
+def send_slowly(r, messages, seconds):
+    """Adds MESSAGES to the events stream over about SECONDS, from a thread,
+    so a kill lands in the middle of the work. Returns the thread."""
+    def run():
+        for i, m in enumerate(messages):
+            r.xadd("nudged:events", {"message": m})
+            if i % 20 == 19:
+                time.sleep(seconds * 20 / len(messages))
+    th = threading.Thread(target=run)
+    th.start()
+    return th
+
+
+def counts(r):
+    return {k: int(v) for k, v in r.hgetall("nudged:measures").items()}
+
+
+def test_goal_and_holdout_counts_are_exact_through_kill9(env):
+    """1,000 customers add to their cart; the trigger holds out 50 %. Every
+    third customer orders afterwards. nudged is killed -9 while it fires and
+    again while it converts: the counts in Redis are still exact, only the
+    treated customers got a webhook, and the report says the same."""
+    customers = ["k%04d" % i for i in range(1000)]
+    held = {c for c in customers if bucket("cart", c) < 5000}
+    buyers = {c for i, c in enumerate(customers) if i % 3 == 0}
+    t = webhook_trigger(env.recv.port, tid="cart", on="Product Added", body={"c": "{{customer.id}}"},
+                        goal={"event": "Order Completed", "within": "1h"}, holdout="50%")
+    n = env.nudged({"t.json": t})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    th = send_slowly(r, [event(c, name="Product Added", mid="add-" + c) for c in customers], 3)
+    wait_for(lambda: sum(counts(r).values()) >= 300, 30, "firings under way")
+    n.stop(signal.SIGKILL)
+    print("  measure: killed -9 after %d of 1000 firings" % sum(counts(r).values()))
+    n = env.nudged({"t.json": t})
+    n.start().wait_ready(env.redis)
+    wait_for(lambda: counts(r).get("cart:t", 0) + counts(r).get("cart:h", 0) >= 1000, 60, "every firing counted")
+    assert counts(r) == {"cart:t": 1000 - len(held), "cart:h": len(held)}, counts(r)
+    assert 450 < len(held) < 550, len(held)
+    th.join(30)
+    orders = []
+    for c in sorted(buyers):
+        orders.append(event(c, mid="order-" + c, total=10))
+        orders.append(event(c, mid="order2-" + c, total=10))  # converts nothing more
+    th = send_slowly(r, orders, 3)
+    wait_for(lambda: counts(r).get("cart:ct", 0) + counts(r).get("cart:ch", 0) >= 100, 30, "conversions under way")
+    n.stop(signal.SIGKILL)
+    print("  measure: killed -9 after %d of %d conversions" % (counts(r).get("cart:ct", 0) + counts(r).get("cart:ch", 0),
+                                                              len(buyers)))
+    n = env.nudged({"t.json": t})
+    n.start().wait_ready(env.redis)
+    th.join(30)
+    wait_for(lambda: no_pending(r, "nudged:events") and r.xlen("nudged:events") > 0 and
+             counts(r).get("cart:ct", 0) + counts(r).get("cart:ch", 0) >= len(buyers), 60, "every conversion")
+    time.sleep(0.5)
+    want = {"cart:t": 1000 - len(held), "cart:h": len(held),
+            "cart:ct": len(buyers - held), "cart:ch": len(buyers & held)}
+    assert counts(r) == want, (counts(r), want)
+    wait_for(lambda: len({json.loads(q["body"])["c"] for q in env.recv.all()}) >= 1000 - len(held), 30,
+             "the treated customers' webhooks")
+    time.sleep(0.5)
+    got = {json.loads(q["body"])["c"] for q in env.recv.all()}
+    assert got == set(customers) - held, "held-out customers got webhooks: %r" % sorted(got & held)[:5]
+    assert not any(f.startswith("o:") for f in r.hgetall("nudged:{%s}:p" % sorted(buyers)[0])), \
+        "a converted firing keeps its record"
+    status, body = n.admin("GET", "/v1/triggers")
+    assert status == 200, (status, body)
+    rep = json.loads(body)["triggers"][0]
+    assert rep["id"] == "cart" and rep["fired"] == want["cart:t"] and rep["held_out"] == want["cart:h"], rep
+    assert rep["conversions"] == {"treated": want["cart:ct"], "held_out": want["cart:ch"]}, rep
+    rate_t = want["cart:ct"] / want["cart:t"]
+    assert abs(rep["conversion_rate"]["treated"] - rate_t) < 1e-9, rep
+    low, high = rep["uplift"]["ci95"]
+    assert low < rep["uplift"]["value"] < high and low < 0 < high, rep  # no real effect: same share buys
+    assert rep["verdict"] == "no evidence yet", rep
+    p = subprocess.run([NUDGED, "report", "-c", n.conf, "cart"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "fired %d, held out %d (holdout 50%%)" % (want["cart:t"], want["cart:h"]) in p.stdout, p.stdout
+    assert "(%d of %d)" % (want["cart:ct"], want["cart:t"]) in p.stdout, p.stdout
+    assert "no evidence yet" in p.stdout, p.stdout
+    # this process's own metrics: one more customer of each arm fires and converts
+    late = {arm: next(c for c in ("late%d" % i for i in range(100)) if (bucket("cart", c) < 5000) == (arm == "held_out"))
+            for arm in ("treated", "held_out")}
+    for c in late.values():
+        r.xadd("nudged:events", {"message": event(c, name="Product Added", mid="add-" + c)})
+    wait_for(lambda: counts(r)["cart:t"] + counts(r)["cart:h"] == 1002, 20, "the late firings")
+    for c in late.values():
+        r.xadd("nudged:events", {"message": event(c, mid="order-" + c, total=10)})
+    wait_for(lambda: counts(r)["cart:ct"] + counts(r)["cart:ch"] == len(buyers) + 2, 20, "the late conversions")
+    status, metrics = n.admin("GET", "/metrics")
+    for arm in ("treated", "held_out"):
+        line = 'nudged_trigger_conversions_total{trigger="cart",arm="%s"} ' % arm
+        assert any(m.startswith(line) and int(m.split()[-1]) >= 1 for m in metrics.splitlines()), (line, metrics)
+    assert 'nudged_trigger_held_out_total{trigger="cart"} ' in metrics, metrics
+    assert n.stop() == 0
+
+
+def test_report_names_unknown_triggers_and_unmeasured_ones(env):
+    """`nudged report` with a trigger that does not exist is a usage error;
+    a trigger without goal or holdout is reported as not measured; a
+    trigger with a goal and no firings yet has no rates."""
+    plain = webhook_trigger(env.recv.port, tid="plain", on="Signup")
+    goal = webhook_trigger(env.recv.port, tid="goal", on="Signup", goal={"event": "Order Completed", "within": "7d"})
+    n = env.nudged({"a.json": [plain, goal]})
+    p = subprocess.run([NUDGED, "report", "-c", n.conf, "nope"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and 'no trigger "nope"' in p.stderr, (p.returncode, p.stderr)
+    p = subprocess.run([NUDGED, "report", "-c", n.conf], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "plain\n  not measured" in p.stdout, p.stdout
+    assert "fired 0, held out 0 (holdout none)" in p.stdout and "(no firings)" in p.stdout, p.stdout
+    assert "no comparison yet" in p.stdout, p.stdout
+
+
+TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_goal_and_holdout_counts_are_exact_through_kill9]
