@@ -15,7 +15,8 @@ BENCH_WRAP (a command prefix for nudged, such as a profiler), BENCH_CONF
 BENCH_STEADY_SECONDS (0 skips the latency part, as under valgrind),
 BENCH_REDIS_WRAP (a command prefix for redis-server), BENCH_SILENCE=1 (one
 silence trigger more), BENCH_SIGNED=1 (every
-webhook signed with a secret).
+webhook signed with a secret), BENCH_MEASURE=1 (every trigger with a goal
+and a 10 % holdout).
 """
 import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -40,6 +41,12 @@ SIGNED = os.environ.get("BENCH_SIGNED") == "1"
 # BENCH_SILENCE=1 adds one silence trigger (30 days: it never comes due in
 # a run), to measure what arming it costs every event.
 SILENCE = os.environ.get("BENCH_SILENCE") == "1"
+# BENCH_MEASURE=1 gives every trigger a goal (an order within a day) and a
+# 10 % holdout: what counting firings and checking conversions costs.
+MEASURE = os.environ.get("BENCH_MEASURE") == "1"
+if MEASURE:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+    from holdout import held_out
 
 
 def free_port():
@@ -69,6 +76,8 @@ def triggers(port):
                                              "body": {"id": "{{event.messageId}}", "t": "{{trigger.id}}"}}}]})
         if SIGNED:
             out[-1]["actions"][0]["webhook"]["secret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        if MEASURE:
+            out[-1].update(goal={"event": "Order Completed", "within": "1d"}, holdout="10%")
     if SILENCE:
         out.append({"id": "bench-silence", "on": {"silence": "30d"},
                     "actions": [{"webhook": {"url": "http://127.0.0.1:%d/hook" % port}}]})
@@ -83,14 +92,14 @@ class Model:
         self.by_name = {}
         for t in (t for t in trigs if isinstance(t["on"], str)):  # a silence never comes due in a run
             self.by_name.setdefault(t["on"], []).append(
-                (t["where"]["properties.price"]["gte"], list(t["if"].values())[0]["gte"]))
+                (t["id"], t["where"]["properties.price"]["gte"], list(t["if"].values())[0]["gte"]))
         self.fired = 0
 
     def apply(self, cust, name, price):
         k = (cust, name)
         self.counts[k] = self.counts.get(k, 0) + 1
-        for p, c in self.by_name[name]:
-            if price >= p and self.counts[k] >= c:
+        for tid, p, c in self.by_name[name]:
+            if price >= p and self.counts[k] >= c and not (MEASURE and held_out(tid, cust, 10)):
                 self.fired += 1
 
 

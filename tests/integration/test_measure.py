@@ -4,23 +4,7 @@ report` and GET /v1/triggers tell the same, and the metrics count by arm."""
 import json, signal, subprocess, threading, time
 
 from harness import NUDGED, event, no_pending, wait_for, webhook_trigger
-
-MASK = (1 << 64) - 1
-
-
-def bucket(trigger, customer):
-    """measure_bucket as include/measure.h defines it: a test that the split
-    is what the docs promise (a change would move customers between arms)."""
-    h = 14695981039346656037
-    for b in trigger.encode() + b"\0" + customer.encode() + b"\0":
-        h = ((h ^ b) * 1099511628211) & MASK
-    h ^= h >> 33
-    h = (h * 0xff51afd7ed558ccd) & MASK
-    h ^= h >> 33
-    h = (h * 0xc4ceb9fe1a85ec53) & MASK
-    h ^= h >> 33
-    return h % 10000
-
+from holdout import bucket
 
 def send_slowly(r, messages, seconds):
     """Adds MESSAGES to the events stream over about SECONDS, from a thread,
