@@ -207,13 +207,16 @@ def test_daemon_and_replay_agree(env):
     """The same 1,500 events through the daemon (Lua in Redis) and through
     `nudged replay` (C in memory) fire the same triggers for the same events,
     with anonymous ids merged into users along the way, and customers in
-    three time zones judged by their own clock."""
+    three time zones judged by their own clock; a trigger with a goal and a
+    holdout holds out and converts the same firings in both."""
     while time.time() % 3600 > 3570:  # the daemon judges at its clock, replay at the events': one hour for both
         time.sleep(1)
     zones = ["Europe/Amsterdam", "America/New_York", "Asia/Tokyo"]
     tokyo_hour = (time.gmtime().tm_hour + 9) % 24
     local = {"id": "tokyo-hours", "on": "Visit", "if": {"customer.local.hour": tokyo_hour}}
-    n = env.nudged({"t.json": equiv_triggers(env.recv.port, [local])})
+    measured = {"id": "measured", "on": "Ping", "limit": {"max": 3, "per": "1d"}, "holdout": "30%",
+                "goal": {"event": "Visit", "where": {"properties.n": {"lt": 5}}, "within": "200ms"}}
+    n = env.nudged({"t.json": equiv_triggers(env.recv.port, [local, measured])})
     n.start().wait_ready(env.redis)
     r = env.redis.client
     rnd, zone_rnd = random.Random(7), random.Random(11)
@@ -248,7 +251,13 @@ def test_daemon_and_replay_agree(env):
         f.write("\n".join(lines) + "\n")
     p = subprocess.run([NUDGED, "replay", "-c", n.conf, events_file], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in map(json.loads, p.stdout.splitlines()))
+    out = [json.loads(line) for line in p.stdout.splitlines()]
+    want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in out if "actions" in f)
+    want_measures = {"measured:t": sum(1 for f in out if f["trigger"] == "measured" and "actions" in f),
+                     "measured:h": sum(1 for f in out if f.get("held_out")),
+                     "measured:ct": sum(1 for f in out if f.get("converted") == "treated"),
+                     "measured:ch": sum(1 for f in out if f.get("converted") == "held_out")}
+    assert all(v > 5 for v in want_measures.values()), want_measures
     assert len(want) > 300, "too few firings to compare: %d" % len(want)
     visits = sum(1 for line in lines if '"event": "Visit"' in line)
     tokyo = sum(1 for t, _, _ in want if t == "tokyo-hours")
@@ -263,6 +272,8 @@ def test_daemon_and_replay_agree(env):
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
     assert got == want, "daemon %d vs replay %d firings; missing %s; extra %s" % (
         len(got), len(want), missing[:5], extra[:5])
+    got_measures = {k: int(v) for k, v in r.hgetall("nudged:measures").items()}
+    assert got_measures == want_measures, "daemon %r vs replay %r" % (got_measures, want_measures)
     assert n.stop() == 0
 
 
