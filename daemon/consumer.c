@@ -406,18 +406,13 @@ static void keep_candidates(struct entry *e, const struct trigger **t, size_t n)
     e->ncand += n;
 }
 
-/* The triggers whose goal event E is: each may have a firing that E
- * converts, which the fire script decides (measure.h). */
+/* The goals E is (their ids), which may convert firings of its customer:
+ * the fire script decides (measure.h). */
 static void find_goals(const struct trigger_set *set, struct entry *e, const struct eval_ctx *ctx)
 {
-    size_t ng;
-    const struct trigger *const *goals = trigger_set_goals(set, &ng);
-    e->nconv = 0;
-    for (size_t k = 0; k < ng; k++)
-        if (measure_goal_hit(trigger_measure(goals[k]), &e->m, ctx)) {
-            e->conv = util_xrealloc(e->conv, (e->nconv + 1) * sizeof *e->conv);
-            e->conv[e->nconv++] = goals[k];
-        }
+    char hits[TRIGGER_GOAL_HITS_LEN];
+    free(e->goals);
+    e->goals = trigger_set_goal_hits(set, &e->m, ctx, hits, sizeof hits) ? util_xstrdup(hits) : NULL;
 }
 
 /* Whether no event after the I-th of RUN is its customer's. */
@@ -654,17 +649,23 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     sreader_release(src->reader); /* every entry is copied: read on if there is room */
 }
 
-/* The fire script's letters: one per conversion ("t" or "h": converted in
- * that arm), then one per candidate in order ("1" fired, "h" held out). */
-static void count_by_trigger(struct stats *st, const struct entry *e, const redisReply *flags)
+/* The fire script's letters, one per firing in order ("1" fired, "h"
+ * held out) after a "c" when the entry converted firings, and those
+ * conversions ("TRIGGER ARM,..."). */
+static void count_by_trigger(struct stats *st, const struct entry *e, const redisReply *flags, const redisReply *conv)
 {
-    for (size_t k = 0; flags->type == REDIS_REPLY_STRING && k < flags->len && k < e->nconv + e->ncand; k++) {
-        char f = flags->str[k];
-        if (k < e->nconv && f != '-')
-            stats_count_trigger(st, f == 'h' ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED,
-                                trigger_id(e->conv[k]));
-        else if (k >= e->nconv && (f == '1' || f == 'h'))
-            stats_count_trigger(st, f == 'h' ? STATS_HELD_OUT : STATS_FIRED, trigger_id(e->cand[k - e->nconv]));
+    size_t skip = e->goals ? 1 : 0;
+    for (size_t k = skip; flags->type == REDIS_REPLY_STRING && k < flags->len && k < skip + e->ncand; k++)
+        if (flags->str[k] == '1' || flags->str[k] == 'h')
+            stats_count_trigger(st, flags->str[k] == 'h' ? STATS_HELD_OUT : STATS_FIRED, trigger_id(e->cand[k - skip]));
+    for (const char *p = conv->type == REDIS_REPLY_STRING ? conv->str : ""; *p;) {
+        const char *sp = strchr(p, ' '), *end = strchr(p, ',');
+        if (sp == NULL)
+            break;
+        char id[80];
+        snprintf(id, sizeof id, "%.*s", (int)(sp - p), p);
+        stats_count_trigger(st, sp[1] == 'h' ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED, id);
+        p = end ? end + 1 : sp + strlen(sp);
     }
 }
 
@@ -680,12 +681,12 @@ static void fired_reply(struct entry *e, const redisReply *reply)
         /* Merged away by another process since its profile was read: judge
          * it again as the user (the event is already in the merged profile). */
         redirect(e, reply->element[1]);
-    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
                reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_INTEGER) {
         struct stats *st = e->b->c->d.stats;
         st->triggers_fired += (uint64_t)reply->element[0]->integer;
         st->triggers_limited += (uint64_t)reply->element[1]->integer;
-        count_by_trigger(st, e, reply->element[2]);
+        count_by_trigger(st, e, reply->element[2], reply->element[3]);
     } else {
         e->b->failed = true;
     }
@@ -815,13 +816,10 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
     cmd_addcopy(&c->call, h, sizeof h);
     size_t count = c->call.n;
     cmd_addi(&c->call, 0);
-    for (size_t k = 0; k < e->nconv; k++) {
-        int64_t lo, hi;
-        measure_window(trigger_measure(e->conv[k]), e->m.ts_ms, &lo, &hi);
+    if (e->goals) {
         cmd_adds(&c->call, "c");
-        cmd_adds(&c->call, trigger_id(e->conv[k]));
-        cmd_addi(&c->call, lo);
-        cmd_addi(&c->call, hi);
+        cmd_addi(&c->call, e->m.ts_ms);
+        cmd_adds(&c->call, e->goals);
     }
     bool waited = b->src->timers && !e->regroup && !e->silence && !e->date;
     for (size_t k = 0; k < e->ncand; k++) {
@@ -972,7 +970,7 @@ static void phase_two(struct batch *b)
         struct entry *e = &b->e[i];
         if (e->round == b->round) {
             bool fires = e->valid && e->fields && judge(b->c, b, e);
-            n += e->fired = fires || (e->valid && e->nconv > 0);
+            n += e->fired = fires || (e->valid && e->goals);
         }
     }
     send_arms(b->c, b);

@@ -99,5 +99,5 @@ void entry_clear(struct entry *e)
     json_decref(e->customer);
     json_decref(e->state);
     free(e->cand);
-    free(e->conv);
+    free(e->goals);
 }

@@ -91,15 +91,17 @@ static int32_t customer_utc_offset(const struct firing *fc, const struct eval_ct
     return tz_offset_or(fc->tz, tz, fc->cfg->triggers_default_timezone, ctx->now_ms);
 }
 
-/* The head of a counted firing ("m", fire.lua): its trigger, arm,
- * whether it records a goal, and its moment AT. */
+/* The head of a counted firing ("m", fire.lua): its trigger, arm, and
+ * with a goal the record of the firing at AT (measure.h). */
 static void add_measured(struct cmd *call, const struct trigger *t, bool held_out, int64_t at)
 {
+    char record[MEASURE_RECORD_LEN] = "";
+    if (trigger_measure(t)->goal)
+        measure_record(record, trigger_id(t), trigger_measure(t), at, held_out);
     cmd_adds(call, "m");
     cmd_adds(call, trigger_id(t));
     cmd_adds(call, held_out ? "h" : "t");
-    cmd_adds(call, trigger_measure(t)->goal ? "1" : "");
-    cmd_addi(call, at);
+    cmd_addscopy(call, record);
 }
 
 /* The limit, score and sets of the full form ("n", fire.lua), up to the
@@ -162,7 +164,7 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
     bool waits = false;
     for (size_t i = 0; i < n; i++)
         waits = waits || (out[i].kind == ACTION_EMAIL && email_due > 0);
-    bool short_form = !counted && !trigger_limit(t, &max, &per) && score == 0 && nsets == 0 && ndel == 1 && !waits;
+    bool short_form = !trigger_limit(t, &max, &per) && score == 0 && nsets == 0 && ndel == 1 && !waits;
     if (short_form) {
         cmd_adds(fc->call, "d");
     } else {

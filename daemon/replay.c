@@ -136,8 +136,13 @@ static void act_now(struct replay *r, const struct trigger *t, const char *custo
     }
     const struct measure *ms = trigger_measure(t);
     bool held_out = measure_held_out(ms, trigger_id(t), customer);
-    if (ms->goal)
-        measure_open(fields, trigger_id(t), at, held_out);
+    if (ms->goal) {
+        char record[MEASURE_RECORD_LEN];
+        measure_record(record, trigger_id(t), ms, at, held_out);
+        char *open = measure_put(json_string_value(json_object_get(fields, MEASURE_FIELD)), record, at);
+        json_object_set_new(fields, MEASURE_FIELD, json_string(open));
+        free(open);
+    }
     if (held_out) {
         hold_out(r, t, customer, mid, ctx);
         return;
@@ -447,25 +452,39 @@ static void fire_moved(struct replay *r, const char *customer, const char *group
     ctx_clear(&ctx);
 }
 
+struct conversion {
+    struct replay *r;
+    const struct message *m;
+};
+
+/* A conversion, printed as a line of its own and counted. */
+static void print_conversion(void *data, const char *id, size_t len, bool held_out)
+{
+    struct conversion *cv = data;
+    char iso[40], *trigger = util_xstrndup(id, len);
+    message_format_time(cv->r->clock_ms, iso, sizeof iso);
+    cv->r->converted++;
+    print_line(cv->r, json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", iso, "trigger", trigger, "customer", cv->m->customer,
+                                "messageId", cv->m->message_id, "converted", held_out ? "held_out" : "treated"));
+    free(trigger);
+}
+
 /* The firings that message M (MSG) converts (measure.h), each printed. */
 static void convert(struct replay *r, const struct message *m, json_t *msg)
 {
-    size_t ng;
-    const struct trigger *const *goals = trigger_set_goals(r->set, &ng);
+    char hits[TRIGGER_GOAL_HITS_LEN];
     struct eval_ctx ctx = {msg, NULL, NULL, NULL, r->clock_ms, NULL, NULL, NULL};
+    if (trigger_set_goal_hits(r->set, m, &ctx, hits, sizeof hits) == 0)
+        return;
     json_t *fields = fields_of(r, m->customer);
-    for (size_t k = 0; k < ng; k++) {
-        bool held_out;
-        const struct measure *ms = trigger_measure(goals[k]);
-        if (!measure_goal_hit(ms, m, &ctx) || !measure_convert(fields, ms, trigger_id(goals[k]), m->ts_ms, &held_out))
-            continue;
-        r->converted++;
-        char iso[40];
-        message_format_time(r->clock_ms, iso, sizeof iso);
-        print_line(r,
-                   json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", iso, "trigger", trigger_id(goals[k]), "customer",
-                             m->customer, "messageId", m->message_id, "converted", held_out ? "held_out" : "treated"));
-    }
+    struct conversion cv = {r, m};
+    char *open = measure_convert(json_string_value(json_object_get(fields, MEASURE_FIELD)), hits, m->ts_ms,
+                                 print_conversion, &cv);
+    if (open[0])
+        json_object_set_new(fields, MEASURE_FIELD, json_string(open));
+    else
+        json_object_del(fields, MEASURE_FIELD);
+    free(open);
 }
 
 static void apply_event(struct replay *r, const struct message *m, json_t *msg)

@@ -35,8 +35,7 @@ struct entry {
     const char *moved;           /* the group the event moved the customer into */
     const struct trigger **cand; /* triggers whose `on` and `where` hold */
     size_t ncand;
-    const struct trigger **conv; /* event: triggers whose goal it is (measure.h) */
-    size_t nconv;
+    char *goals; /* event: the ids of the goals it is (" ID ID "), or NULL (measure.h) */
     char err[256];
     bool valid, fired;
     bool repeat;    /* the profile script had applied its messageId before */

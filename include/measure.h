@@ -1,18 +1,22 @@
 /* measure.h — did a trigger work? (SPEC 3, "Measuring the effect"): its
  * goal (the event that counts as a conversion when it comes within a
  * window after a firing), its holdout (the share of customers for whom it
- * fires but sends nothing), and the customer's record of a firing that may
- * still convert. Pure: the daemon (through its fire script, which applies
- * the window these functions compute) and `nudged replay` follow the same
- * rules.
+ * fires but sends nothing), and the customer's records of firings that
+ * may still convert. Pure: the daemon's fire script applies records that
+ * these functions write and compares the numbers in them; `nudged replay`
+ * calls them directly.
  *
- * The record is the profile field "o:TRIGGER" = "MS ARM": when the last
- * firing of TRIGGER for the customer acted (ms) and its arm, "t" treated
- * or "h" held out. One field a trigger and customer, so checking an event
- * for conversions reads one field per goal it meets, never a history. A
- * newer firing replaces the record: a conversion is credited to the
- * latest firing of a trigger before it, and each firing converts at most
- * once (the record goes when it converts). */
+ * The records are one profile field, "o": for each trigger with a goal
+ * whose last firing for the customer has not converted and whose window
+ * has not ended, ";TRIGGER ARM AT DEADLINE GOAL" (ARM "t" treated or "h"
+ * held out; AT the firing's moment and DEADLINE the end of its window, in
+ * ms; GOAL the goal's id). An event that is some trigger's goal reads the
+ * one field, whatever the number of triggers, and converts the records of
+ * its goals whose window holds it: AT < its time <= DEADLINE. A newer
+ * firing of a trigger replaces its record (a conversion is credited to
+ * the latest firing before it), a record goes when it converts (a firing
+ * converts once), and records whose window has ended go when the field is
+ * next written. */
 #ifndef NUDGED_MEASURE_H
 #define NUDGED_MEASURE_H
 
@@ -30,7 +34,12 @@ struct counter;
  * them, "2.5%" 250; a share has at most two decimals. */
 #define MEASURE_BUCKETS 10000
 
-#define MEASURE_FIELD_PREFIX "o:"
+/* The profile field of the records. */
+#define MEASURE_FIELD "o"
+/* The goal's id: the 12 hex digits of its (event, where) counter field. */
+#define MEASURE_GOAL_ID_LEN 13
+/* Room for one record: ";" ID " " ARM " " AT " " DEADLINE " " GOAL. */
+#define MEASURE_RECORD_LEN (1 + 64 + 3 + 2 * 21 + MEASURE_GOAL_ID_LEN + 1)
 
 struct measure {
     struct counter *goal; /* owned; NULL: no goal. Its window_ms is the goal's within */
@@ -58,21 +67,32 @@ uint32_t measure_bucket(const char *trigger, const char *customer);
  * share, so raising the share only moves customers into the holdout. */
 bool measure_held_out(const struct measure *m, const char *trigger, const char *customer);
 
+/* M's goal id (MEASURE_GOAL_ID_LEN with its NUL), borrowed; NULL without
+ * a goal. Triggers whose goals have the same event and where share it. */
+const char *measure_goal_id(const struct measure *m);
+
 /* True when M has a goal and MSG is such an event (its name, its where). */
 bool measure_goal_hit(const struct measure *m, const struct message *msg, const struct eval_ctx *ctx);
 
-/* The firing times an event at TS converts: [*LO, *HI), that is, a firing
- * converts when the goal's event comes after it (not at the same
- * millisecond: an event cannot convert its own firing) and at most the
- * goal's within later. */
-void measure_window(const struct measure *m, int64_t ts, int64_t *lo, int64_t *hi);
+/* The record of a firing of TRIGGER (whose measure M has a goal) at AT into
+ * OUT (MEASURE_RECORD_LEN): its window ends M's within after AT. */
+void measure_record(char out[MEASURE_RECORD_LEN], const char *trigger, const struct measure *m, int64_t at,
+                    bool held_out);
 
-/* The record of a firing of TRIGGER at MS in FIELDS (replay; the fire
- * script writes the same field). */
-void measure_open(json_t *fields, const char *trigger, int64_t ms, bool held_out);
+/* The records OPEN (NULL: none) with RECORD (from measure_record) for its
+ * trigger in place of an older one, and without records whose window
+ * ended before AT. Returns a new string (caller frees). */
+char *measure_put(const char *open, const char *record, int64_t at);
 
-/* When the record of TRIGGER in FIELDS converts by an event at TS (M's
- * window): removes it, sets *HELD_OUT to its arm and returns true. */
-bool measure_convert(json_t *fields, const struct measure *m, const char *trigger, int64_t ts, bool *held_out);
+/* Called for each record that converts: its trigger (LEN bytes at ID, not
+ * terminated) and arm. */
+typedef void measure_converted_fn(void *data, const char *id, size_t len, bool held_out);
+
+/* The records OPEN (NULL: none) after an event at TS that is the goal of
+ * the goal ids in HITS (" ID ID ... ", a space on either side of each):
+ * each record of one of those goals whose window holds TS converts (FN
+ * is told) and goes; records whose window ended before TS go too.
+ * Returns a new string (caller frees). */
+char *measure_convert(const char *open, const char *hits, int64_t ts, measure_converted_fn *fn, void *data);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "email.h"
 #include "errlist.h"
+#include "measure.h"
 #include "message.h"
 #include "path.h"
 
@@ -35,6 +36,7 @@ struct action_out {
 
 /* Limits of a trigger directory: more is an error that says so. */
 #define TRIGGER_MAX 100000
+#define TRIGGER_GOALS_MAX 64 /* different goals (event and where) */
 #define TRIGGER_FILE_MAX (16 * 1024 * 1024)
 
 /* Loads every *.json in DIR (sorted by name): regular files only, each at
@@ -65,9 +67,14 @@ const struct trigger *trigger_set_get(const struct trigger_set *set, size_t i);
 /* T's goal and holdout (measure.h), borrowed. */
 const struct measure *trigger_measure(const struct trigger *t);
 
-/* The triggers with a goal, enabled or not (a firing from before a
- * trigger was disabled still converts), *N of them (borrowed). */
-const struct trigger *const *trigger_set_goals(const struct trigger_set *set, size_t *n);
+/* The goals of the triggers (enabled or not: a firing from before a
+ * trigger was disabled still converts) that MSG is, given CTX (the event
+ * alone), as their distinct ids in OUT (LEN bytes): " ID ID ... ", the
+ * form measure_convert takes; "" for none. Returns how many.
+ * TRIGGER_GOAL_HITS_LEN bytes hold every goal of a set. */
+#define TRIGGER_GOAL_HITS_LEN (TRIGGER_GOALS_MAX * MEASURE_GOAL_ID_LEN + 2)
+size_t trigger_set_goal_hits(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,
+                             char *out, size_t len);
 
 /* Step one, before the profile is read: appends to OUT (up to MAX) the
  * enabled triggers whose `on` and `where` hold for MSG (only CTX->event and

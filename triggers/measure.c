@@ -75,38 +75,88 @@ bool measure_held_out(const struct measure *m, const char *trigger, const char *
     return m->holdout > 0 && measure_bucket(trigger, customer) < m->holdout;
 }
 
+const char *measure_goal_id(const struct measure *m)
+{
+    return m->goal ? m->goal->field + 2 : NULL; /* "w:" + 12 hex */
+}
+
 bool measure_goal_hit(const struct measure *m, const struct message *msg, const struct eval_ctx *ctx)
 {
     return m->goal && msg->type == MESSAGE_TRACK && counter_hit(m->goal, msg, ctx);
 }
 
-void measure_window(const struct measure *m, int64_t ts, int64_t *lo, int64_t *hi)
+void measure_record(char out[MEASURE_RECORD_LEN], const char *trigger, const struct measure *m, int64_t at,
+                    bool held_out)
 {
-    *lo = ts - (m->goal ? m->goal->window_ms : 0);
-    *hi = ts;
+    snprintf(out, MEASURE_RECORD_LEN, ";%s %c %lld %lld %s", trigger, held_out ? 'h' : 't', (long long)at,
+             (long long)(at + m->goal->window_ms), measure_goal_id(m));
 }
 
-void measure_open(json_t *fields, const char *trigger, int64_t ms, bool held_out)
-{
-    char key[80], val[UTIL_I64_LEN + 3];
-    snprintf(key, sizeof key, MEASURE_FIELD_PREFIX "%s", trigger);
-    snprintf(val, sizeof val, "%lld %c", (long long)ms, held_out ? 'h' : 't');
-    json_object_set_new(fields, key, json_string(val));
-}
+/* One record of a records string, parsed in place. */
+struct record {
+    const char *start, *end; /* the whole record, from its ';' */
+    const char *id;
+    size_t idlen;
+    char arm;
+    long long at, deadline;
+    char goal[MEASURE_GOAL_ID_LEN];
+};
 
-bool measure_convert(json_t *fields, const struct measure *m, const char *trigger, int64_t ts, bool *held_out)
+/* Parses the record at *P (a ';') and moves *P to the next; false at the
+ * end, or for a record that is not one (skipped: it is dropped on write). */
+static bool next_record(const char **p, struct record *r, bool *ok)
 {
-    char key[80], arm;
-    long long at;
-    int64_t lo, hi;
-    snprintf(key, sizeof key, MEASURE_FIELD_PREFIX "%s", trigger);
-    const char *v = json_string_value(json_object_get(fields, key));
-    if (v == NULL || sscanf(v, "%lld %c", &at, &arm) != 2)
+    if (*p == NULL || **p != ';')
         return false;
-    measure_window(m, ts, &lo, &hi);
-    if (at < lo || at >= hi)
-        return false;
-    *held_out = arm == 'h';
-    json_object_del(fields, key);
+    r->start = *p;
+    const char *e = strchr(*p + 1, ';');
+    r->end = e ? e : *p + strlen(*p);
+    *p = r->end;
+    const char *sp = memchr(r->start + 1, ' ', (size_t)(r->end - r->start - 1));
+    int n = -1;
+    *ok = sp && sscanf(sp, " %c %lld %lld %12[0-9a-f]%n", &r->arm, &r->at, &r->deadline, r->goal, &n) == 4 &&
+          sp + n == r->end && (r->arm == 't' || r->arm == 'h');
+    r->id = r->start + 1;
+    r->idlen = sp ? (size_t)(sp - r->id) : 0;
     return true;
+}
+
+static void append(struct buf *b, const char *s, size_t n)
+{
+    if (util_buf_add(b, s, n) != 0)
+        util_fatal("out of memory");
+}
+
+char *measure_put(const char *open, const char *record, int64_t at)
+{
+    struct buf b;
+    struct record r;
+    bool ok;
+    const char *id = record + 1, *sp = strchr(id, ' ');
+    size_t idlen = sp ? (size_t)(sp - id) : strlen(id);
+    util_buf_init(&b, SIZE_MAX);
+    for (const char *p = open; next_record(&p, &r, &ok);)
+        if (ok && r.deadline >= at && !(r.idlen == idlen && memcmp(r.id, id, idlen) == 0))
+            append(&b, r.start, (size_t)(r.end - r.start));
+    append(&b, record, strlen(record));
+    return util_buf_steal(&b);
+}
+
+char *measure_convert(const char *open, const char *hits, int64_t ts, measure_converted_fn *fn, void *data)
+{
+    struct buf b;
+    struct record r;
+    bool ok;
+    char key[MEASURE_GOAL_ID_LEN + 2];
+    util_buf_init(&b, SIZE_MAX);
+    for (const char *p = open; next_record(&p, &r, &ok);) {
+        if (!ok || r.deadline < ts)
+            continue;
+        snprintf(key, sizeof key, " %s ", r.goal);
+        if (r.at < ts && strstr(hits, key))
+            fn(data, r.id, r.idlen, r.arm == 'h');
+        else
+            append(&b, r.start, (size_t)(r.end - r.start));
+    }
+    return util_buf_steal(&b);
 }

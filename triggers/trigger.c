@@ -65,7 +65,9 @@ struct trigger_set {
     /* The index, built once loading is done: events by name (sorted), and
      * the page, screen and identify triggers, so a message meets only its
      * own. */
-    struct bucket *events, page, screen, identify, group, silence, dates, goals;
+    struct bucket *events, page, screen, identify, group, silence, dates;
+    const struct measure **goals; /* one a distinct goal id, of the first trigger that has it */
+    size_t ngoals;
     size_t nevents;
     struct counters counters; /* windowed counts and unless, shared by name */
     bool has_effects;         /* some trigger has a score or set action */
@@ -478,6 +480,17 @@ static struct bucket *event_bucket(const struct trigger_set *set, const char *na
     return set->nevents ? bsearch(&key, set->events, set->nevents, sizeof key, bucket_cmp) : NULL;
 }
 
+/* Keeps M's goal, unless a goal with its id is kept already: an event is
+ * tested once against each distinct goal. */
+static void add_goal(struct trigger_set *set, const struct measure *m)
+{
+    for (size_t i = 0; i < set->ngoals; i++)
+        if (strcmp(measure_goal_id(set->goals[i]), measure_goal_id(m)) == 0)
+            return;
+    grow(&set->goals, set->ngoals, sizeof *set->goals);
+    set->goals[set->ngoals++] = m;
+}
+
 static void build_index(struct trigger_set *set)
 {
     json_t *by_name = json_object(); /* event name -> its bucket's index */
@@ -488,7 +501,7 @@ static void build_index(struct trigger_set *set)
             set->has_effects |= k == ACTION_SCORE || k == ACTION_SET;
         }
         if (t->measure.goal)
-            bucket_add(&set->goals, t);
+            add_goal(set, &t->measure);
         if (t->on == ON_PAGE || t->on == ON_PAGE_GLOB) {
             bucket_add(&set->page, t);
         } else if (t->on == ON_SCREEN) {
@@ -516,6 +529,28 @@ static void build_index(struct trigger_set *set)
         qsort(set->events, set->nevents, sizeof *set->events, bucket_cmp);
 }
 
+/* Ends a load that began with BEFORE errors in ERRS (WHERE names the
+ * file or directory): the set indexed, or NULL with the set freed. */
+static struct trigger_set *set_finish(struct trigger_set *set, size_t before, const char *where, struct errlist *errs)
+{
+    json_decref(set->ids);
+    set->ids = NULL;
+    set->refs = 1;
+    if (errs->n == before) {
+        build_index(set);
+        if (set->ngoals > TRIGGER_GOALS_MAX)
+            errlist_add(errs,
+                        "%s: %zu different goals (event and where) over all triggers; at most %d: let triggers "
+                        "share goals",
+                        where, set->ngoals, TRIGGER_GOALS_MAX);
+    }
+    if (errs->n > before) {
+        trigger_set_free(set);
+        return NULL;
+    }
+    return set;
+}
+
 struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir, struct errlist *errs)
 {
     size_t before = errs->n;
@@ -528,15 +563,7 @@ struct trigger_set *trigger_set_load_text(const char *name, const char *text, co
     else
         load_json(set, root, name, basedir, errs);
     json_decref(root);
-    json_decref(set->ids);
-    set->ids = NULL;
-    if (errs->n > before) {
-        trigger_set_free(set);
-        return NULL;
-    }
-    build_index(set);
-    set->refs = 1;
-    return set;
+    return set_finish(set, before, name, errs);
 }
 
 static int json_file(const struct dirent *e)
@@ -605,15 +632,7 @@ struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs)
         free(names[i]);
     }
     free(names);
-    json_decref(set->ids);
-    set->ids = NULL;
-    if (errs->n > before) {
-        trigger_set_free(set);
-        return NULL;
-    }
-    build_index(set);
-    set->refs = 1;
-    return set;
+    return set_finish(set, before, dir, errs);
 }
 
 int trigger_set_check_timeouts(const struct trigger_set *set, int64_t below_ms, struct errlist *errs)
@@ -659,7 +678,7 @@ void trigger_set_free(struct trigger_set *set)
     free(set->group.t);
     free(set->silence.t);
     free(set->dates.t);
-    free(set->goals.t);
+    free(set->goals);
     counter_registry_free(&set->counters);
     free(set);
 }
@@ -679,10 +698,22 @@ const struct measure *trigger_measure(const struct trigger *t)
     return &t->measure;
 }
 
-const struct trigger *const *trigger_set_goals(const struct trigger_set *set, size_t *n)
+size_t trigger_set_goal_hits(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,
+                             char *out, size_t len)
 {
-    *n = set->goals.n;
-    return set->goals.t;
+    size_t n = 0, at = 0;
+    for (size_t i = 0; i < set->ngoals; i++) {
+        if (!measure_goal_hit(set->goals[i], msg, ctx))
+            continue;
+        int w = snprintf(out + at, len - at, "%s%s ", at ? "" : " ", measure_goal_id(set->goals[i]));
+        if (w < 0 || (size_t)w >= len - at)
+            break;
+        at += (size_t)w;
+        n++;
+    }
+    if (n == 0 && len > 0)
+        out[0] = '\0';
+    return n;
 }
 
 const struct trigger *trigger_set_find(const struct trigger_set *set, const char *id)

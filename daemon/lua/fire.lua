@@ -5,11 +5,13 @@
 -- (as the profile script). ARGV: 1 group, 2 now, 3 dedup window, 4 "1" to delete each entry
 -- from the source (nudged's own timers stream), 5 profile ttl, then per
 -- entry: its source entry id, its firing hash, the number of arguments of
--- its conversions and firings, then per conversion (include/measure.h)
---   "c", trigger, lo, hi: the customer's record "o:TRIGGER" of a firing
---   at MS converts when lo <= MS < hi (the window measure_window says):
---   the record goes and the trigger's conversions of its arm go up;
--- and per firing either
+-- its firings, and per firing either
+--   "c", time, goals: the entry's event (at that time) is the goal of the
+--   goal ids in goals (" ID ID "): the customer's records of firings
+--   that may convert (profile field "o", include/measure.h) whose goal is
+--   one of them and whose window holds the time convert (counted in the
+--   measures hash as TRIGGER:ct or TRIGGER:ch, and removed); records whose
+--   window has ended go too. At most one, before the firings;
 --   "l", due, item: schedule it (delay, unless); or
 --   "d", fields: a firing with one delivery due now and nothing else (no
 --   limit, score or set; most firings), seven arguments fewer than "n",
@@ -20,12 +22,12 @@
 --   as one JSON object: the field "delivery" of its actions entry, or a
 --   schedule item when it is postponed (quiet hours), which moves it to
 --   the actions stream when due; or
---   "m", trigger, arm ("t" treated, "h" held out), "1" when the trigger
---   has a goal, the firing's time, then a firing of the form "n": a trigger
---   with a goal or a holdout, whose firings are counted in the measures
---   hash (field TRIGGER:t or TRIGGER:h) and, with a goal, recorded in the
---   profile as "o:TRIGGER" = "MS ARM" for a later conversion. A held-out
---   firing comes with no score, set or delivery.
+--   "m", trigger, arm ("t" treated, "h" held out), record, then a firing
+--   of the form "d" or "n": a trigger with a goal or a holdout, whose
+--   firings are counted in the measures hash (field TRIGGER:t or
+--   TRIGGER:h) and, with a goal, whose record (";TRIGGER ARM AT DEADLINE
+--   GOAL", else "") replaces its older one in the customer's records. A
+--   held-out firing comes as "n" with no score, set or delivery.
 -- A set deletes the group's inputs that the profile script keeps (gi): it
 -- may change them.
 -- The firings that act now ("d", "n") are remembered as one member of the
@@ -39,33 +41,49 @@
 -- deliveries and the ack happen together, so a crash can neither lose a
 -- firing nor repeat it. The dedup set lives the window plus the profile
 -- script's slack (see there). Returns per entry {fired, limited, one
--- letter per conversion: "t" or "h" converted in that arm, "-" not; then
--- one letter per firing: "1" fired, "h" fired but held out (not in
--- fired), "0" not (a repeat or limited), "s" scheduled}; or {-1, user id} when the customer was merged into that user
+-- letter per firing: "1" fired, "h" fired but held out (not in fired),
+-- "0" not (a repeat or limited), "s" scheduled, "c" the conversions;
+-- the conversions, "TRIGGER ARM" joined by ","}; or {-1, user id} when the customer was merged into that user
 -- since its profile was read: nothing is written for it; or an error for
 -- that entry alone.
 local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[5])
 local dedup_score = '-' .. string.format('%d', math.floor(now / 1000))
 local dedup_ttl = math.min(tonumber(ARGV[3]), ttl)
 dedup_ttl = dedup_ttl + math.floor(dedup_ttl / 64)
-local function nudged_convert(p, ok, tid, lo, hi)
-  local f = 'o:' .. tid
-  local v = ok and call('HGET', p, f)
-  local at, arm = string.match(v or '', '^(%-?%d+) ([th])$')
-  if not at or tonumber(at) < tonumber(lo) or tonumber(at) >= tonumber(hi) then return '-' end
-  call('HDEL', p, f)
-  call('HINCRBY', keys[4], tid .. ':c' .. arm, 1)
-  return arm
+-- The records OPEN after an event at TS that is the goal of HITS (measure_convert
+-- in triggers/measure.c does the same for replay): converted ones are
+-- counted, appended to CONV and dropped, ended ones dropped.
+local function nudged_convert(open, ts, hits, conv)
+  local kept = {}
+  for rec, tid, arm, at, dl, g in string.gmatch(open, '(;([^ ;]+) ([th]) (%-?%d+) (%-?%d+) (%x+))') do
+    if tonumber(dl) >= ts then
+      if tonumber(at) < ts and string.find(hits, ' ' .. g .. ' ', 1, true) then
+        call('HINCRBY', keys[4], tid .. ':c' .. arm, 1)
+        conv[#conv + 1] = tid .. ' ' .. arm
+      else kept[#kept + 1] = rec end
+    end
+  end
+  return table.concat(kept)
+end
+-- The records OPEN with REC in place of TID's older one, without those
+-- ended before its moment (measure_put).
+local function nudged_put(open, tid, rec)
+  local at, kept = tonumber(string.match(rec, ' [th] (%-?%d+) ')), {}
+  for r, t, dl in string.gmatch(open, '(;([^ ;]+) [th] %-?%d+ (%-?%d+) %x+)') do
+    if t ~= tid and tonumber(dl) >= at then kept[#kept + 1] = r end
+  end
+  kept[#kept + 1] = rec
+  return table.concat(kept)
 end
 local function nudged_fire(p, d, a, s, id, h, i, last)
   local to = call('GET', a)
   if to then return {-1, to} end
-  local fired, limited, flags, fresh = 0, 0, {}, nil
+  local fired, limited, flags, fresh, open, orig, conv = 0, 0, {}, nil, nil, nil, {}
   while i <= last do
-    local op, mtid, marm, mgoal, mat = argv[i], nil, nil, nil, nil
+    local op, mtid, marm, mrec = argv[i], nil, nil, nil
     if op == 'm' then
-      mtid, marm, mgoal, mat, op = argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4], argv[i + 5]
-      i = i + 5
+      mtid, marm, mrec, op = argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4]
+      i = i + 4
     end
     if op == 'l' then
       nudged_schedule(keys[3], s, argv[i + 1], argv[i + 2], ttl)
@@ -75,8 +93,12 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
       if fresh == nil then fresh = call('ZADD', d, 'NX', dedup_score, h) == 1 end
       local ok = fresh
       if op == 'c' then
-        flags[#flags + 1] = nudged_convert(p, ok, argv[i + 1], argv[i + 2], argv[i + 3])
-        i = i + 4
+        if ok then
+          if not open then orig = call('HGET', p, 'o') or ''; open = orig end
+          open = nudged_convert(open, tonumber(argv[i + 1]), argv[i + 2], conv)
+        end
+        flags[#flags + 1] = 'c'
+        i = i + 3
       elseif op == 'd' then
         if ok then call('XADD', keys[1], '*', 'delivery', argv[i + 1]) end
         i = i + 2
@@ -106,7 +128,10 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
       if op == 'c' then
       elseif ok and mtid then
         call('HINCRBY', keys[4], mtid .. ':' .. marm, 1)
-        if mgoal == '1' then call('HSET', p, 'o:' .. mtid, mat .. ' ' .. marm) end
+        if mrec ~= '' then
+          if not open then orig = call('HGET', p, 'o') or ''; open = orig end
+          open = nudged_put(open, mtid, mrec)
+        end
         if marm == 'h' then flags[#flags + 1] = 'h' else fired = fired + 1; flags[#flags + 1] = '1' end
       else
         if ok then fired = fired + 1 end
@@ -114,10 +139,13 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
       end
     end
   end
+  if open ~= orig then
+    if open == '' then call('HDEL', p, 'o') else call('HSET', p, 'o', open) end
+  end
   if fresh then call('PEXPIRE', d, dedup_ttl) end
   call('XACK', keys[2], argv[1], id)
   if argv[4] == '1' then call('XDEL', keys[2], id) end
-  return {fired, limited, table.concat(flags)}
+  return {fired, limited, table.concat(flags), table.concat(conv, ',')}
 end
 local out, n, i, k, nargv, pcall = {}, 0, 6, 5, #argv, pcall
 while i <= nargv do

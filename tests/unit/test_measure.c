@@ -1,6 +1,7 @@
 /* test_measure.c — goals and holdouts: the holdout split (its size over
  * 100,000 ids, its values fixed forever, growing only into the holdout),
- * shares, the goal window's edges, and one conversion per firing. */
+ * shares, the goal window's edges, one conversion per firing, the records
+ * of several triggers in one field. */
 #include "errlist.h"
 #include "harness.h"
 #include "measure.h"
@@ -8,6 +9,8 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void test_share(void)
 {
@@ -63,10 +66,36 @@ static struct measure goal(const char *within)
     return m;
 }
 
+struct seen {
+    int n;
+    char last[80];
+    bool held_out;
+};
+
+static void on_converted(void *data, const char *id, size_t len, bool held_out)
+{
+    struct seen *s = data;
+    s->n++;
+    snprintf(s->last, sizeof s->last, "%.*s", (int)len, id);
+    s->held_out = held_out;
+}
+
+/* The records OPEN after an event at TS of HITS: how many converted (in
+ * *SEEN), the records kept (new string). */
+static char *convert(const char *open, const char *hits, int64_t ts, struct seen *seen)
+{
+    *seen = (struct seen){0, "", false};
+    return measure_convert(open, hits, ts, on_converted, seen);
+}
+
 static void test_window(void)
 {
     struct measure m = goal("3d");
     const int64_t fired = 1000000, day = 86400000;
+    char rec[MEASURE_RECORD_LEN], hits[32];
+    snprintf(hits, sizeof hits, " %s ", measure_goal_id(&m));
+    measure_record(rec, "t", &m, fired, false);
+    CHECK_STR(rec, ";t t 1000000 260200000 85d9e7362246", "the record the fire script reads");
     static const struct {
         const char *name;
         int64_t at;
@@ -78,27 +107,49 @@ static void test_window(void)
         {"a millisecond after the window", 3 * day + 1, false},
         {"before the firing", -1, false},
     };
+    struct seen seen;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *fields = json_object();
-        bool held_out = true;
-        measure_open(fields, "t", fired, false);
-        bool got = measure_convert(fields, &m, "t", fired + cases[i].at, &held_out);
-        CHECK(got == cases[i].converts, "%s: converts %d", cases[i].name, got);
-        if (got)
-            CHECK(!held_out && json_object_get(fields, "o:t") == NULL, "%s: the treated record goes", cases[i].name);
-        json_decref(fields);
+        char *open = measure_put(NULL, rec, fired);
+        char *kept = convert(open, hits, fired + cases[i].at, &seen);
+        CHECK(seen.n == (cases[i].converts ? 1 : 0), "%s: %d conversions", cases[i].name, seen.n);
+        if (seen.n)
+            CHECK(harness_streq(seen.last, "t") && !seen.held_out && kept[0] == '\0', "%s: the record goes",
+                  cases[i].name);
+        free(open);
+        free(kept);
     }
-    json_t *fields = json_object();
-    bool held_out = false;
-    measure_open(fields, "t", fired, true);
-    CHECK_STR(json_string_value(json_object_get(fields, "o:t")), "1000000 h", "the record the fire script reads");
-    CHECK(measure_convert(fields, &m, "t", fired + 10, &held_out) && held_out, "a held-out firing converts as such");
-    CHECK(!measure_convert(fields, &m, "t", fired + 20, &held_out), "a firing converts once");
-    measure_open(fields, "t", fired, false);
-    measure_open(fields, "t", fired + day, false); /* a newer firing replaces the record */
-    CHECK(measure_convert(fields, &m, "t", fired + 3 * day + 10, &held_out),
-          "the latest firing's window counts (past the first one's end)");
-    json_decref(fields);
+    /* another goal's event converts nothing; a held-out record converts as such, once */
+    measure_record(rec, "t", &m, fired, true);
+    char *open = measure_put(NULL, rec, fired), *kept = convert(open, " 000000000000 ", fired + 10, &seen);
+    CHECK(seen.n == 0 && strcmp(kept, open) == 0, "another goal's event");
+    free(kept);
+    kept = convert(open, hits, fired + 10, &seen);
+    CHECK(seen.n == 1 && seen.held_out, "a held-out firing converts as such");
+    char *again = convert(kept, hits, fired + 20, &seen);
+    CHECK(seen.n == 0, "a firing converts once");
+    free(again);
+    free(kept);
+    free(open);
+    /* a newer firing replaces the older record of its trigger; other triggers' stay */
+    char rec2[MEASURE_RECORD_LEN], rec3[MEASURE_RECORD_LEN];
+    measure_record(rec, "t", &m, fired, false);
+    measure_record(rec2, "u", &m, fired, false);
+    measure_record(rec3, "t", &m, fired + day, false);
+    char *a = measure_put(NULL, rec, fired), *b = measure_put(a, rec2, fired), *c = measure_put(b, rec3, fired + day);
+    kept = convert(c, hits, fired + 3 * day + 10, &seen);
+    CHECK(seen.n == 1 && harness_streq(seen.last, "t"), "the latest firing's window counts (past the first one's end)");
+    CHECK(kept[0] == '\0', "u's record, whose window ended, goes: \"%s\"", kept);
+    free(kept);
+    kept = convert(c, hits, fired + 10, &seen);
+    CHECK(seen.n == 1 && harness_streq(seen.last, "u"), "t's newer record is not yet converted: %d", seen.n);
+    free(kept);
+    free(a);
+    free(b);
+    free(c);
+    /* a damaged field converts nothing and is dropped */
+    kept = convert(";t x 1 2 zz;junk", hits, 5, &seen);
+    CHECK(seen.n == 0 && kept[0] == '\0', "junk");
+    free(kept);
     measure_clear(&m);
 }
 
