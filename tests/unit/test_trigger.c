@@ -292,8 +292,41 @@ static void test_quiet_hours(void)
     trigger_set_free(set);
 }
 
+/* Triggers may share goals; more than TRIGGER_GOALS_MAX different ones is
+ * an error that says so, not goals left out. */
+static void test_goal_limit(void)
+{
+    for (int extra = 0; extra <= 1; extra++) {
+        char text[64 * 1024];
+        size_t at = 0;
+        int n = TRIGGER_GOALS_MAX + extra;
+        at += (size_t)snprintf(text + at, sizeof text - at, "[");
+        for (int i = 0; i < n; i++)
+            at += (size_t)snprintf(text + at, sizeof text - at,
+                                   "%s{\"id\": \"t%d\", \"on\": \"X\", \"goal\": {\"event\": \"G%d\", \"within\": "
+                                   "\"1d\"}, " HARNESS_HOOK "}",
+                                   i ? ", " : "", i, i);
+        snprintf(text + at, sizeof text - at, "]");
+        struct errlist errs = {0};
+        struct trigger_set *set = trigger_set_load_text("t.json", text, ".", &errs);
+        if (extra == 0) {
+            CHECK(set != NULL, "%d different goals load", n);
+        } else {
+            CHECK(set == NULL && errs.n == 1, "%d different goals are refused", n);
+            if (errs.n)
+                CHECK_STR(errs.lines[0],
+                          "t.json: 65 different goals (event and where) over all triggers; at most 64: let triggers "
+                          "share goals",
+                          "the error");
+        }
+        trigger_set_free(set);
+        errlist_clear(&errs);
+    }
+}
+
 int main(void)
 {
+    test_goal_limit();
     test_trigger_errors();
     test_all_errors_reported();
     test_matching();
