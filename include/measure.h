@@ -15,8 +15,8 @@
  * its goals whose window holds it: AT < its time <= DEADLINE. A newer
  * firing of a trigger replaces its record (a conversion is credited to
  * the latest firing before it), a record goes when it converts (a firing
- * converts once), and records whose window has ended go when the field is
- * next written. */
+ * converts once), and records whose window has ended go at the next
+ * conversion check, or once the field is long (measure_put). */
 #ifndef NUDGED_MEASURE_H
 #define NUDGED_MEASURE_H
 
@@ -80,8 +80,12 @@ void measure_record(char out[MEASURE_RECORD_LEN], const char *trigger, const str
                     bool held_out);
 
 /* The records OPEN (NULL: none) with RECORD (from measure_record) for its
- * trigger in place of an older one, and without records whose window
- * ended before AT. Returns a new string (caller frees). */
+ * trigger in place of an older one and, when the others pass
+ * MEASURE_PRUNE_LEN bytes, without records whose window ended before AT
+ * (an ended record can convert nothing: pruning is only to bound the
+ * field, and not done on every firing, which would cost every firing a
+ * pass over the records). Returns a new string (caller frees). */
+#define MEASURE_PRUNE_LEN 1024
 char *measure_put(const char *open, const char *record, int64_t at);
 
 /* Called for each record that converts: its trigger (LEN bytes at ID, not

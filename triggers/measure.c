@@ -133,10 +133,14 @@ char *measure_put(const char *open, const char *record, int64_t at)
     struct record r;
     bool ok;
     const char *id = record + 1, *sp = strchr(id, ' ');
-    size_t idlen = sp ? (size_t)(sp - id) : strlen(id);
+    size_t idlen = sp ? (size_t)(sp - id) : strlen(id), others = 0;
+    for (const char *p = open; next_record(&p, &r, &ok);)
+        if (!(r.idlen == idlen && memcmp(r.id, id, idlen) == 0))
+            others += (size_t)(r.end - r.start);
     util_buf_init(&b, SIZE_MAX);
     for (const char *p = open; next_record(&p, &r, &ok);)
-        if (ok && r.deadline >= at && !(r.idlen == idlen && memcmp(r.id, id, idlen) == 0))
+        if ((others <= MEASURE_PRUNE_LEN || (ok && r.deadline >= at)) &&
+            !(r.idlen == idlen && memcmp(r.id, id, idlen) == 0))
             append(&b, r.start, (size_t)(r.end - r.start));
     append(&b, record, strlen(record));
     return util_buf_steal(&b);

@@ -53,32 +53,46 @@ dedup_ttl = dedup_ttl + math.floor(dedup_ttl / 64)
 -- The records OPEN after an event at TS that is the goal of HITS (measure_convert
 -- in triggers/measure.c does the same for replay): converted ones are
 -- counted, appended to CONV and dropped, ended ones dropped.
+-- The measures hash's increments: an entry's own (entry) join the call's
+-- (counts) when it is done, and are written once at the end: an entry
+-- that fails part way counts nothing.
+local counts, entry = {}, {}
+local function nudged_count(field) entry[field] = (entry[field] or 0) + 1 end
 local function nudged_convert(open, ts, hits, conv)
   local kept = {}
   for rec, tid, arm, at, dl, g in string.gmatch(open, '(;([^ ;]+) ([th]) (%-?%d+) (%-?%d+) (%x+))') do
     if tonumber(dl) >= ts then
       if tonumber(at) < ts and string.find(hits, ' ' .. g .. ' ', 1, true) then
-        call('HINCRBY', keys[4], tid .. ':c' .. arm, 1)
+        nudged_count(tid .. ':c' .. arm)
         conv[#conv + 1] = tid .. ' ' .. arm
       else kept[#kept + 1] = rec end
     end
   end
   return table.concat(kept)
 end
--- The records OPEN with REC in place of TID's older one, without those
--- ended before its moment (measure_put).
+-- The records OPEN with REC in place of TID's older one and, once they
+-- pass 1,024 bytes, without those ended before its moment (measure_put,
+-- MEASURE_PRUNE_LEN).
 local function nudged_put(open, tid, rec)
-  local at, kept = tonumber(string.match(rec, ' [th] (%-?%d+) ')), {}
-  for r, t, dl in string.gmatch(open, '(;([^ ;]+) [th] %-?%d+ (%-?%d+) %x+)') do
-    if t ~= tid and tonumber(dl) >= at then kept[#kept + 1] = r end
+  local s = string.find(open, ';' .. tid .. ' ', 1, true)
+  if s then
+    local e = string.find(open, ';', s + 1, true)
+    open = string.sub(open, 1, s - 1) .. (e and string.sub(open, e) or '')
   end
-  kept[#kept + 1] = rec
-  return table.concat(kept)
+  if #open > 1024 then
+    local at, kept = tonumber(string.match(rec, ' [th] (%-?%d+) ')), {}
+    for r, dl in string.gmatch(open, '(;[^ ;]+ [th] %-?%d+ (%-?%d+) %x+)') do
+      if tonumber(dl) >= at then kept[#kept + 1] = r end
+    end
+    open = table.concat(kept)
+  end
+  return open .. rec
 end
 local function nudged_fire(p, d, a, s, id, h, i, last)
   local to = call('GET', a)
   if to then return {-1, to} end
   local fired, limited, flags, fresh, open, orig, conv = 0, 0, {}, nil, nil, nil, {}
+  entry = {}
   while i <= last do
     local op, mtid, marm, mrec = argv[i], nil, nil, nil
     if op == 'm' then
@@ -127,7 +141,7 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
       end
       if op == 'c' then
       elseif ok and mtid then
-        call('HINCRBY', keys[4], mtid .. ':' .. marm, 1)
+        nudged_count(mtid .. ':' .. marm)
         if mrec ~= '' then
           if not open then orig = call('HGET', p, 'o') or ''; open = orig end
           open = nudged_put(open, mtid, mrec)
@@ -145,6 +159,7 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
   if fresh then call('PEXPIRE', d, dedup_ttl) end
   call('XACK', keys[2], argv[1], id)
   if argv[4] == '1' then call('XDEL', keys[2], id) end
+  for f, c in pairs(entry) do counts[f] = (counts[f] or 0) + c end
   return {fired, limited, table.concat(flags), table.concat(conv, ',')}
 end
 local out, n, i, k, nargv, pcall = {}, 0, 6, 5, #argv, pcall
@@ -156,4 +171,5 @@ while i <= nargv do
   out[n] = ok and r or nudged_result(ok, r)
   i, k = i + 3 + nf, k + 4
 end
+for f, c in pairs(counts) do call('HINCRBY', keys[4], f, c) end
 return out
