@@ -104,13 +104,11 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
       flags[#flags + 1] = 's'
       i = i + 3
     else
-      if fresh == nil then fresh = call('ZADD', d, 'NX', dedup_score, h) == 1 end
+      if fresh == nil and op ~= 'c' then fresh = call('ZADD', d, 'NX', dedup_score, h) == 1 end
       local ok = fresh
-      if op == 'c' then
-        if ok then
-          if not open then orig = call('HGET', p, 'o') or ''; open = orig end
-          open = nudged_convert(open, tonumber(argv[i + 1]), argv[i + 2], conv)
-        end
+      if op == 'c' then -- no dedup member: a record converts once, so a repeat converts nothing
+        if not open then orig = call('HGET', p, 'o') or ''; open = orig end
+        open = nudged_convert(open, tonumber(argv[i + 1]), argv[i + 2], conv)
         flags[#flags + 1] = 'c'
         i = i + 3
       elseif op == 'd' then
