@@ -61,6 +61,7 @@ static const struct param params[] = {
     {"triggers", "active_period", P_DURATION, OFF(triggers_active_period_ms), "90d", 1000, 3650 * DAY, NULL},
     {"triggers", "default_timezone", P_STRING, OFF(triggers_default_timezone), "UTC", 0, 0, NULL},
     {"triggers", "profile_ttl", P_DURATION, OFF(triggers_profile_ttl_ms), "400d", 1000, 3650 * DAY, NULL},
+    {"triggers", "frequency_cap", P_STRING, OFF(triggers_frequency_cap), "", 0, 0, NULL},
     {"delivery", "max_inflight", P_INT, OFF(delivery_max_inflight), "256", 1, 100000, NULL},
     {"delivery", "per_host", P_INT, OFF(delivery_per_host), "32", 1, 100000, NULL},
     {"delivery", "retry_schedule", P_STRING, OFF(delivery_retry_schedule), "5s,5m,30m,2h,5h,10h,10h", 0, 0, NULL},
@@ -207,6 +208,31 @@ static int parse_retry_schedule(struct config *cfg, struct errlist *errs)
     return rc;
 }
 
+/* "N/DURATION": at most N emails a customer in any DURATION; "" for none. */
+static int parse_frequency_cap(struct config *cfg, struct errlist *errs)
+{
+    const char *s = cfg->triggers_frequency_cap, *slash = strchr(s, '/');
+    long long n = 0;
+    char count[24];
+    cfg->cap_max = cfg->cap_per_ms = 0;
+    if (s[0] == '\0')
+        return 0;
+    if (slash && (size_t)(slash - s) < sizeof count) {
+        snprintf(count, sizeof count, "%.*s", (int)(slash - s), s);
+        if (util_parse_int(count, &n) == 0 && n >= 1 && n <= CONFIG_CAP_MAX &&
+            duration_parse(slash + 1, &cfg->cap_per_ms) == 0 && cfg->cap_per_ms > 0) {
+            cfg->cap_max = n;
+            return 0;
+        }
+    }
+    cfg->cap_per_ms = 0;
+    errlist_add(errs,
+                "triggers.frequency_cap: \"%s\" is not a cap: write EMAILS/DURATION, such as 3/7d (at most 3 emails "
+                "a customer in any 7 days), with 1 to %d emails",
+                s, CONFIG_CAP_MAX);
+    return -1;
+}
+
 static void set_defaults(struct config *cfg)
 {
     char why[256];
@@ -275,6 +301,7 @@ static void finish(struct config *cfg, struct errlist *errs)
                     "a delivery still in flight would be claimed again",
                     (long long)cfg->delivery_timeout_ms, (long long)cfg->redis_claim_idle_ms);
     (void)parse_retry_schedule(cfg, errs);
+    (void)parse_frequency_cap(cfg, errs);
 }
 
 int config_load(struct config *cfg, const char *path, struct errlist *errs)

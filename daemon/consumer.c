@@ -649,15 +649,21 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     sreader_release(src->reader); /* every entry is copied: read on if there is room */
 }
 
-/* The fire script's letters, one per firing in order ("1" fired, "h"
- * held out) after a "c" when the entry converted firings, and those
- * conversions ("TRIGGER ARM,..."). */
+/* The fire script's letters, one per firing in order ("1" fired, "x"
+ * fired with an email capped, "h" held out) after a "c" when the entry
+ * converted firings, and those conversions ("TRIGGER ARM,..."). */
 static void count_by_trigger(struct stats *st, const struct entry *e, const redisReply *flags, const redisReply *conv)
 {
     size_t skip = e->goals ? 1 : 0;
-    for (size_t k = skip; flags->type == REDIS_REPLY_STRING && k < flags->len && k < skip + e->ncand; k++)
-        if (flags->str[k] == '1' || flags->str[k] == 'h')
-            stats_count_trigger(st, flags->str[k] == 'h' ? STATS_HELD_OUT : STATS_FIRED, trigger_id(e->cand[k - skip]));
+    for (size_t k = skip; flags->type == REDIS_REPLY_STRING && k < flags->len && k < skip + e->ncand; k++) {
+        char f = flags->str[k];
+        const char *id = trigger_id(e->cand[k - skip]);
+        if (f == '1' || f == 'x' || f == 'h')
+            stats_count_trigger(st, f == 'h' ? STATS_HELD_OUT : STATS_FIRED, id);
+        if (f == 'x')
+            log_info("an email was not sent: the customer reached the frequency cap", "trigger", id, "customer",
+                     e->m.customer);
+    }
     for (const char *p = conv->type == REDIS_REPLY_STRING ? conv->str : ""; *p;) {
         const char *sp = strchr(p, ' '), *end = strchr(p, ',');
         if (sp == NULL)
@@ -681,11 +687,13 @@ static void fired_reply(struct entry *e, const redisReply *reply)
         /* Merged away by another process since its profile was read: judge
          * it again as the user (the event is already in the merged profile). */
         redirect(e, reply->element[1]);
-    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
-               reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_INTEGER) {
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 5 &&
+               reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_INTEGER &&
+               reply->element[4]->type == REDIS_REPLY_INTEGER) {
         struct stats *st = e->b->c->d.stats;
         st->triggers_fired += (uint64_t)reply->element[0]->integer;
         st->triggers_limited += (uint64_t)reply->element[1]->integer;
+        st->emails_capped += (uint64_t)reply->element[4]->integer;
         count_by_trigger(st, e, reply->element[2], reply->element[3]);
     } else {
         e->b->failed = true;
@@ -856,6 +864,8 @@ static void send_fires(struct consumer *c, struct batch *b, size_t n)
     cmd_addi(&c->call, PROFILE_DEDUP_WINDOW_MS);
     cmd_adds(&c->call, b->src->timers ? "1" : "0");
     cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
+    cmd_addi(&c->call, c->d.cfg->cap_max);
+    cmd_addi(&c->call, c->d.cfg->cap_per_ms);
     for (size_t i = 0; i < run->n; i++)
         add_firings(c, b, run->e[i]);
     run_send(c, run);

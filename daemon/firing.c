@@ -161,10 +161,10 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
     }
     int64_t send_at = trigger_quiet_until(t, ctx->now_ms, customer_utc_offset(fc, ctx));
     int64_t email_due = send_at > ctx->now_ms ? send_at : 0;
-    bool waits = false;
+    bool long_email = false, capped = fc->cfg->cap_max > 0 && !trigger_transactional(t);
     for (size_t i = 0; i < n; i++)
-        waits = waits || (out[i].kind == ACTION_EMAIL && email_due > 0);
-    bool short_form = !trigger_limit(t, &max, &per) && score == 0 && nsets == 0 && ndel == 1 && !waits;
+        long_email = long_email || (out[i].kind == ACTION_EMAIL && (email_due > 0 || capped));
+    bool short_form = !trigger_limit(t, &max, &per) && score == 0 && nsets == 0 && ndel == 1 && !long_email;
     if (short_form) {
         cmd_adds(fc->call, "d");
     } else {
@@ -174,7 +174,9 @@ void firing_now(const struct firing *fc, const struct message *m, const struct t
     char uerr[256], *unsub = fc->unsubscribe ? template_render(fc->unsubscribe, ctx, uerr, sizeof uerr) : NULL;
     for (size_t i = 0; i < n; i++) {
         if (out[i].kind == ACTION_WEBHOOK || out[i].kind == ACTION_EMAIL) {
-            if (!short_form)
+            if (!short_form && out[i].kind == ACTION_EMAIL && capped)
+                cmd_addf(fc->call, "e%lld", (long long)email_due); /* counted against the frequency cap */
+            else if (!short_form)
                 cmd_addi(fc->call, out[i].kind == ACTION_EMAIL ? email_due : 0);
             add_delivery(fc, m, t, i, &out[i], err[i][0] ? err[i] : NULL, unsub);
         }

@@ -28,6 +28,7 @@ static const struct metric counters[] = {
     {"nudged_deliveries_dead_total", "Deliveries given up, moved to the dead stream.", S(deliveries_dead)},
     {"nudged_emails_sent_total", "Emails the SMTP server accepted.", S(emails_sent)},
     {"nudged_emails_suppressed_total", "Emails not sent: the customer unsubscribed.", S(emails_suppressed)},
+    {"nudged_emails_capped_total", "Emails not sent: the customer reached the frequency cap.", S(emails_capped)},
     {"nudged_emails_retried_total", "Emails scheduled for another attempt (SMTP 4xx, no connection).",
      S(emails_retried)},
     {"nudged_emails_dead_total", "Emails given up (SMTP 5xx, bad address, retries spent).", S(emails_dead)},

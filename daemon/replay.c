@@ -41,7 +41,7 @@ struct replay {
     size_t ntimers;
     unsigned long seq;
     int64_t clock_ms;
-    unsigned long events, rejected, duplicates, fired, limited, cancelled, dropped, held_out, converted;
+    unsigned long events, rejected, duplicates, fired, limited, cancelled, dropped, held_out, converted, capped;
     const struct trigger **cand;
     const struct counter **hits;
     struct tz_cache *tz;
@@ -159,10 +159,17 @@ static void act_now(struct replay *r, const struct trigger *t, const char *custo
         send_at = json_string(iso);
     }
     ctx->trigger = trigger_info(t);
+    bool capped = r->cfg->cap_max > 0 && !trigger_transactional(t);
     for (size_t i = 0; i < n; i++) {
         char err[256];
         bool ok = trigger_render_action(t, i, ctx, &out[i], err, sizeof err) == 0;
-        json_array_append_new(actions, action_json(&out[i], ok ? NULL : err, send_at));
+        json_t *a = action_json(&out[i], ok ? NULL : err, send_at);
+        if (capped && trigger_action_kind(t, i) == ACTION_EMAIL &&
+            !customer_cap_take(fields, r->cfg->cap_max, r->cfg->cap_per_ms, ctx->now_ms)) {
+            json_object_set_new(a, "capped", json_true()); /* not sent: the frequency cap */
+            r->capped++;
+        }
+        json_array_append_new(actions, a);
     }
     json_decref(send_at);
     customer_fired(fields, t, out, n, ctx->now_ms);
@@ -631,8 +638,8 @@ int replay_run(const struct config *cfg, const struct trigger_set *set, FILE *in
     run_due(&r, last_firing_due(&r)); /* the clock runs on to the last waiting firing */
     fprintf(err,
             "replay: %lu events, %lu rejected, %lu duplicates, %lu firings, %lu held out, %lu conversions, "
-            "%lu limited, %lu cancelled by unless, %lu customers\n",
-            r.events, r.rejected, r.duplicates, r.fired, r.held_out, r.converted, r.limited, r.cancelled,
+            "%lu limited, %lu cancelled by unless, %lu emails capped, %lu customers\n",
+            r.events, r.rejected, r.duplicates, r.fired, r.held_out, r.converted, r.limited, r.cancelled, r.capped,
             (unsigned long)json_object_size(r.customers));
     if (rc != 0)
         fprintf(err, "replay: reading the events failed\n");

@@ -12,6 +12,7 @@
 struct writekeys;
 
 #define CONFIG_MAX_RETRIES 32
+#define CONFIG_CAP_MAX 100 /* emails in a frequency cap: a profile keeps at most 100 times a list */
 
 struct config {
     /* [redis] */
@@ -27,8 +28,9 @@ struct config {
     char *smtp_url, *smtp_from, *smtp_user, *smtp_password_file, *smtp_tls;
     char *smtp_unsubscribe_url;
     /* [triggers] */
-    char *triggers_dir, *triggers_default_timezone;
+    char *triggers_dir, *triggers_default_timezone, *triggers_frequency_cap;
     int64_t triggers_active_period_ms, triggers_profile_ttl_ms;
+    int64_t cap_max, cap_per_ms; /* parsed frequency_cap; 0: no cap */
     /* [delivery] */
     int64_t delivery_max_inflight, delivery_per_host, delivery_timeout_ms;
     int64_t delivery_shutdown_timeout_ms;

@@ -61,6 +61,12 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
  * (OUT, N of them), as the fire script does. */
 void customer_fired(json_t *fields, const struct trigger *t, const struct action_out *out, size_t n, int64_t now_ms);
 
+/* The frequency cap ([triggers] frequency_cap): whether one more email
+ * may go to the customer of FIELDS at NOW_MS, fewer than MAX in the PER_MS
+ * before; if so it is counted (profile field "ce", the send times, as the
+ * fire script keeps them). */
+bool customer_cap_take(json_t *fields, int64_t max, int64_t per_ms, int64_t now_ms);
+
 /* Folds the fields FROM (an anonymous id's) into INTO (the user's), as the
  * merge script does: counts summed with first/last widened, first/last seen
  * widened, traits and other fields kept from INTO and filled from FROM,

@@ -33,6 +33,7 @@ struct stats {
     uint64_t triggers_fired, triggers_limited, triggers_scheduled, triggers_cancelled, timers_dropped;
     uint64_t deliveries_sent, deliveries_retried, deliveries_dead, deliveries_failed;
     uint64_t emails_sent, emails_suppressed, emails_retried, emails_dead, emails_failed;
+    uint64_t emails_capped; /* not sent: the customer reached [triggers] frequency_cap */
     uint64_t scheduled_moved;
     uint64_t reloads, reload_failures;
     uint64_t redis_refused_writes; /* script calls Redis refused for want of memory (OOM) */

@@ -64,6 +64,10 @@ const struct trigger *trigger_set_find(const struct trigger_set *set, const char
 /* Trigger I (0 .. trigger_set_count - 1) in file order, or NULL. */
 const struct trigger *trigger_set_get(const struct trigger_set *set, size_t i);
 
+/* True when T is transactional: its emails are neither capped nor counted
+ * by [triggers] frequency_cap. */
+bool trigger_transactional(const struct trigger *t);
+
 /* T's goal and holdout (measure.h), borrowed. */
 const struct measure *trigger_measure(const struct trigger *t);
 

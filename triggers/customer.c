@@ -206,6 +206,17 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
     return strcmp(old, g) != 0 ? g : NULL;
 }
 
+bool customer_cap_take(json_t *fields, int64_t max, int64_t per_ms, int64_t now_ms)
+{
+    long long times[COUNTER_KEEP + 1];
+    size_t n = read_times(field(fields, "ce"), now_ms - per_ms, times, 0, COUNTER_KEEP);
+    if ((int64_t)n >= max)
+        return false;
+    times[n++] = now_ms;
+    store_times(fields, "ce", times, n, (size_t)max);
+    return true;
+}
+
 void customer_fired(json_t *fields, const struct trigger *t, const struct action_out *out, size_t n, int64_t now_ms)
 {
     int64_t max, per;

@@ -46,6 +46,7 @@ struct trigger {
     int64_t limit_per_ms;     /* 0: ever (once) */
     int quiet_from, quiet_to; /* minutes after midnight; -1: no quiet hours */
     struct measure measure;   /* goal and holdout */
+    bool transactional;       /* its emails are neither capped nor counted by the frequency cap */
 };
 
 /* The triggers that one kind of message can start, in file order. */
@@ -73,8 +74,9 @@ struct trigger_set {
     bool has_effects;         /* some trigger has a score or set action */
 };
 
-static const char *const trigger_keys[] = {"id",    "description", "enabled", "on",   "where",  "if", "unless", "delay",
-                                           "limit", "quiet_hours", "actions", "goal", "holdout"};
+static const char *const trigger_keys[] = {"id",      "description", "enabled", "on",           "where",
+                                           "if",      "unless",      "delay",   "limit",        "quiet_hours",
+                                           "actions", "goal",        "holdout", "transactional"};
 #define NKEYS (sizeof trigger_keys / sizeof trigger_keys[0])
 
 static void trigger_free(struct trigger *t)
@@ -372,12 +374,18 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     struct trigger *t = util_xcalloc(1, sizeof *t);
     t->id = util_xstrdup(d.trigger);
     json_t *desc = json_object_get(obj, "description"), *en = json_object_get(obj, "enabled");
+    json_t *tr = json_object_get(obj, "transactional");
     int bad = check_keys(obj, &d);
     if (desc && !json_is_string(desc))
         bad = (errlist_diag(&d, "description", "must be a string"), 1);
     if (en && !json_is_boolean(en))
         bad = (errlist_diag(&d, "enabled", "must be true or false"), 1);
     t->enabled = en ? json_is_true(en) : 1;
+    if (tr && !json_is_boolean(tr))
+        bad = (errlist_diag(&d, "transactional",
+                            "must be true (an order confirmation, a password mail: never capped) or false"),
+               1);
+    t->transactional = json_is_true(tr);
     t->info = json_pack("{s:s, s:s}", "id", t->id, "description",
                         desc && json_is_string(desc) ? json_string_value(desc) : "");
     json_t *on = json_object_get(obj, "on");
@@ -691,6 +699,11 @@ size_t trigger_set_count(const struct trigger_set *set)
 const struct trigger *trigger_set_get(const struct trigger_set *set, size_t i)
 {
     return i < set->n ? set->t[i] : NULL;
+}
+
+bool trigger_transactional(const struct trigger *t)
+{
+    return t->transactional;
 }
 
 const struct measure *trigger_measure(const struct trigger *t)

@@ -3,7 +3,8 @@
 -- stream, the source stream, the schedule, the measures hash, then per
 -- entry its customer's profile hash, dedup set, link and schedule index
 -- (as the profile script). ARGV: 1 group, 2 now, 3 dedup window, 4 "1" to delete each entry
--- from the source (nudged's own timers stream), 5 profile ttl, then per
+-- from the source (nudged's own timers stream), 5 profile ttl, 6 and 7 the
+-- frequency cap (emails, window ms; 0: none), then per
 -- entry: its source entry id, its firing hash, the number of arguments of
 -- its firings, and per firing either
 --   "c", time, goals: the entry's event (at that time) is the goal of the
@@ -18,7 +19,10 @@
 --   each of which Redis must parse into a Lua string; or
 --   "n", limit field or "", limit max, limit per (0: ever),
 --   score points, number of trait sets, their field/value pairs, number of
---   deliveries, and per delivery when it is due (0: now) and its fields
+--   deliveries, and per delivery when it is due (0: now; "e" first: an
+--   email under the frequency cap, not sent when the customer had as many
+--   emails as the cap in its window, else counted in the profile field
+--   "ce", the send times, as customer_cap_take does) and its fields
 --   as one JSON object: the field "delivery" of its actions entry, or a
 --   schedule item when it is postponed (quiet hours), which moves it to
 --   the actions stream when due; or
@@ -42,11 +46,13 @@
 -- firing nor repeat it. The dedup set lives the window plus the profile
 -- script's slack (see there). Returns per entry {fired, limited, one
 -- letter per firing: "1" fired, "h" fired but held out (not in fired),
--- "0" not (a repeat or limited), "s" scheduled, "c" the conversions;
--- the conversions, "TRIGGER ARM" joined by ","}; or {-1, user id} when the customer was merged into that user
+-- "0" not (a repeat or limited), "s" scheduled, "c" the conversions, "x"
+-- fired with an email capped; the conversions, "TRIGGER ARM" joined by
+-- ","; the number of emails capped}; or {-1, user id} when the customer was merged into that user
 -- since its profile was read: nothing is written for it; or an error for
 -- that entry alone.
 local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[5])
+local cap_max, cap_min = tonumber(ARGV[6]), now - tonumber(ARGV[7])
 local dedup_score = '-' .. string.format('%d', math.floor(now / 1000))
 local dedup_ttl = math.min(tonumber(ARGV[3]), ttl)
 dedup_ttl = dedup_ttl + math.floor(dedup_ttl / 64)
@@ -91,7 +97,7 @@ end
 local function nudged_fire(p, d, a, s, id, h, i, last)
   local to = call('GET', a)
   if to then return {-1, to} end
-  local fired, limited, flags, fresh, open, orig, conv = 0, 0, {}, nil, nil, nil, {}
+  local fired, limited, flags, fresh, open, orig, conv, capped, was = 0, 0, {}, nil, nil, nil, {}, 0, 0
   entry = {}
   while i <= last do
     local op, mtid, marm, mrec = argv[i], nil, nil, nil
@@ -106,6 +112,7 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
     else
       if fresh == nil and op ~= 'c' then fresh = call('ZADD', d, 'NX', dedup_score, h) == 1 end
       local ok = fresh
+      was = capped
       if op == 'c' then -- no dedup member: a record converts once, so a repeat converts nothing
         if not open then orig = call('HGET', p, 'o') or ''; open = orig end
         open = nudged_convert(open, tonumber(argv[i + 1]), argv[i + 2], conv)
@@ -132,8 +139,14 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
         local nact = nudged_small[argv[i]] or argv[i] + 0
         i = i + 1
         for _ = 1, nact do
-          if ok and argv[i] ~= '0' then nudged_schedule(keys[3], s, argv[i], argv[i + 1], ttl)
-          elseif ok then call('XADD', keys[1], '*', 'delivery', argv[i + 1]) end
+          local due = ok and argv[i]
+          if due and string.byte(due) == 101 then -- "e": under the frequency cap
+            due = string.sub(due, 2)
+            local kept, v = nudged_times(call('HGET', p, 'ce'), cap_min, now, cap_max)
+            if #kept > cap_max then capped, due = capped + 1, nil else call('HSET', p, 'ce', v) end
+          end
+          if due and due ~= '0' then nudged_schedule(keys[3], s, due, argv[i + 1], ttl)
+          elseif due then call('XADD', keys[1], '*', 'delivery', argv[i + 1]) end
           i = i + 2
         end
       end
@@ -144,10 +157,10 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
           if not open then orig = call('HGET', p, 'o') or ''; open = orig end
           open = nudged_put(open, mtid, mrec)
         end
-        if marm == 'h' then flags[#flags + 1] = 'h' else fired = fired + 1; flags[#flags + 1] = '1' end
+        if marm == 'h' then flags[#flags + 1] = 'h' else fired = fired + 1; flags[#flags + 1] = capped > was and 'x' or '1' end
       else
         if ok then fired = fired + 1 end
-        flags[#flags + 1] = ok and '1' or '0'
+        flags[#flags + 1] = ok and (capped > was and 'x' or '1') or '0'
       end
     end
   end
@@ -158,9 +171,9 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
   call('XACK', keys[2], argv[1], id)
   if argv[4] == '1' then call('XDEL', keys[2], id) end
   for f, c in pairs(entry) do counts[f] = (counts[f] or 0) + c end
-  return {fired, limited, table.concat(flags), table.concat(conv, ',')}
+  return {fired, limited, table.concat(flags), table.concat(conv, ','), capped}
 end
-local out, n, i, k, nargv, pcall = {}, 0, 6, 5, #argv, pcall
+local out, n, i, k, nargv, pcall = {}, 0, 8, 5, #argv, pcall
 while i <= nargv do
   local nf = argv[i + 2] + 0
   local ok, r = pcall(nudged_fire, keys[k], keys[k + 1], keys[k + 2], keys[k + 3], argv[i], argv[i + 1], i + 3,

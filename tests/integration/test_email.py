@@ -43,6 +43,50 @@ def run(env, smtp, triggers, extra_env=None):
     return n
 
 
+def test_frequency_cap_holds_across_two_processes(env):
+    """[triggers] frequency_cap = 3/1d: eight customers each get ten promo
+    events and two password resets, spread over two processes. Each gets
+    exactly three promo emails and both resets (transactional: neither
+    capped nor counted); the other seven promos are counted as capped and
+    logged, and their triggers' webhooks still go out."""
+    smtp = SMTPServer()
+    try:
+        promo = email_trigger(tid="promo", on="Promo")
+        promo_hook = {"id": "promo-hook", "on": "Promo",
+                      "actions": [{"webhook": {"url": "http://127.0.0.1:%d/p" % env.recv.port}}]}
+        reset = email_trigger(tid="reset", on="Reset", transactional=True)
+        extra = {"NUDGED_TRIGGERS_FREQUENCY_CAP": "3/1d"}
+        n1 = run(env, smtp, [promo, promo_hook, reset], extra)
+        n2 = run(env, smtp, [promo, promo_hook, reset], extra)
+        r = env.redis.client
+        customers = ["cap%d" % i for i in range(8)]
+        send(r, *[identify(c, email="%s@example.nl" % c, first_name="C") for c in customers])
+        msgs = []
+        for i in range(12):
+            for c in customers:
+                name = "Reset" if i in (4, 9) else "Promo"
+                msgs.append({"type": "track", "userId": c, "event": name, "messageId": "%s-%d" % (c, i)})
+        send(r, *msgs)
+        wait_for(lambda: smtp.count() >= 8 * 5 and env.recv.count() >= 8 * 10, 30, "the emails and webhooks")
+        time.sleep(1.5)
+        by_customer = {}
+        for _, rcpt, content, _ in smtp.messages:
+            subject = email.message_from_bytes(content, policy=email.policy.default)["Subject"]
+            by_customer.setdefault(rcpt[0], []).append(subject)
+        assert smtp.count() == 8 * 5, smtp.count()
+        assert all(len(v) == 5 for v in by_customer.values()) and len(by_customer) == 8, by_customer
+        assert env.recv.count() == 8 * 10, env.recv.count()
+        capped = 0
+        for n in (n1, n2):
+            status, metrics = n.admin("GET", "/metrics")
+            capped += int(next(m for m in metrics.splitlines() if m.startswith("nudged_emails_capped_total ")).split()[1])
+        assert capped == 8 * 7, capped
+        assert n1.log_has("frequency cap") or n2.log_has("frequency cap")
+        assert n1.stop() == 0 and n2.stop() == 0
+    finally:
+        smtp.stop()
+
+
 def test_email_arrives_whole(env):
     smtp = SMTPServer()
     try:
@@ -183,5 +227,5 @@ def test_quiet_hours_postpone_until_they_end(env):
         smtp.stop()
 
 
-TESTS = [test_email_arrives_whole, test_email_451_twice_then_accepted, test_email_550_goes_dead_at_once,
+TESTS = [test_frequency_cap_holds_across_two_processes, test_email_arrives_whole, test_email_451_twice_then_accepted, test_email_550_goes_dead_at_once,
          test_unsubscribed_and_bad_addresses_get_nothing, test_quiet_hours_postpone_until_they_end]

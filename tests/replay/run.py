@@ -5,7 +5,9 @@ with the suite's triggers (SUITE/triggers.d, or config/triggers.d for
 
 CASE.expect holds one firing a line, "AT TRIGGER CUSTOMER MESSAGE_ID", in
 output order (a held-out firing ends in " held_out", a conversion in
-" converted:treated" or " converted:held_out"); "contains: TEXT" lines must appear somewhere in the output;
+" converted:treated" or " converted:held_out", a firing with an email
+over the frequency cap in " capped"); a suite's file "env" holds settings
+(KEY=VALUE lines) for its cases; "contains: TEXT" lines must appear somewhere in the output;
 "stderr: TEXT" in the diagnostics; "#" starts a comment. Ends with
 "N passed, M failed"."""
 import json
@@ -23,6 +25,9 @@ def run_case(suite, case):
     if not os.path.isdir(tdir):
         tdir = os.path.join(ROOT, "config", "triggers.d")
     env = dict(os.environ, NUDGED_TRIGGERS_DIR=tdir, NUDGED_TRIGGERS_ACTIVE_PERIOD="90d")
+    if os.path.exists(os.path.join(HERE, suite, "env")):  # the suite's own settings, KEY=VALUE lines
+        with open(os.path.join(HERE, suite, "env")) as fh:
+            env.update(line.strip().split("=", 1) for line in fh if "=" in line)
     p = subprocess.run([NUDGED, "replay", "-c", "/dev/null", os.path.join(HERE, suite, case + ".jsonl")],
                        capture_output=True, text=True, timeout=30, env=env)
     problems = []
@@ -36,6 +41,8 @@ def run_case(suite, case):
             line += " held_out"
         if "converted" in f:
             line += " converted:" + f["converted"]
+        if any(a.get("capped") for a in f.get("actions", [])):
+            line += " capped"
         got.append(line)
     want, contains, stderr = [], [], []
     with open(os.path.join(HERE, suite, case + ".expect")) as fh:

@@ -32,6 +32,12 @@ static const struct {
     {"timeout past claim_idle", "[redis]\nclaim_idle = 5s\n[delivery]\ntimeout = 10s\n",
      "delivery.timeout (10000ms) must be shorter than redis.claim_idle (5000ms)"},
     {"not ini", "[redis\n", ":1: not a section"},
+    {"a frequency cap without a window", "[triggers]\nfrequency_cap = 3\n",
+     "triggers.frequency_cap: \"3\" is not a cap: write EMAILS/DURATION, such as 3/7d"},
+    {"a frequency cap of none", "[triggers]\nfrequency_cap = 0/7d\n", "\"0/7d\" is not a cap"},
+    {"a frequency cap past its bound", "[triggers]\nfrequency_cap = 101/7d\n", "with 1 to 100 emails"},
+    {"a frequency cap with a bad window", "[triggers]\nfrequency_cap = 3/week\n", "\"3/week\" is not a cap"},
+    {"a frequency cap", "[triggers]\nfrequency_cap = 3/7d\n", NULL},
 };
 
 static void test_config(void)

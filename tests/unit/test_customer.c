@@ -186,8 +186,25 @@ static void test_local_clock(void)
     tz_cache_free(cache);
 }
 
+/* The frequency cap at its edges: the MAX-th email in the window goes,
+ * the next does not and is not counted; an email exactly PER after the
+ * first is still within the window. */
+static void test_cap(void)
+{
+    json_t *f = json_object();
+    const int64_t h = 3600000, day = 24 * h;
+    CHECK(customer_cap_take(f, 2, day, 0), "the first email");
+    CHECK(customer_cap_take(f, 2, day, h), "the second, at the cap");
+    CHECK(!customer_cap_take(f, 2, day, 2 * h), "the third, over it");
+    CHECK_STR(json_string_value(json_object_get(f, "ce")), "0 3600000", "a capped email is not counted");
+    CHECK(!customer_cap_take(f, 2, day, day), "a day after the first: it is still within the window");
+    CHECK(customer_cap_take(f, 2, day, day + 1), "a millisecond later it is not");
+    json_decref(f);
+}
+
 int main(void)
 {
+    test_cap();
     test_customer();
     test_local_clock();
     test_trait_merge();

@@ -13,7 +13,10 @@ static const struct {
      "t.json: trigger \"a\": wehre: unknown key (did you mean \"where\"?)"},
     {"unknown key without a hint", "{\"id\": \"a\", \"on\": \"X\", \"colour\": 1, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": colour: unknown key; a trigger has id, description, enabled, on, where, if, unless, "
-     "delay, limit, quiet_hours, actions, goal, holdout"},
+     "delay, limit, quiet_hours, actions, goal, holdout, transactional"},
+    {"transactional as a word", "{\"id\": \"a\", \"on\": \"X\", \"transactional\": \"yes\", " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": transactional: must be true (an order confirmation, a password mail: never capped) or "
+     "false"},
     {"a holdout that is not a share", "{\"id\": \"a\", \"on\": \"X\", \"holdout\": \"ten\", " HARNESS_HOOK "}",
      "t.json: trigger \"a\": holdout: \"ten\" is not a share: write a percentage from \"0%\" to \"100%\", such as "
      "\"10%\""},
