@@ -62,7 +62,7 @@ const char *uplift_verdict_text(enum uplift_verdict v)
 {
     switch (v) {
     case UPLIFT_NO_GOAL: return "no goal: give the trigger a goal to measure it";
-    case UPLIFT_NO_HOLDOUT: return "no comparison yet: both arms need firings (set a holdout)";
+    case UPLIFT_NO_HOLDOUT: return "no comparison yet: both groups need firings (a holdout makes the second)";
     case UPLIFT_NO_EVIDENCE: return "no evidence yet";
     case UPLIFT_HELPS: return "it works: more customers convert with it";
     case UPLIFT_HURTS: return "it hurts: fewer customers convert with it";

@@ -208,7 +208,8 @@ def test_daemon_and_replay_agree(env):
     `nudged replay` (C in memory) fire the same triggers for the same events,
     with anonymous ids merged into users along the way, and customers in
     three time zones judged by their own clock; a trigger with a goal and a
-    holdout holds out and converts the same firings in both."""
+    holdout holds out and converts the same firings in both, and the
+    frequency cap holds back the same number of emails."""
     while time.time() % 3600 > 3570:  # the daemon judges at its clock, replay at the events': one hour for both
         time.sleep(1)
     zones = ["Europe/Amsterdam", "America/New_York", "Asia/Tokyo"]
@@ -216,7 +217,10 @@ def test_daemon_and_replay_agree(env):
     local = {"id": "tokyo-hours", "on": "Visit", "if": {"customer.local.hour": tokyo_hour}}
     measured = {"id": "measured", "on": "Ping", "limit": {"max": 3, "per": "1d"}, "holdout": "30%",
                 "goal": {"event": "Visit", "where": {"properties.n": {"lt": 5}}, "within": "200ms"}}
-    n = env.nudged({"t.json": equiv_triggers(env.recv.port, [local, measured])})
+    mail = {"id": "capped-mail", "on": "Ping",
+            "actions": [{"email": {"to": "{{customer.id}}@example.test", "subject": "Hi", "text": "Hi"}}]}
+    n = env.nudged({"t.json": equiv_triggers(env.recv.port, [local, measured, mail])},
+                   extra_env={"NUDGED_TRIGGERS_FREQUENCY_CAP": "4/1h"})
     n.start().wait_ready(env.redis)
     r = env.redis.client
     rnd, zone_rnd = random.Random(7), random.Random(11)
@@ -249,7 +253,8 @@ def test_daemon_and_replay_agree(env):
     events_file = n.workdir + "/events.jsonl"
     with open(events_file, "w") as f:
         f.write("\n".join(lines) + "\n")
-    p = subprocess.run([NUDGED, "replay", "-c", n.conf, events_file], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([NUDGED, "replay", "-c", n.conf, events_file], capture_output=True, text=True, timeout=60,
+                       env=n.env)
     assert p.returncode == 0, p.stderr
     out = [json.loads(line) for line in p.stdout.splitlines()]
     want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in out if "actions" in f)
@@ -274,6 +279,11 @@ def test_daemon_and_replay_agree(env):
         len(got), len(want), missing[:5], extra[:5])
     got_measures = {k: int(v) for k, v in r.hgetall("nudged:measures").items()}
     assert got_measures == want_measures, "daemon %r vs replay %r" % (got_measures, want_measures)
+    want_capped = sum(1 for f in out for a in f.get("actions", []) if a.get("capped"))
+    _, metrics = n.admin("GET", "/metrics")
+    got_capped = int(next(m for m in metrics.splitlines() if m.startswith("nudged_emails_capped_total ")).split()[1])
+    assert want_capped > 10 and got_capped == want_capped, "capped emails: daemon %d, replay %d" % (
+        got_capped, want_capped)
     assert n.stop() == 0
 
 
