@@ -62,6 +62,7 @@ static const struct param params[] = {
     {"triggers", "default_timezone", P_STRING, OFF(triggers_default_timezone), "UTC", 0, 0, NULL},
     {"triggers", "profile_ttl", P_DURATION, OFF(triggers_profile_ttl_ms), "400d", 1000, 3650 * DAY, NULL},
     {"triggers", "frequency_cap", P_STRING, OFF(triggers_frequency_cap), "", 0, 0, NULL},
+    {"triggers", "top_share", P_STRING, OFF(triggers_top_share), "20%", 0, 0, NULL},
     {"delivery", "max_inflight", P_INT, OFF(delivery_max_inflight), "256", 1, 100000, NULL},
     {"delivery", "per_host", P_INT, OFF(delivery_per_host), "32", 1, 100000, NULL},
     {"delivery", "retry_schedule", P_STRING, OFF(delivery_retry_schedule), "5s,5m,30m,2h,5h,10h,10h", 0, 0, NULL},
@@ -233,6 +234,18 @@ static int parse_frequency_cap(struct config *cfg, struct errlist *errs)
     return -1;
 }
 
+/* "20%": the share of buyers, by revenue, whose value tier is top. */
+static int parse_top_share(struct config *cfg, struct errlist *errs)
+{
+    if (util_parse_share(cfg->triggers_top_share, &cfg->top_share) == 0 && cfg->top_share > 0)
+        return 0;
+    errlist_add(errs,
+                "triggers.top_share: \"%s\" is not a share: write a percentage above 0%% and at most 100%%, such "
+                "as 20%%",
+                cfg->triggers_top_share);
+    return -1;
+}
+
 static void set_defaults(struct config *cfg)
 {
     char why[256];
@@ -302,6 +315,7 @@ static void finish(struct config *cfg, struct errlist *errs)
                     (long long)cfg->delivery_timeout_ms, (long long)cfg->redis_claim_idle_ms);
     (void)parse_retry_schedule(cfg, errs);
     (void)parse_frequency_cap(cfg, errs);
+    (void)parse_top_share(cfg, errs);
 }
 
 int config_load(struct config *cfg, const char *path, struct errlist *errs)

@@ -78,6 +78,17 @@ struct consumer {
 
 static void phase_two(struct batch *b);
 static void start_round(struct batch *b);
+static bool send_ranks(struct batch *b);
+
+/* The phases of a round: profiles, then (when the triggers use value
+ * tiers) the ranks of its customers, then the firings. */
+enum { PHASE_PROFILES = 1, PHASE_FIRINGS = 2, PHASE_RANKS = 3 };
+
+/* Whether E is an order event, whose tier may move. */
+static bool is_order(const struct batch *b, const struct entry *e)
+{
+    return !b->src->timers && e->m.type == MESSAGE_TRACK && strcmp(e->m.name, CUSTOMER_ORDER_EVENT) == 0;
+}
 
 static void batch_free(struct batch *b)
 {
@@ -108,7 +119,9 @@ static void batch_step(struct batch *b)
 {
     if (--b->outstanding > 0)
         return;
-    if (b->phase == 1 && !b->failed)
+    if (b->phase == PHASE_PROFILES && !b->failed && trigger_set_uses_tiers(b->set) && send_ranks(b))
+        return;
+    if ((b->phase == PHASE_PROFILES || b->phase == PHASE_RANKS) && !b->failed)
         phase_two(b);
     else if (!b->failed && ++b->round < b->nrounds)
         start_round(b);
@@ -782,6 +795,8 @@ static struct eval_ctx entry_ctx(const struct batch *b, const struct entry *e)
 static bool judge(struct consumer *c, struct batch *b, struct entry *e)
 {
     e->customer = customer_view(e->m.customer, e->fields, b->now_ms, c->d.cfg->triggers_active_period_ms, &e->state);
+    if (e->ranked)
+        tier_add_view(e->customer, e->rank, c->d.cfg->top_share);
     struct eval_ctx ctx = entry_ctx(b, e);
     if (e->regroup && e->moved) { /* time alone moved the customer */
         snprintf(e->gmid, sizeof e->gmid, "group:%s@%lld", e->moved, (long long)e->m.ts_ms);
@@ -800,6 +815,9 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
     } else if (e->moved) {
         keep_candidates(e, c->fired, trigger_set_moved(b->set, e->moved, &ctx, c->fired, c->fired_cap));
     }
+    const char *tier = e->ranked && is_order(b, e) ? tier_moved(e->before, e->rank, c->d.cfg->top_share) : NULL;
+    if (tier)
+        keep_candidates(e, c->fired, trigger_set_tier_moved(b->set, tier, &ctx, c->fired, c->fired_cap));
     size_t n = 0;
     for (size_t k = 0; k < e->ncand; k++)
         if (trigger_if_holds(e->cand[k], &ctx))
@@ -971,10 +989,83 @@ static void send_acks(struct batch *b, const char *verb)
     cmd_free(&ack);
 }
 
+/* The revenue E's customer had before E (an order), as text; returns
+ * whether E raised it. */
+static bool revenue_before(const struct entry *e, char *out, size_t len)
+{
+    struct customer_update u;
+    customer_update_init(&u, &e->m, e->msg);
+    const char *rv = json_string_value(json_object_get(e->fields, "rv"));
+    double added = u.has_revenue ? u.revenue : 0;
+    snprintf(out, len, "%.17g", (rv ? strtod(rv, NULL) : 0) - added);
+    customer_update_clear(&u);
+    return added > 0;
+}
+
+static void on_ranks(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct batch *b = priv;
+    const redisReply *reply = r;
+    (void)ac;
+    if (!reply_failed(b, reply, "rank")) {
+        const redisReply *ranks = reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 ? reply->element[1] : NULL;
+        size_t k = 0;
+        for (size_t i = 0; ranks && ranks->type == REDIS_REPLY_ARRAY && i < b->n; i++) {
+            struct entry *e = &b->e[i];
+            if (!e->ranked || k + 1 >= ranks->elements)
+                continue;
+            e->rank = (struct tier_rank){ranks->element[k]->integer, reply->element[0]->integer};
+            if (is_order(b, e)) {
+                long long n = 0, first = 0, last = 0;
+                const char *ev = json_string_value(json_object_get(e->fields, "e:" CUSTOMER_ORDER_EVENT));
+                bool once = ev && sscanf(ev, "%lld %lld %lld", &n, &first, &last) == 3 && n == 1;
+                char old[40];
+                bool raised = revenue_before(e, old, sizeof old);
+                e->before = tier_before(e->rank, ranks->element[k + 1]->integer, once, raised);
+            }
+            k += 2;
+        }
+        if (ranks == NULL || ranks->type != REDIS_REPLY_ARRAY)
+            b->failed = true;
+    }
+    batch_step(b);
+}
+
+/* One rank script call for the customers of this round whose profile is
+ * read (those judged); false when there is none. */
+static bool send_ranks(struct batch *b)
+{
+    struct consumer *c = b->c;
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        e->ranked = e->round == b->round && e->valid && e->fields != NULL;
+        n += e->ranked;
+    }
+    if (n == 0)
+        return false;
+    b->phase = PHASE_RANKS;
+    scripts_begin(&c->call, c->d.scripts, SCRIPT_RANK, 1);
+    cmd_adds(&c->call, c->d.keys->buyers);
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (!e->ranked)
+            continue;
+        char old[40] = "";
+        if (is_order(b, e))
+            revenue_before(e, old, sizeof old);
+        cmd_adds(&c->call, e->m.customer);
+        cmd_addscopy(&c->call, old);
+    }
+    b->outstanding = 0;
+    send_or_fail(b, on_ranks, b);
+    return b->outstanding > 0; /* else failed: the batch ends */
+}
+
 static void phase_two(struct batch *b)
 {
     size_t n = 0;
-    b->phase = 2;
+    b->phase = PHASE_FIRINGS;
     b->outstanding = 1;
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];

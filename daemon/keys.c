@@ -26,6 +26,7 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->timers = join(cfg->redis_prefix, "timers");
     k->layout = join(cfg->redis_prefix, "layout");
     k->measures = join(cfg->redis_prefix, "measures");
+    k->buyers = join(cfg->redis_prefix, "buyers");
 }
 
 void keys_free(struct keys *k)
@@ -38,6 +39,7 @@ void keys_free(struct keys *k)
     free(k->timers);
     free(k->layout);
     free(k->measures);
+    free(k->buyers);
 }
 
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)

@@ -8,8 +8,9 @@
 
 void profile_begin(struct cmd *c, const struct scripts *s, const struct keys *k, size_t nevents)
 {
-    scripts_begin(c, s, SCRIPT_PROFILE, (int)(1 + 4 * nevents));
+    scripts_begin(c, s, SCRIPT_PROFILE, (int)(2 + 4 * nevents));
     cmd_adds(c, k->schedule);
+    cmd_adds(c, k->buyers);
 }
 
 void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer)
@@ -111,26 +112,30 @@ json_t *profile_fields(const redisReply *fields)
 void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *id)
 {
     if (s)
-        scripts_begin(c, s, SCRIPT_FORGET, 5);
+        scripts_begin(c, s, SCRIPT_FORGET, 6);
     else
-        scripts_begin_eval(c, SCRIPT_FORGET, 5);
+        scripts_begin_eval(c, SCRIPT_FORGET, 6);
     for (const char *x = "pdsm"; *x; x++)
         keys_add_customer(c, k, id, *x);
     cmd_adds(c, k->schedule);
+    cmd_adds(c, k->buyers);
     cmd_adds(c, k->prefix);
+    cmd_adds(c, id);
 }
 
 void profile_merge_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *from, const char *into,
                        int64_t ttl_ms)
 {
-    scripts_begin(c, s, SCRIPT_MERGE, 10);
+    scripts_begin(c, s, SCRIPT_MERGE, 11);
     for (const char *x = "pdsa"; *x; x++)
         keys_add_customer(c, k, from, *x);
     for (const char *x = "pdsm"; *x; x++)
         keys_add_customer(c, k, into, *x);
     cmd_adds(c, k->schedule);
     keys_add_customer(c, k, into, 'a');
+    cmd_adds(c, k->buyers);
     cmd_adds(c, from);
     cmd_adds(c, into);
     cmd_addi(c, ttl_ms);
+    cmd_adds(c, "e:" CUSTOMER_ORDER_EVENT);
 }

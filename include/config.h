@@ -28,9 +28,10 @@ struct config {
     char *smtp_url, *smtp_from, *smtp_user, *smtp_password_file, *smtp_tls;
     char *smtp_unsubscribe_url;
     /* [triggers] */
-    char *triggers_dir, *triggers_default_timezone, *triggers_frequency_cap;
+    char *triggers_dir, *triggers_default_timezone, *triggers_frequency_cap, *triggers_top_share;
     int64_t triggers_active_period_ms, triggers_profile_ttl_ms;
     int64_t cap_max, cap_per_ms; /* parsed frequency_cap; 0: no cap */
+    uint32_t top_share;          /* parsed top_share, in hundredths of a percent */
     /* [delivery] */
     int64_t delivery_max_inflight, delivery_per_host, delivery_timeout_ms;
     int64_t delivery_shutdown_timeout_ms;

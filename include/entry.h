@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "message.h"
+#include "tier.h"
 #include "trigger.h"
 
 struct batch;
@@ -35,7 +36,9 @@ struct entry {
     const char *moved;           /* the group the event moved the customer into */
     const struct trigger **cand; /* triggers whose `on` and `where` hold */
     size_t ncand;
-    char *goals; /* event: the ids of the goals it is (" ID ID "), or NULL (measure.h) */
+    char *goals;                   /* event: the ids of the goals it is (" ID ID "), or NULL (measure.h) */
+    bool ranked;                   /* RANK (and for an order RANK_BEFORE) are known (tier.h) */
+    struct tier_rank rank, before; /* among the buyers after the event, and before an order */
     char err[256];
     bool valid, fired;
     bool repeat;    /* the profile script had applied its messageId before */

@@ -20,6 +20,7 @@
 struct keys {
     char *events, *actions, *rejected, *dead, *schedule, *timers, *layout; /* owned */
     char *measures;                        /* owned: per trigger, its counted firings and conversions (measure.h) */
+    char *buyers;                          /* owned: the customers with orders, scored by revenue (tier.h) */
     const char *prefix, *group, *consumer; /* borrowed from config */
 };
 

@@ -27,12 +27,13 @@
 #include "errlist.h"
 #include "message.h"
 #include "path.h"
+#include "util.h"
 
 struct counter;
 
 /* A holdout share is counted in MEASURE_BUCKETS buckets: "10%" is 1,000 of
  * them, "2.5%" 250; a share has at most two decimals. */
-#define MEASURE_BUCKETS 10000
+#define MEASURE_BUCKETS UTIL_SHARE_BUCKETS
 
 /* The profile field of the records. */
 #define MEASURE_FIELD "o"
@@ -50,9 +51,6 @@ struct measure {
  * Returns 0, or -1 after reporting every problem through D. */
 int measure_load(struct measure *m, json_t *goal, json_t *holdout, const struct diag *d);
 void measure_clear(struct measure *m);
-
-/* "10%", "2.5%", "0%" ... "100%" as buckets; -1 when S is not such a share. */
-int measure_parse_share(const char *s, uint32_t *buckets) __attribute__((warn_unused_result));
 
 /* True when M has a goal or a holdout: the trigger's firings are counted. */
 bool measure_counted(const struct measure *m);

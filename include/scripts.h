@@ -28,6 +28,7 @@ enum script_id {
     SCRIPT_TRIM,    /* drop the entries of a stream its group has read and acked */
     SCRIPT_REDRIVE, /* move dead deliveries back to the actions stream */
     SCRIPT_ARM,     /* arm a customer's silences (or move them later) */
+    SCRIPT_RANK,    /* rank customers among the buyers (value tiers) */
     SCRIPT_COUNT
 };
 

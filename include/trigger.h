@@ -157,6 +157,16 @@ json_t *trigger_silence_event(const struct trigger *t, int64_t due, char *mid, s
 size_t trigger_set_moved(const struct trigger_set *set, const char *group, const struct eval_ctx *ctx,
                          const struct trigger **out, size_t max);
 
+/* The enabled triggers with "on": {"value_tier": TIER} whose `where`
+ * holds in CTX (the order that moved the customer into TIER). Appends to
+ * OUT (up to MAX); returns how many. */
+size_t trigger_set_tier_moved(const struct trigger_set *set, const char *tier, const struct eval_ctx *ctx,
+                              const struct trigger **out, size_t max);
+
+/* True when customers must be ranked (tier.h) for SET: a trigger starts on
+ * a tier move or names customer.value_tier or value_percentile. */
+bool trigger_set_uses_tiers(const struct trigger_set *set);
+
 /* True when some trigger has score or set actions: a firing then changes
  * the profile that the customer's next event is judged by. */
 bool trigger_set_has_effects(const struct trigger_set *set);

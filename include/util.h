@@ -45,6 +45,12 @@ char *util_json_escape(char *o, const char *s);
 uint64_t util_fnv1a64(uint64_t h, const void *s, size_t n);
 uint64_t util_fmix64(uint64_t h);
 
+/* A share written as a percentage with at most two decimals ("10%", "2.5%",
+ * "0%" ... "100%") in hundredths of a percent (UTIL_SHARE_BUCKETS is all);
+ * -1 when S is not one. Holdouts and [triggers] top_share. */
+#define UTIL_SHARE_BUCKETS 10000
+int util_parse_share(const char *s, uint32_t *buckets) __attribute__((warn_unused_result));
+
 /* V in decimal, NUL-terminated, written to the end of BUF: returns where
  * it starts. Without printf, whose format parsing costs more than the
  * digits, on paths that run for every webhook. */

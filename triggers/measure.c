@@ -8,30 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int measure_parse_share(const char *s, uint32_t *buckets)
-{
-    uint32_t whole = 0, frac = 0;
-    int nwhole = 0, nfrac = 0;
-    for (; *s >= '0' && *s <= '9' && nwhole < 4; s++, nwhole++)
-        whole = whole * 10 + (uint32_t)(*s - '0');
-    if (*s == '.')
-        for (s++; *s >= '0' && *s <= '9' && nfrac < 3; s++, nfrac++)
-            frac = frac * 10 + (uint32_t)(*s - '0');
-    if (nwhole == 0 || nfrac > 2 || s[0] != '%' || s[1] != '\0')
-        return -1;
-    if (nfrac == 1)
-        frac *= 10;
-    uint32_t b = whole * 100 + frac;
-    if (b > MEASURE_BUCKETS)
-        return -1;
-    *buckets = b;
-    return 0;
-}
-
 static int load_holdout(struct measure *m, json_t *holdout, const struct diag *d)
 {
     const char *s = json_string_value(holdout);
-    if (s && measure_parse_share(s, &m->holdout) == 0)
+    if (s && util_parse_share(s, &m->holdout) == 0)
         return 0;
     if (s)
         errlist_diag(d, "holdout",

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP, ON_SILENCE, ON_DATE };
+enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP, ON_SILENCE, ON_DATE, ON_VALUE_TIER };
 
 static const char *const group_names[] = {"active", "inactive", "potential", "interested", "excluded"};
 #define NGROUPS (sizeof group_names / sizeof group_names[0])
@@ -47,6 +47,7 @@ struct trigger {
     int quiet_from, quiet_to; /* minutes after midnight; -1: no quiet hours */
     struct measure measure;   /* goal and holdout */
     bool transactional;       /* its emails are neither capped nor counted by the frequency cap */
+    bool uses_tiers;          /* it names customer.value_tier or value_percentile */
 };
 
 /* The triggers that one kind of message can start, in file order. */
@@ -66,7 +67,8 @@ struct trigger_set {
     /* The index, built once loading is done: events by name (sorted), and
      * the page, screen and identify triggers, so a message meets only its
      * own. */
-    struct bucket *events, page, screen, identify, group, silence, dates;
+    struct bucket *events, page, screen, identify, group, silence, dates, tiers;
+    bool uses_tiers;              /* some trigger starts on a tier move or reads customer.value_* */
     const struct measure **goals; /* one a distinct goal id, of the first trigger that has it */
     size_t ngoals;
     size_t nevents;
@@ -210,6 +212,16 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
                 t->on_arg = util_xstrdup(json_string_value(v));
                 return 0;
             }
+            if (strcmp(key, "value_tier") == 0) {
+                const char *tier = json_string_value(v);
+                if (strcmp(tier, "top") != 0 && strcmp(tier, "regular") != 0) {
+                    errlist_diag(d, "on.value_tier", "\"%s\" is not a tier: top or regular", tier);
+                    return -1;
+                }
+                t->on = ON_VALUE_TIER;
+                t->on_arg = util_xstrdup(tier);
+                return 0;
+            }
             if (strcmp(key, "group") == 0) {
                 const char *g = json_string_value(v);
                 if (!trigger_group_valid(g)) {
@@ -228,7 +240,7 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
     }
     errlist_diag(d, "on",
                  "must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB}, "
-                 "{\"group\": GROUP}, {\"silence\": DURATION} or {\"date\": PATH}");
+                 "{\"group\": GROUP}, {\"value_tier\": TIER}, {\"silence\": DURATION} or {\"date\": PATH}");
     return -1;
 }
 
@@ -353,6 +365,16 @@ static int load_quiet(struct trigger *t, json_t *q, const struct diag *d)
 }
 
 /* Builds one trigger from OBJ, or NULL after reporting through a diag for FILE. */
+/* Whether the trigger OBJ names customer.value_tier or value_percentile
+ * anywhere (a condition, a template): its customers are ranked. */
+static bool names_tiers(json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    bool uses = text && strstr(text, "customer.value_") != NULL;
+    free(text);
+    return uses;
+}
+
 static struct trigger *trigger_load(json_t *obj, const char *file, const char *basedir, struct counters *reg,
                                     struct errlist *errs, size_t index)
 {
@@ -401,6 +423,7 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     bad |= load_limit(t, json_object_get(obj, "limit"), &d) != 0;
     bad |= load_quiet(t, json_object_get(obj, "quiet_hours"), &d) != 0;
     bad |= measure_load(&t->measure, json_object_get(obj, "goal"), json_object_get(obj, "holdout"), &d) != 0;
+    t->uses_tiers = names_tiers(obj);
     if (load_actions(t, json_object_get(obj, "actions"), basedir, &d) != 0) /* report both */
         bad = 1;
     if (bad) {
@@ -510,6 +533,7 @@ static void build_index(struct trigger_set *set)
         }
         if (t->measure.goal)
             add_goal(set, &t->measure);
+        set->uses_tiers |= t->uses_tiers || t->on == ON_VALUE_TIER;
         if (t->on == ON_PAGE || t->on == ON_PAGE_GLOB) {
             bucket_add(&set->page, t);
         } else if (t->on == ON_SCREEN) {
@@ -518,6 +542,8 @@ static void build_index(struct trigger_set *set)
             bucket_add(&set->identify, t);
         } else if (t->on == ON_GROUP) {
             bucket_add(&set->group, t);
+        } else if (t->on == ON_VALUE_TIER) {
+            bucket_add(&set->tiers, t);
         } else if (t->on == ON_SILENCE) {
             bucket_add(&set->silence, t);
         } else if (t->on == ON_DATE) {
@@ -684,6 +710,7 @@ void trigger_set_free(struct trigger_set *set)
     free(set->identify.t);
     free(set->screen.t);
     free(set->group.t);
+    free(set->tiers.t);
     free(set->silence.t);
     free(set->dates.t);
     free(set->goals);
@@ -745,6 +772,7 @@ static int on_matches(const struct trigger *t, const struct message *m, const st
     case ON_SCREEN: return m->type == MESSAGE_SCREEN;
     case ON_IDENTIFY: return m->type == MESSAGE_IDENTIFY;
     case ON_GROUP:
+    case ON_VALUE_TIER:
     case ON_SILENCE:
     case ON_DATE: return 0; /* started by a move or by time, not by a message */
     case ON_PAGE_GLOB: {
@@ -834,16 +862,35 @@ bool trigger_group_valid(const char *g)
     return false;
 }
 
-size_t trigger_set_moved(const struct trigger_set *set, const char *group, const struct eval_ctx *ctx,
+/* The enabled triggers of B that start on a move into NAME and whose
+ * `where` holds in CTX. */
+static size_t moved_into(const struct bucket *b, const char *name, const struct eval_ctx *ctx,
                          const struct trigger **out, size_t max)
 {
     size_t n = 0;
-    for (size_t i = 0; set && i < set->group.n && n < max; i++) {
-        const struct trigger *t = set->group.t[i];
-        if (t->enabled && strcmp(t->on_arg, group) == 0 && (t->where == NULL || cond_eval(t->where, ctx)))
+    for (size_t i = 0; i < b->n && n < max; i++) {
+        const struct trigger *t = b->t[i];
+        if (t->enabled && strcmp(t->on_arg, name) == 0 && (t->where == NULL || cond_eval(t->where, ctx)))
             out[n++] = t;
     }
     return n;
+}
+
+size_t trigger_set_moved(const struct trigger_set *set, const char *group, const struct eval_ctx *ctx,
+                         const struct trigger **out, size_t max)
+{
+    return set ? moved_into(&set->group, group, ctx, out, max) : 0;
+}
+
+size_t trigger_set_tier_moved(const struct trigger_set *set, const char *tier, const struct eval_ctx *ctx,
+                              const struct trigger **out, size_t max)
+{
+    return set ? moved_into(&set->tiers, tier, ctx, out, max) : 0;
+}
+
+bool trigger_set_uses_tiers(const struct trigger_set *set)
+{
+    return set->uses_tiers;
 }
 
 const struct trigger *const *trigger_set_silences(const struct trigger_set *set, size_t *n)

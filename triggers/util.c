@@ -247,6 +247,26 @@ uint64_t util_fmix64(uint64_t h)
     return h;
 }
 
+int util_parse_share(const char *s, uint32_t *buckets)
+{
+    uint32_t whole = 0, frac = 0;
+    int nwhole = 0, nfrac = 0;
+    for (; *s >= '0' && *s <= '9' && nwhole < 4; s++, nwhole++)
+        whole = whole * 10 + (uint32_t)(*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9' && nfrac < 3; s++, nfrac++)
+            frac = frac * 10 + (uint32_t)(*s - '0');
+    if (nwhole == 0 || nfrac > 2 || s[0] != '%' || s[1] != '\0')
+        return -1;
+    if (nfrac == 1)
+        frac *= 10;
+    uint32_t b = whole * 100 + frac;
+    if (b > UTIL_SHARE_BUCKETS)
+        return -1;
+    *buckets = b;
+    return 0;
+}
+
 char *util_json_escape(char *o, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

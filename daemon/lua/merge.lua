@@ -1,7 +1,7 @@
 -- KEYS: 1-4 the anonymous id's profile, dedup set, schedule index and
 -- link; 5-8 the user's profile, dedup set, schedule index and merged-ids
--- set; 9 the schedule; 10 the user's own link. ARGV: anonymous id, user
--- id, profile ttl. Folds the
+-- set; 9 the schedule; 10 the user's own link; 11 the buyers zset. ARGV:
+-- anonymous id, user id, profile ttl, the profile field of orders. Folds the
 -- anonymous history into the user (customer_merge in triggers/customer.c
 -- does the same for replay), moves its scheduled items, deletes its keys
 -- and links the anonymous id to the user, all at once (a member in both
@@ -57,6 +57,10 @@ if #from > 0 then
     end
   end
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  redis.call('ZREM', KEYS[11], ARGV[1]) -- the buyer is the user now, with the revenue summed
+  if redis.call('HEXISTS', KEYS[5], ARGV[4]) == 1 then
+    redis.call('ZADD', KEYS[11], redis.call('HGET', KEYS[5], 'rv') or 0, ARGV[2])
+  end
   for k = 5, 7 do redis.call('PEXPIRE', KEYS[k], ARGV[3]) end
 end
 redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[3])

@@ -1,7 +1,8 @@
 -- uses: locals group times schedule trait result count
 -- Applies a run of events, each to its customer's profile, in one call: the
 -- call's own cost is paid once per run, not per event. KEYS: the schedule,
--- then per event its customer's profile hash, dedup set, link and schedule
+-- the buyers zset (an order puts its customer there, scored by revenue:
+-- value tiers rank it), then per event its customer's profile hash, dedup set, link and schedule
 -- index. ARGV: 1 now, 2 dedup window, 3 profile ttl, 4 active_period, then
 -- per event: message hash, the event's profile field ("e:" and its name),
 -- event ts, its code (return the profile never 0, always 1, only when the
@@ -93,7 +94,7 @@ local function nudged_apply(p, d, a, s, i, code, x0, x1)
       end
     end
     set[1], set[2], set[3] = p, f, (nudged_str[n + 1] or n + 1) .. ' ' .. first_s .. ' ' .. last_s
-    local ns = 3
+    local ns, revenue = 3, nil
     local excl, unsub, last_order, u, email, cached, order_s = nudged_cached(p, cur[3])
     local dirty = not cached
     if code % 6 >= 3 and not u then set[ns + 1], set[ns + 2], ns = 'u', '1', ns + 2; u, dirty = true, true end
@@ -107,12 +108,13 @@ local function nudged_apply(p, d, a, s, i, code, x0, x1)
         if v == 'unsubscribed' then unsub, dirty = argv[j + 2] == 'true', true
         elseif v == 'email' then email, dirty = true, true end
       elseif tag == 'z' then set[ns + 1], set[ns + 2], ns = 'tz', v, ns + 2
-      elseif tag == 'r' then call('HINCRBYFLOAT', p, 'rv', v) end
+      elseif tag == 'r' then revenue = call('HINCRBYFLOAT', p, 'rv', v) end
     end
     if code % 12 >= 6 then
       local id = match(p, '^[^{]*{(.*)}:p$')
       last_order, order_s, dirty = last, last_s, true
       nudged_schedule(keys[1], s, last + active + 1, '{"customer":' .. cjson.encode(id) .. ',"k":"g"}', ttl)
+      call('ZADD', keys[2], revenue or call('HGET', p, 'rv') or 0, id)
     end
     local g = nudged_group_of(excl, unsub, last_order, u, email, now, active)
     if g ~= cur[2] then set[ns + 1], set[ns + 2], ns, moved = 'g', g, ns + 2, g end
@@ -135,7 +137,7 @@ local function nudged_apply(p, d, a, s, i, code, x0, x1)
   if not moved then return fresh end
   return {fresh, false, moved}
 end
-local out, n, i, k, pcall = {}, 0, 5, 2, pcall
+local out, n, i, k, pcall = {}, 0, 5, 3, pcall
 local nargv = #argv
 while i <= nargv do
   local code = nudged_num[argv[i + 3]] or argv[i + 3] + 0

@@ -23,7 +23,7 @@ CUSTOMERS, WARM, COUNTED, RUN = 1000, 10000, 10000, 200
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 FLOOR_LUA = """
-local out, i, k = {}, 5, 2
+local out, i, k = {}, 5, 3
 local score = '-' .. string.format('%d', math.floor(ARGV[1] / 1000))
 while i <= #ARGV do
   local p, d = KEYS[k], KEYS[k + 1]
@@ -48,7 +48,7 @@ def profile_lua():
 def run_of(rng, seq, now):
     """One call's keys and arguments: RUN events, laid out as profile_add_event does,
     and the profile keys read after it (one event in thirty has candidates)."""
-    keys, argv, reads = ["nudged:schedule"], [now, 86400000, 7776000000, 2592000000], []
+    keys, argv, reads = ["nudged:schedule", "nudged:buyers"], [now, 86400000, 7776000000, 2592000000], []
     events = [("c%05d" % rng.randrange(CUSTOMERS), bench.NAMES[rng.randrange(5)], rng.random() < 1 / 30)
               for _ in range(RUN)]
     for k, (c, name, wanted) in enumerate(events):

@@ -21,7 +21,7 @@ static void test_share(void)
                  {"10", -1},    {"%", -1},     {"1.234%", -1}, {"-5%", -1}, {"10 %", -1},    {"", -1}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint32_t b = 99999;
-        int rc = measure_parse_share(cases[i].s, &b);
+        int rc = util_parse_share(cases[i].s, &b);
         if (cases[i].want < 0)
             CHECK(rc == -1, "\"%s\" should be refused", cases[i].s);
         else
