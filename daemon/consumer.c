@@ -440,11 +440,12 @@ static bool last_of_customer(const struct run *run, size_t i)
 /* What the profile script returns for E: an event with candidates needs
  * its profile right after it; when no later event of the run is its
  * customer's, it is read after the run (run_send), else the script
- * returns it. Group moves need the profile too. */
+ * returns it. Group moves need the profile too, and so does an order
+ * when the triggers use value tiers (it may move the customer's tier). */
 static enum profile_want profile_want_of(const struct batch *b, const struct run *run, size_t i)
 {
     struct entry *e = run->e[i];
-    bool needs = e->ncand > 0 || e->dates;
+    bool needs = e->ncand > 0 || e->dates || (is_order(b, e) && trigger_set_uses_tiers(b->set));
     e->read = needs && last_of_customer(run, i);
     if (e->read)
         return PROFILE_NEVER;

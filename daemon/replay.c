@@ -13,6 +13,7 @@
 #include "measure.h"
 #include "message.h"
 #include "schedule.h"
+#include "tier.h"
 #include "tz.h"
 #include "util.h"
 
@@ -199,6 +200,33 @@ static void schedule(struct replay *r, const struct trigger *t, const struct mes
 
 /* The view and state of CUSTOMER at NOW into CTX (new references the
  * caller drops with ctx_clear). */
+/* CUSTOMER's rank among the buyers (tier.h): every profile is looked at,
+ * which replay can afford for a file of events; the daemon asks Redis's
+ * sorted set. */
+static struct tier_rank rank_of(const struct replay *r, const char *customer)
+{
+    struct tier_rank rank = {-1, 0};
+    json_t *mine = json_object_get(r->customers, customer), *f;
+    const char *id;
+    double rv = 0;
+    bool buyer = mine && json_object_get(mine, "e:" CUSTOMER_ORDER_EVENT);
+    if (buyer) {
+        const char *s = json_string_value(json_object_get(mine, "rv"));
+        rv = s ? strtod(s, NULL) : 0;
+        rank.higher = 0;
+    }
+    json_object_foreach(r->customers, id, f)
+    {
+        if (json_object_get(f, "e:" CUSTOMER_ORDER_EVENT) == NULL)
+            continue;
+        const char *s = json_string_value(json_object_get(f, "rv"));
+        rank.buyers++;
+        if (buyer && (s ? strtod(s, NULL) : 0) > rv)
+            rank.higher++;
+    }
+    return rank;
+}
+
 static void ctx_load(struct replay *r, struct eval_ctx *ctx, const char *customer, json_t *event, int64_t now_ms)
 {
     char now[40];
@@ -206,6 +234,8 @@ static void ctx_load(struct replay *r, struct eval_ctx *ctx, const char *custome
     *ctx = (struct eval_ctx){.event = event, .now = json_string(now), .now_ms = now_ms, .zone = &r->zone};
     ctx->customer =
         customer_view(customer, fields_of(r, customer), now_ms, r->cfg->triggers_active_period_ms, &ctx->state);
+    if (trigger_set_uses_tiers(r->set))
+        tier_add_view(ctx->customer, rank_of(r, customer), r->cfg->top_share);
 }
 
 static void ctx_clear(struct eval_ctx *ctx)
@@ -502,9 +532,13 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     customer_update_init(&u, m, msg);
     u.counters = r->hits;
     u.ncounters = trigger_set_counters_hit(r->set, m, &ectx, r->hits, trigger_set_counter_count(r->set));
+    bool order = strcmp(m->name, CUSTOMER_ORDER_EVENT) == 0 && m->type == MESSAGE_TRACK;
+    bool tiers = order && trigger_set_uses_tiers(r->set);
+    struct tier_rank before = tiers ? rank_of(r, m->customer) : (struct tier_rank){-1, 0};
     const char *moved = customer_apply(fields_of(r, m->customer), &u, r->clock_ms, r->cfg->triggers_active_period_ms);
     customer_update_clear(&u);
-    if (strcmp(m->name, CUSTOMER_ORDER_EVENT) == 0 && m->type == MESSAGE_TRACK)
+    const char *tier = tiers ? tier_moved(before, rank_of(r, m->customer), r->cfg->top_share) : NULL;
+    if (order)
         schedule_regroup(r, m->customer);
     arm_silences(r, m);
     arm_dates(r, m, msg);
@@ -513,6 +547,8 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     convert(r, m, msg); /* before its own firings, which it cannot convert */
     if (moved)
         ncand += trigger_set_moved(r->set, moved, &ctx, r->cand + ncand, trigger_set_count(r->set) - ncand);
+    if (tier)
+        ncand += trigger_set_tier_moved(r->set, tier, &ctx, r->cand + ncand, trigger_set_count(r->set) - ncand);
     size_t n = 0;
     for (size_t k = 0; k < ncand; k++)
         if (trigger_if_holds(r->cand[k], &ctx))

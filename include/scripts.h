@@ -29,6 +29,7 @@ enum script_id {
     SCRIPT_REDRIVE, /* move dead deliveries back to the actions stream */
     SCRIPT_ARM,     /* arm a customer's silences (or move them later) */
     SCRIPT_RANK,    /* rank customers among the buyers (value tiers) */
+    SCRIPT_BUYERS,  /* drop buyers whose profile expired */
     SCRIPT_COUNT
 };
 

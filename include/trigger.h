@@ -167,8 +167,9 @@ size_t trigger_set_tier_moved(const struct trigger_set *set, const char *tier, c
  * a tier move or names customer.value_tier or value_percentile. */
 bool trigger_set_uses_tiers(const struct trigger_set *set);
 
-/* True when some trigger has score or set actions: a firing then changes
- * the profile that the customer's next event is judged by. */
+/* True when some trigger has score or set actions (a firing then changes
+ * the profile that the customer's next event is judged by), or uses value
+ * tiers (an order changes the rank the next event is judged by). */
 bool trigger_set_has_effects(const struct trigger_set *set);
 
 /* True when some trigger starts on a group move. */

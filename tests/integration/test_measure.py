@@ -1,7 +1,7 @@
 """Integration tests of goals and holdouts (issue 21): the counts in Redis
 are exact through kill -9, a held-out customer gets nothing, `nudged
 report` and GET /v1/triggers tell the same, and the metrics count by arm."""
-import json, signal, subprocess, threading, time
+import json, random, signal, subprocess, threading, time
 
 from harness import NUDGED, event, no_pending, wait_for, webhook_trigger
 from holdout import bucket
@@ -119,4 +119,57 @@ def test_report_names_unknown_triggers_and_unmeasured_ones(env):
     assert "no comparison yet" in p.stdout, p.stdout
 
 
-TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_goal_and_holdout_counts_are_exact_through_kill9]
+
+
+
+def test_value_tiers_with_concurrent_orders(env):
+    """Two processes take 300 orders of 100 customers at once. Then each
+    customer pings: the tier and percentile a trigger sees are those of the
+    final revenues (ties share a rank), and the top-tier welcome went only
+    to customers who were top when it fired, once each."""
+    hook = "http://127.0.0.1:%d" % env.recv.port
+    trigs = [{"id": "vip", "on": {"value_tier": "top"}, "limit": {"once": True},
+              "actions": [{"webhook": {"url": hook + "/vip", "body": {"c": "{{customer.id}}", "t": "{{customer.value_tier}}"}}}]},
+             {"id": "ping", "on": "Ping",
+              "actions": [{"webhook": {"url": hook + "/ping", "body": {"c": "{{customer.id}}",
+                                                                      "t": "{{customer.value_tier | default: \"none\"}}",
+                                                                      "p": "{{customer.value_percentile | default: \"none\"}}"}}}]}]
+    n1, n2 = env.nudged({"t.json": trigs}), env.nudged({"t.json": trigs})
+    n1.start().wait_ready(env.redis)
+    n2.start().wait_ready(env.redis)
+    r = env.redis.client
+    rnd = random.Random(5)
+    revenue, msgs = {}, []
+    for i in range(300):
+        c = "v%02d" % rnd.randrange(100)
+        total = rnd.choice([10, 20, 20, 50, 100])  # ties on purpose
+        revenue[c] = revenue.get(c, 0) + total
+        msgs.append(event(c, mid="o-%d" % i, total=total))
+    for m in msgs:
+        r.xadd("nudged:events", {"message": m})
+    wait_for(lambda: no_pending(r, "nudged:events") and r.xlen("nudged:events") >= 300, 30, "the orders")
+    customers = ["v%02d" % i for i in range(100)]
+    for c in customers:
+        r.xadd("nudged:events", {"message": event(c, name="Ping", mid="ping-" + c)})
+    wait_for(lambda: sum(1 for q in env.recv.all() if q["path"] == "/ping") >= 100, 30, "the pings")
+    buyers = sorted(revenue.values(), reverse=True)
+    top = -(-len(buyers) * 20 // 100)  # ceil(20 % of the buyers)
+    for q in env.recv.all():
+        b = json.loads(q["body"])
+        if q["path"] == "/vip":
+            assert b["t"] == "top", b
+            continue
+        c = b["c"]
+        if c not in revenue:
+            assert b["t"] == "none" and b["p"] == "none", b
+            continue
+        higher = sum(1 for v in buyers if v > revenue[c])
+        assert b["t"] == ("top" if higher < top else "regular"), (b, higher, top)
+        assert int(b["p"]) == (len(buyers) - higher) * 100 // len(buyers), (b, higher)
+    vips = [json.loads(q["body"])["c"] for q in env.recv.all() if q["path"] == "/vip"]
+    assert vips and len(vips) == len(set(vips)), vips
+    assert n1.stop() == 0 and n2.stop() == 0
+
+
+TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_goal_and_holdout_counts_are_exact_through_kill9,
+         test_value_tiers_with_concurrent_orders]
