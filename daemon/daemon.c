@@ -291,7 +291,8 @@ static void trim_buyers(struct daemon *d)
     cmd_adds(&c, d->keys.buyers);
     cmd_adds(&c, d->keys.prefix);
     cmd_addi(&c, BUYERS_SAMPLE);
-    (void)cmd_send(&c, d->conn, rconn_ignore, NULL); /* best effort: the next tick tries again */
+    if (cmd_send(&c, d->conn, rconn_ignore, NULL) != 0) /* best effort: the next tick tries again */
+        log_debug("cannot trim the buyers now: no connection");
     cmd_free(&c);
 }
 

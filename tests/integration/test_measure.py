@@ -171,5 +171,30 @@ def test_value_tiers_with_concurrent_orders(env):
     assert n1.stop() == 0 and n2.stop() == 0
 
 
+
+def test_buyers_follow_merges_erasure_and_expiry(env):
+    """The ranking counts the customers that exist: an anonymous buyer
+    merged into a user counts as the user, with the revenue summed; an
+    erased one leaves it; one whose profile expired leaves it within a few
+    seconds (a sample is looked at every second)."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port, on="Ping")}, conf="[triggers]\nprofile_ttl = 3s\n")
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.xadd("nudged:events", {"message": json.dumps({"type": "track", "anonymousId": "an-x", "event": "Order Completed",
+                                                    "messageId": "a1", "properties": {"total": 30}})})
+    for c, total in (("y", 10), ("z", 20)):
+        r.xadd("nudged:events", {"message": event(c, mid="o-" + c, total=total)})
+    wait_for(lambda: r.zcard("nudged:buyers") == 3, 10, "three buyers")
+    r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "x", "anonymousId": "an-x",
+                                                    "messageId": "i1"})})
+    r.xadd("nudged:events", {"message": event("x", mid="o-x", total=5)})
+    wait_for(lambda: r.zscore("nudged:buyers", "x") == 35, 10, "the user with the anonymous id's revenue")
+    assert r.zscore("nudged:buyers", "an-x") is None
+    status, _ = n.admin("DELETE", "/v1/customers/y")
+    assert status == 200 and r.zscore("nudged:buyers", "y") is None, status
+    wait_for(lambda: r.zcard("nudged:buyers") == 0, 20, "the expired buyers to leave")
+    assert n.stop() == 0
+
+
 TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_goal_and_holdout_counts_are_exact_through_kill9,
-         test_value_tiers_with_concurrent_orders]
+         test_value_tiers_with_concurrent_orders, test_buyers_follow_merges_erasure_and_expiry]

@@ -38,6 +38,10 @@ static const struct {
     {"a frequency cap past its bound", "[triggers]\nfrequency_cap = 101/7d\n", "with 1 to 100 emails"},
     {"a frequency cap with a bad window", "[triggers]\nfrequency_cap = 3/week\n", "\"3/week\" is not a cap"},
     {"a frequency cap", "[triggers]\nfrequency_cap = 3/7d\n", NULL},
+    {"a top share of none", "[triggers]\ntop_share = 0%\n",
+     "triggers.top_share: \"0%\" is not a share: write a percentage above 0% and at most 100%, such as 20%"},
+    {"a top share without %", "[triggers]\ntop_share = 20\n", "\"20\" is not a share"},
+    {"a top share", "[triggers]\ntop_share = 12.5%\n", NULL},
 };
 
 static void test_config(void)

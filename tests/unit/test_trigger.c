@@ -14,6 +14,8 @@ static const struct {
     {"unknown key without a hint", "{\"id\": \"a\", \"on\": \"X\", \"colour\": 1, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": colour: unknown key; a trigger has id, description, enabled, on, where, if, unless, "
      "delay, limit, quiet_hours, actions, goal, holdout, transactional"},
+    {"a tier that is none", "{\"id\": \"a\", \"on\": {\"value_tier\": \"gold\"}, " HARNESS_HOOK "}",
+     "t.json: trigger \"a\": on.value_tier: \"gold\" is not a tier: top or regular"},
     {"transactional as a word", "{\"id\": \"a\", \"on\": \"X\", \"transactional\": \"yes\", " HARNESS_HOOK "}",
      "t.json: trigger \"a\": transactional: must be true (an order confirmation, a password mail: never capped) or "
      "false"},
@@ -44,7 +46,7 @@ static const struct {
      "t.json: trigger \"a\": enabled: must be true or false"},
     {"wrong type of on", "{\"id\": \"a\", \"on\": 5, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": on: must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, "
-     "{\"page\": PATH_GLOB}, {\"group\": GROUP}, {\"silence\": DURATION} or "
+     "{\"page\": PATH_GLOB}, {\"group\": GROUP}, {\"value_tier\": TIER}, {\"silence\": DURATION} or "
      "{\"date\": PATH}"},
     {"unknown group", "{\"id\": \"a\", \"on\": {\"group\": \"inactiv\"}, " HARNESS_HOOK "}",
      "t.json: trigger \"a\": on.group: \"inactiv\" is not a group (did you mean \"inactive\"?); groups are active, "
