@@ -16,7 +16,8 @@ BENCH_STEADY_SECONDS (0 skips the latency part, as under valgrind),
 BENCH_REDIS_WRAP (a command prefix for redis-server), BENCH_SILENCE=1 (one
 silence trigger more), BENCH_SIGNED=1 (every
 webhook signed with a secret), BENCH_MEASURE=1 (every trigger with a goal
-and a 10 % holdout).
+and a 10 % holdout), BENCH_TIER=1 (one trigger more, whose condition is a
+value tier).
 """
 import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -46,6 +47,9 @@ SILENCE = os.environ.get("BENCH_SILENCE") == "1"
 # (BENCH_MEASURE=goal or =holdout: only that one, to see what each costs.)
 MEASURE = os.environ.get("BENCH_MEASURE", "")
 HOLDOUT = MEASURE in ("1", "holdout")
+# BENCH_TIER=1 adds one trigger whose `if` reads customer.value_tier and
+# that never fires: what ranking the customers costs.
+TIER = os.environ.get("BENCH_TIER") == "1"
 if MEASURE:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
     from holdout import held_out
@@ -83,6 +87,9 @@ def triggers(port):
                 out[-1]["goal"] = {"event": "Order Completed", "within": "1d"}
             if HOLDOUT:
                 out[-1]["holdout"] = "10%"
+    if TIER:
+        out.append({"id": "bench-tier", "on": "Page Viewed", "if": {"customer.value_tier": "none"},
+                    "actions": [{"webhook": {"url": "http://127.0.0.1:%d/hook" % port}}]})
     if SILENCE:
         out.append({"id": "bench-silence", "on": {"silence": "30d"},
                     "actions": [{"webhook": {"url": "http://127.0.0.1:%d/hook" % port}}]})
@@ -95,7 +102,7 @@ class Model:
     def __init__(self, trigs):
         self.counts = {}
         self.by_name = {}
-        for t in (t for t in trigs if isinstance(t["on"], str)):  # a silence never comes due in a run
+        for t in (t for t in trigs if isinstance(t["on"], str) and t["id"] != "bench-tier"):  # a silence never comes due
             self.by_name.setdefault(t["on"], []).append(
                 (t["id"], t["where"]["properties.price"]["gte"], list(t["if"].values())[0]["gte"]))
         self.fired = 0
