@@ -168,8 +168,8 @@ size_t trigger_set_tier_moved(const struct trigger_set *set, const char *tier, c
 bool trigger_set_uses_tiers(const struct trigger_set *set);
 
 /* True when some trigger has score or set actions (a firing then changes
- * the profile that the customer's next event is judged by), or uses value
- * tiers (an order changes the rank the next event is judged by). */
+ * the profile that the customer's next event is judged by), or starts on
+ * a value tier move (an order moves it as of its moment). */
 bool trigger_set_has_effects(const struct trigger_set *set);
 
 /* True when some trigger starts on a group move. */

@@ -534,9 +534,10 @@ static void build_index(struct trigger_set *set)
         if (t->measure.goal)
             add_goal(set, &t->measure);
         set->uses_tiers |= t->uses_tiers || t->on == ON_VALUE_TIER;
-        /* a customer's order is ranked as of its moment, so their events
-         * go in rounds, as for score and set */
-        set->has_effects |= t->uses_tiers || t->on == ON_VALUE_TIER;
+        /* an order moves its customer's tier as of its moment, so their
+         * events go in rounds, as for score and set (a condition on the
+         * tier reads the rank after the round's orders) */
+        set->has_effects |= t->on == ON_VALUE_TIER;
         if (t->on == ON_PAGE || t->on == ON_PAGE_GLOB) {
             bucket_add(&set->page, t);
         } else if (t->on == ON_SCREEN) {

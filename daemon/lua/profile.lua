@@ -1,8 +1,9 @@
 -- uses: locals group times schedule trait result count
 -- Applies a run of events, each to its customer's profile, in one call: the
 -- call's own cost is paid once per run, not per event. KEYS: the schedule,
--- the buyers zset (an order puts its customer there, scored by revenue:
--- value tiers rank it), then per event its customer's profile hash, dedup set, link and schedule
+-- the buyers zset (a first order puts its customer there, and an order
+-- with revenue moves them, scored by revenue: value tiers rank it), then
+-- per event its customer's profile hash, dedup set, link and schedule
 -- index. ARGV: 1 now, 2 dedup window, 3 profile ttl, 4 active_period, then
 -- per event: message hash, the event's profile field ("e:" and its name),
 -- event ts, its code (return the profile never 0, always 1, only when the
@@ -114,7 +115,9 @@ local function nudged_apply(p, d, a, s, i, code, x0, x1)
       local id = match(p, '^[^{]*{(.*)}:p$')
       last_order, order_s, dirty = last, last_s, true
       nudged_schedule(keys[1], s, last + active + 1, '{"customer":' .. cjson.encode(id) .. ',"k":"g"}', ttl)
-      call('ZADD', keys[2], revenue or call('HGET', p, 'rv') or 0, id)
+      -- an order without revenue leaves the buyer's score as it is
+      if revenue then call('ZADD', keys[2], revenue, id)
+      elseif n == 0 then call('ZADD', keys[2], call('HGET', p, 'rv') or 0, id) end
     end
     local g = nudged_group_of(excl, unsub, last_order, u, email, now, active)
     if g ~= cur[2] then set[ns + 1], set[ns + 2], ns, moved = 'g', g, ns + 2, g end
