@@ -441,11 +441,11 @@ static bool last_of_customer(const struct run *run, size_t i)
  * its profile right after it; when no later event of the run is its
  * customer's, it is read after the run (run_send), else the script
  * returns it. Group moves need the profile too, and so does an order
- * when the triggers use value tiers (it may move the customer's tier). */
+ * when a trigger starts on a value tier move. */
 static enum profile_want profile_want_of(const struct batch *b, const struct run *run, size_t i)
 {
     struct entry *e = run->e[i];
-    bool needs = e->ncand > 0 || e->dates || (is_order(b, e) && trigger_set_uses_tiers(b->set));
+    bool needs = e->ncand > 0 || e->dates || (is_order(b, e) && trigger_set_has_tier_moves(b->set));
     e->read = needs && last_of_customer(run, i);
     if (e->read)
         return PROFILE_NEVER;

@@ -163,6 +163,9 @@ size_t trigger_set_moved(const struct trigger_set *set, const char *group, const
 size_t trigger_set_tier_moved(const struct trigger_set *set, const char *tier, const struct eval_ctx *ctx,
                               const struct trigger **out, size_t max);
 
+/* True when some trigger starts on a value tier move. */
+bool trigger_set_has_tier_moves(const struct trigger_set *set);
+
 /* True when customers must be ranked (tier.h) for SET: a trigger starts on
  * a tier move or names customer.value_tier or value_percentile. */
 bool trigger_set_uses_tiers(const struct trigger_set *set);

@@ -892,6 +892,11 @@ size_t trigger_set_tier_moved(const struct trigger_set *set, const char *tier, c
     return set ? moved_into(&set->tiers, tier, ctx, out, max) : 0;
 }
 
+bool trigger_set_has_tier_moves(const struct trigger_set *set)
+{
+    return set->tiers.n > 0;
+}
+
 bool trigger_set_uses_tiers(const struct trigger_set *set)
 {
     return set->uses_tiers;
