@@ -203,6 +203,21 @@ def equiv_triggers(port, extra=()):
     return out
 
 
+def assert_same_firings(env, r, want):
+    """The daemon's webhooks, once it has read every event, name the same
+    (trigger, customer, messageId) as replay's firings WANT."""
+    try:
+        wait_for(lambda: len({(b["t"], b["c"], b["m"]) for b in bodies(env)}) >= len(want) and
+                 no_pending(r, "nudged:events"), 30, "the daemon's firings")
+    except AssertionError:
+        pass  # compared below, with the difference shown
+    time.sleep(1.0)
+    got = sorted({(b["t"], b["c"], b["m"]) for b in bodies(env)})
+    missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    assert got == want, "daemon %d vs replay %d firings; missing %s; extra %s" % (
+        len(got), len(want), missing[:5], extra[:5])
+
+
 def test_daemon_and_replay_agree(env):
     """The same 1,500 events through the daemon (Lua in Redis) and through
     `nudged replay` (C in memory) fire the same triggers for the same events,
@@ -267,16 +282,7 @@ def test_daemon_and_replay_agree(env):
     visits = sum(1 for line in lines if '"event": "Visit"' in line)
     tokyo = sum(1 for t, _, _ in want if t == "tokyo-hours")
     assert 0 < tokyo < visits / 2, "the local clock tells Tokyo apart: %d of %d visits" % (tokyo, visits)
-    try:
-        wait_for(lambda: len({(b["t"], b["c"], b["m"]) for b in bodies(env)}) >= len(want) and
-                 no_pending(r, "nudged:events"), 30, "the daemon's firings")
-    except AssertionError:
-        pass  # compared below, with the difference shown
-    time.sleep(1.0)
-    got = sorted({(b["t"], b["c"], b["m"]) for b in bodies(env)})
-    missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
-    assert got == want, "daemon %d vs replay %d firings; missing %s; extra %s" % (
-        len(got), len(want), missing[:5], extra[:5])
+    assert_same_firings(env, r, want)
     got_measures = {k: int(v) for k, v in r.hgetall("nudged:measures").items()}
     assert got_measures == want_measures, "daemon %r vs replay %r" % (got_measures, want_measures)
     want_capped = sum(1 for f in out for a in f.get("actions", []) if a.get("capped"))
@@ -325,15 +331,7 @@ def test_daemon_and_replay_agree_on_value_tiers(env):
     want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in map(json.loads, p.stdout.splitlines()))
     kinds = {t for t, _, _ in want}
     assert kinds == {"into-top", "into-regular", "top-visit", "upper-half"}, kinds
-    try:
-        wait_for(lambda: len(env.recv.all()) >= len(want) and no_pending(r, "nudged:events"), 30, "the firings")
-    except AssertionError:
-        pass  # compared below, with the difference shown
-    time.sleep(0.5)
-    got = sorted({(b["t"], b["c"], b["m"]) for b in bodies(env)})
-    missing, extra_ = sorted(set(want) - set(got)), sorted(set(got) - set(want))
-    assert got == want, "daemon %d vs replay %d firings; missing %s; extra %s" % (
-        len(got), len(want), missing[:5], extra_[:5])
+    assert_same_firings(env, r, want)
     assert n.stop() == 0
 
 
