@@ -56,14 +56,14 @@ local cap_max, cap_min = tonumber(ARGV[6]), now - tonumber(ARGV[7])
 local dedup_score = '-' .. string.format('%d', math.floor(now / 1000))
 local dedup_ttl = math.min(tonumber(ARGV[3]), ttl)
 dedup_ttl = dedup_ttl + math.floor(dedup_ttl / 64)
--- The records OPEN after an event at TS that is the goal of HITS (measure_convert
--- in triggers/measure.c does the same for replay): converted ones are
--- counted, appended to CONV and dropped, ended ones dropped.
 -- The measures hash's increments: an entry's own (entry) join the call's
 -- (counts) when it is done, and are written once at the end: an entry
 -- that fails part way counts nothing.
 local counts, entry = {}, {}
 local function nudged_count(field) entry[field] = (entry[field] or 0) + 1 end
+-- The records OPEN after an event at TS that is the goal of HITS (measure_convert
+-- in triggers/measure.c does the same for replay): converted ones are
+-- counted, appended to CONV and dropped, ended ones dropped.
 local function nudged_convert(open, ts, hits, conv)
   local kept = {}
   for rec, tid, arm, at, dl, g in string.gmatch(open, '(;([^ ;]+) ([th]) (%-?%d+) (%-?%d+) (%x+))') do
