@@ -60,11 +60,14 @@ static json_t *fields_of(struct replay *r, const char *id)
     return f;
 }
 
-/* True the first time KEY is seen (a messageId, or a firing). */
-static bool first_time(struct replay *r, const char *a, const char *b)
+/* True the first time CUSTOMER has A and B (a messageId, or a trigger
+ * and a messageId): as the daemon's de-duplication, which is per customer
+ * (two customers' silences come due with the same messageId when their
+ * events had the same time). */
+static bool first_time(struct replay *r, const char *customer, const char *a, const char *b)
 {
     char *key = NULL;
-    if (asprintf(&key, "%s\x1f%s", a, b) < 0)
+    if (asprintf(&key, "%s\x1f%s\x1f%s", customer, a, b) < 0)
         util_fatal("out of memory");
     bool fresh = json_object_get(r->seen, key) == NULL;
     if (fresh)
@@ -129,7 +132,7 @@ static void act_now(struct replay *r, const struct trigger *t, const char *custo
     json_t *fields = fields_of(r, customer);
     char lkey[80];
     snprintf(lkey, sizeof lkey, "l:%s", trigger_id(t));
-    if (!first_time(r, trigger_id(t), mid))
+    if (!first_time(r, customer, trigger_id(t), mid))
         return;
     if (!trigger_limit_allows(t, json_object_get(ctx->state, lkey), ctx->now_ms)) {
         r->limited++;
@@ -612,7 +615,7 @@ static void replay_line(struct replay *r, const char *line, size_t len, unsigned
         merge(r, m.merge_from, m.customer);
     if (m.ts_ms > r->clock_ms)
         r->clock_ms = m.ts_ms;
-    if (first_time(r, "", m.message_id))
+    if (first_time(r, m.customer, "", m.message_id))
         apply_event(r, &m, msg);
     else
         r->duplicates++;

@@ -335,6 +335,62 @@ def test_daemon_and_replay_agree_on_value_tiers(env):
     assert n.stop() == 0
 
 
+def test_daemon_and_replay_agree_on_silences_and_dates(env):
+    """Visits and trial ends of five customers sent in real time, with a
+    silence of 1 s and trial ends 1 s ahead (one moved before it comes due):
+    the daemon fires the silences and the dates that replay fires on the
+    same file. The daemon judges them when they come due on its clock,
+    replay at the events' times, so the events keep 0.7 s away from every
+    due moment (a gap is 0.3 s or 1.8 s): closer, which one comes first
+    would be a race, not a difference of rules."""
+    hook = {"webhook": {"url": "http://127.0.0.1:%d/e" % env.recv.port,
+                        "body": {"t": "{{trigger.id}}", "c": "{{customer.id}}", "m": "{{event.messageId}}"}}}
+    trigs = [{"id": "quiet", "on": {"silence": "1s", "event": "Visit"}, "actions": [hook]},
+             {"id": "trial", "on": {"date": "customer.traits.trial_ends_at"}, "actions": [hook]}]
+    n = env.nudged({"t.json": trigs})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    rnd = random.Random(9)
+    start = time.time() + 0.5
+    plan = []  # (seconds after start, message without its timestamp)
+    for k in range(5):
+        c, t = "s%d" % k, 0.1 * k
+        plan.append((t, {"type": "identify", "userId": c, "traits": {"trial_ends_at": t + 1.0}}))
+        if k == 0:  # moved before it comes due: fires at the new moment only
+            plan.append((t + 0.3, {"type": "identify", "userId": c, "traits": {"trial_ends_at": t + 2.6}}))
+        for _ in range(6):
+            t += rnd.choice([0.3, 1.8])
+            plan.append((t, {"type": "track", "userId": c, "event": "Visit"}))
+    end = max(t for t, _ in plan) + 1.8
+    plan.append((end, {"type": "track", "userId": "sentinel", "event": "Ping"}))  # replay's clock runs to here
+    plan.sort(key=lambda p: p[0])
+
+    def iso(seconds):
+        ms = int((start + seconds) * 1000)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + ".%03dZ" % (ms % 1000)
+
+    lines = []
+    for i, (t, m) in enumerate(plan):
+        m = dict(m, messageId="sd-%d" % i, timestamp=iso(t))
+        if "trial_ends_at" in m.get("traits", {}):
+            m["traits"] = {"trial_ends_at": iso(m["traits"]["trial_ends_at"])}
+        time.sleep(max(0.0, start + t - time.time()))
+        line = json.dumps(m)
+        r.xadd("nudged:events", {"message": line})
+        lines.append(line)
+    time.sleep(1.0)
+    events_file = n.workdir + "/events.jsonl"
+    with open(events_file, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    p = subprocess.run([NUDGED, "replay", "-c", n.conf, events_file], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in map(json.loads, p.stdout.splitlines()))
+    assert {t for t, _, _ in want} == {"quiet", "trial"} and len(want) > 10, want
+    assert sum(1 for t, c, _ in want if t == "trial") == 5, want
+    assert_same_firings(env, r, want)
+    assert n.stop() == 0
+
+
 def test_admin_reload_health_and_metrics(env):
     n = env.nudged({"t.json": webhook_trigger(env.recv.port, path="/old")},
                    conf="")
@@ -388,6 +444,6 @@ def test_admin_token(env):
     assert n.stop() == 0
 
 
-TESTS = [test_daemon_and_replay_agree_on_value_tiers, test_a_date_survives_a_restart_and_follows_its_trait, test_silence_fires_after_the_quiet_time_and_not_while_the_customer_talks, test_admin_reload_health_and_metrics, test_admin_token, test_delay_fires_after_a_restart_while_waiting, test_unless_cancels_when_the_awaited_event_comes,
+TESTS = [test_daemon_and_replay_agree_on_silences_and_dates, test_daemon_and_replay_agree_on_value_tiers, test_a_date_survives_a_restart_and_follows_its_trait, test_silence_fires_after_the_quiet_time_and_not_while_the_customer_talks, test_admin_reload_health_and_metrics, test_admin_token, test_delay_fires_after_a_restart_while_waiting, test_unless_cancels_when_the_awaited_event_comes,
          test_two_processes_fire_each_scheduled_item_once, test_reload_under_load_loses_nothing_and_drops_removed_timers,
          test_daemon_and_replay_agree]
