@@ -329,8 +329,34 @@ static void test_goal_limit(void)
     }
 }
 
+/* A silence of exactly its DURATION: armed by an event at T, it comes due
+ * at T + DURATION and holds while that event is the customer's last of
+ * its name; an event after it (even at the due moment itself) ends it. */
+static void test_silence_edges(void)
+{
+    struct errlist errs = {0};
+    struct trigger_set *set = trigger_set_load_text(
+        "t.json", "{\"id\": \"q\", \"on\": {\"silence\": \"1h\", \"event\": \"Visit\"}, " HARNESS_HOOK "}", ".", &errs);
+    const struct trigger *t = trigger_set_find(set, "q");
+    const int64_t at = 1000000, hour = 3600000;
+    struct message visit = {MESSAGE_TRACK, "c", "m1", "Visit", at, NULL};
+    struct message other = {MESSAGE_TRACK, "c", "m2", "Ping", at, NULL};
+    CHECK(t && trigger_silence_due(t, &visit) == at + hour, "due exactly an hour after the visit");
+    CHECK(t && trigger_silence_due(t, &other) == -1, "another event does not arm it");
+    json_t *fields = json_pack("{s:s}", "e:Visit", "1 1000000 1000000");
+    CHECK(t && trigger_silence_holds(t, fields, at + hour), "the visit is still the last: it fires");
+    json_object_set_new(fields, "e:Visit", json_string("2 1000000 3601000"));
+    CHECK(t && !trigger_silence_holds(t, fields, at + hour), "a visit at the due moment ended it");
+    json_object_set_new(fields, "e:Visit", json_string("2 1000000 1000001"));
+    CHECK(t && !trigger_silence_holds(t, fields, at + hour), "a visit a millisecond later ended it");
+    json_decref(fields);
+    trigger_set_free(set);
+    errlist_clear(&errs);
+}
+
 int main(void)
 {
+    test_silence_edges();
     test_goal_limit();
     test_trigger_errors();
     test_all_errors_reported();
