@@ -203,6 +203,18 @@ def equiv_triggers(port, extra=()):
     return out
 
 
+def replay_of(n, lines):
+    """`nudged replay` of the messages LINES with N's config and environment:
+    its output, one parsed firing a line."""
+    events_file = n.workdir + "/events.jsonl"
+    with open(events_file, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    p = subprocess.run([NUDGED, "replay", "-c", n.conf, events_file], capture_output=True, text=True, timeout=60,
+                       env=n.env)
+    assert p.returncode == 0, p.stderr
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
 def assert_same_firings(env, r, want):
     """The daemon's webhooks, once it has read every event, name the same
     (trigger, customer, messageId) as replay's firings WANT."""
@@ -265,13 +277,7 @@ def test_daemon_and_replay_agree(env):
     for line in lines:
         pipe.xadd("nudged:events", {"message": line})
     pipe.execute()
-    events_file = n.workdir + "/events.jsonl"
-    with open(events_file, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    p = subprocess.run([NUDGED, "replay", "-c", n.conf, events_file], capture_output=True, text=True, timeout=60,
-                       env=n.env)
-    assert p.returncode == 0, p.stderr
-    out = [json.loads(line) for line in p.stdout.splitlines()]
+    out = replay_of(n, lines)
     want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in out if "actions" in f)
     want_measures = {"measured:t": sum(1 for f in out if f["trigger"] == "measured" and "actions" in f),
                      "measured:h": sum(1 for f in out if f.get("held_out")),
@@ -323,12 +329,7 @@ def test_daemon_and_replay_agree_on_value_tiers(env):
         lines.append(json.dumps(m))
     for line in lines:
         r.xadd("nudged:events", {"message": line})
-    events_file = n.workdir + "/events.jsonl"
-    with open(events_file, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    p = subprocess.run([NUDGED, "replay", "-c", n.conf, events_file], capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in map(json.loads, p.stdout.splitlines()))
+    want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in replay_of(n, lines))
     kinds = {t for t, _, _ in want}
     assert kinds == {"into-top", "into-regular", "top-visit", "upper-half"}, kinds
     assert_same_firings(env, r, want)
@@ -379,12 +380,7 @@ def test_daemon_and_replay_agree_on_silences_and_dates(env):
         r.xadd("nudged:events", {"message": line})
         lines.append(line)
     time.sleep(1.0)
-    events_file = n.workdir + "/events.jsonl"
-    with open(events_file, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    p = subprocess.run([NUDGED, "replay", "-c", n.conf, events_file], capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in map(json.loads, p.stdout.splitlines()))
+    want = sorted((f["trigger"], f["customer"], f["messageId"]) for f in replay_of(n, lines))
     assert {t for t, _, _ in want} == {"quiet", "trial"} and len(want) > 10, want
     assert sum(1 for t, c, _ in want if t == "trial") == 5, want
     assert_same_firings(env, r, want)
