@@ -1003,31 +1003,40 @@ static bool revenue_before(const struct entry *e, char *out, size_t len)
     return added > 0;
 }
 
+/* Whether the rank script's REPLY has the shape it says, for N customers:
+ * {buyers, {2 integers each}}. */
+static bool ranks_shaped(const redisReply *reply, size_t n)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_INTEGER ||
+        reply->element[1]->type != REDIS_REPLY_ARRAY || reply->element[1]->elements != 2 * n)
+        return false;
+    for (size_t k = 0; k < 2 * n; k++)
+        if (reply->element[1]->element[k]->type != REDIS_REPLY_INTEGER)
+            return false;
+    return true;
+}
+
 static void on_ranks(redisAsyncContext *ac, void *r, void *priv)
 {
     struct batch *b = priv;
     const redisReply *reply = r;
+    size_t n = 0, k = 0;
     (void)ac;
-    if (!reply_failed(b, reply, "rank")) {
-        const redisReply *ranks = reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 ? reply->element[1] : NULL;
-        size_t k = 0;
-        for (size_t i = 0; ranks && ranks->type == REDIS_REPLY_ARRAY && i < b->n; i++) {
-            struct entry *e = &b->e[i];
-            if (!e->ranked || k + 1 >= ranks->elements)
-                continue;
-            e->rank = (struct tier_rank){ranks->element[k]->integer, reply->element[0]->integer};
-            if (is_order(b, e)) {
-                long long n = 0, first = 0, last = 0;
-                const char *ev = json_string_value(json_object_get(e->fields, "e:" CUSTOMER_ORDER_EVENT));
-                bool once = ev && sscanf(ev, "%lld %lld %lld", &n, &first, &last) == 3 && n == 1;
-                char old[40];
-                bool raised = revenue_before(e, old, sizeof old);
-                e->before = tier_before(e->rank, ranks->element[k + 1]->integer, once, raised);
-            }
-            k += 2;
-        }
-        if (ranks == NULL || ranks->type != REDIS_REPLY_ARRAY)
-            b->failed = true;
+    for (size_t i = 0; i < b->n; i++)
+        n += b->e[i].ranked;
+    if (!reply_failed(b, reply, "rank") && !ranks_shaped(reply, n)) {
+        log_warn("redis: a script answered out of shape", "step", "rank");
+        b->failed = true;
+    }
+    for (size_t i = 0; !b->failed && i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (!e->ranked)
+            continue;
+        redisReply **el = reply->element[1]->element + k;
+        e->rank = (struct tier_rank){el[0]->integer, reply->element[0]->integer};
+        if (is_order(b, e))
+            e->before = tier_before(e->rank, el[1]->integer, e->first_order, e->raised);
+        k += 2;
     }
     batch_step(b);
 }
@@ -1053,8 +1062,12 @@ static bool send_ranks(struct batch *b)
         if (!e->ranked)
             continue;
         char old[40] = "";
-        if (is_order(b, e))
-            revenue_before(e, old, sizeof old);
+        if (is_order(b, e)) {
+            long long count = 0, first = 0, last = 0;
+            const char *ev = json_string_value(json_object_get(e->fields, "e:" CUSTOMER_ORDER_EVENT));
+            e->first_order = ev && sscanf(ev, "%lld %lld %lld", &count, &first, &last) == 3 && count == 1;
+            e->raised = revenue_before(e, old, sizeof old);
+        }
         cmd_adds(&c->call, e->m.customer);
         cmd_addscopy(&c->call, old);
     }

@@ -39,6 +39,7 @@ struct entry {
     char *goals;                   /* event: the ids of the goals it is (" ID ID "), or NULL (measure.h) */
     bool ranked;                   /* RANK (and for an order RANK_BEFORE) are known (tier.h) */
     struct tier_rank rank, before; /* among the buyers after the event, and before an order */
+    bool first_order, raised;      /* an order: the customer's first; it raised their revenue */
     char err[256];
     bool valid, fired;
     bool repeat;    /* the profile script had applied its messageId before */
