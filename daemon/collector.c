@@ -82,8 +82,9 @@ struct collector {
     struct listener *listener;
     struct rconn *rc;
     struct writekeys *keys;
-    char *stream, *cors;
-    size_t stream_len;
+    const char *const *streams; /* borrowed: shard k's events stream at k */
+    unsigned shards;
+    char *cors;
     bool cors_any;
     uint64_t max_backlog, backlog;
     struct waiting_list waiting;
@@ -262,10 +263,13 @@ static void on_exec(redisAsyncContext *ac, void *r, void *priv)
     free(w);
 }
 
-static int xadd(struct collector *c, const char *msg, size_t len, redisCallbackFn *fn, void *priv)
+/* Message I of RES to its customer's shard stream, as a producer that
+ * picks the shard writes it (SPEC 8). */
+static int xadd(struct collector *c, const struct segment_result *res, size_t i, redisCallbackFn *fn, void *priv)
 {
-    const char *argv[] = {"XADD", c->stream, "*", "message", msg};
-    const size_t lens[] = {4, c->stream_len, 1, 7, len};
+    const char *stream = c->streams[res->shards[i]];
+    const char *argv[] = {"XADD", stream, "*", "message", res->messages[i]};
+    const size_t lens[] = {4, strlen(stream), 1, 7, res->lens[i]};
     return rconn_send(c->rc, fn, priv, 5, argv, lens);
 }
 
@@ -274,11 +278,11 @@ static int xadd(struct collector *c, const char *msg, size_t len, redisCallbackF
 static int write_messages(struct collector *c, struct waiting *w, const struct segment_result *res)
 {
     if (res->n == 1)
-        return xadd(c, res->messages[0], res->lens[0], on_exec, w);
+        return xadd(c, res, 0, on_exec, w);
     if (rconn_sendf(c->rc, rconn_ignore, NULL, "MULTI") != 0)
         return -1;
     for (size_t i = 0; i < res->n; i++)
-        if (xadd(c, res->messages[i], res->lens[i], rconn_ignore, NULL) != 0)
+        if (xadd(c, res, i, rconn_ignore, NULL) != 0)
             return -1;
     return rconn_sendf(c->rc, on_exec, w, "EXEC");
 }
@@ -325,7 +329,7 @@ static void process(struct collector *c, struct evhttp_request *req, const struc
         return;
     }
     snprintf(prefix, sizeof prefix, "nudged-%s-%" PRIu64, c->seed, ++c->requests_seen);
-    struct segment_request rq = {body, len, rt->type, clock_now_ms(), prefix};
+    struct segment_request rq = {body, len, rt->type, clock_now_ms(), prefix, c->shards};
     struct segment_result res;
     segment_parse(&rq, &res);
     free(owned);
@@ -399,8 +403,8 @@ struct collector *collector_new(struct event_base *base, const struct collector_
     TAILQ_INIT(&c->waiting);
     c->rc = rc;
     c->keys = keys;
-    c->stream = util_xstrdup(cfg->stream);
-    c->stream_len = strlen(c->stream);
+    c->streams = cfg->streams;
+    c->shards = cfg->shards;
     c->cors = util_xstrdup(cfg->cors_origins);
     c->cors_any = strcmp(cfg->cors_origins, "*") == 0;
     c->max_backlog = cfg->max_backlog;
@@ -465,7 +469,6 @@ void collector_free(struct collector *c)
     }
     listener_free(c->listener);
     writekeys_free(c->keys);
-    free(c->stream);
     free(c->cors);
     free(c);
 }

@@ -42,7 +42,8 @@
 struct source {
     struct consumer *c;
     struct sreader *reader;
-    const char *stream;
+    const char *const *streams; /* the events streams (the inbox, then the shards') or the timers stream */
+    unsigned nstreams;
     bool timers;
 };
 
@@ -187,7 +188,7 @@ static void send_reject(struct entry *e, redisCallbackFn *fn)
     struct consumer *c = e->b->c;
     scripts_begin(&c->call, c->d.scripts, SCRIPT_REJECT, 2);
     cmd_adds(&c->call, c->d.keys->rejected);
-    cmd_adds(&c->call, e->b->src->stream);
+    cmd_adds(&c->call, e->stream);
     cmd_adds(&c->call, c->d.keys->group);
     cmd_adds(&c->call, e->id);
     cmd_add(&c->call, e->raw ? e->raw : "", e->rawlen < REJECT_MESSAGE_MAX ? e->rawlen : REJECT_MESSAGE_MAX);
@@ -636,7 +637,7 @@ static void start_round(struct batch *b)
     batch_step(b);
 }
 
-static void on_batch(const redisReply *entries, bool pending, void *data)
+static void on_batch(const struct sreader_entry *entries, size_t n, bool pending, void *data)
 {
     struct source *src = data;
     struct consumer *c = src->c;
@@ -644,7 +645,7 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     char now[40];
     b->c = c;
     b->src = src;
-    b->n = entries->elements;
+    b->n = n;
     b->e = util_xcalloc(b->n, sizeof *b->e);
     b->now_ms = clock_now_ms();
     message_format_time(b->now_ms, now, sizeof now);
@@ -655,7 +656,9 @@ static void on_batch(const redisReply *entries, bool pending, void *data)
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         e->b = b;
-        entry_load(e, entries->element[i], src->timers, b->now_ms);
+        e->stream = entries[i].stream;
+        e->stream_index = entries[i].index;
+        entry_load(e, entries[i].entry, src->timers, b->now_ms);
         if (!src->timers && !pending) /* a pending entry read again was counted when first read */
             c->d.stats->events_consumed++;
     }
@@ -866,9 +869,8 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
 static void send_fires(struct consumer *c, struct batch *b, size_t n)
 {
     struct run *run = run_new(b, n, fired_reply, "fire");
-    scripts_begin(&c->call, c->d.scripts, SCRIPT_FIRE, (int)(4 + 4 * n));
+    scripts_begin(&c->call, c->d.scripts, SCRIPT_FIRE, (int)(3 + 5 * n));
     cmd_adds(&c->call, c->d.keys->actions);
-    cmd_adds(&c->call, b->src->stream);
     cmd_adds(&c->call, c->d.keys->schedule);
     cmd_adds(&c->call, c->d.keys->measures);
     for (size_t i = 0; i < b->n; i++) {
@@ -877,6 +879,7 @@ static void send_fires(struct consumer *c, struct batch *b, size_t n)
             continue;
         run->e[run->n++] = e;
         profile_add_keys(&c->call, c->d.keys, e->m.customer);
+        cmd_adds(&c->call, e->stream);
     }
     cmd_adds(&c->call, c->d.keys->group);
     cmd_addi(&c->call, b->now_ms);
@@ -966,20 +969,20 @@ static void send_arms(struct consumer *c, struct batch *b)
     send_or_fail(b, on_simple, b);
 }
 
-/* VERB (XACK, or XDEL for nudged's own timers) for every entry that fired
- * nothing, in one command. */
-static void send_acks(struct batch *b, const char *verb)
+/* VERB (XACK, or XDEL for nudged's own timers) for every entry of STREAM
+ * that fired nothing, in one command. */
+static void send_stream_acks(struct batch *b, const char *verb, const char *stream)
 {
     struct consumer *c = b->c;
     struct cmd ack;
     cmd_init(&ack);
     cmd_adds(&ack, verb);
-    cmd_adds(&ack, b->src->stream);
+    cmd_adds(&ack, stream);
     if (strcmp(verb, "XACK") == 0)
         cmd_adds(&ack, c->d.keys->group);
     size_t fixed = ack.n;
     for (size_t i = 0; i < b->n; i++)
-        if (b->e[i].round == b->round && b->e[i].valid && !b->e[i].fired)
+        if (b->e[i].round == b->round && b->e[i].valid && !b->e[i].fired && b->e[i].stream == stream)
             cmd_adds(&ack, b->e[i].id);
     if (ack.n > fixed) {
         if (cmd_send(&ack, c->d.conn, on_simple, b) == 0)
@@ -988,6 +991,21 @@ static void send_acks(struct batch *b, const char *verb)
             b->failed = true;
     }
     cmd_free(&ack);
+}
+
+/* The same for each stream the round's entries came from (an entry's
+ * stream is one of the source's, borrowed, so they compare as pointers). */
+static void send_acks(struct batch *b, const char *verb)
+{
+    bool *seen = util_xcalloc(b->src->nstreams, sizeof *seen);
+    for (size_t i = 0; i < b->n; i++) {
+        unsigned k = b->e[i].stream_index;
+        if (b->e[i].round == b->round && !seen[k]) {
+            seen[k] = true;
+            send_stream_acks(b, verb, b->e[i].stream);
+        }
+    }
+    free(seen);
 }
 
 /* The revenue E's customer had before E (an order), as text; returns
@@ -1117,12 +1135,15 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     c->zone_of = (struct tz_zone){deps->tz, deps->cfg->triggers_default_timezone};
     c->zone = (struct eval_zone){tz_zone_offset, &c->zone_of};
-    const char *streams[CONSUMER_SOURCES] = {deps->keys->events, deps->keys->timers};
+    const char *const *streams[CONSUMER_SOURCES] = {(const char *const *)deps->keys->streams,
+                                                    (const char *const *)&deps->keys->timers};
+    const unsigned nstreams[CONSUMER_SOURCES] = {deps->keys->nstreams, 1};
     for (int i = 0; i < CONSUMER_SOURCES; i++) {
         struct source *src = &c->src[i];
         bool timers = i == CONSUMER_TIMERS;
-        *src = (struct source){c, NULL, streams[i], timers};
+        *src = (struct source){c, NULL, streams[i], nstreams[i], timers};
         struct sreader_opts o = {streams[i],
+                                 nstreams[i],
                                  deps->keys->group,
                                  deps->keys->consumer,
                                  deps->cfg->redis_claim_idle_ms,

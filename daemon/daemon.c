@@ -158,33 +158,61 @@ static void on_groups_exist(redisAsyncContext *ac, void *r, void *priv)
  * the setup is on_scripts_loaded. */
 static void setup_groups(struct daemon *d)
 {
-    const char *streams[NREADERS] = {d->keys.events, d->keys.timers, d->keys.actions};
-    for (int i = 0; i < NREADERS; i++)
-        if (rconn_sendf(d->conn, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i], d->keys.group) != 0 ||
-            rconn_sendf(d->conn, on_groups_exist, d, "XINFO GROUPS %s", streams[i]) != 0)
+    for (unsigned i = 0; i < d->keys.nstreams + 2; i++) {
+        const char *stream = i < d->keys.nstreams    ? d->keys.streams[i]
+                             : i == d->keys.nstreams ? d->keys.timers
+                                                     : d->keys.actions;
+        if (rconn_sendf(d->conn, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", stream, d->keys.group) != 0 ||
+            rconn_sendf(d->conn, on_groups_exist, d, "XINFO GROUPS %s", stream) != 0)
             d->setup_failures++;
+    }
     if (scripts_load(&d->scripts, d->conn, on_scripts_loaded, d) != 0)
         d->setup_running = false;
 }
 
-/* The stored layout's version: the one this process writes (SET NX made
- * it so on a Redis without nudged's data), or another, which stops the
- * start before anything is written: nothing is migrated, and running on
- * data of another layout would corrupt it. */
+/* What the stored layout (HMGET version shards) says against this
+ * process: NULL when it is the same, else why not in WHY. */
+static const char *layout_mismatch(const struct daemon *d, const redisReply *reply, char *why, size_t len)
+{
+    bool older = reply->type == REDIS_REPLY_ERROR; /* WRONGTYPE: layout 1 was a string */
+    const char *version = older ? "1" : reply->element[0]->str, *stored = older ? "" : reply->element[1]->str;
+    char shards[24];
+    snprintf(shards, sizeof shards, "%lld", (long long)d->cfg->redis_shards);
+    if (strcmp(version, KEYS_LAYOUT_VERSION) != 0)
+        snprintf(why, len,
+                 "Redis holds nudged data of layout %s under this prefix, and this version reads and writes only "
+                 "layout %s (nothing is migrated): use another [redis] prefix or database, or empty this one",
+                 version, KEYS_LAYOUT_VERSION);
+    else if (strcmp(stored, shards) != 0)
+        snprintf(why, len,
+                 "[redis] shards is %s, but the data under this prefix was written with %s shards; the number of "
+                 "shards is fixed once data exists: set shards = %s",
+                 shards, stored, stored);
+    else
+        return NULL;
+    return why;
+}
+
+/* The stored layout: the one this process writes (HSETNX made it so on a
+ * Redis without nudged's data), or another, which stops the start before
+ * anything is written: nothing is migrated, and running on data of
+ * another layout, or split in another number of shards, would corrupt it. */
 static void on_layout(redisAsyncContext *ac, void *r, void *priv)
 {
     struct daemon *d = priv;
     redisReply *reply = r;
+    char why[400];
     (void)ac;
-    if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+    bool wrongtype = reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "WRONGTYPE", 9) == 0;
+    if (!wrongtype &&
+        (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+         reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_STRING)) {
         d->setup_failures++;
-        snprintf(d->setup_error, sizeof d->setup_error, "cannot read or record the layout version in %s: %s",
-                 d->keys.layout, reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no value");
+        snprintf(d->setup_error, sizeof d->setup_error, "cannot read or record the layout in %s: %s", d->keys.layout,
+                 reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no value");
         on_scripts_loaded(d, false);
-    } else if (strcmp(reply->str, KEYS_LAYOUT_VERSION) != 0) {
-        log_error("Redis holds nudged data of another layout under this prefix; this version reads and writes "
-                  "only its own (nothing is migrated): use another [redis] prefix or database, or empty this one",
-                  "key", d->keys.layout, "stored", reply->str, "this_version", KEYS_LAYOUT_VERSION);
+    } else if (layout_mismatch(d, reply, why, sizeof why)) {
+        log_error(why, "key", d->keys.layout);
         d->setup_running = false;
         d->exit_code = 3;
         d->stopping = true;
@@ -194,7 +222,9 @@ static void on_layout(redisAsyncContext *ac, void *r, void *priv)
     }
 }
 
-/* Checks the layout first (on_layout goes on from there). */
+/* Checks the layout first (on_layout goes on from there). A layout of an
+ * earlier version is another type (a string): HSETNX fails on it and
+ * HMGET answers WRONGTYPE, which says the same. */
 static void setup_redis(struct daemon *d)
 {
     if (d->setup_running || !rconn_up(d->conn) || clock_mono_ms() < d->setup_next_ms)
@@ -202,8 +232,10 @@ static void setup_redis(struct daemon *d)
     d->setup_running = true;
     d->setup_failures = 0;
     d->setup_error[0] = '\0';
-    if (rconn_sendf(d->conn, rconn_ignore, NULL, "SET %s %s NX", d->keys.layout, KEYS_LAYOUT_VERSION) != 0 ||
-        rconn_sendf(d->conn, on_layout, d, "GET %s", d->keys.layout) != 0)
+    if (rconn_sendf(d->conn, rconn_ignore, NULL, "HSETNX %s version %s", d->keys.layout, KEYS_LAYOUT_VERSION) != 0 ||
+        rconn_sendf(d->conn, rconn_ignore, NULL, "HSETNX %s shards %lld", d->keys.layout,
+                    (long long)d->cfg->redis_shards) != 0 ||
+        rconn_sendf(d->conn, on_layout, d, "HMGET %s version shards", d->keys.layout) != 0)
         d->setup_running = false;
 }
 
@@ -243,12 +275,24 @@ static void send_status(struct daemon *d)
     notify_send(status);
 }
 
-/* XINFO GROUPS of the events stream: this group's lag and pending. */
+/* The backlog summed over every events stream (the inbox and the shards'),
+ * one XINFO GROUPS each, all sent at once. */
+struct backlog {
+    struct daemon *d;
+    unsigned left;
+    uint64_t lag, pending;
+    bool failed;
+};
+
+static void backlog_step(struct backlog *bl);
+
+/* One stream's XINFO GROUPS: this group's lag and pending, added. */
 static void on_groups(redisAsyncContext *ac, void *r, void *priv)
 {
-    struct daemon *d = priv;
+    struct backlog *bl = priv;
     redisReply *reply = r;
     (void)ac;
+    bl->failed |= reply == NULL || reply->type != REDIS_REPLY_ARRAY;
     for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
         const redisReply *g = reply->element[i];
         bool ours = false;
@@ -258,19 +302,49 @@ static void on_groups(redisAsyncContext *ac, void *r, void *priv)
             if (key->type != REDIS_REPLY_STRING)
                 continue;
             if (strcmp(key->str, "name") == 0 && v->type == REDIS_REPLY_STRING)
-                ours = strcmp(v->str, d->keys.group) == 0;
+                ours = strcmp(v->str, bl->d->keys.group) == 0;
             else if (strcmp(key->str, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
                 lag = v->integer;
             else if (strcmp(key->str, "pending") == 0 && v->type == REDIS_REPLY_INTEGER)
                 pending = v->integer;
         }
         if (ours) {
-            d->events_lag = (uint64_t)(lag > 0 ? lag : 0);
-            d->events_pending = (uint64_t)(pending > 0 ? pending : 0);
-            if (d->collector)
-                collector_set_backlog(d->collector, d->events_lag + d->events_pending);
+            bl->lag += (uint64_t)(lag > 0 ? lag : 0);
+            bl->pending += (uint64_t)(pending > 0 ? pending : 0);
         }
     }
+    backlog_step(bl);
+}
+
+/* One answer came back (or, at the end of sending, the hold was let go). */
+static void backlog_step(struct backlog *bl)
+{
+    if (--bl->left > 0)
+        return;
+    struct daemon *d = bl->d;
+    if (!bl->failed) { /* a part is no sum: the last figures stand */
+        d->events_lag = bl->lag;
+        d->events_pending = bl->pending;
+        if (d->collector)
+            collector_set_backlog(d->collector, d->events_lag + d->events_pending);
+    }
+    free(bl);
+}
+
+static void ask_backlog(struct daemon *d)
+{
+    struct backlog *bl = util_xcalloc(1, sizeof *bl);
+    bl->d = d;
+    bl->left = 1; /* held until every command is sent */
+    for (unsigned i = 0; i < d->keys.nstreams; i++) {
+        if (rconn_sendf(d->conn, on_groups, bl, "XINFO GROUPS %s", d->keys.streams[i]) != 0) {
+            log_debug("cannot ask for the consumer lag now");
+            bl->failed = true;
+            break;
+        }
+        bl->left++;
+    }
+    backlog_step(bl);
 }
 
 static bool drained(const struct daemon *d)
@@ -341,8 +415,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     }
     if (now - d->last_backlog_ms >= (d->collector ? BACKLOG_EVERY_MS : STATUS_EVERY_MS)) {
         d->last_backlog_ms = now;
-        if (d->setup_ok && rconn_sendf(d->conn, on_groups, d, "XINFO GROUPS %s", d->keys.events) != 0)
-            log_debug("cannot ask for the consumer lag now");
+        if (d->setup_ok)
+            ask_backlog(d);
     }
 }
 
@@ -573,8 +647,8 @@ static int start_collector(struct daemon *d)
         return 0;
     }
     d->ingest = rconn_new(d->base, c->redis_url, c->redis_password, "collector", on_conn_state, d);
-    struct collector_config cc = {c->http_ingest_listen, d->keys.events, c->http_cors_origins,
-                                  (uint64_t)c->http_max_backlog};
+    struct collector_config cc = {c->http_ingest_listen, (const char *const *)d->keys.streams + 1,
+                                  (unsigned)c->redis_shards, c->http_cors_origins, (uint64_t)c->http_max_backlog};
     d->collector = d->ingest ? collector_new(d->base, &cc, d->ingest, c->write_keys) : NULL;
     if (d->collector == NULL) {
         log_error("cannot start the collector on http.ingest_listen", "listen", c->http_ingest_listen);
@@ -583,7 +657,8 @@ static int start_collector(struct daemon *d)
     char n[24];
     snprintf(n, sizeof n, "%zu", writekeys_count(c->write_keys));
     c->write_keys = NULL; /* the collector's now */
-    log_info("collector listening", "listen", c->http_ingest_listen, "stream", d->keys.events, "write_keys", n);
+    log_info("collector listening", "listen", c->http_ingest_listen, "streams", keys_shard_stream(&d->keys, 0),
+             "write_keys", n);
     return 0;
 }
 

@@ -422,11 +422,11 @@ static struct job *job_new(struct delivery *d, const redisReply *e)
     return j;
 }
 
-static void on_batch(const redisReply *entries, bool pending, void *data)
+static void on_batch(const struct sreader_entry *entries, size_t n, bool pending, void *data)
 {
     struct delivery *d = data;
-    for (size_t i = 0; i < entries->elements; i++) {
-        const redisReply *e = entries->element[i];
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = entries[i].entry;
         /* Only a read of the pending list (after a claim or a reconnect)
          * can hand back an entry still being sent; new entries (">") are
          * new, so the scan over the jobs is skipped for them. */
@@ -480,7 +480,8 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
     d->d = *deps;
     cmd_init(&d->call);
     d->flush_event = event_new(deps->base, -1, 0, flush_done, d);
-    struct sreader_opts o = {deps->keys->actions,
+    struct sreader_opts o = {(const char *const *)&deps->keys->actions,
+                             1,
                              deps->keys->group,
                              deps->keys->consumer,
                              deps->cfg->redis_claim_idle_ms,

@@ -27,6 +27,17 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->layout = join(cfg->redis_prefix, "layout");
     k->measures = join(cfg->redis_prefix, "measures");
     k->buyers = join(cfg->redis_prefix, "buyers");
+    k->nstreams = 1 + (unsigned)cfg->redis_shards;
+    k->streams = util_xcalloc(k->nstreams, sizeof *k->streams);
+    k->streams[0] = util_xstrdup(k->events);
+    for (unsigned i = 1; i < k->nstreams; i++)
+        if (asprintf(&k->streams[i], "%s:{%u}", k->events, i - 1) < 0)
+            util_fatal("out of memory");
+}
+
+const char *keys_shard_stream(const struct keys *k, unsigned shard)
+{
+    return k->streams[1 + shard];
 }
 
 void keys_free(struct keys *k)
@@ -40,6 +51,9 @@ void keys_free(struct keys *k)
     free(k->layout);
     free(k->measures);
     free(k->buyers);
+    for (unsigned i = 0; i < k->nstreams; i++)
+        free(k->streams[i]);
+    free(k->streams);
 }
 
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)

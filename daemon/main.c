@@ -1,4 +1,5 @@
-/* main.c — the command line (SPEC 6): run, check, version, help.
+/* main.c — the command line (SPEC 6): run, check, replay, forget, redrive,
+ * report, shard, version, help.
  * Exit codes: 0 ok, 1 invalid config or triggers, 2 usage, 3 runtime failure. */
 #include "config.h"
 #include "daemon.h"
@@ -6,10 +7,12 @@
 #include "errlist.h"
 #include "firing.h"
 #include "forget.h"
+#include "keys.h"
 #include "log.h"
 #include "redrive.h"
 #include "replay.h"
 #include "report.h"
+#include "shard.h"
 #include "template.h"
 #include "trigger.h"
 #include "tz.h"
@@ -44,7 +47,9 @@ static const char usage[] = "usage: nudged [-c FILE]              run in the for
                             "                                     webhook-id; print what moved\n"
                             "       nudged report [-c FILE] [TRIGGER...]\n"
                             "                                     each trigger's firings, holdout and conversions,\n"
-                            "                                     with the uplift and its 95 %% interval\n"
+                            "                                     with the uplift and its 95 % interval\n"
+                            "       nudged shard [-c FILE] ID     print the events stream of customer ID's shard,\n"
+                            "                                     where a producer writes its events\n"
                             "       nudged version\n"
                             "       nudged --help\n"
                             "The default config is " DEFAULT_CONFIG ". Exit codes: 0 ok, 1 invalid config or\n"
@@ -149,6 +154,16 @@ static int run_redrive(const struct config *cfg, const void *o)
     return redrive_run(cfg, o);
 }
 
+/* SPEC 8: the stream a producer writes customer ID's events to. */
+static int run_shard(const struct config *cfg, const void *id)
+{
+    struct keys k;
+    keys_init(&k, cfg);
+    printf("%s\n", keys_shard_stream(&k, shard_of(id, (unsigned)cfg->redis_shards)));
+    keys_free(&k);
+    return 0;
+}
+
 static int cmd_forget(const char *path, const char *id)
 {
     if (id == NULL) {
@@ -236,7 +251,7 @@ int main(int argc, char **argv)
         } else if (strcmp(cmd, "report") == 0 && argv[i][0] != '-') {
             ids[nids++] = argv[i];
         } else if (arg == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) &&
-                   (strcmp(cmd, "replay") == 0 || strcmp(cmd, "forget") == 0)) {
+                   (strcmp(cmd, "replay") == 0 || strcmp(cmd, "forget") == 0 || strcmp(cmd, "shard") == 0)) {
             arg = argv[i];
         } else {
             fprintf(stderr, "nudged: unexpected argument \"%s\"\n%s", argv[i], usage);
@@ -261,6 +276,12 @@ int main(int argc, char **argv)
         return cmd_forget(path, arg);
     if (strcmp(cmd, "redrive") == 0)
         return with_config(path, run_redrive, &ro);
+    if (strcmp(cmd, "shard") == 0 && (arg == NULL || *arg == '\0')) {
+        fprintf(stderr, "nudged: shard needs a customer id (the userId, else the anonymousId)\n%s", usage);
+        return 2;
+    }
+    if (strcmp(cmd, "shard") == 0)
+        return with_config(path, run_shard, arg);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(path, ids, nids);
     fprintf(stderr, "nudged: unknown command \"%s\"\n%s", cmd, usage);

@@ -1,4 +1,4 @@
-/* sreader.c — a consumer-group reader for one stream (see sreader.h). */
+/* sreader.c — a consumer-group reader for a set of streams (see sreader.h). */
 #include "sreader.h"
 #include "cmd.h"
 #include "log.h"
@@ -10,19 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the reader knows of one of its streams. */
+struct sstream {
+    char cursor[64]; /* while draining its pending list: the last id read */
+    bool need_pending;
+    char claim_cursor[64];
+};
+
 struct sreader {
     struct rconn *reader, *conn;
     struct sreader_opts o;
     sreader_room_fn *room;
     sreader_batch_fn *batch;
     void *data;
-    char cursor[64]; /* "0"-style id while draining pending, ">" after */
-    bool reading, in_batch, claiming, stopped, need_pending;
-    bool read_pending;               /* the read in flight is of the pending list */
+    struct sstream *st; /* one a stream of o.streams */
+    bool reading, in_batch, claiming, stopped;
+    int read_stream;                 /* the stream whose pending list the read in flight drains; -1: new entries */
     unsigned long epoch, read_epoch; /* a reset during a read makes its cursor stale */
-    char claim_cursor[64];
+    unsigned claim_stream;           /* the stream the claim in flight is at */
     int backoff_ms;
     struct event *backoff_timer;
+    struct sreader_entry *out; /* scratch: the entries handed to the owner */
+    size_t out_cap;
+    const char **argv; /* scratch: a read's arguments */
 };
 
 static void on_backoff(evutil_socket_t fd, short what, void *arg)
@@ -42,9 +52,11 @@ struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struc
     s->room = room;
     s->batch = batch;
     s->data = data;
-    s->need_pending = true;
-    snprintf(s->cursor, sizeof s->cursor, "0");
-    snprintf(s->claim_cursor, sizeof s->claim_cursor, "0-0");
+    s->st = util_xcalloc(opts->nstreams, sizeof *s->st);
+    s->argv = util_xcalloc(9 + 2 * (size_t)opts->nstreams, sizeof *s->argv);
+    for (unsigned i = 0; i < opts->nstreams; i++)
+        snprintf(s->st[i].claim_cursor, sizeof s->st[i].claim_cursor, "0-0");
+    sreader_reset(s);
     s->backoff_timer = evtimer_new(base, on_backoff, s);
     return s;
 }
@@ -58,50 +70,97 @@ static void on_group_created(redisAsyncContext *ac, void *r, void *priv)
         log_error("XGROUP CREATE failed", "error", reply->str);
 }
 
-/* Pending entries that were trimmed come back as [id, nil]: ack, skip. */
-static size_t ack_deleted(struct sreader *s, const redisReply *entries)
+/* A live entry, [id, [field, value, ...]]; a pending entry that was
+ * trimmed comes back as [id, nil]. */
+static bool live(const redisReply *e)
 {
-    size_t live = 0;
-    for (size_t i = 0; i < entries->elements; i++) {
-        const redisReply *e = entries->element[i];
-        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[1]->type == REDIS_REPLY_ARRAY) {
-            live++;
-            continue;
-        }
-        if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING &&
-            rconn_sendf(s->conn, rconn_ignore, NULL, "XACK %s %s %s", s->o.stream, s->o.group, e->element[0]->str) != 0)
-            log_warn("cannot ack a deleted entry now", "stream", s->o.stream);
-    }
-    return live;
+    return e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->type == REDIS_REPLY_STRING &&
+           e->element[1]->type == REDIS_REPLY_ARRAY;
 }
 
-/* Builds the array of live entries only, borrowing the elements. */
-static void deliver(struct sreader *s, const redisReply *entries)
+/* Acks stream I's pending entries that were trimmed: there is nothing to do. */
+static void ack_deleted(struct sreader *s, unsigned i, const redisReply *entries)
 {
-    size_t live = ack_deleted(s, entries);
+    const char *stream = s->o.streams[i];
+    for (size_t k = 0; k < entries->elements; k++) {
+        const redisReply *e = entries->element[k];
+        if (!live(e) && e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING &&
+            rconn_sendf(s->conn, rconn_ignore, NULL, "XACK %s %s %s", stream, s->o.group, e->element[0]->str) != 0)
+            log_warn("cannot ack a deleted entry now", "stream", stream);
+    }
+}
+
+/* Adds stream I's live ENTRIES to what the owner gets. */
+static void take(struct sreader *s, unsigned i, const redisReply *entries, size_t *n)
+{
+    ack_deleted(s, i, entries);
+    for (size_t k = 0; k < entries->elements; k++) {
+        if (!live(entries->element[k]))
+            continue;
+        if (*n == s->out_cap) {
+            s->out_cap = s->out_cap ? 2 * s->out_cap : 64;
+            s->out = util_xrealloc(s->out, s->out_cap * sizeof *s->out);
+        }
+        s->out[(*n)++] = (struct sreader_entry){entries->element[k], s->o.streams[i], i};
+    }
+}
+
+/* Stream entry ids in order: milliseconds, then sequence; entries of two
+ * streams with the same id by the streams' order. */
+static int by_id(const void *pa, const void *pb)
+{
+    const struct sreader_entry *a = pa, *b = pb;
+    char *end;
+    unsigned long long ams = strtoull(a->entry->element[0]->str, &end, 10),
+                       aseq = *end ? strtoull(end + 1, NULL, 10) : 0;
+    unsigned long long bms = strtoull(b->entry->element[0]->str, &end, 10),
+                       bseq = *end ? strtoull(end + 1, NULL, 10) : 0;
+    if (ams != bms)
+        return ams < bms ? -1 : 1;
+    if (aseq != bseq)
+        return aseq < bseq ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Which of the reader's streams NAME is; -1: none of them. */
+static int stream_index(const struct sreader *s, const redisReply *name)
+{
+    for (unsigned i = 0; name->type == REDIS_REPLY_STRING && i < s->o.nstreams; i++)
+        if (strcmp(s->o.streams[i], name->str) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The last id of ENTRIES (live or trimmed), where a pending read goes on. */
+static const char *last_id(const redisReply *entries)
+{
     const char *last = NULL;
-    for (size_t i = 0; i < entries->elements; i++)
-        if (entries->element[i]->type == REDIS_REPLY_ARRAY && entries->element[i]->elements >= 1)
-            last = entries->element[i]->element[0]->str;
-    if (s->read_pending && s->read_epoch == s->epoch && last)
-        snprintf(s->cursor, sizeof s->cursor, "%s", last);
-    if (live == 0) {
-        s->in_batch = false;
-        sreader_kick(s);
+    for (size_t k = 0; k < entries->elements; k++)
+        if (entries->element[k]->type == REDIS_REPLY_ARRAY && entries->element[k]->elements >= 1 &&
+            entries->element[k]->element[0]->type == REDIS_REPLY_STRING)
+            last = entries->element[k]->element[0]->str;
+    return last;
+}
+
+/* A read of stream P's pending list came back with ENTRIES: it goes on
+ * after them, or (none) the stream's new entries come next. */
+static void pending_read(struct sreader *s, unsigned p, const redisReply *entries)
+{
+    if (s->read_epoch != s->epoch) /* reset meanwhile: read from the start again */
         return;
-    }
-    redisReply filtered = *entries;
-    redisReply **el = util_xcalloc(live, sizeof *el);
-    size_t n = 0;
-    for (size_t i = 0; i < entries->elements; i++) {
-        redisReply *e = entries->element[i];
-        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[1]->type == REDIS_REPLY_ARRAY)
-            el[n++] = e;
-    }
-    filtered.element = el;
-    filtered.elements = n;
-    s->batch(&filtered, s->read_pending, s->data);
-    free(el);
+    const char *last = last_id(entries);
+    if (last)
+        snprintf(s->st[p].cursor, sizeof s->st[p].cursor, "%s", last);
+    else
+        s->st[p].need_pending = false;
+}
+
+static void recreate_groups(struct sreader *s)
+{
+    for (unsigned i = 0; i < s->o.nstreams; i++)
+        if (rconn_sendf(s->conn, on_group_created, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", s->o.streams[i],
+                        s->o.group) != 0)
+            log_warn("cannot recreate the group now", "stream", s->o.streams[i]);
 }
 
 static void on_read(redisAsyncContext *ac, void *r, void *priv)
@@ -112,28 +171,44 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     s->reading = false;
     if (reply == NULL) /* connection lost; the up callback resets and kicks */
         return;
+    int p = s->read_stream;
     if (reply->type == REDIS_REPLY_ERROR) {
-        log_warn("XREADGROUP failed", "stream", s->o.stream, "error", reply->str);
-        if (strncmp(reply->str, "NOGROUP", 7) == 0 &&
-            rconn_sendf(s->conn, on_group_created, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", s->o.stream, s->o.group) !=
-                0)
-            log_warn("cannot recreate the group now", "stream", s->o.stream);
+        log_warn("XREADGROUP failed", "stream", p >= 0 ? s->o.streams[p] : s->o.streams[0], "error", reply->str);
+        if (strncmp(reply->str, "NOGROUP", 7) == 0)
+            recreate_groups(s);
         sreader_done(s, false);
         return;
     }
-    const redisReply *entries = NULL;
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 && reply->element[0]->elements == 2)
-        entries = reply->element[0]->element[1];
-    if (entries == NULL || entries->elements == 0) {
-        if (s->read_pending && s->read_epoch == s->epoch) { /* pending drained: now the new entries */
-            s->need_pending = false;
-            snprintf(s->cursor, sizeof s->cursor, ">");
-        }
+    size_t n = 0, parts = 0;
+    for (size_t k = 0; reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
+        const redisReply *part = reply->element[k];
+        if (part->type != REDIS_REPLY_ARRAY || part->elements != 2 || part->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        int i = stream_index(s, part->element[0]);
+        if (i < 0)
+            continue;
+        if (p >= 0)
+            pending_read(s, (unsigned)p, part->element[1]);
+        take(s, (unsigned)i, part->element[1], &n);
+        parts++;
+    }
+    if (n == 0) {
         sreader_kick(s);
         return;
     }
+    if (parts > 1)
+        qsort(s->out, n, sizeof *s->out, by_id);
     s->in_batch = true;
-    deliver(s, entries);
+    s->batch(s->out, n, p >= 0, s->data);
+}
+
+/* The stream whose pending list is drained next; -1: none, read new entries. */
+static int next_pending(const struct sreader *s)
+{
+    for (unsigned i = 0; i < s->o.nstreams; i++)
+        if (s->st[i].need_pending)
+            return (int)i;
+    return -1;
 }
 
 void sreader_kick(struct sreader *s)
@@ -148,11 +223,20 @@ void sreader_kick(struct sreader *s)
     char count[24], block[24];
     snprintf(count, sizeof count, "%zu", room);
     snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
-    const char *argv[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT",  count,
-                          "BLOCK",      block,   "STREAMS",  s->o.stream,   s->cursor};
-    if (rconn_send(s->reader, on_read, s, 11, argv, NULL) == 0) {
+    int p = next_pending(s);
+    unsigned first = p >= 0 ? (unsigned)p : 0, k = p >= 0 ? 1 : s->o.nstreams;
+    const char **argv = s->argv;
+    int argc = 0;
+    const char *head[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT", count, "BLOCK", block, "STREAMS"};
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+        argv[argc++] = head[i];
+    for (unsigned i = 0; i < k; i++)
+        argv[argc++] = s->o.streams[first + i];
+    for (unsigned i = 0; i < k; i++)
+        argv[argc++] = p >= 0 ? s->st[p].cursor : ">";
+    if (rconn_send(s->reader, on_read, s, argc, argv, NULL) == 0) {
         s->reading = true;
-        s->read_pending = s->need_pending;
+        s->read_stream = p;
         s->read_epoch = s->epoch;
     }
 }
@@ -181,51 +265,65 @@ void sreader_release(struct sreader *s)
     sreader_kick(s);
 }
 
+/* Stream I's pending list is read again from its start. */
+static void reset_stream(struct sreader *s, unsigned i)
+{
+    s->st[i].need_pending = true;
+    snprintf(s->st[i].cursor, sizeof s->st[i].cursor, "0");
+}
+
 void sreader_reset(struct sreader *s)
 {
     s->epoch++;
-    s->need_pending = true;
-    snprintf(s->cursor, sizeof s->cursor, "0");
+    for (unsigned i = 0; i < s->o.nstreams; i++)
+        reset_stream(s, i);
 }
+
+static void claim_next(struct sreader *s);
 
 static void on_claimed(redisAsyncContext *ac, void *r, void *priv)
 {
     struct sreader *s = priv;
     redisReply *reply = r;
     (void)ac;
-    s->claiming = false;
-    if (reply == NULL)
+    if (reply == NULL) {
+        s->claiming = false;
         return;
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
-        log_warn("XAUTOCLAIM failed", "stream", s->o.stream, "error",
+    }
+    unsigned i = s->claim_stream;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->element[0]->type != REDIS_REPLY_STRING) {
+        log_warn("XAUTOCLAIM failed", "stream", s->o.streams[i], "error",
                  reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-        return;
+    } else {
+        snprintf(s->st[i].claim_cursor, sizeof s->st[i].claim_cursor, "%s", reply->element[0]->str);
+        if (reply->element[1]->elements > 0) {
+            char n[24];
+            snprintf(n, sizeof n, "%zu", reply->element[1]->elements);
+            log_info("claimed idle entries", "stream", s->o.streams[i], "count", n);
+            s->epoch++;
+            reset_stream(s, i);
+            sreader_kick(s);
+        }
     }
-    snprintf(s->claim_cursor, sizeof s->claim_cursor, "%s", reply->element[0]->str);
-    if (reply->element[1]->elements > 0) {
-        char n[24];
-        snprintf(n, sizeof n, "%zu", reply->element[1]->elements);
-        log_info("claimed idle entries", "stream", s->o.stream, "count", n);
-        sreader_reset(s);
-        sreader_kick(s);
-    }
+    s->claim_stream++;
+    claim_next(s);
 }
 
-/* Sends one entry that keeps coming back to bury_stream, with the reason. */
-static void bury(struct sreader *s, const char *id, long long count)
+/* Sends one entry of stream I that keeps coming back to bury_stream, with the reason. */
+static void bury(struct sreader *s, unsigned i, const char *id, long long count)
 {
     struct cmd c;
     char why[128];
     snprintf(why, sizeof why, "delivered %lld times and never completed (it may crash nudged); set aside", count);
     cmd_init(&c);
     scripts_begin(&c, s->o.scripts, SCRIPT_BURY, 2);
-    cmd_adds(&c, s->o.stream);
+    cmd_adds(&c, s->o.streams[i]);
     cmd_adds(&c, s->o.bury_stream);
     cmd_adds(&c, s->o.group);
     cmd_adds(&c, id);
     cmd_adds(&c, why);
     cmd_adds(&c, s->o.bury_delete ? "1" : "0");
-    log_warn("entry set aside", "stream", s->o.stream, "id", id, "to", s->o.bury_stream, "error", why);
+    log_warn("entry set aside", "stream", s->o.streams[i], "id", id, "to", s->o.bury_stream, "error", why);
     if (cmd_send(&c, s->conn, rconn_ignore, NULL) != 0)
         log_warn("cannot set the entry aside now", "id", id);
     cmd_free(&c);
@@ -233,12 +331,14 @@ static void bury(struct sreader *s, const char *id, long long count)
 
 static void send_autoclaim(struct sreader *s)
 {
+    unsigned i = s->claim_stream;
     char idle[24];
     snprintf(idle, sizeof idle, "%lld", (long long)s->o.claim_idle_ms);
     /* Not JUSTID: a claim counts as a delivery, so an entry that crashes
      * every process that takes it reaches SREADER_MAX_DELIVERIES. The
      * claimed entries are read again through the pending list. */
-    const char *argv[] = {"XAUTOCLAIM", s->o.stream, s->o.group, s->o.consumer, idle, s->claim_cursor, "COUNT", "100"};
+    const char *argv[] = {"XAUTOCLAIM", s->o.streams[i],       s->o.group, s->o.consumer,
+                          idle,         s->st[i].claim_cursor, "COUNT",    "100"};
     if (rconn_send(s->conn, on_claimed, s, 8, argv, NULL) != 0)
         s->claiming = false;
 }
@@ -253,28 +353,39 @@ static void on_pending(redisAsyncContext *ac, void *r, void *priv)
         s->claiming = false;
         return;
     }
-    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
-        const redisReply *e = reply->element[i];
+    for (size_t k = 0; reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
+        const redisReply *e = reply->element[k];
         if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SREADER_MAX_DELIVERIES)
-            bury(s, e->element[0]->str, e->element[3]->integer);
+            bury(s, s->claim_stream, e->element[0]->str, e->element[3]->integer);
     }
     send_autoclaim(s); /* after the buries, on the same connection */
 }
 
-void sreader_claim(struct sreader *s)
+/* The claim goes on with the next stream, one at a time; the last ends it. */
+static void claim_next(struct sreader *s)
 {
-    if (s->claiming || s->stopped || !rconn_up(s->conn))
+    if (s->claim_stream >= s->o.nstreams || s->stopped || !rconn_up(s->conn)) {
+        s->claiming = false;
         return;
+    }
     char idle[24];
     snprintf(idle, sizeof idle, "%lld", (long long)s->o.claim_idle_ms);
-    const char *argv[] = {"XPENDING", s->o.stream, s->o.group, "IDLE", idle, "-", "+", "100"};
-    if (rconn_send(s->conn, on_pending, s, 8, argv, NULL) == 0)
-        s->claiming = true;
+    const char *argv[] = {"XPENDING", s->o.streams[s->claim_stream], s->o.group, "IDLE", idle, "-", "+", "100"};
+    s->claiming = rconn_send(s->conn, on_pending, s, 8, argv, NULL) == 0;
+}
+
+void sreader_claim(struct sreader *s)
+{
+    if (s->claiming)
+        return;
+    s->claim_stream = 0;
+    claim_next(s);
 }
 
 struct prune {
     struct sreader *s;
     int64_t idle_ms;
+    unsigned stream;
 };
 
 static long long field_int(const redisReply *info, const char *name)
@@ -305,9 +416,10 @@ static void on_consumers(redisAsyncContext *ac, void *r, void *priv)
         if (name == NULL || strcmp(name, p->s->o.consumer) == 0 || field_int(info, "pending") != 0 ||
             field_int(info, "idle") < p->idle_ms)
             continue;
-        log_info("removing an idle consumer with nothing pending", "stream", p->s->o.stream, "consumer", name);
-        if (rconn_sendf(p->s->conn, rconn_ignore, NULL, "XGROUP DELCONSUMER %s %s %s", p->s->o.stream, p->s->o.group,
-                        name) != 0)
+        const char *stream = p->s->o.streams[p->stream];
+        log_info("removing an idle consumer with nothing pending", "stream", stream, "consumer", name);
+        if (rconn_sendf(p->s->conn, rconn_ignore, NULL, "XGROUP DELCONSUMER %s %s %s", stream, p->s->o.group, name) !=
+            0)
             break;
     }
     free(p);
@@ -315,35 +427,39 @@ static void on_consumers(redisAsyncContext *ac, void *r, void *priv)
 
 void sreader_prune(struct sreader *s, int64_t idle_ms)
 {
-    struct prune *p = util_xmalloc(sizeof *p);
-    *p = (struct prune){s, idle_ms};
-    if (rconn_sendf(s->conn, on_consumers, p, "XINFO CONSUMERS %s %s", s->o.stream, s->o.group) != 0)
-        free(p);
+    for (unsigned i = 0; i < s->o.nstreams; i++) {
+        struct prune *p = util_xmalloc(sizeof *p);
+        *p = (struct prune){s, idle_ms, i};
+        if (rconn_sendf(s->conn, on_consumers, p, "XINFO CONSUMERS %s %s", s->o.streams[i], s->o.group) != 0) {
+            free(p);
+            return;
+        }
+    }
 }
 
 static void on_trimmed(redisAsyncContext *ac, void *r, void *priv)
 {
-    const struct sreader *s = priv;
+    const char *stream = priv;
     redisReply *reply = r;
     (void)ac;
     if (reply && reply->type == REDIS_REPLY_ERROR)
-        log_warn("trimming a stream failed", "stream", s->o.stream, "error", reply->str);
+        log_warn("trimming a stream failed", "stream", stream, "error", reply->str);
 }
 
 void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
 {
-    if (!rconn_up(s->conn))
-        return;
-    struct cmd c;
-    cmd_init(&c);
-    scripts_begin(&c, s->o.scripts, SCRIPT_TRIM, 1);
-    cmd_adds(&c, s->o.stream);
-    cmd_adds(&c, s->o.group);
-    if (keep_ms > 0)
-        cmd_addf(&c, "%" PRId64 "-0", now_ms - keep_ms);
-    if (cmd_send(&c, s->conn, on_trimmed, s) != 0)
-        log_debug("cannot trim a stream now", "stream", s->o.stream);
-    cmd_free(&c);
+    for (unsigned i = 0; i < s->o.nstreams && rconn_up(s->conn); i++) {
+        struct cmd c;
+        cmd_init(&c);
+        scripts_begin(&c, s->o.scripts, SCRIPT_TRIM, 1);
+        cmd_adds(&c, s->o.streams[i]);
+        cmd_adds(&c, s->o.group);
+        if (keep_ms > 0)
+            cmd_addf(&c, "%" PRId64 "-0", now_ms - keep_ms);
+        if (cmd_send(&c, s->conn, on_trimmed, (void *)s->o.streams[i]) != 0)
+            log_debug("cannot trim a stream now", "stream", s->o.streams[i]);
+        cmd_free(&c);
+    }
 }
 
 void sreader_stop(struct sreader *s)
@@ -361,5 +477,8 @@ void sreader_free(struct sreader *s)
     if (s == NULL)
         return;
     event_free(s->backoff_timer);
+    free(s->st);
+    free(s->argv);
+    free(s->out);
     free(s);
 }

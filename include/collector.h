@@ -16,8 +16,9 @@
 struct collector;
 
 struct collector_config {
-    const char *listen;       /* host:port */
-    const char *stream;       /* the events stream the messages go to */
+    const char *listen;         /* host:port */
+    const char *const *streams; /* shard k's events stream at k (borrowed: it must outlive the collector) */
+    unsigned shards;
     const char *cors_origins; /* space-separated origins, "*", or "" */
     uint64_t max_backlog;     /* lag plus pending above which requests get 429 */
 };

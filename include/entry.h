@@ -21,6 +21,8 @@ struct batch;
 
 struct entry {
     struct batch *b;
+    const char *stream;    /* the stream it was read from (borrowed from keys) ... */
+    unsigned stream_index; /* ... the index-th of its source's */
     char *id;
     char *raw; /* the message field as read (the first, when given twice) */
     size_t rawlen;

@@ -1,7 +1,9 @@
 /* keys.h — the names of nudged's Redis keys (SPEC 1, 2, 4).
  *
- * Global keys are "<prefix>events" and the like; every key of one customer
- * is "<prefix>{ID}:x", so all of them share one Redis Cluster hash slot. */
+ * Global keys are "<prefix>events" (the inbox) and the like; shard k's
+ * events stream is "<prefix>events:{k}" (shard.h); every key of one
+ * customer is "<prefix>{ID}:x", so all of them share one Redis Cluster
+ * hash slot. */
 #ifndef NUDGED_KEYS_H
 #define NUDGED_KEYS_H
 
@@ -15,17 +17,24 @@
  * that data written before would not meet (a key, field or member renamed
  * or encoded otherwise); a new key or field, which older data just lacks,
  * keeps it. Nothing is migrated (nudged has not been released). */
-#define KEYS_LAYOUT_VERSION "1"
+#define KEYS_LAYOUT_VERSION "2"
 
 struct keys {
     char *events, *actions, *rejected, *dead, *schedule, *timers, *layout; /* owned */
     char *measures;                        /* owned: per trigger, its counted firings and conversions (measure.h) */
     char *buyers;                          /* owned: the customers with orders, scored by revenue (tier.h) */
     const char *prefix, *group, *consumer; /* borrowed from config */
+    /* owned: every events stream nudged reads, the inbox (events) first,
+     * then shard k's at 1 + k; nstreams is 1 + [redis] shards */
+    char **streams;
+    unsigned nstreams;
 };
 
 void keys_init(struct keys *k, const struct config *cfg);
 void keys_free(struct keys *k);
+
+/* Shard K's events stream (K below [redis] shards). */
+const char *keys_shard_stream(const struct keys *k, unsigned shard);
 
 /* Adds customer ID's key of KIND to C: "<prefix>{ID}:<KIND>", where KIND
  * is p (profile hash), d (dedup set), a (link), s (schedule index) or m

@@ -23,6 +23,7 @@ struct segment_request {
     int64_t now_ms;        /* receivedAt */
     const char *id_prefix; /* unique to this request: a message without
                               messageId gets "<id_prefix>-<index>" */
+    unsigned shards;       /* [redis] shards: each message's shard is found (shard.h) */
 };
 
 /* What the request became. STATUS 200: N messages, each serialised JSON.
@@ -34,6 +35,7 @@ struct segment_result {
     char *write_key; /* the body's writeKey, owned, or NULL */
     char **messages; /* owned, N of them, each NUL-terminated JSON */
     size_t *lens;
+    unsigned *shards; /* owned: each message's shard */
     size_t n;
 };
 

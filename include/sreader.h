@@ -1,10 +1,14 @@
-/* sreader.h — read one Redis stream through a consumer group, at least once.
+/* sreader.h — read a set of Redis streams through one consumer group, at
+ * least once.
  *
- * One blocking XREADGROUP at a time on its own connection (a blocked read
- * holds its connection); acks and claims go on the shared command
- * connection. After start, after a reconnect, after a failed batch and after
- * a claim it first drains this consumer's pending list (id 0, then onwards)
- * before it reads new entries (>), as PITFALLS asks.
+ * One blocking XREADGROUP at a time, over all the streams, on its own
+ * connection (a blocked read holds its connection); acks and claims go on
+ * the shared command connection. After start, after a reconnect, after a
+ * failed batch, and for a stream after a claim, it first drains this
+ * consumer's pending list of each stream (id 0, then onwards), one stream
+ * at a time, before it reads new entries (>), as PITFALLS asks. COUNT
+ * holds for each stream: a read of new entries from N streams can bring N
+ * times the room.
  */
 #ifndef NUDGED_SREADER_H
 #define NUDGED_SREADER_H
@@ -23,14 +27,25 @@ struct sreader;
 /* How many entries the owner can take now; 0 pauses reading. */
 typedef size_t sreader_room_fn(void *data);
 
-/* Entries arrived: ENTRIES is a borrowed array of [id, [field, value, ...]]
- * with no deleted ([id, nil]) entries. The owner copies what it keeps and
- * calls sreader_done once it has finished with them, unless PENDING is
- * false and it wants the next read at once (then also sreader_done). */
-typedef void sreader_batch_fn(const redisReply *entries, bool pending, void *data);
+/* One entry read: ENTRY is [id, [field, value, ...]] (never a deleted
+ * [id, nil]), from STREAM, the INDEX-th of the reader's streams. */
+struct sreader_entry {
+    const redisReply *entry;
+    const char *stream;
+    unsigned index;
+};
+
+/* Entries arrived: N borrowed entries, in the order of their ids (of
+ * several streams when a read brought several). The owner copies what it
+ * keeps and calls sreader_done once it has finished with them, unless
+ * PENDING is false and it wants the next read at once (then also
+ * sreader_done). */
+typedef void sreader_batch_fn(const struct sreader_entry *entries, size_t n, bool pending, void *data);
 
 struct sreader_opts {
-    const char *stream, *group, *consumer;
+    const char *const *streams; /* the streams read, NSTREAMS of them (at least one) */
+    unsigned nstreams;
+    const char *group, *consumer;
     int64_t claim_idle_ms;
     int64_t block_ms;
     /* Where an entry goes when it was delivered SREADER_MAX_DELIVERIES times
@@ -43,7 +58,8 @@ struct sreader_opts {
 #define SREADER_MAX_DELIVERIES 5
 
 /* Creates a reader; it starts once both connections are up and
- * sreader_kick is called. OPTS strings are borrowed and must outlive it. */
+ * sreader_kick is called. OPTS strings and its streams array are borrowed
+ * and must outlive it. */
 struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struct rconn *conn,
                             const struct sreader_opts *opts, sreader_room_fn *room, sreader_batch_fn *batch,
                             void *data);

@@ -45,6 +45,10 @@ char *util_json_escape(char *o, const char *s);
 uint64_t util_fnv1a64(uint64_t h, const void *s, size_t n);
 uint64_t util_fmix64(uint64_t h);
 
+/* FNV-1a, 32 bits, of the string S: how a customer id picks its shard
+ * (SPEC 8), so producers in any language can compute it. */
+uint32_t util_fnv1a32(const char *s);
+
 /* A share written as a percentage with at most two decimals ("10%", "2.5%",
  * "0%" ... "100%") in hundredths of a percent (UTIL_SHARE_BUCKETS is all);
  * -1 when S is not one. Holdouts and [triggers] top_share. */

@@ -6,6 +6,7 @@
 #include "jparse.h"
 #include "jspan.h"
 #include "message.h"
+#include "shard.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -90,6 +91,7 @@ static int normalise(json_t *msg, size_t i, const struct batch_parts *bp, const 
     if (correct_time(msg, bp->sent_at, rq->now_ms, err, sizeof err) != 0 ||
         message_validate(msg, "", rq->now_ms, &m, err, sizeof err) != 0)
         return fail(r, 400, "invalid_message", "%s%s", where, err);
+    r->shards[r->n] = shard_of(m.customer, rq->shards); /* the message keep adds next */
     return 200;
 }
 
@@ -235,6 +237,7 @@ static int parse_one(json_t *body, bool shallow, const struct segment_request *r
     struct msg_text text = {{rq->body, rq->len}, NULL, -1, shallow};
     r->messages = util_xcalloc(1, sizeof *r->messages);
     r->lens = util_xcalloc(1, sizeof *r->lens);
+    r->shards = util_xcalloc(1, sizeof *r->shards);
     /* The path sets the type, as in Segment's HTTP API. */
     json_object_set_new(body, "type", json_string(message_type_name((enum message_type)rq->type)));
     struct batch_parts none = {NULL, NULL, NULL};
@@ -254,6 +257,7 @@ static int each_message(message_fn *get, void *ctx, size_t n, const struct batch
     int status = 200;
     r->messages = util_xcalloc(n ? n : 1, sizeof *r->messages);
     r->lens = util_xcalloc(n ? n : 1, sizeof *r->lens);
+    r->shards = util_xcalloc(n ? n : 1, sizeof *r->shards);
     for (size_t i = 0; i < n && status == 200; i++) {
         struct msg_text text = {{NULL, 0}, NULL, -1, false};
         json_t *msg = get(ctx, i, &text);
@@ -432,6 +436,7 @@ void segment_result_free(struct segment_result *r)
         free(r->messages[i]);
     free(r->messages);
     free(r->lens);
+    free(r->shards);
     free(r->write_key);
     memset(r, 0, sizeof *r);
 }

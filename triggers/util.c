@@ -237,6 +237,14 @@ uint64_t util_fnv1a64(uint64_t h, const void *s, size_t n)
     return h;
 }
 
+uint32_t util_fnv1a32(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
 uint64_t util_fmix64(uint64_t h)
 {
     h ^= h >> 33;

@@ -1,8 +1,9 @@
 -- uses: locals times schedule result small
 -- Writes the firings of a run of entries in one call. KEYS: the actions
--- stream, the source stream, the schedule, the measures hash, then per
--- entry its customer's profile hash, dedup set, link and schedule index
--- (as the profile script). ARGV: 1 group, 2 now, 3 dedup window, 4 "1" to delete each entry
+-- stream, the schedule, the measures hash, then per entry its customer's
+-- profile hash, dedup set, link and schedule index (as the profile
+-- script) and the entry's source stream (an events stream of a shard or
+-- the inbox, or the timers stream). ARGV: 1 group, 2 now, 3 dedup window, 4 "1" to delete each entry
 -- from the source (nudged's own timers stream), 5 profile ttl, 6 and 7 the
 -- frequency cap (emails, window ms; 0: none), then per
 -- entry: its source entry id, its firing hash, the number of arguments of
@@ -94,7 +95,7 @@ local function nudged_put(open, tid, rec)
   end
   return open .. rec
 end
-local function nudged_fire(p, d, a, s, id, h, i, last)
+local function nudged_fire(p, d, a, s, src, id, h, i, last)
   local to = call('GET', a)
   if to then return {-1, to} end
   local fired, limited, flags, fresh, open, orig, conv, capped, was = 0, 0, {}, nil, nil, nil, {}, 0, 0
@@ -106,7 +107,7 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
       i = i + 4
     end
     if op == 'l' then
-      nudged_schedule(keys[3], s, argv[i + 1], argv[i + 2], ttl)
+      nudged_schedule(keys[2], s, argv[i + 1], argv[i + 2], ttl)
       flags[#flags + 1] = 's'
       i = i + 3
     else
@@ -145,7 +146,7 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
             local kept, v = nudged_times(call('HGET', p, 'ce'), cap_min, now, cap_max)
             if #kept > cap_max then capped, due = capped + 1, nil else call('HSET', p, 'ce', v) end
           end
-          if due and due ~= '0' then nudged_schedule(keys[3], s, due, argv[i + 1], ttl)
+          if due and due ~= '0' then nudged_schedule(keys[2], s, due, argv[i + 1], ttl)
           elseif due then call('XADD', keys[1], '*', 'delivery', argv[i + 1]) end
           i = i + 2
         end
@@ -168,19 +169,19 @@ local function nudged_fire(p, d, a, s, id, h, i, last)
     if open == '' then call('HDEL', p, 'o') else call('HSET', p, 'o', open) end
   end
   if fresh then call('PEXPIRE', d, dedup_ttl) end
-  call('XACK', keys[2], argv[1], id)
-  if argv[4] == '1' then call('XDEL', keys[2], id) end
+  call('XACK', src, argv[1], id)
+  if argv[4] == '1' then call('XDEL', src, id) end
   for f, c in pairs(entry) do counts[f] = (counts[f] or 0) + c end
   return {fired, limited, table.concat(flags), table.concat(conv, ','), capped}
 end
-local out, n, i, k, nargv, pcall = {}, 0, 8, 5, #argv, pcall
+local out, n, i, k, nargv, pcall = {}, 0, 8, 4, #argv, pcall
 while i <= nargv do
   local nf = argv[i + 2] + 0
-  local ok, r = pcall(nudged_fire, keys[k], keys[k + 1], keys[k + 2], keys[k + 3], argv[i], argv[i + 1], i + 3,
-                      i + 2 + nf)
+  local ok, r = pcall(nudged_fire, keys[k], keys[k + 1], keys[k + 2], keys[k + 3], keys[k + 4], argv[i], argv[i + 1],
+                      i + 3, i + 2 + nf)
   n = n + 1
   out[n] = ok and r or nudged_result(ok, r)
-  i, k = i + 3 + nf, k + 4
+  i, k = i + 3 + nf, k + 5
 end
-for f, c in pairs(counts) do call('HINCRBY', keys[4], f, c) end
+for f, c in pairs(counts) do call('HINCRBY', keys[3], f, c) end
 return out

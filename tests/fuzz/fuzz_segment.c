@@ -38,7 +38,7 @@ static void same_members(json_t *stored, json_t *client)
 
 static void check(const uint8_t *data, size_t size, int type)
 {
-    struct segment_request rq = {(const char *)data, size, type, 1796245980000LL, "fz"};
+    struct segment_request rq = {(const char *)data, size, type, 1796245980000LL, "fz", 16};
     struct segment_result r;
     json_t *received = json_string("2026-12-02T21:13:00.000Z");
     int st = segment_parse(&rq, &r);

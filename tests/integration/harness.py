@@ -273,6 +273,47 @@ class Env:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+SHARDS = 16  # [redis] shards, by default
+
+
+def fnv1a32(s):
+    """FNV-1a, 32 bits, of the UTF-8 of S: the shard rule of SPEC 8, as a
+    producer in Python computes it."""
+    h = 0x811c9dc5
+    for c in s.encode():
+        h = ((h ^ c) * 16777619) & 0xffffffff
+    return h
+
+
+def shard_stream(customer, shards=SHARDS):
+    """The events stream of CUSTOMER's shard (what `nudged shard` prints)."""
+    return "nudged:events:{%d}" % (fnv1a32(customer) % shards)
+
+
+def event_streams(shards=SHARDS):
+    """Every events stream nudged reads: the inbox, then each shard's."""
+    return ["nudged:events"] + ["nudged:events:{%d}" % k for k in range(shards)]
+
+
+def event_entries(r, shards=SHARDS):
+    """Every entry of the events streams, as (stream, id, fields), in id order."""
+    out = [(s, i, f) for s in event_streams(shards) for i, f in r.xrange(s)]
+    return sorted(out, key=lambda e: tuple(int(x) for x in e[1].split("-")))
+
+
+def events_len(r, shards=SHARDS):
+    return sum(r.xlen(s) for s in event_streams(shards))
+
+
+def events_consumed(r, shards=SHARDS):
+    """True when the group has read and acked every entry of every events
+    stream (False while one does not exist yet)."""
+    try:
+        return all(g["lag"] == 0 and g["pending"] == 0 for s in event_streams(shards) for g in r.xinfo_groups(s))
+    except Exception:
+        return False
+
+
 def no_pending(r, stream):
     """True when the group has nothing pending on STREAM (False while it
     does not exist yet)."""

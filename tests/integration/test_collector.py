@@ -3,7 +3,7 @@ real nudged, the real client libraries and a real browser. Each test gets
 its own Env (the runner makes it)."""
 import base64, gzip, http.client, json, os, signal, socket, subprocess, time
 
-from harness import free_port, wait_for, webhook_trigger
+from harness import event_entries, events_consumed, events_len, free_port, shard_stream, wait_for, webhook_trigger
 
 KEY = "wk_shop_1"
 CLIENTS = os.path.join(os.path.dirname(__file__), "..", "clients")
@@ -41,7 +41,7 @@ def post(port, path, body, headers=None, method="POST", auth=KEY):
 
 
 def events(env):
-    return env.redis.client.xlen("nudged:events")
+    return events_len(env.redis.client)
 
 
 def track(uid="u1", name="Order Completed", **kw):
@@ -65,11 +65,13 @@ def test_collector_paths_types_and_answers(env):
         st, h, body = post(port, path, m)
         assert (st, body) == (200, '{"success":true}'), (path, st, body)
         assert h["content-type"] == "application/json", h
-    entries = env.redis.client.xrange("nudged:events")
-    stored = {json.loads(f["message"])["messageId"]: json.loads(f["message"]) for _, f in entries}
+    entries = event_entries(env.redis.client)
+    stored = {json.loads(f["message"])["messageId"]: (st, json.loads(f["message"])) for st, _, f in entries}
     for i, (path, typ) in enumerate(sorted(single.items())):
-        assert stored["path-%d" % i]["type"] == typ, (path, stored["path-%d" % i])
-        assert "receivedAt" in stored["path-%d" % i]
+        st, m = stored["path-%d" % i]
+        assert m["type"] == typ, (path, m)
+        assert "receivedAt" in m
+        assert st == shard_stream(m["userId"]), ("written to its customer's shard stream", st, m)
     # A batch (long and short path) and the beacon with the key in the query.
     b = {"batch": [{"type": "group", "userId": "g1", "groupId": "acme", "traits": {"plan": "gold"}},
                    {"type": "screen", "userId": "g1", "name": "Home"}]}
@@ -156,7 +158,7 @@ def test_collector_gzip_clock_and_batch_context(env):
     st, _, text = post(port, "/v1/batch", gzip.compress(json.dumps(body).encode()),
                        headers={"Content-Encoding": "gzip", "Content-Type": "application/x-www-form-urlencoded"})
     assert st == 200, text
-    (_, f), = env.redis.client.xrange("nudged:events")
+    (_, _, f), = event_entries(env.redis.client)
     m = json.loads(f["message"])
     assert m["context"] == {"ip": "1.2.3.4", "locale": "de"}, m
     # The client's clock is 4 years ahead; the event happened 10 s before it sent.
@@ -298,23 +300,23 @@ def test_real_clients_fire_the_trigger_once(env):
 def test_events_retention_trims_read_entries_only(env):
     """The collector writes without MAXLEN; nudged trims what the group has
     read and acked once it is older than events_retention, never a pending
-    entry (nor, so, anything after it)."""
+    entry (nor, so, anything after it). One customer, so one shard stream."""
     env.redis.client.config_set("stream-node-max-entries", 2)  # XTRIM ~ removes whole nodes
     n, port = collector(env, conf="[redis]\nevents_retention = 2s\nclaim_idle = 60s\n")
     r = env.redis.client
+    stream = shard_stream("ret")
     for i in range(20):
-        assert post(port, "/v1/t", track("ret-%d" % i, name="Seen"))[0] == 200
-    wait_for(lambda: r.xinfo_groups("nudged:events")[0]["lag"] == 0 and
-             r.xpending("nudged:events", "nudged")["pending"] == 0, 10, "consumed")
-    assert r.xlen("nudged:events") >= 20, "trimmed before the retention ran out"
+        assert post(port, "/v1/t", track("ret", name="Seen", messageId="ret-%d" % i))[0] == 200
+    wait_for(lambda: events_consumed(r), 10, "consumed")
+    assert r.xlen(stream) == 20, ("every message in the customer's shard stream", r.xlen(stream))
     assert n.stop() == 0
-    held = r.xadd("nudged:events", {"message": json.dumps(track("held", name="Seen"))})
-    r.xreadgroup("nudged", "test-holder", {"nudged:events": ">"}, count=10)  # pending, never acked
-    after = r.xadd("nudged:events", {"message": json.dumps(track("after", name="Seen"))})
+    held = r.xadd(stream, {"message": json.dumps(track("ret", name="Seen"))})
+    r.xreadgroup("nudged", "test-holder", {stream: ">"}, count=10)  # pending, never acked
+    after = r.xadd(stream, {"message": json.dumps(track("ret", name="Seen"))})
     n.start()
-    wait_for(lambda: r.xlen("nudged:events") <= 4, 10, "the trim")
-    assert r.xrange("nudged:events", held, held), "a pending entry was trimmed"
-    assert r.xrange("nudged:events", after, after), "an entry after a pending one was trimmed"
+    wait_for(lambda: r.xlen(stream) <= 4, 10, "the trim")
+    assert r.xrange(stream, held, held), "a pending entry was trimmed"
+    assert r.xrange(stream, after, after), "an entry after a pending one was trimmed"
     assert n.stop() == 0
 
 

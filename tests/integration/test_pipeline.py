@@ -1,9 +1,9 @@
 """Integration tests of the events pipeline: bad entries rejected and the
 rest processed, kill -9 and Redis restarts losing nothing, systemd notify,
 reloads, entries that crash every process set aside."""
-import json, os, signal, socket, time
+import json, os, signal, socket, subprocess, time
 
-from harness import Env, event, no_pending, wait_for, webhook_trigger
+from harness import NUDGED, Env, event, events_consumed, no_pending, shard_stream, wait_for, webhook_trigger
 
 
 BAD_ENTRIES = [
@@ -219,4 +219,41 @@ def test_entry_delivered_too_often_is_set_aside():
         env.close()
 
 
-TESTS = [test_malformed_entries_rejected_and_rest_processed, test_a_key_of_the_wrong_type_rejects_only_its_event, test_crash_kill9_recovers_everything, test_redis_restart_while_running, test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success, test_entry_delivered_too_often_is_set_aside]
+def test_shard_streams_and_the_inbox():
+    """SPEC 8: producers write a customer's events to its shard's stream
+    (what `nudged shard ID` prints), or to the inbox; nudged reads both.
+    Per shard stream, a bad entry is rejected with its own id, and an entry
+    left pending by a crashed consumer is claimed and fired."""
+    env = Env()
+    try:
+        r = env.redis.client
+        zoe = shard_stream("zoe")
+        r.xgroup_create(zoe, "nudged", id="0", mkstream=True)
+        r.xadd(zoe, {"message": event("zoe", mid="zoe-crashed")})
+        r.xreadgroup("nudged", "crashed-host-2", {zoe: ">"}, count=1)  # pending, its consumer gone
+        customers = ["c%d" % i for i in range(40)]
+        for c in customers:
+            r.xadd(shard_stream(c), {"message": event(c, mid="s-" + c)})
+            r.xadd("nudged:events", {"message": event(c, mid="i-" + c)})
+        bad = r.xadd(shard_stream("c7"), {"message": "{not json"})
+        n = env.nudged({"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})})
+        n.start().wait_ready(env.redis)
+        want = {"zoe-crashed"} | {p + c for c in customers for p in ("s-", "i-")}
+        wait_for(lambda: distinct_fired(env) == want, 20, "a webhook for every event of every stream")
+        wait_for(lambda: events_consumed(r), 10, "every events stream read and acked")
+        assert len({shard_stream(c) for c in customers}) > 8, "the test's customers span the shards"
+        (_, rej), = r.xrange("nudged:rejected")
+        assert rej["id"] == bad and "JSON" in rej["error"], rej
+        assert env.recv.count() == len(want), "nothing fired twice: %d webhooks" % env.recv.count()
+        assert n.stop() == 0
+        for shards in (16, 4, 1):
+            out = subprocess.run([NUDGED, "shard", "-c", n.conf, "zoe"], capture_output=True, text=True,
+                                 env=dict(os.environ, NUDGED_REDIS_SHARDS=str(shards)), timeout=10)
+            assert (out.returncode, out.stdout) == (0, shard_stream("zoe", shards) + "\n"), (shards, out)
+        out = subprocess.run([NUDGED, "shard", "-c", n.conf], capture_output=True, text=True, timeout=10)
+        assert out.returncode == 2 and "shard needs a customer id" in out.stderr, out
+    finally:
+        env.close()
+
+
+TESTS = [test_malformed_entries_rejected_and_rest_processed, test_shard_streams_and_the_inbox, test_a_key_of_the_wrong_type_rejects_only_its_event, test_crash_kill9_recovers_everything, test_redis_restart_while_running, test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success, test_entry_delivered_too_often_is_set_aside]

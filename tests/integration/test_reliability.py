@@ -245,21 +245,34 @@ def test_admin_connection_cap_makes_new_clients_wait(env):
 
 
 def test_data_of_another_layout_is_refused_and_left_alone(env):
-    """nudged records its layout version in <prefix>layout on a Redis
-    without its data, and refuses (exit 3, a log line saying what to do) to
-    start on data of another layout, before it writes anything."""
+    """nudged records its layout (version and number of shards) in
+    <prefix>layout on a Redis without its data, and refuses (exit 3, a log
+    line saying what to do) to start on data of another layout, or of
+    another number of shards, before it writes anything."""
     r = env.redis.client
     n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
     n.start().wait_ready(env.redis)
-    assert r.get("nudged:layout") == "1", r.get("nudged:layout")
+    assert r.hgetall("nudged:layout") == {"version": "2", "shards": "16"}, r.hgetall("nudged:layout")
     assert n.stop() == 0
-    r.flushall()
-    r.set("nudged:layout", "0")
-    n2 = env.nudged({"t.json": webhook_trigger(env.recv.port)})
-    n2.start()
-    assert n2.proc.wait(timeout=15) == 3
-    assert n2.log_has("Redis holds nudged data of another layout") and n2.log_has("stored=0"), open(n2.log).read()
-    assert r.keys("*") == ["nudged:layout"] and r.get("nudged:layout") == "0", r.keys("*")
+    stored = [("string", "1", "Redis holds nudged data of layout 1 under this prefix"),
+              ("hash", {"version": "0", "shards": "16"}, "Redis holds nudged data of layout 0 under this prefix"),
+              ("hash", {"version": "2", "shards": "8"},
+               "[redis] shards is 16, but the data under this prefix was written with 8 shards")]
+    for kind, value, said in stored:
+        r.flushall()
+        if kind == "string":
+            r.set("nudged:layout", value)
+        else:
+            r.hset("nudged:layout", mapping=value)
+        n2 = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+        n2.start()
+        assert n2.proc.wait(timeout=15) == 3
+        assert n2.log_has(said), open(n2.log).read()
+        assert r.keys("*") == ["nudged:layout"], r.keys("*")
+    n3 = env.nudged({"t.json": webhook_trigger(env.recv.port)}, extra_env={"NUDGED_REDIS_SHARDS": "8"})
+    n3.start().wait_ready(env.redis)
+    assert r.hgetall("nudged:layout") == {"version": "2", "shards": "8"}
+    assert n3.stop() == 0
 
 
 TESTS = [test_admin_token_file_without_a_token_is_a_config_error, test_data_of_another_layout_is_refused_and_left_alone, test_trigger_directory_limits,

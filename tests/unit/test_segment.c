@@ -2,6 +2,7 @@
 #include "harness.h"
 #include "message.h"
 #include "segment.h"
+#include "shard.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -52,7 +53,7 @@ static void test_segment_cases(void)
 {
     for (size_t i = 0; i < sizeof seg_cases / sizeof seg_cases[0]; i++) {
         const struct seg_case *c = &seg_cases[i];
-        struct segment_request rq = {c->body, strlen(c->body), c->type, NOW, "req"};
+        struct segment_request rq = {c->body, strlen(c->body), c->type, NOW, "req", 16};
         struct segment_result r;
         int st = segment_parse(&rq, &r);
         CHECK(st == c->status && r.status == c->status, "%s: status %d, want %d (%s)", c->name, st, c->status,
@@ -72,7 +73,7 @@ static void test_segment_cases(void)
 
 static json_t *parse_one(int type, const char *body, struct segment_result *r)
 {
-    struct segment_request rq = {body, strlen(body), type, NOW, "req"};
+    struct segment_request rq = {body, strlen(body), type, NOW, "req", 16};
     if (segment_parse(&rq, r) != 200 || r->n < 1)
         return NULL;
     return json_loads(r->messages[0], 0, NULL);
@@ -110,7 +111,11 @@ static void test_segment_semantics(void)
         "{\"sentAt\":\"2026-12-02T21:14:00Z\",\"context\":{\"ip\":\"1.2.3.4\",\"locale\":\"nl\"},"
         "\"integrations\":{\"All\":true},\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\","
         "\"context\":{\"locale\":\"de\"},\"timestamp\":\"2026-12-02T21:13:30Z\"}]}",
-        0, BATCH, NOW, "b"};
+        0,
+        BATCH,
+        NOW,
+        "b",
+        16};
     rq.len = strlen(rq.body);
     CHECK(segment_parse(&rq, &r) == 200 && r.n == 1, "batch merge: parsed (%s)", r.message);
     m = r.n ? json_loads(r.messages[0], 0, NULL) : NULL;
@@ -151,7 +156,7 @@ static void test_segment_splice(void)
          "{\"a\":1}"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct segment_request rq = {cases[i].body, strlen(cases[i].body), cases[i].type, NOW, "r"};
+        struct segment_request rq = {cases[i].body, strlen(cases[i].body), cases[i].type, NOW, "r", 16};
         struct segment_result r;
         CHECK(segment_parse(&rq, &r) == 200 && r.n == 1, "%s: parsed (%s)", cases[i].name, r.message);
         json_t *m = r.n ? json_loads(r.messages[0], 0, NULL) : NULL;
@@ -185,7 +190,7 @@ static void test_segment_limits(void)
     int n = snprintf(body, 64, "{\"userId\":\"u\",\"event\":\"E\",\"p\":\"");
     memset(body + n, 'x', big - (size_t)n - 2);
     memcpy(body + big - 2, "\"}", 3);
-    struct segment_request rq = {body, strlen(body), MESSAGE_TRACK, NOW, "r"};
+    struct segment_request rq = {body, strlen(body), MESSAGE_TRACK, NOW, "r", 16};
     CHECK(segment_parse(&rq, &r) == 413 && strcmp(r.code, "too_large") == 0, "a message over 32 KiB: 413 (%d)",
           r.status);
     segment_result_free(&r);
@@ -199,14 +204,52 @@ static void test_segment_limits(void)
         rc |= util_buf_adds(&b, i ? ",{}" : "{}");
     rc |= util_buf_adds(&b, "]}");
     CHECK(rc == 0, "building the batch");
-    rq = (struct segment_request){b.data, b.len, BATCH, NOW, "r"};
+    rq = (struct segment_request){b.data, b.len, BATCH, NOW, "r", 16};
     CHECK(segment_parse(&rq, &r) == 413, "2,501 messages: 413 (%d %s)", r.status, r.message);
     segment_result_free(&r);
     util_buf_free(&b);
 }
 
+/* Each message's shard is its customer's: the userId when it has one,
+ * else the anonymousId (shard.h), whatever else the batch holds. */
+static void test_segment_shards(void)
+{
+    const char *body = "{\"batch\":[{\"type\":\"track\",\"userId\":\"alice\",\"event\":\"E\"},"
+                       "{\"type\":\"page\",\"anonymousId\":\"anon-7\"},"
+                       "{\"type\":\"identify\",\"userId\":\"bob\",\"anonymousId\":\"anon-7\"}]}";
+    struct segment_request rq = {body, strlen(body), BATCH, NOW, "s", 16};
+    struct segment_result r;
+    CHECK(segment_parse(&rq, &r) == 200 && r.n == 3, "a batch of three: %s", r.message);
+    const char *who[] = {"alice", "anon-7", "bob"};
+    for (size_t i = 0; i < r.n && i < 3; i++)
+        CHECK(r.shards[i] == shard_of(who[i], 16), "message %zu goes to %s's shard (%u)", i, who[i], r.shards[i]);
+    CHECK(shard_of("alice", 16) != shard_of("bob", 16), "the test's two users are in two shards");
+    segment_result_free(&r);
+}
+
+/* fnv1a32 against the reference values of the FNV authors (so a producer
+ * in another language computes the same), and the shard it gives. */
+static void test_shard_rule(void)
+{
+    CHECK(util_fnv1a32("") == 0x811c9dc5u, "fnv1a32 of the empty string");
+    CHECK(util_fnv1a32("a") == 0xe40c292cu, "fnv1a32(\"a\")");
+    CHECK(util_fnv1a32("foobar") == 0xbf9cf968u, "fnv1a32(\"foobar\")");
+    CHECK(shard_of("foobar", 16) == 0xbf9cf968u % 16, "the shard is fnv1a32 mod shards");
+    CHECK(shard_of("foobar", 1) == 0 && shard_of("foobar", 0) == 0, "one shard: shard 0");
+    unsigned count[16] = {0};
+    char id[32];
+    for (int i = 0; i < 16000; i++) {
+        snprintf(id, sizeof id, "customer-%d", i);
+        count[shard_of(id, 16)]++;
+    }
+    for (int k = 0; k < 16; k++)
+        CHECK(count[k] > 800 && count[k] < 1200, "16,000 ids spread evenly: shard %d has %u", k, count[k]);
+}
+
 int main(void)
 {
+    test_segment_shards();
+    test_shard_rule();
     test_segment_cases();
     test_segment_semantics();
     test_segment_splice();

@@ -1,0 +1,14 @@
+/* shard.h — which shard a customer belongs to (SPEC 8).
+ *
+ * A customer belongs to shard fnv1a32(ID) mod shards, ID being the
+ * message's customer (message.h: its userId when it has one, else its
+ * anonymousId). Its events go to that shard's stream,
+ * <prefix><stream>:{k} (keys_shard_stream), so one customer's events stay
+ * in order whoever writes them. */
+#ifndef NUDGED_SHARD_H
+#define NUDGED_SHARD_H
+
+/* The shard of customer ID among SHARDS (0 or 1: there is one, shard 0). */
+unsigned shard_of(const char *id, unsigned shards);
+
+#endif
