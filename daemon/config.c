@@ -41,6 +41,7 @@ static const struct param params[] = {
     {"redis", "group", P_STRING, OFF(redis_group), "nudged", 0, 0, NULL},
     {"redis", "consumer", P_STRING, OFF(redis_consumer), "", 0, 0, NULL},
     {"redis", "shards", P_INT, OFF(redis_shards), "16", 1, 1024, NULL},
+    {"redis", "lease", P_DURATION, OFF(redis_lease_ms), "5s", 1000, 600000, NULL},
     {"redis", "batch", P_INT, OFF(redis_batch), "200", 1, 10000, NULL},
     {"redis", "pipeline", P_INT, OFF(redis_pipeline), "4", 1, 8, NULL},
     {"redis", "claim_idle", P_DURATION, OFF(redis_claim_idle_ms), "60s", 1000, 7 * DAY, NULL},

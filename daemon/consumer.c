@@ -1,7 +1,7 @@
 /* consumer.c — from a batch of stream entries to deliveries, at least once.
  *
- * Two sources feed it, one batch at a time: <prefix>events, and
- * <prefix>timers, where the scheduler puts firings that waited (delay,
+ * Two sources feed it, one batch at a time: the events streams of the
+ * shards this process owns (owner.h), and <prefix>timers, where the scheduler puts firings that waited (delay,
  * unless). A batch runs in two pipelined phases, one round trip each:
  * (1) every valid event's profile update (invalid ones go to the rejected
  * stream), or a timer's profile read; (2) once all profiles are back,
@@ -37,12 +37,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REJECT_MESSAGE_MAX (64 * 1024)
-
 struct source {
     struct consumer *c;
     struct sreader *reader;
-    const char *const *streams; /* the events streams (the inbox, then the shards') or the timers stream */
+    const char *const *streams; /* the shards' events streams (shard k's at k), or the timers stream */
     unsigned nstreams;
     bool timers;
 };
@@ -130,27 +128,9 @@ static void batch_step(struct batch *b)
         batch_finish(b);
 }
 
-#define REFUSED_LOG_EVERY_MS 30000
-
-/* A Redis error of step WHAT: said plainly when Redis is out of memory
- * (once in a while: every retry meets it), so the operator knows events
- * wait rather than fail; and noted for /healthz. */
 static void redis_error(struct consumer *c, const char *err, const char *what)
 {
-    struct stats *st = c->d.stats;
-    int64_t now = clock_now_ms();
-    if (strstr(err, "OOM") == NULL) {
-        log_warn("redis error", "step", what, "error", err);
-        return;
-    }
-    st->redis_refused_writes++;
-    st->redis_refused_ms = now;
-    if (now - st->redis_refused_logged_ms >= REFUSED_LOG_EVERY_MS) {
-        st->redis_refused_logged_ms = now;
-        log_error("Redis refuses writes: out of memory (maxmemory); events wait in the stream and are applied "
-                  "once it has room",
-                  "step", what, "error", err);
-    }
+    stats_redis_error(c->d.stats, err, what, clock_now_ms());
 }
 
 static bool reply_failed(struct batch *b, const redisReply *r, const char *what)
@@ -186,13 +166,7 @@ static void send_or_fail(struct batch *b, redisCallbackFn *fn, void *priv)
 static void send_reject(struct entry *e, redisCallbackFn *fn)
 {
     struct consumer *c = e->b->c;
-    scripts_begin(&c->call, c->d.scripts, SCRIPT_REJECT, 2);
-    cmd_adds(&c->call, c->d.keys->rejected);
-    cmd_adds(&c->call, e->stream);
-    cmd_adds(&c->call, c->d.keys->group);
-    cmd_adds(&c->call, e->id);
-    cmd_add(&c->call, e->raw ? e->raw : "", e->rawlen < REJECT_MESSAGE_MAX ? e->rawlen : REJECT_MESSAGE_MAX);
-    cmd_adds(&c->call, e->err);
+    entry_reject_cmd(&c->call, c->d.scripts, c->d.keys, e);
     send_or_fail(e->b, fn, e);
 }
 
@@ -1135,9 +1109,9 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     c->zone_of = (struct tz_zone){deps->tz, deps->cfg->triggers_default_timezone};
     c->zone = (struct eval_zone){tz_zone_offset, &c->zone_of};
-    const char *const *streams[CONSUMER_SOURCES] = {(const char *const *)deps->keys->streams,
+    const char *const *streams[CONSUMER_SOURCES] = {(const char *const *)deps->keys->streams + 1,
                                                     (const char *const *)&deps->keys->timers};
-    const unsigned nstreams[CONSUMER_SOURCES] = {deps->keys->nstreams, 1};
+    const unsigned nstreams[CONSUMER_SOURCES] = {deps->keys->nstreams - 1, 1};
     for (int i = 0; i < CONSUMER_SOURCES; i++) {
         struct source *src = &c->src[i];
         bool timers = i == CONSUMER_TIMERS;

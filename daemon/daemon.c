@@ -1,10 +1,12 @@
 /* daemon.c — the context that travels through libevent, hiredis and curl,
  * and the lifecycle around the one loop: start, ready, reload, drain, stop.
  *
- * Four Redis connections: one for commands, and one for each blocking
- * XREADGROUP (events, timers, actions), because a blocked read holds its
- * connection; a fifth for the collector's writes when it listens, so a
- * client's answer never waits behind the consumer's scripts.
+ * Five Redis connections: one for commands, and one for each blocking
+ * XREADGROUP (the shards' events, timers, actions, the inbox), because a
+ * blocked read holds its connection; a sixth for the collector's writes
+ * when it listens, so a client's answer never waits behind the consumer's
+ * scripts. The shards' events and the inbox are read only while this
+ * process owns them (owner.h).
  */
 #include "daemon.h"
 #include "admin.h"
@@ -13,10 +15,12 @@
 #include "consumer.h"
 #include "delivery.h"
 #include "http.h"
+#include "inbox.h"
 #include "keys.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "owner.h"
 #include "profile.h"
 #include "rconn.h"
 #include "report.h"
@@ -38,7 +42,7 @@
 #include <unistd.h>
 
 #define TICK_MS 100
-#define NREADERS 3 /* events, timers, actions */
+#define NREADERS 4 /* events, timers, actions, inbox */
 
 struct daemon {
     struct event_base *base;
@@ -54,6 +58,8 @@ struct daemon {
     struct collector *collector;
     struct consumer *consumer;
     struct delivery *delivery;
+    struct inbox *inbox;
+    struct owner *owner; /* NULL in a collector-only process */
     struct http *http;
     struct admin *admin;
     struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
@@ -80,7 +86,20 @@ struct daemon {
 /* The stream readers, for what the daemon does to all alike. */
 static struct sreader *reader(struct daemon *d, int i)
 {
-    return i < CONSUMER_SOURCES ? consumer_reader(d->consumer, i) : delivery_reader(d->delivery);
+    if (i < CONSUMER_SOURCES)
+        return consumer_reader(d->consumer, i);
+    return i == CONSUMER_SOURCES ? delivery_reader(d->delivery) : inbox_reader(d->inbox);
+}
+
+/* Shard K became this process's, or stopped being: its stream is read (its
+ * pending entries of any consumer taken over first) or no longer; shard
+ * 0's owner also moves the inbox. */
+static void on_shard(void *data, unsigned k, bool owned)
+{
+    struct daemon *d = data;
+    sreader_set_active(consumer_reader(d->consumer, CONSUMER_EVENTS), k, owned, true);
+    if (k == 0)
+        sreader_set_active(inbox_reader(d->inbox), 0, owned, true);
 }
 
 /* A collector-only process (http.collector_only) reads no stream: it
@@ -349,7 +368,7 @@ static void ask_backlog(struct daemon *d)
 
 static bool drained(const struct daemon *d)
 {
-    return !consumer_busy(d->consumer) && delivery_inflight(d->delivery) == 0;
+    return !consumer_busy(d->consumer) && !inbox_busy(d->inbox) && delivery_inflight(d->delivery) == 0;
 }
 
 /* The one maintenance timer (as redis's serverCron): due retries, the
@@ -384,10 +403,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (!d->setup_ok)
         setup_redis(d);
     if (d->setup_ok && !d->cfg->http_collector_only) {
+        owner_tick(d->owner, now);
         delivery_move_due(d->delivery);
         if (now - d->last_trim_ms >= TRIM_EVERY_MS) {
             sreader_trim(delivery_reader(d->delivery), 0, clock_now_ms());
-            sreader_trim(consumer_reader(d->consumer, 0), d->cfg->redis_events_retention_ms, clock_now_ms());
+            sreader_trim(consumer_reader(d->consumer, CONSUMER_EVENTS), d->cfg->redis_events_retention_ms,
+                         clock_now_ms());
+            sreader_trim(inbox_reader(d->inbox), d->cfg->redis_events_retention_ms, clock_now_ms());
             trim_buyers(d);
             d->last_trim_ms = now;
         }
@@ -442,6 +464,8 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     notify_send("STOPPING=1");
     for (int i = 0; i < NREADERS; i++)
         sreader_stop(reader(d, i));
+    if (d->owner) /* the others take the shards at their next round */
+        owner_leave(d->owner);
     struct timeval tv = {d->cfg->delivery_shutdown_timeout_ms / 1000,
                          (d->cfg->delivery_shutdown_timeout_ms % 1000) * 1000};
     evtimer_add(d->shutdown_timer, &tv);
@@ -523,6 +547,8 @@ static void metrics(void *data, struct buf *out)
                                d->events_lag,
                                d->events_pending,
                                rconn_up(d->conn),
+                               d->owner ? owner_owned(d->owner) : 0,
+                               d->owner ? owner_processes(d->owner) : 0,
                                d->start_time_s};
     metrics_format(&d->stats, &g, out);
     if (d->collector)
@@ -667,7 +693,7 @@ static int start(struct daemon *d)
     const struct config *c = d->cfg;
     const char *pw = c->redis_password;
     d->conn = rconn_new(d->base, c->redis_url, pw, "command", on_conn_state, d);
-    const char *names[NREADERS] = {"events-reader", "timers-reader", "actions-reader"};
+    const char *names[NREADERS] = {"events-reader", "timers-reader", "actions-reader", "inbox-reader"};
     bool ok = d->conn != NULL;
     for (int i = 0; i < NREADERS; i++)
         ok &= (d->rd[i] = rconn_new(d->base, c->redis_url, pw, names[i], on_conn_state, d)) != NULL;
@@ -681,8 +707,16 @@ static int start(struct daemon *d)
     struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->conn,   &d->scripts, &d->keys,
                                c,       &d->triggers,         &d->stats, d->tz};
     struct delivery_deps dd = {d->base, d->rd[2], d->conn, &d->scripts, &d->keys, c, &d->triggers, &d->stats, d->http};
+    struct inbox_deps id = {d->base, d->rd[3], d->conn, &d->scripts, &d->keys, c, &d->stats};
+    struct owner_deps od = {d->conn, &d->scripts, &d->keys, c, on_shard, d};
     d->consumer = consumer_new(&cd);
     d->delivery = delivery_new(&dd);
+    d->inbox = inbox_new(&id);
+    /* No shard is read before a lease says it is this process's. */
+    for (unsigned k = 0; k < (unsigned)c->redis_shards; k++)
+        sreader_set_active(consumer_reader(d->consumer, CONSUMER_EVENTS), k, false, false);
+    sreader_set_active(inbox_reader(d->inbox), 0, false, false);
+    d->owner = c->http_collector_only ? NULL : owner_new(&od);
     d->sig_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
     d->sig_int = evsignal_new(d->base, SIGINT, on_stop_signal, d);
     d->sig_hup = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
@@ -702,7 +736,7 @@ static void teardown(struct daemon *d)
     /* Connections first: their pending callbacks run now, while the
      * consumer and delivery they call back into still exist. */
     for (int i = 0; i < NREADERS; i++)
-        if (d->consumer && d->delivery)
+        if (d->consumer && d->delivery && d->inbox)
             sreader_stop(reader(d, i));
     rconn_free(d->conn);
     for (int i = 0; i < NREADERS; i++)
@@ -712,6 +746,8 @@ static void teardown(struct daemon *d)
     http_free(d->http);
     admin_free(d->admin);
     consumer_free(d->consumer);
+    inbox_free(d->inbox);
+    owner_free(d->owner);
     tz_cache_free(d->tz);
     stats_clear(&d->stats);
     delivery_free(d->delivery);

@@ -24,6 +24,8 @@ static void entry_raw(struct entry *e, const redisReply *r, bool timers)
                 e->raw = util_xstrndup(v->str, v->len);
                 e->rawlen = v->len;
             }
+        } else if (!timers && strcmp(f->str, ENTRY_INBOX_ID) == 0 && e->inbox_id == NULL) {
+            e->inbox_id = util_xstrndup(v->str, v->len);
         } else if (timers) {
             json_t *s = json_stringn(v->str, v->len);
             json_object_set_new(e->timer, f->str, s ? s : json_string(""));
@@ -85,12 +87,25 @@ void entry_load(struct entry *e, const redisReply *r, bool timers, int64_t now_m
         snprintf(e->err, sizeof e->err, "not valid JSON: %s at line %d column %d", je.text, je.line, je.column);
         return;
     }
-    e->valid = message_validate(e->msg, e->id, now_ms, &e->m, e->err, sizeof e->err) == 0;
+    const char *default_mid = e->inbox_id ? e->inbox_id : e->id;
+    e->valid = message_validate(e->msg, default_mid, now_ms, &e->m, e->err, sizeof e->err) == 0;
+}
+
+void entry_reject_cmd(struct cmd *c, const struct scripts *scripts, const struct keys *k, const struct entry *e)
+{
+    scripts_begin(c, scripts, SCRIPT_REJECT, 2);
+    cmd_adds(c, k->rejected);
+    cmd_adds(c, e->stream);
+    cmd_adds(c, k->group);
+    cmd_adds(c, e->id);
+    cmd_add(c, e->raw ? e->raw : "", e->rawlen < ENTRY_REJECT_MESSAGE_MAX ? e->rawlen : ENTRY_REJECT_MESSAGE_MAX);
+    cmd_adds(c, e->err);
 }
 
 void entry_clear(struct entry *e)
 {
     free(e->id);
+    free(e->inbox_id);
     free(e->raw);
     json_decref(e->msg);
     json_decref(e->timer);

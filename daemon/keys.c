@@ -30,9 +30,12 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->nstreams = 1 + (unsigned)cfg->redis_shards;
     k->streams = util_xcalloc(k->nstreams, sizeof *k->streams);
     k->streams[0] = util_xstrdup(k->events);
+    k->leases = util_xcalloc(k->nstreams - 1, sizeof *k->leases);
     for (unsigned i = 1; i < k->nstreams; i++)
-        if (asprintf(&k->streams[i], "%s:{%u}", k->events, i - 1) < 0)
+        if (asprintf(&k->streams[i], "%s:{%u}", k->events, i - 1) < 0 ||
+            asprintf(&k->leases[i - 1], "%slease:{%u}", cfg->redis_prefix, i - 1) < 0)
             util_fatal("out of memory");
+    k->processes = join(cfg->redis_prefix, "processes");
 }
 
 const char *keys_shard_stream(const struct keys *k, unsigned shard)
@@ -53,7 +56,11 @@ void keys_free(struct keys *k)
     free(k->buyers);
     for (unsigned i = 0; i < k->nstreams; i++)
         free(k->streams[i]);
+    for (unsigned i = 0; i + 1 < k->nstreams; i++)
+        free(k->leases[i]);
     free(k->streams);
+    free(k->leases);
+    free(k->processes);
 }
 
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)

@@ -118,7 +118,11 @@ void metrics_format(const struct stats *s, const struct metrics_gauges *g, struc
     metrics_gauge(out, "nudged_triggers_loaded", "Triggers in the current set.", g->triggers_loaded, "gauge");
     metrics_gauge(out, "nudged_deliveries_inflight", "Deliveries being sent now.", g->deliveries_inflight, "gauge");
     metrics_gauge(out, "nudged_events_lag",
-                  "Entries of the events stream not yet read by the group (XINFO GROUPS lag).", g->events_lag, "gauge");
+                  "Entries of the events streams (the inbox and every shard's) not yet read by the group.",
+                  g->events_lag, "gauge");
+    metrics_gauge(out, "nudged_shards_owned", "Shards whose lease this process holds.", g->shards_owned, "gauge");
+    metrics_gauge(out, "nudged_processes", "Live nudged processes sharing the shards, as this one last saw.",
+                  g->processes, "gauge");
     metrics_gauge(out, "nudged_events_pending", "Entries read by the group and not yet acknowledged.",
                   g->events_pending, "gauge");
     by_kind(out, s);

@@ -12,7 +12,9 @@
 
 /* What the reader knows of one of its streams. */
 struct sstream {
-    char cursor[64]; /* while draining its pending list: the last id read */
+    char cursor[64];          /* while draining its pending list: the last id read */
+    bool active;              /* read (sreader_set_active) */
+    unsigned long activation; /* counts the changes of ACTIVE */
     bool need_pending;
     char claim_cursor[64];
 };
@@ -27,6 +29,7 @@ struct sreader {
     bool reading, in_batch, claiming, stopped;
     int read_stream;                 /* the stream whose pending list the read in flight drains; -1: new entries */
     unsigned long epoch, read_epoch; /* a reset during a read makes its cursor stale */
+    unsigned takeovers;              /* take-overs in flight */
     unsigned claim_stream;           /* the stream the claim in flight is at */
     int backoff_ms;
     struct event *backoff_timer;
@@ -54,8 +57,10 @@ struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struc
     s->data = data;
     s->st = util_xcalloc(opts->nstreams, sizeof *s->st);
     s->argv = util_xcalloc(9 + 2 * (size_t)opts->nstreams, sizeof *s->argv);
-    for (unsigned i = 0; i < opts->nstreams; i++)
+    for (unsigned i = 0; i < opts->nstreams; i++) {
         snprintf(s->st[i].claim_cursor, sizeof s->st[i].claim_cursor, "0-0");
+        s->st[i].active = true;
+    }
     sreader_reset(s);
     s->backoff_timer = evtimer_new(base, on_backoff, s);
     return s;
@@ -206,7 +211,7 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
 static int next_pending(const struct sreader *s)
 {
     for (unsigned i = 0; i < s->o.nstreams; i++)
-        if (s->st[i].need_pending)
+        if (s->st[i].active && s->st[i].need_pending)
             return (int)i;
     return -1;
 }
@@ -224,16 +229,20 @@ void sreader_kick(struct sreader *s)
     snprintf(count, sizeof count, "%zu", room);
     snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
     int p = next_pending(s);
-    unsigned first = p >= 0 ? (unsigned)p : 0, k = p >= 0 ? 1 : s->o.nstreams;
     const char **argv = s->argv;
     int argc = 0;
     const char *head[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT", count, "BLOCK", block, "STREAMS"};
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         argv[argc++] = head[i];
+    unsigned k = 0;
+    for (unsigned i = 0; i < s->o.nstreams; i++)
+        if (p >= 0 ? i == (unsigned)p : s->st[i].active)
+            argv[argc + k++] = s->o.streams[i];
+    if (k == 0) /* no stream is this process's now */
+        return;
     for (unsigned i = 0; i < k; i++)
-        argv[argc++] = s->o.streams[first + i];
-    for (unsigned i = 0; i < k; i++)
-        argv[argc++] = p >= 0 ? s->st[p].cursor : ">";
+        argv[argc + k + i] = p >= 0 ? s->st[p].cursor : ">";
+    argc += 2 * (int)k;
     if (rconn_send(s->reader, on_read, s, argc, argv, NULL) == 0) {
         s->reading = true;
         s->read_stream = p;
@@ -364,6 +373,8 @@ static void on_pending(redisAsyncContext *ac, void *r, void *priv)
 /* The claim goes on with the next stream, one at a time; the last ends it. */
 static void claim_next(struct sreader *s)
 {
+    while (s->claim_stream < s->o.nstreams && !s->st[s->claim_stream].active)
+        s->claim_stream++;
     if (s->claim_stream >= s->o.nstreams || s->stopped || !rconn_up(s->conn)) {
         s->claiming = false;
         return;
@@ -428,6 +439,8 @@ static void on_consumers(redisAsyncContext *ac, void *r, void *priv)
 void sreader_prune(struct sreader *s, int64_t idle_ms)
 {
     for (unsigned i = 0; i < s->o.nstreams; i++) {
+        if (!s->st[i].active)
+            continue;
         struct prune *p = util_xmalloc(sizeof *p);
         *p = (struct prune){s, idle_ms, i};
         if (rconn_sendf(s->conn, on_consumers, p, "XINFO CONSUMERS %s %s", s->o.streams[i], s->o.group) != 0) {
@@ -449,6 +462,8 @@ static void on_trimmed(redisAsyncContext *ac, void *r, void *priv)
 void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
 {
     for (unsigned i = 0; i < s->o.nstreams && rconn_up(s->conn); i++) {
+        if (!s->st[i].active)
+            continue;
         struct cmd c;
         cmd_init(&c);
         scripts_begin(&c, s->o.scripts, SCRIPT_TRIM, 1);
@@ -462,6 +477,91 @@ void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
     }
 }
 
+/* A take-over: every entry of one stream pending for any consumer, claimed
+ * for this one a page at a time, then read through the pending list. */
+struct takeover {
+    struct sreader *s;
+    unsigned stream;
+    unsigned long epoch; /* of the activation: a later change ends it */
+};
+
+static void send_takeover(struct takeover *t, const char *cursor);
+
+static void on_takeover(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct takeover *t = priv;
+    redisReply *reply = r;
+    (void)ac;
+    struct sreader *s = t->s;
+    bool current = reply && s->st[t->stream].active && s->st[t->stream].activation == t->epoch;
+    if (current &&
+        (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->element[0]->type != REDIS_REPLY_STRING)) {
+        log_warn("taking over a stream's pending entries failed; they are claimed when idle", "stream",
+                 s->o.streams[t->stream], "error", reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        current = false;
+    }
+    if (current && strcmp(reply->element[0]->str, "0-0") != 0) {
+        send_takeover(t, reply->element[0]->str);
+        return;
+    }
+    if (current) {
+        s->epoch++;
+        reset_stream(s, t->stream);
+        sreader_kick(s);
+    }
+    s->takeovers--;
+    free(t);
+}
+
+static void send_takeover(struct takeover *t, const char *cursor)
+{
+    struct sreader *s = t->s;
+    const char *argv[] = {
+        "XAUTOCLAIM", s->o.streams[t->stream], s->o.group, s->o.consumer, "0", cursor, "COUNT", "1000", "JUSTID"};
+    if (rconn_send(s->conn, on_takeover, t, 9, argv, NULL) != 0) {
+        log_warn("cannot take over a stream's pending entries now; they are claimed when idle", "stream",
+                 s->o.streams[t->stream]);
+        s->takeovers--;
+        free(t);
+    }
+}
+
+/* XPENDING's answer for a take-over: entries delivered too often are set
+ * aside first (a take-over must not give a poison entry another life),
+ * then the rest are claimed. */
+static void on_takeover_pending(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct takeover *t = priv;
+    redisReply *reply = r;
+    (void)ac;
+    for (size_t k = 0; reply && reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
+        const redisReply *e = reply->element[k];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SREADER_MAX_DELIVERIES)
+            bury(t->s, t->stream, e->element[0]->str, e->element[3]->integer);
+    }
+    send_takeover(t, "0-0");
+}
+
+void sreader_set_active(struct sreader *s, unsigned i, bool active, bool take_over)
+{
+    struct sstream *st = &s->st[i];
+    if (st->active == active)
+        return;
+    st->active = active;
+    st->activation++;
+    s->epoch++;
+    reset_stream(s, i);
+    if (active && take_over && rconn_up(s->conn)) {
+        struct takeover *t = util_xmalloc(sizeof *t);
+        *t = (struct takeover){s, i, st->activation};
+        s->takeovers++;
+        const char *argv[] = {"XPENDING", s->o.streams[i], s->o.group, "IDLE", "0", "-", "+", "1000"};
+        if (rconn_send(s->conn, on_takeover_pending, t, 8, argv, NULL) != 0)
+            send_takeover(t, "0-0");
+    }
+    sreader_kick(s);
+}
+
 void sreader_stop(struct sreader *s)
 {
     s->stopped = true;
@@ -469,7 +569,7 @@ void sreader_stop(struct sreader *s)
 
 bool sreader_busy(const struct sreader *s)
 {
-    return s->reading || s->claiming;
+    return s->reading || s->claiming || s->takeovers > 0;
 }
 
 void sreader_free(struct sreader *s)

@@ -1,8 +1,12 @@
 /* stats.c — the buckets of nudged's latency histograms: from a millisecond
  * (a local webhook) to a minute (a slow SMTP server, a retry that waited). */
 #include "stats.h"
+#include "log.h"
 
 #include <stddef.h>
+#include <string.h>
+
+#define REFUSED_LOG_EVERY_MS 30000
 
 const double stats_bounds[STATS_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.0025, 0.005, 0.01, 0.025,
                                             0.05,   0.1,     0.25,   0.5,   1,     2.5,    5,     10,   60};
@@ -33,4 +37,20 @@ void stats_count_trigger(struct stats *s, enum stats_per_trigger what, const cha
 {
     json_t *n = json_object_get(s->per_trigger[what], id);
     json_object_set_new(s->per_trigger[what], id, json_integer(json_integer_value(n) + 1));
+}
+
+void stats_redis_error(struct stats *s, const char *err, const char *what, int64_t now_ms)
+{
+    if (strstr(err, "OOM") == NULL) {
+        log_warn("redis error", "step", what, "error", err);
+        return;
+    }
+    s->redis_refused_writes++;
+    s->redis_refused_ms = now_ms;
+    if (now_ms - s->redis_refused_logged_ms >= REFUSED_LOG_EVERY_MS) {
+        s->redis_refused_logged_ms = now_ms;
+        log_error("Redis refuses writes: out of memory (maxmemory); events wait in the stream and are applied "
+                  "once it has room",
+                  "step", what, "error", err);
+    }
 }

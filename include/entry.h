@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd.h"
+#include "keys.h"
 #include "message.h"
+#include "scripts.h"
 #include "tier.h"
 #include "trigger.h"
 
@@ -24,7 +27,8 @@ struct entry {
     const char *stream;    /* the stream it was read from (borrowed from keys) ... */
     unsigned stream_index; /* ... the index-th of its source's */
     char *id;
-    char *raw; /* the message field as read (the first, when given twice) */
+    char *inbox_id; /* an entry moved from the inbox: its id there (the default messageId) */
+    char *raw;      /* the message field as read (the first, when given twice) */
     size_t rawlen;
     int nmessage; /* how many message fields the entry has: one is valid */
     json_t *msg;  /* parsed, with defaults filled in */
@@ -61,6 +65,18 @@ struct entry {
  * validates it: a message (TIMERS false) or a timers entry. E is zeroed
  * but for its batch; on a problem E->valid stays false and E->err says it. */
 void entry_load(struct entry *e, const redisReply *r, bool timers, int64_t now_ms);
+
+/* The field of an entry moved from the inbox that holds its id there
+ * (daemon/lua/move.lua). */
+#define ENTRY_INBOX_ID "inbox_id"
+
+/* How much of an invalid entry's message the rejected stream keeps. */
+#define ENTRY_REJECT_MESSAGE_MAX (64 * 1024)
+
+/* Builds in C the reject script's call for E (invalid; read from
+ * E->stream): the entry goes to the rejected stream with its error and id,
+ * and is acked, atomically. */
+void entry_reject_cmd(struct cmd *c, const struct scripts *scripts, const struct keys *k, const struct entry *e);
 
 /* Frees what E owns. */
 void entry_clear(struct entry *e);

@@ -28,6 +28,8 @@ struct keys {
      * then shard k's at 1 + k; nstreams is 1 + [redis] shards */
     char **streams;
     unsigned nstreams;
+    char **leases;   /* owned: shard k's lease, <prefix>lease:{k} (in its stream's slot) */
+    char *processes; /* owned: the live processes, which share the shards */
 };
 
 void keys_init(struct keys *k, const struct config *cfg);

@@ -15,21 +15,24 @@
 /* One script a file daemon/lua/NAME.lua, as SCRIPT_NAME; its KEYS and
  * ARGV are documented at the top of the file. */
 enum script_id {
-    SCRIPT_PROFILE, /* apply each of a run of events to its customer's profile, once */
-    SCRIPT_FIRE,    /* per entry of a run: de-duplicate firings, write deliveries, ack */
-    SCRIPT_REJECT,  /* move an invalid event to the rejected stream, ack it */
-    SCRIPT_RETRY,   /* schedule the next attempt, ack and delete this one */
-    SCRIPT_DEAD,    /* dead-letter a delivery, ack and delete it */
-    SCRIPT_DUE,     /* move due scheduled items into their stream */
-    SCRIPT_BURY,    /* set aside an entry delivered too often */
-    SCRIPT_FORGET,  /* erase a customer and their scheduled items */
-    SCRIPT_MERGE,   /* fold an anonymous id into a user */
-    SCRIPT_REGROUP, /* compute a customer's group again as time passes */
-    SCRIPT_TRIM,    /* drop the entries of a stream its group has read and acked */
-    SCRIPT_REDRIVE, /* move dead deliveries back to the actions stream */
-    SCRIPT_ARM,     /* arm a customer's silences (or move them later) */
-    SCRIPT_RANK,    /* rank customers among the buyers (value tiers) */
-    SCRIPT_BUYERS,  /* drop buyers whose profile expired */
+    SCRIPT_PROFILE,  /* apply each of a run of events to its customer's profile, once */
+    SCRIPT_FIRE,     /* per entry of a run: de-duplicate firings, write deliveries, ack */
+    SCRIPT_REJECT,   /* move an invalid event to the rejected stream, ack it */
+    SCRIPT_RETRY,    /* schedule the next attempt, ack and delete this one */
+    SCRIPT_DEAD,     /* dead-letter a delivery, ack and delete it */
+    SCRIPT_DUE,      /* move due scheduled items into their stream */
+    SCRIPT_BURY,     /* set aside an entry delivered too often */
+    SCRIPT_FORGET,   /* erase a customer and their scheduled items */
+    SCRIPT_MERGE,    /* fold an anonymous id into a user */
+    SCRIPT_REGROUP,  /* compute a customer's group again as time passes */
+    SCRIPT_TRIM,     /* drop the entries of a stream its group has read and acked */
+    SCRIPT_REDRIVE,  /* move dead deliveries back to the actions stream */
+    SCRIPT_ARM,      /* arm a customer's silences (or move them later) */
+    SCRIPT_RANK,     /* rank customers among the buyers (value tiers) */
+    SCRIPT_BUYERS,   /* drop buyers whose profile expired */
+    SCRIPT_MOVE,     /* move inbox entries to their shards' streams, once */
+    SCRIPT_REGISTRY, /* register a process among the live ones, list them */
+    SCRIPT_LEASES,   /* take, renew and let go of shard leases */
     SCRIPT_COUNT
 };
 

@@ -8,7 +8,15 @@
 #ifndef NUDGED_SHARD_H
 #define NUDGED_SHARD_H
 
+#include <stdbool.h>
+
 /* The shard of customer ID among SHARDS (0 or 1: there is one, shard 0). */
 unsigned shard_of(const char *id, unsigned shards);
+
+/* Whether shard K is the share of the INDEX-th (from 0) of N live
+ * processes, ordered by name: k mod N. Every process computes the same
+ * split from the same list, and each gets floor or ceil of shards / N;
+ * processes past the number of shards get none (hot standbys). */
+bool shard_is_share(unsigned k, unsigned index, unsigned n);
 
 #endif

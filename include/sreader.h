@@ -97,6 +97,14 @@ void sreader_prune(struct sreader *s, int64_t idle_ms);
  * maintenance timer; its reply is borrowed S, which must outlive it. */
 void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms);
 
+/* Reads stream I (ACTIVE) or no longer (every stream is read from the
+ * start). Activated with TAKE_OVER, the entries of the stream pending for
+ * any consumer (one that owned it before) are claimed for this one first
+ * (XAUTOCLAIM from idle 0, JUSTID: not counted as a delivery) and read
+ * through the pending list. An inactive stream is neither read, claimed,
+ * trimmed nor pruned. */
+void sreader_set_active(struct sreader *s, unsigned i, bool active, bool take_over);
+
 /* Stops reading; a read in progress completes. */
 void sreader_stop(struct sreader *s);
 

@@ -51,4 +51,10 @@ void stats_clear(struct stats *s);
 /* One more of WHAT for trigger ID. */
 void stats_count_trigger(struct stats *s, enum stats_per_trigger what, const char *id);
 
+/* A Redis error ERR of step WHAT at NOW_MS, logged: said plainly when
+ * Redis is out of memory (once in 30 s: every retry meets it), so the
+ * operator knows events wait rather than fail, and noted for /healthz and
+ * the metrics; any other error as it is. */
+void stats_redis_error(struct stats *s, const char *err, const char *what, int64_t now_ms);
+
 #endif

@@ -6,3 +6,8 @@ unsigned shard_of(const char *id, unsigned shards)
 {
     return shards > 1 ? util_fnv1a32(id) % shards : 0;
 }
+
+bool shard_is_share(unsigned k, unsigned index, unsigned n)
+{
+    return n > 0 && k % n == index;
+}

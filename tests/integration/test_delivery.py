@@ -3,7 +3,7 @@ one connection a host in turn, trimmed once sent, and entries that cannot
 be sent set aside."""
 import base64, json, threading, time
 
-from harness import Env, SECRET, event, no_pending, scheduled, verify_signature, wait_for, webhook_trigger
+from harness import Env, SECRET, event, events_consumed, no_pending, scheduled, verify_signature, wait_for, webhook_trigger
 
 
 def test_signed_webhook():
@@ -24,7 +24,7 @@ def test_signed_webhook():
         assert h["content-type"] == "application/json" and h["user-agent"].startswith("nudged/")
         assert h["webhook-id"].startswith("msg_")
         assert json.loads(req["body"]) == {"c": "alice", "n": 1}, req["body"]
-        wait_for(lambda: no_pending(r, "nudged:events") and no_pending(r, "nudged:actions"), 5, "no pending")
+        wait_for(lambda: events_consumed(r) and no_pending(r, "nudged:actions"), 5, "no pending")
         assert n.stop() == 0, "nudged did not exit 0 on SIGTERM"
     finally:
         env.close()

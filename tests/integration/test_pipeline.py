@@ -35,7 +35,7 @@ def test_malformed_entries_rejected_and_rest_processed():
             assert sid in rejected, "entry %s not rejected" % sid
             assert reason in rejected[sid]["error"], "%r does not say %r" % (rejected[sid]["error"], reason)
             assert rejected[sid]["message"] == fields.get("message", "")
-        wait_for(lambda: no_pending(r, "nudged:events"), 5, "everything acked")
+        wait_for(lambda: events_consumed(r), 5, "everything acked")
         assert n.stop() == 0
     finally:
         env.close()
@@ -57,7 +57,7 @@ def test_a_key_of_the_wrong_type_rejects_only_its_event():
         (_, f), = r.xrange("nudged:rejected")
         assert "WRONGTYPE" in f["error"] and json.loads(f["message"])["userId"] == "broken", f
         assert distinct_fired(env) == {"m-ann", "m-bob"}, distinct_fired(env)
-        wait_for(lambda: no_pending(r, "nudged:events"), 5, "everything acked")
+        wait_for(lambda: events_consumed(r), 5, "everything acked")
         assert n.stop() == 0
     finally:
         env.close()
@@ -110,7 +110,7 @@ def test_crash_kill9_recovers_everything():
         finally:
             print("  crash: %d of %d events fired %.1fs after the restart" % (
                 len(distinct_fired(env)), total, time.time() - t0))
-        wait_for(lambda: no_pending(r, "nudged:events") and no_pending(r, "nudged:actions"), 30, "no pending")
+        wait_for(lambda: events_consumed(r) and no_pending(r, "nudged:actions"), 30, "no pending")
         reqs = env.recv.all()
         by_mid = {}
         for q in reqs:
@@ -140,7 +140,7 @@ def test_redis_restart_while_running():
         r = env.redis.client
         send_events(r, total // 2, customers, offset=total // 2)
         wait_for(lambda: len(distinct_fired(env)) >= total, 60, "every webhook")
-        wait_for(lambda: no_pending(r, "nudged:events") and no_pending(r, "nudged:actions"), 30, "no pending")
+        wait_for(lambda: events_consumed(r) and no_pending(r, "nudged:actions"), 30, "no pending")
         check_profiles(r, total, customers)
         assert n.log_has("redis connected"), "no reconnect logged"
         assert n.stop() == 0
@@ -207,7 +207,7 @@ def test_entry_delivered_too_often_is_set_aside():
         n.start().wait_ready(env.redis)
         r.xadd("nudged:events", {"message": event("frank", mid="healthy")})
         wait_for(lambda: r.xlen("nudged:rejected") == 1, 15, "the entry set aside")
-        wait_for(lambda: no_pending(r, "nudged:events"), 10, "nothing pending")
+        wait_for(lambda: events_consumed(r), 10, "nothing pending")
         rej = r.xrange("nudged:rejected")[0][1]
         assert rej["id"] == poison and "delivered 5 times" in rej["error"], rej
         assert json.loads(rej["message"])["messageId"] == "poison"

@@ -5,7 +5,7 @@ import time
 
 import redis
 
-from harness import NUDGED, event, scheduled, wait_for, webhook_trigger
+from harness import NUDGED, event, events_consumed, scheduled, wait_for, webhook_trigger
 
 
 def drained(r, stream, entries):
@@ -94,7 +94,7 @@ def test_merge_under_concurrency(env):
 
     def settled():
         try:
-            return all(g["pending"] == 0 and g["lag"] == 0 for g in r.xinfo_groups("nudged:events"))
+            return events_consumed(r)
         except Exception:
             return False
     wait_for(settled, 30, "every event processed")
@@ -312,7 +312,7 @@ def test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing(env):
     r.xadd("nudged:events", {"message": event("fx", name="Visit", mid="v2")})
     wait_for(lambda: env.recv.count() >= 7, 10, "the second visit's four webhooks")
     r.xadd("nudged:events", {"message": event("fx", name="Visit", mid="v1")})  # a repeat: `second` holds now
-    wait_for(lambda: drained(r, "nudged:events", 3), 10, "the repeat")
+    wait_for(lambda: drained(r, "nudged:events", 3) and events_consumed(r), 10, "the repeat")
     wait_for(lambda: env.recv.count() >= 9, 10, "the two waiting firings")
     time.sleep(0.5)
     got = sorted((json.loads(q["body"])["t"], json.loads(q["body"])["m"]) for q in env.recv.all())

@@ -3,7 +3,7 @@ unless, the scheduler shared by processes, reloads, and the daemon agreeing
 with `nudged replay` on the same events."""
 import json, random, signal, subprocess, threading, time
 
-from harness import NUDGED, event, no_pending, scheduled, wait_for, webhook_trigger
+from harness import NUDGED, event, events_consumed, no_pending, scheduled, wait_for, webhook_trigger
 
 
 def bodies(env):
@@ -220,7 +220,7 @@ def assert_same_firings(env, r, want):
     (trigger, customer, messageId) as replay's firings WANT."""
     try:
         wait_for(lambda: len({(b["t"], b["c"], b["m"]) for b in bodies(env)}) >= len(want) and
-                 no_pending(r, "nudged:events"), 30, "the daemon's firings")
+                 events_consumed(r), 30, "the daemon's firings")
     except AssertionError:
         pass  # compared below, with the difference shown
     time.sleep(1.0)

@@ -1,0 +1,18 @@
+-- Moves entries of the inbox to their shards' streams, each exactly once.
+-- KEYS: the inbox, then per entry the stream of its customer's shard.
+-- ARGV: the group, then per entry its inbox id and its message.
+-- An entry is acked first: only the call whose XACK took it off the
+-- pending list adds it (a process that claimed it too, or repeats the
+-- call after a lost reply, moves nothing), in the same call. The copy
+-- keeps the inbox id in a field inbox_id: a message without messageId is
+-- de-duplicated by it, as it would have been in the inbox. Returns the
+-- number moved.
+local moved = 0
+for i = 2, #KEYS do
+  local id = ARGV[2 * i - 2]
+  if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
+    redis.call('XADD', KEYS[i], '*', 'message', ARGV[2 * i - 1], 'inbox_id', id)
+    moved = moved + 1
+  end
+end
+return moved

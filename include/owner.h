@@ -1,0 +1,58 @@
+/* owner.h — which shards this process owns (SPEC 8).
+ *
+ * Each process registers itself among the live ones (<prefix>processes,
+ * daemon/lua/registry.lua) and, from the same ordered list as every other
+ * process, works out its share (shard_is_share); it then takes the leases
+ * of its share that are free, renews those it holds and lets go of those
+ * no longer its share (daemon/lua/leases.lua), one round every third of
+ * [redis] lease. A process that dies stops renewing: its leases run out
+ * and the others take its shards within a lease and a round. One that
+ * stops lets go of them at once (owner_leave).
+ *
+ * In this version ownership routes the work: a process reads only the
+ * streams of its shards. The scripts that apply an event are idempotent
+ * and atomic whoever runs them, so two processes on one shard for a
+ * moment (a hand-over, a process paused past its lease) repeat work
+ * without harm; writes are not fenced by the lease yet. */
+#ifndef NUDGED_OWNER_H
+#define NUDGED_OWNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "keys.h"
+#include "rconn.h"
+#include "scripts.h"
+
+/* Shard SHARD became this process's (OWNED) or stopped being. */
+typedef void owner_change_fn(void *data, unsigned shard, bool owned);
+
+struct owner_deps {
+    struct rconn *conn;
+    const struct scripts *scripts;
+    const struct keys *keys;
+    const struct config *cfg;
+    owner_change_fn *changed;
+    void *data;
+};
+
+struct owner;
+
+struct owner *owner_new(const struct owner_deps *deps);
+
+/* Runs a round when one is due (NOW_MS: the monotonic clock). Call from the
+ * maintenance timer once Redis is set up. */
+void owner_tick(struct owner *o, int64_t now_ms);
+
+/* Lets go of every lease and leaves the registry (a stop): the others take
+ * the shards at their next round. Reports each shard as no longer owned. */
+void owner_leave(struct owner *o);
+
+/* How many shards this process owns, and of how many live processes. */
+unsigned owner_owned(const struct owner *o);
+unsigned owner_processes(const struct owner *o);
+
+void owner_free(struct owner *o);
+
+#endif

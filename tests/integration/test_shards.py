@@ -1,0 +1,120 @@
+"""Shard ownership (SPEC 8) with real processes on one Redis: processes
+share the shards evenly by leases; one killed with SIGKILL has its shards
+taken within a lease, one stopped hands them over at once, and growing from
+1 to 3 processes and back under load loses nothing and fires nothing twice
+(a repeat is only ever the same webhook-id)."""
+import json, signal, socket, threading, time
+
+from harness import SHARDS, event, events_consumed, no_pending, shard_stream, wait_for, webhook_trigger
+
+LEASE = "2s"
+
+
+def owner_name(n):
+    return "%s-%d" % (socket.gethostname(), n.proc.pid)
+
+
+def owners(r):
+    """How many shards each process holds a lease of."""
+    held = {}
+    for k in range(SHARDS):
+        who = r.get("nudged:lease:{%d}" % k)
+        held[who] = held.get(who, 0) + 1
+    return held
+
+
+def start(env, trig):
+    n = env.nudged(trig, conf="[redis]\nlease = %s\n" % LEASE)
+    n.start().wait_ready(env.redis)
+    return n
+
+
+class Load:
+    """Events for CUSTOMERS customers, written in the background: each to its
+    shard's stream, every fifth to the inbox, until stop()."""
+
+    def __init__(self, r, customers=200, per_second=1000):
+        self.r, self.customers, self.per_second = r, customers, per_second
+        self.sent, self.running = 0, True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while self.running:
+            pipe = self.r.pipeline(transaction=False)
+            for _ in range(self.per_second // 20):
+                i, c = self.sent, "sc-%d" % (self.sent % self.customers)
+                stream = "nudged:events" if i % 5 == 0 else shard_stream(c)
+                pipe.xadd(stream, {"message": event(c, mid="ev-%d" % i)})
+                self.sent += 1
+            pipe.execute()
+            time.sleep(0.05)
+
+    def stop(self):
+        self.running = False
+        self.thread.join(10)
+        return self.sent
+
+
+def check_once_each(env, total):
+    """Every event fired, none under two webhook-ids."""
+    wait_for(lambda: len({json.loads(q["body"])["mid"] for q in env.recv.all()}) >= total, 60, "every webhook")
+    wait_for(lambda: events_consumed(env.redis.client) and no_pending(env.redis.client, "nudged:actions"), 30,
+             "nothing pending")
+    by_mid = {}
+    for q in env.recv.all():
+        by_mid.setdefault(json.loads(q["body"])["mid"], set()).add(q["headers"]["webhook-id"])
+    assert set(by_mid) == {"ev-%d" % i for i in range(total)}, "lost: %r" % sorted(
+        {"ev-%d" % i for i in range(total)} - set(by_mid))[:5]
+    twice = [m for m, ids in by_mid.items() if len(ids) > 1]
+    assert not twice, "fired twice with different webhook-ids: %r" % twice[:5]
+    return len(env.recv.all()) - total
+
+
+def test_two_processes_share_the_shards_and_one_killed_is_taken_over(env):
+    r = env.redis.client
+    trig = {"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})}
+    n1, n2 = start(env, trig), start(env, trig)
+    wait_for(lambda: owners(r) == {owner_name(n1): SHARDS // 2, owner_name(n2): SHARDS // 2}, 10,
+             "8 shards each")
+    load = Load(r)
+    wait_for(lambda: env.recv.count() >= 500, 30, "work in flight")
+    n1.stop(signal.SIGKILL)
+    t0 = time.time()
+    wait_for(lambda: owners(r) == {owner_name(n2): SHARDS}, 10, "the survivor holds every shard")
+    took = time.time() - t0
+    time.sleep(1)
+    total = load.stop()
+    repeats = check_once_each(env, total)
+    print("  shards: the killed process's shards taken over in %.1fs (lease %s); %d events, %d same-id repeats"
+          % (took, LEASE, total, repeats))
+    assert n2.stop() == 0
+
+
+def test_grow_from_one_to_three_processes_and_back_under_load(env):
+    r = env.redis.client
+    trig = {"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})}
+    n1 = start(env, trig)
+    wait_for(lambda: owners(r) == {owner_name(n1): SHARDS}, 10, "one process holds every shard")
+    load = Load(r)
+    n2, n3 = start(env, trig), start(env, trig)
+    wait_for(lambda: sorted(owners(r).values()) == [5, 5, 6] and None not in owners(r), 15, "three even shares")
+    assert set(owners(r)) == {owner_name(n) for n in (n1, n2, n3)}, owners(r)
+    wait_for(lambda: env.recv.count() >= 1000, 30, "work in flight on three")
+    t0 = time.time()
+    assert n3.stop() == 0  # a stop lets go of its leases: the others take them at their next round
+    wait_for(lambda: owners(r) == {owner_name(n1): SHARDS // 2, owner_name(n2): SHARDS // 2}, 10, "two even shares")
+    handed = time.time() - t0
+    assert n2.stop() == 0
+    wait_for(lambda: owners(r) == {owner_name(n1): SHARDS}, 10, "one process again")
+    time.sleep(1)
+    total = load.stop()
+    repeats = check_once_each(env, total)
+    print("  shards: a stopped process's shards handed over in %.1fs; %d events, %d same-id repeats"
+          % (handed, total, repeats))
+    assert r.zrange("nudged:processes", 0, -1) == [owner_name(n1)], r.zrange("nudged:processes", 0, -1)
+    assert n1.stop() == 0
+
+
+TESTS = [test_two_processes_share_the_shards_and_one_killed_is_taken_over,
+         test_grow_from_one_to_three_processes_and_back_under_load]
