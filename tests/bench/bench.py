@@ -130,6 +130,21 @@ def messages(rng, n, model, with_id):
         yield json.dumps(m, separators=(",", ":"))
 
 
+SHARDS = 16  # [redis] shards, by default
+
+
+def shard_stream(customer):
+    """The events stream of CUSTOMER's shard (SPEC 8): producers that pick
+    the shard, as the collector does, write there."""
+    h = 0x811c9dc5
+    for c in customer.encode():
+        h = ((h ^ c) * 16777619) & 0xffffffff
+    return "nudged:events:{%d}" % (h % SHARDS)
+
+
+SHARD_STREAMS = ["nudged:events:{%d}" % k for k in range(SHARDS)]
+
+
 def group_info(r, stream, group):
     for g in r.xinfo_groups(stream):
         if g["name"] == group:
@@ -140,6 +155,13 @@ def group_info(r, stream, group):
 def drained(r, stream, group, total):
     g = group_info(r, stream, group)
     return g is not None and (g["entries-read"] or 0) >= total and g["pending"] == 0
+
+
+def drained_shards(r, group, total):
+    """GROUP has read TOTAL entries of the shards' streams and acked them."""
+    infos = [group_info(r, s, group) for s in SHARD_STREAMS]
+    return (None not in infos and sum(g["entries-read"] or 0 for g in infos) >= total and
+            all(g["pending"] == 0 for g in infos))
 
 
 def percentile(xs, p):
@@ -168,13 +190,13 @@ def one_run(run):
 
         pipe = r.pipeline(transaction=False)
         for i, m in enumerate(messages(rng, N, model, True)):
-            pipe.xadd("nudged:events", {"message": m})
+            pipe.xadd(shard_stream(json.loads(m)["userId"]), {"message": m})
             if i % 2000 == 1999:
                 pipe.execute()
         pipe.execute()
         fired_drain = model.fired
 
-        out = subprocess.run([os.path.join(BENCH_DIR, "baseline"), str(rport), "nudged:events", "baseline", "200"],
+        out = subprocess.run([os.path.join(BENCH_DIR, "baseline"), str(rport), "baseline", "200"] + SHARD_STREAMS,
                              capture_output=True, text=True, check=True).stdout.split()
         base_rate = int(out[1]) / float(out[3])
 
@@ -190,7 +212,7 @@ def one_run(run):
         wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. "perf record -g -o /tmp/nudged.perf --"
         nd = subprocess.Popen(wrap + [NUDGED, "-c", conf], stderr=open(os.path.join(tmp, "nudged.log"), "w"))
         procs.append(nd)
-        wait_for(lambda: drained(r, "nudged:events", "nudged", N), 600, "nudged to drain the events")
+        wait_for(lambda: drained_shards(r, "nudged", N), 600, "nudged to drain the events")
         t_drain = time.time() - t0
         cpu_nudged, cpu_redis = cpu_seconds(nd.pid), cpu_seconds(procs[0].pid) - redis_cpu0
         cpu_recv = cpu_seconds(recv.pid) - recv_cpu0
@@ -209,7 +231,7 @@ def one_run(run):
             steady = list(messages(rng, RATE * seconds, model, False))
             late[kind] = write_at(r, steady, arrivals(kind, len(steady), rng))
             total_events += len(steady)
-            wait_for(lambda: drained(r, "nudged:events", "nudged", total_events), 120, "the steady events")
+            wait_for(lambda: drained_shards(r, "nudged", total_events), 120, "the steady events")
             wait_for(lambda: drained(r, "nudged:actions", "nudged", model.fired), 120, "the steady webhooks")
             phases.append(model.fired - fired_drain)
             if kind == "poisson":  # memory at 25 events a customer, as in the figures before
@@ -293,7 +315,7 @@ def write_at(r, msgs, due):
             end += 1
         pipe = r.pipeline(transaction=False)
         for m in msgs[sent:end]:
-            pipe.xadd("nudged:events", {"message": m})
+            pipe.xadd(shard_stream(json.loads(m)["userId"]), {"message": m})
         pipe.execute()
         sent = end
     return late

@@ -75,12 +75,17 @@ def wrk(port, path, body_file, conns=64, seconds=SECONDS):
     return rps, non2xx
 
 
+# Every events stream: the collector writes each message to its customer's
+# shard's (SPEC 8); the inbox is read as well.
+STREAMS = ["nudged:events"] + ["nudged:events:{%d}" % k for k in range(16)]
+
+
 def drain(r):
     """Waits until nudged has consumed what the last phase wrote, so each
     phase meets an idle consumer."""
     def idle():
-        g = [x for x in r.xinfo_groups("nudged:events") if x["name"] == "nudged"][0]
-        return g["lag"] == 0 and g["pending"] == 0
+        groups = [x for s in STREAMS for x in r.xinfo_groups(s) if x["name"] == "nudged"]
+        return len(groups) == len(STREAMS) and all(g["lag"] == 0 and g["pending"] == 0 for g in groups)
     wait_for(quietly(idle), 300, "the consumer to drain")
 
 
@@ -145,7 +150,7 @@ def mode(d, r, port, only, one, batch, limit):
         server_p99 = server_p99_bound(before, server_buckets(admin))
     finally:
         stop(n)
-    r.delete("nudged:events")
+    r.delete(*STREAMS)
     return {"mode": "collector only" if only == "yes" else "whole daemon", "limit_msgs_s": round(limit),
             "batched_msgs_s": round(brps * 100), "batched_ratio": round(brps * 100 / limit, 3),
             "batched_non200": bbad, "single_req_s": round(srps), "single_non200": sbad, "latency_sent": sent,
@@ -159,7 +164,8 @@ def empty(r, only):
     before wrote (Redis growing into fresh memory, a long trim)."""
     if only == "no":
         drain(r)
-    r.xtrim("nudged:events", maxlen=0, approximate=False)
+    for s in STREAMS:
+        r.xtrim(s, maxlen=0, approximate=False)
 
 
 def one_run(run):

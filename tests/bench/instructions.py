@@ -34,7 +34,7 @@ def callgrind_total(prefix):
 
 def group_ready(r):
     try:
-        return bench.group_info(r, "nudged:events", "nudged") is not None
+        return bench.group_info(r, bench.SHARD_STREAMS[-1], "nudged") is not None
     except redis.exceptions.ResponseError:  # no stream yet
         return False
 
@@ -53,7 +53,7 @@ def baseline(redis_pid, rport, redis_dump, out):
     instructions and Redis's for it (dumped to REDIS_DUMP)."""
     subprocess.run(["callgrind_control", "-z", str(redis_pid)], stdout=subprocess.DEVNULL, check=True)
     subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-                    os.path.join(bench.BENCH_DIR, "baseline"), str(rport), "nudged:events", "baseline", "200"],
+                    os.path.join(bench.BENCH_DIR, "baseline"), str(rport), "baseline", "200"] + bench.SHARD_STREAMS,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return callgrind_total(out), dump(redis_pid, redis_dump)
 
@@ -82,7 +82,7 @@ def one(n, tmp, with_redis_count):
         model = bench.Model(trigs)
         pipe = r.pipeline(transaction=False)
         for i, m in enumerate(bench.messages(random.Random(42), n, model, True)):
-            pipe.xadd("nudged:events", {"message": m})
+            pipe.xadd(bench.shard_stream(json.loads(m)["userId"]), {"message": m})
             if i % 2000 == 1999:
                 pipe.execute()
         pipe.execute()
@@ -99,7 +99,7 @@ def one(n, tmp, with_redis_count):
                               stderr=subprocess.DEVNULL)
         procs.append(nd)
         bench.wait_for(lambda: group_ready(r), 120, "nudged to start")
-        bench.wait_for(lambda: bench.drained(r, "nudged:events", "nudged", n), 1800, "nudged to drain")
+        bench.wait_for(lambda: bench.drained_shards(r, "nudged", n), 1800, "nudged to drain")
         if model.fired:
             bench.wait_for(lambda: bench.drained(r, "nudged:actions", "nudged", model.fired), 1800, "the webhooks")
         redis_total = None

@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import Env, wait_for  # noqa: E402
+from harness import Env, events_consumed, wait_for  # noqa: E402
 
 
 def main():
@@ -25,8 +25,7 @@ def main():
             msgs += [{"type": "track", "userId": "c1", "event": name}] * (3 if i < 5 else 1)
         for m in msgs:
             r.xadd("nudged:events", {"message": json.dumps(m)})
-        wait_for(lambda: all(g["pending"] == 0 and g["lag"] == 0 for g in r.xinfo_groups("nudged:events")), 20,
-                 "the events applied")
+        wait_for(lambda: events_consumed(r), 20, "the events applied")
         rows, total = [], 0
         for k in sorted(r.scan_iter(match="*{c1}*")):
             size = r.memory_usage(k, samples=0)
