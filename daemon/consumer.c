@@ -611,7 +611,7 @@ static void start_round(struct batch *b)
     batch_step(b);
 }
 
-static void on_batch(const struct sreader_entry *entries, size_t n, bool pending, void *data)
+static void on_batch(const struct sreader_entry *entries, size_t n, void *data)
 {
     struct source *src = data;
     struct consumer *c = src->c;
@@ -633,7 +633,7 @@ static void on_batch(const struct sreader_entry *entries, size_t n, bool pending
         e->stream = entries[i].stream;
         e->stream_index = entries[i].index;
         entry_load(e, entries[i].entry, src->timers, b->now_ms);
-        if (!src->timers && !pending) /* a pending entry read again was counted when first read */
+        if (!src->timers && !entries[i].pending) /* a pending entry read again was counted when first read */
             c->d.stats->events_consumed++;
     }
     resolve_links(b);
@@ -843,7 +843,7 @@ static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
 static void send_fires(struct consumer *c, struct batch *b, size_t n)
 {
     struct run *run = run_new(b, n, fired_reply, "fire");
-    scripts_begin(&c->call, c->d.scripts, SCRIPT_FIRE, (int)(3 + 5 * n));
+    scripts_begin(&c->call, c->d.scripts, SCRIPT_FIRE, (int)(3 + 6 * n));
     cmd_adds(&c->call, c->d.keys->actions);
     cmd_adds(&c->call, c->d.keys->schedule);
     cmd_adds(&c->call, c->d.keys->measures);
@@ -854,6 +854,7 @@ static void send_fires(struct consumer *c, struct batch *b, size_t n)
         run->e[run->n++] = e;
         profile_add_keys(&c->call, c->d.keys, e->m.customer);
         cmd_adds(&c->call, e->stream);
+        cmd_adds(&c->call, b->src->timers ? "" : c->d.keys->leases[e->stream_index]); /* the fence */
     }
     cmd_adds(&c->call, c->d.keys->group);
     cmd_addi(&c->call, b->now_ms);
@@ -862,6 +863,7 @@ static void send_fires(struct consumer *c, struct batch *b, size_t n)
     cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
     cmd_addi(&c->call, c->d.cfg->cap_max);
     cmd_addi(&c->call, c->d.cfg->cap_per_ms);
+    cmd_adds(&c->call, c->d.keys->consumer);
     for (size_t i = 0; i < run->n; i++)
         add_firings(c, b, run->e[i]);
     run_send(c, run);

@@ -189,27 +189,14 @@ static void setup_groups(struct daemon *d)
         d->setup_running = false;
 }
 
-/* What the stored layout (HMGET version shards) says against this
- * process: NULL when it is the same, else why not in WHY. */
+/* What the stored layout (HMGET version shards; WRONGTYPE: an earlier
+ * layout's string) says against this process: NULL when it is the same,
+ * else why not in WHY. */
 static const char *layout_mismatch(const struct daemon *d, const redisReply *reply, char *why, size_t len)
 {
-    bool older = reply->type == REDIS_REPLY_ERROR; /* WRONGTYPE: layout 1 was a string */
-    const char *version = older ? "1" : reply->element[0]->str, *stored = older ? "" : reply->element[1]->str;
-    char shards[24];
-    snprintf(shards, sizeof shards, "%lld", (long long)d->cfg->redis_shards);
-    if (strcmp(version, KEYS_LAYOUT_VERSION) != 0)
-        snprintf(why, len,
-                 "Redis holds nudged data of layout %s under this prefix, and this version reads and writes only "
-                 "layout %s (nothing is migrated): use another [redis] prefix or database, or empty this one",
-                 version, KEYS_LAYOUT_VERSION);
-    else if (strcmp(stored, shards) != 0)
-        snprintf(why, len,
-                 "[redis] shards is %s, but the data under this prefix was written with %s shards; the number of "
-                 "shards is fixed once data exists: set shards = %s",
-                 shards, stored, stored);
-    else
-        return NULL;
-    return why;
+    bool older = reply->type == REDIS_REPLY_ERROR;
+    return keys_layout_mismatch(d->cfg, older ? NULL : reply->element[0]->str, older ? NULL : reply->element[1]->str,
+                                why, len);
 }
 
 /* The stored layout: the one this process writes (HSETNX made it so on a

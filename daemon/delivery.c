@@ -422,7 +422,7 @@ static struct job *job_new(struct delivery *d, const redisReply *e)
     return j;
 }
 
-static void on_batch(const struct sreader_entry *entries, size_t n, bool pending, void *data)
+static void on_batch(const struct sreader_entry *entries, size_t n, void *data)
 {
     struct delivery *d = data;
     for (size_t i = 0; i < n; i++) {
@@ -430,7 +430,7 @@ static void on_batch(const struct sreader_entry *entries, size_t n, bool pending
         /* Only a read of the pending list (after a claim or a reconnect)
          * can hand back an entry still being sent; new entries (">") are
          * new, so the scan over the jobs is skipped for them. */
-        if (pending && in_flight(d, e->element[0]->str))
+        if (entries[i].pending && in_flight(d, e->element[0]->str))
             continue;
         send_job(job_new(d, e));
     }

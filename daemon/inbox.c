@@ -120,11 +120,10 @@ static void send_moves(struct move *m, size_t nvalid)
     send_call(m, on_moved, m);
 }
 
-static void on_batch(const struct sreader_entry *entries, size_t n, bool pending, void *data)
+static void on_batch(const struct sreader_entry *entries, size_t n, void *data)
 {
     struct inbox *in = data;
     struct move *m = util_xcalloc(1, sizeof *m);
-    (void)pending;
     m->in = in;
     m->n = n;
     m->e = util_xcalloc(n, sizeof *m->e);

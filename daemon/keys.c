@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char *join(const char *a, const char *b)
 {
@@ -68,4 +69,26 @@ void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char
     const char suffix[] = {'}', ':', kind, '\0'};
     const char *parts[] = {k->prefix, "{", id, suffix};
     cmd_addcat(c, parts, 4);
+}
+
+const char *keys_layout_mismatch(const struct config *cfg, const char *version, const char *shards, char *why,
+                                 size_t len)
+{
+    char mine[24];
+    snprintf(mine, sizeof mine, "%lld", (long long)cfg->redis_shards);
+    if (version == NULL)
+        version = "1";
+    if (strcmp(version, KEYS_LAYOUT_VERSION) != 0)
+        snprintf(why, len,
+                 "Redis holds nudged data of layout %s under this prefix, and this version reads and writes only "
+                 "layout %s (nothing is migrated): use another [redis] prefix or database, or empty this one",
+                 version, KEYS_LAYOUT_VERSION);
+    else if (shards == NULL || strcmp(shards, mine) != 0)
+        snprintf(why, len,
+                 "[redis] shards is %s, but the data under this prefix was written with %s shards; the number of "
+                 "shards is fixed once data exists: set shards = %s",
+                 mine, shards ? shards : "an unknown number of", shards ? shards : "the stored number");
+    else
+        return NULL;
+    return why;
 }

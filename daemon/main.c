@@ -9,6 +9,7 @@
 #include "forget.h"
 #include "keys.h"
 #include "log.h"
+#include "oneshot.h"
 #include "redrive.h"
 #include "replay.h"
 #include "report.h"
@@ -96,11 +97,62 @@ static int load_all(const char *path, struct config *cfg, struct trigger_set **s
     return *set ? 0 : 1;
 }
 
+/* What check found of the layout stored in Redis. */
+struct layout_probe {
+    const char *path;
+    const struct config *cfg;
+    int rc;
+};
+
+static void on_layout(const redisReply *reply, void *data)
+{
+    struct layout_probe *p = data;
+    char why[400];
+    const char *bad = NULL;
+    if (reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "WRONGTYPE", 9) == 0)
+        bad = keys_layout_mismatch(p->cfg, NULL, NULL, why, sizeof why);
+    else if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+             reply->element[0]->type == REDIS_REPLY_STRING)
+        bad = keys_layout_mismatch(p->cfg, reply->element[0]->str,
+                                   reply->element[1]->type == REDIS_REPLY_STRING ? reply->element[1]->str : NULL, why,
+                                   sizeof why);
+    else if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        fprintf(stderr, "%s: note: Redis at %s did not answer; the layout stored there was not compared\n", p->path,
+                p->cfg->redis_url);
+    if (bad) {
+        fprintf(stderr, "%s: %s\n", p->path, bad);
+        p->rc = 1;
+    }
+}
+
+/* SPEC 8: the number of shards is fixed once data exists, so check
+ * compares it (and the layout version) with what Redis holds, when Redis
+ * answers at once; Redis is not needed for the rest of check. */
+static int check_layout(const char *path, const struct config *cfg)
+{
+    struct layout_probe p = {path, cfg, 0};
+    struct keys keys;
+    struct cmd c;
+    keys_init(&keys, cfg);
+    cmd_init(&c);
+    cmd_adds(&c, "HMGET");
+    cmd_adds(&c, keys.layout);
+    cmd_adds(&c, "version");
+    cmd_adds(&c, "shards");
+    log_setup(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT); /* a Redis that is not there is a note, not a log line */
+    oneshot_run(cfg, "check", &c, 2, true, on_layout, &p);
+    cmd_free(&c);
+    keys_free(&keys);
+    return p.rc;
+}
+
 static int cmd_check(const char *path)
 {
     struct config cfg;
     struct trigger_set *set;
     int rc = load_all(path, &cfg, &set);
+    if (rc == 0)
+        rc = check_layout(path, &cfg);
     if (rc == 0)
         printf("%s: ok, %zu triggers in %s\n", path, trigger_set_count(set), cfg.triggers_dir);
     trigger_set_free(set);

@@ -64,10 +64,9 @@ static void set_down(struct rconn *rc, const char *why)
     rc->ac = NULL;
     rc->up = false;
     rc->inflight = 0;
-    log_warn("redis connection lost", "conn", rc->name, "error", why);
+    log_warn(was_up ? "redis connection lost" : "redis connect failed", "conn", rc->name, "error", why);
     schedule_retry(rc);
-    if (was_up)
-        rc->fn(rc, false, rc->data);
+    rc->fn(rc, false, rc->data);
 }
 
 static void on_auth(redisAsyncContext *ac, void *r, void *priv)
@@ -124,6 +123,7 @@ static void start_connect(struct rconn *rc)
         if (ac)
             redisAsyncFree(ac);
         schedule_retry(rc);
+        rc->fn(rc, false, rc->data);
         return;
     }
     ac->data = rc;

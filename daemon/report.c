@@ -1,15 +1,14 @@
 /* report.c — the report of goals and holdouts (report.h): the JSON of
  * GET /v1/triggers, its text for `nudged report`, and that command's one
- * read of <prefix>measures on a short-lived loop. */
+ * read of <prefix>measures (oneshot.h). */
 #include "report.h"
 #include "cmd.h"
 #include "keys.h"
 #include "measure.h"
+#include "oneshot.h"
 #include "profile.h"
-#include "rconn.h"
 #include "uplift.h"
 
-#include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <math.h>
 #include <stdlib.h>
@@ -136,20 +135,15 @@ void report_print(FILE *out, json_t *report)
 }
 
 struct report_cmd {
-    struct event_base *base;
     const struct trigger_set *set;
     char *const *ids;
     size_t n;
-    struct keys keys;
-    bool sent;
     int rc;
 };
 
-static void on_reply(redisAsyncContext *ac, void *r, void *priv)
+static void on_reply(const redisReply *reply, void *data)
 {
-    struct report_cmd *q = priv;
-    redisReply *reply = r;
-    (void)ac;
+    struct report_cmd *q = data;
     if (reply && reply->type == REDIS_REPLY_ARRAY) {
         json_t *counts = profile_fields(reply);
         json_t *report = report_json(q->set, counts, q->ids, q->n);
@@ -157,33 +151,11 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
         json_decref(report);
         json_decref(counts);
         q->rc = 0;
+    } else if (reply) {
+        fprintf(stderr, "nudged: report failed: %s\n", reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
     } else {
-        fprintf(stderr, "nudged: report failed: %s\n",
-                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
+        fprintf(stderr, "nudged: no answer from Redis within %d s\n", REPORT_DEADLINE_S);
     }
-    event_base_loopbreak(q->base);
-}
-
-static void on_state(struct rconn *rc, bool up, void *data)
-{
-    struct report_cmd *q = data;
-    if (!up || q->sent)
-        return;
-    struct cmd c;
-    cmd_init(&c);
-    cmd_adds(&c, "HGETALL");
-    cmd_adds(&c, q->keys.measures);
-    q->sent = cmd_send(&c, rc, on_reply, q) == 0;
-    cmd_free(&c);
-}
-
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-    struct report_cmd *q = arg;
-    (void)fd;
-    (void)what;
-    fprintf(stderr, "nudged: no answer from Redis within %d s\n", REPORT_DEADLINE_S);
-    event_base_loopbreak(q->base);
 }
 
 int report_run(const struct config *cfg, const struct trigger_set *set, char *const *ids, size_t n)
@@ -194,19 +166,14 @@ int report_run(const struct config *cfg, const struct trigger_set *set, char *co
             return 2;
         }
     struct report_cmd q = {.set = set, .ids = ids, .n = n, .rc = 3};
-    q.base = event_base_new();
-    if (q.base == NULL)
-        return 3;
-    keys_init(&q.keys, cfg);
-    struct rconn *rc = rconn_new(q.base, cfg->redis_url, cfg->redis_password, "report", on_state, &q);
-    struct event *deadline = evtimer_new(q.base, on_deadline, &q);
-    struct timeval tv = {REPORT_DEADLINE_S, 0};
-    if (rc && deadline && evtimer_add(deadline, &tv) == 0)
-        event_base_dispatch(q.base);
-    rconn_free(rc);
-    if (deadline)
-        event_free(deadline);
-    keys_free(&q.keys);
-    event_base_free(q.base);
+    struct keys keys;
+    struct cmd c;
+    keys_init(&keys, cfg);
+    cmd_init(&c);
+    cmd_adds(&c, "HGETALL");
+    cmd_adds(&c, keys.measures);
+    oneshot_run(cfg, "report", &c, REPORT_DEADLINE_S, false, on_reply, &q);
+    cmd_free(&c);
+    keys_free(&keys);
     return q.rc;
 }

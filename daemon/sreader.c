@@ -10,12 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How a stream is read: its new entries (">"); its pending list from a
+ * reset on (entries handed over before, to this process or one that died);
+ * or the entries it held back last time (read, never handed over). The
+ * last two read the pending list after the cursor. */
+enum smode { SMODE_NEW, SMODE_RECOVER, SMODE_HELD };
+
 /* What the reader knows of one of its streams. */
 struct sstream {
-    char cursor[64];          /* while draining its pending list: the last id read */
-    bool active;              /* read (sreader_set_active) */
+    char cursor[64];          /* ">" in SMODE_NEW; else the id after which its pending list is read */
+    char last[64];            /* the last id handed to the owner ("": none since the reset) */
+    char seen[64];            /* the highest id a read brought ("": none since the reset) */
+    enum smode mode, sent;    /* now; in the read in flight */
+    bool active;              /* read (sreader_set_active) ... */
+    bool taking_over;         /* ... once the take-over of its pending entries is done */
     unsigned long activation; /* counts the changes of ACTIVE */
-    bool need_pending;
     char claim_cursor[64];
 };
 
@@ -27,17 +36,19 @@ struct sreader {
     void *data;
     struct sstream *st; /* one a stream of o.streams */
     bool reading, in_batch, claiming, stopped;
-    int read_stream;                 /* the stream whose pending list the read in flight drains; -1: new entries */
-    unsigned long epoch, read_epoch; /* a reset during a read makes its cursor stale */
+    size_t read_count;               /* the COUNT of the read in flight */
+    unsigned long epoch, read_epoch; /* a reset during a read makes its cursors stale */
     unsigned takeovers;              /* take-overs in flight */
     unsigned claim_stream;           /* the stream the claim in flight is at */
     int backoff_ms;
     struct event *backoff_timer;
+    struct event *kick_event;  /* a kick once the current callback is over */
     struct sreader_entry *out; /* scratch: the entries handed to the owner */
     size_t out_cap;
     const char **argv; /* scratch: a read's arguments */
 };
 
+/* The backoff ran out, or a kick was put off (kick_event). */
 static void on_backoff(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -63,6 +74,7 @@ struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struc
     }
     sreader_reset(s);
     s->backoff_timer = evtimer_new(base, on_backoff, s);
+    s->kick_event = event_new(base, -1, 0, on_backoff, s);
     return s;
 }
 
@@ -83,48 +95,31 @@ static bool live(const redisReply *e)
            e->element[1]->type == REDIS_REPLY_ARRAY;
 }
 
-/* Acks stream I's pending entries that were trimmed: there is nothing to do. */
-static void ack_deleted(struct sreader *s, unsigned i, const redisReply *entries)
+/* Entry ids compared: milliseconds, then sequence. */
+static int id_cmp(const char *a, const char *b)
 {
-    const char *stream = s->o.streams[i];
-    for (size_t k = 0; k < entries->elements; k++) {
-        const redisReply *e = entries->element[k];
-        if (!live(e) && e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING &&
-            rconn_sendf(s->conn, rconn_ignore, NULL, "XACK %s %s %s", stream, s->o.group, e->element[0]->str) != 0)
-            log_warn("cannot ack a deleted entry now", "stream", stream);
-    }
+    char *end;
+    unsigned long long ams = strtoull(a, &end, 10), aseq = *end ? strtoull(end + 1, NULL, 10) : 0;
+    unsigned long long bms = strtoull(b, &end, 10), bseq = *end ? strtoull(end + 1, NULL, 10) : 0;
+    if (ams != bms)
+        return ams < bms ? -1 : 1;
+    return aseq < bseq ? -1 : aseq > bseq;
 }
 
-/* Adds stream I's live ENTRIES to what the owner gets. */
-static void take(struct sreader *s, unsigned i, const redisReply *entries, size_t *n)
+static const char *entry_id(const redisReply *e)
 {
-    ack_deleted(s, i, entries);
-    for (size_t k = 0; k < entries->elements; k++) {
-        if (!live(entries->element[k]))
-            continue;
-        if (*n == s->out_cap) {
-            s->out_cap = s->out_cap ? 2 * s->out_cap : 64;
-            s->out = util_xrealloc(s->out, s->out_cap * sizeof *s->out);
-        }
-        s->out[(*n)++] = (struct sreader_entry){entries->element[k], s->o.streams[i], i};
-    }
+    return e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING
+               ? e->element[0]->str
+               : NULL;
 }
 
-/* Stream entry ids in order: milliseconds, then sequence; entries of two
- * streams with the same id by the streams' order. */
+/* In the order of their ids; entries of two streams with one id by the
+ * streams' order. */
 static int by_id(const void *pa, const void *pb)
 {
     const struct sreader_entry *a = pa, *b = pb;
-    char *end;
-    unsigned long long ams = strtoull(a->entry->element[0]->str, &end, 10),
-                       aseq = *end ? strtoull(end + 1, NULL, 10) : 0;
-    unsigned long long bms = strtoull(b->entry->element[0]->str, &end, 10),
-                       bseq = *end ? strtoull(end + 1, NULL, 10) : 0;
-    if (ams != bms)
-        return ams < bms ? -1 : 1;
-    if (aseq != bseq)
-        return aseq < bseq ? -1 : 1;
-    return a->index < b->index ? -1 : a->index > b->index;
+    int c = id_cmp(a->entry->element[0]->str, b->entry->element[0]->str);
+    return c ? c : (a->index < b->index ? -1 : a->index > b->index);
 }
 
 /* Which of the reader's streams NAME is; -1: none of them. */
@@ -136,28 +131,14 @@ static int stream_index(const struct sreader *s, const redisReply *name)
     return -1;
 }
 
-/* The last id of ENTRIES (live or trimmed), where a pending read goes on. */
+/* The last id of ENTRIES (live or trimmed), NULL when there is none. */
 static const char *last_id(const redisReply *entries)
 {
     const char *last = NULL;
     for (size_t k = 0; k < entries->elements; k++)
-        if (entries->element[k]->type == REDIS_REPLY_ARRAY && entries->element[k]->elements >= 1 &&
-            entries->element[k]->element[0]->type == REDIS_REPLY_STRING)
-            last = entries->element[k]->element[0]->str;
+        if (entry_id(entries->element[k]))
+            last = entry_id(entries->element[k]);
     return last;
-}
-
-/* A read of stream P's pending list came back with ENTRIES: it goes on
- * after them, or (none) the stream's new entries come next. */
-static void pending_read(struct sreader *s, unsigned p, const redisReply *entries)
-{
-    if (s->read_epoch != s->epoch) /* reset meanwhile: read from the start again */
-        return;
-    const char *last = last_id(entries);
-    if (last)
-        snprintf(s->st[p].cursor, sizeof s->st[p].cursor, "%s", last);
-    else
-        s->st[p].need_pending = false;
 }
 
 static void recreate_groups(struct sreader *s)
@@ -168,6 +149,105 @@ static void recreate_groups(struct sreader *s)
             log_warn("cannot recreate the group now", "stream", s->o.streams[i]);
 }
 
+/* The read's parts, [name, entries] each, by stream (NULL: none came). */
+static void parts_by_stream(struct sreader *s, const redisReply *reply, const redisReply **part)
+{
+    for (size_t k = 0; reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
+        const redisReply *p = reply->element[k];
+        if (p->type != REDIS_REPLY_ARRAY || p->elements != 2 || p->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        int i = stream_index(s, p->element[0]);
+        if (i >= 0)
+            part[i] = p->element[1];
+    }
+}
+
+/* How far stream I's entries are known after this read: a stream that
+ * gave a full COUNT may have more just after its last; one whose pending
+ * list this read drained has new entries next, all above the highest id
+ * read from it (above the group's last delivered one), but none of them
+ * was asked for. NULL: all it has (new entries only come later). */
+static const char *known_to(const struct sreader *s, unsigned i, const redisReply *part)
+{
+    const struct sstream *st = &s->st[i];
+    const char *last = part ? last_id(part) : NULL;
+    if (part && part->elements >= s->read_count && last)
+        return last;
+    if (st->sent == SMODE_NEW)
+        return NULL;
+    if (last && (st->seen[0] == '\0' || id_cmp(last, st->seen) > 0))
+        return last;
+    return st->seen[0] ? st->seen : "0-0"; /* nothing known: hold the others back one read */
+}
+
+/* The highest id all entries up to which are known across the streams
+ * (known_to): an entry above it waits, so that one that may come before
+ * it from another stream goes first. NULL: no bound. */
+static const char *safe_id(const struct sreader *s, const redisReply **part)
+{
+    const char *safe = NULL;
+    for (unsigned i = 0; i < s->o.nstreams; i++) {
+        const char *known = known_to(s, i, part[i]);
+        if (known && (safe == NULL || id_cmp(known, safe) < 0))
+            safe = known;
+    }
+    return safe;
+}
+
+/* Where stream I's next read starts, after this one brought ENTRIES of
+ * which some (HELD) were kept back: they are pending for this consumer,
+ * and read again from its pending list after the last one handed over. */
+static void next_cursor(struct sreader *s, unsigned i, const redisReply *entries, bool held)
+{
+    struct sstream *st = &s->st[i];
+    if (held) {
+        st->mode = st->sent == SMODE_RECOVER ? SMODE_RECOVER : SMODE_HELD;
+        snprintf(st->cursor, sizeof st->cursor, "%s", st->last[0] ? st->last : "0");
+    } else if (st->sent != SMODE_NEW && entries && entries->elements >= s->read_count) {
+        snprintf(st->cursor, sizeof st->cursor, "%s", last_id(entries)); /* more may follow */
+    } else if (st->sent != SMODE_NEW) { /* its pending list is drained: new entries next */
+        st->mode = SMODE_NEW;
+        snprintf(st->cursor, sizeof st->cursor, ">");
+    }
+}
+
+/* Stream I's entries of the read up to SAFE into the owner's, from *N on;
+ * the rest are held back. Returns whether any was. */
+static bool take(struct sreader *s, unsigned i, const redisReply *entries, const char *safe, size_t *n)
+{
+    bool held = false;
+    for (size_t k = 0; k < entries->elements; k++) {
+        const redisReply *e = entries->element[k];
+        const char *id = entry_id(e);
+        if (id == NULL)
+            continue;
+        if (s->read_epoch == s->epoch && (s->st[i].seen[0] == '\0' || id_cmp(id, s->st[i].seen) > 0))
+            snprintf(s->st[i].seen, sizeof s->st[i].seen, "%s", id);
+        if (safe && id_cmp(id, safe) > 0) {
+            held = true;
+            continue;
+        }
+        if (!live(e)) { /* trimmed while pending: nothing to do */
+            if (rconn_sendf(s->conn, rconn_ignore, NULL, "XACK %s %s %s", s->o.streams[i], s->o.group, id) != 0)
+                log_warn("cannot ack a deleted entry now", "stream", s->o.streams[i]);
+            continue;
+        }
+        if (*n == s->out_cap) {
+            s->out_cap = s->out_cap ? 2 * s->out_cap : 64;
+            s->out = util_xrealloc(s->out, s->out_cap * sizeof *s->out);
+        }
+        s->out[(*n)++] = (struct sreader_entry){e, s->o.streams[i], i, s->st[i].sent == SMODE_RECOVER};
+        if (s->read_epoch == s->epoch)
+            snprintf(s->st[i].last, sizeof s->st[i].last, "%s", id);
+    }
+    return held;
+}
+
+/* A read over the streams came back. Its entries go to the owner in the
+ * order of their ids across the streams, as far as that order is known
+ * (safe_id); the rest wait for the next read, so a customer whose events
+ * are in two streams (an anonymous id's shard and its user's) meets them
+ * in the order they were written, as `nudged replay` does. */
 static void on_read(redisAsyncContext *ac, void *r, void *priv)
 {
     struct sreader *s = priv;
@@ -176,46 +256,42 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     s->reading = false;
     if (reply == NULL) /* connection lost; the up callback resets and kicks */
         return;
-    int p = s->read_stream;
     if (reply->type == REDIS_REPLY_ERROR) {
-        log_warn("XREADGROUP failed", "stream", p >= 0 ? s->o.streams[p] : s->o.streams[0], "error", reply->str);
+        log_warn("XREADGROUP failed", "stream", s->o.streams[0], "error", reply->str);
         if (strncmp(reply->str, "NOGROUP", 7) == 0)
             recreate_groups(s);
         sreader_done(s, false);
         return;
     }
-    size_t n = 0, parts = 0;
-    for (size_t k = 0; reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
-        const redisReply *part = reply->element[k];
-        if (part->type != REDIS_REPLY_ARRAY || part->elements != 2 || part->element[1]->type != REDIS_REPLY_ARRAY)
-            continue;
-        int i = stream_index(s, part->element[0]);
-        if (i < 0)
-            continue;
-        if (p >= 0)
-            pending_read(s, (unsigned)p, part->element[1]);
-        take(s, (unsigned)i, part->element[1], &n);
-        parts++;
+    const redisReply **part = util_xcalloc(s->o.nstreams, sizeof *part);
+    parts_by_stream(s, reply, part);
+    const char *safe = safe_id(s, part);
+    size_t n = 0;
+    for (unsigned i = 0; i < s->o.nstreams; i++) {
+        bool held = part[i] && take(s, i, part[i], safe, &n);
+        if (s->st[i].active && s->read_epoch == s->epoch)
+            next_cursor(s, i, part[i], held);
+        s->st[i].sent = SMODE_NEW;
     }
+    free(part);
     if (n == 0) {
         sreader_kick(s);
         return;
     }
-    if (parts > 1)
-        qsort(s->out, n, sizeof *s->out, by_id);
+    qsort(s->out, n, sizeof *s->out, by_id);
     s->in_batch = true;
-    s->batch(s->out, n, p >= 0, s->data);
+    s->batch(s->out, n, s->data);
 }
 
-/* The stream whose pending list is drained next; -1: none, read new entries. */
-static int next_pending(const struct sreader *s)
+/* Whether a stream is in the next read. */
+static bool readable(const struct sstream *st)
 {
-    for (unsigned i = 0; i < s->o.nstreams; i++)
-        if (s->st[i].active && s->st[i].need_pending)
-            return (int)i;
-    return -1;
+    return st->active && !st->taking_over;
 }
 
+/* One XREADGROUP over the active streams, each from its cursor; it blocks
+ * only when all read new entries (Redis answers at once when one reads its
+ * pending list). */
 void sreader_kick(struct sreader *s)
 {
     if (s->stopped || s->reading || s->in_batch || !rconn_up(s->reader) || !rconn_up(s->conn))
@@ -228,7 +304,6 @@ void sreader_kick(struct sreader *s)
     char count[24], block[24];
     snprintf(count, sizeof count, "%zu", room);
     snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
-    int p = next_pending(s);
     const char **argv = s->argv;
     int argc = 0;
     const char *head[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT", count, "BLOCK", block, "STREAMS"};
@@ -236,16 +311,19 @@ void sreader_kick(struct sreader *s)
         argv[argc++] = head[i];
     unsigned k = 0;
     for (unsigned i = 0; i < s->o.nstreams; i++)
-        if (p >= 0 ? i == (unsigned)p : s->st[i].active)
+        if (readable(&s->st[i]))
             argv[argc + k++] = s->o.streams[i];
     if (k == 0) /* no stream is this process's now */
         return;
-    for (unsigned i = 0; i < k; i++)
-        argv[argc + k + i] = p >= 0 ? s->st[p].cursor : ">";
+    for (unsigned i = 0, j = 0; i < s->o.nstreams; i++)
+        if (readable(&s->st[i])) {
+            argv[argc + k + j++] = s->st[i].cursor;
+            s->st[i].sent = s->st[i].mode;
+        }
     argc += 2 * (int)k;
     if (rconn_send(s->reader, on_read, s, argc, argv, NULL) == 0) {
         s->reading = true;
-        s->read_stream = p;
+        s->read_count = room;
         s->read_epoch = s->epoch;
     }
 }
@@ -277,8 +355,9 @@ void sreader_release(struct sreader *s)
 /* Stream I's pending list is read again from its start. */
 static void reset_stream(struct sreader *s, unsigned i)
 {
-    s->st[i].need_pending = true;
+    s->st[i].mode = SMODE_RECOVER;
     snprintf(s->st[i].cursor, sizeof s->st[i].cursor, "0");
+    s->st[i].last[0] = s->st[i].seen[0] = '\0';
 }
 
 void sreader_reset(struct sreader *s)
@@ -487,6 +566,22 @@ struct takeover {
 
 static void send_takeover(struct takeover *t, const char *cursor);
 
+/* The take-over is over (all claimed, or given up: the rest are claimed
+ * once idle): the stream is read, from its pending list. */
+static void takeover_end(struct takeover *t)
+{
+    struct sreader *s = t->s;
+    struct sstream *st = &s->st[t->stream];
+    if (st->activation == t->epoch) {
+        st->taking_over = false;
+        s->epoch++;
+        reset_stream(s, t->stream);
+        sreader_kick(s);
+    }
+    s->takeovers--;
+    free(t);
+}
+
 static void on_takeover(redisAsyncContext *ac, void *r, void *priv)
 {
     struct takeover *t = priv;
@@ -504,13 +599,7 @@ static void on_takeover(redisAsyncContext *ac, void *r, void *priv)
         send_takeover(t, reply->element[0]->str);
         return;
     }
-    if (current) {
-        s->epoch++;
-        reset_stream(s, t->stream);
-        sreader_kick(s);
-    }
-    s->takeovers--;
-    free(t);
+    takeover_end(t);
 }
 
 static void send_takeover(struct takeover *t, const char *cursor)
@@ -521,8 +610,7 @@ static void send_takeover(struct takeover *t, const char *cursor)
     if (rconn_send(s->conn, on_takeover, t, 9, argv, NULL) != 0) {
         log_warn("cannot take over a stream's pending entries now; they are claimed when idle", "stream",
                  s->o.streams[t->stream]);
-        s->takeovers--;
-        free(t);
+        takeover_end(t);
     }
 }
 
@@ -549,9 +637,11 @@ void sreader_set_active(struct sreader *s, unsigned i, bool active, bool take_ov
         return;
     st->active = active;
     st->activation++;
+    st->taking_over = false;
     s->epoch++;
     reset_stream(s, i);
     if (active && take_over && rconn_up(s->conn)) {
+        st->taking_over = true; /* not read before: what it read would be read again */
         struct takeover *t = util_xmalloc(sizeof *t);
         *t = (struct takeover){s, i, st->activation};
         s->takeovers++;
@@ -559,7 +649,10 @@ void sreader_set_active(struct sreader *s, unsigned i, bool active, bool take_ov
         if (rconn_send(s->conn, on_takeover_pending, t, 8, argv, NULL) != 0)
             send_takeover(t, "0-0");
     }
-    sreader_kick(s);
+    /* Not at once: the owner turns several streams on in one go, and a
+     * read of the first alone would hand over its entries before older
+     * ones of the others. */
+    event_active(s->kick_event, 0, 0);
 }
 
 void sreader_stop(struct sreader *s)
@@ -577,6 +670,7 @@ void sreader_free(struct sreader *s)
     if (s == NULL)
         return;
     event_free(s->backoff_timer);
+    event_free(s->kick_event);
     free(s->st);
     free(s->argv);
     free(s->out);

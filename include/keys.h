@@ -35,6 +35,14 @@ struct keys {
 void keys_init(struct keys *k, const struct config *cfg);
 void keys_free(struct keys *k);
 
+/* Why the layout stored in Redis (<prefix>layout's VERSION and SHARDS;
+ * both NULL when the key is a string, as layout 1 wrote it) is not the one
+ * a process with CFG reads and writes, as one line saying what to do, in
+ * WHY; NULL when it is. The daemon refuses to start on another, and
+ * `nudged check` says so. */
+const char *keys_layout_mismatch(const struct config *cfg, const char *version, const char *shards, char *why,
+                                 size_t len);
+
 /* Shard K's events stream (K below [redis] shards). */
 const char *keys_shard_stream(const struct keys *k, unsigned shard);
 

@@ -15,7 +15,8 @@
 
 struct rconn;
 
-/* Called when the connection comes up (UP true, AUTH done) or goes down. */
+/* Called when the connection comes up (UP true, AUTH done), and with UP
+ * false when it goes down or an attempt to connect fails (retried). */
 typedef void rconn_state_fn(struct rconn *rc, bool up, void *data);
 
 /* Creates a connection to URL (redis://host:port/db or unix:///path) named

@@ -1,14 +1,17 @@
 /* sreader.h — read a set of Redis streams through one consumer group, at
  * least once.
  *
- * One blocking XREADGROUP at a time, over all the streams, on its own
- * connection (a blocked read holds its connection); acks and claims go on
- * the shared command connection. After start, after a reconnect, after a
- * failed batch, and for a stream after a claim, it first drains this
- * consumer's pending list of each stream (id 0, then onwards), one stream
- * at a time, before it reads new entries (>), as PITFALLS asks. COUNT
- * holds for each stream: a read of new entries from N streams can bring N
- * times the room.
+ * One blocking XREADGROUP at a time, over all the active streams, on its
+ * own connection (a blocked read holds its connection); acks and claims go
+ * on the shared command connection. After start, after a reconnect, after
+ * a failed batch, and for a stream after a claim, each stream is read from
+ * this consumer's pending list (id 0, then onwards) before its new entries
+ * (>), as PITFALLS asks; one read mixes both. The owner gets the entries in
+ * the order of their ids across the streams: when a stream gave a full
+ * COUNT, entries of the others above its last are held back (they stay
+ * pending, and are read again from the pending list next), so the order
+ * holds from read to read. COUNT holds for each stream: a read from N
+ * streams can bring N times the room.
  */
 #ifndef NUDGED_SREADER_H
 #define NUDGED_SREADER_H
@@ -28,19 +31,20 @@ struct sreader;
 typedef size_t sreader_room_fn(void *data);
 
 /* One entry read: ENTRY is [id, [field, value, ...]] (never a deleted
- * [id, nil]), from STREAM, the INDEX-th of the reader's streams. */
+ * [id, nil]), from STREAM, the INDEX-th of the reader's streams; PENDING
+ * when it was read from this consumer's pending list (read before). */
 struct sreader_entry {
     const redisReply *entry;
     const char *stream;
     unsigned index;
+    bool pending;
 };
 
-/* Entries arrived: N borrowed entries, in the order of their ids (of
- * several streams when a read brought several). The owner copies what it
- * keeps and calls sreader_done once it has finished with them, unless
- * PENDING is false and it wants the next read at once (then also
- * sreader_done). */
-typedef void sreader_batch_fn(const struct sreader_entry *entries, size_t n, bool pending, void *data);
+/* Entries arrived: N borrowed entries, in the order of their ids across
+ * the streams. The owner copies what it keeps and calls sreader_done once
+ * it has finished with them, or sreader_release first when it wants the
+ * next read at once. */
+typedef void sreader_batch_fn(const struct sreader_entry *entries, size_t n, void *data);
 
 struct sreader_opts {
     const char *const *streams; /* the streams read, NSTREAMS of them (at least one) */

@@ -2,10 +2,11 @@
 -- Writes the firings of a run of entries in one call. KEYS: the actions
 -- stream, the schedule, the measures hash, then per entry its customer's
 -- profile hash, dedup set, link and schedule index (as the profile
--- script) and the entry's source stream (an events stream of a shard or
--- the inbox, or the timers stream). ARGV: 1 group, 2 now, 3 dedup window, 4 "1" to delete each entry
+-- script), the entry's source stream (a shard's events stream, or the
+-- timers stream) and its shard's lease ("" for a timer: not fenced). ARGV: 1 group, 2 now, 3 dedup window, 4 "1" to delete each entry
 -- from the source (nudged's own timers stream), 5 profile ttl, 6 and 7 the
--- frequency cap (emails, window ms; 0: none), then per
+-- frequency cap (emails, window ms; 0: none), 8 this process's name (the
+-- lease holder it must be), then per
 -- entry: its source entry id, its firing hash, the number of arguments of
 -- its firings, and per firing either
 --   "c", time, goals: the entry's event (at that time) is the goal of the
@@ -95,7 +96,12 @@ local function nudged_put(open, tid, rec)
   end
   return open .. rec
 end
-local function nudged_fire(p, d, a, s, src, id, h, i, last)
+local function nudged_fire(p, d, a, s, src, lease, id, h, i, last)
+  -- Fenced: a process that lost its shard's lease (paused past it) writes
+  -- nothing; the entry stays pending for the owner, which takes it over.
+  if lease ~= '' and call('GET', lease) ~= argv[8] then
+    error({err = 'NOTOWNER the lease of this entry\'s shard is held by another process now: the entry is left to it'})
+  end
   local to = call('GET', a)
   if to then return {-1, to} end
   local fired, limited, flags, fresh, open, orig, conv, capped, was = 0, 0, {}, nil, nil, nil, {}, 0, 0
@@ -174,14 +180,14 @@ local function nudged_fire(p, d, a, s, src, id, h, i, last)
   for f, c in pairs(entry) do counts[f] = (counts[f] or 0) + c end
   return {fired, limited, table.concat(flags), table.concat(conv, ','), capped}
 end
-local out, n, i, k, nargv, pcall = {}, 0, 8, 4, #argv, pcall
+local out, n, i, k, nargv, pcall = {}, 0, 9, 4, #argv, pcall
 while i <= nargv do
   local nf = argv[i + 2] + 0
-  local ok, r = pcall(nudged_fire, keys[k], keys[k + 1], keys[k + 2], keys[k + 3], keys[k + 4], argv[i], argv[i + 1],
-                      i + 3, i + 2 + nf)
+  local ok, r = pcall(nudged_fire, keys[k], keys[k + 1], keys[k + 2], keys[k + 3], keys[k + 4], keys[k + 5], argv[i],
+                      argv[i + 1], i + 3, i + 2 + nf)
   n = n + 1
   out[n] = ok and r or nudged_result(ok, r)
-  i, k = i + 3 + nf, k + 5
+  i, k = i + 3 + nf, k + 6
 end
 for f, c in pairs(counts) do call('HINCRBY', keys[3], f, c) end
 return out

@@ -5,13 +5,19 @@
 -- pending list adds it (a process that claimed it too, or repeats the
 -- call after a lost reply, moves nothing), in the same call. The copy
 -- keeps the inbox id in a field inbox_id: a message without messageId is
--- de-duplicated by it, as it would have been in the inbox. Returns the
--- number moved.
+-- de-duplicated by it, as it would have been in the inbox; and takes it
+-- as its own id when it can. Returns the number moved.
 local moved = 0
 for i = 2, #KEYS do
   local id = ARGV[2 * i - 2]
   if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
-    redis.call('XADD', KEYS[i], '*', 'message', ARGV[2 * i - 1], 'inbox_id', id)
+    -- The inbox id itself when the stream has nothing later, so the
+    -- entries of two shards keep the inbox's order (readers merge the
+    -- shards' streams by id); else the next id.
+    local added = redis.pcall('XADD', KEYS[i], id, 'message', ARGV[2 * i - 1], 'inbox_id', id)
+    if type(added) == 'table' and added.err then
+      redis.call('XADD', KEYS[i], '*', 'message', ARGV[2 * i - 1], 'inbox_id', id)
+    end
     moved = moved + 1
   end
 end

@@ -265,6 +265,8 @@ def test_data_of_another_layout_is_refused_and_left_alone(env):
         else:
             r.hset("nudged:layout", mapping=value)
         n2 = env.nudged({"t.json": webhook_trigger(env.recv.port)})
+        check = subprocess.run([NUDGED, "check", "-c", n2.conf], capture_output=True, text=True, timeout=10)
+        assert check.returncode == 1 and said in check.stderr, ("nudged check says so", check)
         n2.start()
         assert n2.proc.wait(timeout=15) == 3
         assert n2.log_has(said), open(n2.log).read()
@@ -272,6 +274,9 @@ def test_data_of_another_layout_is_refused_and_left_alone(env):
     n3 = env.nudged({"t.json": webhook_trigger(env.recv.port)}, extra_env={"NUDGED_REDIS_SHARDS": "8"})
     n3.start().wait_ready(env.redis)
     assert r.hgetall("nudged:layout") == {"version": "2", "shards": "8"}
+    check = subprocess.run([NUDGED, "check", "-c", n3.conf], capture_output=True, text=True, timeout=10,
+                           env=dict(os.environ, NUDGED_REDIS_SHARDS="8"))
+    assert check.returncode == 0 and "ok, 1 triggers" in check.stdout, check
     assert n3.stop() == 0
 
 

@@ -116,5 +116,35 @@ def test_grow_from_one_to_three_processes_and_back_under_load(env):
     assert n1.stop() == 0
 
 
+def test_a_process_paused_past_its_lease_writes_nothing_stale(env):
+    """SIGSTOP one of two processes under load until the other holds every
+    shard, then SIGCONT: the batches it had in hand when paused are refused
+    where they would commit (the fire script checks the lease), it takes
+    its share back, and nothing is lost or fired twice."""
+    r = env.redis.client
+    trig = {"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})}
+    n1, n2 = start(env, trig), start(env, trig)
+    wait_for(lambda: owners(r) == {owner_name(n1): SHARDS // 2, owner_name(n2): SHARDS // 2}, 10, "8 shards each")
+    load = Load(r, per_second=2000)
+    wait_for(lambda: env.recv.count() >= 1000, 30, "work in flight")
+    n1.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: owners(r) == {owner_name(n2): SHARDS}, 10, "the other process holds every shard")
+        time.sleep(1)
+    finally:
+        n1.proc.send_signal(signal.SIGCONT)
+    wait_for(lambda: owners(r) == {owner_name(n1): SHARDS // 2, owner_name(n2): SHARDS // 2}, 10,
+             "the paused process back with its share")
+    time.sleep(1)
+    total = load.stop()
+    repeats = check_once_each(env, total)
+    refused = open(n1.log).read().count("NOTOWNER")
+    print("  shards: paused past its lease, %d stale commits refused; %d events, %d same-id repeats"
+          % (refused, total, repeats))
+    assert refused > 0, "the paused process had batches in hand: their commits must have been refused"
+    assert n1.stop() == 0 and n2.stop() == 0
+
+
 TESTS = [test_two_processes_share_the_shards_and_one_killed_is_taken_over,
+         test_a_process_paused_past_its_lease_writes_nothing_stale,
          test_grow_from_one_to_three_processes_and_back_under_load]
