@@ -1,12 +1,13 @@
 /* consumer.c — from a batch of stream entries to deliveries, at least once.
  *
  * Two sources feed it, one batch at a time: the events streams of the
- * shards this process owns (owner.h), and <prefix>timers, where the scheduler puts firings that waited (delay,
- * unless). A batch runs in two pipelined phases, one round trip each:
- * (1) every valid event's profile update (invalid ones go to the rejected
- * stream), or a timer's profile read; (2) once all profiles are back,
- * triggers are evaluated in C and each entry's firings, their deliveries or
- * schedule items and its XACK go to Redis in one script. An entry is acked
+ * shards this process owns (owner.h), and <prefix>timers, where the
+ * scheduler puts firings that waited (delay, unless). A batch runs in two
+ * pipelined phases, one round trip each: (1) every valid event's profile
+ * update (invalid ones go to the rejected stream), or a timer's profile
+ * read; (2) once all profiles are back, triggers are evaluated in C and
+ * each entry's firings, their deliveries or schedule items and its XACK go
+ * to Redis in one script, fenced by its shard's lease. An entry is acked
  * only after its work is written, so a crash anywhere repeats work that the
  * hashes in the dedup set make harmless.
  *

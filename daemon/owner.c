@@ -70,6 +70,19 @@ static void on_leases(redisAsyncContext *ac, void *r, void *priv)
         set_owned(o, k, reply->str[k] == '1');
 }
 
+/* Builds the leases call: the share of the INDEX-th of N processes wanted,
+ * every other lease this process holds let go. */
+static void leases_cmd(struct owner *o, unsigned index, unsigned n)
+{
+    scripts_begin(&o->call, o->d.scripts, SCRIPT_LEASES, (int)o->shards);
+    for (unsigned k = 0; k < o->shards; k++)
+        cmd_adds(&o->call, o->d.keys->leases[k]);
+    cmd_adds(&o->call, o->d.keys->consumer);
+    cmd_addi(&o->call, o->d.cfg->redis_lease_ms);
+    for (unsigned k = 0; k < o->shards; k++)
+        cmd_adds(&o->call, shard_is_share(k, index, n) ? "1" : "0");
+}
+
 /* The leases call: this process's share among the live NAMES wanted. */
 static void send_leases(struct owner *o, const redisReply *names)
 {
@@ -89,13 +102,7 @@ static void send_leases(struct owner *o, const redisReply *names)
     o->nprocesses = (unsigned)names->elements;
     if (!listed)
         index = o->nprocesses;
-    scripts_begin(&o->call, o->d.scripts, SCRIPT_LEASES, (int)o->shards);
-    for (unsigned k = 0; k < o->shards; k++)
-        cmd_adds(&o->call, o->d.keys->leases[k]);
-    cmd_adds(&o->call, o->d.keys->consumer);
-    cmd_addi(&o->call, o->d.cfg->redis_lease_ms);
-    for (unsigned k = 0; k < o->shards; k++)
-        cmd_adds(&o->call, shard_is_share(k, index, o->nprocesses) ? "1" : "0");
+    leases_cmd(o, index, o->nprocesses);
     if (cmd_send(&o->call, o->d.conn, on_leases, o) != 0)
         o->running = false;
 }
@@ -152,13 +159,7 @@ void owner_leave(struct owner *o)
     if (!rconn_up(o->d.conn))
         return;
     send_registry(o, false, rconn_ignore);
-    scripts_begin(&o->call, o->d.scripts, SCRIPT_LEASES, (int)o->shards);
-    for (unsigned k = 0; k < o->shards; k++)
-        cmd_adds(&o->call, o->d.keys->leases[k]);
-    cmd_adds(&o->call, o->d.keys->consumer);
-    cmd_addi(&o->call, o->d.cfg->redis_lease_ms);
-    for (unsigned k = 0; k < o->shards; k++)
-        cmd_adds(&o->call, "0");
+    leases_cmd(o, 0, 0); /* a share of nothing: every lease held is let go */
     if (cmd_send(&o->call, o->d.conn, rconn_ignore, NULL) != 0)
         log_warn("cannot let go of the shard leases; they run out within a lease");
 }

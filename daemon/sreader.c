@@ -10,16 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How a stream is read: its new entries (">"); its pending list from a
- * reset on (entries handed over before, to this process or one that died);
- * or the entries it held back last time (read, never handed over). The
- * last two read the pending list after the cursor. */
-enum smode { SMODE_NEW, SMODE_RECOVER, SMODE_HELD };
+/* How a stream is read: its new entries (">"), or its pending list from a
+ * reset on (entries handed over before, to this process or to one that
+ * died), after the cursor. */
+enum smode { SMODE_NEW, SMODE_RECOVER };
 
 /* What the reader knows of one of its streams. */
 struct sstream {
     char cursor[64];          /* ">" in SMODE_NEW; else the id after which its pending list is read */
-    char last[64];            /* the last id handed to the owner ("": none since the reset) */
     char seen[64];            /* the highest id a read brought ("": none since the reset) */
     enum smode mode, sent;    /* now; in the read in flight */
     bool active;              /* read (sreader_set_active) ... */
@@ -45,8 +43,15 @@ struct sreader {
     struct event *kick_event;  /* a kick once the current callback is over */
     struct sreader_entry *out; /* scratch: the entries handed to the owner */
     size_t out_cap;
-    const char **argv; /* scratch: a read's arguments */
+    struct sreader_entry *held; /* entries read and held back (copies, owned), NHELD of them, sorted */
+    size_t nheld, held_cap;
+    bool ready_all;            /* every held entry may go without a read ... */
+    char ready_to[64];         /* ... else those up to this id ("": none) */
+    struct event *ready_event; /* hands over held entries that may go */
+    const char **argv;         /* scratch: a read's arguments */
 };
+
+static void on_ready(evutil_socket_t fd, short what, void *arg);
 
 /* The backoff ran out, or a kick was put off (kick_event). */
 static void on_backoff(evutil_socket_t fd, short what, void *arg)
@@ -75,6 +80,7 @@ struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struc
     sreader_reset(s);
     s->backoff_timer = evtimer_new(base, on_backoff, s);
     s->kick_event = event_new(base, -1, 0, on_backoff, s);
+    s->ready_event = event_new(base, -1, 0, on_ready, s);
     return s;
 }
 
@@ -194,28 +200,76 @@ static const char *safe_id(const struct sreader *s, const redisReply **part)
     return safe;
 }
 
-/* Where stream I's next read starts, after this one brought ENTRIES of
- * which some (HELD) were kept back: they are pending for this consumer,
- * and read again from its pending list after the last one handed over. */
-static void next_cursor(struct sreader *s, unsigned i, const redisReply *entries, bool held)
+/* Where stream I's next read starts after this one brought ENTRIES: a
+ * pending list read whole (fewer than COUNT) gives way to new entries. */
+static void next_cursor(struct sreader *s, unsigned i, const redisReply *entries)
 {
     struct sstream *st = &s->st[i];
-    if (held) {
-        st->mode = st->sent == SMODE_RECOVER ? SMODE_RECOVER : SMODE_HELD;
-        snprintf(st->cursor, sizeof st->cursor, "%s", st->last[0] ? st->last : "0");
-    } else if (st->sent != SMODE_NEW && entries && entries->elements >= s->read_count) {
-        snprintf(st->cursor, sizeof st->cursor, "%s", last_id(entries)); /* more may follow */
-    } else if (st->sent != SMODE_NEW) { /* its pending list is drained: new entries next */
+    if (st->sent == SMODE_NEW)
+        return;
+    if (entries && entries->elements >= s->read_count) {
+        snprintf(st->cursor, sizeof st->cursor, "%s", last_id(entries));
+    } else {
         st->mode = SMODE_NEW;
         snprintf(st->cursor, sizeof st->cursor, ">");
     }
 }
 
-/* Stream I's entries of the read up to SAFE into the owner's, from *N on;
- * the rest are held back. Returns whether any was. */
-static bool take(struct sreader *s, unsigned i, const redisReply *entries, const char *safe, size_t *n)
+static redisReply *reply_string(const char *str, size_t len)
 {
-    bool held = false;
+    redisReply *r = util_xcalloc(1, sizeof *r);
+    r->type = REDIS_REPLY_STRING;
+    r->str = util_xstrndup(str, len);
+    r->len = len;
+    return r;
+}
+
+static redisReply *reply_array(size_t n)
+{
+    redisReply *r = util_xcalloc(1, sizeof *r);
+    r->type = REDIS_REPLY_ARRAY;
+    r->elements = n;
+    r->element = util_xcalloc(n ? n : 1, sizeof *r->element);
+    return r;
+}
+
+/* A copy of a live entry [id, [field, value, ...]] that outlives its
+ * reply, in hiredis's own shape, so the owner reads it as any other. */
+static redisReply *copy_entry(const redisReply *e)
+{
+    const redisReply *f = e->element[1];
+    redisReply *c = reply_array(2), *cf = reply_array(f->elements);
+    c->element[0] = reply_string(e->element[0]->str, e->element[0]->len);
+    c->element[1] = cf;
+    for (size_t k = 0; k < f->elements; k++)
+        cf->element[k] = f->element[k]->type == REDIS_REPLY_STRING
+                             ? reply_string(f->element[k]->str, f->element[k]->len)
+                             : reply_string("", 0);
+    return c;
+}
+
+static void free_copy(redisReply *r)
+{
+    for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k < r->elements; k++)
+        free_copy(r->element[k]);
+    free(r->element);
+    free(r->str);
+    free(r);
+}
+
+static void push(struct sreader_entry **v, size_t *n, size_t *cap, struct sreader_entry e)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *v = util_xrealloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = e;
+}
+
+/* Adds stream I's live entries of the read to what the owner may get (N of
+ * them so far), acking the ones trimmed while pending. */
+static void take(struct sreader *s, unsigned i, const redisReply *entries, size_t *n)
+{
     for (size_t k = 0; k < entries->elements; k++) {
         const redisReply *e = entries->element[k];
         const char *id = entry_id(e);
@@ -223,31 +277,86 @@ static bool take(struct sreader *s, unsigned i, const redisReply *entries, const
             continue;
         if (s->read_epoch == s->epoch && (s->st[i].seen[0] == '\0' || id_cmp(id, s->st[i].seen) > 0))
             snprintf(s->st[i].seen, sizeof s->st[i].seen, "%s", id);
-        if (safe && id_cmp(id, safe) > 0) {
-            held = true;
-            continue;
-        }
         if (!live(e)) { /* trimmed while pending: nothing to do */
             if (rconn_sendf(s->conn, rconn_ignore, NULL, "XACK %s %s %s", s->o.streams[i], s->o.group, id) != 0)
                 log_warn("cannot ack a deleted entry now", "stream", s->o.streams[i]);
             continue;
         }
-        if (*n == s->out_cap) {
-            s->out_cap = s->out_cap ? 2 * s->out_cap : 64;
-            s->out = util_xrealloc(s->out, s->out_cap * sizeof *s->out);
-        }
-        s->out[(*n)++] = (struct sreader_entry){e, s->o.streams[i], i, s->st[i].sent == SMODE_RECOVER};
-        if (s->read_epoch == s->epoch)
-            snprintf(s->st[i].last, sizeof s->st[i].last, "%s", id);
+        push(&s->out, n, &s->out_cap, (struct sreader_entry){e, s->o.streams[i], i, s->st[i].sent == SMODE_RECOVER});
     }
-    return held;
 }
 
-/* A read over the streams came back. Its entries go to the owner in the
- * order of their ids across the streams, as far as that order is known
- * (safe_id); the rest wait for the next read, so a customer whose events
- * are in two streams (an anonymous id's shard and its user's) meets them
- * in the order they were written, as `nudged replay` does. */
+/* The entries that go now (in s->out, returned: how many) and the ones
+ * held back (s->held, copies): this read's N entries in s->out (sorted)
+ * merged with the ones held before (sorted), at most ROOM of those up to
+ * SAFE (NULL: all) going; the rest of those may go without a read. The
+ * held copies that go are freed once the owner has them (*GONE, *NGONE). */
+static size_t split(struct sreader *s, size_t n, const char *safe, size_t room, struct sreader_entry **gone,
+                    size_t *ngone)
+{
+    struct sreader_entry *fresh = s->out, *old = s->held;
+    size_t nold = s->nheld, nout = 0, cap = n + nold;
+    struct sreader_entry *out = util_xcalloc(cap ? cap : 1, sizeof *out);
+    s->held = NULL;
+    s->nheld = s->held_cap = 0;
+    *gone = util_xcalloc(nold ? nold : 1, sizeof **gone);
+    *ngone = 0;
+    for (size_t i = 0, j = 0; i < n || j < nold;) {
+        bool from_old = j < nold && (i == n || by_id(&old[j], &fresh[i]) < 0);
+        struct sreader_entry e = from_old ? old[j++] : fresh[i++];
+        if (nout < room && (safe == NULL || id_cmp(entry_id(e.entry), safe) <= 0)) {
+            out[nout++] = e;
+            if (from_old)
+                (*gone)[(*ngone)++] = e;
+            continue;
+        }
+        if (!from_old)
+            e.entry = copy_entry(e.entry);
+        push(&s->held, &s->nheld, &s->held_cap, e);
+    }
+    free(old);
+    free(s->out);
+    s->out = out;
+    s->out_cap = cap ? cap : 1;
+    s->ready_all = safe == NULL;
+    snprintf(s->ready_to, sizeof s->ready_to, "%s", safe ? safe : "");
+    return nout;
+}
+
+/* Whether the first held entry may go without a read. */
+static bool held_ready(const struct sreader *s)
+{
+    return s->nheld > 0 && (s->ready_all || (s->ready_to[0] && id_cmp(entry_id(s->held[0].entry), s->ready_to) <= 0));
+}
+
+/* Frees the held copies that went to the owner. */
+static void free_gone(struct sreader_entry *gone, size_t n)
+{
+    for (size_t h = 0; h < n; h++)
+        free_copy((redisReply *)gone[h].entry);
+    free(gone);
+}
+
+/* Drops the held copies (of stream I, or of all when I is -1): they stay
+ * pending in Redis, read again after a reset or taken over by an owner. */
+static void drop_held(struct sreader *s, int i)
+{
+    size_t kept = 0;
+    for (size_t h = 0; h < s->nheld; h++) {
+        if (i < 0 || s->held[h].index == (unsigned)i)
+            free_copy((redisReply *)s->held[h].entry);
+        else
+            s->held[kept++] = s->held[h];
+    }
+    s->nheld = kept;
+}
+
+/* A read over the streams came back. Its entries, with the ones held back
+ * before, go to the owner in the order of their ids across the streams, as
+ * far as that order is known (safe_id); the rest wait in memory for the
+ * next read, so a customer whose events are in two streams (an anonymous
+ * id's shard and its user's) meets them in the order they were written,
+ * as `nudged replay` does. */
 static void on_read(redisAsyncContext *ac, void *r, void *priv)
 {
     struct sreader *s = priv;
@@ -265,22 +374,54 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     }
     const redisReply **part = util_xcalloc(s->o.nstreams, sizeof *part);
     parts_by_stream(s, reply, part);
-    const char *safe = safe_id(s, part);
+    char safe_copy[64]; /* safe_id may point into a stream's seen, which take() moves on */
+    const char *known = safe_id(s, part), *safe = NULL;
+    if (known) {
+        snprintf(safe_copy, sizeof safe_copy, "%s", known);
+        safe = safe_copy;
+    }
     size_t n = 0;
     for (unsigned i = 0; i < s->o.nstreams; i++) {
-        bool held = part[i] && take(s, i, part[i], safe, &n);
+        if (part[i])
+            take(s, i, part[i], &n);
         if (s->st[i].active && s->read_epoch == s->epoch)
-            next_cursor(s, i, part[i], held);
+            next_cursor(s, i, part[i]);
         s->st[i].sent = SMODE_NEW;
     }
     free(part);
-    if (n == 0) {
-        sreader_kick(s);
-        return;
-    }
     qsort(s->out, n, sizeof *s->out, by_id);
+    struct sreader_entry *gone;
+    size_t ngone;
+    n = split(s, n, safe, s->read_count, &gone, &ngone);
+    if (n > 0) {
+        s->in_batch = true;
+        s->batch(s->out, n, s->data);
+    }
+    free_gone(gone, ngone); /* the owner copied what it keeps */
+    if (n == 0)
+        sreader_kick(s);
+}
+
+/* Held entries that may go (ready_event): up to the owner's room of them,
+ * without a read. */
+static void on_ready(evutil_socket_t fd, short what, void *arg)
+{
+    struct sreader *s = arg;
+    (void)fd;
+    (void)what;
+    size_t room = s->room(s->data);
+    if (s->stopped || s->reading || s->in_batch || room == 0 || !held_ready(s))
+        return;
+    size_t n = 0;
+    while (n < room && n < s->nheld && (s->ready_all || id_cmp(entry_id(s->held[n].entry), s->ready_to) <= 0))
+        n++;
+    struct sreader_entry *go = util_xcalloc(n, sizeof *go);
+    memcpy(go, s->held, n * sizeof *go);
+    memmove(s->held, s->held + n, (s->nheld - n) * sizeof *s->held);
+    s->nheld -= n;
     s->in_batch = true;
-    s->batch(s->out, n, s->data);
+    s->batch(go, n, s->data);
+    free_gone(go, n);
 }
 
 /* Whether a stream is in the next read. */
@@ -301,14 +442,21 @@ void sreader_kick(struct sreader *s)
     size_t room = s->room(s->data);
     if (room == 0)
         return;
+    if (held_ready(s)) { /* from the loop, not from the owner's call in hand */
+        event_active(s->ready_event, 0, 0);
+        return;
+    }
     char count[24], block[24];
     snprintf(count, sizeof count, "%zu", room);
     snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
     const char **argv = s->argv;
     int argc = 0;
-    const char *head[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT", count, "BLOCK", block, "STREAMS"};
+    const char *head[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT", count, "BLOCK", block};
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         argv[argc++] = head[i];
+    if (s->nheld > 0) /* entries wait for this read: it must not block */
+        argc -= 2;
+    argv[argc++] = "STREAMS";
     unsigned k = 0;
     for (unsigned i = 0; i < s->o.nstreams; i++)
         if (readable(&s->st[i]))
@@ -357,7 +505,8 @@ static void reset_stream(struct sreader *s, unsigned i)
 {
     s->st[i].mode = SMODE_RECOVER;
     snprintf(s->st[i].cursor, sizeof s->st[i].cursor, "0");
-    s->st[i].last[0] = s->st[i].seen[0] = '\0';
+    s->st[i].seen[0] = '\0';
+    drop_held(s, (int)i);
 }
 
 void sreader_reset(struct sreader *s)
@@ -671,8 +820,11 @@ void sreader_free(struct sreader *s)
         return;
     event_free(s->backoff_timer);
     event_free(s->kick_event);
+    event_free(s->ready_event);
     free(s->st);
     free(s->argv);
     free(s->out);
+    drop_held(s, -1);
+    free(s->held);
     free(s);
 }

@@ -227,29 +227,9 @@ static void test_segment_shards(void)
     segment_result_free(&r);
 }
 
-/* fnv1a32 against the reference values of the FNV authors (so a producer
- * in another language computes the same), and the shard it gives. */
-static void test_shard_rule(void)
-{
-    CHECK(util_fnv1a32("") == 0x811c9dc5u, "fnv1a32 of the empty string");
-    CHECK(util_fnv1a32("a") == 0xe40c292cu, "fnv1a32(\"a\")");
-    CHECK(util_fnv1a32("foobar") == 0xbf9cf968u, "fnv1a32(\"foobar\")");
-    CHECK(shard_of("foobar", 16) == 0xbf9cf968u % 16, "the shard is fnv1a32 mod shards");
-    CHECK(shard_of("foobar", 1) == 0 && shard_of("foobar", 0) == 0, "one shard: shard 0");
-    unsigned count[16] = {0};
-    char id[32];
-    for (int i = 0; i < 16000; i++) {
-        snprintf(id, sizeof id, "customer-%d", i);
-        count[shard_of(id, 16)]++;
-    }
-    for (int k = 0; k < 16; k++)
-        CHECK(count[k] > 800 && count[k] < 1200, "16,000 ids spread evenly: shard %d has %u", k, count[k]);
-}
-
 int main(void)
 {
     test_segment_shards();
-    test_shard_rule();
     test_segment_cases();
     test_segment_semantics();
     test_segment_splice();
