@@ -35,6 +35,8 @@ struct sreader {
     struct sstream *st; /* one a stream of o.streams */
     bool reading, in_batch, claiming, stopped;
     size_t read_count;               /* the COUNT of the read in flight */
+    size_t read_room;                /* the owner's room when it was sent */
+    unsigned busy;                   /* streams that gave a full COUNT in the last read (at least 1) */
     unsigned long epoch, read_epoch; /* a reset during a read makes its cursors stale */
     unsigned takeovers;              /* take-overs in flight */
     unsigned claim_stream;           /* the stream the claim in flight is at */
@@ -72,6 +74,7 @@ struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struc
     s->batch = batch;
     s->data = data;
     s->st = util_xcalloc(opts->nstreams, sizeof *s->st);
+    s->busy = opts->nstreams;
     s->argv = util_xcalloc(9 + 2 * (size_t)opts->nstreams, sizeof *s->argv);
     for (unsigned i = 0; i < opts->nstreams; i++) {
         snprintf(s->st[i].claim_cursor, sizeof s->st[i].claim_cursor, "0-0");
@@ -381,7 +384,9 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
         safe = safe_copy;
     }
     size_t n = 0;
+    unsigned busy = 0;
     for (unsigned i = 0; i < s->o.nstreams; i++) {
+        busy += part[i] && part[i]->elements >= s->read_count; /* it may have more */
         if (part[i])
             take(s, i, part[i], &n);
         if (s->st[i].active && s->read_epoch == s->epoch)
@@ -389,10 +394,11 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
         s->st[i].sent = SMODE_NEW;
     }
     free(part);
+    s->busy = busy ? busy : 1;
     qsort(s->out, n, sizeof *s->out, by_id);
     struct sreader_entry *gone;
     size_t ngone;
-    n = split(s, n, safe, s->read_count, &gone, &ngone);
+    n = split(s, n, safe, s->read_room, &gone, &ngone);
     if (n > 0) {
         s->in_batch = true;
         s->batch(s->out, n, s->data);
@@ -446,8 +452,12 @@ void sreader_kick(struct sreader *s)
         event_active(s->ready_event, 0, 0);
         return;
     }
+    /* COUNT holds for each stream: the room shared among the streams that
+     * had more than they gave last time, so a read brings about the room,
+     * not the room times the streams (the rest would wait in memory). */
+    size_t per_stream = (room + s->busy - 1) / s->busy;
     char count[24], block[24];
-    snprintf(count, sizeof count, "%zu", room);
+    snprintf(count, sizeof count, "%zu", per_stream);
     snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
     const char **argv = s->argv;
     int argc = 0;
@@ -471,7 +481,8 @@ void sreader_kick(struct sreader *s)
     argc += 2 * (int)k;
     if (rconn_send(s->reader, on_read, s, argc, argv, NULL) == 0) {
         s->reading = true;
-        s->read_count = room;
+        s->read_count = per_stream;
+        s->read_room = room;
         s->read_epoch = s->epoch;
     }
 }
