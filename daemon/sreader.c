@@ -122,13 +122,29 @@ static const char *entry_id(const redisReply *e)
                : NULL;
 }
 
+/* E's id against MS-SEQ. */
+static int entry_cmp(const struct sreader_entry *e, uint64_t ms, uint64_t seq)
+{
+    if (e->ms != ms)
+        return e->ms < ms ? -1 : 1;
+    return e->seq < seq ? -1 : e->seq > seq;
+}
+
 /* In the order of their ids; entries of two streams with one id by the
  * streams' order. */
 static int by_id(const void *pa, const void *pb)
 {
     const struct sreader_entry *a = pa, *b = pb;
-    int c = id_cmp(a->entry->element[0]->str, b->entry->element[0]->str);
+    int c = entry_cmp(a, b->ms, b->seq);
     return c ? c : (a->index < b->index ? -1 : a->index > b->index);
+}
+
+/* An id's two numbers. */
+static void id_parse(const char *id, uint64_t *ms, uint64_t *seq)
+{
+    char *end;
+    *ms = strtoull(id, &end, 10);
+    *seq = *end ? strtoull(end + 1, NULL, 10) : 0;
 }
 
 /* Which of the reader's streams NAME is; -1: none of them. */
@@ -285,7 +301,9 @@ static void take(struct sreader *s, unsigned i, const redisReply *entries, size_
                 log_warn("cannot ack a deleted entry now", "stream", s->o.streams[i]);
             continue;
         }
-        push(&s->out, n, &s->out_cap, (struct sreader_entry){e, s->o.streams[i], i, s->st[i].sent == SMODE_RECOVER});
+        struct sreader_entry se = {e, s->o.streams[i], i, s->st[i].sent == SMODE_RECOVER, 0, 0};
+        id_parse(id, &se.ms, &se.seq);
+        push(&s->out, n, &s->out_cap, se);
     }
 }
 
@@ -304,10 +322,13 @@ static size_t split(struct sreader *s, size_t n, const char *safe, size_t room, 
     s->nheld = s->held_cap = 0;
     *gone = util_xcalloc(nold ? nold : 1, sizeof **gone);
     *ngone = 0;
+    uint64_t safe_ms = 0, safe_seq = 0;
+    if (safe)
+        id_parse(safe, &safe_ms, &safe_seq);
     for (size_t i = 0, j = 0; i < n || j < nold;) {
         bool from_old = j < nold && (i == n || by_id(&old[j], &fresh[i]) < 0);
         struct sreader_entry e = from_old ? old[j++] : fresh[i++];
-        if (nout < room && (safe == NULL || id_cmp(entry_id(e.entry), safe) <= 0)) {
+        if (nout < room && (safe == NULL || entry_cmp(&e, safe_ms, safe_seq) <= 0)) {
             out[nout++] = e;
             if (from_old)
                 (*gone)[(*ngone)++] = e;
@@ -395,7 +416,8 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     }
     free(part);
     s->busy = busy ? busy : 1;
-    qsort(s->out, n, sizeof *s->out, by_id);
+    if (n > 1)
+        qsort(s->out, n, sizeof *s->out, by_id);
     struct sreader_entry *gone;
     size_t ngone;
     n = split(s, n, safe, s->read_room, &gone, &ngone);

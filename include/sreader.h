@@ -38,6 +38,7 @@ struct sreader_entry {
     const char *stream;
     unsigned index;
     bool pending;
+    uint64_t ms, seq; /* its id, read once: the order across streams */
 };
 
 /* Entries arrived: N borrowed entries, in the order of their ids across
