@@ -40,6 +40,7 @@ struct sreader {
     unsigned long epoch, read_epoch; /* a reset during a read makes its cursors stale */
     unsigned takeovers;              /* take-overs in flight */
     unsigned claim_stream;           /* the stream the claim in flight is at */
+    unsigned trim_next;              /* the stream the next trim starts at */
     int backoff_ms;
     struct event *backoff_timer;
     struct event *kick_event;  /* a kick once the current callback is over */
@@ -234,46 +235,36 @@ static void next_cursor(struct sreader *s, unsigned i, const redisReply *entries
     }
 }
 
-static redisReply *reply_string(const char *str, size_t len)
-{
-    redisReply *r = util_xcalloc(1, sizeof *r);
-    r->type = REDIS_REPLY_STRING;
-    r->str = util_xstrndup(str, len);
-    r->len = len;
-    return r;
-}
-
-static redisReply *reply_array(size_t n)
-{
-    redisReply *r = util_xcalloc(1, sizeof *r);
-    r->type = REDIS_REPLY_ARRAY;
-    r->elements = n;
-    r->element = util_xcalloc(n ? n : 1, sizeof *r->element);
-    return r;
-}
-
 /* A copy of a live entry [id, [field, value, ...]] that outlives its
- * reply, in hiredis's own shape, so the owner reads it as any other. */
+ * reply, in hiredis's own shape, so the owner reads it as any other: one
+ * allocation (the replies, their element arrays, then the strings), freed
+ * with free(). */
 static redisReply *copy_entry(const redisReply *e)
 {
     const redisReply *f = e->element[1];
-    redisReply *c = reply_array(2), *cf = reply_array(f->elements);
-    c->element[0] = reply_string(e->element[0]->str, e->element[0]->len);
-    c->element[1] = cf;
-    for (size_t k = 0; k < f->elements; k++)
-        cf->element[k] = f->element[k]->type == REDIS_REPLY_STRING
-                             ? reply_string(f->element[k]->str, f->element[k]->len)
-                             : reply_string("", 0);
-    return c;
-}
-
-static void free_copy(redisReply *r)
-{
-    for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k < r->elements; k++)
-        free_copy(r->element[k]);
-    free(r->element);
-    free(r->str);
-    free(r);
+    size_t nf = f->elements, bytes = (3 + nf) * sizeof(redisReply) + (2 + nf) * sizeof(redisReply *);
+    bytes += e->element[0]->len + 1;
+    for (size_t k = 0; k < nf; k++)
+        bytes += (f->element[k]->type == REDIS_REPLY_STRING ? f->element[k]->len : 0) + 1;
+    redisReply *r = util_xcalloc(1, bytes), *top = &r[0], *fields = &r[1], *strs = &r[2];
+    redisReply **top_el = (redisReply **)&r[3 + nf], **field_el = top_el + 2;
+    char *text = (char *)(field_el + nf);
+    *top = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = 2, .element = top_el};
+    *fields = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = nf, .element = field_el};
+    top_el[0] = &strs[0];
+    top_el[1] = fields;
+    for (size_t k = 0; k <= nf; k++) {
+        const redisReply *src = k == 0 ? e->element[0] : f->element[k - 1];
+        size_t len = src->type == REDIS_REPLY_STRING ? src->len : 0;
+        if (len)
+            memcpy(text, src->str, len);
+        text[len] = '\0';
+        strs[k] = (redisReply){.type = REDIS_REPLY_STRING, .str = text, .len = len};
+        if (k > 0)
+            field_el[k - 1] = &strs[k];
+        text += len + 1;
+    }
+    return top;
 }
 
 static void push(struct sreader_entry **v, size_t *n, size_t *cap, struct sreader_entry e)
@@ -289,13 +280,14 @@ static void push(struct sreader_entry **v, size_t *n, size_t *cap, struct sreade
  * them so far), acking the ones trimmed while pending. */
 static void take(struct sreader *s, unsigned i, const redisReply *entries, size_t *n)
 {
+    const char *last = last_id(entries); /* a stream's entries come in order */
+    if (last && s->read_epoch == s->epoch && (s->st[i].seen[0] == '\0' || id_cmp(last, s->st[i].seen) > 0))
+        snprintf(s->st[i].seen, sizeof s->st[i].seen, "%s", last);
     for (size_t k = 0; k < entries->elements; k++) {
         const redisReply *e = entries->element[k];
         const char *id = entry_id(e);
         if (id == NULL)
             continue;
-        if (s->read_epoch == s->epoch && (s->st[i].seen[0] == '\0' || id_cmp(id, s->st[i].seen) > 0))
-            snprintf(s->st[i].seen, sizeof s->st[i].seen, "%s", id);
         if (!live(e)) { /* trimmed while pending: nothing to do */
             if (rconn_sendf(s->conn, rconn_ignore, NULL, "XACK %s %s %s", s->o.streams[i], s->o.group, id) != 0)
                 log_warn("cannot ack a deleted entry now", "stream", s->o.streams[i]);
@@ -357,7 +349,7 @@ static bool held_ready(const struct sreader *s)
 static void free_gone(struct sreader_entry *gone, size_t n)
 {
     for (size_t h = 0; h < n; h++)
-        free_copy((redisReply *)gone[h].entry);
+        free((void *)gone[h].entry);
     free(gone);
 }
 
@@ -368,7 +360,7 @@ static void drop_held(struct sreader *s, int i)
     size_t kept = 0;
     for (size_t h = 0; h < s->nheld; h++) {
         if (i < 0 || s->held[h].index == (unsigned)i)
-            free_copy((redisReply *)s->held[h].entry);
+            free((void *)s->held[h].entry);
         else
             s->held[kept++] = s->held[h];
     }
@@ -477,7 +469,7 @@ void sreader_kick(struct sreader *s)
     /* COUNT holds for each stream: the room shared among the streams that
      * had more than they gave last time, so a read brings about the room,
      * not the room times the streams (the rest would wait in memory). */
-    size_t per_stream = (room + s->busy - 1) / s->busy;
+    size_t per_stream = room / s->busy > 0 ? room / s->busy : 1; /* rounded down: all of it fits the room */
     char count[24], block[24];
     snprintf(count, sizeof count, "%zu", per_stream);
     snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
@@ -720,21 +712,36 @@ static void on_trimmed(redisAsyncContext *ac, void *r, void *priv)
         log_warn("trimming a stream failed", "stream", stream, "error", reply->str);
 }
 
+/* Sends the trim script for stream I. */
+static void trim_stream(struct sreader *s, unsigned i, int64_t keep_ms, int64_t now_ms)
+{
+    struct cmd c;
+    cmd_init(&c);
+    scripts_begin(&c, s->o.scripts, SCRIPT_TRIM, 1);
+    cmd_adds(&c, s->o.streams[i]);
+    cmd_adds(&c, s->o.group);
+    if (keep_ms > 0)
+        cmd_addf(&c, "%" PRId64 "-0", now_ms - keep_ms);
+    if (cmd_send(&c, s->conn, on_trimmed, (void *)s->o.streams[i]) != 0)
+        log_debug("cannot trim a stream now", "stream", s->o.streams[i]);
+    cmd_free(&c);
+}
+
 void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
 {
-    for (unsigned i = 0; i < s->o.nstreams && rconn_up(s->conn); i++) {
-        if (!s->st[i].active)
-            continue;
-        struct cmd c;
-        cmd_init(&c);
-        scripts_begin(&c, s->o.scripts, SCRIPT_TRIM, 1);
-        cmd_adds(&c, s->o.streams[i]);
-        cmd_adds(&c, s->o.group);
-        if (keep_ms > 0)
-            cmd_addf(&c, "%" PRId64 "-0", now_ms - keep_ms);
-        if (cmd_send(&c, s->conn, on_trimmed, (void *)s->o.streams[i]) != 0)
-            log_debug("cannot trim a stream now", "stream", s->o.streams[i]);
-        cmd_free(&c);
+    unsigned active = 0;
+    for (unsigned i = 0; i < s->o.nstreams; i++)
+        active += s->st[i].active;
+    /* An eighth of the active streams a call, in turn: each is trimmed
+     * every eight calls, and a trim (an XINFO GROUPS, an XPENDING) costs
+     * Redis the same whatever it removes. */
+    unsigned todo = active / SREADER_TRIM_TURNS > 0 ? active / SREADER_TRIM_TURNS : 1;
+    for (unsigned k = 0; k < s->o.nstreams && todo > 0 && rconn_up(s->conn); k++) {
+        unsigned i = s->trim_next++ % s->o.nstreams;
+        if (s->st[i].active) {
+            trim_stream(s, i, keep_ms, now_ms);
+            todo--;
+        }
     }
 }
 

@@ -94,12 +94,14 @@ void sreader_claim(struct sreader *s);
  * with pending entries are kept: deleting one would discard its entries. */
 void sreader_prune(struct sreader *s, int64_t idle_ms);
 
-/* Removes the entries the group has read and acked (whole stream nodes of
- * them, so up to a node's worth stay) and, when KEEP_MS > 0, only those
- * older than KEEP_MS before NOW_MS (SPEC 1.1 events_retention: kept for
- * inspection and replay). Never an unread or pending entry. The reader's
- * stream may be read by this group only for this to hold. Call from the
- * maintenance timer; its reply is borrowed S, which must outlive it. */
+/* Removes, from an eighth of the active streams in turn (so each stream
+ * every SREADER_TRIM_TURNS calls), the entries the group has read and
+ * acked (whole stream nodes of them, so up to a node's worth stay) and,
+ * when KEEP_MS > 0, only those older than KEEP_MS before NOW_MS (SPEC 1.1
+ * events_retention: kept for inspection and replay). Never an unread or
+ * pending entry. The reader's streams may be read by this group only for
+ * this to hold. Call from the maintenance timer. */
+#define SREADER_TRIM_TURNS 8
 void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms);
 
 /* Reads stream I (ACTIVE) or no longer (every stream is read from the
