@@ -57,8 +57,9 @@ echo; echo "== waiting in nudged:schedule (the cart reminder, which Zoë's order
 redis-cli -p "$redis_port" ZRANGE nudged:schedule 0 -1 | /usr/bin/python3 -c 'import sys, json
 for line in sys.stdin:
     i = json.loads(line); print("   %s for %s" % (i.get("trigger"), i.get("customer")))'
-echo; echo "== one stored message (nudged:events): the client's own, with type, receivedAt, timestamp and messageId"
-redis-cli -p "$redis_port" XREVRANGE nudged:events + - COUNT 1 | tail -1 | sed 's/^/   /'
+zoe_stream=$(build/nudged shard -c config/nudged.conf zoe)
+echo; echo "== one stored message ($zoe_stream, zoe's shard, where the collector wrote it: build/nudged shard zoe): the client's own, with type, receivedAt, timestamp and messageId"
+redis-cli -p "$redis_port" XREVRANGE "$zoe_stream" + - COUNT 1 | tail -1 | sed 's/^/   /'
 echo; echo "== zoe's profile (nudged:{zoe}:p)"
 redis-cli -p "$redis_port" HGETALL 'nudged:{zoe}:p' | paste - - | sed 's/^/   /'
 echo; echo "== metrics (GET http://127.0.0.1:$admin_port/metrics, non-zero)"
