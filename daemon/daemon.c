@@ -534,6 +534,7 @@ static void metrics(void *data, struct buf *out)
                                d->events_lag,
                                d->events_pending,
                                rconn_up(d->conn),
+                               (uint64_t)d->cfg->redis_shards,
                                d->owner ? owner_owned(d->owner) : 0,
                                d->owner ? owner_processes(d->owner) : 0,
                                d->start_time_s};

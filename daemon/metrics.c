@@ -120,6 +120,7 @@ void metrics_format(const struct stats *s, const struct metrics_gauges *g, struc
     metrics_gauge(out, "nudged_events_lag",
                   "Entries of the events streams (the inbox and every shard's) not yet read by the group.",
                   g->events_lag, "gauge");
+    metrics_gauge(out, "nudged_shards", "Shards the customers are split into ([redis] shards).", g->shards, "gauge");
     metrics_gauge(out, "nudged_shards_owned", "Shards whose lease this process holds.", g->shards_owned, "gauge");
     metrics_gauge(out, "nudged_processes", "Live nudged processes sharing the shards, as this one last saw.",
                   g->processes, "gauge");

@@ -14,8 +14,8 @@ struct metrics_gauges {
     uint64_t deliveries_inflight;
     uint64_t events_lag, events_pending; /* from the last XINFO GROUPS */
     int redis_up;
-    uint64_t shards_owned, processes; /* of this process; the live processes it last saw */
-    int64_t start_time_s;             /* when the process started (Unix seconds): restarts show as changes */
+    uint64_t shards, shards_owned, processes; /* [redis] shards; held by this process; live processes it last saw */
+    int64_t start_time_s;                     /* when the process started (Unix seconds): restarts show as changes */
 };
 
 /* Appends one metric of one sample (TYPE "counter" or "gauge") to OUT. */

@@ -23,6 +23,15 @@ def owners(r):
     return held
 
 
+def gauge(n, name):
+    """A metric of N's /metrics, or None."""
+    _, text = n.admin("GET", "/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
 def start(env, trig):
     n = env.nudged(trig, conf="[redis]\nlease = %s\n" % LEASE)
     n.start().wait_ready(env.redis)
@@ -77,6 +86,10 @@ def test_two_processes_share_the_shards_and_one_killed_is_taken_over(env):
     n1, n2 = start(env, trig), start(env, trig)
     wait_for(lambda: owners(r) == {owner_name(n1): SHARDS // 2, owner_name(n2): SHARDS // 2}, 10,
              "8 shards each")
+    for n in (n1, n2):  # what the NudgedShardsWithoutOwner alert adds up
+        wait_for(lambda: gauge(n, "nudged_shards_owned") == SHARDS // 2 and gauge(n, "nudged_processes") == 2, 5,
+                 "the metrics")
+        assert gauge(n, "nudged_shards") == SHARDS
     load = Load(r)
     wait_for(lambda: env.recv.count() >= 500, 30, "work in flight")
     n1.stop(signal.SIGKILL)
