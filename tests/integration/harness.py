@@ -314,6 +314,15 @@ def events_consumed(r, shards=SHARDS):
         return False
 
 
+def metric(n, name):
+    """The value of metric NAME (no labels) on nudged N's /metrics, or None."""
+    _, text = n.admin("GET", "/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
 def no_pending(r, stream):
     """True when the group has nothing pending on STREAM (False while it
     does not exist yet)."""

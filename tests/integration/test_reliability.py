@@ -2,7 +2,7 @@
 real redis-server and the real nudged. Each test gets its own Env."""
 import json, os, signal, socket, subprocess, tempfile, time
 
-from harness import NUDGED, event, wait_for, webhook_trigger
+from harness import NUDGED, event, metric, wait_for, webhook_trigger
 
 
 def test_entry_with_two_message_fields_or_an_event_field_is_rejected(env):
@@ -170,14 +170,6 @@ def test_redrive_sends_dead_deliveries_again_with_their_webhook_id(env):
     assert len(again) == 2 and {q["headers"]["webhook-id"] for q in again} == failed_ids, again
     assert r.xlen("nudged:dead") == 0
     assert n.stop() == 0
-
-
-def metric(n, name):
-    st, text = n.admin("GET", "/metrics")
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
 
 
 def test_redis_out_of_memory_is_said_and_waited_out(env):

@@ -5,7 +5,7 @@ taken within a lease, one stopped hands them over at once, and growing from
 (a repeat is only ever the same webhook-id)."""
 import json, signal, socket, threading, time
 
-from harness import SHARDS, event, events_consumed, no_pending, shard_stream, wait_for, webhook_trigger
+from harness import SHARDS, event, metric, events_consumed, no_pending, shard_stream, wait_for, webhook_trigger
 
 LEASE = "2s"
 
@@ -21,15 +21,6 @@ def owners(r):
         who = r.get("nudged:lease:{%d}" % k)
         held[who] = held.get(who, 0) + 1
     return held
-
-
-def gauge(n, name):
-    """A metric of N's /metrics, or None."""
-    _, text = n.admin("GET", "/metrics")
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
 
 
 def start(env, trig):
@@ -87,9 +78,9 @@ def test_two_processes_share_the_shards_and_one_killed_is_taken_over(env):
     wait_for(lambda: owners(r) == {owner_name(n1): SHARDS // 2, owner_name(n2): SHARDS // 2}, 10,
              "8 shards each")
     for n in (n1, n2):  # what the NudgedShardsWithoutOwner alert adds up
-        wait_for(lambda: gauge(n, "nudged_shards_owned") == SHARDS // 2 and gauge(n, "nudged_processes") == 2, 5,
+        wait_for(lambda: metric(n, "nudged_shards_owned") == SHARDS // 2 and metric(n, "nudged_processes") == 2, 5,
                  "the metrics")
-        assert gauge(n, "nudged_shards") == SHARDS
+        assert metric(n, "nudged_shards") == SHARDS
     load = Load(r)
     wait_for(lambda: env.recv.count() >= 500, 30, "work in flight")
     n1.stop(signal.SIGKILL)
