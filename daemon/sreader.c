@@ -48,10 +48,10 @@ struct sreader {
     size_t out_cap;
     struct sreader_entry *held; /* entries read and held back (copies, owned), NHELD of them, sorted */
     size_t nheld, held_cap;
-    bool ready_all;            /* every held entry may go without a read ... */
-    char ready_to[64];         /* ... else those up to this id ("": none) */
-    struct event *ready_event; /* hands over held entries that may go */
-    const char **argv;         /* scratch: a read's arguments */
+    bool ready_all;               /* every held entry may go without a read ... */
+    uint64_t ready_ms, ready_seq; /* ... else those up to this id */
+    struct event *ready_event;    /* hands over held entries that may go */
+    const char **argv;            /* scratch: a read's arguments */
 };
 
 static void on_ready(evutil_socket_t fd, short what, void *arg);
@@ -335,14 +335,21 @@ static size_t split(struct sreader *s, size_t n, const char *safe, size_t room, 
     s->out = out;
     s->out_cap = cap ? cap : 1;
     s->ready_all = safe == NULL;
-    snprintf(s->ready_to, sizeof s->ready_to, "%s", safe ? safe : "");
+    s->ready_ms = safe_ms;
+    s->ready_seq = safe_seq;
     return nout;
+}
+
+/* Whether held entry K may go without a read. */
+static bool held_may_go(const struct sreader *s, size_t k)
+{
+    return s->ready_all || entry_cmp(&s->held[k], s->ready_ms, s->ready_seq) <= 0;
 }
 
 /* Whether the first held entry may go without a read. */
 static bool held_ready(const struct sreader *s)
 {
-    return s->nheld > 0 && (s->ready_all || (s->ready_to[0] && id_cmp(entry_id(s->held[0].entry), s->ready_to) <= 0));
+    return s->nheld > 0 && held_may_go(s, 0);
 }
 
 /* Frees the held copies that went to the owner. */
@@ -433,7 +440,7 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
     if (s->stopped || s->reading || s->in_batch || room == 0 || !held_ready(s))
         return;
     size_t n = 0;
-    while (n < room && n < s->nheld && (s->ready_all || id_cmp(entry_id(s->held[n].entry), s->ready_to) <= 0))
+    while (n < room && n < s->nheld && held_may_go(s, n))
         n++;
     struct sreader_entry *go = util_xcalloc(n, sizeof *go);
     memcpy(go, s->held, n * sizeof *go);
