@@ -46,7 +46,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lua.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit replay integration sanitize demo install clean format format-check bench bench-collector chaos bench-instructions bench-scripts fuzz fuzz-bins
+.PHONY: all deps check unit replay integration sanitize demo install clean format format-check bench bench-collector chaos bench-instructions fuzz fuzz-bins
 
 all: $(BUILD)/nudged
 
@@ -100,9 +100,6 @@ chaos: deps all
 # machine's noise does not move, to judge a change by. BENCH_EVENTS sets N.
 bench-instructions: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/instructions.py
-
-bench-scripts: deps
-	@CC="$(CC)" NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/scripts.py
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus;
 # new inputs collect under build/fuzz/corpus-*, crashes as build/fuzz/crash-*.

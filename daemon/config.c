@@ -19,14 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
-enum param_type { P_STRING, P_INT, P_DURATION, P_ENUM, P_BOOL };
+enum param_type { P_STRING, P_INT, P_DURATION, P_ENUM, P_BOOL, P_SIZE };
 
 struct param {
     const char *section, *key;
     enum param_type type;
     size_t offset;
     const char *def;
-    long long min, max;  /* P_INT bounds; P_DURATION bounds in ms */
+    long long min, max;  /* P_INT bounds; P_DURATION bounds in ms; P_SIZE in bytes */
     const char *choices; /* P_ENUM: "a|b|c" */
 };
 
@@ -42,6 +42,7 @@ static const struct param params[] = {
     {"redis", "consumer", P_STRING, OFF(redis_consumer), "", 0, 0, NULL},
     {"redis", "shards", P_INT, OFF(redis_shards), "16", 1, 1024, NULL},
     {"redis", "lease", P_DURATION, OFF(redis_lease_ms), "5s", 1000, 600000, NULL},
+    {"redis", "cache_size", P_SIZE, OFF(redis_cache_size), "256MiB", 0, 1LL << 40, NULL},
     {"redis", "batch", P_INT, OFF(redis_batch), "200", 1, 10000, NULL},
     {"redis", "pipeline", P_INT, OFF(redis_pipeline), "4", 1, 8, NULL},
     {"redis", "claim_idle", P_DURATION, OFF(redis_claim_idle_ms), "60s", 1000, 7 * DAY, NULL},
@@ -96,6 +97,24 @@ static bool enum_has(const char *choices, const char *v)
     return false;
 }
 
+/* A size: a whole number and a unit B, KiB, MiB or GiB (binary, as
+ * systemd's MemoryMax= reads them); -1 when V is not one. */
+static long long parse_size(const char *v)
+{
+    static const struct {
+        const char *unit;
+        long long times;
+    } units[] = {{"B", 1}, {"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30}};
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || n < 0 || !isdigit((unsigned char)v[0]))
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].unit) == 0)
+            return n <= LLONG_MAX / units[i].times ? n * units[i].times : -1;
+    return -1;
+}
+
 /* Sets one parameter from text; returns NULL or a message saying why not. */
 static const char *param_set(struct config *cfg, const struct param *p, const char *v, char *why, size_t whylen)
 {
@@ -136,6 +155,14 @@ static const char *param_set(struct config *cfg, const struct param *p, const ch
             return why;
         }
         *(int64_t *)base = ms;
+        return NULL;
+    case P_SIZE:
+        n = parse_size(v);
+        if (n < p->min || n > p->max) {
+            snprintf(why, whylen, "must be a size such as 64MiB, 512KiB or 1GiB (at most 1024GiB), not \"%s\"", v);
+            return why;
+        }
+        *(int64_t *)base = n;
         return NULL;
     }
     return "unknown type";

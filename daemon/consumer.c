@@ -2,14 +2,18 @@
  *
  * Two sources feed it, one batch at a time: the events streams of the
  * shards this process owns (owner.h), and <prefix>timers, where the
- * scheduler puts firings that waited (delay, unless). A batch runs in two
- * pipelined phases, one round trip each: (1) every valid event's profile
- * update (invalid ones go to the rejected stream), or a timer's profile
- * read; (2) once all profiles are back, triggers are evaluated in C and
- * each entry's firings, their deliveries or schedule items and its XACK go
- * to Redis in one script, fenced by its shard's lease. An entry is acked
- * only after its work is written, so a crash anywhere repeats work that the
- * hashes in the dedup set make harmless.
+ * scheduler puts firings that waited (delay, unless). A batch of events
+ * runs in phases: (1) the profiles of its customers that are not in memory
+ * (pcache.h) are read, in one pipelined round trip; (2) each valid event
+ * is applied to its customer's profile in memory by customer_apply, the
+ * code replay uses (invalid ones go to the rejected stream), and what
+ * changed is committed in one script call, fenced by the shards' leases
+ * and checked against each profile's version; (3) triggers are evaluated
+ * in C and each entry's firings, their deliveries or schedule items and
+ * its XACK go to Redis in one script, fenced too. A timer's batch reads
+ * its profiles instead of (1) and (2). An entry is acked only after its
+ * work is written, so a crash anywhere repeats work that the hashes in the
+ * dedup set make harmless.
  *
  * When the triggers have score or set actions, a firing changes what the
  * customer's next event sees; then a batch runs in rounds, the n-th event of
@@ -26,6 +30,8 @@
 #include "log.h"
 #include "measure.h"
 #include "message.h"
+#include "metrics.h"
+#include "pcache.h"
 #include "profile.h"
 #include "rounds.h"
 #include "schedule.h"
@@ -46,6 +52,16 @@ struct source {
     bool timers;
 };
 
+/* What a round changed in one profile: the fields and version it began
+ * with, and from which of its message hashes on they are new. */
+struct change {
+    struct pcache_profile *p; /* pinned */
+    json_t *before;
+    int64_t expect;
+    size_t seen_from;
+    bool order, buyer; /* an order came; the buyers zset gets its revenue */
+};
+
 struct batch {
     struct consumer *c;
     struct source *src;
@@ -59,6 +75,8 @@ struct batch {
     int64_t now_ms;
     json_t *now;             /* now_ms as ISO-8601, what templates see */
     struct trigger_set *set; /* a reference: a reload cannot free it under us */
+    struct change *changes;  /* what the round changed in its profiles, until committed */
+    size_t nchanges, changes_cap;
 };
 
 struct consumer {
@@ -74,15 +92,18 @@ struct consumer {
     EVP_MD *sha256;               /* fetched once for the webhook-ids; NULL: fetched per id */
     struct tz_zone zone_of;       /* the customer's clock (customer.local) ... */
     struct eval_zone zone;        /* ... as eval_ctx reads it */
+    struct pcache *cache;         /* the profiles in memory */
 };
 
 static void phase_two(struct batch *b);
 static void start_round(struct batch *b);
 static bool send_ranks(struct batch *b);
+static void apply_round(struct consumer *c, struct batch *b);
 
-/* The phases of a round: profiles, then (when the triggers use value
- * tiers) the ranks of its customers, then the firings. */
-enum { PHASE_PROFILES = 1, PHASE_FIRINGS = 2, PHASE_RANKS = 3 };
+/* The phases of a round: the reads of the profiles not in memory, their
+ * update and commit (a timer's profile read), then (when the triggers use
+ * value tiers) the ranks of its customers, then the firings. */
+enum { PHASE_PROFILES = 1, PHASE_FIRINGS = 2, PHASE_RANKS = 3, PHASE_READS = 4 };
 
 /* Whether E is an order event, whose tier may move. */
 static bool is_order(const struct batch *b, const struct entry *e)
@@ -90,10 +111,35 @@ static bool is_order(const struct batch *b, const struct entry *e)
     return !b->src->timers && e->m.type == MESSAGE_TRACK && strcmp(e->m.name, CUSTOMER_ORDER_EVENT) == 0;
 }
 
+/* Ends the round's changes: a commit that failed, or was never answered,
+ * leaves the profiles in memory ahead of Redis, so they go. */
+static void clear_changes(struct batch *b)
+{
+    for (size_t i = 0; i < b->nchanges; i++) {
+        if (b->failed)
+            pcache_drop(b->c->cache, b->changes[i].p, false);
+        json_decref(b->changes[i].before);
+        pcache_unpin(b->c->cache, b->changes[i].p);
+    }
+    b->nchanges = 0;
+}
+
+static void release_profile(struct entry *e)
+{
+    if (e->prof) {
+        pcache_unpin(e->b->c->cache, e->prof);
+        e->prof = NULL;
+    }
+}
+
 static void batch_free(struct batch *b)
 {
-    for (size_t i = 0; i < b->n; i++)
+    clear_changes(b);
+    free(b->changes);
+    for (size_t i = 0; i < b->n; i++) {
+        release_profile(&b->e[i]);
         entry_clear(&b->e[i]);
+    }
     free(b->e);
     json_decref(b->now);
     trigger_set_free(b->set);
@@ -119,6 +165,13 @@ static void batch_step(struct batch *b)
 {
     if (--b->outstanding > 0)
         return;
+    if (b->phase == PHASE_READS && !b->failed) {
+        b->phase = PHASE_PROFILES;
+        b->outstanding = 1; /* held until the commit is sent */
+        apply_round(b->c, b);
+        batch_step(b);
+        return;
+    }
     if (b->phase == PHASE_PROFILES && !b->failed && trigger_set_uses_tiers(b->set) && send_ranks(b))
         return;
     if ((b->phase == PHASE_PROFILES || b->phase == PHASE_RANKS) && !b->failed)
@@ -187,17 +240,18 @@ static void on_rejected(redisAsyncContext *ac, void *r, void *priv)
  * and before the person's next event, as replay has it (a few hops at
  * most: links never form a loop, but a bound keeps a broken link from
  * spinning). */
-static void redirect(struct entry *e, const redisReply *to)
+static void redirect(struct entry *e, const char *to, size_t len)
 {
     struct batch *b = e->b;
+    release_profile(e);
     if (++e->redirects > 3) {
-        snprintf(e->err, sizeof e->err, "the customer id links on and on (last: %.64s)", to->str);
+        snprintf(e->err, sizeof e->err, "the customer id links on and on (last: %.64s)", to);
         e->valid = false;
         send_reject(e, on_rejected);
         return;
     }
     free(e->redirect);
-    e->redirect = util_xstrndup(to->str, to->len);
+    e->redirect = util_xstrndup(to, len);
     e->m.customer = e->redirect;
     e->m.merge_from = NULL;
     if (b->redirect_round != b->round + 1) {
@@ -218,56 +272,125 @@ static void on_merged(redisAsyncContext *ac, void *r, void *priv)
     batch_step(e->b);
 }
 
-/* One event's (or a timer's HGETALL) element of a profile reply. */
-static void profile_reply(struct entry *e, const redisReply *reply)
-{
-    if (reply && reply->type == REDIS_REPLY_ERROR && !scripts_transient_error(reply->str)) {
-        /* This event can never be applied (say, a key of the wrong type):
-         * confine the failure to it, so the events behind it go on. */
-        snprintf(e->err, sizeof e->err, "redis: %s", reply->str);
-        e->valid = false;
-        send_reject(e, on_rejected);
-    } else if (!reply_failed(e->b, reply, "profile")) {
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-            reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == -1 &&
-            reply->element[1]->type == REDIS_REPLY_STRING) {
-            redirect(e, reply->element[1]);
-        } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
-                   reply->element[0]->type == REDIS_REPLY_INTEGER) {
-            if (reply->element[1]->type == REDIS_REPLY_ARRAY)
-                e->fields = profile_fields(reply->element[1]);
-            if (reply->element[2]->type == REDIS_REPLY_STRING && trigger_group_valid(reply->element[2]->str))
-                e->moved = customer_group_name(reply->element[2]->str);
-            e->repeat = reply->element[0]->integer == 0;
-        } else if (reply->type == REDIS_REPLY_INTEGER) { /* applied (1) or a repeat (0), nothing to read */
-            e->repeat = reply->integer == 0;
-        } else if (reply->type == REDIS_REPLY_ARRAY) { /* a timer's HGETALL */
-            e->fields = profile_fields(reply);
-        } else {
-            e->b->failed = true;
-        }
-        if (e->repeat)
-            e->b->c->d.stats->events_duplicate++;
-    }
-}
-
+/* A timer's HGETALL. */
 static void on_profile(redisAsyncContext *ac, void *r, void *priv)
 {
     struct entry *e = priv;
+    redisReply *reply = r;
     (void)ac;
-    profile_reply(e, r);
+    if (!reply_failed(e->b, reply, "profile") && reply->type == REDIS_REPLY_ARRAY)
+        e->fields = profile_fields(reply);
     batch_step(e->b);
 }
 
-/* The entries of one script call over a run of them (profile, fire), in
- * their order in it; EACH takes an entry's element of the reply. A profile
- * run has its NREAD entries with E->read set read after it (run_send). */
+/* A profile read on a miss, in three replies: its hash, the members of
+ * its dedup set and its link. */
+struct load {
+    struct batch *b;
+    struct pcache_profile *p; /* pinned */
+    int left;
+};
+
+/* One reply of L's read: a key of the wrong type (say) makes the
+ * customer's events rejected, not the batch stuck; a transient error or a
+ * connection lost fails the batch. */
+static bool load_reply(struct load *l, const redisReply *r)
+{
+    if (r && r->type == REDIS_REPLY_ERROR && !scripts_transient_error(r->str)) {
+        if (l->p->error == NULL)
+            l->p->error = util_xstrndup(r->str, r->len);
+        return false;
+    }
+    return !reply_failed(l->b, r, "profile");
+}
+
+static void load_step(struct load *l)
+{
+    struct batch *b = l->b;
+    if (--l->left > 0)
+        return;
+    l->p->loading = false;
+    if (l->p->error || b->failed)
+        pcache_drop(b->c->cache, l->p, false);
+    else
+        pcache_resize(b->c->cache, l->p);
+    pcache_unpin(b->c->cache, l->p);
+    free(l);
+    batch_step(b);
+}
+
+static void on_load_hash(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct load *l = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (load_reply(l, reply) && reply->type == REDIS_REPLY_ARRAY) {
+        json_decref(l->p->fields);
+        l->p->fields = profile_fields(reply);
+        long long v = 0;
+        const char *vs = json_string_value(json_object_get(l->p->fields, "v"));
+        l->p->version = vs && util_parse_int(vs, &v) == 0 ? v : 0;
+        json_object_del(l->p->fields, "v"); /* the version is kept apart: no rule reads it */
+    }
+    load_step(l);
+}
+
+static void on_load_seen(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct load *l = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (load_reply(l, reply) && reply->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < reply->elements; i++) {
+            const redisReply *m = reply->element[i];
+            if (m->type == REDIS_REPLY_STRING && m->len == HASHID_DEDUP_LEN)
+                pcache_see(l->p, (const unsigned char *)m->str);
+        }
+    load_step(l);
+}
+
+static void on_load_link(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct load *l = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (load_reply(l, reply) && reply->type == REDIS_REPLY_STRING)
+        l->p->link = util_xstrndup(reply->str, reply->len);
+    load_step(l);
+}
+
+/* Reads P (new, empty, pinned by its entry) from Redis for B. */
+static void send_load(struct consumer *c, struct batch *b, struct pcache_profile *p)
+{
+    struct load *l = util_xcalloc(1, sizeof *l);
+    *l = (struct load){b, p, 3};
+    p->loading = true;
+    pcache_pin(p);
+    void (*build[])(struct cmd *, const struct keys *, const char *) = {profile_read_cmd, profile_seen_cmd,
+                                                                        profile_link_cmd};
+    redisCallbackFn *fn[] = {on_load_hash, on_load_seen, on_load_link};
+    b->outstanding++; /* one step of the batch for the three replies */
+    for (int i = 0; i < 3; i++) {
+        build[i](&c->call, c->d.keys, p->id);
+        if (cmd_send(&c->call, c->d.conn, fn[i], l) != 0) {
+            b->failed = true; /* the connection is going: what was sent is answered with NULL */
+            l->left -= 3 - i;
+            break;
+        }
+    }
+    if (l->left == 0) { /* nothing was sent */
+        l->left = 1;
+        load_step(l);
+    }
+}
+
+/* The entries of one script call over a run of them (fire), in their order
+ * in it; EACH takes an entry's element of the reply. */
 struct run {
     struct batch *b;
     void (*each)(struct entry *e, const redisReply *element);
     const char *step;
-    size_t n, nread;
-    bool queue_failed; /* Redis refused the script inside MULTI (said then), so EXEC aborts */
+    size_t n;
     struct entry *e[];
 };
 
@@ -275,100 +398,34 @@ static struct run *run_new(struct batch *b, size_t cap, void (*each)(struct entr
                            const char *step)
 {
     struct run *run = util_xcalloc(1, sizeof *run + cap * sizeof run->e[0]);
-    *run = (struct run){b, each, step, 0, 0, false};
+    *run = (struct run){b, each, step, 0};
     return run;
-}
-
-/* The script's reply within REPLY: REPLY itself, or the first element of
- * the EXEC of a run with reads; NULL when out of shape. */
-static const redisReply *script_reply(const struct run *run, const redisReply *reply)
-{
-    if (run->nread == 0)
-        return reply;
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 + run->nread)
-        return NULL;
-    return reply->element[0];
-}
-
-/* E's profile read after its run (in ROUND, the one it was sent in). Not
- * for an event rejected, or redirected to the user its anonymous id was
- * merged into: it is read again as the user. */
-static void take_read(struct entry *e, unsigned round, const redisReply *h)
-{
-    if (h->type == REDIS_REPLY_ARRAY && e->valid && e->round == round) {
-        json_decref(e->fields);
-        e->fields = profile_fields(h);
-    }
 }
 
 static void on_run(redisAsyncContext *ac, void *r, void *priv)
 {
     struct run *run = priv;
     redisReply *reply = r;
-    const redisReply *script = NULL;
     (void)ac;
-    if (run->queue_failed) {
-        run->b->failed = true; /* EXECABORT: the reason was said when it was queued */
-    } else if (reply_failed(run->b, reply, run->step)) {
-    } else if ((script = script_reply(run, reply)) == NULL ||
-               (script->type == REDIS_REPLY_ARRAY && script->elements != run->n) ||
-               (script->type != REDIS_REPLY_ARRAY && script->type != REDIS_REPLY_ERROR)) {
+    if (reply_failed(run->b, reply, run->step)) {
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != run->n) {
         log_warn("redis: a script answered out of shape", "step", run->step);
         run->b->failed = true;
-    } else if (!reply_failed(run->b, script, run->step)) {
-        for (size_t i = 0, k = 1; i < run->n; i++) {
-            struct entry *e = run->e[i];
-            bool read = run->nread > 0 && e->read;
-            unsigned round = e->round;
-            run->each(e, script->element[i]);
-            if (read)
-                take_read(e, round, reply->element[k++]);
-        }
+    } else {
+        for (size_t i = 0; i < run->n; i++)
+            run->each(run->e[i], reply->element[i]);
     }
     batch_step(run->b);
     free(run);
 }
 
-/* The script queued inside MULTI: an error here (Redis out of memory) is
- * the reason its EXEC will abort. */
-static void on_queued(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct run *run = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (reply && reply->type == REDIS_REPLY_ERROR && !run->queue_failed) {
-        redis_error(run->b->c, reply->str, run->step);
-        run->queue_failed = true;
-    }
-}
-
-/* Sends the command built in C's call for RUN. A run with reads goes in one
- * MULTI/EXEC with an HGETALL of the customer of each entry read after it
- * (the last of its customer in the run, with candidates), so the profile
- * read is the customer right after its event, as atomic as when the
- * script returned it, at a ninth of Redis's cost (see profile.h). The
- * commands are queued on the connection in one go: nothing else can come
- * between them. */
+/* Sends the command built in C's call for RUN. */
 static void run_send(struct consumer *c, struct run *run)
 {
-    struct rconn *rc = c->d.conn;
-    bool ok;
-    if (run->nread == 0) {
-        ok = cmd_send(&c->call, rc, on_run, run) == 0;
-    } else {
-        ok = rconn_sendf(rc, rconn_ignore, NULL, "MULTI") == 0 && cmd_send(&c->call, rc, on_queued, run) == 0;
-        for (size_t i = 0; ok && i < run->n; i++) {
-            if (!run->e[i]->read)
-                continue;
-            profile_read_cmd(&c->call, c->d.keys, run->e[i]->m.customer);
-            ok = cmd_send(&c->call, rc, rconn_ignore, NULL) == 0;
-        }
-        ok = ok && rconn_sendf(rc, on_run, run, "EXEC") == 0;
-    }
-    if (ok) {
+    if (cmd_send(&c->call, c->d.conn, on_run, run) == 0) {
         run->b->outstanding++;
     } else {
-        run->b->failed = true; /* the connection is going: it drops a MULTI with it */
+        run->b->failed = true;
         free(run);
     }
 }
@@ -404,32 +461,6 @@ static void find_goals(const struct trigger_set *set, struct entry *e, const str
     e->goals = trigger_set_goal_hits(set, &e->m, ctx, hits, sizeof hits) ? util_xstrdup(hits) : NULL;
 }
 
-/* Whether no event after the I-th of RUN is its customer's. */
-static bool last_of_customer(const struct run *run, size_t i)
-{
-    for (size_t j = i + 1; j < run->n; j++)
-        if (strcmp(run->e[j]->m.customer, run->e[i]->m.customer) == 0)
-            return false;
-    return true;
-}
-
-/* What the profile script returns for E: an event with candidates needs
- * its profile right after it; when no later event of the run is its
- * customer's, it is read after the run (run_send), else the script
- * returns it. Group moves need the profile too, and so does an order
- * when a trigger starts on a value tier move. */
-static enum profile_want profile_want_of(const struct batch *b, const struct run *run, size_t i)
-{
-    struct entry *e = run->e[i];
-    bool needs = e->ncand > 0 || e->dates || (is_order(b, e) && trigger_set_has_tier_moves(b->set));
-    e->read = needs && last_of_customer(run, i);
-    if (e->read)
-        return PROFILE_NEVER;
-    if (needs)
-        return PROFILE_ALWAYS;
-    return trigger_set_has_moves(b->set) ? PROFILE_IF_MOVED : PROFILE_NEVER;
-}
-
 /* Whether MSG sets the trait of a date trigger of SET. */
 static bool touches_dates(const struct trigger_set *set, json_t *msg)
 {
@@ -441,65 +472,208 @@ static bool touches_dates(const struct trigger_set *set, json_t *msg)
     return false;
 }
 
-/* Phase one for the I-th event of RUN: candidates (`on` and `where`, on
- * the event alone), the counters it feeds, and its part of the profile
- * script call. */
-static void add_event(struct consumer *c, struct batch *b, const struct run *run, size_t i)
-{
-    struct entry *e = run->e[i];
-    struct path_memo memo = {0};
-    struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo, NULL};
-    e->ncand = 0; /* a redirected event starts again */
-    e->dates = touches_dates(b->set, e->msg);
-    keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
-    find_goals(b->set, e, &ctx);
-    struct customer_update u;
-    customer_update_init(&u, &e->m, e->msg);
-    u.counters = c->hits;
-    u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
-    profile_add_event(&c->call, &e->m, &u, profile_want_of(b, run, i));
-    customer_update_clear(&u); /* the command holds copies of the traits */
-}
-
 static bool in_round(const struct batch *b, const struct entry *e)
 {
     return e->round == b->round && e->valid;
 }
 
-/* Phase one for the events of this round from index FROM: one profile
- * script call for the run up to the next merge (sent first, so the merge
- * comes between the events before it and its own, as they arrived).
- * Returns the index after the run. */
-static size_t start_events(struct consumer *c, struct batch *b, size_t from)
+/* The change this round makes to P, begun at its first event. */
+static struct change *change_of(struct batch *b, struct pcache_profile *p)
 {
-    if (b->e[from].m.merge_from) {
-        struct entry *e = &b->e[from];
-        profile_merge_cmd(&c->call, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
-                          c->d.cfg->triggers_profile_ttl_ms);
-        send_or_fail(b, on_merged, e);
+    for (size_t i = 0; i < b->nchanges; i++)
+        if (b->changes[i].p == p)
+            return &b->changes[i];
+    if (b->nchanges == b->changes_cap) {
+        b->changes_cap = b->changes_cap ? 2 * b->changes_cap : 16;
+        b->changes = util_xrealloc(b->changes, b->changes_cap * sizeof *b->changes);
     }
-    size_t end = from + 1, n = 1;
-    for (; end < b->n && !(in_round(b, &b->e[end]) && b->e[end].m.merge_from); end++) {
-        struct entry *e = &b->e[end];
-        n += in_round(b, e);
-        if (e->round == b->round && !e->valid) /* before the run: they share c->call */
-            send_reject(e, on_rejected);
+    pcache_pin(p);
+    b->changes[b->nchanges] = (struct change){p, json_copy(p->fields), p->version, p->nseen, false, false};
+    return &b->changes[b->nchanges++];
+}
+
+/* The time of the customer's last order in FIELDS, or -1. */
+static int64_t last_order_ms(json_t *fields)
+{
+    return customer_last_event_ms(fields, CUSTOMER_ORDER_EVENT);
+}
+
+/* Applies E to its customer's profile in memory, once (customer_apply,
+ * as replay does): a messageId the profile applied within the dedup window
+ * is a repeat. Keeps the profile after it when E is judged. */
+static void apply_event(struct consumer *c, struct batch *b, struct entry *e)
+{
+    struct pcache_profile *p = e->prof;
+    struct path_memo memo = {0};
+    struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo, NULL};
+    unsigned char h[HASHID_DEDUP_LEN];
+    e->ncand = 0; /* a redirected event starts again */
+    e->dates = touches_dates(b->set, e->msg);
+    keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
+    find_goals(b->set, e, &ctx);
+    hashid_message(e->m.message_id, h);
+    e->repeat = pcache_seen(p, h);
+    if (e->repeat) {
+        c->d.stats->events_duplicate++;
+    } else {
+        struct change *ch = change_of(b, p);
+        bool order = is_order(b, e), first_order = order && last_order_ms(p->fields) < 0;
+        struct customer_update u;
+        customer_update_init(&u, &e->m, e->msg);
+        u.counters = c->hits;
+        u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
+        e->moved = customer_apply(p->fields, &u, b->now_ms, c->d.cfg->triggers_active_period_ms);
+        ch->order |= order;
+        ch->buyer |= order && (u.has_revenue || first_order);
+        customer_update_clear(&u);
+        pcache_see(p, h);
     }
-    struct run *run = run_new(b, n, profile_reply, "profile");
-    profile_begin(&c->call, c->d.scripts, c->d.keys, n);
-    for (size_t i = from; i < end; i++)
-        if (in_round(b, &b->e[i])) {
-            run->e[run->n++] = &b->e[i];
-            profile_add_keys(&c->call, c->d.keys, b->e[i].m.customer);
+    bool judged = e->ncand > 0 || e->dates || (e->moved && trigger_set_has_moves(b->set)) ||
+                  (is_order(b, e) && trigger_set_has_tier_moves(b->set));
+    if (judged)
+        e->fields = json_copy(p->fields);
+}
+
+static void on_commit(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct batch *b = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (!reply_failed(b, reply, "commit") && reply->type == REDIS_REPLY_ARRAY) {
+        /* Redis's copy moved on (another process, a script, an erasure):
+         * nothing was written; the batch is read again, the profiles too. */
+        for (size_t i = 0; i < reply->elements; i++) {
+            long long k = reply->element[i]->type == REDIS_REPLY_INTEGER ? reply->element[i]->integer : 0;
+            if (k >= 1 && (size_t)k <= b->nchanges)
+                pcache_drop(b->c->cache, b->changes[k - 1].p, true);
         }
-    struct profile_opts o = {b->now_ms, c->d.cfg->triggers_profile_ttl_ms, c->d.cfg->triggers_active_period_ms};
-    profile_add_opts(&c->call, &o);
-    for (size_t i = 0; i < run->n; i++) {
-        add_event(c, b, run, i);
-        run->nread += run->e[i]->read;
+        char count[24];
+        snprintf(count, sizeof count, "%zu", reply->elements);
+        log_info("a profile changed in Redis behind this process's copy: the batch is read again", "profiles", count);
+        b->failed = true;
+    } else if (reply && reply->type != REDIS_REPLY_INTEGER && reply->type != REDIS_REPLY_ERROR) {
+        log_warn("redis: a script answered out of shape", "step", "commit");
+        b->failed = true;
     }
-    run_send(c, run);
-    return end;
+    clear_changes(b);
+    batch_step(b);
+}
+
+/* The leases of the shards whose streams the round's events came from. */
+static size_t round_leases(const struct batch *b, const char **leases)
+{
+    size_t n = 0;
+    bool *seen = util_xcalloc(b->src->nstreams, sizeof *seen);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct entry *e = &b->e[i];
+        if (in_round(b, e) && !seen[e->stream_index]) {
+            seen[e->stream_index] = true;
+            leases[n++] = b->c->d.keys->leases[e->stream_index];
+        }
+    }
+    free(seen);
+    return n;
+}
+
+/* One commit script call for what the round changed (profile.h), fenced
+ * by the leases of its shards and checked against each profile's version;
+ * each profile's version then moves on by one in memory, so the next
+ * round or batch builds on it before this commit is answered. */
+static void send_commit(struct consumer *c, struct batch *b)
+{
+    if (b->nchanges == 0)
+        return;
+    int64_t ttl = c->d.cfg->triggers_profile_ttl_ms, period = profile_ttl_period(b->now_ms, ttl);
+    struct profile_change *pc = util_xcalloc(b->nchanges, sizeof *pc);
+    const char **leases = util_xcalloc(b->n, sizeof *leases);
+    for (size_t i = 0; i < b->nchanges; i++) {
+        struct change *ch = &b->changes[i];
+        struct pcache_profile *p = ch->p;
+        int64_t last = ch->order ? last_order_ms(p->fields) : -1;
+        pc[i] = (struct profile_change){p->id,
+                                        ch->expect,
+                                        ch->before,
+                                        p->fields,
+                                        p->seen + ch->seen_from * HASHID_DEDUP_LEN,
+                                        p->nseen - ch->seen_from,
+                                        p->refreshed != period,
+                                        ch->seen_from / 16 != p->nseen / 16,
+                                        last >= 0 ? last + c->d.cfg->triggers_active_period_ms + 1 : 0,
+                                        ch->buyer};
+        p->refreshed = period;
+        p->version = ch->expect + 1;
+        pcache_resize(c->cache, p);
+    }
+    struct profile_commit o = {c->d.keys->consumer, leases, round_leases(b, leases), b->now_ms, ttl};
+    profile_commit_cmd(&c->call, c->d.scripts, c->d.keys, &o, pc, b->nchanges);
+    free(pc);
+    free(leases);
+    send_or_fail(b, on_commit, b);
+}
+
+/* The reads of the round are back: apply its events in order, then
+ * commit. An entry whose customer's keys cannot be read (a key of the
+ * wrong type) is rejected; one whose customer was merged into a user goes
+ * on as the user. */
+static void apply_round(struct consumer *c, struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (!in_round(b, e) || e->prof == NULL)
+            continue;
+        if (e->prof->error) {
+            snprintf(e->err, sizeof e->err, "redis: %s", e->prof->error);
+            e->valid = false;
+            release_profile(e);
+            send_reject(e, on_rejected);
+        } else if (e->prof->link) {
+            const char *to = e->prof->link;
+            char *copy = util_xstrdup(to);
+            redirect(e, copy, strlen(copy));
+            free(copy);
+        } else {
+            apply_event(c, b, e);
+        }
+    }
+    send_commit(c, b);
+}
+
+/* Phase one of the round's events: merges first (each folds an anonymous
+ * id into a user, so both are read after it), then each customer's
+ * profile, from memory or read from Redis. A profile another batch is
+ * still reading is waited for by a PING behind its read. */
+static void start_events(struct consumer *c, struct batch *b)
+{
+    bool wait = false;
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (in_round(b, e) && e->m.merge_from) {
+            profile_merge_cmd(&c->call, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
+                              c->d.cfg->triggers_profile_ttl_ms);
+            send_or_fail(b, on_merged, e);
+            pcache_drop_id(c->cache, e->m.merge_from);
+            pcache_drop_id(c->cache, e->m.customer);
+        }
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (!in_round(b, e))
+            continue;
+        struct pcache_profile *p = pcache_find(c->cache, e->m.customer);
+        if (p == NULL) {
+            p = pcache_add(c->cache, e->m.customer);
+            send_load(c, b, p);
+        } else {
+            pcache_pin(p);
+            wait |= p->loading;
+        }
+        e->prof = p;
+    }
+    if (wait) {
+        cmd_reset(&c->call);
+        cmd_adds(&c->call, "PING");
+        send_or_fail(b, on_simple, b);
+    }
 }
 
 static void on_regroup(redisAsyncContext *ac, void *r, void *priv)
@@ -511,6 +685,7 @@ static void on_regroup(redisAsyncContext *ac, void *r, void *priv)
         reply->element[0]->type == REDIS_REPLY_STRING && reply->element[1]->type == REDIS_REPLY_ARRAY) {
         e->moved = customer_group_name(reply->element[0]->str);
         e->fields = profile_fields(reply->element[1]);
+        pcache_drop_id(e->b->c->cache, e->m.customer); /* the script moved its version on */
     }
     batch_step(e->b);
 }
@@ -589,26 +764,23 @@ static void resolve_links(struct batch *b)
     cmd_free(&mget);
 }
 
-/* Phase one of the current round: rejects (round 0), profile updates or reads. */
+/* Phase one of the current round: rejects (round 0), profile reads. */
 static void start_round(struct batch *b)
 {
     struct consumer *c = b->c;
-    b->phase = 1;
+    b->phase = b->src->timers ? PHASE_PROFILES : PHASE_READS;
     b->outstanding = 1; /* held until every command is sent */
-    for (size_t i = 0; i < b->n;) {
+    for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
-        if (e->round != b->round) {
-            i++;
-        } else if (!e->valid) {
+        if (e->round != b->round)
+            continue;
+        if (!e->valid)
             send_reject(e, on_rejected);
-            i++;
-        } else if (b->src->timers) {
+        else if (b->src->timers)
             start_timer(c, b, e);
-            i++;
-        } else {
-            i = start_events(c, b, i);
-        }
     }
+    if (!b->src->timers)
+        start_events(c, b);
     batch_step(b);
 }
 
@@ -678,15 +850,17 @@ static void fired_reply(struct entry *e, const redisReply *reply)
                reply->element[1]->type == REDIS_REPLY_STRING) {
         /* Merged away by another process since its profile was read: judge
          * it again as the user (the event is already in the merged profile). */
-        redirect(e, reply->element[1]);
-    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 5 &&
+        redirect(e, reply->element[1]->str, reply->element[1]->len);
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 6 &&
                reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_INTEGER &&
-               reply->element[4]->type == REDIS_REPLY_INTEGER) {
+               reply->element[4]->type == REDIS_REPLY_INTEGER && reply->element[5]->type == REDIS_REPLY_INTEGER) {
         struct stats *st = e->b->c->d.stats;
         st->triggers_fired += (uint64_t)reply->element[0]->integer;
         st->triggers_limited += (uint64_t)reply->element[1]->integer;
         st->emails_capped += (uint64_t)reply->element[4]->integer;
         count_by_trigger(st, e, reply->element[2], reply->element[3]);
+        if (reply->element[5]->integer == 1) /* a score or set moved its version on */
+            pcache_drop_id(e->b->c->cache, e->m.customer);
     } else {
         e->b->failed = true;
     }
@@ -1112,6 +1286,7 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     c->zone_of = (struct tz_zone){deps->tz, deps->cfg->triggers_default_timezone};
     c->zone = (struct eval_zone){tz_zone_offset, &c->zone_of};
+    c->cache = pcache_new((size_t)deps->cfg->redis_cache_size);
     const char *const *streams[CONSUMER_SOURCES] = {(const char *const *)deps->keys->streams + 1,
                                                     (const char *const *)&deps->keys->timers};
     const unsigned nstreams[CONSUMER_SOURCES] = {deps->keys->nstreams - 1, 1};
@@ -1138,6 +1313,26 @@ struct sreader *consumer_reader(struct consumer *c, int source)
     return c->src[source].reader;
 }
 
+void consumer_metrics(const struct consumer *c, struct buf *out)
+{
+    struct pcache_stats st = pcache_stats(c->cache);
+    metrics_gauge(out, "nudged_profile_cache_hits_total", "Profiles found in memory ([redis] cache_size).", st.hits,
+                  "counter");
+    metrics_gauge(out, "nudged_profile_cache_misses_total", "Profiles read from Redis.", st.misses, "counter");
+    metrics_gauge(out, "nudged_profile_cache_evictions_total", "Profiles let go of to stay within cache_size.",
+                  st.evictions, "counter");
+    metrics_gauge(out, "nudged_profile_cache_stale_total",
+                  "Profiles changed in Redis behind this process's copy (a commit refused, the batch read again).",
+                  st.stale, "counter");
+    metrics_gauge(out, "nudged_profile_cache_profiles", "Profiles in memory.", st.profiles, "gauge");
+    metrics_gauge(out, "nudged_profile_cache_bytes", "Estimated bytes of the profiles in memory.", st.bytes, "gauge");
+}
+
+void consumer_forget(struct consumer *c, const char *id)
+{
+    pcache_drop_id(c->cache, id);
+}
+
 bool consumer_busy(const struct consumer *c)
 {
     bool busy = c->inflight > 0;
@@ -1157,5 +1352,6 @@ void consumer_free(struct consumer *c)
     EVP_MD_free(c->sha256);
     free(c->fired);
     free(c->hits);
+    pcache_free(c->cache);
     free(c);
 }

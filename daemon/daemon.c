@@ -539,6 +539,8 @@ static void metrics(void *data, struct buf *out)
                                d->owner ? owner_processes(d->owner) : 0,
                                d->start_time_s};
     metrics_format(&d->stats, &g, out);
+    if (d->consumer)
+        consumer_metrics(d->consumer, out);
     if (d->collector)
         collector_metrics(d->collector, out);
 }
@@ -562,6 +564,8 @@ static void on_customer_reply(redisAsyncContext *ac, void *r, void *priv)
     } else if (q->erase && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
         long long keys = reply->element[0]->integer;
         log_info("customer erased", "customer", q->id);
+        if (q->d->consumer)
+            consumer_forget(q->d->consumer, q->id); /* another process's copy is refused at its next commit */
         admin_reply(q->p, keys ? 200 : 404,
                     keys ? json_pack("{s:s, s:I, s:I, s:I}", "erased", q->id, "keys", keys, "scheduled",
                                      reply->element[1]->integer, "anonymous_ids", reply->element[2]->integer)

@@ -1,94 +1,116 @@
-/* profile.c — the profile script's arguments, and the hash read back. */
+/* profile.c — the profile's reads and its commit's arguments. */
 #include "profile.h"
 #include "hashid.h"
+#include "schedule.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void profile_begin(struct cmd *c, const struct scripts *s, const struct keys *k, size_t nevents)
-{
-    scripts_begin(c, s, SCRIPT_PROFILE, (int)(2 + 4 * nevents));
-    cmd_adds(c, k->schedule);
-    cmd_adds(c, k->buyers);
-}
-
 void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer)
 {
-    for (const char *x = "pdas"; *x; x++) /* the order the scripts take them in */
+    for (const char *x = "pdas"; *x; x++) /* the order the fire script takes them in */
         keys_add_customer(c, k, customer, *x);
 }
 
-void profile_add_opts(struct cmd *c, const struct profile_opts *o)
+/* A 64th of the shorter of the dedup window and the profile's ttl. */
+static int64_t profile_ttl_slack(int64_t ttl_ms)
 {
-    cmd_addi(c, o->now_ms);
-    cmd_addi(c, PROFILE_DEDUP_WINDOW_MS);
-    cmd_addi(c, o->ttl_ms);
-    cmd_addi(c, o->active_ms);
+    int64_t shorter = PROFILE_DEDUP_WINDOW_MS < ttl_ms ? PROFILE_DEDUP_WINDOW_MS : ttl_ms;
+    return shorter / 64 > 1 ? shorter / 64 : 1;
 }
 
-/* Starts one extra of an event (see the profile script): its tag; the
- * caller adds its two strings. */
-static void add_extra(struct cmd *c, const char *tag, int64_t *n)
+int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms)
 {
-    cmd_adds(c, tag);
-    (*n)++;
+    return now_ms / profile_ttl_slack(ttl_ms);
 }
 
-/* The event's code for the profile script: what it wants back (0 never, 1
- * always, 2 when the group moved), plus 3 when the message identifies the
- * customer, plus 6 for an order, plus 12 per extra. One argument for what
- * were four strings for an order (flags, count, "o" and the customer id,
- * which the script takes from the key) and two for other events. */
-static int64_t event_code(const struct customer_update *u, enum profile_want want, int64_t nextra)
+/* The fields of AFTER that differ from BEFORE's, and those gone; counts
+ * them in *NSET and *NDEL, and adds them when ADD. */
+static void add_diff(struct cmd *c, json_t *before, json_t *after, bool add, size_t *nset, size_t *ndel)
 {
-    int64_t code = want == PROFILE_ALWAYS ? 1 : want == PROFILE_IF_MOVED ? 2 : 0;
-    if (u->identified)
-        code += 3;
-    if (strcmp(u->name, CUSTOMER_ORDER_EVENT) == 0)
-        code += 6;
-    return code + 12 * nextra;
-}
-
-void profile_add_event(struct cmd *c, const struct message *m, const struct customer_update *u, enum profile_want want)
-{
-    unsigned char h[HASHID_DEDUP_LEN];
-    const char *field[] = {"e:", u->name};
-    int64_t nextra = 0;
-    hashid_message(m->message_id, h);
-    cmd_addcopy(c, h, HASHID_DEDUP_LEN);
-    cmd_addcat(c, field, 2);
-    cmd_addi(c, u->ts_ms);
-    size_t code = c->n;
-    cmd_addi(c, 0);
-    if (u->tz) {
-        add_extra(c, "z", &nextra);
-        cmd_adds(c, u->tz);
-        cmd_adds(c, "");
-    }
-    for (size_t i = 0; i < u->ncounters; i++) {
-        add_extra(c, "c", &nextra);
-        cmd_adds(c, u->counters[i]->field);
-        cmd_addi(c, u->counters[i]->window_ms);
-    }
-    const char *name;
+    const char *k;
     json_t *v;
-    json_object_foreach(u->traits, name, v)
-    { /* copied: U's traits are freed before the send */
-        char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-        if (dump == NULL)
+    *nset = *ndel = 0;
+    json_object_foreach(after, k, v)
+    {
+        json_t *old = json_object_get(before, k);
+        if (old && json_equal(old, v))
             continue;
-        add_extra(c, "t", &nextra);
-        cmd_addcopy(c, name, strlen(name));
-        cmd_addscopy(c, dump);
-        free(dump);
+        (*nset)++;
+        if (add) {
+            cmd_adds(c, k);
+            cmd_add(c, json_string_value(v), json_string_length(v));
+        }
     }
-    if (u->has_revenue) {
-        add_extra(c, "r", &nextra);
-        cmd_addf(c, "%.15g", u->revenue);
-        cmd_adds(c, "");
+    json_object_foreach(before, k, v)
+    {
+        if (json_object_get(after, k))
+            continue;
+        (*ndel)++;
+        if (add)
+            cmd_adds(c, k);
     }
-    cmd_set_int(c, code, event_code(u, want, nextra));
+}
+
+/* One customer's part of the commit call (see commit.lua). */
+static void add_change(struct cmd *c, const struct profile_change *ch)
+{
+    size_t nset, ndel;
+    const char *rv = json_string_value(json_object_get(ch->after, "rv"));
+    char flags[4], *f = flags;
+    if (ch->refresh)
+        *f++ = 'r';
+    if (ch->trim)
+        *f++ = 't';
+    if (ch->buyer)
+        *f++ = 'b';
+    if (f == flags)
+        *f++ = '-';
+    *f = '\0';
+    add_diff(c, ch->before, ch->after, false, &nset, &ndel);
+    cmd_addi(c, ch->expect);
+    cmd_addscopy(c, flags);
+    cmd_addi(c, (int64_t)nset);
+    cmd_addi(c, (int64_t)ndel);
+    cmd_addi(c, (int64_t)ch->nseen);
+    cmd_addi(c, ch->regroup_due);
+    add_diff(c, ch->before, ch->after, true, &nset, &ndel);
+    for (size_t i = 0; i < ch->nseen; i++)
+        cmd_addcopy(c, ch->seen + i * HASHID_DEDUP_LEN, HASHID_DEDUP_LEN);
+    if (ch->regroup_due) {
+        char *item = schedule_regroup_item(ch->customer);
+        cmd_addscopy(c, item);
+        free(item);
+    }
+    if (ch->buyer) {
+        cmd_adds(c, rv ? rv : "0");
+        cmd_adds(c, ch->customer);
+    }
+}
+
+void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
+                        const struct profile_change *ch, size_t n)
+{
+    int64_t dedup_ttl = PROFILE_DEDUP_WINDOW_MS < o->ttl_ms ? PROFILE_DEDUP_WINDOW_MS : o->ttl_ms;
+    int64_t slack = profile_ttl_slack(o->ttl_ms);
+    scripts_begin(c, s, SCRIPT_COMMIT, (int)(2 + o->nleases + 3 * n));
+    cmd_adds(c, k->schedule);
+    cmd_adds(c, k->buyers);
+    for (size_t i = 0; i < o->nleases; i++)
+        cmd_adds(c, o->leases[i]);
+    for (size_t i = 0; i < n; i++)
+        for (const char *x = "pds"; *x; x++)
+            keys_add_customer(c, k, ch[i].customer, *x);
+    cmd_adds(c, o->owner);
+    cmd_addi(c, (int64_t)o->nleases);
+    cmd_addi(c, o->ttl_ms + slack);
+    cmd_addi(c, dedup_ttl + slack);
+    cmd_addf(c, "-%lld", (long long)(o->now_ms / 1000));
+    cmd_addf(c, "(%lld", (long long)-((o->now_ms - PROFILE_DEDUP_WINDOW_MS) / 1000));
+    for (size_t i = 0; i < n; i++)
+        add_change(c, &ch[i]);
 }
 
 void profile_read_cmd(struct cmd *c, const struct keys *k, const char *customer)
@@ -96,6 +118,22 @@ void profile_read_cmd(struct cmd *c, const struct keys *k, const char *customer)
     cmd_reset(c);
     cmd_adds(c, "HGETALL");
     keys_add_customer(c, k, customer, 'p');
+}
+
+void profile_seen_cmd(struct cmd *c, const struct keys *k, const char *customer)
+{
+    cmd_reset(c);
+    cmd_adds(c, "ZRANGE");
+    keys_add_customer(c, k, customer, 'd');
+    cmd_adds(c, "0");
+    cmd_adds(c, "-1");
+}
+
+void profile_link_cmd(struct cmd *c, const struct keys *k, const char *customer)
+{
+    cmd_reset(c);
+    cmd_adds(c, "GET");
+    keys_add_customer(c, k, customer, 'a');
 }
 
 json_t *profile_fields(const redisReply *fields)

@@ -1,6 +1,6 @@
 /* replay.c — the daemon's pipeline without Redis, for testing triggers.
  *
- * Each event is applied with customer_apply (what the profile script does),
+ * Each event is applied with customer_apply (as the daemon applies it),
  * candidates and `if` are judged by the same trigger code, and firings that
  * wait (delay, unless) go into an in-memory schedule run by the simulated
  * clock: before an event at time T, everything due by T runs at its due

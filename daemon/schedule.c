@@ -41,6 +41,16 @@ char *schedule_trigger_item(enum schedule_kind kind, const char *trigger, const 
     return out;
 }
 
+char *schedule_regroup_item(const char *customer)
+{
+    char *out = util_xmalloc(6 * strlen(customer) + 32), *o = out;
+    o = PUT(o, "{\"customer\":\"");
+    o = util_json_escape(o, customer);
+    o = PUT(o, "\",\"k\":\"g\"}");
+    *o = '\0';
+    return out;
+}
+
 static const char *member(json_t *fields, const char *name)
 {
     return json_string_value(json_object_get(fields, name));

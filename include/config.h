@@ -18,7 +18,8 @@ struct config {
     /* [redis] */
     char *redis_url, *redis_password_file, *redis_prefix, *redis_stream;
     char *redis_group, *redis_consumer;
-    int64_t redis_shards, redis_lease_ms, redis_batch, redis_pipeline, redis_claim_idle_ms, redis_events_retention_ms;
+    int64_t redis_shards, redis_lease_ms, redis_cache_size, redis_batch, redis_pipeline, redis_claim_idle_ms,
+        redis_events_retention_ms;
     /* [http] (listeners arrive with the collector and admin issues) */
     char *http_ingest_listen, *http_admin_listen, *http_write_keys_file;
     char *http_cors_origins, *http_admin_token_file;

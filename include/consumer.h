@@ -13,6 +13,7 @@
 #include "stats.h"
 #include "trigger.h"
 #include "tz.h"
+#include "util.h"
 
 struct consumer;
 
@@ -38,6 +39,12 @@ struct consumer *consumer_new(const struct consumer_deps *deps);
 
 /* The reader of SOURCE: the daemon kicks, resets, claims, prunes and stops it. */
 struct sreader *consumer_reader(struct consumer *c, int source);
+
+/* Appends the metrics of the profiles in memory to OUT. */
+void consumer_metrics(const struct consumer *c, struct buf *out);
+
+/* Customer ID was erased: its profile leaves memory. */
+void consumer_forget(struct consumer *c, const char *id);
 
 /* True while a batch or a read is in progress. */
 bool consumer_busy(const struct consumer *c);

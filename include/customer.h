@@ -1,8 +1,8 @@
 /* customer.h — the customer profile as data (SPEC 2), with no storage of
  * its own: the fields of the Redis hash "<prefix>{ID}:p", the view triggers
- * judge, and the lifecycle group. The daemon's Lua applies events in Redis;
- * `nudged replay` applies them with customer_apply to an in-memory copy of
- * the same fields, so both build the view with the same code.
+ * judge, and the lifecycle group. The daemon (on its copy in memory,
+ * pcache.h, then committed) and `nudged replay` both apply events with
+ * customer_apply, and build the view with the same code.
  *
  * Fields: "fs"/"ls" first/last seen (ms); "u" "1" once identified; "tz"
  * timezone; "rv" revenue; "sc" score; "g" the group last seen; "x" "1" when
@@ -48,13 +48,12 @@ void customer_update_clear(struct customer_update *u);
 
 /* The stored value of a trait after NEW (JSON text) arrives over OLD (JSON
  * text or NULL): objects merge deeply (NEW wins inside them), anything else
- * is replaced. Returns a malloc'd JSON text. The profile script does the
- * same in Lua. */
+ * is replaced. Returns a malloc'd JSON text. */
 char *customer_trait_merge(const char *old, const char *new_);
 
-/* Applies U to FIELDS (an object of field -> string), as the profile
- * script does in Redis. Returns the group the customer moved into (static
- * string), or NULL when it stayed. */
+/* Applies U to FIELDS (an object of field -> string): the daemon's and
+ * replay's one implementation. Returns the group the customer moved into
+ * (static string), or NULL when it stayed. */
 const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms);
 
 /* Records a firing of T at NOW_MS and applies its score and set actions

@@ -21,6 +21,7 @@
 #include "trigger.h"
 
 struct batch;
+struct pcache_profile;
 
 struct entry {
     struct batch *b;
@@ -48,10 +49,10 @@ struct entry {
     bool first_order, raised;      /* an order: the customer's first; it raised their revenue */
     char err[256];
     bool valid, fired;
-    bool repeat;    /* the profile script had applied its messageId before */
-    bool read;      /* its profile is read after the profile script's run */
-    unsigned round; /* which round of the batch runs it */
-    char *redirect; /* the user an anonymous customer was merged into */
+    bool repeat;                 /* its customer's profile had applied its messageId before */
+    struct pcache_profile *prof; /* event: its customer's profile, pinned (pcache.h) */
+    unsigned round;              /* which round of the batch runs it */
+    char *redirect;              /* the user an anonymous customer was merged into */
     int redirects;
     bool regroup;   /* timer: compute the customer's group again (time passed) */
     bool silence;   /* timer: TID's silence came due (its time is m.ts_ms) */

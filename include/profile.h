@@ -1,5 +1,6 @@
-/* profile.h — the customer profile in Redis (SPEC 2): the atomic update of
- * each event by the profile script, and the hash read back as fields.
+/* profile.h — the customer profile in Redis (SPEC 2): its reads, and the
+ * commit of what nudged changed in memory (pcache.h); the field "v" is
+ * its version.
  * The layout of the hash "<prefix>{ID}:p" is customer.h's; the sorted set
  * "<prefix>{ID}:d" holds recent message and firing hashes. */
 #ifndef NUDGED_PROFILE_H
@@ -7,6 +8,7 @@
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cmd.h"
@@ -18,28 +20,43 @@
 /* How long a messageId is remembered for de-duplication. */
 #define PROFILE_DEDUP_WINDOW_MS (24LL * 3600 * 1000)
 
-struct profile_opts {
-    int64_t now_ms, ttl_ms, active_ms;
+/* What one round of a batch changed in one customer's profile (pcache.h),
+ * for the commit script. */
+struct profile_change {
+    const char *customer;
+    int64_t expect;            /* the version it was built on; 0: no hash */
+    json_t *before, *after;    /* borrowed: the fields the round began and ends with */
+    const unsigned char *seen; /* NSEEN message hashes applied, HASHID_DEDUP_LEN each */
+    size_t nseen;
+    bool refresh, trim;  /* set the keys' time to live again; trim the dedup set */
+    int64_t regroup_due; /* an order's: when its active period runs out; 0: none */
+    bool buyer;          /* the buyers zset gets the customer's revenue */
 };
 
-/* When the profile script returns the profile: never, always, or when the
- * group moved. Its reply of the whole hash, converted to Lua and back,
- * costs Redis several times what an HGETALL queued after the script in
- * the same MULTI/EXEC does: a caller reads the profile that way (profile_read_cmd) for the last event
- * of a customer in a run, and asks the script only for an event that has
- * another of its customer after it in the run. */
-enum profile_want { PROFILE_NEVER = '0', PROFILE_ALWAYS = '1', PROFILE_IF_MOVED = 'g' };
+struct profile_commit {
+    const char *owner;         /* this process's name, the lease holder */
+    const char *const *leases; /* the leases of the shards of the round's events */
+    size_t nleases;
+    int64_t now_ms, ttl_ms;
+};
 
-/* The profile script applies a run of N events in one call, built in this
- * order: profile_begin, profile_add_keys for each event's customer, then
- * profile_add_opts, then profile_add_event for each event in the same
- * order. Its reply has one element per event (see daemon/lua/profile.lua). */
-void profile_begin(struct cmd *c, const struct scripts *s, const struct keys *k, size_t nevents);
-/* The four keys of CUSTOMER the profile and fire scripts take, in order. */
+/* Makes C the commit script call for the N changes CH under O (see
+ * daemon/lua/commit.lua): its reply is 0, or the 1-based positions in CH
+ * of the profiles that moved on since. */
+void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
+                        const struct profile_change *ch, size_t n);
+
+/* The period of the keys' time to live at NOW_MS: a commit sets the time
+ * to live again only when it changed since the profile's last (the keys
+ * then live at least TTL_MS after the last event, and at most a 64th of
+ * the dedup window longer): two commands fewer for most commits. */
+int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms);
+
+/* The four keys of CUSTOMER the fire script takes, in order. */
 void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer);
-void profile_add_opts(struct cmd *c, const struct profile_opts *o);
-/* Adds event M's update U; WANT says when its profile comes back. */
-void profile_add_event(struct cmd *c, const struct message *m, const struct customer_update *u, enum profile_want want);
+/* Makes C the ZRANGE of CUSTOMER's dedup set, and the GET of its link. */
+void profile_seen_cmd(struct cmd *c, const struct keys *k, const char *customer);
+void profile_link_cmd(struct cmd *c, const struct keys *k, const char *customer);
 /* Makes C the HGETALL of CUSTOMER's profile hash. */
 void profile_read_cmd(struct cmd *c, const struct keys *k, const char *customer);
 

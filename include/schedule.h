@@ -11,7 +11,7 @@
  *                  ("1" when the event was itself an unless event), event
  *                  (the message as JSON). Written by firing.c.
  *   "k": "g"       a regroup: customer, whose active period runs out then
- *                  (written by daemon/lua/profile.lua).
+ *                  (schedule_regroup_item; committed with the order).
  *   "k": "s"       a silence: trigger, customer. One member per trigger and
  *                  customer, armed by the customer's events and moved later
  *                  by each (daemon/lua/arm.lua; never earlier).
@@ -49,6 +49,9 @@ char *schedule_firing_item(const struct schedule_firing *f);
 /* The item of KIND (SCHEDULE_SILENCE or SCHEDULE_DATE) of TRIGGER for
  * CUSTOMER: a new string, caller frees. */
 char *schedule_trigger_item(enum schedule_kind kind, const char *trigger, const char *customer);
+
+/* The regroup item of CUSTOMER: a new string, caller frees. */
+char *schedule_regroup_item(const char *customer);
 
 /* A timers entry read back: its kind and members (borrowed from the
  * FIELDS it was read from). */

@@ -15,7 +15,7 @@
 /* One script a file daemon/lua/NAME.lua, as SCRIPT_NAME; its KEYS and
  * ARGV are documented at the top of the file. */
 enum script_id {
-    SCRIPT_PROFILE,  /* apply each of a run of events to its customer's profile, once */
+    SCRIPT_COMMIT,   /* write what a round changed in its profiles, fenced and checked */
     SCRIPT_FIRE,     /* per entry of a run: de-duplicate firings, write deliveries, ack */
     SCRIPT_REJECT,   /* move an invalid event to the rejected stream, ack it */
     SCRIPT_RETRY,    /* schedule the next attempt, ack and delete this one */

@@ -1,8 +1,7 @@
 -- uses: locals times schedule result small
 -- Writes the firings of a run of entries in one call. KEYS: the actions
 -- stream, the schedule, the measures hash, then per entry its customer's
--- profile hash, dedup set, link and schedule index (as the profile
--- script), the entry's source stream (a shard's events stream, or the
+-- profile hash, dedup set, link and schedule index, the entry's source stream (a shard's events stream, or the
 -- timers stream) and its shard's lease ("" for a timer: not fenced). ARGV: 1 group, 2 now, 3 dedup window, 4 "1" to delete each entry
 -- from the source (nudged's own timers stream), 5 profile ttl, 6 and 7 the
 -- frequency cap (emails, window ms; 0: none), 8 this process's name (the
@@ -34,8 +33,11 @@
 --   TRIGGER:h) and, with a goal, whose record (";TRIGGER ARM AT DEADLINE
 --   GOAL", else "") replaces its older one in the customer's records. A
 --   held-out firing comes as "n" with no score, set or delivery.
--- A set deletes the group's inputs that the profile script keeps (gi): it
--- may change them.
+-- A score or a set adds one to the profile's version (its field v): they
+-- change what nudged keeps of the profile in memory (include/pcache.h),
+-- which then reads it again. Limits, the cap's times and the goal records
+-- do not: nudged's C never writes those fields, so a commit cannot
+-- overwrite them.
 -- The firings that act now ("d", "n") are remembered as one member of the
 -- dedup set per entry, its firing hash (hashid_firing: of the messageId
 -- for an event, of the trigger and messageId for a waiting firing come
@@ -45,12 +47,13 @@
 -- triggers costs one ZADD and one dedup member, not ten.
 -- For each entry, remembering the firing, the limit, score and set, the
 -- deliveries and the ack happen together, so a crash can neither lose a
--- firing nor repeat it. The dedup set lives the window plus the profile
--- script's slack (see there). Returns per entry {fired, limited, one
+-- firing nor repeat it. The dedup set lives the window plus the commit's
+-- slack (profile_ttl_period). Returns per entry {fired, limited, one
 -- letter per firing: "1" fired, "h" fired but held out (not in fired),
 -- "0" not (a repeat or limited), "s" scheduled, "c" the conversions, "x"
 -- fired with an email capped; the conversions, "TRIGGER ARM" joined by
--- ","; the number of emails capped}; or {-1, user id} when the customer was merged into that user
+-- ","; the number of emails capped; 1 when a score or set changed the
+-- profile, else 0}; or {-1, user id} when the customer was merged into that user
 -- since its profile was read: nothing is written for it; or an error for
 -- that entry alone.
 local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[5])
@@ -104,7 +107,7 @@ local function nudged_fire(p, d, a, s, src, lease, id, h, i, last)
   end
   local to = call('GET', a)
   if to then return {-1, to} end
-  local fired, limited, flags, fresh, open, orig, conv, capped, was = 0, 0, {}, nil, nil, nil, {}, 0, 0
+  local fired, limited, flags, fresh, open, orig, conv, capped, was, changed = 0, 0, {}, nil, nil, nil, {}, 0, 0, 0
   entry = {}
   while i <= last do
     local op, mtid, marm, mrec = argv[i], nil, nil, nil
@@ -141,8 +144,8 @@ local function nudged_fire(p, d, a, s, src, lease, id, h, i, last)
           if #kept > max then ok = false; limited = limited + 1
           else call('HSET', p, lf, v) end
         end
-        if ok and score ~= '0' then call('HINCRBY', p, 'sc', score) end
-        if ok and nsets > 0 then call('HSET', unpack(sets)); call('HDEL', p, 'gi') end
+        if ok and score ~= '0' then call('HINCRBY', p, 'sc', score); changed = 1 end
+        if ok and nsets > 0 then call('HSET', unpack(sets)); changed = 1 end
         local nact = nudged_small[argv[i]] or argv[i] + 0
         i = i + 1
         for _ = 1, nact do
@@ -174,11 +177,12 @@ local function nudged_fire(p, d, a, s, src, lease, id, h, i, last)
   if open ~= orig then
     if open == '' then call('HDEL', p, 'o') else call('HSET', p, 'o', open) end
   end
+  if changed == 1 then call('HINCRBY', p, 'v', 1) end
   if fresh then call('PEXPIRE', d, dedup_ttl) end
   call('XACK', src, argv[1], id)
   if argv[4] == '1' then call('XDEL', src, id) end
   for f, c in pairs(entry) do counts[f] = (counts[f] or 0) + c end
-  return {fired, limited, table.concat(flags), table.concat(conv, ','), capped}
+  return {fired, limited, table.concat(flags), table.concat(conv, ','), capped, changed}
 end
 local out, n, i, k, nargv, pcall = {}, 0, 9, 4, #argv, pcall
 while i <= nargv do

@@ -5,9 +5,8 @@
 -- anonymous history into the user (customer_merge in triggers/customer.c
 -- does the same for replay), moves its scheduled items, deletes its keys
 -- and links the anonymous id to the user, all at once (a member in both
--- dedup sets keeps the lower score: the newer second, see the profile
--- script); the user's
--- kept group inputs (gi, see the profile script) are deleted. An id already
+-- dedup sets keeps the lower score: the newer second, see commit.lua);
+-- the user's version (v, include/pcache.h) goes up by one. An id already
 -- linked, or a user that is itself linked elsewhere, is left alone.
 -- Returns {merged (0 or 1), scheduled items moved}. Touches two customers'
 -- slots: not Redis Cluster safe.
@@ -35,14 +34,14 @@ if #from > 0 then
     end
     if a1 and a2 then put(k, string.format('%d %d %d', a1 + a2, math.min(b1, b2), math.max(c1, c2)))
     elseif p == 'w:' or p == 'l:' then put(k, times(v, u))
-    elseif k == 'xp' or k == 'gi' then
+    elseif k == 'v' then
     elseif (k == 'u' or k == 'x') and v == '1' then put(k, '1')
     elseif k == 'rv' and u then put(k, string.format('%.15g', tonumber(v) + tonumber(u)))
     elseif k == 'sc' and u then put(k, string.format('%d', tonumber(v) + tonumber(u)))
     elseif not u then put(k, v) end
   end
   if #set > 1 then redis.call('HSET', unpack(set)) end
-  redis.call('HDEL', KEYS[5], 'gi')
+  redis.call('HINCRBY', KEYS[5], 'v', 1)
   redis.call('ZUNIONSTORE', KEYS[6], 2, KEYS[6], KEYS[2], 'AGGREGATE', 'MIN')
   for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     local score = redis.call('ZSCORE', KEYS[9], m)

@@ -42,8 +42,9 @@ def test_malformed_entries_rejected_and_rest_processed():
 
 
 def test_a_key_of_the_wrong_type_rejects_only_its_event():
-    """One profile script call applies a run of events; a customer whose
-    profile key holds a string fails alone, the events around it fire."""
+    """A batch reads its customers' profiles together; a customer whose
+    profile key holds a string fails alone (its event rejected, with
+    Redis's error), the events around it fire."""
     env = Env()
     try:
         r = env.redis.client

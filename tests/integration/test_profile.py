@@ -5,7 +5,7 @@ import time
 
 import redis
 
-from harness import NUDGED, event, events_consumed, scheduled, wait_for, webhook_trigger
+from harness import NUDGED, event, events_consumed, metric, scheduled, wait_for, webhook_trigger
 
 
 def drained(r, stream, entries):
@@ -239,31 +239,41 @@ def test_traits_merge_deeply_from_identify_and_context(env):
     assert n.stop() == 0
 
 
-def test_kept_group_inputs_are_read_again_when_missing_or_broken(env):
-    """The profile script keeps the group's inputs in the field gi. A profile
-    without it (a set action or a merge deleted it), or with a broken one, has
-    its inputs read from their own fields: the group comes out right, gi is
-    written again, and no event is rejected."""
-    moves = [webhook_trigger(env.recv.port, tid="to-" + g, on={"group": g}, body={"c": "{{customer.id}}"})
-             for g in ("excluded", "potential", "active")]
-    n = env.nudged({"t.json": moves})
+def test_a_profile_changed_behind_the_cache_is_read_again(env):
+    """nudged keeps the profiles it works on in memory and commits what
+    changed, checked against the profile's version (field v), which every
+    writer of a profile hash moves on. A profile changed in Redis behind
+    its copy (another process, a script, an operator) makes the commit
+    refused and the batch read again with the profile: nothing of either
+    is lost, no event is applied twice. A field written without the version
+    (say, a limit's times) is never overwritten: a commit writes only the
+    fields it changed."""
+    gold = webhook_trigger(env.recv.port, tid="gold", on="Visit", body={"c": "{{customer.id}}"})
+    gold["if"] = {"customer.traits.plan": "gold"}
+    n = env.nudged({"t.json": gold})
     n.start().wait_ready(env.redis)
     r = env.redis.client
-    r.hset("nudged:{old}:p", mapping={"u": "1", "x": "1", "g": "potential"})  # excluded by a set, before gi
-    r.hset("nudged:{bad}:p", mapping={"g": "interested", "gi": "1x", "t:email": '"b@example.nl"'})
-    r.hset("nudged:{kept}:p", mapping={"u": "1", "g": "potential", "gi": "0010"})
-    for c in ("old", "bad", "kept"):
-        r.xadd("nudged:events", {"message": event(c, name="Visit", mid=c + "-v")})
-    r.xadd("nudged:events", {"message": event("kept", mid="kept-o", total=5)})
-    wait_for(lambda: env.recv.count() >= 3 and r.hget("nudged:{kept}:p", "g") == "active", 10, "three moves")
+    p = "nudged:{cat}:p"
+    r.xadd("nudged:events", {"message": event("cat", name="Visit", mid="c-1")})
+    wait_for(lambda: r.hget(p, "e:Visit") is not None, 5, "the first visit")
+    assert r.hget(p, "v") == "1"
+    r.hset(p, "t:plan", '"gold"')  # behind nudged's copy, as any writer does it: with the version
+    r.hincrby(p, "v", 1)
+    r.xadd("nudged:events", {"message": event("cat", name="Visit", mid="c-2")})
+    wait_for(lambda: env.recv.count() >= 1, 10, "the gold visit fired")
+    wait_for(lambda: events_consumed(r), 5, "every event processed")
+    assert r.hget(p, "e:Visit").split()[0] == "2" and r.hget(p, "t:plan") == '"gold"' and r.hget(p, "v") == "3"
+    assert metric(n, "nudged_profile_cache_stale_total") >= 1
+    r.hset(p, "l:other", "123")  # without the version: a field nudged's C never writes
+    r.xadd("nudged:events", {"message": event("cat", name="Visit", mid="c-3")})
+    wait_for(lambda: r.hget(p, "e:Visit").split()[0] == "3", 5, "the third visit")
+    assert r.hget(p, "l:other") == "123" and r.hget(p, "v") == "4"
+    r.xadd("nudged:events", {"message": event("cat", name="Visit", mid="c-3")})  # a repeat
     time.sleep(0.5)
-    got = sorted(json.loads(q["body"])["c"] for q in env.recv.all())
-    assert got == ["bad", "kept", "old"], got
-    assert [r.hget("nudged:{%s}:p" % c, "g") for c in ("old", "bad")] == ["excluded", "potential"]
-    assert r.hget("nudged:{old}:p", "gi") == "1010" and r.hget("nudged:{bad}:p", "gi") == "0011"
-    kept = r.hget("nudged:{kept}:p", "gi")
-    assert kept[:4] == "0010" and int(kept[4:]) == int(r.hget("nudged:{kept}:p", "e:Order Completed").split()[2]), kept
+    wait_for(lambda: events_consumed(r), 5, "the repeat processed")
+    assert r.hget(p, "e:Visit").split()[0] == "3" and env.recv.count() == 2
     assert r.xlen("nudged:rejected") == 0
+    assert metric(n, "nudged_profile_cache_hits_total") >= 1
     assert n.stop() == 0
 
 
@@ -349,4 +359,4 @@ def test_dedup_finds_members_in_the_window_and_trims_the_rest(env):
 
 
 TESTS = [test_erasure_cancels_silences_and_dates, test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
-         test_dedup_finds_members_in_the_window_and_trims_the_rest, test_kept_group_inputs_are_read_again_when_missing_or_broken, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_each_event_of_a_batch_sees_the_customer_right_after_it, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+         test_dedup_finds_members_in_the_window_and_trims_the_rest, test_a_profile_changed_behind_the_cache_is_read_again, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_each_event_of_a_batch_sees_the_customer_right_after_it, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
