@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 struct source {
     struct consumer *c;
@@ -77,6 +78,8 @@ struct batch {
     struct trigger_set *set; /* a reference: a reload cannot free it under us */
     struct change *changes;  /* what the round changed in its profiles, until committed */
     size_t nchanges, changes_cap;
+    bool reads_done;            /* PHASE_READS: every read is back */
+    TAILQ_ENTRY(batch) reading; /* in the consumer's queue while in PHASE_READS */
 };
 
 struct consumer {
@@ -93,12 +96,15 @@ struct consumer {
     struct tz_zone zone_of;       /* the customer's clock (customer.local) ... */
     struct eval_zone zone;        /* ... as eval_ctx reads it */
     struct pcache *cache;         /* the profiles in memory */
+    TAILQ_HEAD(, batch) reading;  /* batches reading profiles, in the order they started */
 };
 
 static void phase_two(struct batch *b);
 static void start_round(struct batch *b);
 static bool send_ranks(struct batch *b);
 static void apply_round(struct consumer *c, struct batch *b);
+static void batch_step(struct batch *b);
+static void apply_ready(struct consumer *c);
 
 /* The phases of a round: the reads of the profiles not in memory, their
  * update and commit (a timer's profile read), then (when the triggers use
@@ -165,11 +171,9 @@ static void batch_step(struct batch *b)
 {
     if (--b->outstanding > 0)
         return;
-    if (b->phase == PHASE_READS && !b->failed) {
-        b->phase = PHASE_PROFILES;
-        b->outstanding = 1; /* held until the commit is sent */
-        apply_round(b->c, b);
-        batch_step(b);
+    if (b->phase == PHASE_READS) {
+        b->reads_done = true;
+        apply_ready(b->c);
         return;
     }
     if (b->phase == PHASE_PROFILES && !b->failed && trigger_set_uses_tiers(b->set) && send_ranks(b))
@@ -180,6 +184,23 @@ static void batch_step(struct batch *b)
         start_round(b);
     else
         batch_finish(b);
+}
+
+/* Applies the rounds whose reads are back, in the order they started: a
+ * batch whose profiles were all in memory must not apply before an
+ * earlier one still reading, which may hold the same customers' earlier
+ * events. */
+static void apply_ready(struct consumer *c)
+{
+    struct batch *b;
+    while ((b = TAILQ_FIRST(&c->reading)) != NULL && b->reads_done) {
+        TAILQ_REMOVE(&c->reading, b, reading);
+        b->phase = PHASE_PROFILES;
+        b->outstanding = 1; /* held until the commit is sent */
+        if (!b->failed)
+            apply_round(c, b);
+        batch_step(b);
+    }
 }
 
 static void redis_error(struct consumer *c, const char *err, const char *what)
@@ -769,6 +790,9 @@ static void start_round(struct batch *b)
 {
     struct consumer *c = b->c;
     b->phase = b->src->timers ? PHASE_PROFILES : PHASE_READS;
+    b->reads_done = false;
+    if (!b->src->timers)
+        TAILQ_INSERT_TAIL(&c->reading, b, reading);
     b->outstanding = 1; /* held until every command is sent */
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
@@ -1234,7 +1258,7 @@ static bool send_ranks(struct batch *b)
         if (is_order(b, e)) {
             long long count = 0, first = 0, last = 0;
             const char *ev = json_string_value(json_object_get(e->fields, "e:" CUSTOMER_ORDER_EVENT));
-            e->first_order = ev && sscanf(ev, "%lld %lld %lld", &count, &first, &last) == 3 && count == 1;
+            e->first_order = customer_event_stats(ev, &count, &first, &last) && count == 1;
             e->raised = revenue_before(e, old, sizeof old);
         }
         cmd_adds(&c->call, e->m.customer);
@@ -1287,6 +1311,7 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     c->zone_of = (struct tz_zone){deps->tz, deps->cfg->triggers_default_timezone};
     c->zone = (struct eval_zone){tz_zone_offset, &c->zone_of};
     c->cache = pcache_new((size_t)deps->cfg->redis_cache_size);
+    TAILQ_INIT(&c->reading);
     const char *const *streams[CONSUMER_SOURCES] = {(const char *const *)deps->keys->streams + 1,
                                                     (const char *const *)&deps->keys->timers};
     const unsigned nstreams[CONSUMER_SOURCES] = {deps->keys->nstreams - 1, 1};

@@ -26,38 +26,38 @@ int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms)
     return now_ms / profile_ttl_slack(ttl_ms);
 }
 
-/* The fields of AFTER that differ from BEFORE's, and those gone; counts
- * them in *NSET and *NDEL, and adds them when ADD. */
-static void add_diff(struct cmd *c, json_t *before, json_t *after, bool add, size_t *nset, size_t *ndel)
+/* The fields of AFTER that differ from BEFORE's (a field apply did not
+ * touch is the very value BEFORE holds: one comparison of pointers), as
+ * pairs, then those gone; sets their counts at arguments AT and AT + 1. */
+static void add_diff(struct cmd *c, json_t *before, json_t *after, size_t at)
 {
     const char *k;
     json_t *v;
-    *nset = *ndel = 0;
+    size_t nset = 0, kept = 0;
     json_object_foreach(after, k, v)
     {
         json_t *old = json_object_get(before, k);
-        if (old && json_equal(old, v))
+        kept += old != NULL;
+        if (old == v || (old && json_equal(old, v)))
             continue;
-        (*nset)++;
-        if (add) {
-            cmd_adds(c, k);
-            cmd_add(c, json_string_value(v), json_string_length(v));
+        nset++;
+        cmd_adds(c, k);
+        cmd_add(c, json_string_value(v), json_string_length(v));
+    }
+    size_t ndel = json_object_size(before) - kept;
+    if (ndel > 0)
+        json_object_foreach(before, k, v)
+        {
+            if (json_object_get(after, k) == NULL)
+                cmd_adds(c, k);
         }
-    }
-    json_object_foreach(before, k, v)
-    {
-        if (json_object_get(after, k))
-            continue;
-        (*ndel)++;
-        if (add)
-            cmd_adds(c, k);
-    }
+    cmd_set_int(c, at, (int64_t)nset);
+    cmd_set_int(c, at + 1, (int64_t)ndel);
 }
 
 /* One customer's part of the commit call (see commit.lua). */
 static void add_change(struct cmd *c, const struct profile_change *ch)
 {
-    size_t nset, ndel;
     const char *rv = json_string_value(json_object_get(ch->after, "rv"));
     char flags[4], *f = flags;
     if (ch->refresh)
@@ -69,14 +69,14 @@ static void add_change(struct cmd *c, const struct profile_change *ch)
     if (f == flags)
         *f++ = '-';
     *f = '\0';
-    add_diff(c, ch->before, ch->after, false, &nset, &ndel);
     cmd_addi(c, ch->expect);
     cmd_addscopy(c, flags);
-    cmd_addi(c, (int64_t)nset);
-    cmd_addi(c, (int64_t)ndel);
+    size_t at = c->n;
+    cmd_addi(c, 0); /* the numbers of fields set and deleted, once known */
+    cmd_addi(c, 0);
     cmd_addi(c, (int64_t)ch->nseen);
     cmd_addi(c, ch->regroup_due);
-    add_diff(c, ch->before, ch->after, true, &nset, &ndel);
+    add_diff(c, ch->before, ch->after, at);
     for (size_t i = 0; i < ch->nseen; i++)
         cmd_addcopy(c, ch->seen + i * HASHID_DEDUP_LEN, HASHID_DEDUP_LEN);
     if (ch->regroup_due) {

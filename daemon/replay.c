@@ -417,7 +417,7 @@ static void schedule_regroup(struct replay *r, const char *customer)
     char key[64];
     snprintf(key, sizeof key, "e:%s", CUSTOMER_ORDER_EVENT);
     const char *v = json_string_value(json_object_get(fields_of(r, customer), key));
-    if (v == NULL || sscanf(v, "%lld %lld %lld", &n, &first, &last) != 3)
+    if (!customer_event_stats(v, &n, &first, &last))
         return;
     int64_t due = last + r->cfg->triggers_active_period_ms + 1;
     for (size_t i = 0; i < r->ntimers; i++)

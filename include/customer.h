@@ -72,6 +72,10 @@ bool customer_cap_take(json_t *fields, int64_t max, int64_t per_ms, int64_t now_
  * windowed counters and limits joined, revenue and score summed. */
 void customer_merge(json_t *into, json_t *from);
 
+/* Reads an event name's stats, "count first last" (the field e:NAME), from
+ * V (NULL: none); false when V is not of that form. */
+bool customer_event_stats(const char *v, long long *n, long long *first, long long *last);
+
 /* The static name of group G (as Redis returns it), or NULL. */
 const char *customer_group_name(const char *g);
 

@@ -84,14 +84,33 @@ char *customer_trait_merge(const char *old, const char *new_)
     return out ? out : util_xstrdup(new_);
 }
 
+bool customer_event_stats(const char *v, long long *n, long long *first, long long *last)
+{
+    long long x[3];
+    char *end;
+    for (int i = 0; i < 3; i++) {
+        if (v == NULL || (i > 0 && *v++ != ' '))
+            return false;
+        x[i] = strtoll(v, &end, 10);
+        if (end == v)
+            return false;
+        v = end;
+    }
+    if (*v != '\0')
+        return false;
+    *n = x[0];
+    *first = x[1];
+    *last = x[2];
+    return true;
+}
+
 /* "count first last" of an event name; 0 when absent. */
 static long long event_stats(json_t *fields, const char *name, long long *first, long long *last)
 {
     char key[600];
     long long n = 0;
     snprintf(key, sizeof key, "e:%s", name);
-    const char *v = field(fields, key);
-    if (v == NULL || sscanf(v, "%lld %lld %lld", &n, first, last) != 3)
+    if (!customer_event_stats(field(fields, key), &n, first, last))
         return 0;
     return n;
 }
@@ -284,7 +303,7 @@ static void add_field(json_t *view, json_t *state, const char *k, const char *v,
 {
     json_t *traits = json_object_get(view, "traits"), *events = json_object_get(view, "events");
     long long n, first, last;
-    if (strncmp(k, "e:", 2) == 0 && sscanf(v, "%lld %lld %lld", &n, &first, &last) == 3) {
+    if (strncmp(k, "e:", 2) == 0 && customer_event_stats(v, &n, &first, &last)) {
         json_object_set_new(
             events, k + 2,
             json_pack("{s:I, s:o, s:o}", "count", (json_int_t)n, "first", iso(first), "last", iso(last)));
@@ -347,8 +366,8 @@ static void merge_field(json_t *into, const char *k, const char *v)
     const char *u = field(into, k);
     long long a1, b1, c1, a2, b2, c2;
     char val[80];
-    if (strncmp(k, "e:", 2) == 0 && u && sscanf(v, "%lld %lld %lld", &a1, &b1, &c1) == 3 &&
-        sscanf(u, "%lld %lld %lld", &a2, &b2, &c2) == 3) {
+    if (strncmp(k, "e:", 2) == 0 && u && customer_event_stats(v, &a1, &b1, &c1) &&
+        customer_event_stats(u, &a2, &b2, &c2)) {
         snprintf(val, sizeof val, "%lld %lld %lld", a1 + a2, b1 < b2 ? b1 : b2, c1 > c2 ? c1 : c2);
         set_field(into, k, val);
     } else if (strncmp(k, "w:", 2) == 0 || strncmp(k, "l:", 2) == 0) {
@@ -410,8 +429,8 @@ int64_t customer_last_event_ms(json_t *fields, const char *name)
     json_object_foreach(fields, k, v)
     {
         long long n, f, l;
-        if (strncmp(k, "e:", 2) == 0 && json_is_string(v) &&
-            sscanf(json_string_value(v), "%lld %lld %lld", &n, &f, &l) == 3 && l > last)
+        if (strncmp(k, "e:", 2) == 0 && json_is_string(v) && customer_event_stats(json_string_value(v), &n, &f, &l) &&
+            l > last)
             last = l;
     }
     return last;
