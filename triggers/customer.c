@@ -104,12 +104,42 @@ bool customer_event_stats(const char *v, long long *n, long long *first, long lo
     return true;
 }
 
+/* PREFIX (two characters) and NAME as a field name in KEY (LEN bytes),
+ * cut at LEN as snprintf would: these run for every event, and a format
+ * costs more than the copy. */
+static const char *key_of(char *key, size_t len, const char prefix[2], const char *name)
+{
+    size_t n = strlen(name);
+    if (n > len - 3)
+        n = len - 3;
+    memcpy(key, prefix, 2);
+    memcpy(key + 2, name, n);
+    key[2 + n] = '\0';
+    return key;
+}
+
+/* "count first last" as the field e:NAME holds it, into VAL. */
+static void put_stats(char val[3 * UTIL_I64_LEN], long long n, long long first, long long last)
+{
+    char buf[UTIL_I64_LEN], *o = val;
+    const long long x[] = {n, first, last};
+    for (int i = 0; i < 3; i++) {
+        const char *s = util_i64(buf, x[i]);
+        size_t len = strlen(s);
+        if (i > 0)
+            *o++ = ' ';
+        memcpy(o, s, len);
+        o += len;
+    }
+    *o = '\0';
+}
+
 /* "count first last" of an event name; 0 when absent. */
 static long long event_stats(json_t *fields, const char *name, long long *first, long long *last)
 {
     char key[600];
     long long n = 0;
-    snprintf(key, sizeof key, "e:%s", name);
+    key_of(key, sizeof key, "e:", name);
     if (!customer_event_stats(field(fields, key), &n, first, last))
         return 0;
     return n;
@@ -118,8 +148,7 @@ static long long event_stats(json_t *fields, const char *name, long long *first,
 static bool trait_true(json_t *fields, const char *name)
 {
     char key[300];
-    snprintf(key, sizeof key, "t:%s", name);
-    const char *v = field(fields, key);
+    const char *v = field(fields, key_of(key, sizeof key, "t:", name));
     return v && strcmp(v, "true") == 0;
 }
 
@@ -192,11 +221,11 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
     snprintf(old, sizeof old, "%s", before ? before : "");
     long long first = u->ts_ms, last = u->ts_ms, n = event_stats(fields, u->name, &first, &last);
     char key[600], val[80];
-    snprintf(key, sizeof key, "e:%s", u->name);
-    snprintf(val, sizeof val, "%lld %lld %lld", n + 1, first < u->ts_ms ? first : (long long)u->ts_ms,
-             last > u->ts_ms ? last : (long long)u->ts_ms);
+    key_of(key, sizeof key, "e:", u->name);
+    put_stats(val, n + 1, first < u->ts_ms ? first : (long long)u->ts_ms, last > u->ts_ms ? last : (long long)u->ts_ms);
     set_field(fields, key, val);
-    if (u->identified)
+    const char *known = field(fields, "u");
+    if (u->identified && !(known && strcmp(known, "1") == 0))
         set_field(fields, "u", "1");
     if (u->tz)
         set_field(fields, "tz", u->tz);
@@ -221,8 +250,10 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
     for (size_t i = 0; i < u->ncounters; i++)
         push_time(fields, u->counters[i]->field, u->ts_ms, u->ts_ms - u->counters[i]->window_ms, COUNTER_KEEP);
     const char *g = customer_group(fields, now_ms, active_ms);
+    if (strcmp(old, g) == 0)
+        return NULL; /* left as it is: a commit writes only what changed */
     set_field(fields, "g", g);
-    return strcmp(old, g) != 0 ? g : NULL;
+    return g;
 }
 
 bool customer_cap_take(json_t *fields, int64_t max, int64_t per_ms, int64_t now_ms)
@@ -368,7 +399,7 @@ static void merge_field(json_t *into, const char *k, const char *v)
     char val[80];
     if (strncmp(k, "e:", 2) == 0 && u && customer_event_stats(v, &a1, &b1, &c1) &&
         customer_event_stats(u, &a2, &b2, &c2)) {
-        snprintf(val, sizeof val, "%lld %lld %lld", a1 + a2, b1 < b2 ? b1 : b2, c1 > c2 ? c1 : c2);
+        put_stats(val, a1 + a2, b1 < b2 ? b1 : b2, c1 > c2 ? c1 : c2);
         set_field(into, k, val);
     } else if (strncmp(k, "w:", 2) == 0 || strncmp(k, "l:", 2) == 0) {
         join_times(into, k, v, u);
