@@ -28,66 +28,64 @@ int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms)
 
 /* The fields of AFTER that differ from BEFORE's (a field apply did not
  * touch is the very value BEFORE holds: one comparison of pointers), as
- * pairs, then those gone; sets their counts at arguments AT and AT + 1. */
-static void add_diff(struct cmd *c, json_t *before, json_t *after, size_t at)
+ * pairs, then those gone; counts them in *NSET and *NDEL. */
+static void add_diff(struct cmd *c, json_t *before, json_t *after, int64_t *nset, int64_t *ndel)
 {
     const char *k;
     json_t *v;
-    size_t nset = 0, kept = 0;
+    size_t kept = 0;
+    *nset = 0;
     json_object_foreach(after, k, v)
     {
         json_t *old = json_object_get(before, k);
         kept += old != NULL;
         if (old == v || (old && json_equal(old, v)))
             continue;
-        nset++;
+        (*nset)++;
         cmd_adds(c, k);
         cmd_add(c, json_string_value(v), json_string_length(v));
     }
-    size_t ndel = json_object_size(before) - kept;
-    if (ndel > 0)
+    *ndel = (int64_t)(json_object_size(before) - kept);
+    if (*ndel > 0)
         json_object_foreach(before, k, v)
         {
             if (json_object_get(after, k) == NULL)
                 cmd_adds(c, k);
         }
-    cmd_set_int(c, at, (int64_t)nset);
-    cmd_set_int(c, at + 1, (int64_t)ndel);
 }
+
+/* The code of a customer's part of the commit (see commit.lua): the
+ * number of hashes and of fields deleted, 16 bits each, then the flags. */
+#define CODE_BASE 65536LL
+enum { FLAG_REFRESH = 1, FLAG_TRIM = 2, FLAG_BUYER = 4, FLAG_REGROUP = 8 };
 
 /* One customer's part of the commit call (see commit.lua). */
 static void add_change(struct cmd *c, const struct profile_change *ch)
 {
-    const char *rv = json_string_value(json_object_get(ch->after, "rv"));
-    char flags[4], *f = flags;
-    if (ch->refresh)
-        *f++ = 'r';
-    if (ch->trim)
-        *f++ = 't';
-    if (ch->buyer)
-        *f++ = 'b';
-    if (f == flags)
-        *f++ = '-';
-    *f = '\0';
+    int64_t nset, ndel, flags = (ch->refresh ? FLAG_REFRESH : 0) | (ch->trim ? FLAG_TRIM : 0) |
+                                (ch->buyer ? FLAG_BUYER : 0) | (ch->regroup_due ? FLAG_REGROUP : 0);
     cmd_addi(c, ch->expect);
-    cmd_addscopy(c, flags);
-    size_t at = c->n;
-    cmd_addi(c, 0); /* the numbers of fields set and deleted, once known */
+    size_t code = c->n;
+    cmd_addi(c, 0); /* the number of pairs, and the code, once known */
     cmd_addi(c, 0);
-    cmd_addi(c, (int64_t)ch->nseen);
-    cmd_addi(c, ch->regroup_due);
-    add_diff(c, ch->before, ch->after, at);
+    add_diff(c, ch->before, ch->after, &nset, &ndel);
     for (size_t i = 0; i < ch->nseen; i++)
         cmd_addcopy(c, ch->seen + i * HASHID_DEDUP_LEN, HASHID_DEDUP_LEN);
     if (ch->regroup_due) {
         char *item = schedule_regroup_item(ch->customer);
+        cmd_addi(c, ch->regroup_due);
         cmd_addscopy(c, item);
         free(item);
     }
     if (ch->buyer) {
+        const char *rv = json_string_value(json_object_get(ch->after, "rv"));
         cmd_adds(c, rv ? rv : "0");
         cmd_adds(c, ch->customer);
     }
+    /* A round applies at most a batch (10,000) of a customer's events, and
+     * apply never deletes a field: both stay below 2^16. */
+    cmd_set_int(c, code, nset);
+    cmd_set_int(c, code + 1, (int64_t)ch->nseen + CODE_BASE * (ndel + CODE_BASE * flags));
 }
 
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,

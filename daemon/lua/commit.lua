@@ -8,13 +8,15 @@
 -- holder it must be), 2 the number of leases, 3 profile ttl, 4 dedup ttl,
 -- 5 the score of a new dedup member (minus the second: see below), 6 the
 -- trim (dedup members scored above it have left the window), then per
--- customer: the version it was built on ("0": no hash), flags ("r": set
--- the keys' time to live again, "t": trim the dedup set, "b": the
--- customer's buyers score, "-": none), the numbers of fields to set, of
--- fields to delete and of message hashes, the due time of its regroup
--- item ("0": none), then the field/value pairs, the fields to delete, the
--- hashes, the regroup item (when due), and with "b" the score and the
--- customer id.
+-- customer: the version it was built on ("0": no hash), the number of
+-- field/value pairs to set, its code, then the pairs, the fields to
+-- delete, the message hashes, with flag 8 its regroup item's due time and
+-- member, with flag 4 its buyers score and id. The code packs what would be
+-- four arguments (each argument costs Redis a Lua string): the number of
+-- hashes (at most a batch, 10,000) + 2^16 x the number of fields to
+-- delete (nudged's C never deletes one today) + 2^32 x the flags (1: set
+-- the keys' time to live again, 2: trim the dedup set, 4: a buyers score,
+-- 8: a regroup item).
 -- Fenced: a process that lost a lease writes nothing. Checked: every
 -- profile must still be at the version the commit was built on (every
 -- writer of a profile hash adds one to its field v), else nothing is
@@ -29,22 +31,27 @@ for i = 3, 2 + nleases do
     error({err = 'NOTOWNER the lease of a shard of this batch is held by another process now: the entries are left to it'})
   end
 end
-local at, stale, i, k, nargv = {}, {}, 7, 3 + nleases, #argv
+local B = 65536
+-- Each customer's code read into its counts and flags, once.
+local at, stale, n, i, k, nargv = {}, {}, 0, 7, 3 + nleases, #argv
 while i <= nargv do
-  local nset, ndel, nseen, flags = tonumber(argv[i + 2]), tonumber(argv[i + 3]), tonumber(argv[i + 4]), argv[i + 1]
-  if (call('HGET', keys[k], 'v') or '0') ~= argv[i] then stale[#stale + 1] = #at + 1 end
-  at[#at + 1] = {i, k}
-  i = i + 6 + 2 * nset + ndel + nseen + (argv[i + 5] ~= '0' and 1 or 0) + (string.find(flags, 'b', 1, true) and 2 or 0)
+  local nset, code = tonumber(argv[i + 1]), tonumber(argv[i + 2])
+  local nseen = code % B
+  code = (code - nseen) / B
+  local ndel = code % B
+  local flags = (code - ndel) / B
+  if (call('HGET', keys[k], 'v') or '0') ~= argv[i] then stale[#stale + 1] = n + 1 end
+  n = n + 1
+  at[n] = {i, k, nset, nseen, ndel, flags}
+  i = i + 3 + 2 * nset + ndel + nseen + (flags % 16 >= 8 and 2 or 0) + (flags % 8 >= 4 and 2 or 0)
   k = k + 3
 end
 if #stale > 0 then return stale end
 local ttl, dedup_ttl, score, trim = argv[3], argv[4], argv[5], argv[6]
-for _, ik in ipairs(at) do
-  local i, k = ik[1], ik[2]
-  local p, d, s = keys[k], keys[k + 1], keys[k + 2]
-  local flags, nset, ndel, nseen, due = argv[i + 1], tonumber(argv[i + 2]), tonumber(argv[i + 3]),
-    tonumber(argv[i + 4]), argv[i + 5]
-  local set, j = {p, 'v', tonumber(argv[i]) + 1}, i + 6
+for c = 1, n do
+  local i, k, nset, nseen, ndel, flags = unpack(at[c])
+  local p, d = keys[k], keys[k + 1]
+  local set, j = {p, 'v', argv[i] + 1}, i + 3
   for _ = 1, nset do set[#set + 1] = argv[j]; set[#set + 1] = argv[j + 1]; j = j + 2 end
   call('HSET', unpack(set))
   if ndel > 0 then call('HDEL', p, unpack(argv, j, j + ndel - 1)); j = j + ndel end
@@ -53,12 +60,12 @@ for _, ik in ipairs(at) do
     for _ = 1, nseen do add[#add + 1] = score; add[#add + 1] = argv[j]; j = j + 1 end
     call('ZADD', unpack(add))
   end
-  if string.find(flags, 't', 1, true) then call('ZREMRANGEBYSCORE', d, trim, '+inf') end
-  if string.find(flags, 'r', 1, true) then
+  if flags % 4 >= 2 then call('ZREMRANGEBYSCORE', d, trim, '+inf') end
+  if flags % 2 == 1 then
     call('PEXPIRE', p, ttl)
     call('PEXPIRE', d, dedup_ttl)
   end
-  if due ~= '0' then nudged_schedule(keys[1], s, due, argv[j], ttl); j = j + 1 end
-  if string.find(flags, 'b', 1, true) then call('ZADD', keys[2], argv[j], argv[j + 1]) end
+  if flags % 16 >= 8 then nudged_schedule(keys[1], keys[k + 2], argv[j], argv[j + 1], ttl); j = j + 2 end
+  if flags % 8 >= 4 then call('ZADD', keys[2], argv[j], argv[j + 1]) end
 end
 return 0
