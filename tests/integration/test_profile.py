@@ -277,6 +277,23 @@ def test_a_profile_changed_behind_the_cache_is_read_again(env):
     assert n.stop() == 0
 
 
+def test_without_a_cache_every_batch_reads_its_profiles(env):
+    """cache_size = 0B keeps only the profiles of the batches in flight:
+    each batch reads its customers again, and the counts come out exact
+    all the same (the bound is the operator's, correctness is not)."""
+    n = env.nudged({"t.json": webhook_trigger(env.recv.port, tid="t", on="Never")},
+                   conf="[redis]\ncache_size = 0B\nbatch = 7\n")
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    for i in range(60):
+        r.xadd("nudged:events", {"message": event("z%d" % (i % 3), name="Visit", mid="z-%d" % i)})
+    wait_for(lambda: events_consumed(r), 10, "every event processed")
+    assert [r.hget("nudged:{z%d}:p" % k, "e:Visit").split()[0] for k in range(3)] == ["20", "20", "20"]
+    assert metric(n, "nudged_profile_cache_profiles") == 0
+    assert metric(n, "nudged_profile_cache_misses_total") >= 9  # at least once a batch a customer
+    assert n.stop() == 0
+
+
 def dedup_hash(*parts):
     """dedup_hash() in daemon/hashid.c: FNV-1a over the parts, each with its
     NUL, then murmur3's fmix64; the top 6 bytes."""
@@ -359,4 +376,4 @@ def test_dedup_finds_members_in_the_window_and_trims_the_rest(env):
 
 
 TESTS = [test_erasure_cancels_silences_and_dates, test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
-         test_dedup_finds_members_in_the_window_and_trims_the_rest, test_a_profile_changed_behind_the_cache_is_read_again, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_each_event_of_a_batch_sees_the_customer_right_after_it, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
+         test_dedup_finds_members_in_the_window_and_trims_the_rest, test_a_profile_changed_behind_the_cache_is_read_again, test_without_a_cache_every_batch_reads_its_profiles, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_each_event_of_a_batch_sees_the_customer_right_after_it, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
