@@ -4,7 +4,7 @@
  * shards this process owns (owner.h), and <prefix>timers, where the
  * scheduler puts firings that waited (delay, unless). A batch of events
  * runs in phases: (1) the profiles of its customers that are not in memory
- * (pcache.h) are read, in one pipelined round trip; (2) each valid event
+ * (pstore.h) are read, in one pipelined round trip; (2) each valid event
  * is applied to its customer's profile in memory by customer_apply, the
  * code replay uses (invalid ones go to the rejected stream), and what
  * changed is committed in one script call, fenced by the shards' leases
@@ -30,9 +30,8 @@
 #include "log.h"
 #include "measure.h"
 #include "message.h"
-#include "metrics.h"
-#include "pcache.h"
 #include "profile.h"
+#include "pstore.h"
 #include "rounds.h"
 #include "schedule.h"
 #include "sreader.h"
@@ -53,16 +52,6 @@ struct source {
     bool timers;
 };
 
-/* What a round changed in one profile: the fields and version it began
- * with, and from which of its message hashes on they are new. */
-struct change {
-    struct pcache_profile *p; /* pinned */
-    json_t *before;
-    int64_t expect;
-    size_t seen_from;
-    bool order, buyer; /* an order came; the buyers zset gets its revenue */
-};
-
 struct batch {
     struct consumer *c;
     struct source *src;
@@ -74,10 +63,9 @@ struct batch {
     unsigned round, nrounds;
     unsigned redirect_round; /* the round put in after this one for redirected events, 0: none yet */
     int64_t now_ms;
-    json_t *now;             /* now_ms as ISO-8601, what templates see */
-    struct trigger_set *set; /* a reference: a reload cannot free it under us */
-    struct change *changes;  /* what the round changed in its profiles, until committed */
-    size_t nchanges, changes_cap;
+    json_t *now;                /* now_ms as ISO-8601, what templates see */
+    struct trigger_set *set;    /* a reference: a reload cannot free it under us */
+    struct pstore_round *pr;    /* the round's work on its profiles */
     bool reads_done;            /* PHASE_READS: every read is back */
     TAILQ_ENTRY(batch) reading; /* in the consumer's queue while in PHASE_READS */
 };
@@ -95,7 +83,7 @@ struct consumer {
     EVP_MD *sha256;               /* fetched once for the webhook-ids; NULL: fetched per id */
     struct tz_zone zone_of;       /* the customer's clock (customer.local) ... */
     struct eval_zone zone;        /* ... as eval_ctx reads it */
-    struct pcache *cache;         /* the profiles in memory */
+    struct pstore *store;         /* the profiles it works on */
     TAILQ_HEAD(, batch) reading;  /* batches reading profiles, in the order they started */
 };
 
@@ -103,6 +91,7 @@ static void phase_two(struct batch *b);
 static void start_round(struct batch *b);
 static bool send_ranks(struct batch *b);
 static void apply_round(struct consumer *c, struct batch *b);
+static void on_store_step(void *data);
 static void batch_step(struct batch *b);
 static void apply_ready(struct consumer *c);
 
@@ -117,31 +106,17 @@ static bool is_order(const struct batch *b, const struct entry *e)
     return !b->src->timers && e->m.type == MESSAGE_TRACK && strcmp(e->m.name, CUSTOMER_ORDER_EVENT) == 0;
 }
 
-/* Ends the round's changes: a commit that failed, or was never answered,
- * leaves the profiles in memory ahead of Redis, so they go. */
-static void clear_changes(struct batch *b)
-{
-    for (size_t i = 0; i < b->nchanges; i++) {
-        if (b->failed)
-            pcache_drop(b->c->cache, b->changes[i].p, false);
-        json_decref(b->changes[i].before);
-        pcache_unpin(b->c->cache, b->changes[i].p);
-    }
-    b->nchanges = 0;
-}
-
 static void release_profile(struct entry *e)
 {
     if (e->prof) {
-        pcache_unpin(e->b->c->cache, e->prof);
+        pstore_release(e->b->c->store, e->prof);
         e->prof = NULL;
     }
 }
 
 static void batch_free(struct batch *b)
 {
-    clear_changes(b);
-    free(b->changes);
+    pstore_round_end(b->pr);
     for (size_t i = 0; i < b->n; i++) {
         release_profile(&b->e[i]);
         entry_clear(&b->e[i]);
@@ -201,6 +176,12 @@ static void apply_ready(struct consumer *c)
             apply_round(c, b);
         batch_step(b);
     }
+}
+
+/* One answer of the round's profile reads or commit (pstore.h). */
+static void on_store_step(void *data)
+{
+    batch_step(data);
 }
 
 static void redis_error(struct consumer *c, const char *err, const char *what)
@@ -304,107 +285,6 @@ static void on_profile(redisAsyncContext *ac, void *r, void *priv)
     batch_step(e->b);
 }
 
-/* A profile read on a miss, in three replies: its hash, the members of
- * its dedup set and its link. */
-struct load {
-    struct batch *b;
-    struct pcache_profile *p; /* pinned */
-    int left;
-};
-
-/* One reply of L's read: a key of the wrong type (say) makes the
- * customer's events rejected, not the batch stuck; a transient error or a
- * connection lost fails the batch. */
-static bool load_reply(struct load *l, const redisReply *r)
-{
-    if (r && r->type == REDIS_REPLY_ERROR && !scripts_transient_error(r->str)) {
-        if (l->p->error == NULL)
-            l->p->error = util_xstrndup(r->str, r->len);
-        return false;
-    }
-    return !reply_failed(l->b, r, "profile");
-}
-
-static void load_step(struct load *l)
-{
-    struct batch *b = l->b;
-    if (--l->left > 0)
-        return;
-    l->p->loading = false;
-    if (l->p->error || b->failed)
-        pcache_drop(b->c->cache, l->p, false);
-    else
-        pcache_resize(b->c->cache, l->p);
-    pcache_unpin(b->c->cache, l->p);
-    free(l);
-    batch_step(b);
-}
-
-static void on_load_hash(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct load *l = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (load_reply(l, reply) && reply->type == REDIS_REPLY_ARRAY) {
-        json_decref(l->p->fields);
-        l->p->fields = profile_fields(reply);
-        long long v = 0;
-        const char *vs = json_string_value(json_object_get(l->p->fields, "v"));
-        l->p->version = vs && util_parse_int(vs, &v) == 0 ? v : 0;
-        json_object_del(l->p->fields, "v"); /* the version is kept apart: no rule reads it */
-    }
-    load_step(l);
-}
-
-static void on_load_seen(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct load *l = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (load_reply(l, reply) && reply->type == REDIS_REPLY_ARRAY)
-        for (size_t i = 0; i < reply->elements; i++) {
-            const redisReply *m = reply->element[i];
-            if (m->type == REDIS_REPLY_STRING && m->len == HASHID_DEDUP_LEN)
-                pcache_see(l->p, (const unsigned char *)m->str);
-        }
-    load_step(l);
-}
-
-static void on_load_link(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct load *l = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (load_reply(l, reply) && reply->type == REDIS_REPLY_STRING)
-        l->p->link = util_xstrndup(reply->str, reply->len);
-    load_step(l);
-}
-
-/* Reads P (new, empty, pinned by its entry) from Redis for B. */
-static void send_load(struct consumer *c, struct batch *b, struct pcache_profile *p)
-{
-    struct load *l = util_xcalloc(1, sizeof *l);
-    *l = (struct load){b, p, 3};
-    p->loading = true;
-    pcache_pin(p);
-    void (*build[])(struct cmd *, const struct keys *, const char *) = {profile_read_cmd, profile_seen_cmd,
-                                                                        profile_link_cmd};
-    redisCallbackFn *fn[] = {on_load_hash, on_load_seen, on_load_link};
-    b->outstanding++; /* one step of the batch for the three replies */
-    for (int i = 0; i < 3; i++) {
-        build[i](&c->call, c->d.keys, p->id);
-        if (cmd_send(&c->call, c->d.conn, fn[i], l) != 0) {
-            b->failed = true; /* the connection is going: what was sent is answered with NULL */
-            l->left -= 3 - i;
-            break;
-        }
-    }
-    if (l->left == 0) { /* nothing was sent */
-        l->left = 1;
-        load_step(l);
-    }
-}
-
 /* The entries of one script call over a run of them (fire), in their order
  * in it; EACH takes an entry's element of the reply. */
 struct run {
@@ -498,27 +378,6 @@ static bool in_round(const struct batch *b, const struct entry *e)
     return e->round == b->round && e->valid;
 }
 
-/* The change this round makes to P, begun at its first event. */
-static struct change *change_of(struct batch *b, struct pcache_profile *p)
-{
-    for (size_t i = 0; i < b->nchanges; i++)
-        if (b->changes[i].p == p)
-            return &b->changes[i];
-    if (b->nchanges == b->changes_cap) {
-        b->changes_cap = b->changes_cap ? 2 * b->changes_cap : 16;
-        b->changes = util_xrealloc(b->changes, b->changes_cap * sizeof *b->changes);
-    }
-    pcache_pin(p);
-    b->changes[b->nchanges] = (struct change){p, json_copy(p->fields), p->version, p->nseen, false, false};
-    return &b->changes[b->nchanges++];
-}
-
-/* The time of the customer's last order in FIELDS, or -1. */
-static int64_t last_order_ms(json_t *fields)
-{
-    return customer_last_event_ms(fields, CUSTOMER_ORDER_EVENT);
-}
-
 /* Applies E to its customer's profile in memory, once (customer_apply,
  * as replay does): a messageId the profile applied within the dedup window
  * is a repeat. Keeps the profile after it when E is judged. */
@@ -527,57 +386,22 @@ static void apply_event(struct consumer *c, struct batch *b, struct entry *e)
     struct pcache_profile *p = e->prof;
     struct path_memo memo = {0};
     struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo, NULL};
-    unsigned char h[HASHID_DEDUP_LEN];
     e->ncand = 0; /* a redirected event starts again */
     e->dates = touches_dates(b->set, e->msg);
     keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
     find_goals(b->set, e, &ctx);
-    hashid_message(e->m.message_id, h);
-    e->repeat = pcache_seen(p, h);
-    if (e->repeat) {
+    struct customer_update u;
+    customer_update_init(&u, &e->m, e->msg);
+    u.counters = c->hits;
+    u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
+    e->repeat = !pstore_apply(b->pr, p, e->m.message_id, &u, is_order(b, e), b->now_ms, &e->moved);
+    customer_update_clear(&u);
+    if (e->repeat)
         c->d.stats->events_duplicate++;
-    } else {
-        struct change *ch = change_of(b, p);
-        bool order = is_order(b, e), first_order = order && last_order_ms(p->fields) < 0;
-        struct customer_update u;
-        customer_update_init(&u, &e->m, e->msg);
-        u.counters = c->hits;
-        u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
-        e->moved = customer_apply(p->fields, &u, b->now_ms, c->d.cfg->triggers_active_period_ms);
-        ch->order |= order;
-        ch->buyer |= order && (u.has_revenue || first_order);
-        customer_update_clear(&u);
-        pcache_see(p, h);
-    }
     bool judged = e->ncand > 0 || e->dates || (e->moved && trigger_set_has_moves(b->set)) ||
                   (is_order(b, e) && trigger_set_has_tier_moves(b->set));
     if (judged)
         e->fields = json_copy(p->fields);
-}
-
-static void on_commit(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct batch *b = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (!reply_failed(b, reply, "commit") && reply->type == REDIS_REPLY_ARRAY) {
-        /* Redis's copy moved on (another process, a script, an erasure):
-         * nothing was written; the batch is read again, the profiles too. */
-        for (size_t i = 0; i < reply->elements; i++) {
-            long long k = reply->element[i]->type == REDIS_REPLY_INTEGER ? reply->element[i]->integer : 0;
-            if (k >= 1 && (size_t)k <= b->nchanges)
-                pcache_drop(b->c->cache, b->changes[k - 1].p, true);
-        }
-        char count[24];
-        snprintf(count, sizeof count, "%zu", reply->elements);
-        log_info("a profile changed in Redis behind this process's copy: the batch is read again", "profiles", count);
-        b->failed = true;
-    } else if (reply && reply->type != REDIS_REPLY_INTEGER && reply->type != REDIS_REPLY_ERROR) {
-        log_warn("redis: a script answered out of shape", "step", "commit");
-        b->failed = true;
-    }
-    clear_changes(b);
-    batch_step(b);
 }
 
 /* The leases of the shards whose streams the round's events came from. */
@@ -596,40 +420,13 @@ static size_t round_leases(const struct batch *b, const char **leases)
     return n;
 }
 
-/* One commit script call for what the round changed (profile.h), fenced
- * by the leases of its shards and checked against each profile's version;
- * each profile's version then moves on by one in memory, so the next
- * round or batch builds on it before this commit is answered. */
-static void send_commit(struct consumer *c, struct batch *b)
+/* One commit of what the round changed (pstore.h), fenced by the leases
+ * of its shards. */
+static void send_commit(struct batch *b)
 {
-    if (b->nchanges == 0)
-        return;
-    int64_t ttl = c->d.cfg->triggers_profile_ttl_ms, period = profile_ttl_period(b->now_ms, ttl);
-    struct profile_change *pc = util_xcalloc(b->nchanges, sizeof *pc);
     const char **leases = util_xcalloc(b->n, sizeof *leases);
-    for (size_t i = 0; i < b->nchanges; i++) {
-        struct change *ch = &b->changes[i];
-        struct pcache_profile *p = ch->p;
-        int64_t last = ch->order ? last_order_ms(p->fields) : -1;
-        pc[i] = (struct profile_change){p->id,
-                                        ch->expect,
-                                        ch->before,
-                                        p->fields,
-                                        p->seen + ch->seen_from * HASHID_DEDUP_LEN,
-                                        p->nseen - ch->seen_from,
-                                        p->refreshed != period,
-                                        ch->seen_from / 16 != p->nseen / 16,
-                                        last >= 0 ? last + c->d.cfg->triggers_active_period_ms + 1 : 0,
-                                        ch->buyer};
-        p->refreshed = period;
-        p->version = ch->expect + 1;
-        pcache_resize(c->cache, p);
-    }
-    struct profile_commit o = {c->d.keys->consumer, leases, round_leases(b, leases), b->now_ms, ttl};
-    profile_commit_cmd(&c->call, c->d.scripts, c->d.keys, &o, pc, b->nchanges);
-    free(pc);
+    b->outstanding += pstore_commit(b->pr, leases, round_leases(b, leases), b->now_ms);
     free(leases);
-    send_or_fail(b, on_commit, b);
 }
 
 /* The reads of the round are back: apply its events in order, then
@@ -656,45 +453,29 @@ static void apply_round(struct consumer *c, struct batch *b)
             apply_event(c, b, e);
         }
     }
-    send_commit(c, b);
+    send_commit(b);
 }
 
 /* Phase one of the round's events: merges first (each folds an anonymous
  * id into a user, so both are read after it), then each customer's
- * profile, from memory or read from Redis. A profile another batch is
- * still reading is waited for by a PING behind its read. */
+ * profile, from memory or read from Redis. */
 static void start_events(struct consumer *c, struct batch *b)
 {
-    bool wait = false;
+    pstore_round_end(b->pr); /* the round before, answered */
+    b->pr = pstore_round_new(c->store, on_store_step, b, &b->failed);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         if (in_round(b, e) && e->m.merge_from) {
             profile_merge_cmd(&c->call, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
                               c->d.cfg->triggers_profile_ttl_ms);
             send_or_fail(b, on_merged, e);
-            pcache_drop_id(c->cache, e->m.merge_from);
-            pcache_drop_id(c->cache, e->m.customer);
+            pstore_forget(c->store, e->m.merge_from);
+            pstore_forget(c->store, e->m.customer);
         }
     }
-    for (size_t i = 0; i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        if (!in_round(b, e))
-            continue;
-        struct pcache_profile *p = pcache_find(c->cache, e->m.customer);
-        if (p == NULL) {
-            p = pcache_add(c->cache, e->m.customer);
-            send_load(c, b, p);
-        } else {
-            pcache_pin(p);
-            wait |= p->loading;
-        }
-        e->prof = p;
-    }
-    if (wait) {
-        cmd_reset(&c->call);
-        cmd_adds(&c->call, "PING");
-        send_or_fail(b, on_simple, b);
-    }
+    for (size_t i = 0; i < b->n; i++)
+        if (in_round(b, &b->e[i]))
+            b->outstanding += pstore_use(b->pr, b->e[i].m.customer, &b->e[i].prof);
 }
 
 static void on_regroup(redisAsyncContext *ac, void *r, void *priv)
@@ -706,7 +487,7 @@ static void on_regroup(redisAsyncContext *ac, void *r, void *priv)
         reply->element[0]->type == REDIS_REPLY_STRING && reply->element[1]->type == REDIS_REPLY_ARRAY) {
         e->moved = customer_group_name(reply->element[0]->str);
         e->fields = profile_fields(reply->element[1]);
-        pcache_drop_id(e->b->c->cache, e->m.customer); /* the script moved its version on */
+        pstore_forget(e->b->c->store, e->m.customer); /* the script moved its version on */
     }
     batch_step(e->b);
 }
@@ -884,7 +665,7 @@ static void fired_reply(struct entry *e, const redisReply *reply)
         st->emails_capped += (uint64_t)reply->element[4]->integer;
         count_by_trigger(st, e, reply->element[2], reply->element[3]);
         if (reply->element[5]->integer == 1) /* a score or set moved its version on */
-            pcache_drop_id(e->b->c->cache, e->m.customer);
+            pstore_forget(e->b->c->store, e->m.customer);
     } else {
         e->b->failed = true;
     }
@@ -1310,7 +1091,8 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     c->zone_of = (struct tz_zone){deps->tz, deps->cfg->triggers_default_timezone};
     c->zone = (struct eval_zone){tz_zone_offset, &c->zone_of};
-    c->cache = pcache_new((size_t)deps->cfg->redis_cache_size);
+    struct pstore_deps pd = {deps->conn, deps->keys, deps->scripts, deps->cfg, deps->stats};
+    c->store = pstore_new(&pd);
     TAILQ_INIT(&c->reading);
     const char *const *streams[CONSUMER_SOURCES] = {(const char *const *)deps->keys->streams + 1,
                                                     (const char *const *)&deps->keys->timers};
@@ -1340,22 +1122,12 @@ struct sreader *consumer_reader(struct consumer *c, int source)
 
 void consumer_metrics(const struct consumer *c, struct buf *out)
 {
-    struct pcache_stats st = pcache_stats(c->cache);
-    metrics_gauge(out, "nudged_profile_cache_hits_total", "Profiles found in memory ([redis] cache_size).", st.hits,
-                  "counter");
-    metrics_gauge(out, "nudged_profile_cache_misses_total", "Profiles read from Redis.", st.misses, "counter");
-    metrics_gauge(out, "nudged_profile_cache_evictions_total", "Profiles let go of to stay within cache_size.",
-                  st.evictions, "counter");
-    metrics_gauge(out, "nudged_profile_cache_stale_total",
-                  "Profiles changed in Redis behind this process's copy (a commit refused, the batch read again).",
-                  st.stale, "counter");
-    metrics_gauge(out, "nudged_profile_cache_profiles", "Profiles in memory.", st.profiles, "gauge");
-    metrics_gauge(out, "nudged_profile_cache_bytes", "Estimated bytes of the profiles in memory.", st.bytes, "gauge");
+    pstore_metrics(c->store, out);
 }
 
 void consumer_forget(struct consumer *c, const char *id)
 {
-    pcache_drop_id(c->cache, id);
+    pstore_forget(c->store, id);
 }
 
 bool consumer_busy(const struct consumer *c)
@@ -1377,6 +1149,6 @@ void consumer_free(struct consumer *c)
     EVP_MD_free(c->sha256);
     free(c->fired);
     free(c->hits);
-    pcache_free(c->cache);
+    pstore_free(c->store);
     free(c);
 }

@@ -62,8 +62,9 @@ enum { FLAG_REFRESH = 1, FLAG_TRIM = 2, FLAG_BUYER = 4, FLAG_REGROUP = 8 };
 /* One customer's part of the commit call (see commit.lua). */
 static void add_change(struct cmd *c, const struct profile_change *ch)
 {
-    int64_t nset, ndel, flags = (ch->refresh ? FLAG_REFRESH : 0) | (ch->trim ? FLAG_TRIM : 0) |
-                                (ch->buyer ? FLAG_BUYER : 0) | (ch->regroup_due ? FLAG_REGROUP : 0);
+    int64_t nset, ndel,
+        flags = (ch->refresh ? FLAG_REFRESH : 0) | (ch->trim ? FLAG_TRIM : 0) | (ch->buyer ? FLAG_BUYER : 0) |
+                (ch->regroup_due ? FLAG_REGROUP : 0);
     cmd_addi(c, ch->expect);
     size_t code = c->n;
     cmd_addi(c, 0); /* the number of pairs, and the code, once known */

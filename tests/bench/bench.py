@@ -308,8 +308,9 @@ def write_at(r, msgs, due):
     start, sent, late, tick = time.time(), 0, 0.0, 0.0
     while sent < len(msgs):
         wake = max(start + due[sent], tick + 0.001)
-        if wake > time.time():
-            time.sleep(wake - time.time())
+        pause = wake - time.time()  # once: time moves between two reads
+        if pause > 0:
+            time.sleep(pause)
         tick = time.time()
         late = max(late, tick - (start + due[sent]))
         end = sent

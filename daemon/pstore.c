@@ -1,0 +1,347 @@
+/* pstore.c — the profiles a process works on: read on a miss, applied in
+ * memory, a round's changes committed in one call (see pstore.h). */
+#include "pstore.h"
+#include "clock.h"
+#include "cmd.h"
+#include "hashid.h"
+#include "log.h"
+#include "metrics.h"
+#include "profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pstore {
+    struct pstore_deps d;
+    struct pcache *cache;
+    struct cmd call;
+};
+
+/* What a round changed in one profile: the fields and version it began
+ * with, and from which of its message hashes on they are new. */
+struct change {
+    struct pcache_profile *p; /* pinned */
+    json_t *before;
+    int64_t expect;
+    size_t seen_from;
+    bool order, buyer; /* an order came; the buyers zset gets its revenue */
+};
+
+struct pstore_round {
+    struct pstore *s;
+    pstore_step_fn *step;
+    void *data;
+    bool *failed;
+    struct change *changes;
+    size_t nchanges, cap;
+};
+
+struct pstore *pstore_new(const struct pstore_deps *deps)
+{
+    struct pstore *s = util_xcalloc(1, sizeof *s);
+    s->d = *deps;
+    s->cache = pcache_new((size_t)deps->cfg->redis_cache_size);
+    cmd_init(&s->call);
+    return s;
+}
+
+void pstore_free(struct pstore *s)
+{
+    if (s == NULL)
+        return;
+    pcache_free(s->cache);
+    cmd_free(&s->call);
+    free(s);
+}
+
+struct pstore_round *pstore_round_new(struct pstore *s, pstore_step_fn *step, void *data, bool *failed)
+{
+    struct pstore_round *r = util_xcalloc(1, sizeof *r);
+    *r = (struct pstore_round){s, step, data, failed, NULL, 0, 0};
+    return r;
+}
+
+void pstore_round_end(struct pstore_round *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->nchanges; i++) {
+        if (*r->failed)
+            pcache_drop(r->s->cache, r->changes[i].p, false);
+        json_decref(r->changes[i].before);
+        pcache_unpin(r->s->cache, r->changes[i].p);
+    }
+    free(r->changes);
+    free(r);
+}
+
+/* A reply that failed the round: logged, *FAILED set. */
+static bool reply_failed(struct pstore_round *r, const redisReply *reply, const char *what)
+{
+    if (reply == NULL) {
+        *r->failed = true;
+        return true;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        stats_redis_error(r->s->d.stats, reply->str, what, clock_now_ms());
+        *r->failed = true;
+        return true;
+    }
+    return false;
+}
+
+/* Sends the command built in S's call; false when it could not go. */
+static bool send_cmd(struct pstore_round *r, redisCallbackFn *fn, void *priv)
+{
+    if (cmd_send(&r->s->call, r->s->d.conn, fn, priv) == 0)
+        return true;
+    *r->failed = true; /* the connection is going */
+    return false;
+}
+
+/* A profile read on a miss, in three replies: its hash, the members of
+ * its dedup set and its link. */
+struct load {
+    struct pstore_round *r;
+    struct pcache_profile *p; /* pinned */
+    int left;
+};
+
+/* One reply of L's read: a key of the wrong type (say) leaves its error
+ * with the profile, so the customer's events are rejected rather than the
+ * batch stuck; a transient error or a connection lost fails the round. */
+static bool load_reply(struct load *l, const redisReply *reply)
+{
+    if (reply && reply->type == REDIS_REPLY_ERROR && !scripts_transient_error(reply->str)) {
+        if (l->p->error == NULL)
+            l->p->error = util_xstrndup(reply->str, reply->len);
+        return false;
+    }
+    return !reply_failed(l->r, reply, "profile");
+}
+
+static void load_step(struct load *l)
+{
+    struct pstore_round *r = l->r;
+    if (--l->left > 0)
+        return;
+    l->p->loading = false;
+    if (l->p->error || *r->failed)
+        pcache_drop(r->s->cache, l->p, false);
+    else
+        pcache_resize(r->s->cache, l->p);
+    pcache_unpin(r->s->cache, l->p);
+    free(l);
+    r->step(r->data);
+}
+
+static void on_load_hash(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct load *l = priv;
+    redisReply *h = reply;
+    (void)ac;
+    if (load_reply(l, h) && h->type == REDIS_REPLY_ARRAY) {
+        json_decref(l->p->fields);
+        l->p->fields = profile_fields(h);
+        long long v = 0;
+        const char *vs = json_string_value(json_object_get(l->p->fields, "v"));
+        l->p->version = vs && util_parse_int(vs, &v) == 0 ? v : 0;
+        json_object_del(l->p->fields, "v"); /* the version is kept apart: no rule reads it */
+    }
+    load_step(l);
+}
+
+static void on_load_seen(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct load *l = priv;
+    redisReply *d = reply;
+    (void)ac;
+    if (load_reply(l, d) && d->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < d->elements; i++) {
+            const redisReply *m = d->element[i];
+            if (m->type == REDIS_REPLY_STRING && m->len == HASHID_DEDUP_LEN)
+                pcache_see(l->p, (const unsigned char *)m->str);
+        }
+    load_step(l);
+}
+
+static void on_load_link(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct load *l = priv;
+    redisReply *a = reply;
+    (void)ac;
+    if (load_reply(l, a) && a->type == REDIS_REPLY_STRING)
+        l->p->link = util_xstrndup(a->str, a->len);
+    load_step(l);
+}
+
+/* Reads P (new and empty) from Redis for R: one answer for the three. */
+static void send_load(struct pstore_round *r, struct pcache_profile *p)
+{
+    struct load *l = util_xcalloc(1, sizeof *l);
+    *l = (struct load){r, p, 3};
+    p->loading = true;
+    pcache_pin(p);
+    void (*build[])(struct cmd *, const struct keys *, const char *) = {profile_read_cmd, profile_seen_cmd,
+                                                                        profile_link_cmd};
+    redisCallbackFn *fn[] = {on_load_hash, on_load_seen, on_load_link};
+    for (int i = 0; i < 3; i++) {
+        build[i](&r->s->call, r->s->d.keys, p->id);
+        if (!send_cmd(r, fn[i], l)) { /* what was sent is answered with NULL */
+            l->left -= 3 - i;
+            break;
+        }
+    }
+    if (l->left == 0) { /* nothing was sent */
+        l->left = 1;
+        load_step(l);
+    }
+}
+
+static void on_pong(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct pstore_round *r = priv;
+    (void)ac;
+    reply_failed(r, reply, "profile");
+    r->step(r->data);
+}
+
+size_t pstore_use(struct pstore_round *r, const char *id, struct pcache_profile **out)
+{
+    struct pcache_profile *p = pcache_find(r->s->cache, id);
+    *out = p;
+    if (p == NULL) {
+        *out = pcache_add(r->s->cache, id);
+        send_load(r, *out);
+        return 1;
+    }
+    pcache_pin(p);
+    if (!p->loading)
+        return 0;
+    /* Another round is reading it: a PING behind that read is answered
+     * once it is in. */
+    cmd_reset(&r->s->call);
+    cmd_adds(&r->s->call, "PING");
+    if (send_cmd(r, on_pong, r))
+        return 1;
+    return 0;
+}
+
+void pstore_release(struct pstore *s, struct pcache_profile *p)
+{
+    pcache_unpin(s->cache, p);
+}
+
+/* The change R makes to P, begun at its first event. */
+static struct change *change_of(struct pstore_round *r, struct pcache_profile *p)
+{
+    for (size_t i = 0; i < r->nchanges; i++)
+        if (r->changes[i].p == p)
+            return &r->changes[i];
+    if (r->nchanges == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        r->changes = util_xrealloc(r->changes, r->cap * sizeof *r->changes);
+    }
+    pcache_pin(p);
+    r->changes[r->nchanges] = (struct change){p, json_copy(p->fields), p->version, p->nseen, false, false};
+    return &r->changes[r->nchanges++];
+}
+
+static int64_t last_order_ms(json_t *fields)
+{
+    return customer_last_event_ms(fields, CUSTOMER_ORDER_EVENT);
+}
+
+bool pstore_apply(struct pstore_round *r, struct pcache_profile *p, const char *message_id,
+                  const struct customer_update *u, bool order, int64_t now_ms, const char **moved)
+{
+    unsigned char h[HASHID_DEDUP_LEN];
+    hashid_message(message_id, h);
+    *moved = NULL;
+    if (pcache_seen(p, h))
+        return false;
+    struct change *ch = change_of(r, p);
+    bool first_order = order && last_order_ms(p->fields) < 0;
+    *moved = customer_apply(p->fields, u, now_ms, r->s->d.cfg->triggers_active_period_ms);
+    ch->order |= order;
+    ch->buyer |= order && (u->has_revenue || first_order);
+    pcache_see(p, h);
+    return true;
+}
+
+static void on_commit(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct pstore_round *r = priv;
+    redisReply *c = reply;
+    (void)ac;
+    if (!reply_failed(r, c, "commit") && c->type == REDIS_REPLY_ARRAY) {
+        /* Redis's copy moved on (another process, a script, an erasure):
+         * nothing was written; the batch is read again, the profiles too. */
+        for (size_t i = 0; i < c->elements; i++) {
+            long long k = c->element[i]->type == REDIS_REPLY_INTEGER ? c->element[i]->integer : 0;
+            if (k >= 1 && (size_t)k <= r->nchanges)
+                pcache_drop(r->s->cache, r->changes[k - 1].p, true);
+        }
+        char count[24];
+        snprintf(count, sizeof count, "%zu", c->elements);
+        log_info("a profile changed in Redis behind this process's copy: the batch is read again", "profiles", count);
+        *r->failed = true;
+    } else if (c && c->type != REDIS_REPLY_INTEGER && c->type != REDIS_REPLY_ERROR) {
+        log_warn("redis: a script answered out of shape", "step", "commit");
+        *r->failed = true;
+    }
+    r->step(r->data);
+}
+
+size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t nleases, int64_t now_ms)
+{
+    struct pstore *s = r->s;
+    if (r->nchanges == 0)
+        return 0;
+    int64_t ttl = s->d.cfg->triggers_profile_ttl_ms, period = profile_ttl_period(now_ms, ttl);
+    struct profile_change *pc = util_xcalloc(r->nchanges, sizeof *pc);
+    for (size_t i = 0; i < r->nchanges; i++) {
+        struct change *ch = &r->changes[i];
+        struct pcache_profile *p = ch->p;
+        int64_t last = ch->order ? last_order_ms(p->fields) : -1;
+        pc[i] = (struct profile_change){p->id,
+                                        ch->expect,
+                                        ch->before,
+                                        p->fields,
+                                        p->seen + ch->seen_from * HASHID_DEDUP_LEN,
+                                        p->nseen - ch->seen_from,
+                                        p->refreshed != period,
+                                        ch->seen_from / 16 != p->nseen / 16,
+                                        last >= 0 ? last + s->d.cfg->triggers_active_period_ms + 1 : 0,
+                                        ch->buyer};
+        /* The next round or batch builds on this before it is answered. */
+        p->refreshed = period;
+        p->version = ch->expect + 1;
+        pcache_resize(s->cache, p);
+    }
+    struct profile_commit o = {s->d.keys->consumer, leases, nleases, now_ms, ttl};
+    profile_commit_cmd(&s->call, s->d.scripts, s->d.keys, &o, pc, r->nchanges);
+    free(pc);
+    return send_cmd(r, on_commit, r) ? 1 : 0;
+}
+
+void pstore_forget(struct pstore *s, const char *id)
+{
+    pcache_drop_id(s->cache, id);
+}
+
+void pstore_metrics(const struct pstore *s, struct buf *out)
+{
+    struct pcache_stats st = pcache_stats(s->cache);
+    metrics_gauge(out, "nudged_profile_cache_hits_total", "Profiles found in memory ([redis] cache_size).", st.hits,
+                  "counter");
+    metrics_gauge(out, "nudged_profile_cache_misses_total", "Profiles read from Redis.", st.misses, "counter");
+    metrics_gauge(out, "nudged_profile_cache_evictions_total", "Profiles let go of to stay within cache_size.",
+                  st.evictions, "counter");
+    metrics_gauge(out, "nudged_profile_cache_stale_total",
+                  "Profiles changed in Redis behind this process's copy (a commit refused, the batch read again).",
+                  st.stale, "counter");
+    metrics_gauge(out, "nudged_profile_cache_profiles", "Profiles in memory.", st.profiles, "gauge");
+    metrics_gauge(out, "nudged_profile_cache_bytes", "Estimated bytes of the profiles in memory.", st.bytes, "gauge");
+}
