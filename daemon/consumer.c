@@ -400,8 +400,8 @@ static void apply_event(struct consumer *c, struct batch *b, struct entry *e)
         c->d.stats->events_duplicate++;
     bool judged = e->ncand > 0 || e->dates || (e->moved && trigger_set_has_moves(b->set)) ||
                   (is_order(b, e) && trigger_set_has_tier_moves(b->set));
-    if (judged)
-        e->fields = json_copy(p->fields);
+    if (judged) /* as they are now: the next application copies them first (pstore.h) */
+        e->fields = json_incref(p->fields);
 }
 
 /* The leases of the shards whose streams the round's events came from. */

@@ -26,32 +26,30 @@ int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms)
     return now_ms / profile_ttl_slack(ttl_ms);
 }
 
-/* The fields of AFTER that differ from BEFORE's (a field apply did not
- * touch is the very value BEFORE holds: one comparison of pointers), as
- * pairs, then those gone; counts them in *NSET and *NDEL. */
+/* The fields BEFORE names (those the round touched, with the value each
+ * had: null for none) whose value in AFTER differs, as pairs, then those
+ * gone from AFTER; counts them in *NSET and *NDEL. */
 static void add_diff(struct cmd *c, json_t *before, json_t *after, int64_t *nset, int64_t *ndel)
 {
     const char *k;
-    json_t *v;
-    size_t kept = 0;
-    *nset = 0;
-    json_object_foreach(after, k, v)
+    json_t *old;
+    *nset = *ndel = 0;
+    json_object_foreach(before, k, old)
     {
-        json_t *old = json_object_get(before, k);
-        kept += old != NULL;
-        if (old == v || (old && json_equal(old, v)))
+        json_t *now = json_object_get(after, k);
+        if (now == NULL || (!json_is_null(old) && json_equal(old, now)))
             continue;
         (*nset)++;
         cmd_adds(c, k);
-        cmd_add(c, json_string_value(v), json_string_length(v));
+        cmd_add(c, json_string_value(now), json_string_length(now));
     }
-    *ndel = (int64_t)(json_object_size(before) - kept);
-    if (*ndel > 0)
-        json_object_foreach(before, k, v)
-        {
-            if (json_object_get(after, k) == NULL)
-                cmd_adds(c, k);
+    json_object_foreach(before, k, old)
+    {
+        if (json_object_get(after, k) == NULL && !json_is_null(old)) {
+            (*ndel)++;
+            cmd_adds(c, k);
         }
+    }
 }
 
 /* The code of a customer's part of the commit (see commit.lua): the

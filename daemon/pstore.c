@@ -18,8 +18,9 @@ struct pstore {
     struct cmd call;
 };
 
-/* What a round changed in one profile: the fields and version it began
- * with, and from which of its message hashes on they are new. */
+/* What a round changed in one profile: the fields it touched with the
+ * values they had, the version it began with, and from which of its
+ * message hashes on they are new. */
 struct change {
     struct pcache_profile *p; /* pinned */
     json_t *before;
@@ -244,7 +245,7 @@ static struct change *change_of(struct pstore_round *r, struct pcache_profile *p
         r->changes = util_xrealloc(r->changes, r->cap * sizeof *r->changes);
     }
     pcache_pin(p);
-    r->changes[r->nchanges] = (struct change){p, json_copy(p->fields), p->version, p->nseen, false, false};
+    r->changes[r->nchanges] = (struct change){p, json_object(), p->version, p->nseen, false, false};
     return &r->changes[r->nchanges++];
 }
 
@@ -262,8 +263,13 @@ bool pstore_apply(struct pstore_round *r, struct pcache_profile *p, const char *
     if (pcache_seen(p, h))
         return false;
     struct change *ch = change_of(r, p);
+    if (p->fields->refcount > 1) { /* copy on write: a judged entry holds the fields as they were */
+        json_t *copy = json_copy(p->fields);
+        json_decref(p->fields);
+        p->fields = copy;
+    }
     bool first_order = order && last_order_ms(p->fields) < 0;
-    *moved = customer_apply(p->fields, u, now_ms, r->s->d.cfg->triggers_active_period_ms);
+    *moved = customer_apply(p->fields, u, now_ms, r->s->d.cfg->triggers_active_period_ms, ch->before);
     ch->order |= order;
     ch->buyer |= order && (u->has_revenue || first_order);
     pcache_see(p, h);

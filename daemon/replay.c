@@ -538,7 +538,8 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     bool order = strcmp(m->name, CUSTOMER_ORDER_EVENT) == 0 && m->type == MESSAGE_TRACK;
     bool tiers = order && trigger_set_uses_tiers(r->set);
     struct tier_rank before = tiers ? rank_of(r, m->customer) : (struct tier_rank){-1, 0};
-    const char *moved = customer_apply(fields_of(r, m->customer), &u, r->clock_ms, r->cfg->triggers_active_period_ms);
+    const char *moved =
+        customer_apply(fields_of(r, m->customer), &u, r->clock_ms, r->cfg->triggers_active_period_ms, NULL);
     customer_update_clear(&u);
     const char *tier = tiers ? tier_moved(before, rank_of(r, m->customer), r->cfg->top_share) : NULL;
     if (order)

@@ -53,8 +53,12 @@ char *customer_trait_merge(const char *old, const char *new_);
 
 /* Applies U to FIELDS (an object of field -> string): the daemon's and
  * replay's one implementation. Returns the group the customer moved into
- * (static string), or NULL when it stayed. */
-const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms);
+ * (static string), or NULL when it stayed. BEFORE (NULL: not kept) gets
+ * each field it touched that it did not have yet, with the value the
+ * field had (null: none): what a commit compares to write only what
+ * changed. */
+const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms,
+                           json_t *before);
 
 /* Records a firing of T at NOW_MS and applies its score and set actions
  * (OUT, N of them), as the fire script does. */

@@ -25,7 +25,9 @@
 struct profile_change {
     const char *customer;
     int64_t expect;            /* the version it was built on; 0: no hash */
-    json_t *before, *after;    /* borrowed: the fields the round began and ends with */
+    json_t *before;            /* borrowed: the fields the round touched, with the values they had
+                                  (null: none), as customer_apply keeps them */
+    json_t *after;             /* borrowed: the fields the round ends with */
     const unsigned char *seen; /* NSEEN message hashes applied, HASHID_DEDUP_LEN each */
     size_t nseen;
     bool refresh, trim;  /* set the keys' time to live again; trim the dedup set */

@@ -51,7 +51,9 @@ void pstore_release(struct pstore *s, struct pcache_profile *p);
 
 /* Applies U (message MESSAGE_ID; ORDER for an order) to P in memory, once:
  * false when P had applied the message within the dedup window (a
- * repeat). *MOVED gets the group the customer moved into, or NULL. */
+ * repeat). *MOVED gets the group the customer moved into, or NULL. A
+ * caller may keep P->fields as they are by a reference (json_incref): an
+ * application copies them first when anyone else holds them. */
 bool pstore_apply(struct pstore_round *r, struct pcache_profile *p, const char *message_id,
                   const struct customer_update *u, bool order, int64_t now_ms, const char **moved);
 

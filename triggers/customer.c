@@ -214,45 +214,65 @@ static void push_time(json_t *fields, const char *name, long long t, long long m
     store_times(fields, name, times, n, keep);
 }
 
-const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms)
+/* Notes in BEFORE (when given) the value field NAME of FIELDS had when
+ * this application first touched it (null: none). */
+static void keep(json_t *before, json_t *fields, const char *name)
 {
-    const char *before = field(fields, "g");
+    if (before && json_object_get(before, name) == NULL) {
+        json_t *old = json_object_get(fields, name);
+        json_object_set(before, name, old ? old : json_null());
+    }
+}
+
+/* set_field, noted in BEFORE. */
+static void apply_field(json_t *fields, json_t *before, const char *name, const char *value)
+{
+    keep(before, fields, name);
+    set_field(fields, name, value);
+}
+
+const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms,
+                           json_t *before)
+{
+    const char *was = field(fields, "g");
     char old[16];
-    snprintf(old, sizeof old, "%s", before ? before : "");
+    snprintf(old, sizeof old, "%s", was ? was : "");
     long long first = u->ts_ms, last = u->ts_ms, n = event_stats(fields, u->name, &first, &last);
     char key[600], val[80];
     key_of(key, sizeof key, "e:", u->name);
     put_stats(val, n + 1, first < u->ts_ms ? first : (long long)u->ts_ms, last > u->ts_ms ? last : (long long)u->ts_ms);
-    set_field(fields, key, val);
+    apply_field(fields, before, key, val);
     const char *known = field(fields, "u");
     if (u->identified && !(known && strcmp(known, "1") == 0))
-        set_field(fields, "u", "1");
+        apply_field(fields, before, "u", "1");
     if (u->tz)
-        set_field(fields, "tz", u->tz);
+        apply_field(fields, before, "tz", u->tz);
     if (u->has_revenue) {
         const char *rv = field(fields, "rv");
         snprintf(val, sizeof val, "%.15g", (rv ? strtod(rv, NULL) : 0) + u->revenue);
-        set_field(fields, "rv", val);
+        apply_field(fields, before, "rv", val);
     }
     const char *name;
     json_t *tv;
     json_object_foreach(u->traits, name, tv)
     {
         char *dump = json_dumps(tv, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-        snprintf(key, sizeof key, "t:%s", name);
+        key_of(key, sizeof key, "t:", name);
         if (dump) {
             char *merged = customer_trait_merge(field(fields, key), dump);
-            set_field(fields, key, merged);
+            apply_field(fields, before, key, merged);
             free(merged);
         }
         free(dump);
     }
-    for (size_t i = 0; i < u->ncounters; i++)
+    for (size_t i = 0; i < u->ncounters; i++) {
+        keep(before, fields, u->counters[i]->field);
         push_time(fields, u->counters[i]->field, u->ts_ms, u->ts_ms - u->counters[i]->window_ms, COUNTER_KEEP);
+    }
     const char *g = customer_group(fields, now_ms, active_ms);
     if (strcmp(old, g) == 0)
         return NULL; /* left as it is: a commit writes only what changed */
-    set_field(fields, "g", g);
+    apply_field(fields, before, "g", g);
     return g;
 }
 

@@ -18,7 +18,7 @@ static const char *apply(json_t *fields, const struct trigger_set *set, const ch
         customer_update_init(&u, &m, msg);
         u.counters = hits;
         u.ncounters = trigger_set_counters_hit(set, &m, &ctx, hits, 8);
-        moved = customer_apply(fields, &u, now, 90 * 86400000LL);
+        moved = customer_apply(fields, &u, now, 90 * 86400000LL, NULL);
         customer_update_clear(&u);
     }
     json_decref(msg);
