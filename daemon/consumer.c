@@ -274,14 +274,20 @@ static void on_merged(redisAsyncContext *ac, void *r, void *priv)
     batch_step(e->b);
 }
 
-/* A timer's HGETALL. */
+/* A timer's HGETALL. A key that can never be read (of the wrong type)
+ * fails this entry alone, so the entries behind it go on. */
 static void on_profile(redisAsyncContext *ac, void *r, void *priv)
 {
     struct entry *e = priv;
     redisReply *reply = r;
     (void)ac;
-    if (!reply_failed(e->b, reply, "profile") && reply->type == REDIS_REPLY_ARRAY)
+    if (reply && reply->type == REDIS_REPLY_ERROR && !scripts_transient_error(reply->str)) {
+        snprintf(e->err, sizeof e->err, "redis: %s", reply->str);
+        e->valid = false;
+        send_reject(e, on_rejected);
+    } else if (!reply_failed(e->b, reply, "profile") && reply->type == REDIS_REPLY_ARRAY) {
         e->fields = profile_fields(reply);
+    }
     batch_step(e->b);
 }
 
