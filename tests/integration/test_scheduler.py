@@ -113,6 +113,28 @@ def test_unless_cancels_when_the_awaited_event_comes(env):
     assert n.stop() == 0
 
 
+def test_a_waiting_firing_whose_profile_cannot_be_read_is_rejected_alone(env):
+    """A waiting firing comes due for a customer whose profile key was
+    turned into another type meanwhile: it is rejected with Redis's error
+    (to <prefix>rejected), and the other customer's firing goes out."""
+    t = webhook_trigger(env.recv.port, tid="later", on="Signup", delay="2s", body={"c": "{{customer.id}}"})
+    n = env.nudged({"t.json": t})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    for c in ("ok", "bad"):
+        r.xadd("nudged:events", {"message": event(c, name="Signup", mid="s-" + c)})
+    wait_for(lambda: scheduled(r) == 2, 5, "two firings waiting")
+    r.delete("nudged:{bad}:p")
+    r.set("nudged:{bad}:p", "not a hash")
+    wait_for(lambda: env.recv.count() >= 1 and r.xlen("nudged:rejected") >= 1, 10, "one fired, one rejected")
+    time.sleep(0.5)
+    assert bodies(env) == [{"c": "ok"}], bodies(env)
+    (_, f), = r.xrange("nudged:rejected")
+    assert "WRONGTYPE" in f["error"], f
+    assert no_pending(r, "nudged:timers")
+    assert n.stop() == 0
+
+
 def test_two_processes_fire_each_scheduled_item_once(env):
     t = webhook_trigger(env.recv.port, tid="later", on="Signup", delay="1s", body={"c": "{{customer.id}}"})
     a = env.nudged({"t.json": t})
@@ -441,5 +463,6 @@ def test_admin_token(env):
 
 
 TESTS = [test_daemon_and_replay_agree_on_silences_and_dates, test_daemon_and_replay_agree_on_value_tiers, test_a_date_survives_a_restart_and_follows_its_trait, test_silence_fires_after_the_quiet_time_and_not_while_the_customer_talks, test_admin_reload_health_and_metrics, test_admin_token, test_delay_fires_after_a_restart_while_waiting, test_unless_cancels_when_the_awaited_event_comes,
+         test_a_waiting_firing_whose_profile_cannot_be_read_is_rejected_alone,
          test_two_processes_fire_each_scheduled_item_once, test_reload_under_load_loses_nothing_and_drops_removed_timers,
          test_daemon_and_replay_agree]
