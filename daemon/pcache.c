@@ -190,15 +190,39 @@ void pcache_see(struct pcache_profile *p, const unsigned char h[HASHID_DEDUP_LEN
     memcpy(p->seen + p->nseen++ * HASHID_DEDUP_LEN, h, HASHID_DEDUP_LEN);
 }
 
+/* What field KEY of value V counts for (V NULL: nothing). */
+static size_t field_bytes(const char *key, json_t *v)
+{
+    return v && json_is_string(v) ? PCACHE_FIELD_COST + strlen(key) + json_string_length(v) : 0;
+}
+
+static void set_bytes(struct pcache *c, struct pcache_profile *p, size_t bytes)
+{
+    if (!p->dropped)
+        c->bytes += bytes - p->bytes;
+    p->bytes = bytes;
+}
+
 void pcache_resize(struct pcache *c, struct pcache_profile *p)
 {
     size_t bytes = PCACHE_PROFILE_COST + strlen(p->id) + p->seen_cap * HASHID_DEDUP_LEN;
     const char *k;
     json_t *v;
-    json_object_foreach(p->fields, k, v) bytes += PCACHE_FIELD_COST + strlen(k) + json_string_length(v);
-    if (!p->dropped)
-        c->bytes += bytes - p->bytes;
-    p->bytes = bytes;
+    json_object_foreach(p->fields, k, v)
+    {
+        bytes += field_bytes(k, v);
+    }
+    p->seen_bytes = p->seen_cap * HASHID_DEDUP_LEN;
+    set_bytes(c, p, bytes);
+}
+
+void pcache_account(struct pcache *c, struct pcache_profile *p, const char *key, json_t *old)
+{
+    size_t seen = p->seen_cap * HASHID_DEDUP_LEN;
+    set_bytes(c, p,
+              p->bytes + field_bytes(key, json_object_get(p->fields, key)) - field_bytes(key, old) + seen -
+                  p->seen_bytes);
+    p->seen_bytes = seen;
 }
 
 struct pcache_stats pcache_stats(const struct pcache *c)

@@ -324,7 +324,12 @@ size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t n
         /* The next round or batch builds on this before it is answered. */
         p->refreshed = period;
         p->version = ch->expect + 1;
-        pcache_resize(s->cache, p);
+        const char *k;
+        json_t *old;
+        json_object_foreach(ch->before, k, old)
+        {
+            pcache_account(s->cache, p, k, json_is_null(old) ? NULL : old);
+        }
     }
     struct profile_commit o = {s->d.keys->consumer, leases, nleases, now_ms, ttl};
     profile_commit_cmd(&s->call, s->d.scripts, s->d.keys, &o, pc, r->nchanges);

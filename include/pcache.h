@@ -37,7 +37,7 @@ struct pcache_profile {
     bool loading;      /* its read from Redis is not back yet */
     char *error;       /* owned: why it could not be read (a key of the wrong type), or NULL */
     /* the cache's own */
-    size_t bytes;
+    size_t bytes, seen_bytes;
     unsigned pins;
     bool dropped; /* out of the cache, freed at the last unpin */
     struct pcache_profile *next;
@@ -78,8 +78,11 @@ void pcache_drop_id(struct pcache *c, const char *id);
 bool pcache_seen(const struct pcache_profile *p, const unsigned char h[HASHID_DEDUP_LEN]);
 void pcache_see(struct pcache_profile *p, const unsigned char h[HASHID_DEDUP_LEN]);
 
-/* Counts P's bytes again after its fields changed. */
+/* Counts P's bytes again, walking its fields (after a read). */
 void pcache_resize(struct pcache *c, struct pcache_profile *p);
+/* Counts the change of field KEY of P from OLD to its value now (NULL:
+ * none), and P's dedup hashes again, without a walk over its fields. */
+void pcache_account(struct pcache *c, struct pcache_profile *p, const char *key, json_t *old);
 
 struct pcache_stats pcache_stats(const struct pcache *c);
 

@@ -242,7 +242,7 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
     key_of(key, sizeof key, "e:", u->name);
     put_stats(val, n + 1, first < u->ts_ms ? first : (long long)u->ts_ms, last > u->ts_ms ? last : (long long)u->ts_ms);
     apply_field(fields, before, key, val);
-    const char *known = field(fields, "u");
+    const char *known = u->identified ? field(fields, "u") : NULL;
     if (u->identified && !(known && strcmp(known, "1") == 0))
         apply_field(fields, before, "u", "1");
     if (u->tz)
