@@ -177,8 +177,10 @@ static void on_load_link(redisAsyncContext *ac, void *reply, void *priv)
     load_step(l);
 }
 
-/* Reads P (new and empty) from Redis for R: one answer for the three. */
-static void send_load(struct pstore_round *r, struct pcache_profile *p)
+/* Reads P (new and empty) from Redis for R: one answer for the three;
+ * returns 1, or 0 when nothing could be sent (*FAILED set, no answer
+ * comes: the caller must not wait for one). */
+static size_t send_load(struct pstore_round *r, struct pcache_profile *p)
 {
     struct load *l = util_xcalloc(1, sizeof *l);
     *l = (struct load){r, p, 3};
@@ -194,10 +196,13 @@ static void send_load(struct pstore_round *r, struct pcache_profile *p)
             break;
         }
     }
-    if (l->left == 0) { /* nothing was sent */
-        l->left = 1;
-        load_step(l);
-    }
+    if (l->left > 0)
+        return 1;
+    p->loading = false; /* nothing was sent */
+    pcache_drop(r->s->cache, p, false);
+    pcache_unpin(r->s->cache, p);
+    free(l);
+    return 0;
 }
 
 static void on_pong(redisAsyncContext *ac, void *reply, void *priv)
@@ -214,8 +219,7 @@ size_t pstore_use(struct pstore_round *r, const char *id, struct pcache_profile 
     *out = p;
     if (p == NULL) {
         *out = pcache_add(r->s->cache, id);
-        send_load(r, *out);
-        return 1;
+        return send_load(r, *out);
     }
     pcache_pin(p);
     if (!p->loading)
