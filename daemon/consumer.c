@@ -844,12 +844,13 @@ static void send_fires(struct consumer *c, struct batch *b, size_t n)
     }
     cmd_adds(&c->call, c->d.keys->group);
     cmd_addi(&c->call, b->now_ms);
-    cmd_addi(&c->call, PROFILE_DEDUP_WINDOW_MS);
+    cmd_addi(&c->call, profile_dedup_ttl(c->d.cfg->triggers_profile_ttl_ms));
     cmd_adds(&c->call, b->src->timers ? "1" : "0");
     cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
     cmd_addi(&c->call, c->d.cfg->cap_max);
     cmd_addi(&c->call, c->d.cfg->cap_per_ms);
     cmd_adds(&c->call, c->d.keys->consumer);
+    profile_add_dedup_score(&c->call, b->now_ms);
     for (size_t i = 0; i < run->n; i++)
         add_firings(c, b, run->e[i]);
     run_send(c, run);

@@ -26,6 +26,16 @@ int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms)
     return now_ms / profile_ttl_slack(ttl_ms);
 }
 
+int64_t profile_dedup_ttl(int64_t ttl_ms)
+{
+    return (PROFILE_DEDUP_WINDOW_MS < ttl_ms ? PROFILE_DEDUP_WINDOW_MS : ttl_ms) + profile_ttl_slack(ttl_ms);
+}
+
+void profile_add_dedup_score(struct cmd *c, int64_t now_ms)
+{
+    cmd_addf(c, "-%lld", (long long)(now_ms / 1000));
+}
+
 /* The fields BEFORE names (those the round touched, with the value each
  * had: null for none) whose value in AFTER differs, as pairs, then those
  * gone from AFTER; counts them in *NSET and *NDEL. */
@@ -90,8 +100,6 @@ static void add_change(struct cmd *c, const struct profile_change *ch)
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         const struct profile_change *ch, size_t n)
 {
-    int64_t dedup_ttl = PROFILE_DEDUP_WINDOW_MS < o->ttl_ms ? PROFILE_DEDUP_WINDOW_MS : o->ttl_ms;
-    int64_t slack = profile_ttl_slack(o->ttl_ms);
     scripts_begin(c, s, SCRIPT_COMMIT, (int)(2 + o->nleases + 3 * n));
     cmd_adds(c, k->schedule);
     cmd_adds(c, k->buyers);
@@ -102,9 +110,9 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
             keys_add_customer(c, k, ch[i].customer, *x);
     cmd_adds(c, o->owner);
     cmd_addi(c, (int64_t)o->nleases);
-    cmd_addi(c, o->ttl_ms + slack);
-    cmd_addi(c, dedup_ttl + slack);
-    cmd_addf(c, "-%lld", (long long)(o->now_ms / 1000));
+    cmd_addi(c, o->ttl_ms + profile_ttl_slack(o->ttl_ms));
+    cmd_addi(c, profile_dedup_ttl(o->ttl_ms));
+    profile_add_dedup_score(c, o->now_ms);
     cmd_addf(c, "(%lld", (long long)-((o->now_ms - PROFILE_DEDUP_WINDOW_MS) / 1000));
     for (size_t i = 0; i < n; i++)
         add_change(c, &ch[i]);

@@ -54,6 +54,15 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
  * the dedup window longer): two commands fewer for most commits. */
 int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms);
 
+/* How long a customer's dedup set lives after its last write: the dedup
+ * window (or the profile's ttl, when shorter) and the slack; the commit
+ * and the fire script both set it so. */
+int64_t profile_dedup_ttl(int64_t ttl_ms);
+/* Adds the score of a dedup member written at NOW_MS: minus the second,
+ * so the newest member is the lowest and ZADD puts it at the head of the
+ * listpack instead of scanning the scores to the end. */
+void profile_add_dedup_score(struct cmd *c, int64_t now_ms);
+
 /* The four keys of CUSTOMER the fire script takes, in order. */
 void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer);
 /* Makes C the ZRANGE of CUSTOMER's dedup set, and the GET of its link. */

@@ -6,7 +6,7 @@
 -- round's events (ARGV[2] of them), then per customer its profile hash,
 -- dedup set and schedule index. ARGV: 1 this process's name (the lease
 -- holder it must be), 2 the number of leases, 3 profile ttl, 4 dedup ttl,
--- 5 the score of a new dedup member (minus the second: see below), 6 the
+-- 5 the score of a new dedup member (profile_add_dedup_score), 6 the
 -- trim (dedup members scored above it have left the window), then per
 -- customer: the version it was built on ("0": no hash), the number of
 -- field/value pairs to set, its code, then the pairs, the fields to
@@ -22,9 +22,6 @@
 -- writer of a profile hash adds one to its field v), else nothing is
 -- written and the reply is the (1-based) positions of the customers whose
 -- profile moved on: the caller reads them again. Returns 0 when written.
--- A dedup member is scored by minus the second it was applied in: the
--- newest is the lowest, so ZADD puts it at the head of the listpack
--- instead of scanning the scores to the end.
 local owner, nleases = argv[1], tonumber(argv[2])
 for i = 3, 2 + nleases do
   if call('GET', keys[i]) ~= owner then

@@ -2,10 +2,11 @@
 -- Writes the firings of a run of entries in one call. KEYS: the actions
 -- stream, the schedule, the measures hash, then per entry its customer's
 -- profile hash, dedup set, link and schedule index, the entry's source stream (a shard's events stream, or the
--- timers stream) and its shard's lease ("" for a timer: not fenced). ARGV: 1 group, 2 now, 3 dedup window, 4 "1" to delete each entry
+-- timers stream) and its shard's lease ("" for a timer: not fenced). ARGV: 1 group, 2 now, 3 the dedup set's time to live (profile_dedup_ttl), 4 "1" to delete each entry
 -- from the source (nudged's own timers stream), 5 profile ttl, 6 and 7 the
 -- frequency cap (emails, window ms; 0: none), 8 this process's name (the
--- lease holder it must be), then per
+-- lease holder it must be), 9 the score of a new dedup member
+-- (profile_add_dedup_score), then per
 -- entry: its source entry id, its firing hash, the number of arguments of
 -- its firings, and per firing either
 --   "c", time, goals: the entry's event (at that time) is the goal of the
@@ -58,9 +59,7 @@
 -- that entry alone.
 local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[5])
 local cap_max, cap_min = tonumber(ARGV[6]), now - tonumber(ARGV[7])
-local dedup_score = '-' .. string.format('%d', math.floor(now / 1000))
-local dedup_ttl = math.min(tonumber(ARGV[3]), ttl)
-dedup_ttl = dedup_ttl + math.floor(dedup_ttl / 64)
+local dedup_ttl, dedup_score = ARGV[3], ARGV[9]
 -- The measures hash's increments: an entry's own (entry) join the call's
 -- (counts) when it is done, and are written once at the end: an entry
 -- that fails part way counts nothing.
@@ -184,7 +183,7 @@ local function nudged_fire(p, d, a, s, src, lease, id, h, i, last)
   for f, c in pairs(entry) do counts[f] = (counts[f] or 0) + c end
   return {fired, limited, table.concat(flags), table.concat(conv, ','), capped, changed}
 end
-local out, n, i, k, nargv, pcall = {}, 0, 9, 4, #argv, pcall
+local out, n, i, k, nargv, pcall = {}, 0, 10, 4, #argv, pcall
 while i <= nargv do
   local nf = argv[i + 2] + 0
   local ok, r = pcall(nudged_fire, keys[k], keys[k + 1], keys[k + 2], keys[k + 3], keys[k + 4], keys[k + 5], argv[i],

@@ -5,7 +5,8 @@
 -- anonymous history into the user (customer_merge in triggers/customer.c
 -- does the same for replay), moves its scheduled items, deletes its keys
 -- and links the anonymous id to the user, all at once (a member in both
--- dedup sets keeps the lower score: the newer second, see commit.lua);
+-- dedup sets keeps the lower score: the newer second, see
+-- profile_add_dedup_score);
 -- the user's version (v, include/pcache.h) goes up by one. An id already
 -- linked, or a user that is itself linked elsewhere, is left alone.
 -- Returns {merged (0 or 1), scheduled items moved}. Touches two customers'
