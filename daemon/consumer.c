@@ -2,18 +2,19 @@
  *
  * Two sources feed it, one batch at a time: the events streams of the
  * shards this process owns (owner.h), and <prefix>timers, where the
- * scheduler puts firings that waited (delay, unless). A batch of events
- * runs in phases: (1) the profiles of its customers that are not in memory
+ * scheduler puts firings that waited (delay, unless). A batch runs in
+ * phases: (1) the profiles of its customers that are not in memory
  * (pstore.h) are read, in one pipelined round trip; (2) each valid event
  * is applied to its customer's profile in memory by customer_apply, the
- * code replay uses (invalid ones go to the rejected stream), and what
- * changed is committed in one script call, fenced by the shards' leases
- * and checked against each profile's version; (3) triggers are evaluated
- * in C and each entry's firings, their deliveries or schedule items and
- * its XACK go to Redis in one script, fenced too. A timer's batch reads
- * its profiles instead of (1) and (2). An entry is acked only after its
- * work is written, so a crash anywhere repeats work that the hashes in the
- * dedup set make harmless.
+ * code replay uses (invalid ones go to the rejected stream); (3) triggers
+ * are evaluated in C, and each firing decided on the profile by the rules
+ * replay uses too (decision.h); (4) all of it, the profiles' changes,
+ * deliveries, schedule items, counts and the entries' acks, is written
+ * in one commit, fenced by the shards' leases and checked against each
+ * profile's version. A timer's batch has no (2). An entry is acked by the
+ * commit that writes its work, so a crash anywhere repeats work that was
+ * not written, and the hashes in the dedup set make a repeated message
+ * harmless.
  *
  * When the triggers have score or set actions, a firing changes what the
  * customer's next event sees; then a batch runs in rounds, the n-th event of
@@ -52,6 +53,19 @@ struct source {
     bool timers;
 };
 
+/* What a round's firings add to the metrics, once its commit is written
+ * (a refused commit is worked out again). */
+struct tally_item {
+    enum stats_per_trigger what;
+    char *trigger; /* owned */
+};
+
+struct tally {
+    uint64_t fired, limited, capped, scheduled;
+    struct tally_item *items;
+    size_t n, cap;
+};
+
 struct batch {
     struct consumer *c;
     struct source *src;
@@ -67,6 +81,7 @@ struct batch {
     struct trigger_set *set;    /* a reference: a reload cannot free it under us */
     struct pstore_round *pr;    /* the round's work on its profiles */
     bool reads_done;            /* PHASE_READS: every read is back */
+    struct tally tally;         /* the round's counts, added once committed */
     TAILQ_ENTRY(batch) reading; /* in the consumer's queue while in PHASE_READS */
 };
 
@@ -114,8 +129,36 @@ static void release_profile(struct entry *e)
     }
 }
 
+static void tally_add(struct tally *t, enum stats_per_trigger what, const char *trigger, size_t len)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 16;
+        t->items = util_xrealloc(t->items, t->cap * sizeof *t->items);
+    }
+    t->items[t->n++] = (struct tally_item){what, util_xstrndup(trigger, len)};
+}
+
+/* Adds T to the metrics when ADD (its commit is written), and empties it. */
+static void tally_end(struct tally *t, struct stats *st, bool add)
+{
+    if (add) {
+        st->triggers_fired += t->fired;
+        st->triggers_limited += t->limited;
+        st->emails_capped += t->capped;
+        st->triggers_scheduled += t->scheduled;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        if (add)
+            stats_count_trigger(st, t->items[i].what, t->items[i].trigger);
+        free(t->items[i].trigger);
+    }
+    free(t->items);
+    *t = (struct tally){0};
+}
+
 static void batch_free(struct batch *b)
 {
+    tally_end(&b->tally, b->c->d.stats, false);
     pstore_round_end(b->pr);
     for (size_t i = 0; i < b->n; i++) {
         release_profile(&b->e[i]);
@@ -153,9 +196,12 @@ static void batch_step(struct batch *b)
     }
     if (b->phase == PHASE_PROFILES && !b->failed && trigger_set_uses_tiers(b->set) && send_ranks(b))
         return;
-    if ((b->phase == PHASE_PROFILES || b->phase == PHASE_RANKS) && !b->failed)
+    if ((b->phase == PHASE_PROFILES || b->phase == PHASE_RANKS) && !b->failed) {
         phase_two(b);
-    else if (!b->failed && ++b->round < b->nrounds)
+        return;
+    }
+    tally_end(&b->tally, b->c->d.stats, !b->failed); /* the commit is answered */
+    if (!b->failed && ++b->round < b->nrounds)
         start_round(b);
     else
         batch_finish(b);
@@ -274,69 +320,6 @@ static void on_merged(redisAsyncContext *ac, void *r, void *priv)
     batch_step(e->b);
 }
 
-/* A timer's HGETALL. A key that can never be read (of the wrong type)
- * fails this entry alone, so the entries behind it go on. */
-static void on_profile(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct entry *e = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (reply && reply->type == REDIS_REPLY_ERROR && !scripts_transient_error(reply->str)) {
-        snprintf(e->err, sizeof e->err, "redis: %s", reply->str);
-        e->valid = false;
-        send_reject(e, on_rejected);
-    } else if (!reply_failed(e->b, reply, "profile") && reply->type == REDIS_REPLY_ARRAY) {
-        e->fields = profile_fields(reply);
-    }
-    batch_step(e->b);
-}
-
-/* The entries of one script call over a run of them (fire), in their order
- * in it; EACH takes an entry's element of the reply. */
-struct run {
-    struct batch *b;
-    void (*each)(struct entry *e, const redisReply *element);
-    const char *step;
-    size_t n;
-    struct entry *e[];
-};
-
-static struct run *run_new(struct batch *b, size_t cap, void (*each)(struct entry *, const redisReply *),
-                           const char *step)
-{
-    struct run *run = util_xcalloc(1, sizeof *run + cap * sizeof run->e[0]);
-    *run = (struct run){b, each, step, 0};
-    return run;
-}
-
-static void on_run(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct run *run = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (reply_failed(run->b, reply, run->step)) {
-    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != run->n) {
-        log_warn("redis: a script answered out of shape", "step", run->step);
-        run->b->failed = true;
-    } else {
-        for (size_t i = 0; i < run->n; i++)
-            run->each(run->e[i], reply->element[i]);
-    }
-    batch_step(run->b);
-    free(run);
-}
-
-/* Sends the command built in C's call for RUN. */
-static void run_send(struct consumer *c, struct run *run)
-{
-    if (cmd_send(&c->call, c->d.conn, on_run, run) == 0) {
-        run->b->outstanding++;
-    } else {
-        run->b->failed = true;
-        free(run);
-    }
-}
-
 static void grow_scratch(struct consumer *c, const struct trigger_set *set)
 {
     size_t cap = trigger_set_count(set) + 1, hcap = trigger_set_counter_count(set) + 1;
@@ -359,8 +342,8 @@ static void keep_candidates(struct entry *e, const struct trigger **t, size_t n)
     e->ncand += n;
 }
 
-/* The goals E is (their ids), which may convert firings of its customer:
- * the fire script decides (measure.h). */
+/* The goals E is (their ids), which may convert firings of its customer
+ * (decision_convert). */
 static void find_goals(const struct trigger_set *set, struct entry *e, const struct eval_ctx *ctx)
 {
     char hits[TRIGGER_GOAL_HITS_LEN];
@@ -426,19 +409,36 @@ static size_t round_leases(const struct batch *b, const char **leases)
     return n;
 }
 
-/* One commit of what the round changed (pstore.h), fenced by the leases
- * of its shards. */
+/* The round's commit (pstore.h): the acks of its entries with the rest,
+ * fenced by the leases of its events' shards (a timer is not: its
+ * profile's version guards it). */
 static void send_commit(struct batch *b)
 {
     const char **leases = util_xcalloc(b->n, sizeof *leases);
-    b->outstanding += pstore_commit(b->pr, leases, round_leases(b, leases), b->now_ms);
+    for (size_t i = 0; i < b->n; i++)
+        if (in_round(b, &b->e[i]))
+            pstore_ack(b->pr, b->e[i].stream, b->e[i].id);
+    size_t nleases = b->src->timers ? 0 : round_leases(b, leases);
+    b->outstanding += pstore_commit(b->pr, leases, nleases, b->now_ms, b->src->timers);
     free(leases);
 }
 
-/* The reads of the round are back: apply its events in order, then
- * commit. An entry whose customer's keys cannot be read (a key of the
- * wrong type) is rejected; one whose customer was merged into a user goes
- * on as the user. */
+/* A timer's profile as it is now; for a regroup, its group computed again
+ * as time passed (customer_regroup): a move is written with the commit.
+ * An erased or expired customer's (no fields) stays as it is. */
+static void prepare_timer(struct consumer *c, struct batch *b, struct entry *e)
+{
+    if (e->regroup && json_object_size(e->prof->fields) > 0) {
+        json_t *before, *fields = pstore_edit(b->pr, e->prof, &before);
+        e->moved = customer_regroup(fields, e->m.ts_ms, c->d.cfg->triggers_active_period_ms, before);
+    }
+    e->fields = json_incref(e->prof->fields);
+}
+
+/* The reads of the round are back: apply its events in order. An entry
+ * whose customer's keys cannot be read (a key of the wrong type) is
+ * rejected; one whose customer was merged into a user goes on as the
+ * user. */
 static void apply_round(struct consumer *c, struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
@@ -455,23 +455,24 @@ static void apply_round(struct consumer *c, struct batch *b)
             char *copy = util_xstrdup(to);
             redirect(e, copy, strlen(copy));
             free(copy);
+        } else if (b->src->timers) {
+            prepare_timer(c, b, e);
         } else {
             apply_event(c, b, e);
         }
     }
-    send_commit(b);
 }
 
-/* Phase one of the round's events: merges first (each folds an anonymous
- * id into a user, so both are read after it), then each customer's
- * profile, from memory or read from Redis. */
-static void start_events(struct consumer *c, struct batch *b)
+/* Phase one of the round: merges first (each folds an anonymous id into a
+ * user, so both are read after it), then each customer's profile, from
+ * memory or read from Redis. */
+static void start_reads(struct consumer *c, struct batch *b)
 {
     pstore_round_end(b->pr); /* the round before, answered */
     b->pr = pstore_round_new(c->store, on_store_step, b, &b->failed);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
-        if (in_round(b, e) && e->m.merge_from) {
+        if (in_round(b, e) && !b->src->timers && e->m.merge_from) {
             profile_merge_cmd(&c->call, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
                               c->d.cfg->triggers_profile_ttl_ms);
             send_or_fail(b, on_merged, e);
@@ -482,36 +483,6 @@ static void start_events(struct consumer *c, struct batch *b)
     for (size_t i = 0; i < b->n; i++)
         if (in_round(b, &b->e[i]))
             b->outstanding += pstore_use(b->pr, b->e[i].m.customer, &b->e[i].prof);
-}
-
-static void on_regroup(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct entry *e = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (!reply_failed(e->b, reply, "regroup") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-        reply->element[0]->type == REDIS_REPLY_STRING && reply->element[1]->type == REDIS_REPLY_ARRAY) {
-        e->moved = customer_group_name(reply->element[0]->str);
-        e->fields = profile_fields(reply->element[1]);
-        pstore_forget(e->b->c->store, e->m.customer); /* the script moved its version on */
-    }
-    batch_step(e->b);
-}
-
-/* Phase one for a timer: read the profile as it is now, or for a regroup,
- * compute the group again (the script stores a move, once). */
-static void start_timer(struct consumer *c, struct batch *b, struct entry *e)
-{
-    if (e->regroup) {
-        scripts_begin(&c->call, c->d.scripts, SCRIPT_REGROUP, 1);
-        keys_add_customer(&c->call, c->d.keys, e->m.customer, 'p');
-        cmd_addi(&c->call, e->m.ts_ms);
-        cmd_addi(&c->call, c->d.cfg->triggers_active_period_ms);
-        send_or_fail(b, on_regroup, e);
-        return;
-    }
-    profile_read_cmd(&c->call, c->d.keys, e->m.customer);
-    send_or_fail(b, on_profile, e);
 }
 
 /* Gives each valid entry its round (rounds.h), when firings can change
@@ -576,22 +547,14 @@ static void resolve_links(struct batch *b)
 static void start_round(struct batch *b)
 {
     struct consumer *c = b->c;
-    b->phase = b->src->timers ? PHASE_PROFILES : PHASE_READS;
+    b->phase = PHASE_READS;
     b->reads_done = false;
-    if (!b->src->timers)
-        TAILQ_INSERT_TAIL(&c->reading, b, reading);
+    TAILQ_INSERT_TAIL(&c->reading, b, reading);
     b->outstanding = 1; /* held until every command is sent */
-    for (size_t i = 0; i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        if (e->round != b->round)
-            continue;
-        if (!e->valid)
-            send_reject(e, on_rejected);
-        else if (b->src->timers)
-            start_timer(c, b, e);
-    }
-    if (!b->src->timers)
-        start_events(c, b);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->e[i].round == b->round && !b->e[i].valid)
+            send_reject(&b->e[i], on_rejected);
+    start_reads(c, b);
     batch_step(b);
 }
 
@@ -622,59 +585,6 @@ static void on_batch(const struct sreader_entry *entries, size_t n, void *data)
     }
     resolve_links(b);
     sreader_release(src->reader); /* every entry is copied: read on if there is room */
-}
-
-/* The fire script's letters, one per firing in order ("1" fired, "x"
- * fired with an email capped, "h" held out) after a "c" when the entry
- * converted firings, and those conversions ("TRIGGER ARM,..."). */
-static void count_by_trigger(struct stats *st, const struct entry *e, const redisReply *flags, const redisReply *conv)
-{
-    size_t skip = e->goals ? 1 : 0;
-    for (size_t k = skip; flags->type == REDIS_REPLY_STRING && k < flags->len && k < skip + e->ncand; k++) {
-        char f = flags->str[k];
-        const char *id = trigger_id(e->cand[k - skip]);
-        if (f == '1' || f == 'x' || f == 'h')
-            stats_count_trigger(st, f == 'h' ? STATS_HELD_OUT : STATS_FIRED, id);
-        if (f == 'x')
-            log_info("an email was not sent: the customer reached the frequency cap", "trigger", id, "customer",
-                     e->m.customer);
-    }
-    for (const char *p = conv->type == REDIS_REPLY_STRING ? conv->str : ""; *p;) {
-        const char *sp = strchr(p, ' '), *end = strchr(p, ',');
-        if (sp == NULL)
-            break;
-        char id[80];
-        snprintf(id, sizeof id, "%.*s", (int)(sp - p), p);
-        stats_count_trigger(st, sp[1] == 'h' ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED, id);
-        p = end ? end + 1 : sp + strlen(sp);
-    }
-}
-
-/* One entry's element of the fire script's reply. */
-static void fired_reply(struct entry *e, const redisReply *reply)
-{
-    if (reply->type == REDIS_REPLY_ERROR) {
-        redis_error(e->b->c, reply->str, "fire");
-        e->b->failed = true; /* not acked: the batch is read again */
-    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-               reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == -1 &&
-               reply->element[1]->type == REDIS_REPLY_STRING) {
-        /* Merged away by another process since its profile was read: judge
-         * it again as the user (the event is already in the merged profile). */
-        redirect(e, reply->element[1]->str, reply->element[1]->len);
-    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 6 &&
-               reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_INTEGER &&
-               reply->element[4]->type == REDIS_REPLY_INTEGER && reply->element[5]->type == REDIS_REPLY_INTEGER) {
-        struct stats *st = e->b->c->d.stats;
-        st->triggers_fired += (uint64_t)reply->element[0]->integer;
-        st->triggers_limited += (uint64_t)reply->element[1]->integer;
-        st->emails_capped += (uint64_t)reply->element[4]->integer;
-        count_by_trigger(st, e, reply->element[2], reply->element[3]);
-        if (reply->element[5]->integer == 1) /* a score or set moved its version on */
-            pstore_forget(e->b->c->store, e->m.customer);
-    } else {
-        e->b->failed = true;
-    }
 }
 
 /* A timer's one candidate: its trigger, unless a reload removed it or an
@@ -786,74 +696,83 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
     for (size_t k = 0; k < e->ncand; k++)
         if (trigger_if_holds(e->cand[k], &ctx))
             e->cand[n++] = e->cand[k];
-    e->ncand = n; /* in the order of the fire script's firings */
+    e->ncand = n; /* in the order they fire */
     return n > 0;
 }
 
-/* E's part of the fire script call: its entry id, its firing hash, then
- * the goals it may reach (before its own firings, which it cannot
- * convert) and its firings. The hash stands for all of the entry's firings that act now
- * (the fire script remembers them as one): of the messageId for an event,
- * of the trigger and messageId for a waiting firing come due, which is one
- * trigger's and must not meet the event's own. */
-static void add_firings(struct consumer *c, struct batch *b, struct entry *e)
+/* A conversion of a firing of the trigger ID (LEN bytes) in ARM: counted
+ * in the measures hash (TRIGGER:ct or TRIGGER:ch) and, once committed,
+ * in the metrics. */
+struct converting {
+    struct batch *b;
+};
+
+static void on_converted(void *data, const char *id, size_t len, bool held_out)
 {
-    struct eval_ctx ctx = entry_ctx(b, e);
-    struct firing fc = {&c->call, c->d.cfg, c->d.tz, c->unsubscribe, c->sha256};
-    unsigned char h[HASHID_DEDUP_LEN];
-    hashid_firing(b->src->timers && !e->regroup ? e->tid : "", e->m.message_id, h);
-    cmd_adds(&c->call, e->id);
-    cmd_addcopy(&c->call, h, sizeof h);
-    size_t count = c->call.n;
-    cmd_addi(&c->call, 0);
-    if (e->goals) {
-        cmd_adds(&c->call, "c");
-        cmd_addi(&c->call, e->m.ts_ms);
-        cmd_adds(&c->call, e->goals);
-    }
-    bool waited = b->src->timers && !e->regroup && !e->silence && !e->date;
-    for (size_t k = 0; k < e->ncand; k++) {
-        if ((!b->src->timers || e->regroup) && trigger_wait_ms(e->cand[k]) > 0) {
-            firing_later(&fc, &e->m, e->msg, e->cand[k], &ctx, b->now_ms);
-            c->d.stats->triggers_scheduled++;
-        } else {
-            /* a firing's moment: its event's time, plus the wait of one
-             * that waited (the same moment replay's clock shows) */
-            firing_now(&fc, &e->m, e->cand[k], &ctx, e->m.ts_ms + (waited ? trigger_wait_ms(e->cand[k]) : 0));
-        }
-    }
-    cmd_set_int(&c->call, count, (int64_t)(c->call.n - count - 1));
+    struct batch *b = ((struct converting *)data)->b;
+    char field[128];
+    snprintf(field, sizeof field, "%.*s:c%c", (int)len, id, held_out ? 'h' : 't');
+    pstore_count(b->pr, field);
+    tally_add(&b->tally, held_out ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED, id, len);
 }
 
-/* One fire script call for the N entries of this round that fire. */
-static void send_fires(struct consumer *c, struct batch *b, size_t n)
+/* One firing decided (decision.h) into the round's commit, and tallied. */
+static void fire_now(struct consumer *c, struct batch *b, struct entry *e, const struct trigger *t,
+                     struct eval_ctx *ctx, int64_t at)
 {
-    struct run *run = run_new(b, n, fired_reply, "fire");
-    scripts_begin(&c->call, c->d.scripts, SCRIPT_FIRE, (int)(3 + 6 * n));
-    cmd_adds(&c->call, c->d.keys->actions);
-    cmd_adds(&c->call, c->d.keys->schedule);
-    cmd_adds(&c->call, c->d.keys->measures);
-    for (size_t i = 0; i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        if (e->round != b->round || !e->fired)
-            continue;
-        run->e[run->n++] = e;
-        profile_add_keys(&c->call, c->d.keys, e->m.customer);
-        cmd_adds(&c->call, e->stream);
-        cmd_adds(&c->call, b->src->timers ? "" : c->d.keys->leases[e->stream_index]); /* the fence */
+    struct firing fc = {b->pr, c->d.cfg, c->d.tz, c->unsubscribe, c->sha256};
+    size_t capped = 0;
+    enum decision_kind kind = firing_now(&fc, e->prof, &e->m, t, ctx, at, &capped);
+    const char *id = trigger_id(t);
+    if (kind == DECISION_LIMITED) {
+        b->tally.limited++;
+        return;
     }
-    cmd_adds(&c->call, c->d.keys->group);
-    cmd_addi(&c->call, b->now_ms);
-    cmd_addi(&c->call, profile_dedup_ttl(c->d.cfg->triggers_profile_ttl_ms));
-    cmd_adds(&c->call, b->src->timers ? "1" : "0");
-    cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
-    cmd_addi(&c->call, c->d.cfg->cap_max);
-    cmd_addi(&c->call, c->d.cfg->cap_per_ms);
-    cmd_adds(&c->call, c->d.keys->consumer);
-    profile_add_dedup_score(&c->call, b->now_ms);
-    for (size_t i = 0; i < run->n; i++)
-        add_firings(c, b, run->e[i]);
-    run_send(c, run);
+    if (kind == DECISION_ACTS)
+        b->tally.fired++;
+    b->tally.capped += capped;
+    tally_add(&b->tally, kind == DECISION_HELD_OUT ? STATS_HELD_OUT : STATS_FIRED, id, strlen(id));
+    if (capped)
+        log_info("an email was not sent: the customer reached the frequency cap", "trigger", id, "customer",
+                 e->m.customer);
+}
+
+/* E's firings into the round's commit: first the firings its event
+ * converts (before its own, which it cannot convert), then each trigger
+ * that holds, now or later (delay, unless). A repeated event fires
+ * nothing; a waiting firing come due fires once, by its firing hash (of
+ * the trigger and messageId: one trigger's, which must not meet the
+ * event's own) in the customer's dedup set. */
+static void fire_entry(struct consumer *c, struct batch *b, struct entry *e)
+{
+    if (e->repeat)
+        return;
+    if (e->goals) {
+        json_t *before, *fields = pstore_edit(b->pr, e->prof, &before);
+        struct converting cv = {b};
+        decision_convert(fields, before, e->goals, e->m.ts_ms, on_converted, &cv);
+    }
+    struct eval_ctx ctx = entry_ctx(b, e);
+    struct firing fc = {b->pr, c->d.cfg, c->d.tz, c->unsubscribe, c->sha256};
+    bool waited = b->src->timers && !e->regroup && !e->silence && !e->date, checked = false;
+    for (size_t k = 0; k < e->ncand; k++) {
+        const struct trigger *t = e->cand[k];
+        if ((!b->src->timers || e->regroup) && trigger_wait_ms(t) > 0) {
+            firing_later(&fc, e->prof, &e->m, e->msg, t, &ctx, b->now_ms);
+            b->tally.scheduled++;
+            continue;
+        }
+        if (b->src->timers && !checked) {
+            unsigned char h[HASHID_DEDUP_LEN];
+            hashid_firing(e->regroup ? "" : e->tid, e->m.message_id, h);
+            checked = true;
+            if (!pstore_first(b->pr, e->prof, h))
+                return;
+        }
+        /* a firing's moment: its event's time, plus the wait of one that
+         * waited (the same moment replay's clock shows) */
+        fire_now(c, b, e, t, &ctx, e->m.ts_ms + (waited ? trigger_wait_ms(t) : 0));
+    }
 }
 
 /* One silence or date item to arm: its customer, whether it only moves
@@ -932,45 +851,6 @@ static void send_arms(struct consumer *c, struct batch *b)
     send_or_fail(b, on_simple, b);
 }
 
-/* VERB (XACK, or XDEL for nudged's own timers) for every entry of STREAM
- * that fired nothing, in one command. */
-static void send_stream_acks(struct batch *b, const char *verb, const char *stream)
-{
-    struct consumer *c = b->c;
-    struct cmd ack;
-    cmd_init(&ack);
-    cmd_adds(&ack, verb);
-    cmd_adds(&ack, stream);
-    if (strcmp(verb, "XACK") == 0)
-        cmd_adds(&ack, c->d.keys->group);
-    size_t fixed = ack.n;
-    for (size_t i = 0; i < b->n; i++)
-        if (b->e[i].round == b->round && b->e[i].valid && !b->e[i].fired && b->e[i].stream == stream)
-            cmd_adds(&ack, b->e[i].id);
-    if (ack.n > fixed) {
-        if (cmd_send(&ack, c->d.conn, on_simple, b) == 0)
-            b->outstanding++;
-        else
-            b->failed = true;
-    }
-    cmd_free(&ack);
-}
-
-/* The same for each stream the round's entries came from (an entry's
- * stream is one of the source's, borrowed, so they compare as pointers). */
-static void send_acks(struct batch *b, const char *verb)
-{
-    bool *seen = util_xcalloc(b->src->nstreams, sizeof *seen);
-    for (size_t i = 0; i < b->n; i++) {
-        unsigned k = b->e[i].stream_index;
-        if (b->e[i].round == b->round && !seen[k]) {
-            seen[k] = true;
-            send_stream_acks(b, verb, b->e[i].stream);
-        }
-    }
-    free(seen);
-}
-
 /* The revenue E's customer had before E (an order), as text; returns
  * whether E raised it. */
 static bool revenue_before(const struct entry *e, char *out, size_t len)
@@ -1036,14 +916,23 @@ static bool send_ranks(struct batch *b)
     if (n == 0)
         return false;
     b->phase = PHASE_RANKS;
-    scripts_begin(&c->call, c->d.scripts, SCRIPT_RANK, 1);
+    const char **leases = util_xcalloc(b->n, sizeof *leases);
+    size_t nleases = b->src->timers ? 0 : round_leases(b, leases);
+    scripts_begin(&c->call, c->d.scripts, SCRIPT_RANK, (int)(1 + nleases));
     cmd_adds(&c->call, c->d.keys->buyers);
+    for (size_t i = 0; i < nleases; i++)
+        cmd_adds(&c->call, leases[i]);
+    free(leases);
+    cmd_adds(&c->call, c->d.keys->consumer);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         if (!e->ranked)
             continue;
         char old[40] = "";
+        const char *rv = NULL;
         if (is_order(b, e)) {
+            rv = json_string_value(json_object_get(e->fields, "rv"));
+            rv = rv ? rv : "0";
             long long count = 0, first = 0, last = 0;
             const char *ev = json_string_value(json_object_get(e->fields, "e:" CUSTOMER_ORDER_EVENT));
             e->first_order = customer_event_stats(ev, &count, &first, &last) && count == 1;
@@ -1051,30 +940,29 @@ static bool send_ranks(struct batch *b)
         }
         cmd_adds(&c->call, e->m.customer);
         cmd_addscopy(&c->call, old);
+        cmd_adds(&c->call, rv ? rv : "");
     }
     b->outstanding = 0;
     send_or_fail(b, on_ranks, b);
     return b->outstanding > 0; /* else failed: the batch ends */
 }
 
+/* Phase two of the round: judge its entries, decide their firings, arm
+ * what they start, and commit it all with their acks. */
 static void phase_two(struct batch *b)
 {
-    size_t n = 0;
     b->phase = PHASE_FIRINGS;
     b->outstanding = 1;
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
-        if (e->round == b->round) {
-            bool fires = e->valid && e->fields && judge(b->c, b, e);
-            n += e->fired = fires || (e->valid && e->goals);
-        }
+        if (!in_round(b, e))
+            continue;
+        bool holds = e->fields && judge(b->c, b, e);
+        if (holds || e->goals)
+            fire_entry(b->c, b, e);
     }
     send_arms(b->c, b);
-    if (n > 0)
-        send_fires(b->c, b, n);
-    send_acks(b, "XACK");
-    if (b->src->timers)
-        send_acks(b, "XDEL");
+    send_commit(b);
     batch_step(b);
 }
 

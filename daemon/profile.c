@@ -8,12 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer)
-{
-    for (const char *x = "pdas"; *x; x++) /* the order the fire script takes them in */
-        keys_add_customer(c, k, customer, *x);
-}
-
 /* A 64th of the shorter of the dedup window and the profile's ttl. */
 static int64_t profile_ttl_slack(int64_t ttl_ms)
 {
@@ -26,14 +20,11 @@ int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms)
     return now_ms / profile_ttl_slack(ttl_ms);
 }
 
-int64_t profile_dedup_ttl(int64_t ttl_ms)
+/* How long a customer's dedup set lives after its last write: the dedup
+ * window (or the profile's ttl, when shorter) and the slack. */
+static int64_t dedup_ttl(int64_t ttl_ms)
 {
     return (PROFILE_DEDUP_WINDOW_MS < ttl_ms ? PROFILE_DEDUP_WINDOW_MS : ttl_ms) + profile_ttl_slack(ttl_ms);
-}
-
-void profile_add_dedup_score(struct cmd *c, int64_t now_ms)
-{
-    cmd_addf(c, "-%lld", (long long)(now_ms / 1000));
 }
 
 /* The fields BEFORE names (those the round touched, with the value each
@@ -63,16 +54,23 @@ static void add_diff(struct cmd *c, json_t *before, json_t *after, int64_t *nset
 }
 
 /* The code of a customer's part of the commit (see commit.lua): the
- * number of hashes and of fields deleted, 16 bits each, then the flags. */
+ * number of hashes and of fields deleted, 16 bits each, then the flags
+ * and 8 x the number of schedule items. */
 #define CODE_BASE 65536LL
-enum { FLAG_REFRESH = 1, FLAG_TRIM = 2, FLAG_BUYER = 4, FLAG_REGROUP = 8 };
+enum { FLAG_REFRESH = 1, FLAG_TRIM = 2, FLAG_BUYER = 4, FLAG_ITEMS = 8 };
+
+static void add_item(struct cmd *c, int64_t due, const char *member)
+{
+    cmd_addi(c, due);
+    cmd_adds(c, member);
+}
 
 /* One customer's part of the commit call (see commit.lua). */
-static void add_change(struct cmd *c, const struct profile_change *ch)
+static void add_change(struct cmd *c, struct profile_change *ch)
 {
-    int64_t nset, ndel,
-        flags = (ch->refresh ? FLAG_REFRESH : 0) | (ch->trim ? FLAG_TRIM : 0) | (ch->buyer ? FLAG_BUYER : 0) |
-                (ch->regroup_due ? FLAG_REGROUP : 0);
+    int64_t nset, ndel, nitems = (int64_t)ch->nitems + (ch->regroup_due ? 1 : 0),
+                        flags = (ch->refresh ? FLAG_REFRESH : 0) | (ch->trim ? FLAG_TRIM : 0) |
+                                (ch->buyer ? FLAG_BUYER : 0) | FLAG_ITEMS * nitems;
     cmd_addi(c, ch->expect);
     size_t code = c->n;
     cmd_addi(c, 0); /* the number of pairs, and the code, once known */
@@ -80,10 +78,11 @@ static void add_change(struct cmd *c, const struct profile_change *ch)
     add_diff(c, ch->before, ch->after, &nset, &ndel);
     for (size_t i = 0; i < ch->nseen; i++)
         cmd_addcopy(c, ch->seen + i * HASHID_DEDUP_LEN, HASHID_DEDUP_LEN);
+    for (size_t i = 0; i < ch->nitems; i++)
+        add_item(c, ch->items[i].due, ch->items[i].member);
     if (ch->regroup_due) {
         char *item = schedule_regroup_item(ch->customer);
-        cmd_addi(c, ch->regroup_due);
-        cmd_addscopy(c, item);
+        add_item(c, ch->regroup_due, item);
         free(item);
     }
     if (ch->buyer) {
@@ -91,29 +90,62 @@ static void add_change(struct cmd *c, const struct profile_change *ch)
         cmd_adds(c, rv ? rv : "0");
         cmd_adds(c, ch->customer);
     }
-    /* A round applies at most a batch (10,000) of a customer's events, and
-     * apply never deletes a field: both stay below 2^16. */
+    /* A round applies at most a batch (10,000) of a customer's events and
+     * firings, each touching a few fields: both stay below 2^16. */
     cmd_set_int(c, code, nset);
     cmd_set_int(c, code + 1, (int64_t)ch->nseen + CODE_BASE * (ndel + CODE_BASE * flags));
+    ch->wrote = nset > 0 || ndel > 0 || ch->nseen > 0;
+}
+
+/* The measures hash's increments, as field/count pairs. */
+static void add_counts(struct cmd *c, json_t *counts)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(counts, k, v)
+    {
+        cmd_adds(c, k);
+        cmd_addi(c, (int64_t)json_integer_value(v));
+    }
 }
 
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
-                        const struct profile_change *ch, size_t n)
+                        struct profile_change *ch, size_t n)
 {
-    scripts_begin(c, s, SCRIPT_COMMIT, (int)(2 + o->nleases + 3 * n));
+    scripts_begin(c, s, SCRIPT_COMMIT, (int)(4 + o->nleases + o->nacks + 3 * n));
     cmd_adds(c, k->schedule);
     cmd_adds(c, k->buyers);
+    cmd_adds(c, k->actions);
+    cmd_adds(c, k->measures);
     for (size_t i = 0; i < o->nleases; i++)
         cmd_adds(c, o->leases[i]);
+    for (size_t i = 0; i < o->nacks; i++)
+        cmd_adds(c, o->acks[i].stream);
     for (size_t i = 0; i < n; i++)
         for (const char *x = "pds"; *x; x++)
             keys_add_customer(c, k, ch[i].customer, *x);
     cmd_adds(c, o->owner);
     cmd_addi(c, (int64_t)o->nleases);
     cmd_addi(c, o->ttl_ms + profile_ttl_slack(o->ttl_ms));
-    cmd_addi(c, profile_dedup_ttl(o->ttl_ms));
-    profile_add_dedup_score(c, o->now_ms);
+    cmd_addi(c, dedup_ttl(o->ttl_ms));
+    /* A dedup member's score is minus the second it was written: the
+     * newest is the lowest, so ZADD puts it at the head of the listpack
+     * instead of scanning the scores to the end. */
+    cmd_addf(c, "-%lld", (long long)(o->now_ms / 1000));
     cmd_addf(c, "(%lld", (long long)-((o->now_ms - PROFILE_DEDUP_WINDOW_MS) / 1000));
+    cmd_adds(c, k->group);
+    cmd_addi(c, (int64_t)o->nacks);
+    cmd_adds(c, o->delete_acked ? "1" : "0");
+    cmd_addi(c, (int64_t)o->ndeliveries);
+    cmd_addi(c, (int64_t)json_object_size(o->counts));
+    for (size_t i = 0; i < o->ndeliveries; i++)
+        cmd_adds(c, o->deliveries[i]);
+    add_counts(c, o->counts);
+    for (size_t i = 0; i < o->nacks; i++) {
+        cmd_addi(c, (int64_t)o->acks[i].n);
+        for (size_t j = 0; j < o->acks[i].n; j++)
+            cmd_adds(c, o->acks[i].ids[j]);
+    }
     for (size_t i = 0; i < n; i++)
         add_change(c, &ch[i]);
 }

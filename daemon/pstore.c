@@ -19,14 +19,21 @@ struct pstore {
 };
 
 /* What a round changed in one profile: the fields it touched with the
- * values they had, the version it began with, and from which of its
- * message hashes on they are new. */
+ * values they had, the version it began with, from which of its message
+ * hashes on they are new, and the customer's schedule items. */
 struct change {
     struct pcache_profile *p; /* pinned */
     json_t *before;
     int64_t expect;
     size_t seen_from;
     bool order, buyer; /* an order came; the buyers zset gets its revenue */
+    struct profile_item *items;
+    size_t nitems, items_cap;
+};
+
+/* An entry to ack with the commit: both borrowed from the batch. */
+struct ack {
+    const char *stream, *id;
 };
 
 struct pstore_round {
@@ -36,6 +43,11 @@ struct pstore_round {
     bool *failed;
     struct change *changes;
     size_t nchanges, cap;
+    char **deliveries; /* owned */
+    size_t ndeliveries, deliveries_cap;
+    json_t *counts; /* the measures hash's increments: field -> integer */
+    struct ack *acks;
+    size_t nacks, acks_cap;
 };
 
 struct pstore *pstore_new(const struct pstore_deps *deps)
@@ -59,7 +71,7 @@ void pstore_free(struct pstore *s)
 struct pstore_round *pstore_round_new(struct pstore *s, pstore_step_fn *step, void *data, bool *failed)
 {
     struct pstore_round *r = util_xcalloc(1, sizeof *r);
-    *r = (struct pstore_round){s, step, data, failed, NULL, 0, 0};
+    *r = (struct pstore_round){s, step, data, failed, NULL, 0, 0, NULL, 0, 0, json_object(), NULL, 0, 0};
     return r;
 }
 
@@ -71,8 +83,16 @@ void pstore_round_end(struct pstore_round *r)
         if (*r->failed)
             pcache_drop(r->s->cache, r->changes[i].p, false);
         json_decref(r->changes[i].before);
+        for (size_t k = 0; k < r->changes[i].nitems; k++)
+            free(r->changes[i].items[k].member);
+        free(r->changes[i].items);
         pcache_unpin(r->s->cache, r->changes[i].p);
     }
+    for (size_t i = 0; i < r->ndeliveries; i++)
+        free(r->deliveries[i]);
+    free(r->deliveries);
+    json_decref(r->counts);
+    free(r->acks);
     free(r->changes);
     free(r);
 }
@@ -249,8 +269,69 @@ static struct change *change_of(struct pstore_round *r, struct pcache_profile *p
         r->changes = util_xrealloc(r->changes, r->cap * sizeof *r->changes);
     }
     pcache_pin(p);
-    r->changes[r->nchanges] = (struct change){p, json_object(), p->version, p->nseen, false, false};
+    r->changes[r->nchanges] = (struct change){p, json_object(), p->version, p->nseen, false, false, NULL, 0, 0};
     return &r->changes[r->nchanges++];
+}
+
+/* P's fields, to be changed: copied first when anyone else holds them (a
+ * judged entry holds them as they were). */
+static json_t *own_fields(struct pcache_profile *p)
+{
+    if (p->fields->refcount > 1) {
+        json_t *copy = json_copy(p->fields);
+        json_decref(p->fields);
+        p->fields = copy;
+    }
+    return p->fields;
+}
+
+json_t *pstore_edit(struct pstore_round *r, struct pcache_profile *p, json_t **before)
+{
+    *before = change_of(r, p)->before;
+    return own_fields(p);
+}
+
+bool pstore_first(struct pstore_round *r, struct pcache_profile *p, const unsigned char h[HASHID_DEDUP_LEN])
+{
+    if (pcache_seen(p, h))
+        return false;
+    change_of(r, p);
+    pcache_see(p, h);
+    return true;
+}
+
+/* Grows the array *A of *CAP elements of SIZE bytes to hold one more than N. */
+static void *grow(void *a, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return a;
+    *cap = *cap ? 2 * *cap : 16;
+    return util_xrealloc(a, *cap * size);
+}
+
+void pstore_deliver(struct pstore_round *r, char *text)
+{
+    r->deliveries = grow(r->deliveries, r->ndeliveries, &r->deliveries_cap, sizeof *r->deliveries);
+    r->deliveries[r->ndeliveries++] = text;
+}
+
+void pstore_schedule(struct pstore_round *r, struct pcache_profile *p, int64_t due, char *member)
+{
+    struct change *ch = change_of(r, p);
+    ch->items = grow(ch->items, ch->nitems, &ch->items_cap, sizeof *ch->items);
+    ch->items[ch->nitems++] = (struct profile_item){due, member};
+}
+
+void pstore_count(struct pstore_round *r, const char *field)
+{
+    json_t *n = json_object_get(r->counts, field);
+    json_object_set_new(r->counts, field, json_integer(json_integer_value(n) + 1));
+}
+
+void pstore_ack(struct pstore_round *r, const char *stream, const char *id)
+{
+    r->acks = grow(r->acks, r->nacks, &r->acks_cap, sizeof *r->acks);
+    r->acks[r->nacks++] = (struct ack){stream, id};
 }
 
 static int64_t last_order_ms(json_t *fields)
@@ -267,11 +348,7 @@ bool pstore_apply(struct pstore_round *r, struct pcache_profile *p, const char *
     if (pcache_seen(p, h))
         return false;
     struct change *ch = change_of(r, p);
-    if (p->fields->refcount > 1) { /* copy on write: a judged entry holds the fields as they were */
-        json_t *copy = json_copy(p->fields);
-        json_decref(p->fields);
-        p->fields = copy;
-    }
+    own_fields(p);
     bool first_order = order && last_order_ms(p->fields) < 0;
     *moved = customer_apply(p->fields, u, now_ms, r->s->d.cfg->triggers_active_period_ms, ch->before);
     ch->order |= order;
@@ -304,13 +381,33 @@ static void on_commit(redisAsyncContext *ac, void *reply, void *priv)
     r->step(r->data);
 }
 
-size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t nleases, int64_t now_ms)
+/* R's acks grouped by stream, in *OUT (the caller frees it and each ids
+ * array); returns how many streams. */
+static size_t group_acks(const struct pstore_round *r, struct profile_acks **out)
+{
+    struct profile_acks *g = util_xcalloc(r->nacks ? r->nacks : 1, sizeof *g);
+    size_t n = 0;
+    for (size_t i = 0; i < r->nacks; i++) {
+        size_t k = 0;
+        while (k < n && g[k].stream != r->acks[i].stream) /* a round's entries come from a few streams */
+            k++;
+        if (k == n) {
+            g[n++] = (struct profile_acks){r->acks[i].stream, util_xcalloc(r->nacks, sizeof(char *)), 0};
+        }
+        g[k].ids[g[k].n++] = r->acks[i].id;
+    }
+    *out = g;
+    return n;
+}
+
+size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t nleases, int64_t now_ms,
+                     bool delete_acked)
 {
     struct pstore *s = r->s;
-    if (r->nchanges == 0)
+    if (r->nchanges == 0 && r->nacks == 0 && r->ndeliveries == 0)
         return 0;
     int64_t ttl = s->d.cfg->triggers_profile_ttl_ms, period = profile_ttl_period(now_ms, ttl);
-    struct profile_change *pc = util_xcalloc(r->nchanges, sizeof *pc);
+    struct profile_change *pc = util_xcalloc(r->nchanges ? r->nchanges : 1, sizeof *pc);
     for (size_t i = 0; i < r->nchanges; i++) {
         struct change *ch = &r->changes[i];
         struct pcache_profile *p = ch->p;
@@ -324,10 +421,22 @@ size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t n
                                         p->refreshed != period,
                                         ch->seen_from / 16 != p->nseen / 16,
                                         last >= 0 ? last + s->d.cfg->triggers_active_period_ms + 1 : 0,
-                                        ch->buyer};
+                                        ch->buyer,
+                                        ch->items,
+                                        ch->nitems,
+                                        false};
+    }
+    struct profile_acks *acks;
+    size_t nacks = group_acks(r, &acks);
+    struct profile_commit o = {s->d.keys->consumer, leases,    nleases, now_ms, ttl,         r->deliveries,
+                               r->ndeliveries,      r->counts, acks,    nacks,  delete_acked};
+    profile_commit_cmd(&s->call, s->d.scripts, s->d.keys, &o, pc, r->nchanges);
+    for (size_t i = 0; i < r->nchanges; i++) {
+        struct change *ch = &r->changes[i];
+        struct pcache_profile *p = ch->p;
         /* The next round or batch builds on this before it is answered. */
         p->refreshed = period;
-        p->version = ch->expect + 1;
+        p->version = ch->expect + (pc[i].wrote ? 1 : 0);
         const char *k;
         json_t *old;
         json_object_foreach(ch->before, k, old)
@@ -335,8 +444,9 @@ size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t n
             pcache_account(s->cache, p, k, json_is_null(old) ? NULL : old);
         }
     }
-    struct profile_commit o = {s->d.keys->consumer, leases, nleases, now_ms, ttl};
-    profile_commit_cmd(&s->call, s->d.scripts, s->d.keys, &o, pc, r->nchanges);
+    for (size_t i = 0; i < nacks; i++)
+        free(acks[i].ids);
+    free(acks);
     free(pc);
     return send_cmd(r, on_commit, r) ? 1 : 0;
 }

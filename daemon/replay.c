@@ -9,6 +9,7 @@
  */
 #include "replay.h"
 #include "customer.h"
+#include "decision.h"
 #include "jparse.h"
 #include "measure.h"
 #include "message.h"
@@ -113,76 +114,45 @@ static void print_line(struct replay *r, json_t *line)
     json_decref(line);
 }
 
-/* A firing of T for CUSTOMER (event MID) held out (measure.h): it counts
- * for its limit and may convert, but nothing is rendered or acts. */
-static void hold_out(struct replay *r, const struct trigger *t, const char *customer, const char *mid,
-                     struct eval_ctx *ctx)
-{
-    customer_fired(fields_of(r, customer), t, NULL, 0, ctx->now_ms);
-    r->held_out++;
-    print_line(r, json_pack("{s:O, s:s, s:s, s:s, s:b}", "at", ctx->now, "trigger", trigger_id(t), "customer", customer,
-                            "messageId", mid, "held_out", 1));
-}
-
-/* T fires now for CUSTOMER (event MID), at the moment AT (measure.h):
- * limit, render, record, print. */
+/* T fires now for CUSTOMER (event MID), at the moment AT: decided as the
+ * daemon decides it (decision.h), then printed. */
 static void act_now(struct replay *r, const struct trigger *t, const char *customer, const char *mid,
                     struct eval_ctx *ctx, int64_t at)
 {
-    json_t *fields = fields_of(r, customer);
-    char lkey[80];
-    snprintf(lkey, sizeof lkey, "l:%s", trigger_id(t));
     if (!first_time(r, customer, trigger_id(t), mid))
         return;
-    if (!trigger_limit_allows(t, json_object_get(ctx->state, lkey), ctx->now_ms)) {
+    struct decision d;
+    struct decision_cap cap = {r->cfg->cap_max, r->cfg->cap_per_ms};
+    decision_make(&d, t, customer, fields_of(r, customer), NULL, ctx, at, &cap);
+    if (d.kind == DECISION_LIMITED) {
         r->limited++;
-        return;
-    }
-    const struct measure *ms = trigger_measure(t);
-    bool held_out = measure_held_out(ms, trigger_id(t), customer);
-    if (ms->goal) {
-        char record[MEASURE_RECORD_LEN];
-        measure_record(record, trigger_id(t), ms, at, held_out);
-        char *open = measure_put(json_string_value(json_object_get(fields, MEASURE_FIELD)), record, at);
-        json_object_set_new(fields, MEASURE_FIELD, json_string(open));
-        free(open);
-    }
-    if (held_out) {
-        hold_out(r, t, customer, mid, ctx);
-        return;
-    }
-    size_t n = trigger_action_count(t);
-    struct action_out *out = util_xcalloc(n, sizeof *out);
-    json_t *actions = json_array(), *send_at = NULL;
-    const char *tzname = json_string_value(json_object_get(ctx->customer, "timezone"));
-    int64_t quiet_end = trigger_quiet_until(
-        t, ctx->now_ms, tz_offset_or(r->tz, tzname, r->cfg->triggers_default_timezone, ctx->now_ms));
-    if (quiet_end > ctx->now_ms) {
-        char iso[40];
-        message_format_time(quiet_end, iso, sizeof iso);
-        send_at = json_string(iso);
-    }
-    ctx->trigger = trigger_info(t);
-    bool capped = r->cfg->cap_max > 0 && !trigger_transactional(t);
-    for (size_t i = 0; i < n; i++) {
-        char err[256];
-        bool ok = trigger_render_action(t, i, ctx, &out[i], err, sizeof err) == 0;
-        json_t *a = action_json(&out[i], ok ? NULL : err, send_at);
-        if (capped && trigger_action_kind(t, i) == ACTION_EMAIL &&
-            !customer_cap_take(fields, r->cfg->cap_max, r->cfg->cap_per_ms, ctx->now_ms)) {
-            json_object_set_new(a, "capped", json_true()); /* not sent: the frequency cap */
-            r->capped++;
+    } else if (d.kind == DECISION_HELD_OUT) {
+        r->held_out++;
+        print_line(r, json_pack("{s:O, s:s, s:s, s:s, s:b}", "at", ctx->now, "trigger", trigger_id(t), "customer",
+                                customer, "messageId", mid, "held_out", 1));
+    } else {
+        json_t *actions = json_array(), *send_at = NULL;
+        const char *tzname = json_string_value(json_object_get(ctx->customer, "timezone"));
+        int64_t quiet_end = trigger_quiet_until(
+            t, ctx->now_ms, tz_offset_or(r->tz, tzname, r->cfg->triggers_default_timezone, ctx->now_ms));
+        if (quiet_end > ctx->now_ms) {
+            char iso[40];
+            message_format_time(quiet_end, iso, sizeof iso);
+            send_at = json_string(iso);
         }
-        json_array_append_new(actions, a);
+        for (size_t i = 0; i < d.n; i++) {
+            json_t *a = action_json(&d.out[i], d.err[i][0] ? d.err[i] : NULL, send_at);
+            if (d.capped[i])
+                json_object_set_new(a, "capped", json_true()); /* not sent: the frequency cap */
+            json_array_append_new(actions, a);
+        }
+        json_decref(send_at);
+        r->capped += d.ncapped;
+        r->fired++;
+        print_line(r, json_pack("{s:O, s:s, s:s, s:s, s:o}", "at", ctx->now, "trigger", trigger_id(t), "customer",
+                                customer, "messageId", mid, "actions", actions));
     }
-    json_decref(send_at);
-    customer_fired(fields, t, out, n, ctx->now_ms);
-    for (size_t i = 0; i < n; i++)
-        trigger_action_out_free(&out[i]);
-    free(out);
-    r->fired++;
-    print_line(r, json_pack("{s:O, s:s, s:s, s:s, s:o}", "at", ctx->now, "trigger", trigger_id(t), "customer", customer,
-                            "messageId", mid, "actions", actions));
+    decision_clear(&d);
 }
 
 static void schedule(struct replay *r, const struct trigger *t, const struct message *m, json_t *msg,
@@ -516,15 +486,8 @@ static void convert(struct replay *r, const struct message *m, json_t *msg)
     struct eval_ctx ctx = {msg, NULL, NULL, NULL, r->clock_ms, NULL, NULL, NULL};
     if (trigger_set_goal_hits(r->set, m, &ctx, hits, sizeof hits) == 0)
         return;
-    json_t *fields = fields_of(r, m->customer);
     struct conversion cv = {r, m};
-    char *open = measure_convert(json_string_value(json_object_get(fields, MEASURE_FIELD)), hits, m->ts_ms,
-                                 print_conversion, &cv);
-    if (open[0])
-        json_object_set_new(fields, MEASURE_FIELD, json_string(open));
-    else
-        json_object_del(fields, MEASURE_FIELD);
-    free(open);
+    decision_convert(fields_of(r, m->customer), NULL, hits, m->ts_ms, print_conversion, &cv);
 }
 
 static void apply_event(struct replay *r, const struct message *m, json_t *msg)

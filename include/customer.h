@@ -60,18 +60,28 @@ char *customer_trait_merge(const char *old, const char *new_);
 const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms,
                            json_t *before);
 
-/* Records a firing of T at NOW_MS and applies its score and set actions
- * (OUT, N of them), as the fire script does. */
-void customer_fired(json_t *fields, const struct trigger *t, const struct action_out *out, size_t n, int64_t now_ms);
-
+/* The group the customer of FIELDS is in at NOW_MS when it changed since
+ * the field "g" was last set (only time passing moves an active customer
+ * to inactive), set there and noted in BEFORE (NULL: not kept); else
+ * NULL. customer_apply ends with it. */
+const char *customer_regroup(json_t *fields, int64_t now_ms, int64_t active_ms, json_t *before);
+/* Sets field NAME of FIELDS to VALUE (NULL: removes it), noted in BEFORE
+ * as customer_apply notes the fields it touches. */
+void customer_set(json_t *fields, json_t *before, const char *name, const char *value);
+/* Whether T's limit lets it fire at NOW_MS for the customer of FIELDS:
+ * fewer than its max firings (field "l:TRIGGER") within its period. */
+bool customer_limit_allows(json_t *fields, const struct trigger *t, int64_t now_ms);
+/* Records a firing of T at NOW_MS for its limit and applies its score and
+ * set actions (OUT, N of them), noting what it touches in BEFORE. */
+void customer_fired(json_t *fields, json_t *before, const struct trigger *t, const struct action_out *out, size_t n,
+                    int64_t now_ms);
 /* The frequency cap ([triggers] frequency_cap): whether one more email
  * may go to the customer of FIELDS at NOW_MS, fewer than MAX in the PER_MS
- * before; if so it is counted (profile field "ce", the send times, as the
- * fire script keeps them). */
-bool customer_cap_take(json_t *fields, int64_t max, int64_t per_ms, int64_t now_ms);
-
+ * before; if so it is counted (profile field "ce", the send times), noted
+ * in BEFORE. */
+bool customer_cap_take(json_t *fields, json_t *before, int64_t max, int64_t per_ms, int64_t now_ms);
 /* Folds the fields FROM (an anonymous id's) into INTO (the user's), as the
- * merge script does: counts summed with first/last widened, first/last seen
+ * merge script does (for replay): counts summed with first/last widened, first/last seen
  * widened, traits and other fields kept from INTO and filled from FROM,
  * windowed counters and limits joined, revenue and score summed. */
 void customer_merge(json_t *into, json_t *from);

@@ -48,7 +48,7 @@ struct entry {
     struct tier_rank rank, before; /* among the buyers after the event, and before an order */
     bool first_order, raised;      /* an order: the customer's first; it raised their revenue */
     char err[256];
-    bool valid, fired;
+    bool valid;
     bool repeat;                 /* its customer's profile had applied its messageId before */
     struct pcache_profile *prof; /* event: its customer's profile, pinned (pcache.h) */
     unsigned round;              /* which round of the batch runs it */

@@ -2,9 +2,8 @@
  * goal (the event that counts as a conversion when it comes within a
  * window after a firing), its holdout (the share of customers for whom it
  * fires but sends nothing), and the customer's records of firings that
- * may still convert. Pure: the daemon's fire script applies records that
- * these functions write and compares the numbers in them; `nudged replay`
- * calls them directly.
+ * may still convert. Pure: decision.h applies them to a profile, for the
+ * daemon and `nudged replay` alike.
  *
  * The records are one profile field, "o": for each trigger with a goal
  * whose last firing for the customer has not converted and whose window

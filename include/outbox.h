@@ -1,8 +1,8 @@
 /* outbox.h — the outbox record: one delivery waiting in <prefix>actions.
  *
  * An actions entry has exactly one field, "delivery": a JSON object of
- * strings, written by the fire script (daemon/lua/fire.lua) as firing.c
- * builds it, moved there from the schedule when a retry or a postponed
+ * strings, written by a round's commit (daemon/lua/commit.lua) as
+ * firing.c builds it, moved there from the schedule when a retry or a postponed
  * email comes due (daemon/lua/due.lua), or written back by nudged
  * redrive. delivery.c reads it. The members:
  *

@@ -20,6 +20,12 @@
 /* How long a messageId is remembered for de-duplication. */
 #define PROFILE_DEDUP_WINDOW_MS (24LL * 3600 * 1000)
 
+/* A schedule item of a customer (schedule.h), written with its commit. */
+struct profile_item {
+    int64_t due;
+    char *member; /* owned by the round that made it */
+};
+
 /* What one round of a batch changed in one customer's profile (pcache.h),
  * for the commit script. */
 struct profile_change {
@@ -28,11 +34,21 @@ struct profile_change {
     json_t *before;            /* borrowed: the fields the round touched, with the values they had
                                   (null: none), as customer_apply keeps them */
     json_t *after;             /* borrowed: the fields the round ends with */
-    const unsigned char *seen; /* NSEEN message hashes applied, HASHID_DEDUP_LEN each */
+    const unsigned char *seen; /* NSEEN message and firing hashes applied, HASHID_DEDUP_LEN each */
     size_t nseen;
-    bool refresh, trim;  /* set the keys' time to live again; trim the dedup set */
-    int64_t regroup_due; /* an order's: when its active period runs out; 0: none */
-    bool buyer;          /* the buyers zset gets the customer's revenue */
+    bool refresh, trim;               /* set the keys' time to live again; trim the dedup set */
+    int64_t regroup_due;              /* an order's: when its active period runs out; 0: none */
+    bool buyer;                       /* the buyers zset gets the customer's revenue */
+    const struct profile_item *items; /* borrowed: NITEMS schedule items (delays, postponed emails) */
+    size_t nitems;
+    bool wrote; /* set by profile_commit_cmd: the hash is written, its version moves on */
+};
+
+/* The entries of one stream acked by a commit, borrowed. */
+struct profile_acks {
+    const char *stream;
+    const char **ids;
+    size_t n;
 };
 
 struct profile_commit {
@@ -40,13 +56,19 @@ struct profile_commit {
     const char *const *leases; /* the leases of the shards of the round's events */
     size_t nleases;
     int64_t now_ms, ttl_ms;
+    char *const *deliveries; /* the deliveries due now: their actions entries' "delivery" */
+    size_t ndeliveries;
+    json_t *counts; /* the measures hash's increments: field -> integer */
+    const struct profile_acks *acks;
+    size_t nacks;
+    bool delete_acked; /* nudged's own timers stream: acked entries are deleted */
 };
 
 /* Makes C the commit script call for the N changes CH under O (see
  * daemon/lua/commit.lua): its reply is 0, or the 1-based positions in CH
- * of the profiles that moved on since. */
+ * of the profiles that moved on since. Sets each change's WROTE. */
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
-                        const struct profile_change *ch, size_t n);
+                        struct profile_change *ch, size_t n);
 
 /* The period of the keys' time to live at NOW_MS: a commit sets the time
  * to live again only when it changed since the profile's last (the keys
@@ -54,17 +76,6 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
  * the dedup window longer): two commands fewer for most commits. */
 int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms);
 
-/* How long a customer's dedup set lives after its last write: the dedup
- * window (or the profile's ttl, when shorter) and the slack; the commit
- * and the fire script both set it so. */
-int64_t profile_dedup_ttl(int64_t ttl_ms);
-/* Adds the score of a dedup member written at NOW_MS: minus the second,
- * so the newest member is the lowest and ZADD puts it at the head of the
- * listpack instead of scanning the scores to the end. */
-void profile_add_dedup_score(struct cmd *c, int64_t now_ms);
-
-/* The four keys of CUSTOMER the fire script takes, in order. */
-void profile_add_keys(struct cmd *c, const struct keys *k, const char *customer);
 /* Makes C the ZRANGE of CUSTOMER's dedup set, and the GET of its link. */
 void profile_seen_cmd(struct cmd *c, const struct keys *k, const char *customer);
 void profile_link_cmd(struct cmd *c, const struct keys *k, const char *customer);

@@ -1,9 +1,10 @@
 /* pstore.h — the profiles a process works on (SPEC 8 "State"): found in
  * memory (pcache.h) or read from Redis on a miss, changed there by
- * customer_apply, and what a round of a batch changed committed in one
- * script call (profile.h), fenced by the shards' leases and checked
- * against each profile's version. The consumer drives it a round at a
- * time; the rules of the profile are customer.h's alone. */
+ * customer_apply and the firings' rules (decision.h), and a round of a
+ * batch committed in one script call (profile.h) with its deliveries,
+ * schedule items, counts and acks, fenced by the shards' leases and
+ * checked against each profile's version. The consumer drives it a round
+ * at a time; the rules are customer.h's and decision.h's alone. */
 #ifndef NUDGED_PSTORE_H
 #define NUDGED_PSTORE_H
 
@@ -57,19 +58,37 @@ void pstore_release(struct pstore *s, struct pcache_profile *p);
 bool pstore_apply(struct pstore_round *r, struct pcache_profile *p, const char *message_id,
                   const struct customer_update *u, bool order, int64_t now_ms, const char **moved);
 
-/* Sends the commit of what R changed, fenced by the NLEASES LEASES of its
- * events' shards. Returns the answers to wait for: 0 when nothing changed
- * (or it could not be sent: *FAILED). A commit refused because a profile
- * moved on in Redis drops it from memory and sets *FAILED: the batch is
- * read again. */
-size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t nleases, int64_t now_ms);
+/* P's fields for R to change (copied first when a judged entry holds
+ * them); *BEFORE gets where the change notes the fields it touches (as
+ * customer_apply notes them), for the commit. */
+json_t *pstore_edit(struct pstore_round *r, struct pcache_profile *p, json_t **before);
+/* Whether P meets the firing hash H for the first time within the dedup
+ * window; then it is remembered, and written with R's commit. */
+bool pstore_first(struct pstore_round *r, struct pcache_profile *p, const unsigned char h[HASHID_DEDUP_LEN]);
+/* Written with R's commit: a delivery due now (TEXT, the field "delivery"
+ * of its <prefix>actions entry; R frees it), a schedule item of P's
+ * customer due at DUE (MEMBER, which R frees), one more in FIELD of the
+ * measures hash, the ack of entry ID of STREAM (both borrowed until the
+ * commit is sent). */
+void pstore_deliver(struct pstore_round *r, char *text);
+void pstore_schedule(struct pstore_round *r, struct pcache_profile *p, int64_t due, char *member);
+void pstore_count(struct pstore_round *r, const char *field);
+void pstore_ack(struct pstore_round *r, const char *stream, const char *id);
+
+/* Sends the commit of R, fenced by the NLEASES LEASES of its events'
+ * shards; DELETE_ACKED for nudged's own timers stream. Returns the answers
+ * to wait for: 0 when there is nothing to write (or it could not be sent:
+ * *FAILED). A commit refused because a profile moved on in Redis drops it
+ * from memory and sets *FAILED: the batch is read again. */
+size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t nleases, int64_t now_ms,
+                     bool delete_acked);
 
 /* Ends R: when *FAILED, what it changed in memory (not known to be
  * committed) leaves memory. */
 void pstore_round_end(struct pstore_round *r);
 
 /* Customer ID's profile leaves memory: changed in Redis by another step
- * (a merge, a firing's score or set, a regroup, an erasure). */
+ * (a merge, an erasure). */
 void pstore_forget(struct pstore *s, const char *id);
 
 /* Appends the metrics of the profiles in memory to OUT. */

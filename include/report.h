@@ -1,7 +1,7 @@
 /* report.h — did the triggers work? (SPEC 3, 6, 7): per trigger, its
  * counted firings (acted and held out), the conversions of each arm, the
  * rates, the uplift and its 95 % interval (uplift.h), from the counts the
- * fire script keeps in <prefix>measures. `nudged report` prints it as
+ * consumer's commit keeps in <prefix>measures. `nudged report` prints it as
  * text; GET /v1/triggers answers the same as JSON. */
 #ifndef NUDGED_REPORT_H
 #define NUDGED_REPORT_H
@@ -13,7 +13,7 @@
 #include "trigger.h"
 
 /* The measures hash's fields of trigger ID: its firings that acted and
- * that were held out, and the conversions of each (fire.lua writes them). */
+ * that were held out, and the conversions of each (a commit adds to them). */
 #define REPORT_FIRED ":t"
 #define REPORT_HELD_OUT ":h"
 #define REPORT_CONVERTED_TREATED ":ct"

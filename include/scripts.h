@@ -15,8 +15,7 @@
 /* One script a file daemon/lua/NAME.lua, as SCRIPT_NAME; its KEYS and
  * ARGV are documented at the top of the file. */
 enum script_id {
-    SCRIPT_COMMIT,   /* write what a round changed in its profiles, fenced and checked */
-    SCRIPT_FIRE,     /* per entry of a run: de-duplicate firings, write deliveries, ack */
+    SCRIPT_COMMIT,   /* write a round: profiles, deliveries, schedule, counts, acks; fenced, checked */
     SCRIPT_REJECT,   /* move an invalid event to the rejected stream, ack it */
     SCRIPT_RETRY,    /* schedule the next attempt, ack and delete this one */
     SCRIPT_DEAD,     /* dead-letter a delivery, ack and delete it */
@@ -24,7 +23,6 @@ enum script_id {
     SCRIPT_BURY,     /* set aside an entry delivered too often */
     SCRIPT_FORGET,   /* erase a customer and their scheduled items */
     SCRIPT_MERGE,    /* fold an anonymous id into a user */
-    SCRIPT_REGROUP,  /* compute a customer's group again as time passes */
     SCRIPT_TRIM,     /* drop the entries of a stream its group has read and acked */
     SCRIPT_REDRIVE,  /* move dead deliveries back to the actions stream */
     SCRIPT_ARM,      /* arm a customer's silences (or move them later) */

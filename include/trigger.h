@@ -198,10 +198,6 @@ bool trigger_cancelled(const struct trigger *t, const struct eval_ctx *ctx, int6
 /* T's limit: at most MAX firings per PER_MS (0: ever). False: no limit. */
 bool trigger_limit(const struct trigger *t, int64_t *max, int64_t *per_ms);
 
-/* True when T may fire at NOW_MS given TIMES, its earlier firing times for
- * this customer (a JSON array of ms, NULL for none). */
-bool trigger_limit_allows(const struct trigger *t, json_t *times, int64_t now_ms);
-
 /* When an email of T fired at NOW_MS may be sent, for a customer whose
  * clock is OFF_S seconds ahead of UTC: NOW_MS, or the end of T's quiet
  * hours when NOW_MS falls inside them. */

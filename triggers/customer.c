@@ -1,8 +1,7 @@
-/* customer.c — the profile view and the lifecycle groups, in one place.
- *
- * The daemon's profile and fire scripts (daemon/lua/) do in Lua what
- * customer_apply and customer_fired do here; tests run the same events
- * through both and compare the firings.
+/* customer.c — the profile's rules, the view and the lifecycle groups,
+ * in one place: the daemon applies them to its copy in memory (pcache.h)
+ * and commits what they changed, `nudged replay` to its own; tests run the
+ * same events through both and compare the firings.
  */
 #include "customer.h"
 #include "util.h"
@@ -234,9 +233,6 @@ static void apply_field(json_t *fields, json_t *before, const char *name, const 
 const char *customer_apply(json_t *fields, const struct customer_update *u, int64_t now_ms, int64_t active_ms,
                            json_t *before)
 {
-    const char *was = field(fields, "g");
-    char old[16];
-    snprintf(old, sizeof old, "%s", was ? was : "");
     long long first = u->ts_ms, last = u->ts_ms, n = event_stats(fields, u->name, &first, &last);
     char key[600], val[80];
     key_of(key, sizeof key, "e:", u->name);
@@ -269,35 +265,65 @@ const char *customer_apply(json_t *fields, const struct customer_update *u, int6
         keep(before, fields, u->counters[i]->field);
         push_time(fields, u->counters[i]->field, u->ts_ms, u->ts_ms - u->counters[i]->window_ms, COUNTER_KEEP);
     }
+    return customer_regroup(fields, now_ms, active_ms, before);
+}
+
+const char *customer_regroup(json_t *fields, int64_t now_ms, int64_t active_ms, json_t *before)
+{
+    const char *was = field(fields, "g");
     const char *g = customer_group(fields, now_ms, active_ms);
-    if (strcmp(old, g) == 0)
+    if (was && strcmp(was, g) == 0)
         return NULL; /* left as it is: a commit writes only what changed */
     apply_field(fields, before, "g", g);
     return g;
 }
 
-bool customer_cap_take(json_t *fields, int64_t max, int64_t per_ms, int64_t now_ms)
+void customer_set(json_t *fields, json_t *before, const char *name, const char *value)
+{
+    keep(before, fields, name);
+    if (value)
+        set_field(fields, name, value);
+    else
+        json_object_del(fields, name);
+}
+
+bool customer_limit_allows(json_t *fields, const struct trigger *t, int64_t now_ms)
+{
+    int64_t max, per;
+    char key[80];
+    long long times[COUNTER_KEEP + 1];
+    if (!trigger_limit(t, &max, &per))
+        return true;
+    snprintf(key, sizeof key, "l:%s", trigger_id(t));
+    return (int64_t)read_times(field(fields, key), per ? now_ms - per : LLONG_MIN, times, 0, COUNTER_KEEP) < max;
+}
+
+bool customer_cap_take(json_t *fields, json_t *before, int64_t max, int64_t per_ms, int64_t now_ms)
 {
     long long times[COUNTER_KEEP + 1];
     size_t n = read_times(field(fields, "ce"), now_ms - per_ms, times, 0, COUNTER_KEEP);
     if ((int64_t)n >= max)
         return false;
+    keep(before, fields, "ce");
     times[n++] = now_ms;
     store_times(fields, "ce", times, n, (size_t)max);
     return true;
 }
 
-void customer_fired(json_t *fields, const struct trigger *t, const struct action_out *out, size_t n, int64_t now_ms)
+void customer_fired(json_t *fields, json_t *before, const struct trigger *t, const struct action_out *out, size_t n,
+                    int64_t now_ms)
 {
     int64_t max, per;
     char key[80];
     if (trigger_limit(t, &max, &per)) {
         snprintf(key, sizeof key, "l:%s", trigger_id(t));
+        keep(before, fields, key);
         push_time(fields, key, now_ms, per ? now_ms - per : INT64_MIN, (size_t)max);
     }
     for (size_t i = 0; i < n; i++) {
         if (out[i].kind == ACTION_SCORE) {
             const char *sc = field(fields, "sc");
+            keep(before, fields, "sc");
             set_int(fields, "sc", (sc ? strtoll(sc, NULL, 10) : 0) + out[i].score);
         } else if (out[i].kind == ACTION_SET) {
             const char *k;
@@ -305,14 +331,14 @@ void customer_fired(json_t *fields, const struct trigger *t, const struct action
             json_object_foreach(out[i].set, k, v)
             {
                 if (strcmp(k, "group") == 0) {
-                    set_field(fields, "x", "1");
+                    apply_field(fields, before, "x", "1");
                     continue;
                 }
                 char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
                 char tk[300];
                 snprintf(tk, sizeof tk, "t:%s", k + 7);
                 if (dump)
-                    set_field(fields, tk, dump);
+                    apply_field(fields, before, tk, dump);
                 free(dump);
             }
         }

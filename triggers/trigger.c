@@ -1021,17 +1021,6 @@ bool trigger_limit(const struct trigger *t, int64_t *max, int64_t *per_ms)
     return t->limit_max > 0;
 }
 
-bool trigger_limit_allows(const struct trigger *t, json_t *times, int64_t now_ms)
-{
-    if (t->limit_max == 0)
-        return true;
-    size_t i;
-    json_t *v;
-    int64_t n = 0;
-    json_array_foreach(times, i, v) if (t->limit_per_ms == 0 || json_integer_value(v) >= now_ms - t->limit_per_ms) n++;
-    return n < t->limit_max;
-}
-
 bool trigger_quiet_hours(const struct trigger *t, int *from_min, int *to_min)
 {
     *from_min = t->quiet_from;

@@ -200,7 +200,7 @@ EQUIV_TRIGGERS = [
      "if": {"count": {"event": "Visit", "where": {"properties.n": {"gte": 5}}, "within": "1h"}, "gte": 2}},
     {"id": "ping-limit", "on": "Ping", "limit": {"max": 2, "per": "1d"}},
     {"id": "ping-once", "on": "Ping", "limit": {"once": True}},
-    # A limit read past a set's arguments in the fire script's ARGV.
+    # A limit and a set in one firing: both land in the same commit.
     {"id": "ping-mark", "on": "Ping", "limit": {"max": 2, "per": "1d"},
      "actions": [{"set": {"traits.pinged": "yes", "traits.tier": "gold"}}, {"score": 4}]},
     {"id": "visit-score", "on": "Visit", "actions": [{"score": 10}]},

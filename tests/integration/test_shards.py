@@ -123,7 +123,7 @@ def test_grow_from_one_to_three_processes_and_back_under_load(env):
 def test_a_process_paused_past_its_lease_writes_nothing_stale(env):
     """SIGSTOP one of two processes under load until the other holds every
     shard, then SIGCONT: the batches it had in hand when paused are refused
-    where they would commit (the fire script checks the lease), it takes
+    where they would commit (the commit checks the lease), it takes
     its share back, and nothing is lost or fired twice."""
     r = env.redis.client
     trig = {"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})}

@@ -95,7 +95,7 @@ static void test_window(void)
     char rec[MEASURE_RECORD_LEN], hits[32];
     snprintf(hits, sizeof hits, " %s ", measure_goal_id(&m));
     measure_record(rec, "t", &m, fired, false);
-    CHECK_STR(rec, ";t t 1000000 260200000 85d9e7362246", "the record the fire script reads");
+    CHECK_STR(rec, ";t t 1000000 260200000 85d9e7362246", "the record the profile keeps");
     static const struct {
         const char *name;
         int64_t at;
