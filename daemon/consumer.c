@@ -127,6 +127,10 @@ static void release_profile(struct entry *e)
         pstore_release(e->b->c->store, e->prof);
         e->prof = NULL;
     }
+    if (e->from) {
+        pstore_release(e->b->c->store, e->from);
+        e->from = NULL;
+    }
 }
 
 static void tally_add(struct tally *t, enum stats_per_trigger what, const char *trigger, size_t len)
@@ -312,14 +316,6 @@ static void redirect(struct entry *e, const char *to, size_t len)
     e->round = b->round + 1;
 }
 
-static void on_merged(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct entry *e = priv;
-    (void)ac;
-    reply_failed(e->b, r, "merge");
-    batch_step(e->b);
-}
-
 static void grow_scratch(struct consumer *c, const struct trigger_set *set)
 {
     size_t cap = trigger_set_count(set) + 1, hcap = trigger_set_counter_count(set) + 1;
@@ -435,12 +431,27 @@ static void prepare_timer(struct consumer *c, struct batch *b, struct entry *e)
     e->fields = json_incref(e->prof->fields);
 }
 
-/* The reads of the round are back: apply its events in order. An entry
- * whose customer's keys cannot be read (a key of the wrong type) is
- * rejected; one whose customer was merged into a user goes on as the
+/* The round's merges, before its events (as replay has them: an
+ * anonymous id's events after its merge go on as the user's): each folds
+ * an anonymous id's profile into its user's in memory, committed with the
+ * round (pstore_merge). One whose anonymous profile cannot be read is
+ * left to the event's own reading. */
+static void apply_merges(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct entry *e = &b->e[i];
+        if (in_round(b, e) && e->from && e->prof && !e->from->error && !e->prof->error)
+            pstore_merge(b->pr, e->prof, e->from);
+    }
+}
+
+/* The reads of the round are back: its merges, then its events in order.
+ * An entry whose customer's keys cannot be read (a key of the wrong type)
+ * is rejected; one whose customer was merged into a user goes on as the
  * user. */
 static void apply_round(struct consumer *c, struct batch *b)
 {
+    apply_merges(b);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         if (!in_round(b, e) || e->prof == NULL)
@@ -463,26 +474,21 @@ static void apply_round(struct consumer *c, struct batch *b)
     }
 }
 
-/* Phase one of the round: merges first (each folds an anonymous id into a
- * user, so both are read after it), then each customer's profile, from
- * memory or read from Redis. */
+/* Phase one of the round: each customer's profile, and for a merge (an
+ * identify with both ids, an alias) the anonymous id's too, from memory
+ * or read from Redis. */
 static void start_reads(struct consumer *c, struct batch *b)
 {
     pstore_round_end(b->pr); /* the round before, answered */
     b->pr = pstore_round_new(c->store, on_store_step, b, &b->failed);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
-        if (in_round(b, e) && !b->src->timers && e->m.merge_from) {
-            profile_merge_cmd(&c->call, c->d.scripts, c->d.keys, e->m.merge_from, e->m.customer,
-                              c->d.cfg->triggers_profile_ttl_ms);
-            send_or_fail(b, on_merged, e);
-            pstore_forget(c->store, e->m.merge_from);
-            pstore_forget(c->store, e->m.customer);
-        }
+        if (!in_round(b, e))
+            continue;
+        b->outstanding += pstore_use(b->pr, e->m.customer, &e->prof);
+        if (!b->src->timers && e->m.merge_from && strcmp(e->m.merge_from, e->m.customer) != 0)
+            b->outstanding += pstore_use(b->pr, e->m.merge_from, &e->from);
     }
-    for (size_t i = 0; i < b->n; i++)
-        if (in_round(b, &b->e[i]))
-            b->outstanding += pstore_use(b->pr, b->e[i].m.customer, &b->e[i].prof);
 }
 
 /* Gives each valid entry its round (rounds.h), when firings can change

@@ -62,7 +62,7 @@ enum { FLAG_REFRESH = 1, FLAG_TRIM = 2, FLAG_BUYER = 4, FLAG_ITEMS = 8 };
 static void add_item(struct cmd *c, int64_t due, const char *member)
 {
     cmd_addi(c, due);
-    cmd_adds(c, member);
+    cmd_addscopy(c, member);
 }
 
 /* One customer's part of the commit call (see commit.lua). */
@@ -112,7 +112,7 @@ static void add_counts(struct cmd *c, json_t *counts)
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         struct profile_change *ch, size_t n)
 {
-    scripts_begin(c, s, SCRIPT_COMMIT, (int)(4 + o->nleases + o->nacks + 3 * n));
+    scripts_begin(c, s, SCRIPT_COMMIT, (int)(4 + o->nleases + o->nacks + 6 * o->nmerges + 3 * n));
     cmd_adds(c, k->schedule);
     cmd_adds(c, k->buyers);
     cmd_adds(c, k->actions);
@@ -121,6 +121,12 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
         cmd_adds(c, o->leases[i]);
     for (size_t i = 0; i < o->nacks; i++)
         cmd_adds(c, o->acks[i].stream);
+    for (size_t i = 0; i < o->nmerges; i++) {
+        for (const char *x = "pdsa"; *x; x++)
+            keys_add_customer(c, k, o->merges[i].from, *x);
+        for (const char *x = "sm"; *x; x++)
+            keys_add_customer(c, k, o->merges[i].into, *x);
+    }
     for (size_t i = 0; i < n; i++)
         for (const char *x = "pds"; *x; x++)
             keys_add_customer(c, k, ch[i].customer, *x);
@@ -138,6 +144,12 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
     cmd_adds(c, o->delete_acked ? "1" : "0");
     cmd_addi(c, (int64_t)o->ndeliveries);
     cmd_addi(c, (int64_t)json_object_size(o->counts));
+    cmd_addi(c, (int64_t)o->nmerges);
+    for (size_t i = 0; i < o->nmerges; i++) {
+        cmd_adds(c, o->merges[i].from);
+        cmd_adds(c, o->merges[i].into);
+        cmd_addi(c, o->merges[i].expect);
+    }
     for (size_t i = 0; i < o->ndeliveries; i++)
         cmd_adds(c, o->deliveries[i]);
     add_counts(c, o->counts);
@@ -196,21 +208,4 @@ void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct key
     cmd_adds(c, k->buyers);
     cmd_adds(c, k->prefix);
     cmd_adds(c, id);
-}
-
-void profile_merge_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *from, const char *into,
-                       int64_t ttl_ms)
-{
-    scripts_begin(c, s, SCRIPT_MERGE, 11);
-    for (const char *x = "pdsa"; *x; x++)
-        keys_add_customer(c, k, from, *x);
-    for (const char *x = "pdsm"; *x; x++)
-        keys_add_customer(c, k, into, *x);
-    cmd_adds(c, k->schedule);
-    keys_add_customer(c, k, into, 'a');
-    cmd_adds(c, k->buyers);
-    cmd_adds(c, from);
-    cmd_adds(c, into);
-    cmd_addi(c, ttl_ms);
-    cmd_adds(c, "e:" CUSTOMER_ORDER_EVENT);
 }

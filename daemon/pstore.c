@@ -27,6 +27,7 @@ struct change {
     int64_t expect;
     size_t seen_from;
     bool order, buyer; /* an order came; the buyers zset gets its revenue */
+    bool gone;         /* merged into a user: its keys go, it is written by the merge alone */
     struct profile_item *items;
     size_t nitems, items_cap;
 };
@@ -48,6 +49,8 @@ struct pstore_round {
     json_t *counts; /* the measures hash's increments: field -> integer */
     struct ack *acks;
     size_t nacks, acks_cap;
+    struct profile_merge *merges; /* their ids borrowed from the profiles, pinned by their changes */
+    size_t nmerges, merges_cap;
 };
 
 struct pstore *pstore_new(const struct pstore_deps *deps)
@@ -71,7 +74,7 @@ void pstore_free(struct pstore *s)
 struct pstore_round *pstore_round_new(struct pstore *s, pstore_step_fn *step, void *data, bool *failed)
 {
     struct pstore_round *r = util_xcalloc(1, sizeof *r);
-    *r = (struct pstore_round){s, step, data, failed, NULL, 0, 0, NULL, 0, 0, json_object(), NULL, 0, 0};
+    *r = (struct pstore_round){s, step, data, failed, NULL, 0, 0, NULL, 0, 0, json_object(), NULL, 0, 0, NULL, 0, 0};
     return r;
 }
 
@@ -93,6 +96,7 @@ void pstore_round_end(struct pstore_round *r)
     free(r->deliveries);
     json_decref(r->counts);
     free(r->acks);
+    free(r->merges);
     free(r->changes);
     free(r);
 }
@@ -269,8 +273,13 @@ static struct change *change_of(struct pstore_round *r, struct pcache_profile *p
         r->changes = util_xrealloc(r->changes, r->cap * sizeof *r->changes);
     }
     pcache_pin(p);
-    r->changes[r->nchanges] = (struct change){p, json_object(), p->version, p->nseen, false, false, NULL, 0, 0};
+    r->changes[r->nchanges] = (struct change){p, json_object(), p->version, p->nseen, false, false, false, NULL, 0, 0};
     return &r->changes[r->nchanges++];
+}
+
+static int64_t last_order_ms(json_t *fields)
+{
+    return customer_last_event_ms(fields, CUSTOMER_ORDER_EVENT);
 }
 
 /* P's fields, to be changed: copied first when anyone else holds them (a
@@ -328,15 +337,33 @@ void pstore_count(struct pstore_round *r, const char *field)
     json_object_set_new(r->counts, field, json_integer(json_integer_value(n) + 1));
 }
 
+bool pstore_merge(struct pstore_round *r, struct pcache_profile *into, struct pcache_profile *from)
+{
+    if (from->link || into->link || from == into)
+        return false; /* merged already, or the user is itself an alias: left alone */
+    struct change *fc = change_of(r, from);
+    json_t *before, *fields = pstore_edit(r, into, &before);
+    struct change *ic = change_of(r, into);
+    customer_merge(fields, from->fields, before);
+    for (size_t i = 0; i < from->nseen; i++)
+        pcache_see(into, from->seen + i * HASHID_DEDUP_LEN);
+    ic->buyer |= last_order_ms(fields) >= 0; /* the buyer is the user now, with the revenue summed */
+    into->refreshed = -1;                    /* the user's keys live on from the merge */
+    r->merges = grow(r->merges, r->nmerges, &r->merges_cap, sizeof *r->merges);
+    r->merges[r->nmerges++] = (struct profile_merge){from->id, into->id, fc->expect};
+    /* In memory as in Redis once committed: no fields, a link. */
+    fc->gone = true;
+    json_decref(from->fields);
+    from->fields = json_object();
+    from->link = util_xstrdup(into->id);
+    pcache_resize(r->s->cache, from);
+    return true;
+}
+
 void pstore_ack(struct pstore_round *r, const char *stream, const char *id)
 {
     r->acks = grow(r->acks, r->nacks, &r->acks_cap, sizeof *r->acks);
     r->acks[r->nacks++] = (struct ack){stream, id};
-}
-
-static int64_t last_order_ms(json_t *fields)
-{
-    return customer_last_event_ms(fields, CUSTOMER_ORDER_EVENT);
 }
 
 bool pstore_apply(struct pstore_round *r, struct pcache_profile *p, const char *message_id,
@@ -357,6 +384,16 @@ bool pstore_apply(struct pstore_round *r, struct pcache_profile *p, const char *
     return true;
 }
 
+/* The change of the K-th customer (1-based) of R's commit: the changes
+ * but those merged away, in order. */
+static struct change *committed(struct pstore_round *r, long long k)
+{
+    for (size_t i = 0; i < r->nchanges; i++)
+        if (!r->changes[i].gone && --k == 0)
+            return &r->changes[i];
+    return NULL;
+}
+
 static void on_commit(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct pstore_round *r = priv;
@@ -364,11 +401,15 @@ static void on_commit(redisAsyncContext *ac, void *reply, void *priv)
     (void)ac;
     if (!reply_failed(r, c, "commit") && c->type == REDIS_REPLY_ARRAY) {
         /* Redis's copy moved on (another process, a script, an erasure):
-         * nothing was written; the batch is read again, the profiles too. */
+         * nothing was written; the batch is read again, the profiles too
+         * (a merge's anonymous id: its position negative). */
         for (size_t i = 0; i < c->elements; i++) {
             long long k = c->element[i]->type == REDIS_REPLY_INTEGER ? c->element[i]->integer : 0;
-            if (k >= 1 && (size_t)k <= r->nchanges)
-                pcache_drop(r->s->cache, r->changes[k - 1].p, true);
+            struct change *ch = k > 0 ? committed(r, k) : NULL;
+            if (ch)
+                pcache_drop(r->s->cache, ch->p, true);
+            else if (k < 0 && (size_t)-k <= r->nmerges)
+                pcache_drop_id(r->s->cache, r->merges[-k - 1].from);
         }
         char count[24];
         snprintf(count, sizeof count, "%zu", c->elements);
@@ -404,44 +445,48 @@ size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t n
                      bool delete_acked)
 {
     struct pstore *s = r->s;
-    if (r->nchanges == 0 && r->nacks == 0 && r->ndeliveries == 0)
+    if (r->nchanges == 0 && r->nacks == 0 && r->ndeliveries == 0 && r->nmerges == 0)
         return 0;
     int64_t ttl = s->d.cfg->triggers_profile_ttl_ms, period = profile_ttl_period(now_ms, ttl);
     struct profile_change *pc = util_xcalloc(r->nchanges ? r->nchanges : 1, sizeof *pc);
+    size_t n = 0;
     for (size_t i = 0; i < r->nchanges; i++) {
         struct change *ch = &r->changes[i];
         struct pcache_profile *p = ch->p;
+        if (ch->gone)
+            continue;
         int64_t last = ch->order ? last_order_ms(p->fields) : -1;
-        pc[i] = (struct profile_change){p->id,
-                                        ch->expect,
-                                        ch->before,
-                                        p->fields,
-                                        p->seen + ch->seen_from * HASHID_DEDUP_LEN,
-                                        p->nseen - ch->seen_from,
-                                        p->refreshed != period,
-                                        ch->seen_from / 16 != p->nseen / 16,
-                                        last >= 0 ? last + s->d.cfg->triggers_active_period_ms + 1 : 0,
-                                        ch->buyer,
-                                        ch->items,
-                                        ch->nitems,
-                                        false};
+        pc[n++] = (struct profile_change){p->id,
+                                          ch->expect,
+                                          ch->before,
+                                          p->fields,
+                                          p->seen + ch->seen_from * HASHID_DEDUP_LEN,
+                                          p->nseen - ch->seen_from,
+                                          p->refreshed != period,
+                                          ch->seen_from / 16 != p->nseen / 16,
+                                          last >= 0 ? last + s->d.cfg->triggers_active_period_ms + 1 : 0,
+                                          ch->buyer,
+                                          ch->items,
+                                          ch->nitems,
+                                          false};
     }
     struct profile_acks *acks;
     size_t nacks = group_acks(r, &acks);
-    struct profile_commit o = {s->d.keys->consumer, leases,    nleases, now_ms, ttl,         r->deliveries,
-                               r->ndeliveries,      r->counts, acks,    nacks,  delete_acked};
-    profile_commit_cmd(&s->call, s->d.scripts, s->d.keys, &o, pc, r->nchanges);
-    for (size_t i = 0; i < r->nchanges; i++) {
+    struct profile_commit o = {s->d.keys->consumer, leases,         nleases,     now_ms, ttl,
+                               r->deliveries,       r->ndeliveries, r->counts,   acks,   nacks,
+                               r->merges,           r->nmerges,     delete_acked};
+    profile_commit_cmd(&s->call, s->d.scripts, s->d.keys, &o, pc, n);
+    for (size_t i = 0, k = 0; i < r->nchanges; i++) {
         struct change *ch = &r->changes[i];
         struct pcache_profile *p = ch->p;
         /* The next round or batch builds on this before it is answered. */
         p->refreshed = period;
-        p->version = ch->expect + (pc[i].wrote ? 1 : 0);
-        const char *k;
+        p->version = ch->gone ? 0 : ch->expect + (pc[k++].wrote ? 1 : 0);
+        const char *key;
         json_t *old;
-        json_object_foreach(ch->before, k, old)
+        json_object_foreach(ch->before, key, old)
         {
-            pcache_account(s->cache, p, k, json_is_null(old) ? NULL : old);
+            pcache_account(s->cache, p, key, json_is_null(old) ? NULL : old);
         }
     }
     for (size_t i = 0; i < nacks; i++)

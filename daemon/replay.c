@@ -529,7 +529,7 @@ static void apply_event(struct replay *r, const struct message *m, json_t *msg)
     ctx_clear(&ctx);
 }
 
-/* Folds FROM into the user INTO, as the merge script does; FROM's waiting
+/* Folds FROM into the user INTO, as the daemon does (customer_merge); FROM's waiting
  * firings follow it. An id already linked, or a user that is itself
  * linked, is left alone. */
 static void merge(struct replay *r, const char *from, const char *into)
@@ -538,7 +538,7 @@ static void merge(struct replay *r, const char *from, const char *into)
         return;
     json_t *ff = json_object_get(r->customers, from);
     if (ff) {
-        customer_merge(fields_of(r, into), ff);
+        customer_merge(fields_of(r, into), ff, NULL);
         for (size_t i = 0; i < r->ntimers; i++)
             if (strcmp(r->timers[i].customer, from) == 0) {
                 free(r->timers[i].customer);

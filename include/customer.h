@@ -80,11 +80,12 @@ void customer_fired(json_t *fields, json_t *before, const struct trigger *t, con
  * before; if so it is counted (profile field "ce", the send times), noted
  * in BEFORE. */
 bool customer_cap_take(json_t *fields, json_t *before, int64_t max, int64_t per_ms, int64_t now_ms);
-/* Folds the fields FROM (an anonymous id's) into INTO (the user's), as the
- * merge script does (for replay): counts summed with first/last widened, first/last seen
- * widened, traits and other fields kept from INTO and filled from FROM,
- * windowed counters and limits joined, revenue and score summed. */
-void customer_merge(json_t *into, json_t *from);
+/* Folds the fields FROM (an anonymous id's) into INTO (the user's), for
+ * the daemon and replay: counts summed with first/last widened, first/last
+ * seen widened, traits and other fields kept from INTO and filled from
+ * FROM, windowed counters and limits joined, revenue and score summed;
+ * the fields it touches noted in BEFORE (NULL: not kept). */
+void customer_merge(json_t *into, json_t *from, json_t *before);
 
 /* Reads an event name's stats, "count first last" (the field e:NAME), from
  * V (NULL: none); false when V is not of that form. */

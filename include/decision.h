@@ -46,9 +46,10 @@ void decision_make(struct decision *d, const struct trigger *t, const char *cust
                    struct eval_ctx *ctx, int64_t at, const struct decision_cap *cap);
 void decision_clear(struct decision *d);
 
-/* The records of FIELDS (field MEASURE_FIELD) after an event at TS that is
- * the goal of the goal ids HITS (measure_convert): FN is told of each
- * firing it converts; changes noted in BEFORE. */
+/* The records of FIELDS (fields MEASURE_PREFIX...) after an event at TS
+ * that is the goal of the goal ids HITS (measure_check): FN is told of
+ * each firing it converts; converted and ended records go, noted in
+ * BEFORE. */
 void decision_convert(json_t *fields, json_t *before, const char *hits, int64_t ts, measure_converted_fn *fn,
                       void *data);
 

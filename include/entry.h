@@ -51,6 +51,7 @@ struct entry {
     bool valid;
     bool repeat;                 /* its customer's profile had applied its messageId before */
     struct pcache_profile *prof; /* event: its customer's profile, pinned (pcache.h) */
+    struct pcache_profile *from; /* a merge (m.merge_from): the anonymous id's profile, pinned */
     unsigned round;              /* which round of the batch runs it */
     char *redirect;              /* the user an anonymous customer was merged into */
     int redirects;

@@ -5,17 +5,18 @@
  * may still convert. Pure: decision.h applies them to a profile, for the
  * daemon and `nudged replay` alike.
  *
- * The records are one profile field, "o": for each trigger with a goal
- * whose last firing for the customer has not converted and whose window
- * has not ended, ";TRIGGER ARM AT DEADLINE GOAL" (ARM "t" treated or "h"
- * held out; AT the firing's moment and DEADLINE the end of its window, in
- * ms; GOAL the goal's id). An event that is some trigger's goal reads the
- * one field, whatever the number of triggers, and converts the records of
- * its goals whose window holds it: AT < its time <= DEADLINE. A newer
- * firing of a trigger replaces its record (a conversion is credited to
- * the latest firing before it), a record goes when it converts (a firing
- * converts once), and records whose window has ended go at the next
- * conversion check, or once the field is long (measure_put). */
+ * The records are profile fields, one for each trigger with a goal whose
+ * last firing for the customer has not converted and whose window has not
+ * ended: "o:TRIGGER" = "ARM AT DEADLINE GOAL" (ARM "t" treated or "h" held
+ * out; AT the firing's moment and DEADLINE the end of its window, in ms;
+ * GOAL the goal's id). A firing writes its trigger's field alone (a few
+ * dozen bytes, whatever the number of triggers), a newer one replacing
+ * the older (a conversion is credited to the latest firing before it).
+ * An event that is some trigger's goal looks at the customer's records
+ * (in memory, where the profile is: no read of past firings) and converts
+ * those of its goals whose window holds it: AT < its time <= DEADLINE. A
+ * record goes when it converts (a firing converts once), and at the first
+ * goal event after its window ended; there is at most one a trigger. */
 #ifndef NUDGED_MEASURE_H
 #define NUDGED_MEASURE_H
 
@@ -34,12 +35,12 @@ struct counter;
  * them, "2.5%" 250; a share has at most two decimals. */
 #define MEASURE_BUCKETS UTIL_SHARE_BUCKETS
 
-/* The profile field of the records. */
-#define MEASURE_FIELD "o"
+/* The prefix of a record's profile field, before its trigger's id. */
+#define MEASURE_PREFIX "o:"
 /* The goal's id: the 12 hex digits of its (event, where) counter field. */
 #define MEASURE_GOAL_ID_LEN 13
-/* Room for one record: ";" ID " " ARM " " AT " " DEADLINE " " GOAL. */
-#define MEASURE_RECORD_LEN (1 + 64 + 3 + 2 * 21 + MEASURE_GOAL_ID_LEN + 1)
+/* Room for one record: ARM " " AT " " DEADLINE " " GOAL. */
+#define MEASURE_RECORD_LEN (2 + 2 * 21 + MEASURE_GOAL_ID_LEN + 1)
 
 struct measure {
     struct counter *goal; /* owned; NULL: no goal. Its window_ms is the goal's within */
@@ -71,29 +72,23 @@ const char *measure_goal_id(const struct measure *m);
 /* True when M has a goal and MSG is such an event (its name, its where). */
 bool measure_goal_hit(const struct measure *m, const struct message *msg, const struct eval_ctx *ctx);
 
-/* The record of a firing of TRIGGER (whose measure M has a goal) at AT into
- * OUT (MEASURE_RECORD_LEN): its window ends M's within after AT. */
-void measure_record(char out[MEASURE_RECORD_LEN], const char *trigger, const struct measure *m, int64_t at,
-                    bool held_out);
+/* The record (the field's value) of a firing of a trigger whose measure M
+ * has a goal, at AT, into OUT: its window ends M's within after AT. */
+void measure_record(char out[MEASURE_RECORD_LEN], const struct measure *m, int64_t at, bool held_out);
 
-/* The records OPEN (NULL: none) with RECORD (from measure_record) for its
- * trigger in place of an older one and, when the others pass
- * MEASURE_PRUNE_LEN bytes, without records whose window ended before AT
- * (an ended record can convert nothing: pruning is only to bound the
- * field, and not done on every firing, which would cost every firing a
- * pass over the records). Returns a new string (caller frees). */
-#define MEASURE_PRUNE_LEN 1024
-char *measure_put(const char *open, const char *record, int64_t at);
+enum measure_check {
+    MEASURE_OPEN,     /* it stays */
+    MEASURE_ENDED,    /* its window ended before the event (or it is damaged): it goes */
+    MEASURE_CONVERTS, /* the event converts it: it goes */
+};
+
+/* What an event at TS that is the goal of the goal ids in HITS (" ID ID
+ * ... ", a space on either side of each) does to the record REC; for a
+ * conversion, *HELD_OUT gets its arm. */
+enum measure_check measure_check(const char *rec, const char *hits, int64_t ts, bool *held_out);
 
 /* Called for each record that converts: its trigger (LEN bytes at ID, not
  * terminated) and arm. */
 typedef void measure_converted_fn(void *data, const char *id, size_t len, bool held_out);
-
-/* The records OPEN (NULL: none) after an event at TS that is the goal of
- * the goal ids in HITS (" ID ID ... ", a space on either side of each):
- * each record of one of those goals whose window holds TS converts (FN
- * is told) and goes; records whose window ended before TS go too.
- * Returns a new string (caller frees). */
-char *measure_convert(const char *open, const char *hits, int64_t ts, measure_converted_fn *fn, void *data);
 
 #endif

@@ -51,6 +51,13 @@ struct profile_acks {
     size_t n;
 };
 
+/* An anonymous id FROM folded into the user INTO in memory (pstore.h):
+ * the commit moves its schedule items, deletes its keys and links it. */
+struct profile_merge {
+    const char *from, *into;
+    int64_t expect; /* FROM's version when read; 0: no hash */
+};
+
 struct profile_commit {
     const char *owner;         /* this process's name, the lease holder */
     const char *const *leases; /* the leases of the shards of the round's events */
@@ -61,12 +68,15 @@ struct profile_commit {
     json_t *counts; /* the measures hash's increments: field -> integer */
     const struct profile_acks *acks;
     size_t nacks;
+    const struct profile_merge *merges;
+    size_t nmerges;
     bool delete_acked; /* nudged's own timers stream: acked entries are deleted */
 };
 
 /* Makes C the commit script call for the N changes CH under O (see
  * daemon/lua/commit.lua): its reply is 0, or the 1-based positions in CH
- * of the profiles that moved on since. Sets each change's WROTE. */
+ * of the profiles that moved on since (minus the position in O's merges
+ * of an anonymous id's). Sets each change's WROTE. */
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         struct profile_change *ch, size_t n);
 
@@ -81,11 +91,6 @@ void profile_seen_cmd(struct cmd *c, const struct keys *k, const char *customer)
 void profile_link_cmd(struct cmd *c, const struct keys *k, const char *customer);
 /* Makes C the HGETALL of CUSTOMER's profile hash. */
 void profile_read_cmd(struct cmd *c, const struct keys *k, const char *customer);
-
-/* Makes C the merge script call folding the anonymous id FROM into the
- * user INTO (an identify with both ids, an alias). */
-void profile_merge_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *from, const char *into,
-                       int64_t ttl_ms);
 
 /* Makes C the forget script call erasing customer ID (SPEC 2: every key,
  * scheduled item and merged anonymous id). S NULL: EVAL with the source,

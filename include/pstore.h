@@ -65,6 +65,13 @@ json_t *pstore_edit(struct pstore_round *r, struct pcache_profile *p, json_t **b
 /* Whether P meets the firing hash H for the first time within the dedup
  * window; then it is remembered, and written with R's commit. */
 bool pstore_first(struct pstore_round *r, struct pcache_profile *p, const unsigned char h[HASHID_DEDUP_LEN]);
+/* Folds the anonymous id's profile FROM into the user's INTO in memory
+ * (customer_merge, the dedup hashes too), as the first step of a round:
+ * R's commit moves FROM's scheduled items to INTO, deletes FROM's keys
+ * and links it to INTO, checked against FROM's version as every profile
+ * is. False (nothing done) when FROM is linked already or INTO is itself
+ * linked elsewhere. */
+bool pstore_merge(struct pstore_round *r, struct pcache_profile *into, struct pcache_profile *from);
 /* Written with R's commit: a delivery due now (TEXT, the field "delivery"
  * of its <prefix>actions entry; R frees it), a schedule item of P's
  * customer due at DUE (MEMBER, which R frees), one more in FIELD of the

@@ -22,7 +22,6 @@ enum script_id {
     SCRIPT_DUE,      /* move due scheduled items into their stream */
     SCRIPT_BURY,     /* set aside an entry delivered too often */
     SCRIPT_FORGET,   /* erase a customer and their scheduled items */
-    SCRIPT_MERGE,    /* fold an anonymous id into a user */
     SCRIPT_TRIM,     /* drop the entries of a stream its group has read and acked */
     SCRIPT_REDRIVE,  /* move dead deliveries back to the actions stream */
     SCRIPT_ARM,      /* arm a customer's silences (or move them later) */

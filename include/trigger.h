@@ -74,7 +74,7 @@ const struct measure *trigger_measure(const struct trigger *t);
 /* The goals of the triggers (enabled or not: a firing from before a
  * trigger was disabled still converts) that MSG is, given CTX (the event
  * alone), as their distinct ids in OUT (LEN bytes): " ID ID ... ", the
- * form measure_convert takes; "" for none. Returns how many.
+ * form measure_check takes; "" for none. Returns how many.
  * TRIGGER_GOAL_HITS_LEN bytes hold every goal of a set. */
 #define TRIGGER_GOAL_HITS_LEN (TRIGGER_GOALS_MAX * MEASURE_GOAL_ID_LEN + 2)
 size_t trigger_set_goal_hits(const struct trigger_set *set, const struct message *msg, const struct eval_ctx *ctx,

@@ -461,14 +461,16 @@ static void merge_field(json_t *into, const char *k, const char *v)
     }
 }
 
-void customer_merge(json_t *into, json_t *from)
+void customer_merge(json_t *into, json_t *from, json_t *before)
 {
     const char *k;
     json_t *v;
     json_object_foreach(from, k, v)
     {
-        if (json_is_string(v))
+        if (json_is_string(v)) {
+            keep(before, into, k);
             merge_field(into, k, json_string_value(v));
+        }
     }
 }
 

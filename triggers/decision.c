@@ -3,22 +3,23 @@
 #include "customer.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *field(json_t *fields, const char *name)
+/* The profile field of T's record (measure.h). */
+static void record_key(char *out, size_t len, const char *trigger)
 {
-    return json_string_value(json_object_get(fields, name));
+    snprintf(out, len, MEASURE_PREFIX "%s", trigger);
 }
 
 /* T's record of a firing at AT replaces its older one (measure.h). */
 static void record(json_t *fields, json_t *before, const struct trigger *t, bool held_out, int64_t at)
 {
-    char rec[MEASURE_RECORD_LEN];
-    measure_record(rec, trigger_id(t), trigger_measure(t), at, held_out);
-    char *open = measure_put(field(fields, MEASURE_FIELD), rec, at);
-    customer_set(fields, before, MEASURE_FIELD, open);
-    free(open);
+    char key[128], rec[MEASURE_RECORD_LEN];
+    record_key(key, sizeof key, trigger_id(t));
+    measure_record(rec, trigger_measure(t), at, held_out);
+    customer_set(fields, before, key, rec);
 }
 
 /* Renders every action of T; emails past the cap are marked. */
@@ -79,11 +80,19 @@ void decision_clear(struct decision *d)
 void decision_convert(json_t *fields, json_t *before, const char *hits, int64_t ts, measure_converted_fn *fn,
                       void *data)
 {
-    const char *was = field(fields, MEASURE_FIELD);
-    if (was == NULL)
-        return;
-    char *open = measure_convert(was, hits, ts, fn, data);
-    if (strcmp(open, was) != 0)
-        customer_set(fields, before, MEASURE_FIELD, open[0] ? open : NULL);
-    free(open);
+    const char *k;
+    json_t *v;
+    void *tmp;
+    const size_t plen = sizeof MEASURE_PREFIX - 1;
+    json_object_foreach_safe(fields, tmp, k, v)
+    {
+        bool held_out = false;
+        enum measure_check c;
+        if (strncmp(k, MEASURE_PREFIX, plen) != 0 || !json_is_string(v) ||
+            (c = measure_check(json_string_value(v), hits, ts, &held_out)) == MEASURE_OPEN)
+            continue;
+        if (c == MEASURE_CONVERTS)
+            fn(data, k + plen, strlen(k + plen), held_out);
+        customer_set(fields, before, k, NULL); /* K stays valid: the loop holds the next key */
+    }
 }

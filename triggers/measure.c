@@ -4,6 +4,7 @@
 #include "counter.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,82 +66,34 @@ bool measure_goal_hit(const struct measure *m, const struct message *msg, const 
     return m->goal && msg->type == MESSAGE_TRACK && counter_hit(m->goal, msg, ctx);
 }
 
-void measure_record(char out[MEASURE_RECORD_LEN], const char *trigger, const struct measure *m, int64_t at,
-                    bool held_out)
+void measure_record(char out[MEASURE_RECORD_LEN], const struct measure *m, int64_t at, bool held_out)
 {
-    snprintf(out, MEASURE_RECORD_LEN, ";%s %c %lld %lld %s", trigger, held_out ? 'h' : 't', (long long)at,
+    snprintf(out, MEASURE_RECORD_LEN, "%c %lld %lld %s", held_out ? 'h' : 't', (long long)at,
              (long long)(at + m->goal->window_ms), measure_goal_id(m));
 }
 
-/* One record of a records string, parsed in place. */
-struct record {
-    const char *start, *end; /* the whole record, from its ';' */
-    const char *id;
-    size_t idlen;
-    char arm;
-    long long at, deadline;
-    char goal[MEASURE_GOAL_ID_LEN];
-};
-
-/* Parses the record at *P (a ';') and moves *P to the next; false at the
- * end, or for a record that is not one (skipped: it is dropped on write). */
-static bool next_record(const char **p, struct record *r, bool *ok)
+/* Reads a number and the space after it at *P; false when there is none. */
+static bool number(const char **p, long long *v)
 {
-    if (*p == NULL || **p != ';')
+    char *end;
+    errno = 0;
+    *v = strtoll(*p, &end, 10);
+    if (end == *p || errno || *end != ' ')
         return false;
-    r->start = *p;
-    const char *e = strchr(*p + 1, ';');
-    r->end = e ? e : *p + strlen(*p);
-    *p = r->end;
-    const char *sp = memchr(r->start + 1, ' ', (size_t)(r->end - r->start - 1));
-    int n = -1;
-    *ok = sp && sscanf(sp, " %c %lld %lld %12[0-9a-f]%n", &r->arm, &r->at, &r->deadline, r->goal, &n) == 4 &&
-          sp + n == r->end && (r->arm == 't' || r->arm == 'h');
-    r->id = r->start + 1;
-    r->idlen = sp ? (size_t)(sp - r->id) : 0;
+    *p = end + 1;
     return true;
 }
 
-static void append(struct buf *b, const char *s, size_t n)
+enum measure_check measure_check(const char *rec, const char *hits, int64_t ts, bool *held_out)
 {
-    if (util_buf_add(b, s, n) != 0)
-        util_fatal("out of memory");
-}
-
-char *measure_put(const char *open, const char *record, int64_t at)
-{
-    struct buf b;
-    struct record r;
-    bool ok;
-    const char *id = record + 1, *sp = strchr(id, ' ');
-    size_t idlen = sp ? (size_t)(sp - id) : strlen(id), others = 0;
-    for (const char *p = open; next_record(&p, &r, &ok);)
-        if (!(r.idlen == idlen && memcmp(r.id, id, idlen) == 0))
-            others += (size_t)(r.end - r.start);
-    util_buf_init(&b, SIZE_MAX);
-    for (const char *p = open; next_record(&p, &r, &ok);)
-        if ((others <= MEASURE_PRUNE_LEN || (ok && r.deadline >= at)) &&
-            !(r.idlen == idlen && memcmp(r.id, id, idlen) == 0))
-            append(&b, r.start, (size_t)(r.end - r.start));
-    append(&b, record, strlen(record));
-    return util_buf_steal(&b);
-}
-
-char *measure_convert(const char *open, const char *hits, int64_t ts, measure_converted_fn *fn, void *data)
-{
-    struct buf b;
-    struct record r;
-    bool ok;
-    char key[MEASURE_GOAL_ID_LEN + 2];
-    util_buf_init(&b, SIZE_MAX);
-    for (const char *p = open; next_record(&p, &r, &ok);) {
-        if (!ok || r.deadline < ts)
-            continue;
-        snprintf(key, sizeof key, " %s ", r.goal);
-        if (r.at < ts && strstr(hits, key))
-            fn(data, r.id, r.idlen, r.arm == 'h');
-        else
-            append(&b, r.start, (size_t)(r.end - r.start));
-    }
-    return util_buf_steal(&b);
+    long long at, deadline;
+    const char *p = rec + 2;
+    if ((rec[0] != 't' && rec[0] != 'h') || rec[1] != ' ' || !number(&p, &at) || !number(&p, &deadline) ||
+        strlen(p) != MEASURE_GOAL_ID_LEN - 1 || deadline < ts)
+        return MEASURE_ENDED;
+    const char *hit = strstr(hits, p);
+    if (at >= ts || hit == NULL || hit == hits || hit[-1] != ' ' || hit[MEASURE_GOAL_ID_LEN - 1] != ' ')
+        return MEASURE_OPEN;
+    *held_out = rec[0] == 'h';
+    return MEASURE_CONVERTS;
 }

@@ -1,18 +1,23 @@
 -- uses: locals schedule
--- Commits one round of a batch as nudged worked it out in memory: what
--- its events and firings changed in their customers' profiles (customer.h,
--- decision.h), their deliveries, schedule items and counts, and the acks
--- of its entries, all or nothing. Plumbing only: every rule is nudged's C.
+-- Commits one round of a batch as nudged worked it out in memory: the
+-- anonymous ids it merged into users, what its events and firings changed
+-- in their customers' profiles (customer.h, decision.h), their
+-- deliveries, schedule items and counts, and the acks of its entries, all
+-- or nothing. Plumbing only: every rule is nudged's C.
 -- KEYS: 1 the schedule, 2 the buyers zset, 3 the actions stream, 4 the
 -- measures hash, then the leases of the shards of the round's events
--- (ARGV[2] of them), the streams its entries came from (ARGV[8]), then
+-- (ARGV[2] of them), the streams its entries came from (ARGV[8]), per
+-- merge the anonymous id's profile hash, dedup set, schedule index and
+-- link and the user's schedule index and merged-ids set (ARGV[12]), then
 -- per customer its profile hash, dedup set and schedule index.
 -- ARGV: 1 this process's name (the lease holder it must be), 2 the number
 -- of leases, 3 profile ttl, 4 dedup ttl, 5 the score of a new dedup
 -- member, 6 the trim (dedup members scored above it have left the
 -- window), 7 the consumer group, 8 the number of streams, 9 "1" to delete
 -- the acked entries (nudged's own timers stream), 10 the number of
--- deliveries, 11 the number of counts; then the deliveries (each the
+-- deliveries, 11 the number of counts, 12 the number of merges; then per
+-- merge the anonymous id, the user id and the version the anonymous
+-- profile was read at ("0": no hash); then the deliveries (each the
 -- field "delivery" of an actions entry), the counts (measures field,
 -- increment), per stream the number of its entries and their ids; then
 -- per customer: the version it was built on ("0": no hash), the number of
@@ -23,14 +28,17 @@
 -- of hashes (below 2^16) + 2^16 x the number of fields to delete + 2^32 x
 -- (the flags + 8 x the number of schedule items); flags 1: set the keys'
 -- time to live again, 2: trim the dedup set, 4: a buyers score.
+-- A merge's user is one of the customers: its profile gets the folded
+-- fields there. The merge moves the anonymous id's scheduled items to the
+-- user (their "customer" rewritten), deletes its keys and sets its link.
 -- Fenced: a process that lost a lease writes nothing. Checked: every
 -- profile must still be at the version the commit was built on (every
 -- writer of a profile hash adds one to its field v), and a customer with
 -- no hash yet must not have been merged into a user since it was read
--- (its link, the key of its profile's slot ending in "a"); else nothing
--- is written and the reply is the (1-based) positions of the customers
--- whose profile moved on: the caller reads them again. Returns 0 when
--- written.
+-- (its link, the key of its profile's slot ending in "a"), nor a merge's
+-- anonymous id; else nothing is written and the reply is the (1-based)
+-- positions of the customers whose profile moved on (minus the position
+-- of a merge): the caller reads them again. Returns 0 when written.
 local owner, nleases, nstreams = argv[1], tonumber(argv[2]), tonumber(argv[8])
 for i = 5, 4 + nleases do
   if call('GET', keys[i]) ~= owner then
@@ -38,15 +46,23 @@ for i = 5, 4 + nleases do
   end
 end
 local B = 65536
-local ndeliveries, ncounts = tonumber(argv[10]), tonumber(argv[11])
-local i = 12 + ndeliveries + 2 * ncounts
+local ndeliveries, ncounts, nmerges = tonumber(argv[10]), tonumber(argv[11]), tonumber(argv[12])
+local mk, stale = 5 + nleases + nstreams, {}
+for m = 1, nmerges do
+  local a, k = 10 + 3 * m, mk + 6 * (m - 1)
+  if (call('HGET', keys[k], 'v') or '0') ~= argv[a + 2] or call('EXISTS', keys[k + 3]) == 1 then
+    stale[#stale + 1] = -m
+  end
+end
+local d0 = 13 + 3 * nmerges
+local i = d0 + ndeliveries + 2 * ncounts
 local acks = {}
 for s = 1, nstreams do
   acks[s] = {i + 1, tonumber(argv[i])}
   i = i + 1 + acks[s][2]
 end
 -- Each customer's code read into its counts and flags, once.
-local at, stale, n, k, nargv = {}, {}, 0, 5 + nleases + nstreams, #argv
+local at, n, k, nargv = {}, 0, mk + 6 * nmerges, #argv
 while i <= nargv do
   local nset, code = tonumber(argv[i + 1]), tonumber(argv[i + 2])
   local nseen = code % B
@@ -65,6 +81,24 @@ while i <= nargv do
 end
 if #stale > 0 then return stale end
 local ttl, dedup_ttl, score, trim = argv[3], argv[4], argv[5], argv[6]
+for m = 1, nmerges do
+  local a, k = 10 + 3 * m, mk + 6 * (m - 1)
+  local from, into = argv[a], argv[a + 1]
+  for _, item in ipairs(call('SMEMBERS', keys[k + 2])) do
+    local due = call('ZSCORE', keys[1], item)
+    local ok, f = pcall(cjson.decode, item)
+    if due and ok and type(f) == 'table' then
+      f.customer = into
+      call('ZREM', keys[1], item)
+      nudged_schedule(keys[1], keys[k + 4], due, cjson.encode(f), ttl)
+    end
+  end
+  call('DEL', keys[k], keys[k + 1], keys[k + 2])
+  call('ZREM', keys[2], from) -- the buyer is the user now, with the revenue summed
+  call('SET', keys[k + 3], into, 'PX', ttl)
+  call('SADD', keys[k + 5], from)
+  call('PEXPIRE', keys[k + 5], ttl)
+end
 for c = 1, n do
   local i, k, nset, nseen, ndel, flags, nitems = unpack(at[c])
   local p, d = keys[k], keys[k + 1]
@@ -88,8 +122,8 @@ for c = 1, n do
   for _ = 1, nitems do nudged_schedule(keys[1], keys[k + 2], argv[j], argv[j + 1], ttl); j = j + 2 end
   if flags % 8 >= 4 then call('ZADD', keys[2], argv[j], argv[j + 1]) end
 end
-for j = 12, 11 + ndeliveries do call('XADD', keys[3], '*', 'delivery', argv[j]) end
-for j = 12 + ndeliveries, 11 + ndeliveries + 2 * ncounts, 2 do call('HINCRBY', keys[4], argv[j], argv[j + 1]) end
+for j = d0, d0 + ndeliveries - 1 do call('XADD', keys[3], '*', 'delivery', argv[j]) end
+for j = d0 + ndeliveries, d0 + ndeliveries + 2 * ncounts - 1, 2 do call('HINCRBY', keys[4], argv[j], argv[j + 1]) end
 -- In pieces: Lua unpacks at most a few thousand values at a time.
 for s = 1, nstreams do
   local from, last, src = acks[s][1], acks[s][1] + acks[s][2] - 1, keys[4 + nleases + s]

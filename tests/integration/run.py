@@ -18,7 +18,7 @@ def with_env(test):
         try:
             test(env)
         finally:
-            env.close()
+            env.close(keep=bool(os.environ.get("KEEP_TEST_DIRS")))
     run.__name__ = test.__name__
     return run
 

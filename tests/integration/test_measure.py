@@ -69,8 +69,8 @@ def test_goal_and_holdout_counts_are_exact_through_kill9(env):
     time.sleep(0.5)
     got = {json.loads(q["body"])["c"] for q in env.recv.all()}
     assert got == set(customers) - held, "held-out customers got webhooks: %r" % sorted(got & held)[:5]
-    assert "o" not in r.hgetall("nudged:{%s}:p" % sorted(buyers)[0]), "a converted firing keeps its record"
-    assert "o" in r.hgetall("nudged:{%s}:p" % sorted(set(customers) - buyers)[0]), "a firing without its record"
+    assert "o:cart" not in r.hgetall("nudged:{%s}:p" % sorted(buyers)[0]), "a converted firing keeps its record"
+    assert "o:cart" in r.hgetall("nudged:{%s}:p" % sorted(set(customers) - buyers)[0]), "a firing without its record"
     status, body = n.admin("GET", "/v1/triggers")
     assert status == 200, (status, body)
     rep = json.loads(body)["triggers"][0]

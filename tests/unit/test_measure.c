@@ -66,26 +66,11 @@ static struct measure goal(const char *within)
     return m;
 }
 
-struct seen {
-    int n;
-    char last[80];
-    bool held_out;
-};
-
-static void on_converted(void *data, const char *id, size_t len, bool held_out)
+/* What an event at TS, the goal of HITS, does to REC. */
+static enum measure_check check(const char *rec, const char *hits, int64_t ts, bool *held_out)
 {
-    struct seen *s = data;
-    s->n++;
-    snprintf(s->last, sizeof s->last, "%.*s", (int)len, id);
-    s->held_out = held_out;
-}
-
-/* The records OPEN after an event at TS of HITS: how many converted (in
- * *SEEN), the records kept (new string). */
-static char *convert(const char *open, const char *hits, int64_t ts, struct seen *seen)
-{
-    *seen = (struct seen){0, "", false};
-    return measure_convert(open, hits, ts, on_converted, seen);
+    *held_out = false;
+    return measure_check(rec, hits, ts, held_out);
 }
 
 static void test_window(void)
@@ -93,63 +78,35 @@ static void test_window(void)
     struct measure m = goal("3d");
     const int64_t fired = 1000000, day = 86400000;
     char rec[MEASURE_RECORD_LEN], hits[32];
+    bool held;
     snprintf(hits, sizeof hits, " %s ", measure_goal_id(&m));
-    measure_record(rec, "t", &m, fired, false);
-    CHECK_STR(rec, ";t t 1000000 260200000 85d9e7362246", "the record the profile keeps");
+    measure_record(rec, &m, fired, false);
+    CHECK_STR(rec, "t 1000000 260200000 85d9e7362246", "the record the profile keeps");
     static const struct {
         const char *name;
         int64_t at;
-        bool converts;
+        enum measure_check want;
     } cases[] = {
-        {"the same millisecond (its own event)", 0, false},
-        {"a millisecond later", 1, true},
-        {"exactly at the end of the window", 3 * day, true},
-        {"a millisecond after the window", 3 * day + 1, false},
-        {"before the firing", -1, false},
+        {"the same millisecond (its own event)", 0, MEASURE_OPEN},
+        {"a millisecond later", 1, MEASURE_CONVERTS},
+        {"exactly at the end of the window", 3 * day, MEASURE_CONVERTS},
+        {"a millisecond after the window", 3 * day + 1, MEASURE_ENDED},
+        {"before the firing", -1, MEASURE_OPEN},
     };
-    struct seen seen;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *open = measure_put(NULL, rec, fired);
-        char *kept = convert(open, hits, fired + cases[i].at, &seen);
-        CHECK(seen.n == (cases[i].converts ? 1 : 0), "%s: %d conversions", cases[i].name, seen.n);
-        if (seen.n)
-            CHECK(harness_streq(seen.last, "t") && !seen.held_out && kept[0] == '\0', "%s: the record goes",
-                  cases[i].name);
-        free(open);
-        free(kept);
-    }
-    /* another goal's event converts nothing; a held-out record converts as such, once */
-    measure_record(rec, "t", &m, fired, true);
-    char *open = measure_put(NULL, rec, fired), *kept = convert(open, " 000000000000 ", fired + 10, &seen);
-    CHECK(seen.n == 0 && strcmp(kept, open) == 0, "another goal's event");
-    free(kept);
-    kept = convert(open, hits, fired + 10, &seen);
-    CHECK(seen.n == 1 && seen.held_out, "a held-out firing converts as such");
-    char *again = convert(kept, hits, fired + 20, &seen);
-    CHECK(seen.n == 0, "a firing converts once");
-    free(again);
-    free(kept);
-    free(open);
-    /* a newer firing replaces the older record of its trigger; other triggers' stay */
-    char rec2[MEASURE_RECORD_LEN], rec3[MEASURE_RECORD_LEN];
-    measure_record(rec, "t", &m, fired, false);
-    measure_record(rec2, "u", &m, fired, false);
-    measure_record(rec3, "t", &m, fired + day, false);
-    char *a = measure_put(NULL, rec, fired), *b = measure_put(a, rec2, fired), *c = measure_put(b, rec3, fired + day);
-    kept = convert(c, hits, fired + 3 * day + 10, &seen);
-    CHECK(seen.n == 1 && harness_streq(seen.last, "t"), "the latest firing's window counts (past the first one's end)");
-    CHECK(kept[0] == '\0', "u's record, whose window ended, goes: \"%s\"", kept);
-    free(kept);
-    kept = convert(c, hits, fired + 10, &seen);
-    CHECK(seen.n == 1 && harness_streq(seen.last, "u"), "t's newer record is not yet converted: %d", seen.n);
-    free(kept);
-    free(a);
-    free(b);
-    free(c);
-    /* a damaged field converts nothing and is dropped */
-    kept = convert(";t x 1 2 zz;junk", hits, 5, &seen);
-    CHECK(seen.n == 0 && kept[0] == '\0', "junk");
-    free(kept);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK(check(rec, hits, fired + cases[i].at, &held) == cases[i].want && !held, "%s", cases[i].name);
+    /* another goal's event converts nothing; a held-out record converts as such */
+    measure_record(rec, &m, fired, true);
+    CHECK(check(rec, " 000000000000 ", fired + 10, &held) == MEASURE_OPEN, "another goal's event");
+    char two[64];
+    snprintf(two, sizeof two, " 000000000000 %s ", measure_goal_id(&m));
+    CHECK(check(rec, two, fired + 10, &held) == MEASURE_CONVERTS && held, "a held-out firing converts as such");
+    snprintf(two, sizeof two, " x%s ", measure_goal_id(&m));
+    CHECK(check(rec, two, fired + 10, &held) == MEASURE_OPEN, "only a whole goal id matches");
+    /* a damaged record converts nothing and goes */
+    static const char *const junk[] = {"x 1 2 85d9e7362246", "t 1 2", "t a b 85d9e7362246", "t 1 9999999999 85d9", ""};
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
+        CHECK(check(junk[i], hits, 5, &held) == MEASURE_ENDED, "junk \"%s\"", junk[i]);
     measure_clear(&m);
 }
 
