@@ -707,7 +707,7 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
 }
 
 /* A conversion of a firing of the trigger ID (LEN bytes) in ARM: counted
- * in the measures hash (TRIGGER:ct or TRIGGER:ch) and, once committed,
+ * in its trigger's counts (measure.h) and, once committed,
  * in the metrics. */
 struct converting {
     struct batch *b;
@@ -716,9 +716,7 @@ struct converting {
 static void on_converted(void *data, const char *id, size_t len, bool held_out)
 {
     struct batch *b = ((struct converting *)data)->b;
-    char field[128];
-    snprintf(field, sizeof field, "%.*s:c%c", (int)len, id, held_out ? 'h' : 't');
-    pstore_count(b->pr, field);
+    pstore_count(b->pr, id, len, held_out ? MEASURE_CONVERTED_HELD_OUT : MEASURE_CONVERTED_TREATED);
     tally_add(&b->tally, held_out ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED, id, len);
 }
 

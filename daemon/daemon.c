@@ -624,14 +624,13 @@ static void on_measures_reply(redisAsyncContext *ac, void *r, void *priv)
     free(q);
 }
 
-/* GET /v1/triggers: the report, from the counts in <prefix>measures. */
+/* GET /v1/triggers: the report, from the measured triggers' counts. */
 static void triggers(void *data, struct admin_pending *p)
 {
     struct daemon *d = data;
     struct cmd c;
     cmd_init(&c);
-    cmd_adds(&c, "HGETALL");
-    cmd_adds(&c, d->keys.measures);
+    report_read_cmd(&c, &d->keys, d->triggers);
     struct triggers_req *q = util_xcalloc(1, sizeof *q);
     *q = (struct triggers_req){d, p};
     if (!d->setup_ok || cmd_send(&c, d->conn, on_measures_reply, q) != 0)

@@ -71,15 +71,11 @@ static int32_t customer_utc_offset(const struct firing *fc, const struct eval_ct
     return tz_offset_or(fc->tz, tz, fc->cfg->triggers_default_timezone, ctx->now_ms);
 }
 
-/* Counts a firing of T in the measures hash (TRIGGER:t or TRIGGER:h)
- * when it has a goal or a holdout. */
+/* Counts a firing of T (measure.h) when it has a goal or a holdout. */
 static void count(const struct firing *fc, const struct trigger *t, bool held_out)
 {
-    if (!measure_counted(trigger_measure(t)))
-        return;
-    char field[128];
-    snprintf(field, sizeof field, "%s:%c", trigger_id(t), held_out ? 'h' : 't');
-    pstore_count(fc->round, field);
+    if (measure_counted(trigger_measure(t)))
+        pstore_count(fc->round, trigger_id(t), strlen(trigger_id(t)), held_out ? MEASURE_HELD_OUT : MEASURE_FIRED);
 }
 
 /* The deliveries of decision D: due now, or emails in the trigger's quiet

@@ -26,7 +26,7 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->schedule = join(cfg->redis_prefix, "schedule");
     k->timers = join(cfg->redis_prefix, "timers");
     k->layout = join(cfg->redis_prefix, "layout");
-    k->measures = join(cfg->redis_prefix, "measures");
+    k->measures = join(cfg->redis_prefix, "measures:");
     k->buyers = join(cfg->redis_prefix, "buyers");
     k->nstreams = 1 + (unsigned)cfg->redis_shards;
     k->streams = util_xcalloc(k->nstreams, sizeof *k->streams);
@@ -62,6 +62,12 @@ void keys_free(struct keys *k)
     free(k->streams);
     free(k->leases);
     free(k->processes);
+}
+
+void keys_add_measures(struct cmd *c, const struct keys *k, const char *trigger)
+{
+    const char *parts[] = {k->measures, trigger};
+    cmd_addcat(c, parts, 2);
 }
 
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)

@@ -97,26 +97,31 @@ static void add_change(struct cmd *c, struct profile_change *ch)
     ch->wrote = nset > 0 || ndel > 0 || ch->nseen > 0;
 }
 
-/* The measures hash's increments, as field/count pairs. */
+/* The counts' increments: per trigger, how many, then count/increment
+ * pairs. */
 static void add_counts(struct cmd *c, json_t *counts)
 {
-    const char *k;
-    json_t *v;
-    json_object_foreach(counts, k, v)
+    const char *t, *k;
+    json_t *of, *v;
+    json_object_foreach(counts, t, of)
     {
-        cmd_adds(c, k);
-        cmd_addi(c, (int64_t)json_integer_value(v));
+        cmd_addi(c, (int64_t)json_object_size(of));
+        json_object_foreach(of, k, v)
+        {
+            cmd_adds(c, k);
+            cmd_addi(c, (int64_t)json_integer_value(v));
+        }
     }
 }
 
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         struct profile_change *ch, size_t n)
 {
-    scripts_begin(c, s, SCRIPT_COMMIT, (int)(4 + o->nleases + o->nacks + 6 * o->nmerges + 3 * n));
+    size_t ncounted = json_object_size(o->counts);
+    scripts_begin(c, s, SCRIPT_COMMIT, (int)(3 + o->nleases + o->nacks + 6 * o->nmerges + ncounted + 3 * n));
     cmd_adds(c, k->schedule);
     cmd_adds(c, k->buyers);
     cmd_adds(c, k->actions);
-    cmd_adds(c, k->measures);
     for (size_t i = 0; i < o->nleases; i++)
         cmd_adds(c, o->leases[i]);
     for (size_t i = 0; i < o->nacks; i++)
@@ -126,6 +131,12 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
             keys_add_customer(c, k, o->merges[i].from, *x);
         for (const char *x = "sm"; *x; x++)
             keys_add_customer(c, k, o->merges[i].into, *x);
+    }
+    const char *t;
+    json_t *of;
+    json_object_foreach(o->counts, t, of)
+    {
+        keys_add_measures(c, k, t);
     }
     for (size_t i = 0; i < n; i++)
         for (const char *x = "pds"; *x; x++)
@@ -143,7 +154,7 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
     cmd_addi(c, (int64_t)o->nacks);
     cmd_adds(c, o->delete_acked ? "1" : "0");
     cmd_addi(c, (int64_t)o->ndeliveries);
-    cmd_addi(c, (int64_t)json_object_size(o->counts));
+    cmd_addi(c, (int64_t)ncounted);
     cmd_addi(c, (int64_t)o->nmerges);
     for (size_t i = 0; i < o->nmerges; i++) {
         cmd_adds(c, o->merges[i].from);

@@ -46,7 +46,7 @@ struct pstore_round {
     size_t nchanges, cap;
     char **deliveries; /* owned */
     size_t ndeliveries, deliveries_cap;
-    json_t *counts; /* the measures hash's increments: field -> integer */
+    json_t *counts; /* the counts' increments (measure.h): trigger -> {count -> integer} */
     struct ack *acks;
     size_t nacks, acks_cap;
     struct profile_merge *merges; /* their ids borrowed from the profiles, pinned by their changes */
@@ -331,10 +331,14 @@ void pstore_schedule(struct pstore_round *r, struct pcache_profile *p, int64_t d
     ch->items[ch->nitems++] = (struct profile_item){due, member};
 }
 
-void pstore_count(struct pstore_round *r, const char *field)
+void pstore_count(struct pstore_round *r, const char *trigger, size_t len, const char *count)
 {
-    json_t *n = json_object_get(r->counts, field);
-    json_object_set_new(r->counts, field, json_integer(json_integer_value(n) + 1));
+    json_t *of = json_object_getn(r->counts, trigger, len);
+    if (of == NULL) {
+        of = json_object();
+        json_object_setn_new(r->counts, trigger, len, of);
+    }
+    json_object_set_new(of, count, json_integer(json_integer_value(json_object_get(of, count)) + 1));
 }
 
 bool pstore_merge(struct pstore_round *r, struct pcache_profile *into, struct pcache_profile *from)

@@ -7,6 +7,7 @@
 #include "measure.h"
 #include "oneshot.h"
 #include "profile.h"
+#include "scripts.h"
 #include "uplift.h"
 
 #include <hiredis/hiredis.h>
@@ -51,8 +52,10 @@ static json_t *trigger_report(const struct trigger *t, json_t *counts)
     const char *id = trigger_id(t);
     json_t *info = trigger_info(t);
     bool counted = measure_counted(m);
-    struct uplift_arm treated = {count_of(counts, id, REPORT_FIRED), count_of(counts, id, REPORT_CONVERTED_TREATED)};
-    struct uplift_arm held = {count_of(counts, id, REPORT_HELD_OUT), count_of(counts, id, REPORT_CONVERTED_HELD_OUT)};
+    struct uplift_arm treated = {count_of(counts, id, ":" MEASURE_FIRED),
+                                 count_of(counts, id, ":" MEASURE_CONVERTED_TREATED)};
+    struct uplift_arm held = {count_of(counts, id, ":" MEASURE_HELD_OUT),
+                              count_of(counts, id, ":" MEASURE_CONVERTED_HELD_OUT)};
     struct uplift u = uplift_compute(m->goal != NULL, treated, held);
     json_t *j = json_pack("{s:s, s:O, s:b, s:b, s:o}", "id", id, "description", json_object_get(info, "description"),
                           "measured", counted, "goal", m->goal != NULL, "holdout", holdout_text(m));
@@ -158,6 +161,24 @@ static void on_reply(const redisReply *reply, void *data)
     }
 }
 
+void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_set *set)
+{
+    size_t n = 0, count = trigger_set_count(set);
+    for (size_t i = 0; i < count; i++)
+        n += measure_counted(trigger_measure(trigger_set_get(set, i)));
+    scripts_begin_eval(c, SCRIPT_MEASURES, (int)n);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < count; i++) {
+            const struct trigger *t = trigger_set_get(set, i);
+            if (!measure_counted(trigger_measure(t)))
+                continue;
+            if (pass == 0)
+                keys_add_measures(c, k, trigger_id(t));
+            else
+                cmd_adds(c, trigger_id(t));
+        }
+}
+
 int report_run(const struct config *cfg, const struct trigger_set *set, char *const *ids, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -170,8 +191,7 @@ int report_run(const struct config *cfg, const struct trigger_set *set, char *co
     struct cmd c;
     keys_init(&keys, cfg);
     cmd_init(&c);
-    cmd_adds(&c, "HGETALL");
-    cmd_adds(&c, keys.measures);
+    report_read_cmd(&c, &keys, set);
     oneshot_run(cfg, "report", &c, REPORT_DEADLINE_S, false, on_reply, &q);
     cmd_free(&c);
     keys_free(&keys);

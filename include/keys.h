@@ -21,7 +21,7 @@
 
 struct keys {
     char *events, *actions, *rejected, *dead, *schedule, *timers, *layout; /* owned */
-    char *measures;                        /* owned: per trigger, its counted firings and conversions (measure.h) */
+    char *measures;                        /* owned: the prefix of a trigger's counts, "<prefix>measures:" */
     char *buyers;                          /* owned: the customers with orders, scored by revenue (tier.h) */
     const char *prefix, *group, *consumer; /* borrowed from config */
     /* owned: every events stream nudged reads, the inbox (events) first,
@@ -45,6 +45,11 @@ const char *keys_layout_mismatch(const struct config *cfg, const char *version, 
 
 /* Shard K's events stream (K below [redis] shards). */
 const char *keys_shard_stream(const struct keys *k, unsigned shard);
+
+/* Adds the key of TRIGGER's counts to C, "<prefix>measures:TRIGGER": a
+ * small hash of its own (measure.h), so adding to it stays cheap however
+ * many triggers are measured. */
+void keys_add_measures(struct cmd *c, const struct keys *k, const char *trigger);
 
 /* Adds customer ID's key of KIND to C: "<prefix>{ID}:<KIND>", where KIND
  * is p (profile hash), d (dedup set), a (link), s (schedule index) or m

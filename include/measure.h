@@ -35,6 +35,13 @@ struct counter;
  * them, "2.5%" 250; a share has at most two decimals. */
 #define MEASURE_BUCKETS UTIL_SHARE_BUCKETS
 
+/* The counts of a measured trigger (in its own hash, keys.h): its firings
+ * that acted and that were held out, and the conversions of each. */
+#define MEASURE_FIRED "t"
+#define MEASURE_HELD_OUT "h"
+#define MEASURE_CONVERTED_TREATED "ct"
+#define MEASURE_CONVERTED_HELD_OUT "ch"
+
 /* The prefix of a record's profile field, before its trigger's id. */
 #define MEASURE_PREFIX "o:"
 /* The goal's id: the 12 hex digits of its (event, where) counter field. */

@@ -65,7 +65,7 @@ struct profile_commit {
     int64_t now_ms, ttl_ms;
     char *const *deliveries; /* the deliveries due now: their actions entries' "delivery" */
     size_t ndeliveries;
-    json_t *counts; /* the measures hash's increments: field -> integer */
+    json_t *counts; /* the counts' increments (measure.h): trigger -> {count -> integer} */
     const struct profile_acks *acks;
     size_t nacks;
     const struct profile_merge *merges;

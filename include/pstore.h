@@ -74,12 +74,12 @@ bool pstore_first(struct pstore_round *r, struct pcache_profile *p, const unsign
 bool pstore_merge(struct pstore_round *r, struct pcache_profile *into, struct pcache_profile *from);
 /* Written with R's commit: a delivery due now (TEXT, the field "delivery"
  * of its <prefix>actions entry; R frees it), a schedule item of P's
- * customer due at DUE (MEMBER, which R frees), one more in FIELD of the
- * measures hash, the ack of entry ID of STREAM (both borrowed until the
- * commit is sent). */
+ * customer due at DUE (MEMBER, which R frees), one more in COUNT of the
+ * trigger (LEN bytes at TRIGGER; measure.h), the ack of entry ID of
+ * STREAM (both borrowed until the commit is sent). */
 void pstore_deliver(struct pstore_round *r, char *text);
 void pstore_schedule(struct pstore_round *r, struct pcache_profile *p, int64_t due, char *member);
-void pstore_count(struct pstore_round *r, const char *field);
+void pstore_count(struct pstore_round *r, const char *trigger, size_t len, const char *count);
 void pstore_ack(struct pstore_round *r, const char *stream, const char *id);
 
 /* Sends the commit of R, fenced by the NLEASES LEASES of its events'

@@ -1,7 +1,7 @@
 /* report.h — did the triggers work? (SPEC 3, 6, 7): per trigger, its
  * counted firings (acted and held out), the conversions of each arm, the
  * rates, the uplift and its 95 % interval (uplift.h), from the counts the
- * consumer's commit keeps in <prefix>measures. `nudged report` prints it as
+ * consumer's commit keeps in <prefix>measures:ID. `nudged report` prints it as
  * text; GET /v1/triggers answers the same as JSON. */
 #ifndef NUDGED_REPORT_H
 #define NUDGED_REPORT_H
@@ -9,19 +9,18 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "cmd.h"
 #include "config.h"
+#include "keys.h"
 #include "trigger.h"
 
-/* The measures hash's fields of trigger ID: its firings that acted and
- * that were held out, and the conversions of each (a commit adds to them). */
-#define REPORT_FIRED ":t"
-#define REPORT_HELD_OUT ":h"
-#define REPORT_CONVERTED_TREATED ":ct"
-#define REPORT_CONVERTED_HELD_OUT ":ch"
+/* Makes C the read of the counts of SET's measured triggers (measure.h,
+ * daemon/lua/measures.lua): its reply is "ID:COUNT", value, ... */
+void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_set *set);
 
 /* {"triggers": [...]} for the triggers of SET named in IDS (N of them; all
- * when N is 0), in file order, from COUNTS (the measures hash as an object
- * of field -> decimal string): each {"id", "description", "measured",
+ * when N is 0), in file order, from COUNTS (report_read_cmd's reply as an
+ * object of "ID:COUNT" -> decimal string): each {"id", "description", "measured",
  * "goal", "holdout", "fired", "held_out", "conversions": {"treated",
  * "held_out"}, "conversion_rate": {"treated", "held_out"}, "uplift":
  * {"value", "ci95": [LOW, HIGH]}, "verdict"}. The counts are null for a

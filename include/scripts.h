@@ -30,6 +30,7 @@ enum script_id {
     SCRIPT_MOVE,     /* move inbox entries to their shards' streams, once */
     SCRIPT_REGISTRY, /* register a process among the live ones, list them */
     SCRIPT_LEASES,   /* take, renew and let go of shard leases */
+    SCRIPT_MEASURES, /* read the measured triggers' counts (read only) */
     SCRIPT_COUNT
 };
 

@@ -4,22 +4,24 @@
 -- in their customers' profiles (customer.h, decision.h), their
 -- deliveries, schedule items and counts, and the acks of its entries, all
 -- or nothing. Plumbing only: every rule is nudged's C.
--- KEYS: 1 the schedule, 2 the buyers zset, 3 the actions stream, 4 the
--- measures hash, then the leases of the shards of the round's events
--- (ARGV[2] of them), the streams its entries came from (ARGV[8]), per
--- merge the anonymous id's profile hash, dedup set, schedule index and
--- link and the user's schedule index and merged-ids set (ARGV[12]), then
--- per customer its profile hash, dedup set and schedule index.
+-- KEYS: 1 the schedule, 2 the buyers zset, 3 the actions stream, then the
+-- leases of the shards of the round's events (ARGV[2] of them), the
+-- streams its entries came from (ARGV[8]), per merge the anonymous id's
+-- profile hash, dedup set, schedule index and link and the user's
+-- schedule index and merged-ids set (ARGV[12]), the counts hash of each
+-- trigger counted (ARGV[11]), then per customer its profile hash, dedup
+-- set and schedule index.
 -- ARGV: 1 this process's name (the lease holder it must be), 2 the number
 -- of leases, 3 profile ttl, 4 dedup ttl, 5 the score of a new dedup
 -- member, 6 the trim (dedup members scored above it have left the
 -- window), 7 the consumer group, 8 the number of streams, 9 "1" to delete
 -- the acked entries (nudged's own timers stream), 10 the number of
--- deliveries, 11 the number of counts, 12 the number of merges; then per
--- merge the anonymous id, the user id and the version the anonymous
--- profile was read at ("0": no hash); then the deliveries (each the
--- field "delivery" of an actions entry), the counts (measures field,
--- increment), per stream the number of its entries and their ids; then
+-- deliveries, 11 the number of triggers counted, 12 the number of merges;
+-- then per merge the anonymous id, the user id and the version the
+-- anonymous profile was read at ("0": no hash); then the deliveries (each
+-- the field "delivery" of an actions entry), per trigger counted the
+-- number of its counts and the pairs (count, increment), per stream the
+-- number of its entries and their ids; then
 -- per customer: the version it was built on ("0": no hash), the number of
 -- field/value pairs to set, its code, then the pairs, the fields to
 -- delete, the message and firing hashes, its schedule items (due time,
@@ -40,14 +42,14 @@
 -- positions of the customers whose profile moved on (minus the position
 -- of a merge): the caller reads them again. Returns 0 when written.
 local owner, nleases, nstreams = argv[1], tonumber(argv[2]), tonumber(argv[8])
-for i = 5, 4 + nleases do
+for i = 4, 3 + nleases do
   if call('GET', keys[i]) ~= owner then
     error({err = 'NOTOWNER the lease of a shard of this batch is held by another process now: the entries are left to it'})
   end
 end
 local B = 65536
 local ndeliveries, ncounts, nmerges = tonumber(argv[10]), tonumber(argv[11]), tonumber(argv[12])
-local mk, stale = 5 + nleases + nstreams, {}
+local mk, stale = 4 + nleases + nstreams, {}
 for m = 1, nmerges do
   local a, k = 10 + 3 * m, mk + 6 * (m - 1)
   if (call('HGET', keys[k], 'v') or '0') ~= argv[a + 2] or call('EXISTS', keys[k + 3]) == 1 then
@@ -55,14 +57,15 @@ for m = 1, nmerges do
   end
 end
 local d0 = 13 + 3 * nmerges
-local i = d0 + ndeliveries + 2 * ncounts
+local ck, c0, i = mk + 6 * nmerges, d0 + ndeliveries, d0 + ndeliveries
+for _ = 1, ncounts do i = i + 1 + 2 * tonumber(argv[i]) end
 local acks = {}
 for s = 1, nstreams do
   acks[s] = {i + 1, tonumber(argv[i])}
   i = i + 1 + acks[s][2]
 end
 -- Each customer's code read into its counts and flags, once.
-local at, n, k, nargv = {}, 0, mk + 6 * nmerges, #argv
+local at, n, k, nargv = {}, 0, ck + ncounts, #argv
 while i <= nargv do
   local nset, code = tonumber(argv[i + 1]), tonumber(argv[i + 2])
   local nseen = code % B
@@ -123,10 +126,14 @@ for c = 1, n do
   if flags % 8 >= 4 then call('ZADD', keys[2], argv[j], argv[j + 1]) end
 end
 for j = d0, d0 + ndeliveries - 1 do call('XADD', keys[3], '*', 'delivery', argv[j]) end
-for j = d0 + ndeliveries, d0 + ndeliveries + 2 * ncounts - 1, 2 do call('HINCRBY', keys[4], argv[j], argv[j + 1]) end
+local j = c0
+for c = 1, ncounts do
+  for _ = 1, tonumber(argv[j]) do call('HINCRBY', keys[ck + c - 1], argv[j + 1], argv[j + 2]); j = j + 2 end
+  j = j + 1
+end
 -- In pieces: Lua unpacks at most a few thousand values at a time.
 for s = 1, nstreams do
-  local from, last, src = acks[s][1], acks[s][1] + acks[s][2] - 1, keys[4 + nleases + s]
+  local from, last, src = acks[s][1], acks[s][1] + acks[s][2] - 1, keys[3 + nleases + s]
   for a = from, last, 1000 do
     local z = math.min(a + 999, last)
     call('XACK', src, argv[7], unpack(argv, a, z))

@@ -154,6 +154,16 @@ class SMTPServer:
         self.controller.stop()
 
 
+def measures(r):
+    """Every measured trigger's counts, from its hash nudged:measures:ID, as
+    {"ID:COUNT": n}."""
+    out = {}
+    for key in r.scan_iter("nudged:measures:*"):
+        tid = key[len("nudged:measures:"):]
+        out.update({"%s:%s" % (tid, k): int(v) for k, v in r.hgetall(key).items()})
+    return out
+
+
 def scheduled(r):
     """How many items wait in nudged:schedule, not counting the one regroup
     item per ordering customer (its active period running out)."""

@@ -3,7 +3,7 @@ are exact through kill -9, a held-out customer gets nothing, `nudged
 report` and GET /v1/triggers tell the same, and the metrics count by arm."""
 import json, random, signal, subprocess, threading, time
 
-from harness import NUDGED, event, events_consumed, no_pending, wait_for, webhook_trigger
+from harness import NUDGED, event, events_consumed, measures, no_pending, wait_for, webhook_trigger
 from holdout import bucket
 
 def send_slowly(r, messages, seconds):
@@ -20,7 +20,7 @@ def send_slowly(r, messages, seconds):
 
 
 def counts(r):
-    return {k: int(v) for k, v in r.hgetall("nudged:measures").items()}
+    return measures(r)
 
 
 def test_goal_and_holdout_counts_are_exact_through_kill9(env):

@@ -3,7 +3,7 @@ unless, the scheduler shared by processes, reloads, and the daemon agreeing
 with `nudged replay` on the same events."""
 import json, random, signal, subprocess, threading, time
 
-from harness import NUDGED, event, events_consumed, no_pending, scheduled, wait_for, webhook_trigger
+from harness import NUDGED, event, events_consumed, measures, no_pending, scheduled, wait_for, webhook_trigger
 
 
 def bodies(env):
@@ -311,7 +311,7 @@ def test_daemon_and_replay_agree(env):
     tokyo = sum(1 for t, _, _ in want if t == "tokyo-hours")
     assert 0 < tokyo < visits / 2, "the local clock tells Tokyo apart: %d of %d visits" % (tokyo, visits)
     assert_same_firings(env, r, want)
-    got_measures = {k: int(v) for k, v in r.hgetall("nudged:measures").items()}
+    got_measures = measures(r)
     assert got_measures == want_measures, "daemon %r vs replay %r" % (got_measures, want_measures)
     want_capped = sum(1 for f in out for a in f.get("actions", []) if a.get("capped"))
     _, metrics = n.admin("GET", "/metrics")

@@ -1,5 +1,5 @@
 /* test_report.c — the report of goals and holdouts: its JSON (GET
- * /v1/triggers) from the counts of the measures hash, and its text
+ * /v1/triggers) from the measured triggers' counts, and its text
  * (`nudged report`), which docs/triggers.md shows. */
 #include "errlist.h"
 #include "harness.h"
