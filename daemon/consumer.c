@@ -22,6 +22,7 @@
  * judged strictly in order (as `nudged replay` does). Otherwise one round.
  */
 #include "consumer.h"
+#include "arms.h"
 #include "clock.h"
 #include "cmd.h"
 #include "customer.h"
@@ -33,6 +34,7 @@
 #include "message.h"
 #include "profile.h"
 #include "pstore.h"
+#include "ranks.h"
 #include "rounds.h"
 #include "schedule.h"
 #include "sreader.h"
@@ -114,12 +116,6 @@ static void apply_ready(struct consumer *c);
  * update and commit (a timer's profile read), then (when the triggers use
  * value tiers) the ranks of its customers, then the firings. */
 enum { PHASE_PROFILES = 1, PHASE_FIRINGS = 2, PHASE_RANKS = 3, PHASE_READS = 4 };
-
-/* Whether E is an order event, whose tier may move. */
-static bool is_order(const struct batch *b, const struct entry *e)
-{
-    return !b->src->timers && e->m.type == MESSAGE_TRACK && strcmp(e->m.name, CUSTOMER_ORDER_EVENT) == 0;
-}
 
 static void release_profile(struct entry *e)
 {
@@ -379,12 +375,12 @@ static void apply_event(struct consumer *c, struct batch *b, struct entry *e)
     customer_update_init(&u, &e->m, e->msg);
     u.counters = c->hits;
     u.ncounters = trigger_set_counters_hit(b->set, &e->m, &ctx, c->hits, c->hits_cap);
-    e->repeat = !pstore_apply(b->pr, p, e->m.message_id, &u, is_order(b, e), b->now_ms, &e->moved);
+    e->repeat = !pstore_apply(b->pr, p, e->m.message_id, &u, entry_is_order(e), b->now_ms, &e->moved);
     customer_update_clear(&u);
     if (e->repeat)
         c->d.stats->events_duplicate++;
     bool judged = e->ncand > 0 || e->dates || (e->moved && trigger_set_has_moves(b->set)) ||
-                  (is_order(b, e) && trigger_set_has_tier_moves(b->set));
+                  (entry_is_order(e) && trigger_set_has_tier_moves(b->set));
     if (judged) /* as they are now: the next application copies them first (pstore.h) */
         e->fields = json_incref(p->fields);
 }
@@ -695,7 +691,7 @@ static bool judge(struct consumer *c, struct batch *b, struct entry *e)
     } else if (e->moved) {
         keep_candidates(e, c->fired, trigger_set_moved(b->set, e->moved, &ctx, c->fired, c->fired_cap));
     }
-    const char *tier = e->ranked && is_order(b, e) ? tier_moved(e->before, e->rank, c->d.cfg->top_share) : NULL;
+    const char *tier = e->ranked && entry_is_order(e) ? tier_moved(e->before, e->rank, c->d.cfg->top_share) : NULL;
     if (tier)
         keep_candidates(e, c->fired, trigger_set_tier_moved(b->set, tier, &ctx, c->fired, c->fired_cap));
     size_t n = 0;
@@ -779,130 +775,43 @@ static void fire_entry(struct consumer *c, struct batch *b, struct entry *e)
     }
 }
 
-/* One silence or date item to arm: its customer, whether it only moves
- * later (a silence), when, and its member (owned). */
-struct arm {
-    const char *customer;
-    bool later;
-    int64_t due;
-    char *member;
-};
-
-static void arm_add(struct arm **a, size_t *n, size_t *cap, const struct entry *e, const struct trigger *t,
-                    enum schedule_kind kind, int64_t due)
-{
-    if (*n == *cap) {
-        *cap = *cap ? 2 * *cap : 16;
-        *a = util_xrealloc(*a, *cap * sizeof **a);
-    }
-    (*a)[(*n)++] = (struct arm){e->m.customer, kind == SCHEDULE_SILENCE, due,
-                                schedule_trigger_item(kind, trigger_id(t), e->m.customer)};
-}
-
-/* What entry E of this round arms: an event, the silences it starts again
- * and the dates whose trait it set (from its profile after it); a date
- * that came due, its next moment. */
-static void arms_of(struct consumer *c, const struct batch *b, const struct entry *e, struct arm **a, size_t *n,
-                    size_t *cap)
-{
-    size_t ns, nd;
-    const struct trigger *const *sil = trigger_set_silences(b->set, &ns);
-    const struct trigger *const *dates = trigger_set_dates(b->set, &nd);
-    if (e->date && e->rearm > 0) {
-        const struct trigger *t = trigger_set_find(b->set, e->tid);
-        if (t)
-            arm_add(a, n, cap, e, t, SCHEDULE_DATE, e->rearm);
-        return;
-    }
-    if (b->src->timers)
-        return;
-    for (size_t k = 0; k < ns; k++) {
-        int64_t due = trigger_silence_due(sil[k], &e->m);
-        if (due >= 0)
-            arm_add(a, n, cap, e, sil[k], SCHEDULE_SILENCE, due);
-    }
-    for (size_t k = 0; e->dates && e->fields && k < nd; k++) {
-        int64_t due =
-            trigger_date_touched(dates[k], e->msg) ? trigger_date_due(dates[k], e->fields, &c->zone, e->m.ts_ms) : -1;
-        if (due >= 0)
-            arm_add(a, n, cap, e, dates[k], SCHEDULE_DATE, due);
-    }
-}
-
-/* Arms the silences and dates of this round, in one arm script call sent
- * before the entries' acks, so an entry acked has armed what it starts. */
+/* Arms the silences and dates of this round (arms.h), in one call sent
+ * before the round's commit, so an entry acked has armed what it starts. */
 static void send_arms(struct consumer *c, struct batch *b)
 {
-    struct arm *a = NULL;
-    size_t n = 0, cap = 0;
+    struct arms *a = arms_new();
     for (size_t i = 0; i < b->n; i++)
-        if (b->e[i].round == b->round && b->e[i].valid)
-            arms_of(c, b, &b->e[i], &a, &n, &cap);
-    if (n == 0)
-        return;
-    scripts_begin(&c->call, c->d.scripts, SCRIPT_ARM, (int)(1 + n));
-    cmd_adds(&c->call, c->d.keys->schedule);
-    for (size_t i = 0; i < n; i++)
-        keys_add_customer(&c->call, c->d.keys, a[i].customer, 's');
-    cmd_addi(&c->call, c->d.cfg->triggers_profile_ttl_ms);
-    for (size_t i = 0; i < n; i++) {
-        cmd_adds(&c->call, a[i].later ? "gt" : "");
-        cmd_addi(&c->call, a[i].due);
-        cmd_addscopy(&c->call, a[i].member);
-        free(a[i].member);
-    }
-    free(a);
-    send_or_fail(b, on_simple, b);
+        if (in_round(b, &b->e[i]))
+            arms_add(a, b->set, &b->e[i], &c->zone);
+    if (arms_cmd(a, &c->call, c->d.scripts, c->d.keys, c->d.cfg->triggers_profile_ttl_ms))
+        send_or_fail(b, on_simple, b);
+    arms_free(a);
 }
 
-/* The revenue E's customer had before E (an order), as text; returns
- * whether E raised it. */
-static bool revenue_before(const struct entry *e, char *out, size_t len)
+/* The entries of this round ranked (ranks.h), in order, in a new array
+ * (*N of them). */
+static struct entry **ranked_entries(struct batch *b, size_t *n)
 {
-    struct customer_update u;
-    customer_update_init(&u, &e->m, e->msg);
-    const char *rv = json_string_value(json_object_get(e->fields, "rv"));
-    double added = u.has_revenue ? u.revenue : 0;
-    snprintf(out, len, "%.17g", (rv ? strtod(rv, NULL) : 0) - added);
-    customer_update_clear(&u);
-    return added > 0;
-}
-
-/* Whether the rank script's REPLY has the shape it says, for N customers:
- * {buyers, {2 integers each}}. */
-static bool ranks_shaped(const redisReply *reply, size_t n)
-{
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_INTEGER ||
-        reply->element[1]->type != REDIS_REPLY_ARRAY || reply->element[1]->elements != 2 * n)
-        return false;
-    for (size_t k = 0; k < 2 * n; k++)
-        if (reply->element[1]->element[k]->type != REDIS_REPLY_INTEGER)
-            return false;
-    return true;
+    struct entry **e = util_xcalloc(b->n, sizeof *e);
+    *n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->e[i].ranked)
+            e[(*n)++] = &b->e[i];
+    return e;
 }
 
 static void on_ranks(redisAsyncContext *ac, void *r, void *priv)
 {
     struct batch *b = priv;
     const redisReply *reply = r;
-    size_t n = 0, k = 0;
+    size_t n;
     (void)ac;
-    for (size_t i = 0; i < b->n; i++)
-        n += b->e[i].ranked;
-    if (!reply_failed(b, reply, "rank") && !ranks_shaped(reply, n)) {
+    struct entry **e = ranked_entries(b, &n);
+    if (!reply_failed(b, reply, "rank") && !ranks_read(reply, e, n)) {
         log_warn("redis: a script answered out of shape", "step", "rank");
         b->failed = true;
     }
-    for (size_t i = 0; !b->failed && i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        if (!e->ranked)
-            continue;
-        redisReply **el = reply->element[1]->element + k;
-        e->rank = (struct tier_rank){el[0]->integer, reply->element[0]->integer};
-        if (is_order(b, e))
-            e->before = tier_before(e->rank, el[1]->integer, e->first_order, e->raised);
-        k += 2;
-    }
+    free(e);
     batch_step(b);
 }
 
@@ -911,44 +820,21 @@ static void on_ranks(redisAsyncContext *ac, void *r, void *priv)
 static bool send_ranks(struct batch *b)
 {
     struct consumer *c = b->c;
-    size_t n = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        e->ranked = e->round == b->round && e->valid && e->fields != NULL;
-        n += e->ranked;
+    size_t n;
+    for (size_t i = 0; i < b->n; i++)
+        b->e[i].ranked = in_round(b, &b->e[i]) && b->e[i].fields != NULL;
+    struct entry **e = ranked_entries(b, &n);
+    if (n > 0) {
+        const char **leases = util_xcalloc(b->n, sizeof *leases);
+        size_t nleases = b->src->timers ? 0 : round_leases(b, leases);
+        ranks_cmd(&c->call, c->d.scripts, c->d.keys, leases, nleases, e, n);
+        free(leases);
+        b->phase = PHASE_RANKS;
+        b->outstanding = 0;
+        send_or_fail(b, on_ranks, b);
     }
-    if (n == 0)
-        return false;
-    b->phase = PHASE_RANKS;
-    const char **leases = util_xcalloc(b->n, sizeof *leases);
-    size_t nleases = b->src->timers ? 0 : round_leases(b, leases);
-    scripts_begin(&c->call, c->d.scripts, SCRIPT_RANK, (int)(1 + nleases));
-    cmd_adds(&c->call, c->d.keys->buyers);
-    for (size_t i = 0; i < nleases; i++)
-        cmd_adds(&c->call, leases[i]);
-    free(leases);
-    cmd_adds(&c->call, c->d.keys->consumer);
-    for (size_t i = 0; i < b->n; i++) {
-        struct entry *e = &b->e[i];
-        if (!e->ranked)
-            continue;
-        char old[40] = "";
-        const char *rv = NULL;
-        if (is_order(b, e)) {
-            rv = json_string_value(json_object_get(e->fields, "rv"));
-            rv = rv ? rv : "0";
-            long long count = 0, first = 0, last = 0;
-            const char *ev = json_string_value(json_object_get(e->fields, "e:" CUSTOMER_ORDER_EVENT));
-            e->first_order = customer_event_stats(ev, &count, &first, &last) && count == 1;
-            e->raised = revenue_before(e, old, sizeof old);
-        }
-        cmd_adds(&c->call, e->m.customer);
-        cmd_addscopy(&c->call, old);
-        cmd_adds(&c->call, rv ? rv : "");
-    }
-    b->outstanding = 0;
-    send_or_fail(b, on_ranks, b);
-    return b->outstanding > 0; /* else failed: the batch ends */
+    free(e);
+    return n > 0 && b->outstanding > 0; /* else none, or failed: the batch ends */
 }
 
 /* Phase two of the round: judge its entries, decide their firings, arm

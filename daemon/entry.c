@@ -1,5 +1,6 @@
 /* entry.c — a stream entry read into an entry and validated (see entry.h). */
 #include "entry.h"
+#include "customer.h"
 #include "jparse.h"
 #include "schedule.h"
 #include "util.h"
@@ -64,6 +65,11 @@ static void timer_load(struct entry *e)
     e->ets = t.firing.ets;
     e->strict = t.firing.strict;
     e->valid = true;
+}
+
+bool entry_is_order(const struct entry *e)
+{
+    return e->timer == NULL && e->m.type == MESSAGE_TRACK && e->m.name && strcmp(e->m.name, CUSTOMER_ORDER_EVENT) == 0;
 }
 
 void entry_load(struct entry *e, const redisReply *r, bool timers, int64_t now_ms)

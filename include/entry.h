@@ -68,6 +68,10 @@ struct entry {
  * but for its batch; on a problem E->valid stays false and E->err says it. */
 void entry_load(struct entry *e, const redisReply *r, bool timers, int64_t now_ms);
 
+/* Whether E is an event (not a timer) of an order, whose customer's tier
+ * may move. */
+bool entry_is_order(const struct entry *e);
+
 /* The field of an entry moved from the inbox that holds its id there
  * (daemon/lua/move.lua). */
 #define ENTRY_INBOX_ID "inbox_id"

@@ -1,0 +1,28 @@
+/* ranks.h — where a round's customers rank among the buyers, for value
+ * tiers (tier.h): one call of the rank script (daemon/lua/rank.lua),
+ * which first puts the round's orders' revenues in the buyers zset, so
+ * the ranks count them, fenced by the shards' leases as a commit is. */
+#ifndef NUDGED_RANKS_H
+#define NUDGED_RANKS_H
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cmd.h"
+#include "entry.h"
+#include "keys.h"
+#include "scripts.h"
+
+/* Makes C the rank script call for the N entries E, each with its
+ * customer's profile after it (e->fields); sets an order's first_order
+ * and raised. NLEASES LEASES fence it (none for timers). */
+void ranks_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *const *leases, size_t nleases,
+               struct entry *const *e, size_t n);
+
+/* Reads the rank script's REPLY into each of the N entries E: its rank,
+ * and an order's rank before it. False (nothing read) when the reply is
+ * out of shape. */
+bool ranks_read(const redisReply *reply, struct entry *const *e, size_t n);
+
+#endif
