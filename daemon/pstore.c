@@ -398,6 +398,15 @@ static struct change *committed(struct pstore_round *r, long long k)
     return NULL;
 }
 
+/* The change of the anonymous id FROM that R merged away. */
+static struct change *merged_away(struct pstore_round *r, const char *from)
+{
+    for (size_t i = 0; i < r->nchanges; i++)
+        if (r->changes[i].gone && strcmp(r->changes[i].p->id, from) == 0)
+            return &r->changes[i];
+    return NULL;
+}
+
 static void on_commit(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct pstore_round *r = priv;
@@ -409,11 +418,11 @@ static void on_commit(redisAsyncContext *ac, void *reply, void *priv)
          * (a merge's anonymous id: its position negative). */
         for (size_t i = 0; i < c->elements; i++) {
             long long k = c->element[i]->type == REDIS_REPLY_INTEGER ? c->element[i]->integer : 0;
-            struct change *ch = k > 0 ? committed(r, k) : NULL;
+            struct change *ch = k > 0                               ? committed(r, k)
+                                : k < 0 && (size_t)-k <= r->nmerges ? merged_away(r, r->merges[-k - 1].from)
+                                                                    : NULL;
             if (ch)
                 pcache_drop(r->s->cache, ch->p, true);
-            else if (k < 0 && (size_t)-k <= r->nmerges)
-                pcache_drop_id(r->s->cache, r->merges[-k - 1].from);
         }
         char count[24];
         snprintf(count, sizeof count, "%zu", c->elements);

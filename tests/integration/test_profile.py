@@ -246,8 +246,8 @@ def test_a_profile_changed_behind_the_cache_is_read_again(env):
     its copy (another process, a script, an operator) makes the commit
     refused and the batch read again with the profile: nothing of either
     is lost, no event is applied twice. A field written without the version
-    (say, a limit's times) is never overwritten: a commit writes only the
-    fields it changed."""
+    is never overwritten by a round that did not change it: a commit writes
+    only the fields it changed."""
     gold = webhook_trigger(env.recv.port, tid="gold", on="Visit", body={"c": "{{customer.id}}"})
     gold["if"] = {"customer.traits.plan": "gold"}
     n = env.nudged({"t.json": gold})
@@ -264,7 +264,7 @@ def test_a_profile_changed_behind_the_cache_is_read_again(env):
     wait_for(lambda: events_consumed(r), 5, "every event processed")
     assert r.hget(p, "e:Visit").split()[0] == "2" and r.hget(p, "t:plan") == '"gold"' and r.hget(p, "v") == "3"
     assert metric(n, "nudged_profile_cache_stale_total") >= 1
-    r.hset(p, "l:other", "123")  # without the version: a field nudged's C never writes
+    r.hset(p, "l:other", "123")  # without the version: a field no round here changes
     r.xadd("nudged:events", {"message": event("cat", name="Visit", mid="c-3")})
     wait_for(lambda: r.hget(p, "e:Visit").split()[0] == "3", 5, "the third visit")
     assert r.hget(p, "l:other") == "123" and r.hget(p, "v") == "4"
@@ -381,5 +381,41 @@ def test_dedup_finds_members_in_the_window_and_trims_the_rest(env):
     assert n.stop() == 0
 
 
-TESTS = [test_erasure_cancels_silences_and_dates, test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
+def test_a_merge_whose_anonymous_profile_changed_behind_the_cache_is_done_again(env):
+    """A merge folds the anonymous profile nudged has in memory into the
+    user's and commits it with the round, checked against the anonymous
+    profile's version. Written behind nudged's copy (another process, an
+    operator), it makes the round refused and the merge done again from
+    the profile as Redis has it: the user gets what was written behind,
+    every event is counted once, the anonymous keys go and the id links
+    to the user."""
+    gold = webhook_trigger(env.recv.port, tid="gold", on="Ping", body={"c": "{{customer.id}}"})
+    gold["if"] = {"customer.traits.plan": "gold"}
+    n = env.nudged({"t.json": gold})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    anon, user = "nudged:{an-7}:p", "nudged:{us-7}:p"
+
+    def send(m):
+        r.xadd("nudged:events", {"message": json.dumps(m)})
+    send({"type": "track", "anonymousId": "an-7", "event": "Visit", "messageId": "v-1"})
+    send({"type": "track", "userId": "us-7", "event": "Visit", "messageId": "v-2"})
+    wait_for(lambda: r.hget(anon, "v") == "1" and r.hget(user, "v") == "1", 5, "both profiles, in memory too")
+    r.hset(anon, "t:plan", '"gold"')  # behind nudged's copy, with the version
+    r.hincrby(anon, "v", 1)
+    send({"type": "identify", "userId": "us-7", "anonymousId": "an-7", "messageId": "id-7"})
+    wait_for(lambda: r.get("nudged:{an-7}:a") == "us-7", 10, "the merge, done again")
+    send({"type": "track", "userId": "us-7", "event": "Ping", "messageId": "p-1"})
+    wait_for(lambda: env.recv.count() >= 1, 10, "the ping of a gold customer")
+    wait_for(lambda: events_consumed(r), 5, "every event processed")
+    assert r.hget(user, "t:plan") == '"gold"', r.hgetall(user)
+    assert r.hget(user, "e:Visit").split()[0] == "2", r.hget(user, "e:Visit")
+    assert not r.exists(anon) and r.get("nudged:{an-7}:a") == "us-7"
+    assert r.smembers("nudged:{us-7}:m") == {"an-7"}
+    assert metric(n, "nudged_profile_cache_stale_total") >= 1
+    assert [json.loads(q["body"])["c"] for q in env.recv.all()] == ["us-7"]
+    assert n.stop() == 0
+
+
+TESTS = [test_erasure_cancels_silences_and_dates, test_a_merge_whose_anonymous_profile_changed_behind_the_cache_is_done_again, test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
          test_dedup_finds_members_in_the_window_and_trims_the_rest, test_a_profile_changed_behind_the_cache_is_read_again, test_without_a_cache_every_batch_reads_its_profiles, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_each_event_of_a_batch_sees_the_customer_right_after_it, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
