@@ -415,14 +415,19 @@ static void send_commit(struct batch *b)
     free(leases);
 }
 
-/* A timer's profile as it is now; for a regroup, its group computed again
- * as time passed (customer_regroup): a move is written with the commit.
- * An erased or expired customer's (no fields) stays as it is. */
+/* A timer's profile as it is now, to judge it by; for a regroup, its
+ * group computed again as time passed (customer_regroup): a move is
+ * written with the commit and judged, no move is not. An erased or
+ * expired customer's profile (no fields) is not regrouped. */
 static void prepare_timer(struct consumer *c, struct batch *b, struct entry *e)
 {
-    if (e->regroup && json_object_size(e->prof->fields) > 0) {
+    if (e->regroup) {
+        if (json_object_size(e->prof->fields) == 0)
+            return;
         json_t *before, *fields = pstore_edit(b->pr, e->prof, &before);
         e->moved = customer_regroup(fields, e->m.ts_ms, c->d.cfg->triggers_active_period_ms, before);
+        if (e->moved == NULL)
+            return;
     }
     e->fields = json_incref(e->prof->fields);
 }

@@ -55,9 +55,9 @@ static void add_diff(struct cmd *c, json_t *before, json_t *after, int64_t *nset
 
 /* The code of a customer's part of the commit (see commit.lua): the
  * number of hashes and of fields deleted, 16 bits each, then the flags
- * and 8 x the number of schedule items. */
+ * and 16 x the number of schedule items. */
 #define CODE_BASE 65536LL
-enum { FLAG_REFRESH = 1, FLAG_TRIM = 2, FLAG_BUYER = 4, FLAG_ITEMS = 8 };
+enum { FLAG_REFRESH = 1, FLAG_TRIM = 2, FLAG_BUYER = 4, FLAG_SEEN_TTL = 8, FLAG_ITEMS = 16 };
 
 static void add_item(struct cmd *c, int64_t due, const char *member)
 {
@@ -70,7 +70,7 @@ static void add_change(struct cmd *c, struct profile_change *ch)
 {
     int64_t nset, ndel, nitems = (int64_t)ch->nitems + (ch->regroup_due ? 1 : 0),
                         flags = (ch->refresh ? FLAG_REFRESH : 0) | (ch->trim ? FLAG_TRIM : 0) |
-                                (ch->buyer ? FLAG_BUYER : 0) | FLAG_ITEMS * nitems;
+                                (ch->buyer ? FLAG_BUYER : 0) | (ch->seen_ttl ? FLAG_SEEN_TTL : 0) | FLAG_ITEMS * nitems;
     cmd_addi(c, ch->expect);
     size_t code = c->n;
     cmd_addi(c, 0); /* the number of pairs, and the code, once known */

@@ -27,6 +27,7 @@ struct change {
     int64_t expect;
     size_t seen_from;
     bool order, buyer; /* an order came; the buyers zset gets its revenue */
+    bool event;        /* an event came (or a merge): the keys' time to live runs from now */
     bool gone;         /* merged into a user: its keys go, it is written by the merge alone */
     struct profile_item *items;
     size_t nitems, items_cap;
@@ -273,7 +274,8 @@ static struct change *change_of(struct pstore_round *r, struct pcache_profile *p
         r->changes = util_xrealloc(r->changes, r->cap * sizeof *r->changes);
     }
     pcache_pin(p);
-    r->changes[r->nchanges] = (struct change){p, json_object(), p->version, p->nseen, false, false, false, NULL, 0, 0};
+    r->changes[r->nchanges] =
+        (struct change){p, json_object(), p->version, p->nseen, false, false, false, false, NULL, 0, 0};
     return &r->changes[r->nchanges++];
 }
 
@@ -352,7 +354,7 @@ bool pstore_merge(struct pstore_round *r, struct pcache_profile *into, struct pc
     for (size_t i = 0; i < from->nseen; i++)
         pcache_see(into, from->seen + i * HASHID_DEDUP_LEN);
     ic->buyer |= last_order_ms(fields) >= 0; /* the buyer is the user now, with the revenue summed */
-    into->refreshed = -1;                    /* the user's keys live on from the merge */
+    ic->event = true;                        /* the user's keys live on from the merge */
     r->merges = grow(r->merges, r->nmerges, &r->merges_cap, sizeof *r->merges);
     r->merges[r->nmerges++] = (struct profile_merge){from->id, into->id, fc->expect};
     /* In memory as in Redis once committed: no fields, a link. */
@@ -383,6 +385,7 @@ bool pstore_apply(struct pstore_round *r, struct pcache_profile *p, const char *
     bool first_order = order && last_order_ms(p->fields) < 0;
     *moved = customer_apply(p->fields, u, now_ms, r->s->d.cfg->triggers_active_period_ms, ch->before);
     ch->order |= order;
+    ch->event = true;
     ch->buyer |= order && (u->has_revenue || first_order);
     pcache_see(p, h);
     return true;
@@ -475,8 +478,9 @@ size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t n
                                           p->fields,
                                           p->seen + ch->seen_from * HASHID_DEDUP_LEN,
                                           p->nseen - ch->seen_from,
-                                          p->refreshed != period,
+                                          ch->event && p->refreshed != period,
                                           ch->seen_from / 16 != p->nseen / 16,
+                                          !ch->event && p->nseen > ch->seen_from,
                                           last >= 0 ? last + s->d.cfg->triggers_active_period_ms + 1 : 0,
                                           ch->buyer,
                                           ch->items,
@@ -493,7 +497,8 @@ size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t n
         struct change *ch = &r->changes[i];
         struct pcache_profile *p = ch->p;
         /* The next round or batch builds on this before it is answered. */
-        p->refreshed = period;
+        if (ch->event)
+            p->refreshed = period;
         p->version = ch->gone ? 0 : ch->expect + (pc[k++].wrote ? 1 : 0);
         const char *key;
         json_t *old;

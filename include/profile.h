@@ -37,6 +37,7 @@ struct profile_change {
     const unsigned char *seen; /* NSEEN message and firing hashes applied, HASHID_DEDUP_LEN each */
     size_t nseen;
     bool refresh, trim;               /* set the keys' time to live again; trim the dedup set */
+    bool seen_ttl;                    /* set the dedup set's time to live again alone (no event came) */
     int64_t regroup_due;              /* an order's: when its active period runs out; 0: none */
     bool buyer;                       /* the buyers zset gets the customer's revenue */
     const struct profile_item *items; /* borrowed: NITEMS schedule items (delays, postponed emails) */

@@ -28,8 +28,10 @@
 -- member), with flag 4 its buyers score and id. The code packs what would
 -- be four arguments (each argument costs Redis a Lua string): the number
 -- of hashes (below 2^16) + 2^16 x the number of fields to delete + 2^32 x
--- (the flags + 8 x the number of schedule items); flags 1: set the keys'
--- time to live again, 2: trim the dedup set, 4: a buyers score.
+-- (the flags + 16 x the number of schedule items); flags 1: set the keys'
+-- time to live again, 2: trim the dedup set, 4: a buyers score, 8: set
+-- the dedup set's time to live again alone (a waiting firing's hash: the
+-- set may have expired since the customer's last event).
 -- A merge's user is one of the customers: its profile gets the folded
 -- fields there. The merge moves the anonymous id's scheduled items to the
 -- user (their "customer" rewritten), deletes its keys and sets its link.
@@ -72,7 +74,7 @@ while i <= nargv do
   code = (code - nseen) / B
   local ndel = code % B
   local flags = (code - ndel) / B
-  local nitems = (flags - flags % 8) / 8
+  local nitems = (flags - flags % 16) / 16
   local v = call('HGET', keys[k], 'v')
   if (v or '0') ~= argv[i] or (not v and call('EXISTS', string.sub(keys[k], 1, -2) .. 'a') == 1) then
     stale[#stale + 1] = n + 1
@@ -120,6 +122,8 @@ for c = 1, n do
   if flags % 4 >= 2 then call('ZREMRANGEBYSCORE', d, trim, '+inf') end
   if flags % 2 == 1 then
     call('PEXPIRE', p, ttl)
+    call('PEXPIRE', d, dedup_ttl)
+  elseif flags % 16 >= 8 then
     call('PEXPIRE', d, dedup_ttl)
   end
   for _ = 1, nitems do nudged_schedule(keys[1], keys[k + 2], argv[j], argv[j + 1], ttl); j = j + 2 end

@@ -417,5 +417,49 @@ def test_a_merge_whose_anonymous_profile_changed_behind_the_cache_is_done_again(
     assert n.stop() == 0
 
 
-TESTS = [test_erasure_cancels_silences_and_dates, test_a_merge_whose_anonymous_profile_changed_behind_the_cache_is_done_again, test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
+def test_a_waiting_firing_keeps_its_dedup_member_alive_but_not_the_profile(env):
+    """A waiting firing that comes due writes its firing hash to the
+    customer's dedup set, which may have expired since their last event:
+    the set gets its time to live again. The profile's own time to live
+    still runs from the last event: a firing is not the customer's doing."""
+    t = webhook_trigger(env.recv.port, tid="later", on="Signup", delay="2s")
+    n = env.nudged({"t.json": t}, conf="[triggers]\nprofile_ttl = 6s\n")
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.xadd("nudged:events", {"message": event("wes", name="Signup", mid="w-1")})
+    wait_for(lambda: r.exists("nudged:{wes}:d"), 5, "the signup applied")
+    r.delete("nudged:{wes}:d")  # as if it had expired
+    wait_for(lambda: env.recv.count() >= 1, 10, "the waiting firing")
+    time.sleep(0.3)
+    assert r.exists("nudged:{wes}:d"), "the firing's hash was not kept"
+    assert 0 < r.pttl("nudged:{wes}:d") <= 6000 + 6000 // 64, r.pttl("nudged:{wes}:d")
+    assert 0 < r.pttl("nudged:{wes}:p") <= 6000 + 6000 // 64 - 1500, "the firing kept the profile alive"
+    assert n.stop() == 0
+
+
+def test_a_regroup_that_moves_nobody_fires_nothing(env):
+    """The regroup item of an order comes due for a customer a trigger has
+    excluded since: their group stays excluded, nothing moves, nothing
+    fires, nothing is dropped, and later events go on."""
+    back = webhook_trigger(env.recv.port, tid="win-back", on={"group": "inactive"}, body={"c": "{{customer.id}}"})
+    out = {"id": "out", "on": "Opt Out", "actions": [{"set": {"group": "excluded"}}]}
+    ping = webhook_trigger(env.recv.port, tid="ping", on="Ping", body={"c": "{{customer.id}}"})
+    n = env.nudged({"t.json": [back, out, ping]}, conf="[triggers]\nactive_period = 1s\n")
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    r.xadd("nudged:events", {"message": event("oz", mid="oz-o", total=10)})
+    r.xadd("nudged:events", {"message": event("oz", name="Opt Out", mid="oz-x")})
+    r.xadd("nudged:events", {"message": event("oz", name="Visit", mid="oz-v")})  # the event that moves the group
+    wait_for(lambda: r.hget("nudged:{oz}:p", "g") == "excluded", 5, "excluded")
+    wait_for(lambda: r.zcard("nudged:schedule") == 0, 10, "the regroup item come due")
+    time.sleep(0.5)
+    r.xadd("nudged:events", {"message": event("oz", name="Ping", mid="oz-p")})
+    wait_for(lambda: env.recv.count() >= 1, 10, "the ping after it")
+    assert [json.loads(q["body"])["c"] for q in env.recv.all()] == ["oz"]
+    assert r.hget("nudged:{oz}:p", "g") == "excluded"
+    assert metric(n, "nudged_timers_dropped_total") == 0
+    assert n.stop() == 0
+
+
+TESTS = [test_erasure_cancels_silences_and_dates, test_a_regroup_that_moves_nobody_fires_nothing, test_a_waiting_firing_keeps_its_dedup_member_alive_but_not_the_profile, test_a_merge_whose_anonymous_profile_changed_behind_the_cache_is_done_again, test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
          test_dedup_finds_members_in_the_window_and_trims_the_rest, test_a_profile_changed_behind_the_cache_is_read_again, test_without_a_cache_every_batch_reads_its_profiles, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_each_event_of_a_batch_sees_the_customer_right_after_it, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
