@@ -415,12 +415,14 @@ static void send_commit(struct batch *b)
     free(leases);
 }
 
-/* A timer's profile as it is now, to judge it by; for a regroup, its
- * group computed again as time passed (customer_regroup): a move is
- * written with the commit and judged, no move is not. An erased or
- * expired customer's profile (no fields) is not regrouped. */
+/* A timer's profile as it is now (in memory, checked by the commit), to
+ * judge it by; for a regroup, its group computed again as time passed
+ * (customer_regroup): a move is written with the commit and judged, no
+ * move is not. An erased or expired customer's profile (no fields) is not
+ * regrouped. */
 static void prepare_timer(struct consumer *c, struct batch *b, struct entry *e)
 {
+    pstore_check(b->pr, e->prof); /* judged from memory: Redis must still have it so */
     if (e->regroup) {
         if (json_object_size(e->prof->fields) == 0)
             return;

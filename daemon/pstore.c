@@ -302,6 +302,11 @@ json_t *pstore_edit(struct pstore_round *r, struct pcache_profile *p, json_t **b
     return own_fields(p);
 }
 
+void pstore_check(struct pstore_round *r, struct pcache_profile *p)
+{
+    change_of(r, p);
+}
+
 bool pstore_first(struct pstore_round *r, struct pcache_profile *p, const unsigned char h[HASHID_DEDUP_LEN])
 {
     if (pcache_seen(p, h))

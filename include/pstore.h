@@ -62,6 +62,10 @@ bool pstore_apply(struct pstore_round *r, struct pcache_profile *p, const char *
  * them); *BEFORE gets where the change notes the fields it touches (as
  * customer_apply notes them), for the commit. */
 json_t *pstore_edit(struct pstore_round *r, struct pcache_profile *p, json_t **before);
+/* R's commit checks P's version even when R writes nothing to it: what R
+ * decided from P (a waiting firing judged, a date armed again) holds only
+ * while Redis still has P as R saw it. */
+void pstore_check(struct pstore_round *r, struct pcache_profile *p);
 /* Whether P meets the firing hash H for the first time within the dedup
  * window; then it is remembered, and written with R's commit. */
 bool pstore_first(struct pstore_round *r, struct pcache_profile *p, const unsigned char h[HASHID_DEDUP_LEN]);

@@ -461,5 +461,28 @@ def test_a_regroup_that_moves_nobody_fires_nothing(env):
     assert n.stop() == 0
 
 
-TESTS = [test_erasure_cancels_silences_and_dates, test_a_regroup_that_moves_nobody_fires_nothing, test_a_waiting_firing_keeps_its_dedup_member_alive_but_not_the_profile, test_a_merge_whose_anonymous_profile_changed_behind_the_cache_is_done_again, test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
+def test_a_waiting_firing_judged_from_a_stale_copy_is_judged_again(env):
+    """A waiting firing is judged from the profile in memory; the commit
+    that acks it checks that Redis still has that profile. Changed behind
+    the copy (another process), the firing is judged again from Redis:
+    here the copy says the `if` does not hold and Redis says it does."""
+    later = webhook_trigger(env.recv.port, tid="later", on="Signup", delay="2s", body={"c": "{{customer.id}}"})
+    later["if"] = {"customer.traits.plan": "gold"}
+    n = env.nudged({"t.json": later})
+    n.start().wait_ready(env.redis)
+    r = env.redis.client
+    p = "nudged:{sta}:p"
+    r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "sta", "traits": {"plan": "gold"}})})
+    r.xadd("nudged:events", {"message": event("sta", name="Signup", mid="s-1")})
+    wait_for(lambda: r.zcard("nudged:schedule") == 1, 5, "the waiting firing")
+    r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "sta", "traits": {"plan": "silver"}})})
+    wait_for(lambda: r.hget(p, "t:plan") == '"silver"', 5, "silver, in memory too")
+    r.hset(p, "t:plan", '"gold"')  # behind nudged's copy, with the version
+    r.hincrby(p, "v", 1)
+    wait_for(lambda: env.recv.count() >= 1, 10, "the firing, judged from Redis's profile")
+    assert metric(n, "nudged_profile_cache_stale_total") >= 1
+    assert n.stop() == 0
+
+
+TESTS = [test_erasure_cancels_silences_and_dates, test_a_waiting_firing_judged_from_a_stale_copy_is_judged_again, test_a_regroup_that_moves_nobody_fires_nothing, test_a_waiting_firing_keeps_its_dedup_member_alive_but_not_the_profile, test_a_merge_whose_anonymous_profile_changed_behind_the_cache_is_done_again, test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing,
          test_dedup_finds_members_in_the_window_and_trims_the_rest, test_a_profile_changed_behind_the_cache_is_read_again, test_without_a_cache_every_batch_reads_its_profiles, test_traits_merge_deeply_from_identify_and_context, test_every_key_expires_profile_ttl_after_the_last_event, test_later_events_keep_the_keys_alive, test_each_event_of_a_batch_sees_the_customer_right_after_it, test_an_orders_regroup_item_names_the_customer_whatever_its_id, test_first_and_last_hold_when_events_come_out_of_order, test_forget_and_customer_endpoints, test_merge_under_concurrency, test_time_alone_moves_a_customer_to_inactive]
