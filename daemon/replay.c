@@ -222,17 +222,16 @@ static void fire_moved(struct replay *r, const char *customer, const char *group
                        int64_t at);
 
 /* Time alone may move the customer (active_period ran out): as the
- * regroup script does, compute the group and fire a move. */
+ * daemon's regroup timer does (customer_regroup), compute the group and
+ * fire a move. */
 static void run_regroup(struct replay *r, struct timer *tm)
 {
     json_t *fields = json_object_get(r->customers, tm->customer);
     if (fields == NULL)
         return;
-    const char *g = customer_group(fields, tm->due, r->cfg->triggers_active_period_ms);
-    const char *old = json_string_value(json_object_get(fields, "g"));
-    if (old && strcmp(old, g) == 0)
-        return;
-    json_object_set_new(fields, "g", json_string(g));
+    const char *g = customer_regroup(fields, tm->due, r->cfg->triggers_active_period_ms, NULL);
+    if (g == NULL)
+        return; /* no move */
     char mid[64], iso[40];
     snprintf(mid, sizeof mid, "group:%s@%lld", g, (long long)tm->due);
     message_format_time(tm->due, iso, sizeof iso);

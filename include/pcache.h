@@ -3,10 +3,11 @@
  *
  * A profile comes in from Redis on a miss (its hash, the message hashes of
  * its dedup set, its link) and is then changed here, by customer_apply,
- * before Redis is: it holds the profile as Redis will have it once every
- * commit sent has landed, and `version` is the profile's field "v" then.
- * Every writer of a profile hash adds one to "v" (the commit, and the fire,
- * merge and regroup scripts); a commit checks the version it was built on,
+ * and the firings' rules (decision.h) before Redis is: it holds the profile
+ * as Redis will have it once every commit sent has landed, and `version`
+ * is the profile's field "v" then. Every writer of a profile hash adds
+ * one to "v" (the commit; an operator or a tool should too); a commit
+ * checks the version it was built on,
  * so a profile changed behind the cache (by another process, a script, an
  * erasure) fails the commit instead of being overwritten, and the caller
  * drops it and reads it again. The cache is therefore only ever a guess
