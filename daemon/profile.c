@@ -196,6 +196,13 @@ void profile_link_cmd(struct cmd *c, const struct keys *k, const char *customer)
     keys_add_customer(c, k, customer, 'a');
 }
 
+void profile_index_cmd(struct cmd *c, const struct keys *k, const char *customer)
+{
+    cmd_reset(c);
+    cmd_adds(c, "SCARD");
+    keys_add_customer(c, k, customer, 's');
+}
+
 json_t *profile_fields(const redisReply *fields)
 {
     json_t *o = json_object();

@@ -126,8 +126,8 @@ static bool send_cmd(struct pstore_round *r, redisCallbackFn *fn, void *priv)
     return false;
 }
 
-/* A profile read on a miss, in three replies: its hash, the members of
- * its dedup set and its link. */
+/* A profile read on a miss, in four replies: its hash, the members of
+ * its dedup set, its link and its schedule index's size (for its type). */
 struct load {
     struct pstore_round *r;
     struct pcache_profile *p; /* pinned */
@@ -202,22 +202,32 @@ static void on_load_link(redisAsyncContext *ac, void *reply, void *priv)
     load_step(l);
 }
 
-/* Reads P (new and empty) from Redis for R: one answer for the three;
- * returns 1, or 0 when nothing could be sent (*FAILED set, no answer
- * comes: the caller must not wait for one). */
+/* The schedule index's size, read for its type alone. */
+static void on_load_index(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct load *l = priv;
+    (void)ac;
+    load_reply(l, reply);
+    load_step(l);
+}
+
+/* Reads P (new and empty) from Redis for R: one answer for the four
+ * reads; returns 1, or 0 when nothing could be sent (*FAILED set, no
+ * answer comes: the caller must not wait for one). */
 static size_t send_load(struct pstore_round *r, struct pcache_profile *p)
 {
+    enum { NREADS = 4 };
     struct load *l = util_xcalloc(1, sizeof *l);
-    *l = (struct load){r, p, 3};
+    *l = (struct load){r, p, NREADS};
     p->loading = true;
     pcache_pin(p);
-    void (*build[])(struct cmd *, const struct keys *, const char *) = {profile_read_cmd, profile_seen_cmd,
-                                                                        profile_link_cmd};
-    redisCallbackFn *fn[] = {on_load_hash, on_load_seen, on_load_link};
-    for (int i = 0; i < 3; i++) {
+    void (*build[NREADS])(struct cmd *, const struct keys *, const char *) = {profile_read_cmd, profile_seen_cmd,
+                                                                              profile_link_cmd, profile_index_cmd};
+    redisCallbackFn *fn[NREADS] = {on_load_hash, on_load_seen, on_load_link, on_load_index};
+    for (int i = 0; i < NREADS; i++) {
         build[i](&r->s->call, r->s->d.keys, p->id);
         if (!send_cmd(r, fn[i], l)) { /* what was sent is answered with NULL */
-            l->left -= 3 - i;
+            l->left -= NREADS - i;
             break;
         }
     }
@@ -436,6 +446,10 @@ static void on_commit(redisAsyncContext *ac, void *reply, void *priv)
         snprintf(count, sizeof count, "%zu", c->elements);
         log_info("a profile changed in Redis behind this process's copy: the batch is read again", "profiles", count);
         *r->failed = true;
+    } else if (c && c->type == REDIS_REPLY_STRING) {
+        log_warn("a trigger's counts were not kept: their key holds something else than nudged's hash (the round is "
+                 "written without them; delete or rename the key)",
+                 "keys", c->str);
     } else if (c && c->type != REDIS_REPLY_INTEGER && c->type != REDIS_REPLY_ERROR) {
         log_warn("redis: a script answered out of shape", "step", "commit");
         *r->failed = true;

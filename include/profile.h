@@ -77,7 +77,8 @@ struct profile_commit {
 /* Makes C the commit script call for the N changes CH under O (see
  * daemon/lua/commit.lua): its reply is 0, or the 1-based positions in CH
  * of the profiles that moved on since (minus the position in O's merges
- * of an anonymous id's). Sets each change's WROTE. */
+ * of an anonymous id's), or the counts keys it could not write (of another
+ * type; the rest written). Sets each change's WROTE. */
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         struct profile_change *ch, size_t n);
 
@@ -87,9 +88,12 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
  * the dedup window longer): two commands fewer for most commits. */
 int64_t profile_ttl_period(int64_t now_ms, int64_t ttl_ms);
 
-/* Makes C the ZRANGE of CUSTOMER's dedup set, and the GET of its link. */
+/* Makes C the ZRANGE of CUSTOMER's dedup set, the GET of its link, and
+ * the SCARD of its schedule index (read for its type alone: a commit that
+ * met a key of the wrong type there would fail every time). */
 void profile_seen_cmd(struct cmd *c, const struct keys *k, const char *customer);
 void profile_link_cmd(struct cmd *c, const struct keys *k, const char *customer);
+void profile_index_cmd(struct cmd *c, const struct keys *k, const char *customer);
 /* Makes C the HGETALL of CUSTOMER's profile hash. */
 void profile_read_cmd(struct cmd *c, const struct keys *k, const char *customer);
 

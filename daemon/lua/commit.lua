@@ -42,7 +42,8 @@
 -- (its link, the key of its profile's slot ending in "a"), nor a merge's
 -- anonymous id; else nothing is written and the reply is the (1-based)
 -- positions of the customers whose profile moved on (minus the position
--- of a merge): the caller reads them again. Returns 0 when written.
+-- of a merge): the caller reads them again. Returns 0 when written, or
+-- the counts keys that could not be written (space-separated).
 local owner, nleases, nstreams = argv[1], tonumber(argv[2]), tonumber(argv[8])
 for i = 4, 3 + nleases do
   if call('GET', keys[i]) ~= owner then
@@ -130,9 +131,16 @@ for c = 1, n do
   if flags % 8 >= 4 then call('ZADD', keys[2], argv[j], argv[j + 1]) end
 end
 for j = d0, d0 + ndeliveries - 1 do call('XADD', keys[3], '*', 'delivery', argv[j]) end
-local j = c0
+-- A counts hash that holds another type (nothing of nudged's) would fail
+-- every commit counting its trigger: its counts are left out and named in
+-- the reply instead, and the rest is written.
+local j, lost = c0, {}
 for c = 1, ncounts do
-  for _ = 1, tonumber(argv[j]) do call('HINCRBY', keys[ck + c - 1], argv[j + 1], argv[j + 2]); j = j + 2 end
+  for _ = 1, tonumber(argv[j]) do
+    local r = redis.pcall('HINCRBY', keys[ck + c - 1], argv[j + 1], argv[j + 2])
+    if type(r) == 'table' and r.err then lost[#lost + 1] = keys[ck + c - 1] end
+    j = j + 2
+  end
   j = j + 1
 end
 -- In pieces: Lua unpacks at most a few thousand values at a time.
@@ -144,4 +152,5 @@ for s = 1, nstreams do
     if argv[9] == '1' then call('XDEL', src, unpack(argv, a, z)) end
   end
 end
+if #lost > 0 then return table.concat(lost, ' ') end
 return 0

@@ -3,7 +3,7 @@ rest processed, kill -9 and Redis restarts losing nothing, systemd notify,
 reloads, entries that crash every process set aside."""
 import json, os, signal, socket, subprocess, time
 
-from harness import NUDGED, Env, event, events_consumed, no_pending, shard_stream, wait_for, webhook_trigger
+from harness import NUDGED, Env, event, events_consumed, no_pending, scheduled, shard_stream, wait_for, webhook_trigger
 
 
 BAD_ENTRIES = [
@@ -257,4 +257,41 @@ def test_shard_streams_and_the_inbox():
         env.close()
 
 
-TESTS = [test_malformed_entries_rejected_and_rest_processed, test_shard_streams_and_the_inbox, test_a_key_of_the_wrong_type_rejects_only_its_event, test_crash_kill9_recovers_everything, test_redis_restart_while_running, test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success, test_entry_delivered_too_often_is_set_aside]
+def test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it():
+    """Two keys a round's commit writes without reading them: a customer's
+    schedule index holding a string is found when their profile is read
+    (their event rejected with Redis's error, the others go on); a
+    trigger's counts key holding a string leaves its counts out, said in
+    the log, and the round is written with its firings and the other
+    trigger's counts."""
+    env = Env()
+    try:
+        r = env.redis.client
+        r.set("nudged:{sched}:s", "not a set")
+        r.set("nudged:measures:counted", "not a hash")
+        counted = webhook_trigger(env.recv.port, tid="counted", body={"t": "counted", "c": "{{customer.id}}"})
+        counted["holdout"] = "0.01%"
+        other = webhook_trigger(env.recv.port, tid="other", body={"t": "other", "c": "{{customer.id}}"})
+        other["holdout"] = "0.01%"
+        later = webhook_trigger(env.recv.port, tid="later", delay="1h")
+        n = env.nudged({"t.json": [counted, other, later]})
+        n.start().wait_ready(env.redis)
+        for who in ["ann", "sched", "bob"]:
+            r.xadd("nudged:events", {"message": event(who, mid="m-" + who)})
+        wait_for(lambda: r.xlen("nudged:rejected") == 1, 10, "the event of the customer with the broken index")
+        (_, f), = r.xrange("nudged:rejected")
+        assert "WRONGTYPE" in f["error"] and json.loads(f["message"])["userId"] == "sched", f
+        wait_for(lambda: env.recv.count() == 4, 10, "ann's and bob's webhooks")
+        wait_for(lambda: events_consumed(r), 5, "everything acked")
+        got = sorted((json.loads(q["body"])["t"], json.loads(q["body"])["c"]) for q in env.recv.all())
+        assert got == [("counted", "ann"), ("counted", "bob"), ("other", "ann"), ("other", "bob")], got
+        assert r.hgetall("nudged:measures:other") == {"t": "2"}, r.hgetall("nudged:measures:other")
+        assert r.get("nudged:measures:counted") == "not a hash"
+        assert n.log_has("counts were not kept") and n.log_has("nudged:measures:counted")
+        assert scheduled(r) == 2, r.zrange("nudged:schedule", 0, -1)  # ann's and bob's waiting firings
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+TESTS = [test_malformed_entries_rejected_and_rest_processed, test_shard_streams_and_the_inbox, test_a_key_of_the_wrong_type_rejects_only_its_event, test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it, test_crash_kill9_recovers_everything, test_redis_restart_while_running, test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success, test_entry_delivered_too_often_is_set_aside]
