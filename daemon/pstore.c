@@ -84,6 +84,8 @@ void pstore_round_end(struct pstore_round *r)
     if (r == NULL)
         return;
     for (size_t i = 0; i < r->nchanges; i++) {
+        if (r->changes[i].p->round == r) /* a later round may have taken it over */
+            r->changes[i].p->round = NULL;
         if (*r->failed)
             pcache_drop(r->s->cache, r->changes[i].p, false);
         json_decref(r->changes[i].before);
@@ -276,14 +278,15 @@ void pstore_release(struct pstore *s, struct pcache_profile *p)
 /* The change R makes to P, begun at its first event. */
 static struct change *change_of(struct pstore_round *r, struct pcache_profile *p)
 {
-    for (size_t i = 0; i < r->nchanges; i++)
-        if (r->changes[i].p == p)
-            return &r->changes[i];
+    if (p->round == r)
+        return &r->changes[p->change];
     if (r->nchanges == r->cap) {
         r->cap = r->cap ? 2 * r->cap : 16;
         r->changes = util_xrealloc(r->changes, r->cap * sizeof *r->changes);
     }
     pcache_pin(p);
+    p->round = r;
+    p->change = r->nchanges;
     r->changes[r->nchanges] =
         (struct change){p, json_object(), p->version, p->nseen, false, false, false, false, NULL, 0, 0};
     return &r->changes[r->nchanges++];

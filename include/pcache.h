@@ -35,6 +35,8 @@ struct pcache_profile {
     unsigned char *seen; /* message hashes within the dedup window, HASHID_DEDUP_LEN each */
     size_t nseen, seen_cap;
     int64_t refreshed; /* the ttl period of the last PEXPIRE sent; -1: none since read */
+    const void *round; /* pstore's: the round changing it and its change's index there (NULL: none), */
+    size_t change;     /* so a round finds a profile's change without a walk over its changes */
     bool loading;      /* its read from Redis is not back yet */
     char *error;       /* owned: why it could not be read (a key of the wrong type), or NULL */
     /* the cache's own */
