@@ -27,6 +27,7 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->timers = join(cfg->redis_prefix, "timers");
     k->layout = join(cfg->redis_prefix, "layout");
     k->measures = join(cfg->redis_prefix, "measures:");
+    k->tally = join(cfg->redis_prefix, "tally");
     k->buyers = join(cfg->redis_prefix, "buyers");
     k->nstreams = 1 + (unsigned)cfg->redis_shards;
     k->streams = util_xcalloc(k->nstreams, sizeof *k->streams);
@@ -54,6 +55,7 @@ void keys_free(struct keys *k)
     free(k->timers);
     free(k->layout);
     free(k->measures);
+    free(k->tally);
     free(k->buyers);
     for (unsigned i = 0; i < k->nstreams; i++)
         free(k->streams[i]);

@@ -97,31 +97,34 @@ static void add_change(struct cmd *c, struct profile_change *ch)
     ch->wrote = nset > 0 || ndel > 0 || ch->nseen > 0;
 }
 
-/* The counts' increments: per trigger, how many, then count/increment
- * pairs. */
-static void add_counts(struct cmd *c, json_t *counts)
+/* The round's tally of counts (daemon/lua/lib-tally.lua), one argument
+ * however many triggers it counts: "ID COUNT N ID COUNT N ...". */
+static void add_tally(struct cmd *c, json_t *counts)
 {
+    struct buf b;
     const char *t, *k;
     json_t *of, *v;
+    util_buf_init(&b, SIZE_MAX - 1);
     json_object_foreach(counts, t, of)
     {
-        cmd_addi(c, (int64_t)json_object_size(of));
         json_object_foreach(of, k, v)
         {
-            cmd_adds(c, k);
-            cmd_addi(c, (int64_t)json_integer_value(v));
+            if (util_buf_printf(&b, "%s%s %s %lld", b.len ? " " : "", t, k, (long long)json_integer_value(v)) < 0)
+                util_fatal("out of memory");
         }
     }
+    cmd_addcopy(c, b.len ? b.data : "", b.len);
+    util_buf_free(&b);
 }
 
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         struct profile_change *ch, size_t n)
 {
-    size_t ncounted = json_object_size(o->counts);
-    scripts_begin(c, s, SCRIPT_COMMIT, (int)(3 + o->nleases + o->nacks + 6 * o->nmerges + ncounted + 3 * n));
+    scripts_begin(c, s, SCRIPT_COMMIT, (int)(4 + o->nleases + o->nacks + 6 * o->nmerges + 3 * n));
     cmd_adds(c, k->schedule);
     cmd_adds(c, k->buyers);
     cmd_adds(c, k->actions);
+    cmd_adds(c, k->tally);
     for (size_t i = 0; i < o->nleases; i++)
         cmd_adds(c, o->leases[i]);
     for (size_t i = 0; i < o->nacks; i++)
@@ -131,12 +134,6 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
             keys_add_customer(c, k, o->merges[i].from, *x);
         for (const char *x = "sm"; *x; x++)
             keys_add_customer(c, k, o->merges[i].into, *x);
-    }
-    const char *t;
-    json_t *of;
-    json_object_foreach(o->counts, t, of)
-    {
-        keys_add_measures(c, k, t);
     }
     for (size_t i = 0; i < n; i++)
         for (const char *x = "pds"; *x; x++)
@@ -154,8 +151,9 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
     cmd_addi(c, (int64_t)o->nacks);
     cmd_adds(c, o->delete_acked ? "1" : "0");
     cmd_addi(c, (int64_t)o->ndeliveries);
-    cmd_addi(c, (int64_t)ncounted);
+    add_tally(c, o->counts);
     cmd_addi(c, (int64_t)o->nmerges);
+    cmd_adds(c, k->measures);
     for (size_t i = 0; i < o->nmerges; i++) {
         cmd_adds(c, o->merges[i].from);
         cmd_adds(c, o->merges[i].into);
@@ -163,7 +161,6 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
     }
     for (size_t i = 0; i < o->ndeliveries; i++)
         cmd_adds(c, o->deliveries[i]);
-    add_counts(c, o->counts);
     for (size_t i = 0; i < o->nacks; i++) {
         cmd_addi(c, (int64_t)o->acks[i].n);
         for (size_t j = 0; j < o->acks[i].n; j++)

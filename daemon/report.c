@@ -166,8 +166,8 @@ void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_s
     size_t n = 0, count = trigger_set_count(set);
     for (size_t i = 0; i < count; i++)
         n += measure_counted(trigger_measure(trigger_set_get(set, i)));
-    scripts_begin_eval(c, SCRIPT_MEASURES, (int)n);
-    for (int pass = 0; pass < 2; pass++)
+    scripts_begin_eval(c, SCRIPT_MEASURES, (int)n + 1);
+    for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < count; i++) {
             const struct trigger *t = trigger_set_get(set, i);
             if (!measure_counted(trigger_measure(t)))
@@ -177,6 +177,9 @@ void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_s
             else
                 cmd_adds(c, trigger_id(t));
         }
+        if (pass == 0)
+            cmd_adds(c, k->tally);
+    }
 }
 
 int report_run(const struct config *cfg, const struct trigger_set *set, char *const *ids, size_t n)

@@ -1,27 +1,27 @@
--- uses: locals schedule
+-- uses: locals schedule tally
 -- Commits one round of a batch as nudged worked it out in memory: the
 -- anonymous ids it merged into users, what its events and firings changed
 -- in their customers' profiles (customer.h, decision.h), their
 -- deliveries, schedule items and counts, and the acks of its entries, all
 -- or nothing. Plumbing only: every rule is nudged's C.
--- KEYS: 1 the schedule, 2 the buyers zset, 3 the actions stream, then the
--- leases of the shards of the round's events (ARGV[2] of them), the
--- streams its entries came from (ARGV[8]), per merge the anonymous id's
--- profile hash, dedup set, schedule index and link and the user's
--- schedule index and merged-ids set (ARGV[12]), the counts hash of each
--- trigger counted (ARGV[11]), then per customer its profile hash, dedup
--- set and schedule index.
+-- KEYS: 1 the schedule, 2 the buyers zset, 3 the actions stream, 4 the
+-- tally list (lib-tally.lua), then the leases of the shards of the
+-- round's events (ARGV[2] of them), the streams its entries came from
+-- (ARGV[8]), per merge the anonymous id's profile hash, dedup set,
+-- schedule index and link and the user's schedule index and merged-ids
+-- set (ARGV[12]), then per customer its profile hash, dedup set and
+-- schedule index.
 -- ARGV: 1 this process's name (the lease holder it must be), 2 the number
 -- of leases, 3 profile ttl, 4 dedup ttl, 5 the score of a new dedup
 -- member, 6 the trim (dedup members scored above it have left the
 -- window), 7 the consumer group, 8 the number of streams, 9 "1" to delete
 -- the acked entries (nudged's own timers stream), 10 the number of
--- deliveries, 11 the number of triggers counted, 12 the number of merges;
--- then per merge the anonymous id, the user id and the version the
--- anonymous profile was read at ("0": no hash); then the deliveries (each
--- the field "delivery" of an actions entry), per trigger counted the
--- number of its counts and the pairs (count, increment), per stream the
--- number of its entries and their ids; then
+-- deliveries, 11 the round's tally of counts ("": none), 12 the number of
+-- merges, 13 the prefix of the counts hashes; then per merge the
+-- anonymous id, the user id and the version the anonymous profile was
+-- read at ("0": no hash); then the deliveries (each the field "delivery"
+-- of an actions entry), per stream the number of its entries and their
+-- ids; then
 -- per customer: the version it was built on ("0": no hash), the number of
 -- field/value pairs to set, its code, then the pairs, the fields to
 -- delete, the message and firing hashes, its schedule items (due time,
@@ -43,32 +43,35 @@
 -- anonymous id; else nothing is written and the reply is the (1-based)
 -- positions of the customers whose profile moved on (minus the position
 -- of a merge): the caller reads them again. Returns 0 when written, or
--- the counts keys that could not be written (space-separated).
+-- the counts keys that could not be written (space-separated). The tally
+-- list is folded into the counts hashes once it holds TALLY_FOLD
+-- tallies: a trigger's hash gets one HINCRBY a count per fold instead of
+-- one a round.
 local owner, nleases, nstreams = argv[1], tonumber(argv[2]), tonumber(argv[8])
-for i = 4, 3 + nleases do
+for i = 5, 4 + nleases do
   if call('GET', keys[i]) ~= owner then
     error({err = 'NOTOWNER the lease of a shard of this batch is held by another process now: the entries are left to it'})
   end
 end
 local B = 65536
-local ndeliveries, ncounts, nmerges = tonumber(argv[10]), tonumber(argv[11]), tonumber(argv[12])
-local mk, stale = 4 + nleases + nstreams, {}
+local TALLY_FOLD = 64
+local ndeliveries, nmerges = tonumber(argv[10]), tonumber(argv[12])
+local mk, stale = 5 + nleases + nstreams, {}
 for m = 1, nmerges do
-  local a, k = 10 + 3 * m, mk + 6 * (m - 1)
+  local a, k = 11 + 3 * m, mk + 6 * (m - 1)
   if (call('HGET', keys[k], 'v') or '0') ~= argv[a + 2] or call('EXISTS', keys[k + 3]) == 1 then
     stale[#stale + 1] = -m
   end
 end
-local d0 = 13 + 3 * nmerges
-local ck, c0, i = mk + 6 * nmerges, d0 + ndeliveries, d0 + ndeliveries
-for _ = 1, ncounts do i = i + 1 + 2 * tonumber(argv[i]) end
+local d0 = 14 + 3 * nmerges
+local i = d0 + ndeliveries
 local acks = {}
 for s = 1, nstreams do
   acks[s] = {i + 1, tonumber(argv[i])}
   i = i + 1 + acks[s][2]
 end
 -- Each customer's code read into its counts and flags, once.
-local at, n, k, nargv = {}, 0, ck + ncounts, #argv
+local at, n, k, nargv = {}, 0, mk + 6 * nmerges, #argv
 while i <= nargv do
   local nset, code = tonumber(argv[i + 1]), tonumber(argv[i + 2])
   local nseen = code % B
@@ -88,7 +91,7 @@ end
 if #stale > 0 then return stale end
 local ttl, dedup_ttl, score, trim = argv[3], argv[4], argv[5], argv[6]
 for m = 1, nmerges do
-  local a, k = 10 + 3 * m, mk + 6 * (m - 1)
+  local a, k = 11 + 3 * m, mk + 6 * (m - 1)
   local from, into = argv[a], argv[a + 1]
   for _, item in ipairs(call('SMEMBERS', keys[k + 2])) do
     local due = call('ZSCORE', keys[1], item)
@@ -131,21 +134,11 @@ for c = 1, n do
   if flags % 8 >= 4 then call('ZADD', keys[2], argv[j], argv[j + 1]) end
 end
 for j = d0, d0 + ndeliveries - 1 do call('XADD', keys[3], '*', 'delivery', argv[j]) end
--- A counts hash that holds another type (nothing of nudged's) would fail
--- every commit counting its trigger: its counts are left out and named in
--- the reply instead, and the rest is written.
-local j, lost = c0, {}
-for c = 1, ncounts do
-  for _ = 1, tonumber(argv[j]) do
-    local r = redis.pcall('HINCRBY', keys[ck + c - 1], argv[j + 1], argv[j + 2])
-    if type(r) == 'table' and r.err then lost[#lost + 1] = keys[ck + c - 1] end
-    j = j + 2
-  end
-  j = j + 1
-end
+local lost = {}
+if argv[11] ~= '' and call('RPUSH', keys[4], argv[11]) >= TALLY_FOLD then nudged_fold(keys[4], argv[13], lost) end
 -- In pieces: Lua unpacks at most a few thousand values at a time.
 for s = 1, nstreams do
-  local from, last, src = acks[s][1], acks[s][1] + acks[s][2] - 1, keys[3 + nleases + s]
+  local from, last, src = acks[s][1], acks[s][1] + acks[s][2] - 1, keys[4 + nleases + s]
   for a = from, last, 1000 do
     local z = math.min(a + 999, last)
     call('XACK', src, argv[7], unpack(argv, a, z))

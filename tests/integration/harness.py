@@ -155,12 +155,18 @@ class SMTPServer:
 
 
 def measures(r):
-    """Every measured trigger's counts, from its hash nudged:measures:ID, as
-    {"ID:COUNT": n}."""
+    """Every measured trigger's counts, as {"ID:COUNT": n}: its hash
+    nudged:measures:ID plus the tallies ("ID COUNT N ...") the commits pushed
+    to nudged:tally that are not folded into the hashes yet."""
     out = {}
     for key in r.scan_iter("nudged:measures:*"):
         tid = key[len("nudged:measures:"):]
         out.update({"%s:%s" % (tid, k): int(v) for k, v in r.hgetall(key).items()})
+    for tally in r.lrange("nudged:tally", 0, -1):
+        words = tally.split(" ")
+        for i in range(0, len(words), 3):
+            k = "%s:%s" % (words[i], words[i + 1])
+            out[k] = out.get(k, 0) + int(words[i + 2])
     return out
 
 

@@ -119,6 +119,20 @@ def test_report_names_unknown_triggers_and_unmeasured_ones(env):
     assert "no comparison yet" in p.stdout, p.stdout
 
 
+def test_report_adds_the_tallies_not_yet_folded(env):
+    """A commit pushes its round's counts to nudged:tally and folds the list
+    into the hashes every 64 tallies: the report adds the two, and a
+    tally's other triggers and counts do not leak into a trigger's line."""
+    goal = webhook_trigger(env.recv.port, tid="goal", on="Signup", goal={"event": "Order Completed", "within": "7d"})
+    goal["holdout"] = "10%"
+    n = env.nudged({"a.json": [goal]})
+    r = env.redis.client
+    r.hset("nudged:measures:goal", mapping={"t": 40, "h": 4, "ct": 10})
+    r.rpush("nudged:tally", "goal t 2 other t 7 goal ch 1", "goal-2 t 5 goal t 1")
+    p = subprocess.run([NUDGED, "report", "-c", n.conf, "goal"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "fired 43, held out 4 (holdout 10%)" in p.stdout, p.stdout
+    assert "(10 of 43)" in p.stdout and "(1 of 4)" in p.stdout, p.stdout
 
 
 
