@@ -29,6 +29,7 @@
 #include "entry.h"
 #include "firing.h"
 #include "hashid.h"
+#include "judge.h"
 #include "log.h"
 #include "measure.h"
 #include "message.h"
@@ -325,15 +326,6 @@ static void grow_scratch(struct consumer *c, const struct trigger_set *set)
     }
 }
 
-static void keep_candidates(struct entry *e, const struct trigger **t, size_t n)
-{
-    if (n == 0)
-        return;
-    e->cand = util_xrealloc(e->cand, (e->ncand + n) * sizeof *e->cand);
-    memcpy(e->cand + e->ncand, t, n * sizeof *e->cand);
-    e->ncand += n;
-}
-
 /* The goals E is (their ids), which may convert firings of its customer
  * (decision_convert). */
 static void find_goals(const struct trigger_set *set, struct entry *e, const struct eval_ctx *ctx)
@@ -369,7 +361,7 @@ static void apply_event(struct consumer *c, struct batch *b, struct entry *e)
     struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo, NULL};
     e->ncand = 0; /* a redirected event starts again */
     e->dates = touches_dates(b->set, e->msg);
-    keep_candidates(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
+    judge_keep(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
     find_goals(b->set, e, &ctx);
     struct customer_update u;
     customer_update_init(&u, &e->m, e->msg);
@@ -596,117 +588,20 @@ static void on_batch(const struct sreader_entry *entries, size_t n, void *data)
     sreader_release(src->reader); /* every entry is copied: read on if there is room */
 }
 
-/* A timer's one candidate: its trigger, unless a reload removed it or an
- * `unless` event came while it waited. */
-static void timer_candidate(struct consumer *c, struct batch *b, struct entry *e, const struct eval_ctx *ctx)
+/* What the round's entries are judged against (judge.h). */
+static struct judge round_judge(struct batch *b)
 {
-    const struct trigger *t = trigger_set_find(b->set, e->tid);
-    if (json_object_size(e->fields) == 0) {
-        c->d.stats->timers_dropped++;
-        log_info("a waiting firing was dropped: the customer was erased or expired", "trigger", e->tid);
-    } else if (t == NULL) {
-        c->d.stats->timers_dropped++;
-        log_info("a waiting firing was dropped: its trigger no longer exists", "trigger", e->tid, "customer",
-                 e->m.customer);
-    } else if (trigger_cancelled(t, ctx, e->ets, e->strict)) {
-        c->d.stats->triggers_cancelled++;
-    } else {
-        keep_candidates(e, &t, 1);
-    }
-}
-
-/* The trigger of the KIND of timer ("silence", "date") that came due for
- * E, or NULL (counted and logged) when a reload removed it. */
-static const struct trigger *timer_trigger(struct consumer *c, const struct batch *b, const struct entry *e,
-                                           const char *kind)
-{
-    const struct trigger *t = trigger_set_find(b->set, e->tid);
-    if (t == NULL) {
-        c->d.stats->timers_dropped++;
-        log_info("a timer was dropped: its trigger no longer exists", "kind", kind, "trigger", e->tid, "customer",
-                 e->m.customer);
-    }
-    return t;
-}
-
-/* A silence came due: its trigger, if it still exists and the event that
- * armed it is still the customer's last (a later one ended that silence
- * and armed the next); judged with an event that names the silence. */
-static void silence_candidate(struct consumer *c, struct batch *b, struct entry *e, struct eval_ctx *ctx)
-{
-    const struct trigger *t = timer_trigger(c, b, e, "silence");
-    if (t == NULL)
-        return;
-    if (json_object_size(e->fields) == 0 || !trigger_silence_holds(t, e->fields, e->m.ts_ms))
-        return; /* erased or expired, or the customer spoke since */
-    e->msg = trigger_silence_event(t, e->m.ts_ms, e->gmid, sizeof e->gmid);
-    ctx->event = e->msg;
-    keep_candidates(e, &t, 1);
-}
-
-/* A date came due: its trigger, if it still exists and the profile's date
- * still comes due then; judged with an event that names the date. A date
- * of every year is armed again for its next moment; one that moved (the
- * trait changed, or the customer's zone became known) is armed at its new
- * moment instead of firing. */
-static void date_candidate(struct consumer *c, struct batch *b, struct entry *e, struct eval_ctx *ctx)
-{
-    const struct trigger *t = timer_trigger(c, b, e, "date");
-    if (t == NULL)
-        return;
-    if (json_object_size(e->fields) == 0)
-        return; /* erased or expired */
-    int64_t due = trigger_date_due(t, e->fields, &c->zone, e->m.ts_ms - 1);
-    if (due != e->m.ts_ms) {
-        e->rearm = due > b->now_ms ? due : 0;
-        return;
-    }
-    int64_t next = trigger_date_due(t, e->fields, &c->zone, e->m.ts_ms);
-    e->rearm = next > 0 ? next : 0;
-    e->msg = trigger_date_event(t, e->m.ts_ms, e->gmid, sizeof e->gmid);
-    ctx->event = e->msg;
-    keep_candidates(e, &t, 1);
-}
-
-static struct eval_ctx entry_ctx(const struct batch *b, const struct entry *e)
-{
-    return (struct eval_ctx){e->msg, e->customer, NULL, b->now, b->now_ms, e->state, NULL, &b->c->zone};
-}
-
-/* Keeps the candidates of E whose `if` holds; returns whether any does
- * (otherwise E is acked with the rest of the batch). */
-static bool judge(struct consumer *c, struct batch *b, struct entry *e)
-{
-    e->customer = customer_view(e->m.customer, e->fields, b->now_ms, c->d.cfg->triggers_active_period_ms, &e->state);
-    if (e->ranked)
-        tier_add_view(e->customer, e->rank, c->d.cfg->top_share);
-    struct eval_ctx ctx = entry_ctx(b, e);
-    if (e->regroup && e->moved) { /* time alone moved the customer */
-        snprintf(e->gmid, sizeof e->gmid, "group:%s@%lld", e->moved, (long long)e->m.ts_ms);
-        char iso[40];
-        message_format_time(e->m.ts_ms, iso, sizeof iso);
-        e->msg = json_pack("{s:s, s:s, s:s, s:s}", "type", "group", "group", e->moved, "messageId", e->gmid,
-                           "timestamp", iso);
-        ctx.event = e->msg;
-        keep_candidates(e, c->fired, trigger_set_moved(b->set, e->moved, &ctx, c->fired, c->fired_cap));
-    } else if (e->silence) {
-        silence_candidate(c, b, e, &ctx);
-    } else if (e->date) {
-        date_candidate(c, b, e, &ctx);
-    } else if (b->src->timers) {
-        timer_candidate(c, b, e, &ctx);
-    } else if (e->moved) {
-        keep_candidates(e, c->fired, trigger_set_moved(b->set, e->moved, &ctx, c->fired, c->fired_cap));
-    }
-    const char *tier = e->ranked && entry_is_order(e) ? tier_moved(e->before, e->rank, c->d.cfg->top_share) : NULL;
-    if (tier)
-        keep_candidates(e, c->fired, trigger_set_tier_moved(b->set, tier, &ctx, c->fired, c->fired_cap));
-    size_t n = 0;
-    for (size_t k = 0; k < e->ncand; k++)
-        if (trigger_if_holds(e->cand[k], &ctx))
-            e->cand[n++] = e->cand[k];
-    e->ncand = n; /* in the order they fire */
-    return n > 0;
+    struct consumer *c = b->c;
+    return (struct judge){.set = b->set,
+                          .now = b->now,
+                          .now_ms = b->now_ms,
+                          .zone = &c->zone,
+                          .active_period_ms = c->d.cfg->triggers_active_period_ms,
+                          .top_share = c->d.cfg->top_share,
+                          .timers = b->src->timers,
+                          .stats = c->d.stats,
+                          .scratch = c->fired,
+                          .scratch_cap = c->fired_cap};
 }
 
 /* A conversion of a firing of the trigger ID (LEN bytes) in ARM: counted
@@ -759,7 +654,8 @@ static void fire_entry(struct consumer *c, struct batch *b, struct entry *e)
         struct converting cv = {b};
         decision_convert(fields, before, e->goals, e->m.ts_ms, on_converted, &cv);
     }
-    struct eval_ctx ctx = entry_ctx(b, e);
+    struct judge j = round_judge(b);
+    struct eval_ctx ctx = judge_ctx(&j, e);
     struct firing fc = {b->pr, c->d.cfg, c->d.tz, c->unsubscribe, c->sha256};
     bool waited = b->src->timers && !e->regroup && !e->silence && !e->date, checked = false;
     for (size_t k = 0; k < e->ncand; k++) {
@@ -850,11 +746,12 @@ static void phase_two(struct batch *b)
 {
     b->phase = PHASE_FIRINGS;
     b->outstanding = 1;
+    struct judge j = round_judge(b);
     for (size_t i = 0; i < b->n; i++) {
         struct entry *e = &b->e[i];
         if (!in_round(b, e))
             continue;
-        bool holds = e->fields && judge(b->c, b, e);
+        bool holds = e->fields && judge_entry(&j, e);
         if (holds || e->goals)
             fire_entry(b->c, b, e);
     }

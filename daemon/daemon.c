@@ -26,6 +26,7 @@
 #include "report.h"
 #include "scripts.h"
 #include "stats.h"
+#include "tally.h"
 #include "util.h"
 #include "writekeys.h"
 
@@ -60,6 +61,7 @@ struct daemon {
     struct delivery *delivery;
     struct inbox *inbox;
     struct owner *owner; /* NULL in a collector-only process */
+    struct tally_folder *folder;
     struct http *http;
     struct admin *admin;
     struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
@@ -98,8 +100,10 @@ static void on_shard(void *data, unsigned k, bool owned)
 {
     struct daemon *d = data;
     sreader_set_active(consumer_reader(d->consumer, CONSUMER_EVENTS), k, owned, true);
-    if (k == 0)
+    if (k == 0) {
         sreader_set_active(inbox_reader(d->inbox), 0, owned, true);
+        tally_folder_own(d->folder, owned);
+    }
 }
 
 /* A collector-only process (http.collector_only) reads no stream: it
@@ -398,6 +402,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                          clock_now_ms());
             sreader_trim(inbox_reader(d->inbox), d->cfg->redis_events_retention_ms, clock_now_ms());
             trim_buyers(d);
+            tally_folder_tick(d->folder, now);
             d->last_trim_ms = now;
         }
         bool claim = now - d->last_claim_ms >= d->cfg->redis_claim_idle_ms / 2;
@@ -612,8 +617,8 @@ static void on_measures_reply(redisAsyncContext *ac, void *r, void *priv)
     struct triggers_req *q = priv;
     redisReply *reply = r;
     (void)ac;
-    if (reply && reply->type == REDIS_REPLY_ARRAY) {
-        json_t *counts = profile_fields(reply);
+    json_t *counts = report_counts(reply);
+    if (counts) {
         admin_reply(q->p, 200, report_json(q->d->triggers, counts, NULL, 0));
         json_decref(counts);
     } else {
@@ -708,6 +713,7 @@ static int start(struct daemon *d)
         sreader_set_active(consumer_reader(d->consumer, CONSUMER_EVENTS), k, false, false);
     sreader_set_active(inbox_reader(d->inbox), 0, false, false);
     d->owner = c->http_collector_only ? NULL : owner_new(&od);
+    d->folder = tally_folder_new(d->conn, &d->scripts, &d->keys);
     d->sig_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
     d->sig_int = evsignal_new(d->base, SIGINT, on_stop_signal, d);
     d->sig_hup = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
@@ -739,6 +745,7 @@ static void teardown(struct daemon *d)
     consumer_free(d->consumer);
     inbox_free(d->inbox);
     owner_free(d->owner);
+    tally_folder_free(d->folder);
     tz_cache_free(d->tz);
     stats_clear(&d->stats);
     delivery_free(d->delivery);

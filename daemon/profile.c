@@ -2,6 +2,7 @@
 #include "profile.h"
 #include "hashid.h"
 #include "schedule.h"
+#include "tally.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -97,26 +98,6 @@ static void add_change(struct cmd *c, struct profile_change *ch)
     ch->wrote = nset > 0 || ndel > 0 || ch->nseen > 0;
 }
 
-/* The round's tally of counts (daemon/lua/lib-tally.lua), one argument
- * however many triggers it counts: "ID COUNT N ID COUNT N ...". */
-static void add_tally(struct cmd *c, json_t *counts)
-{
-    struct buf b;
-    const char *t, *k;
-    json_t *of, *v;
-    util_buf_init(&b, SIZE_MAX - 1);
-    json_object_foreach(counts, t, of)
-    {
-        json_object_foreach(of, k, v)
-        {
-            if (util_buf_printf(&b, "%s%s %s %lld", b.len ? " " : "", t, k, (long long)json_integer_value(v)) < 0)
-                util_fatal("out of memory");
-        }
-    }
-    cmd_addcopy(c, b.len ? b.data : "", b.len);
-    util_buf_free(&b);
-}
-
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         struct profile_change *ch, size_t n)
 {
@@ -151,9 +132,8 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
     cmd_addi(c, (int64_t)o->nacks);
     cmd_adds(c, o->delete_acked ? "1" : "0");
     cmd_addi(c, (int64_t)o->ndeliveries);
-    add_tally(c, o->counts);
+    tally_format(c, o->counts);
     cmd_addi(c, (int64_t)o->nmerges);
-    cmd_adds(c, k->measures);
     for (size_t i = 0; i < o->nmerges; i++) {
         cmd_adds(c, o->merges[i].from);
         cmd_adds(c, o->merges[i].into);

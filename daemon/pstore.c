@@ -7,6 +7,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "profile.h"
+#include "tally.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,12 +354,7 @@ void pstore_schedule(struct pstore_round *r, struct pcache_profile *p, int64_t d
 
 void pstore_count(struct pstore_round *r, const char *trigger, size_t len, const char *count)
 {
-    json_t *of = json_object_getn(r->counts, trigger, len);
-    if (of == NULL) {
-        of = json_object();
-        json_object_setn_new(r->counts, trigger, len, of);
-    }
-    json_object_set_new(of, count, json_integer(json_integer_value(json_object_get(of, count)) + 1));
+    tally_add(r->counts, trigger, len, count, 1);
 }
 
 bool pstore_merge(struct pstore_round *r, struct pcache_profile *into, struct pcache_profile *from)
@@ -450,9 +446,9 @@ static void on_commit(redisAsyncContext *ac, void *reply, void *priv)
         log_info("a profile changed in Redis behind this process's copy: the batch is read again", "profiles", count);
         *r->failed = true;
     } else if (c && c->type == REDIS_REPLY_STRING) {
-        log_warn("a trigger's counts were not kept: their key holds something else than nudged's hash (the round is "
-                 "written without them; delete or rename the key)",
-                 "keys", c->str);
+        log_warn("a round's goal and holdout counts were not kept: the tally list holds something else than nudged's "
+                 "list (the round is written without them; delete or rename the key)",
+                 "key", c->str);
     } else if (c && c->type != REDIS_REPLY_INTEGER && c->type != REDIS_REPLY_ERROR) {
         log_warn("redis: a script answered out of shape", "step", "commit");
         *r->failed = true;

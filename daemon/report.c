@@ -8,6 +8,7 @@
 #include "oneshot.h"
 #include "profile.h"
 #include "scripts.h"
+#include "tally.h"
 #include "uplift.h"
 
 #include <hiredis/hiredis.h>
@@ -17,13 +18,30 @@
 
 #define REPORT_DEADLINE_S 10
 
-static uint64_t count_of(json_t *counts, const char *id, const char *suffix)
+static uint64_t count_of(json_t *counts, const char *id, const char *count)
 {
-    char field[96];
-    snprintf(field, sizeof field, "%s%s", id, suffix);
-    const char *v = json_string_value(json_object_get(counts, field));
-    long long n = v ? strtoll(v, NULL, 10) : 0;
+    json_int_t n = json_integer_value(json_object_get(json_object_get(counts, id), count));
     return n > 0 ? (uint64_t)n : 0;
+}
+
+json_t *report_counts(const redisReply *reply)
+{
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_ARRAY || reply->element[1]->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    json_t *counts = json_object();
+    const redisReply *h = reply->element[0], *tallies = reply->element[1];
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const redisReply *k = h->element[i], *v = h->element[i + 1];
+        const char *colon = k->type == REDIS_REPLY_STRING ? strrchr(k->str, ':') : NULL;
+        if (colon && v->type == REDIS_REPLY_STRING) /* a count that is not a number (not nudged's) counts 0 */
+            tally_add(counts, k->str, (size_t)(colon - k->str), colon + 1, strtoll(v->str, NULL, 10));
+    }
+    for (size_t i = 0; i < tallies->elements; i++)
+        if (tallies->element[i]->type == REDIS_REPLY_STRING)
+            (void)tally_parse(counts, tallies->element[i]->str,
+                              tallies->element[i]->len); /* as the fold: a damaged one is dropped */
+    return counts;
 }
 
 static json_t *rate_or_null(bool has, double v)
@@ -52,10 +70,8 @@ static json_t *trigger_report(const struct trigger *t, json_t *counts)
     const char *id = trigger_id(t);
     json_t *info = trigger_info(t);
     bool counted = measure_counted(m);
-    struct uplift_arm treated = {count_of(counts, id, ":" MEASURE_FIRED),
-                                 count_of(counts, id, ":" MEASURE_CONVERTED_TREATED)};
-    struct uplift_arm held = {count_of(counts, id, ":" MEASURE_HELD_OUT),
-                              count_of(counts, id, ":" MEASURE_CONVERTED_HELD_OUT)};
+    struct uplift_arm treated = {count_of(counts, id, MEASURE_FIRED), count_of(counts, id, MEASURE_CONVERTED_TREATED)};
+    struct uplift_arm held = {count_of(counts, id, MEASURE_HELD_OUT), count_of(counts, id, MEASURE_CONVERTED_HELD_OUT)};
     struct uplift u = uplift_compute(m->goal != NULL, treated, held);
     json_t *j = json_pack("{s:s, s:O, s:b, s:b, s:o}", "id", id, "description", json_object_get(info, "description"),
                           "measured", counted, "goal", m->goal != NULL, "holdout", holdout_text(m));
@@ -147,8 +163,8 @@ struct report_cmd {
 static void on_reply(const redisReply *reply, void *data)
 {
     struct report_cmd *q = data;
-    if (reply && reply->type == REDIS_REPLY_ARRAY) {
-        json_t *counts = profile_fields(reply);
+    json_t *counts = report_counts(reply);
+    if (counts) {
         json_t *report = report_json(q->set, counts, q->ids, q->n);
         report_print(stdout, report);
         json_decref(report);

@@ -9,11 +9,11 @@
  * and the others take its shards within a lease and a round. One that
  * stops lets go of them at once (owner_leave).
  *
- * In this version ownership routes the work: a process reads only the
- * streams of its shards. The scripts that apply an event are idempotent
- * and atomic whoever runs them, so two processes on one shard for a
- * moment (a hand-over, a process paused past its lease) repeat work
- * without harm; writes are not fenced by the lease yet. */
+ * Ownership routes the work (a process reads only the streams of its
+ * shards) and fences it: a round's commit is refused unless this process
+ * still holds the lease of every shard of the round, so a process paused
+ * past its lease writes nothing. Shard 0's owner also moves the inbox
+ * (inbox.h) and folds the counts' tallies (tally.h). */
 #ifndef NUDGED_OWNER_H
 #define NUDGED_OWNER_H
 

@@ -77,8 +77,8 @@ struct profile_commit {
 /* Makes C the commit script call for the N changes CH under O (see
  * daemon/lua/commit.lua): its reply is 0, or the 1-based positions in CH
  * of the profiles that moved on since (minus the position in O's merges
- * of an anonymous id's), or the counts keys it could not write (of another
- * type; the rest written). Sets each change's WROTE. */
+ * of an anonymous id's), or the tally list's key when it holds another
+ * type (the round's counts left out, the rest written). Sets each change's WROTE. */
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         struct profile_change *ch, size_t n);
 

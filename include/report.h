@@ -7,6 +7,7 @@
 #ifndef NUDGED_REPORT_H
 #define NUDGED_REPORT_H
 
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <stdio.h>
 
@@ -16,12 +17,15 @@
 #include "trigger.h"
 
 /* Makes C the read of the counts of SET's measured triggers (measure.h,
- * daemon/lua/measures.lua): its reply is "ID:COUNT", value, ... */
+ * daemon/lua/measures.lua), for report_counts. */
 void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_set *set);
 
+/* The counts of report_read_cmd's REPLY, its hashes' and its tallies'
+ * summed, as {ID: {COUNT: n}}; NULL when REPLY is not one (an error). */
+json_t *report_counts(const redisReply *reply);
+
 /* {"triggers": [...]} for the triggers of SET named in IDS (N of them; all
- * when N is 0), in file order, from COUNTS (report_read_cmd's reply as an
- * object of "ID:COUNT" -> decimal string): each {"id", "description", "measured",
+ * when N is 0), in file order, from COUNTS (report_counts'): each {"id", "description", "measured",
  * "goal", "holdout", "fired", "held_out", "conversions": {"treated",
  * "held_out"}, "conversion_rate": {"treated", "held_out"}, "uplift":
  * {"value", "ci95": [LOW, HIGH]}, "verdict"}. The counts are null for a

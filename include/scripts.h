@@ -31,6 +31,7 @@ enum script_id {
     SCRIPT_REGISTRY, /* register a process among the live ones, list them */
     SCRIPT_LEASES,   /* take, renew and let go of shard leases */
     SCRIPT_MEASURES, /* read the measured triggers' counts (read only) */
+    SCRIPT_FOLD,     /* fold the counts' tallies into their hashes (tally.h) */
     SCRIPT_COUNT
 };
 

@@ -1,11 +1,11 @@
--- uses: locals schedule tally
+-- uses: locals schedule
 -- Commits one round of a batch as nudged worked it out in memory: the
 -- anonymous ids it merged into users, what its events and firings changed
 -- in their customers' profiles (customer.h, decision.h), their
 -- deliveries, schedule items and counts, and the acks of its entries, all
 -- or nothing. Plumbing only: every rule is nudged's C.
 -- KEYS: 1 the schedule, 2 the buyers zset, 3 the actions stream, 4 the
--- tally list (lib-tally.lua), then the leases of the shards of the
+-- tally list (include/tally.h), then the leases of the shards of the
 -- round's events (ARGV[2] of them), the streams its entries came from
 -- (ARGV[8]), per merge the anonymous id's profile hash, dedup set,
 -- schedule index and link and the user's schedule index and merged-ids
@@ -17,7 +17,7 @@
 -- window), 7 the consumer group, 8 the number of streams, 9 "1" to delete
 -- the acked entries (nudged's own timers stream), 10 the number of
 -- deliveries, 11 the round's tally of counts ("": none), 12 the number of
--- merges, 13 the prefix of the counts hashes; then per merge the
+-- merges; then per merge the
 -- anonymous id, the user id and the version the anonymous profile was
 -- read at ("0": no hash); then the deliveries (each the field "delivery"
 -- of an actions entry), per stream the number of its entries and their
@@ -43,10 +43,9 @@
 -- anonymous id; else nothing is written and the reply is the (1-based)
 -- positions of the customers whose profile moved on (minus the position
 -- of a merge): the caller reads them again. Returns 0 when written, or
--- the counts keys that could not be written (space-separated). The tally
--- list is folded into the counts hashes once it holds TALLY_FOLD
--- tallies: a trigger's hash gets one HINCRBY a count per fold instead of
--- one a round.
+-- the tally list's key when it holds another type (nothing of nudged's):
+-- the round's counts are left out, and the rest is written, so that such
+-- a key cannot stall every round.
 local owner, nleases, nstreams = argv[1], tonumber(argv[2]), tonumber(argv[8])
 for i = 5, 4 + nleases do
   if call('GET', keys[i]) ~= owner then
@@ -54,16 +53,15 @@ for i = 5, 4 + nleases do
   end
 end
 local B = 65536
-local TALLY_FOLD = 64
 local ndeliveries, nmerges = tonumber(argv[10]), tonumber(argv[12])
 local mk, stale = 5 + nleases + nstreams, {}
 for m = 1, nmerges do
-  local a, k = 11 + 3 * m, mk + 6 * (m - 1)
+  local a, k = 10 + 3 * m, mk + 6 * (m - 1)
   if (call('HGET', keys[k], 'v') or '0') ~= argv[a + 2] or call('EXISTS', keys[k + 3]) == 1 then
     stale[#stale + 1] = -m
   end
 end
-local d0 = 14 + 3 * nmerges
+local d0 = 13 + 3 * nmerges
 local i = d0 + ndeliveries
 local acks = {}
 for s = 1, nstreams do
@@ -91,7 +89,7 @@ end
 if #stale > 0 then return stale end
 local ttl, dedup_ttl, score, trim = argv[3], argv[4], argv[5], argv[6]
 for m = 1, nmerges do
-  local a, k = 11 + 3 * m, mk + 6 * (m - 1)
+  local a, k = 10 + 3 * m, mk + 6 * (m - 1)
   local from, into = argv[a], argv[a + 1]
   for _, item in ipairs(call('SMEMBERS', keys[k + 2])) do
     local due = call('ZSCORE', keys[1], item)
@@ -134,8 +132,7 @@ for c = 1, n do
   if flags % 8 >= 4 then call('ZADD', keys[2], argv[j], argv[j + 1]) end
 end
 for j = d0, d0 + ndeliveries - 1 do call('XADD', keys[3], '*', 'delivery', argv[j]) end
-local lost = {}
-if argv[11] ~= '' and call('RPUSH', keys[4], argv[11]) >= TALLY_FOLD then nudged_fold(keys[4], argv[13], lost) end
+local lost = argv[11] ~= '' and redis.pcall('RPUSH', keys[4], argv[11])
 -- In pieces: Lua unpacks at most a few thousand values at a time.
 for s = 1, nstreams do
   local from, last, src = acks[s][1], acks[s][1] + acks[s][2] - 1, keys[4 + nleases + s]
@@ -145,5 +142,5 @@ for s = 1, nstreams do
     if argv[9] == '1' then call('XDEL', src, unpack(argv, a, z)) end
   end
 end
-if #lost > 0 then return table.concat(lost, ' ') end
+if type(lost) == 'table' and lost.err then return keys[4] end
 return 0

@@ -210,5 +210,5 @@ def test_buyers_follow_merges_erasure_and_expiry(env):
     assert n.stop() == 0
 
 
-TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_goal_and_holdout_counts_are_exact_through_kill9,
+TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_report_adds_the_tallies_not_yet_folded, test_goal_and_holdout_counts_are_exact_through_kill9,
          test_value_tiers_with_concurrent_orders, test_buyers_follow_merges_erasure_and_expiry]

@@ -261,16 +261,17 @@ def test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it():
     """Two keys a round's commit writes without reading them: a customer's
     schedule index holding a string is found when their profile is read
     (their event rejected with Redis's error, the others go on); a
-    trigger's counts key holding a string leaves its counts out when the
-    tallies are folded (the list here holds 63 of them already, so the
-    round's commit folds), said in the log, and the round is written with
-    its firings and the other trigger's counts."""
+    trigger's counts key holding a string leaves its counts out when shard
+    0's owner folds the tallies (the list here holds 1,023 already, one
+    of them damaged, so the round's tally makes the fold due), said in the
+    log, and the round is written with its firings and the other
+    trigger's counts."""
     env = Env()
     try:
         r = env.redis.client
         r.set("nudged:{sched}:s", "not a set")
         r.set("nudged:measures:counted", "not a hash")
-        r.rpush("nudged:tally", *["other t 1"] * 63)
+        r.rpush("nudged:tally", *["other t 1"] * 1022 + ["not a tally"])
         counted = webhook_trigger(env.recv.port, tid="counted", body={"t": "counted", "c": "{{customer.id}}"})
         counted["holdout"] = "0.01%"
         other = webhook_trigger(env.recv.port, tid="other", body={"t": "other", "c": "{{customer.id}}"})
@@ -287,11 +288,14 @@ def test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it():
         wait_for(lambda: events_consumed(r), 5, "everything acked")
         got = sorted((json.loads(q["body"])["t"], json.loads(q["body"])["c"]) for q in env.recv.all())
         assert got == [("counted", "ann"), ("counted", "bob"), ("other", "ann"), ("other", "bob")], got
-        # Folded once (ann's and bob's rounds may be one commit or two).
-        assert int(r.hget("nudged:measures:other", "t")) >= 64, r.hgetall("nudged:measures:other")
+        # Folded once, within a tick (ann's and bob's rounds may be one
+        # commit or two: the second one's tally may wait for the next fold).
+        wait_for(lambda: r.exists("nudged:measures:other"), 5, "the fold")
+        assert int(r.hget("nudged:measures:other", "t")) >= 1023, r.hgetall("nudged:measures:other")
         pending = [t.split(" ") for t in r.lrange("nudged:tally", 0, -1)]
         pending = sum(int(w[i + 2]) for w in pending for i in range(0, len(w), 3) if w[i:i + 2] == ["other", "t"])
-        assert int(r.hget("nudged:measures:other", "t")) + pending == 65, (r.hgetall("nudged:measures:other"), pending)
+        assert int(r.hget("nudged:measures:other", "t")) + pending == 1024, (r.hgetall("nudged:measures:other"), pending)
+        assert n.log_has("a tally that is not one was dropped") and n.log_has("not a tally")
         assert r.get("nudged:measures:counted") == "not a hash"
         assert n.log_has("counts were not kept") and n.log_has("nudged:measures:counted")
         assert scheduled(r) == 2, r.zrange("nudged:schedule", 0, -1)  # ann's and bob's waiting firings
@@ -300,4 +304,30 @@ def test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it():
         env.close()
 
 
-TESTS = [test_malformed_entries_rejected_and_rest_processed, test_shard_streams_and_the_inbox, test_a_key_of_the_wrong_type_rejects_only_its_event, test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it, test_crash_kill9_recovers_everything, test_redis_restart_while_running, test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success, test_entry_delivered_too_often_is_set_aside]
+
+
+def test_a_tally_list_of_the_wrong_type_does_not_stall_the_rounds():
+    """nudged:tally holding a string: every round's commit would fail to
+    push its counts. The rounds are written without them, and the log
+    says which key to delete."""
+    env = Env()
+    try:
+        r = env.redis.client
+        r.set("nudged:tally", "not a list")
+        counted = webhook_trigger(env.recv.port, tid="counted", body={"c": "{{customer.id}}"})
+        counted["holdout"] = "0.01%"
+        n = env.nudged({"t.json": [counted]})
+        n.start().wait_ready(env.redis)
+        for who in ["ann", "bob"]:
+            r.xadd("nudged:events", {"message": event(who, mid="m-" + who)})
+        wait_for(lambda: env.recv.count() == 2, 10, "ann's and bob's webhooks")
+        wait_for(lambda: events_consumed(r), 5, "everything acked")
+        assert r.get("nudged:tally") == "not a list"
+        assert n.log_has("the tally list holds something else") and n.log_has("nudged:tally")
+        assert n.stop() == 0
+    finally:
+        env.close()
+
+
+TESTS = [test_malformed_entries_rejected_and_rest_processed, test_shard_streams_and_the_inbox, test_a_key_of_the_wrong_type_rejects_only_its_event, test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it,
+         test_a_tally_list_of_the_wrong_type_does_not_stall_the_rounds, test_crash_kill9_recovers_everything, test_redis_restart_while_running, test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success, test_entry_delivered_too_often_is_set_aside]

@@ -22,8 +22,7 @@ static void test_json_and_text(void)
     struct errlist errs = {0};
     struct trigger_set *set = trigger_set_load_text("t.json", triggers_text, ".", &errs);
     CHECK(set != NULL, "the triggers load");
-    json_t *counts = json_pack("{s:s, s:s, s:s, s:s}", "abandoned-cart:t", "1234", "abandoned-cart:h", "137",
-                               "abandoned-cart:ct", "152", "abandoned-cart:ch", "11");
+    json_t *counts = json_pack("{s:{s:i, s:i, s:i, s:i}}", "abandoned-cart", "t", 1234, "h", 137, "ct", 152, "ch", 11);
     json_t *rep = report_json(set, counts, NULL, 0);
     json_t *list = json_object_get(rep, "triggers"), *a = json_array_get(list, 0);
     CHECK(json_array_size(list) == 3, "every trigger");

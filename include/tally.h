@@ -1,0 +1,54 @@
+/* tally.h — the counts of the measured triggers (measure.h) on their way
+ * to their hashes. A round's commit pushes its counts as one string, a
+ * tally, to <prefix>tally: one RPUSH however many triggers it counted,
+ * where one HINCRBY a trigger and count cost Redis more than the rest of
+ * measuring. Shard 0's owner folds the list into the hashes
+ * <prefix>measures:ID now and then, fenced by its lease, so that only one
+ * process folds; the report adds the tallies not folded yet. Parsed in C
+ * only: Redis's Lua would spend more on the parsing than the increments
+ * it saves. */
+#ifndef NUDGED_TALLY_H
+#define NUDGED_TALLY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmd.h"
+#include "keys.h"
+#include "rconn.h"
+#include "scripts.h"
+
+/* Folded once this many tallies wait, or a minute after the last fold
+ * when any waits; a fold takes at most TALLY_FOLD_MAX of them. */
+#define TALLY_FOLD 1024
+#define TALLY_FOLD_AGE_MS 60000
+#define TALLY_FOLD_MAX 4096
+
+/* Adds COUNTS ({ID: {COUNT: n}}) to C as one tally, "ID COUNT N ID COUNT
+ * N ...": "" when COUNTS is empty. */
+void tally_format(struct cmd *c, json_t *counts);
+
+/* Adds N to COUNT (a name of measure.h) of the trigger ID (IDLEN bytes)
+ * in COUNTS ({ID: {COUNT: n}}): how a round, a tally and a report sum. */
+void tally_add(json_t *counts, const char *id, size_t idlen, const char *count, long long n);
+
+/* Adds the counts of the tally S (LEN bytes) to COUNTS ({ID: {COUNT:
+ * n}}); -1, COUNTS unchanged, when S is not a tally. */
+int tally_parse(json_t *counts, const char *s, size_t len);
+
+struct tally_folder;
+
+struct tally_folder *tally_folder_new(struct rconn *conn, const struct scripts *scripts, const struct keys *keys);
+
+/* Whether this process owns shard 0 (owner.h), which makes it the folder. */
+void tally_folder_own(struct tally_folder *f, bool owned);
+
+/* Folds the tallies when it is time (NOW_MS: the monotonic clock); at
+ * most one fold at a time. */
+void tally_folder_tick(struct tally_folder *f, int64_t now_ms);
+
+void tally_folder_free(struct tally_folder *f);
+
+#endif
