@@ -28,6 +28,7 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->layout = join(cfg->redis_prefix, "layout");
     k->measures = join(cfg->redis_prefix, "measures:");
     k->tally = join(cfg->redis_prefix, "tally");
+    k->folds = join(cfg->redis_prefix, "folds");
     k->buyers = join(cfg->redis_prefix, "buyers");
     k->nstreams = 1 + (unsigned)cfg->redis_shards;
     k->streams = util_xcalloc(k->nstreams, sizeof *k->streams);
@@ -56,6 +57,7 @@ void keys_free(struct keys *k)
     free(k->layout);
     free(k->measures);
     free(k->tally);
+    free(k->folds);
     free(k->buyers);
     for (unsigned i = 0; i < k->nstreams; i++)
         free(k->streams[i]);

@@ -107,6 +107,7 @@ struct tally_folder {
     const struct scripts *scripts;
     const struct keys *keys;
     bool owned, busy;
+    char generation[24];          /* the number of folds done, read before the tallies */
     int64_t now_ms, last_fold_ms; /* the last fold (or start): a minute later, what waits is folded */
     struct cmd c;
 };
@@ -147,15 +148,17 @@ static void send_fold(struct tally_folder *f, json_t *sums, size_t n)
 {
     const char *t, *k;
     json_t *of, *v;
-    scripts_begin(&f->c, f->scripts, SCRIPT_FOLD, (int)(2 + json_object_size(sums)));
+    scripts_begin(&f->c, f->scripts, SCRIPT_FOLD, (int)(3 + json_object_size(sums)));
     cmd_adds(&f->c, f->keys->leases[0]);
     cmd_adds(&f->c, f->keys->tally);
+    cmd_adds(&f->c, f->keys->folds);
     json_object_foreach(sums, t, of)
     {
         keys_add_measures(&f->c, f->keys, t);
     }
     cmd_adds(&f->c, f->keys->consumer);
     cmd_addi(&f->c, (int64_t)n);
+    cmd_adds(&f->c, f->generation);
     json_object_foreach(sums, t, of)
     {
         cmd_addi(&f->c, (int64_t)json_object_size(of));
@@ -191,6 +194,22 @@ static void on_tallies(redisAsyncContext *ac, void *r, void *priv)
     json_decref(sums);
 }
 
+/* The number of folds done came back, read before the tallies: a fold by
+ * another process in between makes this one's refused (fold.lua), never
+ * counted twice. */
+static void on_generation(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct tally_folder *f = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply && reply->type == REDIS_REPLY_STRING && reply->len < sizeof f->generation)
+        memcpy(f->generation, reply->str, reply->len + 1);
+    else if (reply && reply->type == REDIS_REPLY_NIL)
+        strcpy(f->generation, "0");
+    else
+        f->generation[0] = '\0'; /* the fold that follows is refused */
+}
+
 static void on_length(redisAsyncContext *ac, void *r, void *priv)
 {
     struct tally_folder *f = priv;
@@ -198,7 +217,9 @@ static void on_length(redisAsyncContext *ac, void *r, void *priv)
     (void)ac;
     bool due = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0 &&
                (reply->integer >= TALLY_FOLD || f->now_ms - f->last_fold_ms >= TALLY_FOLD_AGE_MS);
-    if (!due || rconn_sendf(f->conn, on_tallies, f, "LRANGE %s 0 %d", f->keys->tally, TALLY_FOLD_MAX - 1) != 0)
+    /* in this order on one connection: the generation is read first */
+    if (!due || rconn_sendf(f->conn, on_generation, f, "GET %s", f->keys->folds) != 0 ||
+        rconn_sendf(f->conn, on_tallies, f, "LRANGE %s 0 %d", f->keys->tally, TALLY_FOLD_MAX - 1) != 0)
         f->busy = false;
 }
 

@@ -23,6 +23,7 @@ struct keys {
     char *events, *actions, *rejected, *dead, *schedule, *timers, *layout; /* owned */
     char *measures;                        /* owned: the prefix of a trigger's counts, "<prefix>measures:" */
     char *tally;                           /* owned: the counts not yet folded into them, "<prefix>tally" */
+    char *folds;                           /* owned: how many folds of the tallies were done, "<prefix>folds" */
     char *buyers;                          /* owned: the customers with orders, scored by revenue (tier.h) */
     const char *prefix, *group, *consumer; /* borrowed from config */
     /* owned: every events stream nudged reads, the inbox (events) first,
