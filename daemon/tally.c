@@ -107,6 +107,7 @@ struct tally_folder {
     const struct scripts *scripts;
     const struct keys *keys;
     bool owned, busy;
+    size_t nread;                 /* how many tallies the fold in flight took */
     char generation[24];          /* the number of folds done, read before the tallies */
     int64_t now_ms, last_fold_ms; /* the last fold (or start): a minute later, what waits is folded */
     struct cmd c;
@@ -125,6 +126,8 @@ void tally_folder_own(struct tally_folder *f, bool owned)
     f->owned = owned;
 }
 
+static void read_tallies(struct tally_folder *f);
+
 static void on_folded(redisAsyncContext *ac, void *r, void *priv)
 {
     struct tally_folder *f = priv;
@@ -139,8 +142,11 @@ static void on_folded(redisAsyncContext *ac, void *r, void *priv)
         log_warn("a trigger's counts were not kept: their key holds something else than nudged's hash (the other "
                  "counts were folded)",
                  "keys", reply->str);
-    if (reply->type != REDIS_REPLY_ERROR)
+    if (reply->type != REDIS_REPLY_ERROR) {
         f->last_fold_ms = f->now_ms;
+        if (f->nread == TALLY_FOLD_MAX && f->owned) /* more may wait: the next fold at once */
+            read_tallies(f);
+    }
 }
 
 /* The fold of the N tallies read, summed in SUMS ({ID: {COUNT: n}}). */
@@ -190,6 +196,7 @@ static void on_tallies(redisAsyncContext *ac, void *r, void *priv)
             log_warn("a tally that is not one was dropped from the tally list (nothing of nudged's wrote it)", "tally",
                      e->type == REDIS_REPLY_STRING ? e->str : "(not a string)");
     }
+    f->nread = reply->elements;
     send_fold(f, sums, reply->elements);
     json_decref(sums);
 }
@@ -210,17 +217,25 @@ static void on_generation(redisAsyncContext *ac, void *r, void *priv)
         f->generation[0] = '\0'; /* the fold that follows is refused */
 }
 
+/* The number of folds done, then the tallies: in this order on one
+ * connection. */
+static void read_tallies(struct tally_folder *f)
+{
+    f->busy = true;
+    if (rconn_sendf(f->conn, on_generation, f, "GET %s", f->keys->folds) != 0 ||
+        rconn_sendf(f->conn, on_tallies, f, "LRANGE %s 0 %d", f->keys->tally, TALLY_FOLD_MAX - 1) != 0)
+        f->busy = false;
+}
+
 static void on_length(redisAsyncContext *ac, void *r, void *priv)
 {
     struct tally_folder *f = priv;
     redisReply *reply = r;
     (void)ac;
-    bool due = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0 &&
-               (reply->integer >= TALLY_FOLD || f->now_ms - f->last_fold_ms >= TALLY_FOLD_AGE_MS);
-    /* in this order on one connection: the generation is read first */
-    if (!due || rconn_sendf(f->conn, on_generation, f, "GET %s", f->keys->folds) != 0 ||
-        rconn_sendf(f->conn, on_tallies, f, "LRANGE %s 0 %d", f->keys->tally, TALLY_FOLD_MAX - 1) != 0)
-        f->busy = false;
+    f->busy = false;
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0 &&
+        (reply->integer >= TALLY_FOLD || f->now_ms - f->last_fold_ms >= TALLY_FOLD_AGE_MS))
+        read_tallies(f);
 }
 
 void tally_folder_tick(struct tally_folder *f, int64_t now_ms)

@@ -21,10 +21,12 @@
 #include "scripts.h"
 
 /* Folded once this many tallies wait, or a minute after the last fold
- * when any waits; a fold takes at most TALLY_FOLD_MAX of them. */
+ * when any waits. A fold takes at most TALLY_FOLD_MAX of them (a bounded
+ * reply); one that took that many is followed by the next at once, so
+ * the list cannot grow faster than it is folded. */
 #define TALLY_FOLD 1024
 #define TALLY_FOLD_AGE_MS 60000
-#define TALLY_FOLD_MAX 4096
+#define TALLY_FOLD_MAX 2048
 
 /* Adds COUNTS ({ID: {COUNT: n}}) to C as one tally, "ID COUNT N ID COUNT
  * N ...": "" when COUNTS is empty. */

@@ -143,6 +143,20 @@ def test_report_adds_the_tallies_not_yet_folded(env):
 
 
 
+def test_a_backlog_of_tallies_is_folded_in_turn(env):
+    """5,000 tallies wait (a fold takes at most 2,048): shard 0's owner
+    folds them in three folds, each taking the tallies the one before
+    left, and every count arrives in its hash once."""
+    goal = webhook_trigger(env.recv.port, tid="goal", on="Signup", goal={"event": "Order Completed", "within": "7d"})
+    n = env.nudged({"a.json": [goal]})
+    r = env.redis.client
+    r.rpush("nudged:tally", *["goal t 1 goal h 2"] * 5000)
+    n.start().wait_ready(env.redis)
+    wait_for(lambda: r.llen("nudged:tally") == 0, 10, "the backlog folded")
+    assert r.hgetall("nudged:measures:goal") == {"t": "5000", "h": "10000"}, r.hgetall("nudged:measures:goal")
+    assert r.get("nudged:folds") == "3", r.get("nudged:folds")
+
+
 def test_value_tiers_with_concurrent_orders(env):
     """Two processes take 300 orders of 100 customers at once. Then each
     customer pings: the tier and percentile a trigger sees are those of the
@@ -217,5 +231,6 @@ def test_buyers_follow_merges_erasure_and_expiry(env):
     assert n.stop() == 0
 
 
-TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_report_adds_the_tallies_not_yet_folded, test_goal_and_holdout_counts_are_exact_through_kill9,
+TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_report_adds_the_tallies_not_yet_folded,
+         test_a_backlog_of_tallies_is_folded_in_turn, test_goal_and_holdout_counts_are_exact_through_kill9,
          test_value_tiers_with_concurrent_orders, test_buyers_follow_merges_erasure_and_expiry]
