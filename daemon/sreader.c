@@ -1,11 +1,11 @@
 /* sreader.c — a consumer-group reader for a set of streams (see sreader.h). */
 #include "sreader.h"
-#include "cmd.h"
 #include "log.h"
+#include "sgroup.h"
 #include "util.h"
 
 #include <event2/event.h>
-#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +55,12 @@ struct sreader {
 };
 
 static void on_ready(evutil_socket_t fd, short what, void *arg);
+
+/* Stream I's upkeep (sgroup.h). */
+static struct sgroup group_of(const struct sreader *s, unsigned i)
+{
+    return (struct sgroup){s->conn, s->o.scripts, s->o.streams[i], s->o.group, s->o.consumer};
+}
 
 /* The backoff ran out, or a kick was put off (kick_event). */
 static void on_backoff(evutil_socket_t fd, short what, void *arg)
@@ -578,26 +584,6 @@ static void on_claimed(redisAsyncContext *ac, void *r, void *priv)
     claim_next(s);
 }
 
-/* Sends one entry of stream I that keeps coming back to bury_stream, with the reason. */
-static void bury(struct sreader *s, unsigned i, const char *id, long long count)
-{
-    struct cmd c;
-    char why[128];
-    snprintf(why, sizeof why, "delivered %lld times and never completed (it may crash nudged); set aside", count);
-    cmd_init(&c);
-    scripts_begin(&c, s->o.scripts, SCRIPT_BURY, 2);
-    cmd_adds(&c, s->o.streams[i]);
-    cmd_adds(&c, s->o.bury_stream);
-    cmd_adds(&c, s->o.group);
-    cmd_adds(&c, id);
-    cmd_adds(&c, why);
-    cmd_adds(&c, s->o.bury_delete ? "1" : "0");
-    log_warn("entry set aside", "stream", s->o.streams[i], "id", id, "to", s->o.bury_stream, "error", why);
-    if (cmd_send(&c, s->conn, rconn_ignore, NULL) != 0)
-        log_warn("cannot set the entry aside now", "id", id);
-    cmd_free(&c);
-}
-
 static void send_autoclaim(struct sreader *s)
 {
     unsigned i = s->claim_stream;
@@ -622,10 +608,11 @@ static void on_pending(redisAsyncContext *ac, void *r, void *priv)
         s->claiming = false;
         return;
     }
+    struct sgroup g = group_of(s, s->claim_stream);
     for (size_t k = 0; reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
         const redisReply *e = reply->element[k];
         if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SREADER_MAX_DELIVERIES)
-            bury(s, s->claim_stream, e->element[0]->str, e->element[3]->integer);
+            sgroup_bury(&g, e->element[0]->str, e->element[3]->integer, s->o.bury_stream, s->o.bury_delete);
     }
     send_autoclaim(s); /* after the buries, on the same connection */
 }
@@ -653,85 +640,13 @@ void sreader_claim(struct sreader *s)
     claim_next(s);
 }
 
-struct prune {
-    struct sreader *s;
-    int64_t idle_ms;
-    unsigned stream;
-};
-
-static long long field_int(const redisReply *info, const char *name)
-{
-    for (size_t i = 0; i + 1 < info->elements; i += 2)
-        if (info->element[i]->type == REDIS_REPLY_STRING && strcmp(info->element[i]->str, name) == 0)
-            return info->element[i + 1]->integer;
-    return -1;
-}
-
-static const char *field_str(const redisReply *info, const char *name)
-{
-    for (size_t i = 0; i + 1 < info->elements; i += 2)
-        if (info->element[i]->type == REDIS_REPLY_STRING && strcmp(info->element[i]->str, name) == 0 &&
-            info->element[i + 1]->type == REDIS_REPLY_STRING)
-            return info->element[i + 1]->str;
-    return NULL;
-}
-
-static void on_consumers(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct prune *p = priv;
-    redisReply *reply = r;
-    (void)ac;
-    for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
-        const redisReply *info = reply->element[i];
-        const char *name = field_str(info, "name");
-        if (name == NULL || strcmp(name, p->s->o.consumer) == 0 || field_int(info, "pending") != 0 ||
-            field_int(info, "idle") < p->idle_ms)
-            continue;
-        const char *stream = p->s->o.streams[p->stream];
-        log_info("removing an idle consumer with nothing pending", "stream", stream, "consumer", name);
-        if (rconn_sendf(p->s->conn, rconn_ignore, NULL, "XGROUP DELCONSUMER %s %s %s", stream, p->s->o.group, name) !=
-            0)
-            break;
-    }
-    free(p);
-}
-
 void sreader_prune(struct sreader *s, int64_t idle_ms)
 {
-    for (unsigned i = 0; i < s->o.nstreams; i++) {
-        if (!s->st[i].active)
-            continue;
-        struct prune *p = util_xmalloc(sizeof *p);
-        *p = (struct prune){s, idle_ms, i};
-        if (rconn_sendf(s->conn, on_consumers, p, "XINFO CONSUMERS %s %s", s->o.streams[i], s->o.group) != 0) {
-            free(p);
-            return;
+    for (unsigned i = 0; i < s->o.nstreams && rconn_up(s->conn); i++)
+        if (s->st[i].active) {
+            struct sgroup g = group_of(s, i);
+            sgroup_prune(&g, idle_ms);
         }
-    }
-}
-
-static void on_trimmed(redisAsyncContext *ac, void *r, void *priv)
-{
-    const char *stream = priv;
-    redisReply *reply = r;
-    (void)ac;
-    if (reply && reply->type == REDIS_REPLY_ERROR)
-        log_warn("trimming a stream failed", "stream", stream, "error", reply->str);
-}
-
-/* Sends the trim script for stream I. */
-static void trim_stream(struct sreader *s, unsigned i, int64_t keep_ms, int64_t now_ms)
-{
-    struct cmd c;
-    cmd_init(&c);
-    scripts_begin(&c, s->o.scripts, SCRIPT_TRIM, 1);
-    cmd_adds(&c, s->o.streams[i]);
-    cmd_adds(&c, s->o.group);
-    if (keep_ms > 0)
-        cmd_addf(&c, "%" PRId64 "-0", now_ms - keep_ms);
-    if (cmd_send(&c, s->conn, on_trimmed, (void *)s->o.streams[i]) != 0)
-        log_debug("cannot trim a stream now", "stream", s->o.streams[i]);
-    cmd_free(&c);
 }
 
 void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
@@ -746,7 +661,8 @@ void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
     for (unsigned k = 0; k < s->o.nstreams && todo > 0 && rconn_up(s->conn); k++) {
         unsigned i = s->trim_next++ % s->o.nstreams;
         if (s->st[i].active) {
-            trim_stream(s, i, keep_ms, now_ms);
+            struct sgroup g = group_of(s, i);
+            sgroup_trim(&g, keep_ms, now_ms);
             todo--;
         }
     }
@@ -818,10 +734,11 @@ static void on_takeover_pending(redisAsyncContext *ac, void *r, void *priv)
     struct takeover *t = priv;
     redisReply *reply = r;
     (void)ac;
+    struct sgroup g = group_of(t->s, t->stream);
     for (size_t k = 0; reply && reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
         const redisReply *e = reply->element[k];
         if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SREADER_MAX_DELIVERIES)
-            bury(t->s, t->stream, e->element[0]->str, e->element[3]->integer);
+            sgroup_bury(&g, e->element[0]->str, e->element[3]->integer, t->s->o.bury_stream, t->s->o.bury_delete);
     }
     send_takeover(t, "0-0");
 }

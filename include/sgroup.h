@@ -1,0 +1,37 @@
+/* sgroup.h — the upkeep of a consumer group on one stream, apart from
+ * reading it (sreader.h): an entry delivered too often set aside, the
+ * consumers gone idle with nothing pending removed, the entries every
+ * consumer acked trimmed. Each is one command sent, best effort: what
+ * fails is tried again at the caller's next turn, and logged. */
+#ifndef NUDGED_SGROUP_H
+#define NUDGED_SGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rconn.h"
+#include "scripts.h"
+
+/* The stream and group an upkeep step works on, borrowed: the names must
+ * outlive the connection (a reply may come after the call returns). */
+struct sgroup {
+    struct rconn *conn;
+    const struct scripts *scripts;
+    const char *stream, *group;
+    const char *consumer; /* this process's name in the group */
+};
+
+/* Moves entry ID, delivered COUNT times and never completed, to the
+ * stream TO with the reason, acked (and deleted from the stream when
+ * DELETE: nudged's own streams) at once (daemon/lua/bury.lua). */
+void sgroup_bury(const struct sgroup *g, const char *id, long long count, const char *to, bool delete);
+
+/* Removes the consumers of the group, other than this one, idle for at
+ * least IDLE_MS with nothing pending. */
+void sgroup_prune(const struct sgroup *g, int64_t idle_ms);
+
+/* Trims the entries the group has read and acked (daemon/lua/trim.lua),
+ * keeping those of the last KEEP_MS before NOW_MS (0: none kept). */
+void sgroup_trim(const struct sgroup *g, int64_t keep_ms, int64_t now_ms);
+
+#endif
