@@ -58,14 +58,14 @@ struct source {
 
 /* What a round's firings add to the metrics, once its commit is written
  * (a refused commit is worked out again). */
-struct tally_item {
+struct pending_stat {
     enum stats_per_trigger what;
     char *trigger; /* owned */
 };
 
-struct tally {
+struct pending_stats {
     uint64_t fired, limited, capped, scheduled;
-    struct tally_item *items;
+    struct pending_stat *items;
     size_t n, cap;
 };
 
@@ -80,12 +80,12 @@ struct batch {
     unsigned round, nrounds;
     unsigned redirect_round; /* the round put in after this one for redirected events, 0: none yet */
     int64_t now_ms;
-    json_t *now;                /* now_ms as ISO-8601, what templates see */
-    struct trigger_set *set;    /* a reference: a reload cannot free it under us */
-    struct pstore_round *pr;    /* the round's work on its profiles */
-    bool reads_done;            /* PHASE_READS: every read is back */
-    struct tally tally;         /* the round's counts, added once committed */
-    TAILQ_ENTRY(batch) reading; /* in the consumer's queue while in PHASE_READS */
+    json_t *now;                  /* now_ms as ISO-8601, what templates see */
+    struct trigger_set *set;      /* a reference: a reload cannot free it under us */
+    struct pstore_round *pr;      /* the round's work on its profiles */
+    bool reads_done;              /* PHASE_READS: every read is back */
+    struct pending_stats pending; /* the round's counts, added once committed */
+    TAILQ_ENTRY(batch) reading;   /* in the consumer's queue while in PHASE_READS */
 };
 
 struct consumer {
@@ -130,17 +130,17 @@ static void release_profile(struct entry *e)
     }
 }
 
-static void tally_add(struct tally *t, enum stats_per_trigger what, const char *trigger, size_t len)
+static void pending_stat_add(struct pending_stats *t, enum stats_per_trigger what, const char *trigger, size_t len)
 {
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 16;
         t->items = util_xrealloc(t->items, t->cap * sizeof *t->items);
     }
-    t->items[t->n++] = (struct tally_item){what, util_xstrndup(trigger, len)};
+    t->items[t->n++] = (struct pending_stat){what, util_xstrndup(trigger, len)};
 }
 
 /* Adds T to the metrics when ADD (its commit is written), and empties it. */
-static void tally_end(struct tally *t, struct stats *st, bool add)
+static void pending_stats_end(struct pending_stats *t, struct stats *st, bool add)
 {
     if (add) {
         st->triggers_fired += t->fired;
@@ -154,12 +154,12 @@ static void tally_end(struct tally *t, struct stats *st, bool add)
         free(t->items[i].trigger);
     }
     free(t->items);
-    *t = (struct tally){0};
+    *t = (struct pending_stats){0};
 }
 
 static void batch_free(struct batch *b)
 {
-    tally_end(&b->tally, b->c->d.stats, false);
+    pending_stats_end(&b->pending, b->c->d.stats, false);
     pstore_round_end(b->pr);
     for (size_t i = 0; i < b->n; i++) {
         release_profile(&b->e[i]);
@@ -201,7 +201,7 @@ static void batch_step(struct batch *b)
         phase_two(b);
         return;
     }
-    tally_end(&b->tally, b->c->d.stats, !b->failed); /* the commit is answered */
+    pending_stats_end(&b->pending, b->c->d.stats, !b->failed); /* the commit is answered */
     if (!b->failed && ++b->round < b->nrounds)
         start_round(b);
     else
@@ -615,7 +615,7 @@ static void on_converted(void *data, const char *id, size_t len, bool held_out)
 {
     struct batch *b = ((struct converting *)data)->b;
     pstore_count(b->pr, id, len, held_out ? MEASURE_CONVERTED_HELD_OUT : MEASURE_CONVERTED_TREATED);
-    tally_add(&b->tally, held_out ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED, id, len);
+    pending_stat_add(&b->pending, held_out ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED, id, len);
 }
 
 /* One firing decided (decision.h) into the round's commit, and tallied. */
@@ -627,13 +627,13 @@ static void fire_now(struct consumer *c, struct batch *b, struct entry *e, const
     enum decision_kind kind = firing_now(&fc, e->prof, &e->m, t, ctx, at, &capped);
     const char *id = trigger_id(t);
     if (kind == DECISION_LIMITED) {
-        b->tally.limited++;
+        b->pending.limited++;
         return;
     }
     if (kind == DECISION_ACTS)
-        b->tally.fired++;
-    b->tally.capped += capped;
-    tally_add(&b->tally, kind == DECISION_HELD_OUT ? STATS_HELD_OUT : STATS_FIRED, id, strlen(id));
+        b->pending.fired++;
+    b->pending.capped += capped;
+    pending_stat_add(&b->pending, kind == DECISION_HELD_OUT ? STATS_HELD_OUT : STATS_FIRED, id, strlen(id));
     if (capped)
         log_info("an email was not sent: the customer reached the frequency cap", "trigger", id, "customer",
                  e->m.customer);
@@ -662,7 +662,7 @@ static void fire_entry(struct consumer *c, struct batch *b, struct entry *e)
         const struct trigger *t = e->cand[k];
         if ((!b->src->timers || e->regroup) && trigger_wait_ms(t) > 0) {
             firing_later(&fc, e->prof, &e->m, e->msg, t, &ctx, b->now_ms);
-            b->tally.scheduled++;
+            b->pending.scheduled++;
             continue;
         }
         if (b->src->timers && !checked) {
