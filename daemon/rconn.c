@@ -30,11 +30,12 @@ struct rconn {
     char *host, *path, *password, *name;
     int port, db;
     bool up, ever_up;
+    bool demoted; /* the server answered READONLY: it is a replica now; reconnecting */
     unsigned long reconnects;
     long inflight;
     int64_t last_reply_ms;
     int backoff_ms;
-    struct event *retry_timer, *watch_timer;
+    struct event *retry_timer, *watch_timer, *drop_timer;
     int64_t connect_started_ms;
     rconn_state_fn *fn;
     void *data;
@@ -64,6 +65,9 @@ static void set_down(struct rconn *rc, const char *why)
     rc->ac = NULL;
     rc->up = false;
     rc->inflight = 0;
+    if (rc->demoted)
+        why = "the server became a replica (a failover): connecting to the address again, for its primary";
+    rc->demoted = false;
     log_warn(was_up ? "redis connection lost" : "redis connect failed", "conn", rc->name, "error", why);
     schedule_retry(rc);
     rc->fn(rc, false, rc->data);
@@ -168,6 +172,28 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* After a failover behind one address (a Sentinel-managed name, a virtual
+ * IP), the old primary answers every write READONLY on the connections it
+ * kept; only a new connection reaches the new primary. Dropped from a
+ * timer, outside hiredis's callbacks; the replies still due run first. */
+static void on_drop(evutil_socket_t fd, short what, void *arg)
+{
+    struct rconn *rc = arg;
+    (void)fd;
+    (void)what;
+    if (rc->ac && rc->demoted)
+        redisAsyncDisconnect(rc->ac);
+}
+
+static void notice_demotion(struct rconn *rc, const redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ERROR || strncmp(reply->str, "READONLY", 8) != 0 || rc->demoted)
+        return;
+    rc->demoted = true;
+    struct timeval now = {0, 0};
+    evtimer_add(rc->drop_timer, &now);
+}
+
 static int parse_url(struct rconn *rc, const char *url)
 {
     char host[256];
@@ -211,6 +237,7 @@ struct rconn *rconn_new(struct event_base *base, const char *url, const char *pa
     rc->arena = rarena_new();
     rc->retry_timer = evtimer_new(base, on_retry, rc);
     rc->watch_timer = event_new(base, -1, EV_PERSIST, on_watch, rc);
+    rc->drop_timer = evtimer_new(base, on_drop, rc);
     struct timeval sec = {1, 0};
     evtimer_add(rc->watch_timer, &sec);
     start_connect(rc);
@@ -223,6 +250,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     if (reply) {
         p->rc->inflight--;
         p->rc->last_reply_ms = clock_mono_ms();
+        notice_demotion(p->rc, reply);
     }
     p->fn(ac, reply, p->priv);
     free(p);
@@ -231,7 +259,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 /* The callback data of a command about to be queued, or NULL when down. */
 static struct pending *pending_new(struct rconn *rc, redisCallbackFn *fn, void *priv)
 {
-    if (!rc->up || rc->ac == NULL)
+    if (!rc->up || rc->ac == NULL || rc->demoted)
         return NULL;
     struct pending *p = util_xmalloc(sizeof *p);
     *p = (struct pending){rc, fn, priv};
@@ -304,6 +332,7 @@ void rconn_free(struct rconn *rc)
     rarena_free(rc->arena); /* after the context: freeing it frees a reply being read */
     event_free(rc->retry_timer);
     event_free(rc->watch_timer);
+    event_free(rc->drop_timer);
     free(rc->host);
     free(rc->path);
     free(rc->password);

@@ -2,8 +2,9 @@
  *
  * hiredis 0.14 has no timeouts and no reconnect: this module adds a connect
  * deadline, a reply deadline, TCP keep-alive and reconnect with jittered
- * backoff, all on libevent timers. Users send commands while it is up and
- * are told when it goes up or down.
+ * backoff, all on libevent timers, and a reconnect when the server became
+ * a replica (a READONLY reply: a failover behind one address). Users send
+ * commands while it is up and are told when it goes up or down.
  */
 #ifndef NUDGED_RCONN_H
 #define NUDGED_RCONN_H

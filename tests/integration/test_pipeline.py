@@ -1,9 +1,9 @@
 """Integration tests of the events pipeline: bad entries rejected and the
 rest processed, kill -9 and Redis restarts losing nothing, systemd notify,
 reloads, entries that crash every process set aside."""
-import json, os, signal, socket, subprocess, time
+import json, os, signal, socket, subprocess, threading, time
 
-from harness import NUDGED, Env, event, events_consumed, no_pending, scheduled, shard_stream, wait_for, webhook_trigger
+from harness import NUDGED, Env, Nudged, Redis, event, events_consumed, no_pending, scheduled, shard_stream, wait_for, webhook_trigger
 
 
 BAD_ENTRIES = [
@@ -331,3 +331,88 @@ def test_a_tally_list_of_the_wrong_type_does_not_stall_the_rounds():
 
 TESTS = [test_malformed_entries_rejected_and_rest_processed, test_shard_streams_and_the_inbox, test_a_key_of_the_wrong_type_rejects_only_its_event, test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it,
          test_a_tally_list_of_the_wrong_type_does_not_stall_the_rounds, test_crash_kill9_recovers_everything, test_redis_restart_while_running, test_notify_ready_and_stopping, test_reload_keeps_old_set_on_error_and_swaps_on_success, test_entry_delivered_too_often_is_set_aside]
+
+
+class Proxy:
+    """A TCP proxy on a free port in front of one Redis, which a failover
+    switches to another for new connections only, as a Sentinel-managed
+    name or a virtual IP does: the connections made before stay with the
+    old primary."""
+
+    def __init__(self, target):
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # stopped
+            server = socket.create_connection(("127.0.0.1", self.target))
+            self.socks += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        self.listener.close()
+        for s in self.socks:
+            s.close()
+
+
+def test_a_failover_behind_one_address_costs_a_reconnect():
+    """nudged reaches Redis through one address, as behind a Sentinel-managed
+    name. The primary fails over to its replica; the old primary, now a
+    replica, keeps nudged's connections and answers READONLY. nudged drops
+    them, connects to the address again, reaches the new primary, and the
+    next event fires."""
+    env = Env()
+    os.makedirs(env.dir + "/replica")
+    replica = Redis(env.dir + "/replica")
+    proxy = Proxy(env.redis.port)
+    try:
+        a, b = env.redis.client, replica.client
+        b.replicaof("127.0.0.1", env.redis.port)
+        wait_for(lambda: b.info("replication").get("master_link_status") == "up", 10, "the replica in sync")
+        n = Nudged(os.path.join(env.dir, "n0"), proxy.port, {"t.json": webhook_trigger(env.recv.port, body={"c": "{{customer.id}}"})})
+        env.daemons.append(n)
+        n.start().wait_ready(env.redis)
+        a.xadd(shard_stream("ann"), {"message": event("ann", mid="before")})
+        wait_for(lambda: env.recv.count() == 1, 10, "the webhook before the failover")
+        wait_for(lambda: events_consumed(a), 5, "acked before the failover")
+        assert a.wait(1, 5000) == 1
+        b.replicaof("no", "one")
+        proxy.target = replica.port
+        a.replicaof("127.0.0.1", replica.port)
+        b.xadd(shard_stream("bob"), {"message": event("bob", mid="after")})
+        wait_for(lambda: env.recv.count() == 2, 20, "the webhook after the failover")
+        wait_for(lambda: events_consumed(b), 10, "acked on the new primary")
+        assert sorted(json.loads(q["body"])["c"] for q in env.recv.all()) == ["ann", "bob"], env.recv.all()
+        assert n.log_has("the server became a replica")
+        assert n.stop() == 0
+    finally:
+        proxy.stop()
+        replica.stop()
+        env.close()
+
+
+TESTS.append(test_a_failover_behind_one_address_costs_a_reconnect)
