@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "duration.h"
+#include "files.h"
 #include "log.h"
 #include "util.h"
 #include "writekeys.h"
@@ -289,7 +290,7 @@ static void set_defaults(struct config *cfg)
  * authentication off without a word. */
 static char *read_token(const char *path, struct errlist *errs)
 {
-    char *t = util_read_first_line(path);
+    char *t = files_read_first_line(path);
     if (t == NULL) {
         errlist_add(errs, "http.admin_token_file: cannot read \"%s\"", path);
         return NULL;
@@ -316,12 +317,12 @@ static void finish(struct config *cfg, struct errlist *errs)
             util_fatal("out of memory");
     }
     if (*cfg->redis_password_file) {
-        cfg->redis_password = util_read_first_line(cfg->redis_password_file);
+        cfg->redis_password = files_read_first_line(cfg->redis_password_file);
         if (cfg->redis_password == NULL)
             errlist_add(errs, "redis.password_file: cannot read \"%s\"", cfg->redis_password_file);
     }
     if (*cfg->smtp_password_file) {
-        cfg->smtp_password = util_read_first_line(cfg->smtp_password_file);
+        cfg->smtp_password = files_read_first_line(cfg->smtp_password_file);
         if (cfg->smtp_password == NULL)
             errlist_add(errs, "smtp.password_file: cannot read \"%s\"", cfg->smtp_password_file);
     }

@@ -27,6 +27,7 @@
 #include "scripts.h"
 #include "stats.h"
 #include "tally.h"
+#include "tdir.h"
 #include "util.h"
 #include "writekeys.h"
 
@@ -473,7 +474,7 @@ static int reload(void *data, struct errlist *errs)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     snprintf(buf, sizeof buf, "RELOADING=1\nMONOTONIC_USEC=%lld", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
     notify_send(buf);
-    struct trigger_set *set = trigger_set_load(d->cfg->triggers_dir, errs);
+    struct trigger_set *set = tdir_load(d->cfg->triggers_dir, errs);
     struct writekeys *keys = NULL;
     if (set && trigger_set_check_timeouts(set, d->cfg->redis_claim_idle_ms, errs) > 0) {
         trigger_set_free(set);

@@ -14,6 +14,7 @@
 #include "replay.h"
 #include "report.h"
 #include "shard.h"
+#include "tdir.h"
 #include "template.h"
 #include "trigger.h"
 #include "tz.h"
@@ -87,7 +88,7 @@ static int load_all(const char *path, struct config *cfg, struct trigger_set **s
     struct errlist errs = {0};
     *set = NULL;
     if (config_load(cfg, path, &errs) == 0 && default_zone_ok(cfg, &errs) && unsubscribe_ok(cfg, &errs))
-        *set = trigger_set_load(cfg->triggers_dir, &errs);
+        *set = tdir_load(cfg->triggers_dir, &errs);
     if (*set && trigger_set_check_timeouts(*set, cfg->redis_claim_idle_ms, &errs) > 0) {
         trigger_set_free(*set);
         *set = NULL;

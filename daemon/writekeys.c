@@ -1,6 +1,7 @@
 /* writekeys.c — the write keys file (see writekeys.h). Keys are few (one
  * a site or source), so a list compared in constant time is enough. */
 #include "writekeys.h"
+#include "files.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -48,9 +49,10 @@ static int parse_line(struct writekeys *wk, const char *path, int lineno, char *
 
 struct writekeys *writekeys_load(const char *path, struct errlist *errs)
 {
-    char *text = util_read_file(path, WRITEKEYS_FILE_MAX);
+    char why[64];
+    char *text = files_read(path, WRITEKEYS_FILE_MAX, why, sizeof why);
     if (text == NULL) {
-        errlist_add(errs, "%s: cannot read http.write_keys_file (missing, unreadable or over 1 MiB)", path);
+        errlist_add(errs, "%s: cannot read http.write_keys_file (%s)", path, why);
         return NULL;
     }
     struct writekeys *wk = util_xcalloc(1, sizeof *wk);

@@ -7,13 +7,14 @@
 
 #include "errlist.h"
 #include "trigger.h"
+#include "util.h"
 
 struct action;
 
 /* Loads the action J found at PATH ("actions[0]"); files and secret_file
  * are found relative to BASEDIR. Returns it (free with action_free) or NULL
  * after reporting every problem through D. */
-struct action *action_load(json_t *j, const char *path, const char *basedir, const struct diag *d);
+struct action *action_load(json_t *j, const char *path, const struct util_files *files, const struct diag *d);
 
 int action_render(const struct action *a, const struct eval_ctx *ctx, struct action_out *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));

@@ -9,6 +9,7 @@
 
 #include "errlist.h"
 #include "path.h"
+#include "util.h"
 
 /* Largest text_file or html_file nudged reads. */
 #define EMAIL_FILE_MAX (256 * 1024)
@@ -24,7 +25,7 @@ struct email_out {
 /* Loads the email action J found at PATH; files are found from BASEDIR (the
  * trigger file's directory). Returns it (free with email_free) or NULL after
  * reporting every problem through D. */
-struct email_action *email_load(json_t *j, const char *path, const char *basedir, const struct diag *d);
+struct email_action *email_load(json_t *j, const char *path, const struct util_files *files, const struct diag *d);
 
 /* Renders E in CTX into OUT. Returns 0, or -1 with the reason in ERR (a
  * header value that would carry a control character). */

@@ -14,6 +14,7 @@
 #include "measure.h"
 #include "message.h"
 #include "path.h"
+#include "util.h"
 
 struct counter;
 struct measure;
@@ -39,20 +40,26 @@ struct action_out {
 #define TRIGGER_GOALS_MAX 64 /* different goals (event and where) */
 #define TRIGGER_FILE_MAX (16 * 1024 * 1024)
 
-/* Loads every *.json in DIR (sorted by name): regular files only, each at
- * most TRIGGER_FILE_MAX, TRIGGER_MAX triggers in all, in time linear in
- * their number. Returns the set (caller frees with trigger_set_free), or
- * NULL after adding every problem to ERRS in SPEC 3's form. A directory
- * with no triggers is a valid, empty set. */
-struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs);
+/* A set is loaded from the texts of its files, in three steps, with no
+ * I/O of its own (the daemon reads the directory: tdir.h): a new set
+ * (problems are those added to ERRS from now on), each file's JSON text
+ * added (NAME in messages; the files a trigger names read through FILES),
+ * then finished: the set (caller frees with trigger_set_free), or NULL
+ * after every problem was added to ERRS in SPEC 3's form (WHERE names
+ * the whole, for problems of the whole). At most TRIGGER_MAX triggers, in
+ * time linear in their number. No file is a valid, empty set. */
+struct trigger_set *trigger_set_new(const struct errlist *errs);
+void trigger_set_add_text(struct trigger_set *set, const char *name, const char *text, const struct util_files *files,
+                          struct errlist *errs);
+struct trigger_set *trigger_set_finish(struct trigger_set *set, const char *where, struct errlist *errs);
 
 /* Adds an error for each webhook of SET whose timeout is not below
  * BELOW_MS (redis.claim_idle: a delivery in flight longer is claimed and
  * sent again). Returns how many. */
 int trigger_set_check_timeouts(const struct trigger_set *set, int64_t below_ms, struct errlist *errs);
 
-/* Loads one file's JSON text, as if DIR held only it (tests, fuzzing). */
-struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir,
+/* A set of one file's JSON text (tests, fuzzing). */
+struct trigger_set *trigger_set_load_text(const char *name, const char *text, const struct util_files *files,
                                           struct errlist *errs);
 
 /* Takes one more reference to SET (returned); trigger_set_free drops one

@@ -64,16 +64,23 @@ char *util_i64(char buf[UTIL_I64_LEN], int64_t v);
 /* Parses a whole decimal integer; returns -1 on junk or overflow. */
 int util_parse_int(const char *s, long long *out) __attribute__((warn_unused_result));
 
-/* The first line of the file at PATH without its line end, malloc'd (""
- * for an empty file), or NULL when it cannot be read: secrets from files. */
-char *util_read_first_line(const char *path);
-
-/* The whole file at PATH, malloc'd and NUL-terminated, or NULL when it
- * cannot be read or is longer than MAX bytes: templates from files. */
-char *util_read_file(const char *path, size_t max);
-
 /* NAME as found from BASEDIR: NAME itself when absolute. */
 void util_resolve(const char *basedir, const char *name, char *out, size_t outlen);
+
+/* How the trigger loader reads the files a trigger names (an email's
+ * text_file, a webhook's secret_file): through its caller (files.h in the
+ * daemon; a test's or a fuzzer's own), so that triggers/ does no I/O.
+ * READ returns PATH's text, malloc'd and NUL-terminated, or NULL when it
+ * cannot be read or is over MAX bytes. */
+struct util_files {
+    const char *basedir; /* relative names are found from it */
+    char *(*read)(void *data, const char *path, size_t max);
+    void *data;
+};
+
+/* NAME's text read through F (NULL when it cannot be; F may be NULL: no
+ * file can be read), and its path as found from F's basedir in FULL. */
+char *util_files_read(const struct util_files *f, const char *name, size_t max, char *full, size_t fulllen);
 
 /* The choice nearest to WORD (at most two edits away), or NULL: for
  * "did you mean" hints in error messages. */

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #define SECRET_MAX 256
+#define SECRET_FILE_MAX (64 * 1024)
 
 struct webhook {
     struct template *url;
@@ -63,7 +64,8 @@ static int decode_secret(const char *s, unsigned char *out, size_t *outlen)
     return 0;
 }
 
-static int load_secret(struct webhook *w, json_t *o, const char *at, const char *basedir, const struct diag *d)
+static int load_secret(struct webhook *w, json_t *o, const char *at, const struct util_files *files,
+                       const struct diag *d)
 {
     json_t *sec = json_object_get(o, "secret"), *file = json_object_get(o, "secret_file");
     char p[512];
@@ -80,9 +82,9 @@ static int load_secret(struct webhook *w, json_t *o, const char *at, const char 
             return errlist_diag(d, p, "must be a file name"), -1;
         char full[1024];
         const char *fn = json_string_value(file);
-        util_resolve(basedir, fn, full, sizeof full);
-        if ((text = util_read_first_line(full)) == NULL)
+        if ((text = util_files_read(files, fn, SECRET_FILE_MAX, full, sizeof full)) == NULL)
             return errlist_diag(d, p, "cannot read \"%s\"", full), -1;
+        text[strcspn(text, "\r\n")] = '\0'; /* its first line */
     } else {
         return 0;
     }
@@ -183,7 +185,8 @@ static int load_method_timeout(struct webhook *w, json_t *o, const char *at, con
     return bad ? -1 : 0;
 }
 
-static int load_webhook(struct webhook *w, json_t *o, const char *at, const char *basedir, const struct diag *d)
+static int load_webhook(struct webhook *w, json_t *o, const char *at, const struct util_files *files,
+                        const struct diag *d)
 {
     char p[512];
     int bad = 0;
@@ -201,7 +204,7 @@ static int load_webhook(struct webhook *w, json_t *o, const char *at, const char
     }
     bad |= load_method_timeout(w, o, at, d) != 0;
     bad |= load_headers(w, json_object_get(o, "headers"), at, d) != 0;
-    bad |= load_secret(w, o, at, basedir, d) != 0;
+    bad |= load_secret(w, o, at, files, d) != 0;
     if ((w->body = json_object_get(o, "body")) != NULL) {
         json_incref(w->body);
         snprintf(p, sizeof p, "%s.body", at);
@@ -235,7 +238,7 @@ static int load_set(json_t *o, const char *at, const struct diag *d)
     return bad ? -1 : 0;
 }
 
-struct action *action_load(json_t *j, const char *at, const char *basedir, const struct diag *d)
+struct action *action_load(json_t *j, const char *at, const struct util_files *files, const struct diag *d)
 {
     if (!json_is_object(j) || json_object_size(j) != 1) {
         errlist_diag(d, at, "an action is an object with exactly one kind: webhook, email, score or set");
@@ -248,11 +251,11 @@ struct action *action_load(json_t *j, const char *at, const char *basedir, const
     struct action *a = util_xcalloc(1, sizeof *a);
     if (strcmp(kind, "webhook") == 0) {
         a->kind = ACTION_WEBHOOK;
-        if (load_webhook(&a->wh, body, p, basedir, d) == 0)
+        if (load_webhook(&a->wh, body, p, files, d) == 0)
             return a;
     } else if (strcmp(kind, "email") == 0) {
         a->kind = ACTION_EMAIL;
-        if ((a->email = email_load(body, p, basedir, d)) != NULL)
+        if ((a->email = email_load(body, p, files, d)) != NULL)
             return a;
     } else if (strcmp(kind, "score") == 0) {
         a->kind = ACTION_SCORE;

@@ -40,7 +40,8 @@ static int check_keys(json_t *o, const char *at, const struct diag *d)
 
 /* The text of part P: inline, or read from its *_file. NULL when absent;
  * *BAD set when something is wrong (reported). Caller frees. */
-static char *part_text(json_t *o, enum part p, const char *at, const char *basedir, const struct diag *d, int *bad)
+static char *part_text(json_t *o, enum part p, const char *at, const struct util_files *files, const struct diag *d,
+                       int *bad)
 {
     json_t *inl = json_object_get(o, part_names[p]);
     char fkey[16], path[512], full[1024];
@@ -56,8 +57,7 @@ static char *part_text(json_t *o, enum part p, const char *at, const char *based
         return util_xstrdup(json_string_value(inl));
     if (file == NULL)
         return NULL;
-    util_resolve(basedir, json_string_value(file), full, sizeof full);
-    char *text = util_read_file(full, EMAIL_FILE_MAX);
+    char *text = util_files_read(files, json_string_value(file), EMAIL_FILE_MAX, full, sizeof full);
     if (text == NULL) {
         snprintf(path, sizeof path, "%s.%s", at, fkey);
         errlist_diag(d, path, "cannot read \"%s\" (it must exist and be at most 256 KiB)", full);
@@ -66,7 +66,7 @@ static char *part_text(json_t *o, enum part p, const char *at, const char *based
     return text;
 }
 
-struct email_action *email_load(json_t *o, const char *at, const char *basedir, const struct diag *d)
+struct email_action *email_load(json_t *o, const char *at, const struct util_files *files, const struct diag *d)
 {
     if (!json_is_object(o)) {
         errlist_diag(d, at, "must be an object with at least to, subject and text or html");
@@ -77,7 +77,7 @@ struct email_action *email_load(json_t *o, const char *at, const char *basedir, 
     for (int p = 0; p < NPARTS && !bad; p++) {
         char path[512];
         snprintf(path, sizeof path, "%s.%s", at, part_names[p]);
-        char *text = part_text(o, (enum part)p, at, basedir, d, &bad);
+        char *text = part_text(o, (enum part)p, at, files, d, &bad);
         if (text == NULL) {
             if ((p == P_TO || p == P_SUBJECT) && !bad) {
                 errlist_diag(d, path, "is required");

@@ -14,14 +14,10 @@
 #include "measure.h"
 #include "util.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP, ON_SILENCE, ON_DATE, ON_VALUE_TIER };
 
@@ -61,8 +57,9 @@ struct trigger_set {
     int refs; /* a batch in progress holds one, so a reload cannot free it */
     struct trigger **t;
     size_t n;
-    char **files; /* the file each trigger came from, for duplicate-id messages */
-    json_t *ids;  /* while loading: id -> index, so a duplicate is found in O(1) */
+    char **files;       /* the file each trigger came from, for duplicate-id messages */
+    json_t *ids;        /* while loading: id -> index, so a duplicate is found in O(1) */
+    size_t errs_before; /* while loading: the problems listed before it began */
     bool over_max;
     /* The index, built once loading is done: events by name (sorted), and
      * the page, screen and identify triggers, so a message meets only its
@@ -244,7 +241,7 @@ static int load_on(struct trigger *t, json_t *on, const struct diag *d)
     return -1;
 }
 
-static int load_actions(struct trigger *t, json_t *actions, const char *basedir, const struct diag *d)
+static int load_actions(struct trigger *t, json_t *actions, const struct util_files *files, const struct diag *d)
 {
     if (!json_is_array(actions) || json_array_size(actions) == 0) {
         errlist_diag(d, "actions", "needs a list of one or more actions");
@@ -258,7 +255,7 @@ static int load_actions(struct trigger *t, json_t *actions, const char *basedir,
     {
         char at[64];
         snprintf(at, sizeof at, "actions[%zu]", i);
-        struct action *act = action_load(a, at, basedir, d);
+        struct action *act = action_load(a, at, files, d);
         if (act)
             t->actions[t->nactions++] = act;
         else
@@ -375,7 +372,7 @@ static bool names_tiers(json_t *obj)
     return uses;
 }
 
-static struct trigger *trigger_load(json_t *obj, const char *file, const char *basedir, struct counters *reg,
+static struct trigger *trigger_load(json_t *obj, const char *file, const struct util_files *files, struct counters *reg,
                                     struct errlist *errs, size_t index)
 {
     char where_[32];
@@ -424,7 +421,7 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const char *b
     bad |= load_quiet(t, json_object_get(obj, "quiet_hours"), &d) != 0;
     bad |= measure_load(&t->measure, json_object_get(obj, "goal"), json_object_get(obj, "holdout"), &d) != 0;
     t->uses_tiers = names_tiers(obj);
-    if (load_actions(t, json_object_get(obj, "actions"), basedir, &d) != 0) /* report both */
+    if (load_actions(t, json_object_get(obj, "actions"), files, &d) != 0) /* report both */
         bad = 1;
     if (bad) {
         trigger_free(t);
@@ -467,7 +464,7 @@ static void set_add(struct trigger_set *set, struct trigger *t, const char *file
     set->files[set->n++] = util_xstrdup(file);
 }
 
-static void load_json(struct trigger_set *set, json_t *root, const char *file, const char *basedir,
+static void load_json(struct trigger_set *set, json_t *root, const char *file, const struct util_files *files,
                       struct errlist *errs)
 {
     if (json_is_array(root)) {
@@ -475,12 +472,12 @@ static void load_json(struct trigger_set *set, json_t *root, const char *file, c
         json_t *obj;
         json_array_foreach(root, i, obj)
         {
-            struct trigger *t = trigger_load(obj, file, basedir, &set->counters, errs, i);
+            struct trigger *t = trigger_load(obj, file, files, &set->counters, errs, i);
             if (t)
                 set_add(set, t, file, errs);
         }
     } else {
-        struct trigger *t = trigger_load(root, file, basedir, &set->counters, errs, 0);
+        struct trigger *t = trigger_load(root, file, files, &set->counters, errs, 0);
         if (t)
             set_add(set, t, file, errs);
     }
@@ -569,12 +566,32 @@ static void build_index(struct trigger_set *set)
 
 /* Ends a load that began with BEFORE errors in ERRS (WHERE names the
  * file or directory): the set indexed, or NULL with the set freed. */
-static struct trigger_set *set_finish(struct trigger_set *set, size_t before, const char *where, struct errlist *errs)
+struct trigger_set *trigger_set_new(const struct errlist *errs)
+{
+    struct trigger_set *set = util_xcalloc(1, sizeof *set);
+    set->ids = json_object();
+    set->errs_before = errs->n;
+    return set;
+}
+
+void trigger_set_add_text(struct trigger_set *set, const char *name, const char *text, const struct util_files *files,
+                          struct errlist *errs)
+{
+    json_error_t je;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL)
+        report_json_error(name, &je, errs);
+    else
+        load_json(set, root, name, files, errs);
+    json_decref(root);
+}
+
+struct trigger_set *trigger_set_finish(struct trigger_set *set, const char *where, struct errlist *errs)
 {
     json_decref(set->ids);
     set->ids = NULL;
     set->refs = 1;
-    if (errs->n == before) {
+    if (errs->n == set->errs_before) {
         build_index(set);
         if (set->ngoals > TRIGGER_GOALS_MAX)
             errlist_add(errs,
@@ -582,95 +599,19 @@ static struct trigger_set *set_finish(struct trigger_set *set, size_t before, co
                         "share goals",
                         where, set->ngoals, TRIGGER_GOALS_MAX);
     }
-    if (errs->n > before) {
+    if (errs->n > set->errs_before) {
         trigger_set_free(set);
         return NULL;
     }
     return set;
 }
 
-struct trigger_set *trigger_set_load_text(const char *name, const char *text, const char *basedir, struct errlist *errs)
+struct trigger_set *trigger_set_load_text(const char *name, const char *text, const struct util_files *files,
+                                          struct errlist *errs)
 {
-    size_t before = errs->n;
-    struct trigger_set *set = util_xcalloc(1, sizeof *set);
-    set->ids = json_object();
-    json_error_t je;
-    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-    if (root == NULL)
-        report_json_error(name, &je, errs);
-    else
-        load_json(set, root, name, basedir, errs);
-    json_decref(root);
-    return set_finish(set, before, name, errs);
-}
-
-static int json_file(const struct dirent *e)
-{
-    size_t n = strlen(e->d_name);
-    return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
-}
-
-/* FILE's text (malloc'd, NUL-terminated) into *TEXT; -1 with the reason in
- * ERRS. Only a regular file is read, opened without blocking: a FIFO or a
- * device named *.json would stop nudged check and a reload for good. */
-static int read_trigger_file(const char *file, char **text, struct errlist *errs)
-{
-    struct stat st;
-    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    *text = NULL;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        errlist_add(errs, "%s: cannot open the file", file);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > TRIGGER_FILE_MAX) {
-        errlist_add(errs, S_ISREG(st.st_mode) ? "%s: the file is over %d MiB: split it" : "%s: not a regular file",
-                    file, TRIGGER_FILE_MAX >> 20);
-        close(fd);
-        return -1;
-    }
-    size_t n = (size_t)st.st_size, got = 0;
-    *text = util_xmalloc(n + 1);
-    while (got < n) {
-        ssize_t r = read(fd, *text + got, n - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    (*text)[got] = '\0';
-    return 0;
-}
-
-struct trigger_set *trigger_set_load(const char *dir, struct errlist *errs)
-{
-    size_t before = errs->n;
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, json_file, alphasort);
-    if (n < 0) {
-        errlist_add(errs, "%s: cannot read the triggers directory", dir);
-        return NULL;
-    }
-    struct trigger_set *set = util_xcalloc(1, sizeof *set);
-    set->ids = json_object();
-    for (int i = 0; i < n; i++) {
-        char *file = NULL, *text;
-        if (asprintf(&file, "%s/%s", dir, names[i]->d_name) < 0)
-            util_fatal("out of memory");
-        json_error_t je;
-        json_t *root = NULL;
-        if (read_trigger_file(file, &text, errs) == 0 && (root = json_loads(text, JSON_REJECT_DUPLICATES, &je)) == NULL)
-            report_json_error(file, &je, errs);
-        else if (root)
-            load_json(set, root, file, dir, errs);
-        json_decref(root);
-        free(text);
-        free(file);
-        free(names[i]);
-    }
-    free(names);
-    return set_finish(set, before, dir, errs);
+    struct trigger_set *set = trigger_set_new(errs);
+    trigger_set_add_text(set, name, text, files, errs);
+    return trigger_set_finish(set, name, errs);
 }
 
 int trigger_set_check_timeouts(const struct trigger_set *set, int64_t below_ms, struct errlist *errs)

@@ -185,28 +185,6 @@ const char *util_nearest(const char *word, const char *const *choices, size_t n)
     return best;
 }
 
-char *util_read_file(const char *path, size_t max)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return NULL;
-    struct buf b;
-    char chunk[4096];
-    size_t n;
-    int bad = 0;
-    util_buf_init(&b, max);
-    while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        bad = util_buf_add(&b, chunk, n) != 0;
-    bad |= ferror(f);
-    fclose(f);
-    if (bad) {
-        util_buf_free(&b);
-        return NULL;
-    }
-    char *s = util_buf_steal(&b);
-    return s ? s : util_xstrdup("");
-}
-
 void util_resolve(const char *basedir, const char *name, char *out, size_t outlen)
 {
     if (name[0] == '/')
@@ -215,18 +193,10 @@ void util_resolve(const char *basedir, const char *name, char *out, size_t outle
         snprintf(out, outlen, "%s/%s", basedir, name);
 }
 
-char *util_read_first_line(const char *path)
+char *util_files_read(const struct util_files *f, const char *name, size_t max, char *full, size_t fulllen)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return NULL;
-    char line[4096];
-    char *r = fgets(line, sizeof line, f);
-    fclose(f);
-    if (r == NULL)
-        return util_xstrdup("");
-    line[strcspn(line, "\r\n")] = '\0';
-    return util_xstrdup(line);
+    util_resolve(f ? f->basedir : ".", name, full, fulllen);
+    return f && f->read ? f->read(f->data, full, max) : NULL;
 }
 
 uint64_t util_fnv1a64(uint64_t h, const void *s, size_t n)

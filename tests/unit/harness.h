@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "files.h"
+
 static int harness_passed, harness_failed;
 
 #define CHECK(cond, ...)                                                                                               \
@@ -40,6 +42,10 @@ static inline int harness_summary(const char *name)
 }
 
 /* The smallest valid actions member, for trigger texts written in tests. */
+/* The files a test's triggers name, read as the daemon reads them, from
+ * the current directory (the repository's root). */
+static const struct util_files harness_files = {".", files_read_ref, NULL};
+
 #define HARNESS_HOOK "\"actions\": [{\"webhook\": {\"url\": \"https://crm.test/h\"}}]"
 
 #endif

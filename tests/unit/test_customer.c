@@ -35,7 +35,7 @@ static void test_customer(void)
         "[{\"id\": \"three\", \"on\": \"Visit\", \"if\": {\"count\": {\"event\": \"Visit\", \"within\": \"1h\"}, "
         "\"gte\": 3}, " HARNESS_HOOK "},"
         " {\"id\": \"lim\", \"on\": \"Visit\", \"limit\": {\"max\": 2, \"per\": \"1h\"}, " HARNESS_HOOK "}]",
-        ".", &errs);
+        &harness_files, &errs);
     CHECK(set != NULL, "customer set loads: %s", errs.n ? errs.lines[0] : "");
     if (set == NULL)
         return;

@@ -28,7 +28,7 @@ static struct trigger_set *load(void)
         " {\"id\": \"bad\", \"on\": \"Visit\", \"transactional\": true, \"actions\": [{\"email\": {\"to\": "
         "\"a@b.test\","
         "  \"subject\": \"Hi\", \"html\": \"<a href=\\\"{{customer.traits.link}}\\\">go</a>\"}}]}]",
-        ".", &errs);
+        &harness_files, &errs);
     CHECK(set != NULL, "the set loads: %s", errs.n ? errs.lines[0] : "");
     errlist_clear(&errs);
     return set;

@@ -20,7 +20,7 @@ static const char *triggers_text =
 static void test_json_and_text(void)
 {
     struct errlist errs = {0};
-    struct trigger_set *set = trigger_set_load_text("t.json", triggers_text, ".", &errs);
+    struct trigger_set *set = trigger_set_load_text("t.json", triggers_text, &harness_files, &errs);
     CHECK(set != NULL, "the triggers load");
     json_t *counts = json_pack("{s:{s:i, s:i, s:i, s:i}}", "abandoned-cart", "t", 1234, "h", 137, "ct", 152, "ch", 11);
     json_t *rep = report_json(set, counts, NULL, 0);

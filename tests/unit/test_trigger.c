@@ -183,7 +183,7 @@ static void test_trigger_errors(void)
 {
     for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
         struct errlist errs = {0};
-        struct trigger_set *set = trigger_set_load_text("t.json", error_cases[i].text, ".", &errs);
+        struct trigger_set *set = trigger_set_load_text("t.json", error_cases[i].text, &harness_files, &errs);
         CHECK(set == NULL, "%s: should not load", error_cases[i].name);
         int found = 0;
         for (size_t k = 0; k < errs.n; k++)
@@ -202,7 +202,7 @@ static void test_all_errors_reported(void)
     struct errlist errs = {0};
     const char *text = "{\"id\": \"a\", \"on\": \"X\", \"wehre\": {}, \"if\": {\"customer.x\": {\"bogus\": 1}},"
                        " \"actions\": [{\"webhook\": {\"url\": \"ftp://x\"}}]}";
-    struct trigger_set *set = trigger_set_load_text("t.json", text, ".", &errs);
+    struct trigger_set *set = trigger_set_load_text("t.json", text, &harness_files, &errs);
     CHECK(set == NULL && errs.n == 3, "three problems, got %zu", errs.n);
     errlist_clear(&errs);
 }
@@ -217,7 +217,7 @@ static void test_matching(void)
                        " {\"id\": \"ident\", \"on\": \"identify\", \"if\": {\"customer.traits.email\": {\"exists\": "
                        "true}}, " HARNESS_HOOK "},"
                        " {\"id\": \"off\", \"on\": \"Order Completed\", \"enabled\": false, " HARNESS_HOOK "}]";
-    struct trigger_set *set = trigger_set_load_text("t.json", text, ".", &errs);
+    struct trigger_set *set = trigger_set_load_text("t.json", text, &harness_files, &errs);
     CHECK(set && trigger_set_count(set) == 5, "five triggers load");
     static const struct {
         const char *msg, *cust, *want;
@@ -263,7 +263,7 @@ static void test_quiet_hours(void)
         " {\"id\": \"lunch\", \"on\": \"X\", \"quiet_hours\": {\"from\": \"12:00\", \"to\": \"13:30\"}, " HARNESS_HOOK
         "},"
         " {\"id\": \"none\", \"on\": \"X\", " HARNESS_HOOK "}]",
-        ".", &errs);
+        &harness_files, &errs);
     CHECK(set != NULL, "quiet hours load: %s", errs.n ? errs.lines[0] : "");
     if (set == NULL)
         return;
@@ -313,7 +313,7 @@ static void test_goal_limit(void)
                                    i ? ", " : "", i, i);
         snprintf(text + at, sizeof text - at, "]");
         struct errlist errs = {0};
-        struct trigger_set *set = trigger_set_load_text("t.json", text, ".", &errs);
+        struct trigger_set *set = trigger_set_load_text("t.json", text, &harness_files, &errs);
         if (extra == 0) {
             CHECK(set != NULL, "%d different goals load", n);
         } else {
@@ -336,7 +336,8 @@ static void test_silence_edges(void)
 {
     struct errlist errs = {0};
     struct trigger_set *set = trigger_set_load_text(
-        "t.json", "{\"id\": \"q\", \"on\": {\"silence\": \"1h\", \"event\": \"Visit\"}, " HARNESS_HOOK "}", ".", &errs);
+        "t.json", "{\"id\": \"q\", \"on\": {\"silence\": \"1h\", \"event\": \"Visit\"}, " HARNESS_HOOK "}",
+        &harness_files, &errs);
     const struct trigger *t = trigger_set_find(set, "q");
     const int64_t at = 1000000, hour = 3600000;
     struct message visit = {MESSAGE_TRACK, "c", "m1", "Visit", at, NULL};

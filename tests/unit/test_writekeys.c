@@ -3,6 +3,8 @@
 #include "harness.h"
 #include "writekeys.h"
 
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void test_writekeys(void)
@@ -45,6 +47,12 @@ static void test_writekeys(void)
     struct errlist errs = {0};
     CHECK(writekeys_load("/nonexistent/keys", &errs) == NULL && errs.n == 1, "a missing file is an error");
     errlist_clear(&errs);
+    /* A FIFO would block the reader (a reload) for good: refused unopened. */
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+    CHECK(writekeys_load(path, &errs) == NULL && errs.n == 1 && strstr(errs.lines[0], "not a regular file"),
+          "a FIFO is refused, not read: %s", errs.n ? errs.lines[0] : "");
+    errlist_clear(&errs);
+    unlink(path);
 }
 
 int main(void)
