@@ -91,7 +91,10 @@ void customer_merge(json_t *into, json_t *from, json_t *before);
  * V (NULL: none); false when V is not of that form. */
 bool customer_event_stats(const char *v, long long *n, long long *first, long long *last);
 
-/* The static name of group G (as Redis returns it), or NULL. */
+/* The lifecycle groups (SPEC 2), and the static name of group G (as
+ * Redis returns it), or NULL when G is none of them. */
+#define CUSTOMER_NGROUPS 5
+extern const char *const customer_group_names[CUSTOMER_NGROUPS];
 const char *customer_group_name(const char *g);
 
 /* The lifecycle group of the customer in FIELDS at NOW_MS (static string). */

@@ -20,6 +20,10 @@ struct date_rule {
     bool every_year;
 };
 
+/* "HH:MM" (24-hour clock) into minutes after midnight, or -1: a date's
+ * time of day, and quiet hours. */
+int date_parse_hhmm(const char *s);
+
 /* The first moment after AFTER_MS at which VALUE comes due under RULE for
  * a customer in ZONE_NAME (NULL: the default, as ZONE says), or -1: VALUE
  * is no date, or (once only) that moment is not after AFTER_MS. */

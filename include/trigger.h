@@ -118,9 +118,6 @@ const unsigned char *trigger_webhook_secret(const struct trigger *t, size_t i, s
 void trigger_action_out_free(struct action_out *out);
 enum action_kind trigger_action_kind(const struct trigger *t, size_t i);
 
-/* True when G names a lifecycle group (SPEC 2). */
-bool trigger_group_valid(const char *g);
-
 /* The triggers with "on": {"date": ...}, *N of them (borrowed). */
 const struct trigger *const *trigger_set_dates(const struct trigger_set *set, size_t *n);
 

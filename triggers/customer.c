@@ -151,12 +151,14 @@ static bool trait_true(json_t *fields, const char *name)
     return v && strcmp(v, "true") == 0;
 }
 
+const char *const customer_group_names[CUSTOMER_NGROUPS] = {"active", "inactive", "potential", "interested",
+                                                            "excluded"};
+
 const char *customer_group_name(const char *g)
 {
-    static const char *const names[] = {"active", "inactive", "potential", "interested", "excluded"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(g, names[i]) == 0)
-            return names[i];
+    for (size_t i = 0; i < CUSTOMER_NGROUPS; i++)
+        if (strcmp(g, customer_group_names[i]) == 0)
+            return customer_group_names[i];
     return NULL;
 }
 

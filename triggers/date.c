@@ -87,3 +87,14 @@ int64_t date_due(const struct date_rule *rule, const char *value, const struct e
     }
     return -1;
 }
+
+int date_parse_hhmm(const char *s)
+{
+    if (s == NULL || strlen(s) != 5 || s[2] != ':')
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    return h < 24 && m < 60 ? h * 60 + m : -1;
+}

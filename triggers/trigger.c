@@ -12,26 +12,18 @@
 #include "date.h"
 #include "duration.h"
 #include "measure.h"
+#include "source.h"
 #include "util.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum on_kind { ON_EVENT, ON_PAGE, ON_PAGE_GLOB, ON_SCREEN, ON_IDENTIFY, ON_GROUP, ON_SILENCE, ON_DATE, ON_VALUE_TIER };
-
-static const char *const group_names[] = {"active", "inactive", "potential", "interested", "excluded"};
-#define NGROUPS (sizeof group_names / sizeof group_names[0])
 
 struct trigger {
     char *id;
     json_t *info;
     int enabled;
-    enum on_kind on;
-    char *on_arg;          /* event name, page glob or group; a silence's event name or NULL */
-    int64_t silence_ms;    /* ON_SILENCE: how long without an event (of on_arg) */
-    struct date_rule date; /* ON_DATE: when the trait on_arg comes due */
+    struct source on; /* what starts it */
     struct cond *where, *if_;
     struct action **actions;
     size_t nactions;
@@ -84,7 +76,7 @@ static void trigger_free(struct trigger *t)
         return;
     free(t->id);
     json_decref(t->info);
-    free(t->on_arg);
+    source_clear(&t->on);
     cond_free(t->where);
     cond_free(t->if_);
     measure_clear(&t->measure);
@@ -103,142 +95,6 @@ static int valid_id(const char *s)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
             return 0;
     return 1;
-}
-
-/* {"silence": DURATION} or {"silence": DURATION, "event": NAME}. */
-static int load_silence(struct trigger *t, json_t *on, const struct diag *d)
-{
-    static const char *const keys[] = {"silence", "event"};
-    json_t *s = json_object_get(on, "silence"), *ev = json_object_get(on, "event");
-    int bad = errlist_unknown_keys(d, on, "on", keys, 2, "a silence") > 0;
-    if (!json_is_string(s) || duration_parse(json_string_value(s), &t->silence_ms) != 0 || t->silence_ms <= 0) {
-        char shown[80];
-        snprintf(shown, sizeof shown, "%s", json_is_string(s) ? json_string_value(s) : "");
-        errlist_diag(d, "on.silence",
-                     json_is_string(s) ? "\"%s\" is not a duration: write one such as \"30d\" or \"12h\""
-                                       : "%sneeds a duration such as \"30d\" or \"12h\"",
-                     shown);
-        bad = 1;
-    }
-    if (ev && (!json_is_string(ev) || json_string_length(ev) == 0)) {
-        errlist_diag(d, "on.event", "needs an event name");
-        bad = 1;
-    }
-    t->on = ON_SILENCE;
-    t->on_arg = ev && json_is_string(ev) ? util_xstrdup(json_string_value(ev)) : NULL;
-    return bad ? -1 : 0;
-}
-
-static int parse_hhmm(json_t *v);
-
-/* A signed DURATION: "3d", "-3d". */
-static int parse_offset(json_t *v, int64_t *out)
-{
-    const char *s = json_string_value(v);
-    if (s == NULL)
-        return -1;
-    int sign = *s == '-' ? -1 : 1;
-    if (duration_parse(s + (*s == '-' || *s == '+'), out) != 0)
-        return -1;
-    *out *= sign;
-    return 0;
-}
-
-#define DATE_PREFIX "customer.traits."
-
-/* {"date": "customer.traits.NAME", "at": "HH:MM", "offset": DURATION, "every": "year"}. */
-static int load_date(struct trigger *t, json_t *on, const struct diag *d)
-{
-    static const char *const keys[] = {"date", "at", "offset", "every"};
-    json_t *path = json_object_get(on, "date"), *at = json_object_get(on, "at"), *off = json_object_get(on, "offset"),
-           *every = json_object_get(on, "every");
-    int bad = errlist_unknown_keys(d, on, "on", keys, 4, "a date") > 0;
-    const char *p = json_string_value(path);
-    t->on = ON_DATE;
-    t->date = (struct date_rule){-1, 0, false};
-    if (p == NULL || strncmp(p, DATE_PREFIX, strlen(DATE_PREFIX)) != 0 || p[strlen(DATE_PREFIX)] == '\0' ||
-        strchr(p + strlen(DATE_PREFIX), '.')) {
-        errlist_diag(d, "on.date",
-                     "PATH must start with customer.traits. and name one trait, such as customer.traits.birthday");
-        bad = 1;
-    } else {
-        t->on_arg = util_xstrdup(p + strlen(DATE_PREFIX));
-    }
-    if (at && (t->date.at_min = parse_hhmm(at)) < 0) {
-        errlist_diag(d, "on.at", "needs a time of day such as \"09:00\" (24-hour clock)");
-        bad = 1;
-    }
-    if (off && parse_offset(off, &t->date.offset_ms) != 0) {
-        errlist_diag(d, "on.offset", "needs a duration such as \"3d\", or \"-3d\" for before");
-        bad = 1;
-    }
-    if (every && !(json_is_string(every) && strcmp(json_string_value(every), "year") == 0)) {
-        errlist_diag(d, "on.every", "can only be \"year\"");
-        bad = 1;
-    }
-    t->date.every_year = every != NULL;
-    return bad ? -1 : 0;
-}
-
-static int load_on(struct trigger *t, json_t *on, const struct diag *d)
-{
-    const char *key;
-    json_t *v;
-    if (json_is_string(on) && json_string_length(on) > 0) {
-        const char *s = json_string_value(on);
-        t->on = strcmp(s, "page") == 0       ? ON_PAGE
-                : strcmp(s, "screen") == 0   ? ON_SCREEN
-                : strcmp(s, "identify") == 0 ? ON_IDENTIFY
-                                             : ON_EVENT;
-        t->on_arg = util_xstrdup(s);
-        return 0;
-    }
-    if (json_is_object(on) && json_object_get(on, "silence"))
-        return load_silence(t, on, d);
-    if (json_is_object(on) && json_object_get(on, "date"))
-        return load_date(t, on, d);
-    if (json_is_object(on) && json_object_size(on) == 1) {
-        json_object_foreach(on, key, v)
-        {
-            if (!json_is_string(v)) {
-                errlist_diag(d, "on", "\"%s\" needs a string", key);
-                return -1;
-            }
-            if (strcmp(key, "event") == 0 || strcmp(key, "page") == 0) {
-                t->on = key[0] == 'e' ? ON_EVENT : ON_PAGE_GLOB;
-                t->on_arg = util_xstrdup(json_string_value(v));
-                return 0;
-            }
-            if (strcmp(key, "value_tier") == 0) {
-                const char *tier = json_string_value(v);
-                if (strcmp(tier, "top") != 0 && strcmp(tier, "regular") != 0) {
-                    errlist_diag(d, "on.value_tier", "\"%s\" is not a tier: top or regular", tier);
-                    return -1;
-                }
-                t->on = ON_VALUE_TIER;
-                t->on_arg = util_xstrdup(tier);
-                return 0;
-            }
-            if (strcmp(key, "group") == 0) {
-                const char *g = json_string_value(v);
-                if (!trigger_group_valid(g)) {
-                    char hint[160];
-                    errlist_diag(d, "on.group",
-                                 "\"%s\" is not a group%s; groups are active, inactive, potential, "
-                                 "interested, excluded",
-                                 g, errlist_hint(hint, sizeof hint, util_nearest(g, group_names, NGROUPS)));
-                    return -1;
-                }
-                t->on = ON_GROUP;
-                t->on_arg = util_xstrdup(g);
-                return 0;
-            }
-        }
-    }
-    errlist_diag(d, "on",
-                 "must be an event name, \"page\", \"screen\", \"identify\", {\"event\": NAME}, {\"page\": PATH_GLOB}, "
-                 "{\"group\": GROUP}, {\"value_tier\": TIER}, {\"silence\": DURATION} or {\"date\": PATH}");
-    return -1;
 }
 
 static int load_actions(struct trigger *t, json_t *actions, const struct util_files *files, const struct diag *d)
@@ -330,27 +186,14 @@ static int load_limit(struct trigger *t, json_t *l, const struct diag *d)
     return -1;
 }
 
-/* "HH:MM" into minutes after midnight, or -1. */
-static int parse_hhmm(json_t *v)
-{
-    const char *s = json_string_value(v);
-    if (s == NULL || strlen(s) != 5 || s[2] != ':')
-        return -1;
-    for (int i = 0; i < 5; i++)
-        if (i != 2 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-    return h < 24 && m < 60 ? h * 60 + m : -1;
-}
-
 static int load_quiet(struct trigger *t, json_t *q, const struct diag *d)
 {
     t->quiet_from = t->quiet_to = -1;
     if (q == NULL)
         return 0;
     if (json_is_object(q) && json_object_size(q) == 2) {
-        t->quiet_from = parse_hhmm(json_object_get(q, "from"));
-        t->quiet_to = parse_hhmm(json_object_get(q, "to"));
+        t->quiet_from = date_parse_hhmm(json_string_value(json_object_get(q, "from")));
+        t->quiet_to = date_parse_hhmm(json_string_value(json_object_get(q, "to")));
         if (t->quiet_from >= 0 && t->quiet_to >= 0 && t->quiet_from != t->quiet_to)
             return 0;
     }
@@ -410,12 +253,12 @@ static struct trigger *trigger_load(json_t *obj, const char *file, const struct 
     json_t *on = json_object_get(obj, "on");
     if (on == NULL)
         bad = (errlist_diag(&d, "on", "is required: the event that starts this trigger"), 1);
-    else if (load_on(t, on, &d) != 0)
+    else if (source_load(&t->on, on, &d) != 0)
         bad = 1;
     if (load_conditions(t, obj, reg, &d) != 0)
         bad = 1;
     bad |= load_delay(t, json_object_get(obj, "delay"), &d) != 0;
-    if (t->on == ON_SILENCE || t->on == ON_DATE)
+    if (t->on.kind == SOURCE_SILENCE || t->on.kind == SOURCE_DATE)
         bad |= check_silence(obj, &d) != 0;
     bad |= load_limit(t, json_object_get(obj, "limit"), &d) != 0;
     bad |= load_quiet(t, json_object_get(obj, "quiet_hours"), &d) != 0;
@@ -530,31 +373,31 @@ static void build_index(struct trigger_set *set)
         }
         if (t->measure.goal)
             add_goal(set, &t->measure);
-        set->uses_tiers |= t->uses_tiers || t->on == ON_VALUE_TIER;
+        set->uses_tiers |= t->uses_tiers || t->on.kind == SOURCE_VALUE_TIER;
         /* an order moves its customer's tier as of its moment, so their
          * events go in rounds, as for score and set (a condition on the
          * tier reads the rank after the round's orders) */
-        set->has_effects |= t->on == ON_VALUE_TIER;
-        if (t->on == ON_PAGE || t->on == ON_PAGE_GLOB) {
+        set->has_effects |= t->on.kind == SOURCE_VALUE_TIER;
+        if (t->on.kind == SOURCE_PAGE || t->on.kind == SOURCE_PAGE_GLOB) {
             bucket_add(&set->page, t);
-        } else if (t->on == ON_SCREEN) {
+        } else if (t->on.kind == SOURCE_SCREEN) {
             bucket_add(&set->screen, t);
-        } else if (t->on == ON_IDENTIFY) {
+        } else if (t->on.kind == SOURCE_IDENTIFY) {
             bucket_add(&set->identify, t);
-        } else if (t->on == ON_GROUP) {
+        } else if (t->on.kind == SOURCE_GROUP) {
             bucket_add(&set->group, t);
-        } else if (t->on == ON_VALUE_TIER) {
+        } else if (t->on.kind == SOURCE_VALUE_TIER) {
             bucket_add(&set->tiers, t);
-        } else if (t->on == ON_SILENCE) {
+        } else if (t->on.kind == SOURCE_SILENCE) {
             bucket_add(&set->silence, t);
-        } else if (t->on == ON_DATE) {
+        } else if (t->on.kind == SOURCE_DATE) {
             bucket_add(&set->dates, t);
         } else {
-            json_t *k = json_object_get(by_name, t->on_arg);
+            json_t *k = json_object_get(by_name, t->on.arg);
             if (k == NULL) {
                 grow(&set->events, set->nevents, sizeof *set->events);
-                set->events[set->nevents] = (struct bucket){t->on_arg, NULL, 0};
-                json_object_set_new(by_name, t->on_arg, k = json_integer((json_int_t)set->nevents++));
+                set->events[set->nevents] = (struct bucket){t->on.arg, NULL, 0};
+                json_object_set_new(by_name, t->on.arg, k = json_integer((json_int_t)set->nevents++));
             }
             bucket_add(&set->events[json_integer_value(k)], t);
         }
@@ -709,25 +552,6 @@ const struct trigger *trigger_set_find(const struct trigger_set *set, const char
     return NULL;
 }
 
-static int on_matches(const struct trigger *t, const struct message *m, const struct eval_ctx *ctx)
-{
-    switch (t->on) {
-    case ON_EVENT: return m->type == MESSAGE_TRACK && strcmp(m->name, t->on_arg) == 0;
-    case ON_PAGE: return m->type == MESSAGE_PAGE;
-    case ON_SCREEN: return m->type == MESSAGE_SCREEN;
-    case ON_IDENTIFY: return m->type == MESSAGE_IDENTIFY;
-    case ON_GROUP:
-    case ON_VALUE_TIER:
-    case ON_SILENCE:
-    case ON_DATE: return 0; /* started by a move or by time, not by a message */
-    case ON_PAGE_GLOB: {
-        const char *p = json_string_value(json_object_get(json_object_get(ctx->event, "properties"), "path"));
-        return m->type == MESSAGE_PAGE && p && fnmatch(t->on_arg, p, 0) == 0;
-    }
-    }
-    return 0;
-}
-
 static const struct bucket *bucket_for(const struct trigger_set *set, const struct message *m)
 {
     switch (m->type) {
@@ -752,7 +576,7 @@ size_t trigger_set_candidates(const struct trigger_set *set, const struct messag
         mctx.memo = &memo;
     for (size_t i = 0; b && i < b->n && n < max; i++) {
         const struct trigger *t = b->t[i];
-        if (t->enabled && on_matches(t, msg, &mctx) && (t->where == NULL || cond_eval(t->where, &mctx)))
+        if (t->enabled && source_matches(&t->on, msg, &mctx) && (t->where == NULL || cond_eval(t->where, &mctx)))
             out[n++] = t;
     }
     return n;
@@ -799,14 +623,6 @@ const unsigned char *trigger_webhook_secret(const struct trigger *t, size_t i, s
     return i < t->nactions ? action_secret(t->actions[i], len) : NULL;
 }
 
-bool trigger_group_valid(const char *g)
-{
-    for (size_t i = 0; i < NGROUPS; i++)
-        if (strcmp(g, group_names[i]) == 0)
-            return true;
-    return false;
-}
-
 /* The enabled triggers of B that start on a move into NAME and whose
  * `where` holds in CTX. */
 static size_t moved_into(const struct bucket *b, const char *name, const struct eval_ctx *ctx,
@@ -815,7 +631,7 @@ static size_t moved_into(const struct bucket *b, const char *name, const struct 
     size_t n = 0;
     for (size_t i = 0; i < b->n && n < max; i++) {
         const struct trigger *t = b->t[i];
-        if (t->enabled && strcmp(t->on_arg, name) == 0 && (t->where == NULL || cond_eval(t->where, ctx)))
+        if (t->enabled && strcmp(t->on.arg, name) == 0 && (t->where == NULL || cond_eval(t->where, ctx)))
             out[n++] = t;
     }
     return n;
@@ -851,30 +667,17 @@ const struct trigger *const *trigger_set_silences(const struct trigger_set *set,
 
 int64_t trigger_silence_due(const struct trigger *t, const struct message *m)
 {
-    if (t->on != ON_SILENCE || !t->enabled)
-        return -1;
-    if (t->on_arg && (m->type != MESSAGE_TRACK || strcmp(m->name, t->on_arg) != 0))
-        return -1;
-    return m->ts_ms + t->silence_ms;
+    return t->on.kind == SOURCE_SILENCE && t->enabled ? source_silence_due(&t->on, m) : -1;
 }
 
 bool trigger_silence_holds(const struct trigger *t, json_t *fields, int64_t due)
 {
-    int64_t last = customer_last_event_ms(fields, t->on_arg);
-    return last >= 0 && last + t->silence_ms == due;
+    return source_silence_holds(&t->on, fields, due);
 }
 
 json_t *trigger_silence_event(const struct trigger *t, int64_t due, char *mid, size_t midlen)
 {
-    char iso[40], dur[32];
-    message_format_time(due, iso, sizeof iso);
-    snprintf(mid, midlen, "silence:%s@%lld", t->id, (long long)due);
-    snprintf(dur, sizeof dur, "%lldms", (long long)t->silence_ms);
-    json_t *ev =
-        json_pack("{s:s, s:s, s:s, s:s}", "type", "silence", "silence", dur, "messageId", mid, "timestamp", iso);
-    if (t->on_arg)
-        json_object_set_new(ev, "event", json_string(t->on_arg));
-    return ev;
+    return source_silence_event(&t->on, t->id, due, mid, midlen);
 }
 
 const struct trigger *const *trigger_set_dates(const struct trigger_set *set, size_t *n)
@@ -885,33 +688,17 @@ const struct trigger *const *trigger_set_dates(const struct trigger_set *set, si
 
 bool trigger_date_touched(const struct trigger *t, json_t *msg)
 {
-    if (t->on != ON_DATE || !t->enabled)
-        return false;
-    json_t *own = json_object_get(msg, "traits"), *ctx = json_object_get(json_object_get(msg, "context"), "traits");
-    const char *type = json_string_value(json_object_get(msg, "type"));
-    return (type && strcmp(type, "identify") == 0 && json_object_get(own, t->on_arg)) ||
-           json_object_get(ctx, t->on_arg);
+    return t->on.kind == SOURCE_DATE && t->enabled && source_date_touched(&t->on, msg);
 }
 
 int64_t trigger_date_due(const struct trigger *t, json_t *fields, const struct eval_zone *zone, int64_t after_ms)
 {
-    char key[600];
-    snprintf(key, sizeof key, "t:%s", t->on_arg);
-    const char *stored = json_string_value(json_object_get(fields, key)); /* the trait as JSON */
-    json_t *v = stored ? json_loads(stored, JSON_DECODE_ANY, NULL) : NULL;
-    int64_t due =
-        date_due(&t->date, json_string_value(v), zone, json_string_value(json_object_get(fields, "tz")), after_ms);
-    json_decref(v);
-    return due;
+    return source_date_due(&t->on, fields, zone, after_ms);
 }
 
 json_t *trigger_date_event(const struct trigger *t, int64_t due, char *mid, size_t midlen)
 {
-    char iso[40];
-    message_format_time(due, iso, sizeof iso);
-    snprintf(mid, midlen, "date:%s@%lld", t->id, (long long)due);
-    return json_pack("{s:s, s:s+, s:s, s:s}", "type", "date", "date", DATE_PREFIX, t->on_arg, "messageId", mid,
-                     "timestamp", iso);
+    return source_date_event(&t->on, t->id, due, mid, midlen);
 }
 
 bool trigger_set_has_effects(const struct trigger_set *set)
