@@ -56,19 +56,6 @@ struct source {
     bool timers;
 };
 
-/* What a round's firings add to the metrics, once its commit is written
- * (a refused commit is worked out again). */
-struct pending_stat {
-    enum stats_per_trigger what;
-    char *trigger; /* owned */
-};
-
-struct pending_stats {
-    uint64_t fired, limited, capped, scheduled;
-    struct pending_stat *items;
-    size_t n, cap;
-};
-
 struct batch {
     struct consumer *c;
     struct source *src;
@@ -84,7 +71,7 @@ struct batch {
     struct trigger_set *set;      /* a reference: a reload cannot free it under us */
     struct pstore_round *pr;      /* the round's work on its profiles */
     bool reads_done;              /* PHASE_READS: every read is back */
-    struct pending_stats pending; /* the round's counts, added once committed */
+    struct stats_pending pending; /* the round's counts, added once committed */
     TAILQ_ENTRY(batch) reading;   /* in the consumer's queue while in PHASE_READS */
 };
 
@@ -130,36 +117,9 @@ static void release_profile(struct entry *e)
     }
 }
 
-static void pending_stat_add(struct pending_stats *t, enum stats_per_trigger what, const char *trigger, size_t len)
-{
-    if (t->n == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 16;
-        t->items = util_xrealloc(t->items, t->cap * sizeof *t->items);
-    }
-    t->items[t->n++] = (struct pending_stat){what, util_xstrndup(trigger, len)};
-}
-
-/* Adds T to the metrics when ADD (its commit is written), and empties it. */
-static void pending_stats_end(struct pending_stats *t, struct stats *st, bool add)
-{
-    if (add) {
-        st->triggers_fired += t->fired;
-        st->triggers_limited += t->limited;
-        st->emails_capped += t->capped;
-        st->triggers_scheduled += t->scheduled;
-    }
-    for (size_t i = 0; i < t->n; i++) {
-        if (add)
-            stats_count_trigger(st, t->items[i].what, t->items[i].trigger);
-        free(t->items[i].trigger);
-    }
-    free(t->items);
-    *t = (struct pending_stats){0};
-}
-
 static void batch_free(struct batch *b)
 {
-    pending_stats_end(&b->pending, b->c->d.stats, false);
+    stats_pending_end(&b->pending, b->c->d.stats, false);
     pstore_round_end(b->pr);
     for (size_t i = 0; i < b->n; i++) {
         release_profile(&b->e[i]);
@@ -201,7 +161,7 @@ static void batch_step(struct batch *b)
         phase_two(b);
         return;
     }
-    pending_stats_end(&b->pending, b->c->d.stats, !b->failed); /* the commit is answered */
+    stats_pending_end(&b->pending, b->c->d.stats, !b->failed); /* the commit is answered */
     if (!b->failed && ++b->round < b->nrounds)
         start_round(b);
     else
@@ -615,7 +575,7 @@ static void on_converted(void *data, const char *id, size_t len, bool held_out)
 {
     struct batch *b = ((struct converting *)data)->b;
     pstore_count(b->pr, id, len, held_out ? MEASURE_CONVERTED_HELD_OUT : MEASURE_CONVERTED_TREATED);
-    pending_stat_add(&b->pending, held_out ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED, id, len);
+    stats_pending_add(&b->pending, held_out ? STATS_CONVERTED_HELD_OUT : STATS_CONVERTED_TREATED, id, len);
 }
 
 /* One firing decided (decision.h) into the round's commit, and tallied. */
@@ -633,7 +593,7 @@ static void fire_now(struct consumer *c, struct batch *b, struct entry *e, const
     if (kind == DECISION_ACTS)
         b->pending.fired++;
     b->pending.capped += capped;
-    pending_stat_add(&b->pending, kind == DECISION_HELD_OUT ? STATS_HELD_OUT : STATS_FIRED, id, strlen(id));
+    stats_pending_add(&b->pending, kind == DECISION_HELD_OUT ? STATS_HELD_OUT : STATS_FIRED, id, strlen(id));
     if (capped)
         log_info("an email was not sent: the customer reached the frequency cap", "trigger", id, "customer",
                  e->m.customer);

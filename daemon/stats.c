@@ -2,8 +2,10 @@
  * (a local webhook) to a minute (a slow SMTP server, a retry that waited). */
 #include "stats.h"
 #include "log.h"
+#include "util.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define REFUSED_LOG_EVERY_MS 30000
@@ -53,4 +55,30 @@ void stats_redis_error(struct stats *s, const char *err, const char *what, int64
                   "once it has room",
                   "step", what, "error", err);
     }
+}
+
+void stats_pending_add(struct stats_pending *p, enum stats_per_trigger what, const char *trigger, size_t len)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 16;
+        p->items = util_xrealloc(p->items, p->cap * sizeof *p->items);
+    }
+    p->items[p->n++] = (struct stats_pending_item){what, util_xstrndup(trigger, len)};
+}
+
+void stats_pending_end(struct stats_pending *p, struct stats *s, bool add)
+{
+    if (add) {
+        s->triggers_fired += p->fired;
+        s->triggers_limited += p->limited;
+        s->emails_capped += p->capped;
+        s->triggers_scheduled += p->scheduled;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        if (add)
+            stats_count_trigger(s, p->items[i].what, p->items[i].trigger);
+        free(p->items[i].trigger);
+    }
+    free(p->items);
+    *p = (struct stats_pending){0};
 }

@@ -4,6 +4,8 @@
 #define NUDGED_STATS_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Upper bounds (seconds) of the latency histograms' buckets; +Inf follows. */
@@ -50,6 +52,24 @@ void stats_clear(struct stats *s);
 
 /* One more of WHAT for trigger ID. */
 void stats_count_trigger(struct stats *s, enum stats_per_trigger what, const char *id);
+
+/* What a round's firings add to the metrics, kept until its commit is
+ * answered: a refused commit is worked out again, and must not count
+ * twice. */
+struct stats_pending {
+    uint64_t fired, limited, capped, scheduled;
+    struct stats_pending_item {
+        enum stats_per_trigger what;
+        char *trigger; /* owned */
+    } * items;
+    size_t n, cap;
+};
+
+/* One more of WHAT for the trigger TRIGGER (LEN bytes), pending. */
+void stats_pending_add(struct stats_pending *p, enum stats_per_trigger what, const char *trigger, size_t len);
+
+/* Adds P to S when ADD (its commit is written), and empties P. */
+void stats_pending_end(struct stats_pending *p, struct stats *s, bool add);
 
 /* A Redis error ERR of step WHAT at NOW_MS, logged: said plainly when
  * Redis is out of memory (once in 30 s: every retry meets it), so the
