@@ -1,7 +1,9 @@
 """Integration tests of goals and holdouts (issue 21): the counts in Redis
 are exact through kill -9, a held-out customer gets nothing, `nudged
 report` and GET /v1/triggers tell the same, and the metrics count by arm."""
-import json, random, signal, subprocess, threading, time
+import json, os, random, signal, subprocess, threading, time
+
+import redis
 
 from harness import NUDGED, event, events_consumed, measures, no_pending, wait_for, webhook_trigger
 from holdout import bucket
@@ -157,6 +159,35 @@ def test_a_backlog_of_tallies_is_folded_in_turn(env):
     assert r.get("nudged:folds") == "3", r.get("nudged:folds")
 
 
+def test_a_fold_is_refused_unless_it_holds_the_lease_and_nothing_folded_since(env):
+    """The fold script, as nudged sends it (daemon/lua/fold.lua), against
+    Redis: refused when the process no longer holds shard 0's lease, or
+    when another fold came between the read of the tallies and it (the
+    number of folds moved): then nothing is added and nothing dropped.
+    Otherwise the sums are added, the tallies read are dropped from the
+    head (a tally pushed since stays) and the number of folds moves on."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.join(here, "..", "..")
+    script = subprocess.run(["bash", os.path.join(root, "scripts", "embed-lua.sh"), "compose",
+                             os.path.join(root, "daemon", "lua"), "fold"],
+                            capture_output=True, text=True, check=True).stdout
+    r = env.redis.client
+    r.set("nudged:lease:{0}", "me")
+    r.set("nudged:folds", "5")
+    r.rpush("nudged:tally", "goal t 2", "goal t 1 goal h 1", "goal t 7")  # the third came after the read
+    keys = ["nudged:lease:{0}", "nudged:tally", "nudged:folds", "nudged:measures:goal"]
+    for owner, folds, refusal in (("other", "5", "NOTOWNER"), ("me", "4", "STALE")):
+        try:
+            r.eval(script, len(keys), *keys, owner, 2, folds, 2, "t", 3, "h", 1)
+            raise AssertionError("a fold by %s at %s was not refused" % (owner, folds))
+        except redis.exceptions.ResponseError as e:
+            assert refusal in str(e), e
+        assert r.llen("nudged:tally") == 3 and not r.exists("nudged:measures:goal") and r.get("nudged:folds") == "5"
+    assert r.eval(script, len(keys), *keys, "me", 2, "5", 2, "t", 3, "h", 1) == 0
+    assert r.hgetall("nudged:measures:goal") == {"t": "3", "h": "1"}
+    assert r.lrange("nudged:tally", 0, -1) == ["goal t 7"] and r.get("nudged:folds") == "6"
+
+
 def test_value_tiers_with_concurrent_orders(env):
     """Two processes take 300 orders of 100 customers at once. Then each
     customer pings: the tier and percentile a trigger sees are those of the
@@ -232,5 +263,6 @@ def test_buyers_follow_merges_erasure_and_expiry(env):
 
 
 TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_report_adds_the_tallies_not_yet_folded,
-         test_a_backlog_of_tallies_is_folded_in_turn, test_goal_and_holdout_counts_are_exact_through_kill9,
+         test_a_backlog_of_tallies_is_folded_in_turn,
+         test_a_fold_is_refused_unless_it_holds_the_lease_and_nothing_folded_since, test_goal_and_holdout_counts_are_exact_through_kill9,
          test_value_tiers_with_concurrent_orders, test_buyers_follow_merges_erasure_and_expiry]
