@@ -17,12 +17,10 @@
 -- window), 7 the consumer group, 8 the number of streams, 9 "1" to delete
 -- the acked entries (nudged's own timers stream), 10 the number of
 -- deliveries, 11 the round's tally of counts ("": none), 12 the number of
--- merges; then per merge the
--- anonymous id, the user id and the version the anonymous profile was
--- read at ("0": no hash); then the deliveries (each the field "delivery"
--- of an actions entry), per stream the number of its entries and their
--- ids; then
--- per customer: the version it was built on ("0": no hash), the number of
+-- merges; then per merge the anonymous id, the user id and the version
+-- the anonymous profile was read at ("0": no hash); then the deliveries
+-- (each the field "delivery" of an actions entry), per stream the number
+-- of its entries and their ids; then per customer: the version it was built on ("0": no hash), the number of
 -- field/value pairs to set, its code, then the pairs, the fields to
 -- delete, the message and firing hashes, its schedule items (due time,
 -- member), with flag 4 its buyers score and id. The code packs what would
