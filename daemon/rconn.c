@@ -22,6 +22,7 @@
 #define REPLY_TIMEOUT_MS 15000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define DEMOTED_CLEAR_MS 10000
 
 struct rconn {
     struct event_base *base;
@@ -30,7 +31,9 @@ struct rconn {
     char *host, *path, *password, *name;
     int port, db;
     bool up, ever_up;
-    bool demoted; /* the server answered READONLY: it is a replica now; reconnecting */
+    bool demoted;     /* the server answered READONLY: it is a replica now; reconnecting */
+    bool was_demoted; /* the last connection ended so: the backoff keeps growing until one lasts DEMOTED_CLEAR_MS */
+    int64_t up_since_ms;
     unsigned long reconnects;
     long inflight;
     int64_t last_reply_ms;
@@ -67,6 +70,7 @@ static void set_down(struct rconn *rc, const char *why)
     rc->inflight = 0;
     if (rc->demoted)
         why = "the server became a replica (a failover): connecting to the address again, for its primary";
+    rc->was_demoted = rc->demoted;
     rc->demoted = false;
     log_warn(was_up ? "redis connection lost" : "redis connect failed", "conn", rc->name, "error", why);
     schedule_retry(rc);
@@ -88,7 +92,9 @@ static void on_auth(redisAsyncContext *ac, void *r, void *priv)
     if (rc->up)
         return;
     rc->up = true;
-    rc->backoff_ms = BACKOFF_MIN_MS;
+    rc->up_since_ms = clock_mono_ms();
+    if (!rc->was_demoted) /* an address that still leads to a replica is tried less and less often */
+        rc->backoff_ms = BACKOFF_MIN_MS;
     if (rc->ever_up)
         rc->reconnects++;
     rc->ever_up = true;
@@ -156,6 +162,10 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
     int64_t now = clock_mono_ms();
     if (rc->ac == NULL)
         return;
+    if (rc->was_demoted && rc->up && !rc->demoted && now - rc->up_since_ms >= DEMOTED_CLEAR_MS) {
+        rc->was_demoted = false; /* a primary again: the next loss retries soon */
+        rc->backoff_ms = BACKOFF_MIN_MS;
+    }
     bool stuck_connect = !(rc->ac->c.flags & REDIS_CONNECTED) && now - rc->connect_started_ms > CONNECT_TIMEOUT_MS;
     bool stuck_reply = rc->inflight > 0 && now - rc->last_reply_ms > REPLY_TIMEOUT_MS;
     if (stuck_connect || stuck_reply) {

@@ -416,3 +416,37 @@ def test_a_failover_behind_one_address_costs_a_reconnect():
 
 
 TESTS.append(test_a_failover_behind_one_address_costs_a_reconnect)
+
+
+def test_an_address_that_leads_to_a_replica_is_tried_less_and_less_often():
+    """[redis] url names a replica (a mistake, or a failover not finished):
+    every write is answered READONLY. nudged says so and connects again,
+    backing off (up to 5 s) instead of reconnecting ten times a second
+    for as long as it lasts."""
+    env = Env()
+    os.makedirs(env.dir + "/replica")
+    replica = Redis(env.dir + "/replica")
+    try:
+        replica.client.replicaof("127.0.0.1", env.redis.port)
+        wait_for(lambda: replica.client.info("replication").get("master_link_status") == "up", 10, "the replica")
+        n = Nudged(os.path.join(env.dir, "n0"), replica.port, {"t.json": webhook_trigger(env.recv.port)})
+        env.daemons.append(n)
+        n.start()
+        time.sleep(8)
+        drops = {}
+        with open(n.log) as f:
+            for line in f:
+                if "the server became a replica" in line:
+                    conn = line.split("conn=")[1].split()[0]
+                    drops[conn] = drops.get(conn, 0) + 1
+        # Each connection tries again after ~0.1, 0.2, 0.4, 0.8, 1.6, 3.2 s:
+        # about nine times in 8 s (ten a second would be 80).
+        assert drops and max(drops.values()) <= 15, drops
+        print("  replica: drops in 8 s by connection %r" % drops)
+        assert n.stop() == 0
+    finally:
+        replica.stop()
+        env.close()
+
+
+TESTS.append(test_an_address_that_leads_to_a_replica_is_tried_less_and_less_often)
