@@ -549,6 +549,7 @@ static void metrics(void *data, struct buf *out)
         consumer_metrics(d->consumer, out);
     if (d->collector)
         collector_metrics(d->collector, out);
+    tally_folder_metrics(d->folder, out);
 }
 
 struct customer_req {

@@ -2,6 +2,7 @@
  * the tallies into the counts hashes (tally.h). */
 #include "tally.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -108,6 +109,7 @@ struct tally_folder {
     const struct keys *keys;
     bool owned, busy;
     size_t nread;                 /* how many tallies the fold in flight took */
+    uint64_t waiting;             /* the tallies waiting when last looked at */
     char generation[24];          /* the number of folds done, read before the tallies */
     int64_t now_ms, last_fold_ms; /* the last fold (or start): a minute later, what waits is folded */
     struct cmd c;
@@ -124,6 +126,15 @@ struct tally_folder *tally_folder_new(struct rconn *conn, const struct scripts *
 void tally_folder_own(struct tally_folder *f, bool owned)
 {
     f->owned = owned;
+    if (!owned)
+        f->waiting = 0; /* another process looks now */
+}
+
+void tally_folder_metrics(const struct tally_folder *f, struct buf *out)
+{
+    metrics_gauge(out, "nudged_counts_tallies_waiting",
+                  "Goal and holdout tallies not folded into their counts yet (shard 0's owner; 0 elsewhere).",
+                  f->waiting, "gauge");
 }
 
 static void read_tallies(struct tally_folder *f);
@@ -233,6 +244,8 @@ static void on_length(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
     (void)ac;
     f->busy = false;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        f->waiting = (uint64_t)(reply->integer > 0 ? reply->integer : 0);
     if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0 &&
         (reply->integer >= TALLY_FOLD || f->now_ms - f->last_fold_ms >= TALLY_FOLD_AGE_MS))
         read_tallies(f);

@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "rconn.h"
 #include "scripts.h"
+#include "util.h"
 
 /* Folded once this many tallies wait, or a minute after the last fold
  * when any waits. A fold takes at most TALLY_FOLD_MAX of them (a bounded
@@ -50,6 +51,11 @@ void tally_folder_own(struct tally_folder *f, bool owned);
 /* Folds the tallies when it is time (NOW_MS: the monotonic clock); at
  * most one fold at a time. */
 void tally_folder_tick(struct tally_folder *f, int64_t now_ms);
+
+/* The gauge of the tallies waiting, as this process last saw them (0
+ * unless it folds: shard 0's owner), for the metrics: a fold that keeps
+ * failing shows as a number that only grows. */
+void tally_folder_metrics(const struct tally_folder *f, struct buf *out);
 
 void tally_folder_free(struct tally_folder *f);
 

@@ -5,7 +5,7 @@ import json, os, random, signal, subprocess, threading, time
 
 import redis
 
-from harness import NUDGED, event, events_consumed, measures, no_pending, wait_for, webhook_trigger
+from harness import NUDGED, event, events_consumed, measures, metric, no_pending, wait_for, webhook_trigger
 from holdout import bucket
 
 def send_slowly(r, messages, seconds):
@@ -188,6 +188,27 @@ def test_a_fold_is_refused_unless_it_holds_the_lease_and_nothing_folded_since(en
     assert r.lrange("nudged:tally", 0, -1) == ["goal t 7"] and r.get("nudged:folds") == "6"
 
 
+def test_a_fold_that_keeps_failing_shows_in_the_metrics_and_the_log(env):
+    """nudged:folds holds something that is not a number (not nudged's):
+    every fold is refused. The tallies wait, nothing is lost (the report
+    still adds them), the log says why and nudged_counts_tallies_waiting
+    shows them, for an alert. Once the key is deleted, the next fold
+    takes them all."""
+    goal = webhook_trigger(env.recv.port, tid="goal", on="Signup", goal={"event": "Order Completed", "within": "7d"})
+    n = env.nudged({"a.json": [goal]})
+    r = env.redis.client
+    r.set("nudged:folds", "not a number")
+    r.rpush("nudged:tally", *["goal t 1"] * 2000)
+    n.start().wait_ready(env.redis)
+    wait_for(lambda: metric(n, "nudged_counts_tallies_waiting") == 2000, 10, "the gauge of the tallies waiting")
+    wait_for(lambda: n.log_has("the tallies of the counts were not folded"), 5, "the log of the refused fold")
+    assert r.llen("nudged:tally") == 2000 and measures(r) == {"goal:t": 2000}, measures(r)
+    r.delete("nudged:folds")
+    wait_for(lambda: r.llen("nudged:tally") == 0, 10, "the fold once the key is gone")
+    assert r.hgetall("nudged:measures:goal") == {"t": "2000"}, r.hgetall("nudged:measures:goal")
+    wait_for(lambda: metric(n, "nudged_counts_tallies_waiting") == 0, 10, "the gauge back to 0")
+
+
 def test_value_tiers_with_concurrent_orders(env):
     """Two processes take 300 orders of 100 customers at once. Then each
     customer pings: the tier and percentile a trigger sees are those of the
@@ -264,5 +285,6 @@ def test_buyers_follow_merges_erasure_and_expiry(env):
 
 TESTS = [test_report_names_unknown_triggers_and_unmeasured_ones, test_report_adds_the_tallies_not_yet_folded,
          test_a_backlog_of_tallies_is_folded_in_turn,
-         test_a_fold_is_refused_unless_it_holds_the_lease_and_nothing_folded_since, test_goal_and_holdout_counts_are_exact_through_kill9,
+         test_a_fold_is_refused_unless_it_holds_the_lease_and_nothing_folded_since,
+         test_a_fold_that_keeps_failing_shows_in_the_metrics_and_the_log, test_goal_and_holdout_counts_are_exact_through_kill9,
          test_value_tiers_with_concurrent_orders, test_buyers_follow_merges_erasure_and_expiry]
