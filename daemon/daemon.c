@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "owner.h"
 #include "profile.h"
+#include "ranks.h"
 #include "rconn.h"
 #include "report.h"
 #include "scripts.h"
@@ -78,7 +79,6 @@ struct daemon {
 #define CONSUMER_PRUNE_IDLE_MS (24LL * 3600 * 1000)
 #define PRUNE_EVERY_MS (3600LL * 1000)
 #define TRIM_EVERY_MS 1000
-#define BUYERS_SAMPLE 20 /* buyers looked at a trim: 20 a second, 1.7 million a day */
 #define SETUP_BACKOFF_MIN_MS 500
 #define SETUP_BACKOFF_MAX_MS 30000
 #define STATUS_EVERY_MS 5000
@@ -363,24 +363,19 @@ static bool drained(const struct daemon *d)
     return !consumer_busy(d->consumer) && !inbox_busy(d->inbox) && delivery_inflight(d->delivery) == 0;
 }
 
-/* The one maintenance timer (as redis's serverCron): due retries, the
- * trim of sent deliveries, claims, watchdog, status, and the end of a
- * drain. */
-/* Drops a sample of the buyers whose profile expired (daemon/lua/buyers.lua):
- * value tiers rank the customers that exist. */
 static void trim_buyers(struct daemon *d)
 {
     struct cmd c;
     cmd_init(&c);
-    scripts_begin(&c, &d->scripts, SCRIPT_BUYERS, 1);
-    cmd_adds(&c, d->keys.buyers);
-    cmd_adds(&c, d->keys.prefix);
-    cmd_addi(&c, BUYERS_SAMPLE);
+    ranks_trim_cmd(&c, &d->scripts, &d->keys);
     if (cmd_send(&c, d->conn, rconn_ignore, NULL) != 0) /* best effort: the next tick tries again */
         log_debug("cannot trim the buyers now: no connection");
     cmd_free(&c);
 }
 
+/* The one maintenance timer (as redis's serverCron): due retries, the
+ * trim of sent deliveries, claims, watchdog, status, and the end of a
+ * drain. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;

@@ -74,3 +74,11 @@ bool ranks_read(const redisReply *reply, struct entry *const *e, size_t n)
     }
     return true;
 }
+
+void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k)
+{
+    scripts_begin(c, s, SCRIPT_BUYERS, 1);
+    cmd_adds(c, k->buyers);
+    cmd_adds(c, k->prefix);
+    cmd_addi(c, RANKS_TRIM_SAMPLE);
+}

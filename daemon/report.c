@@ -26,21 +26,12 @@ static uint64_t count_of(json_t *counts, const char *id, const char *count)
 
 json_t *report_counts(const redisReply *reply)
 {
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-        reply->element[0]->type != REDIS_REPLY_ARRAY || reply->element[1]->type != REDIS_REPLY_ARRAY)
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
         return NULL;
     json_t *counts = json_object();
-    const redisReply *h = reply->element[0], *tallies = reply->element[1];
-    for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        const redisReply *k = h->element[i], *v = h->element[i + 1];
-        const char *colon = k->type == REDIS_REPLY_STRING ? strrchr(k->str, ':') : NULL;
-        if (colon && v->type == REDIS_REPLY_STRING) /* a count that is not a number (not nudged's) counts 0 */
-            tally_add(counts, k->str, (size_t)(colon - k->str), colon + 1, strtoll(v->str, NULL, 10));
-    }
-    for (size_t i = 0; i < tallies->elements; i++)
-        if (tallies->element[i]->type == REDIS_REPLY_STRING)
-            (void)tally_parse(counts, tallies->element[i]->str,
-                              tallies->element[i]->len); /* as the fold: a damaged one is dropped */
+    for (size_t i = 0; i < reply->elements; i++) /* as the fold does, a tally that is not one counts nothing */
+        if (reply->element[i]->type == REDIS_REPLY_STRING)
+            (void)tally_parse(counts, reply->element[i]->str, reply->element[i]->len);
     return counts;
 }
 

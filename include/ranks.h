@@ -20,6 +20,12 @@
 void ranks_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *const *leases, size_t nleases,
                struct entry *const *e, size_t n);
 
+/* Makes C the call that drops a sample of RANKS_TRIM_SAMPLE buyers whose
+ * profile expired (daemon/lua/buyers.lua), so that value tiers rank the
+ * customers that exist; sent once a second. */
+#define RANKS_TRIM_SAMPLE 20 /* 20 a second, 1.7 million a day */
+void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k);
+
 /* Reads the rank script's REPLY into each of the N entries E: its rank,
  * and an order's rank before it. False (nothing read) when the reply is
  * out of shape. */

@@ -20,8 +20,9 @@
  * daemon/lua/measures.lua), for report_counts. */
 void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_set *set);
 
-/* The counts of report_read_cmd's REPLY, its hashes' and its tallies'
- * summed, as {ID: {COUNT: n}}; NULL when REPLY is not one (an error). */
+/* The counts of report_read_cmd's REPLY (tallies: the hashes' counts and
+ * those not folded yet) summed, as {ID: {COUNT: n}}; NULL when REPLY is
+ * not one (an error). */
 json_t *report_counts(const redisReply *reply);
 
 /* {"triggers": [...]} for the triggers of SET named in IDS (N of them; all
