@@ -46,7 +46,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lua.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit replay integration sanitize demo install clean format format-check bench bench-collector chaos bench-instructions fuzz fuzz-bins
+.PHONY: all deps check unit replay integration sanitize demo install clean format format-check bench bench-collector bench-cluster chaos bench-instructions fuzz fuzz-bins
 
 all: $(BUILD)/nudged
 
@@ -87,6 +87,10 @@ bench: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
 # Redis (tests/bench/collector.py says what each figure is). BENCH_RUNS=3.
 bench-collector: deps all $(BUILD)/bench/xadd_limit $(BUILD)/bench/loadgen
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/collector.py
+
+# The collector on a Redis Cluster of three masters against one Redis.
+bench-cluster: deps all
+	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/cluster.py
 
 # Fault injection (not part of make check): two processes killed with
 # SIGKILL five times under 20,000 events, a receiver outage; prints lost,

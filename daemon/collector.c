@@ -75,6 +75,12 @@ struct waiting {
     enum label label;
     size_t n;
     int64_t t0_us;
+    /* On a Redis Cluster, one XADD a message: the answers still due (one
+     * more while they are being sent), those that wrote, and the first
+     * failure. */
+    size_t left, written;
+    bool oom;
+    char why[160];
 };
 TAILQ_HEAD(waiting_list, waiting);
 
@@ -236,24 +242,16 @@ static bool authorised(const struct collector *c, struct evhttp_request *req, co
     return ok;
 }
 
-static void on_exec(redisAsyncContext *ac, void *r, void *priv)
+/* Answers W's request: 200 once Redis holds its messages, else 503. */
+static void finish(struct waiting *w, const char *why, bool oom)
 {
-    struct waiting *w = priv;
     struct collector *c = w->c;
-    redisReply *reply = r;
-    (void)ac;
     TAILQ_REMOVE(&c->waiting, w, link);
     c->nwaiting--;
-    bool ok = w->n == 1 ? reply && reply->type == REDIS_REPLY_STRING
-                        : reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == w->n;
-    if (ok) {
-        c->messages_accepted += w->n;
+    c->messages_accepted += w->written;
+    if (why == NULL) {
         send_json(c, w->req, w->label, 200, "{\"success\":true}", w->t0_us);
     } else {
-        const char *why = reply == NULL                      ? "redis connection lost"
-                          : reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                             : "the transaction was discarded";
-        bool oom = reply && reply->type == REDIS_REPLY_ERROR && strstr(reply->str, "OOM");
         log_warn("collector: a request could not be written; the client is told to retry", "error", why);
         send_error(c, w->req, w->label, 503, "unavailable",
                    oom ? "Redis refuses writes: out of memory; retry later"
@@ -261,6 +259,50 @@ static void on_exec(redisAsyncContext *ac, void *r, void *priv)
                    RETRY_AFTER_DOWN, w->t0_us);
     }
     free(w);
+}
+
+/* Why REPLY (to a write) is a failure: NULL when it is an entry's id. */
+static const char *failure(const redisReply *reply)
+{
+    return reply == NULL                       ? "redis connection lost"
+           : reply->type == REDIS_REPLY_ERROR  ? reply->str
+           : reply->type != REDIS_REPLY_STRING ? "the transaction was discarded"
+                                               : NULL;
+}
+
+static bool is_oom(const redisReply *reply)
+{
+    return reply && reply->type == REDIS_REPLY_ERROR && strstr(reply->str, "OOM");
+}
+
+static void on_exec(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct waiting *w = priv;
+    redisReply *reply = r;
+    (void)ac;
+    bool ok = w->n == 1 ? failure(reply) == NULL : reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == w->n;
+    w->written = ok ? w->n : 0;
+    finish(w, ok ? NULL : failure(reply), is_oom(reply));
+}
+
+/* One of a request's writes on a Redis Cluster answered (or, REPLY
+ * ANSWERED false, all were sent): the request is answered after the last. */
+static void part_done(struct waiting *w, const redisReply *reply, bool answered)
+{
+    const char *why = answered ? failure(reply) : NULL;
+    w->written += answered && why == NULL;
+    if (why && w->why[0] == '\0') {
+        snprintf(w->why, sizeof w->why, "%s", why);
+        w->oom = is_oom(reply);
+    }
+    if (--w->left == 0)
+        finish(w, w->why[0] ? w->why : NULL, w->oom);
+}
+
+static void on_part(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    part_done(priv, r, true);
 }
 
 /* Message I of RES to its customer's shard stream, as a producer that
@@ -273,10 +315,31 @@ static int xadd(struct collector *c, const struct segment_result *res, size_t i,
     return rconn_send(c->rc, fn, priv, 5, argv, lens);
 }
 
+/* On a Redis Cluster, which refuses a MULTI across slots: one XADD a
+ * message, each to its shard's master. A failure leaves the others
+ * written, and the retry the client is told to make writes them again:
+ * the consumer applies a messageId once (a message the client sent
+ * without one is given a new one each time, so counts twice). */
+static int write_each(struct collector *c, struct waiting *w, const struct segment_result *res)
+{
+    w->left = 1; /* held until every write is sent */
+    for (size_t i = 0; i < res->n; i++) {
+        if (xadd(c, res, i, on_part, w) != 0) {
+            snprintf(w->why, sizeof w->why, "redis connection lost");
+            break;
+        }
+        w->left++;
+    }
+    part_done(w, NULL, false);
+    return 0;
+}
+
 /* One XADD, or MULTI, one XADD a message, EXEC: one round trip, all or
  * nothing. */
 static int write_messages(struct collector *c, struct waiting *w, const struct segment_result *res)
 {
+    if (rconn_is_cluster(c->rc))
+        return write_each(c, w, res);
     if (res->n == 1)
         return xadd(c, res, 0, on_exec, w);
     if (rconn_sendf(c->rc, rconn_ignore, NULL, "MULTI") != 0)

@@ -8,6 +8,7 @@
 #include "duration.h"
 #include "files.h"
 #include "log.h"
+#include "rcluster.h"
 #include "util.h"
 #include "writekeys.h"
 
@@ -41,6 +42,7 @@ static const struct param params[] = {
     {"redis", "stream", P_STRING, OFF(redis_stream), "events", 0, 0, NULL},
     {"redis", "group", P_STRING, OFF(redis_group), "nudged", 0, 0, NULL},
     {"redis", "consumer", P_STRING, OFF(redis_consumer), "", 0, 0, NULL},
+    {"redis", "cluster_nodes", P_STRING, OFF(redis_cluster_nodes), "", 0, 0, NULL},
     {"redis", "shards", P_INT, OFF(redis_shards), "16", 1, 1024, NULL},
     {"redis", "lease", P_DURATION, OFF(redis_lease_ms), "5s", 1000, 600000, NULL},
     {"redis", "cache_size", P_SIZE, OFF(redis_cache_size), "256MiB", 0, 1LL << 40, NULL},
@@ -307,6 +309,24 @@ static char *read_token(const char *path, struct errlist *errs)
     return t;
 }
 
+/* Redis Cluster takes the collector's writes, one command a message, in
+ * this version. The consumer's commit and scripts touch keys of many
+ * customers and of the whole deployment at once (the schedule, the
+ * outbox), which a Cluster refuses across slots; they run on Cluster once
+ * every key of a shard is under the shard's hash tag (docs/operations.md,
+ * "Redis Cluster"). */
+static void check_cluster(const struct config *cfg, struct errlist *errs)
+{
+    const char *why;
+    if (*cfg->redis_cluster_nodes == '\0')
+        return;
+    if (!rcluster_seeds_valid(cfg->redis_cluster_nodes, &why))
+        errlist_add(errs, "redis.cluster_nodes: %s, not \"%s\"", why, cfg->redis_cluster_nodes);
+    if (!cfg->http_collector_only)
+        errlist_add(errs, "redis.cluster_nodes: in this version only the collector runs on Redis Cluster "
+                          "(http.collector_only = yes); the consumer does not yet (see docs/operations.md)");
+}
+
 static void finish(struct config *cfg, struct errlist *errs)
 {
     if (*cfg->redis_consumer == '\0') {
@@ -336,6 +356,7 @@ static void finish(struct config *cfg, struct errlist *errs)
         errlist_add(errs, "redis.url: must start with redis:// or unix://, not \"%s\"", cfg->redis_url);
     if (strchr(cfg->redis_prefix, '{') || strchr(cfg->redis_prefix, '}'))
         errlist_add(errs, "redis.prefix: must not contain { or } (they are the customer hash tag)");
+    check_cluster(cfg, errs);
     if (cfg->http_collector_only && cfg->write_keys == NULL)
         errlist_add(errs, "http.collector_only = yes needs the collector: set ingest_listen and write_keys_file");
     if (cfg->delivery_timeout_ms >= cfg->redis_claim_idle_ms)

@@ -665,7 +665,8 @@ static int start_collector(struct daemon *d)
             log_info("collector off: http.write_keys_file is not set");
         return 0;
     }
-    d->ingest = rconn_new(d->base, c->redis_url, c->redis_password, "collector", on_conn_state, d);
+    d->ingest =
+        rconn_open(d->base, c->redis_url, c->redis_cluster_nodes, c->redis_password, "collector", on_conn_state, d);
     struct collector_config cc = {c->http_ingest_listen, (const char *const *)d->keys.streams + 1,
                                   (unsigned)c->redis_shards, c->http_cors_origins, (uint64_t)c->http_max_backlog};
     d->collector = d->ingest ? collector_new(d->base, &cc, d->ingest, c->write_keys) : NULL;
@@ -685,11 +686,12 @@ static int start(struct daemon *d)
 {
     const struct config *c = d->cfg;
     const char *pw = c->redis_password;
-    d->conn = rconn_new(d->base, c->redis_url, pw, "command", on_conn_state, d);
+    d->conn = rconn_open(d->base, c->redis_url, c->redis_cluster_nodes, pw, "command", on_conn_state, d);
     const char *names[NREADERS] = {"events-reader", "timers-reader", "actions-reader", "inbox-reader"};
     bool ok = d->conn != NULL;
     for (int i = 0; i < NREADERS; i++)
-        ok &= (d->rd[i] = rconn_new(d->base, c->redis_url, pw, names[i], on_conn_state, d)) != NULL;
+        ok &= (d->rd[i] = rconn_open(d->base, c->redis_url, c->redis_cluster_nodes, pw, names[i], on_conn_state, d)) !=
+              NULL;
     d->http = http_new(d->base, (long)c->delivery_max_inflight, (long)c->delivery_per_host);
     if (!ok || !d->http) {
         log_error("cannot start: bad redis.url or curl failed", "url", c->redis_url);

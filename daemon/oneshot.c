@@ -51,7 +51,9 @@ void oneshot_run(const struct config *cfg, const char *name, struct cmd *c, int 
 {
     struct oneshot o = {.c = c, .fail_fast = fail_fast, .fn = fn, .data = data};
     o.base = event_base_new();
-    struct rconn *rc = o.base ? rconn_new(o.base, cfg->redis_url, cfg->redis_password, name, on_state, &o) : NULL;
+    struct rconn *rc =
+        o.base ? rconn_open(o.base, cfg->redis_url, cfg->redis_cluster_nodes, cfg->redis_password, name, on_state, &o)
+               : NULL;
     struct event *deadline = o.base ? evtimer_new(o.base, on_deadline, &o) : NULL;
     struct timeval tv = {deadline_s, 0};
     if (rc && deadline && evtimer_add(deadline, &tv) == 0)

@@ -123,7 +123,7 @@ int redrive_run(const struct config *cfg, const struct redrive_opts *o)
     keys_init(&r.keys, cfg);
     cmd_init(&r.call);
     r.deadline = evtimer_new(r.base, on_deadline, &r);
-    r.rc = rconn_new(r.base, cfg->redis_url, cfg->redis_password, "redrive", on_state, &r);
+    r.rc = rconn_open(r.base, cfg->redis_url, cfg->redis_cluster_nodes, cfg->redis_password, "redrive", on_state, &r);
     if (r.rc && r.deadline && evtimer_add(r.deadline, &tv) == 0)
         event_base_dispatch(r.base);
     rconn_free(r.rc);

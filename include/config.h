@@ -17,6 +17,7 @@ struct writekeys;
 struct config {
     /* [redis] */
     char *redis_url, *redis_password_file, *redis_prefix, *redis_stream;
+    char *redis_cluster_nodes; /* "": one Redis at redis_url; else a Redis Cluster's seed nodes */
     char *redis_group, *redis_consumer;
     int64_t redis_shards, redis_lease_ms, redis_cache_size, redis_batch, redis_pipeline, redis_claim_idle_ms,
         redis_events_retention_ms;

@@ -1,10 +1,9 @@
-/* rconn.h — one hiredis async connection that reconnects by itself.
- *
- * hiredis 0.14 has no timeouts and no reconnect: this module adds a connect
- * deadline, a reply deadline, TCP keep-alive and reconnect with jittered
- * backoff, all on libevent timers, and a reconnect when the server became
- * a replica (a READONLY reply: a failover behind one address). Users send
- * commands while it is up and are told when it goes up or down.
+/* rconn.h — nudged's connection to Redis: one server (rnode.h: one
+ * hiredis async connection that reconnects by itself, also after a
+ * failover behind one address), or a Redis Cluster (rcluster.h: each
+ * command to the master of its key's slot). Callers send commands while
+ * it is up and are told when it goes up or down; which of the two it is
+ * changes nothing for them, except that a Cluster takes no MULTI/EXEC.
  */
 #ifndef NUDGED_RCONN_H
 #define NUDGED_RCONN_H
@@ -25,6 +24,20 @@ typedef void rconn_state_fn(struct rconn *rc, bool up, void *data);
  * Returns NULL when URL cannot be parsed. Free with rconn_free. */
 struct rconn *rconn_new(struct event_base *base, const char *url, const char *password, const char *name,
                         rconn_state_fn *fn, void *data);
+
+/* The same, for the Redis Cluster whose nodes SEEDS names ("host:port
+ * host:port ...", [redis] cluster_nodes). Returns NULL when SEEDS is not
+ * a list of addresses. */
+struct rconn *rconn_new_cluster(struct event_base *base, const char *seeds, const char *password, const char *name,
+                                rconn_state_fn *fn, void *data);
+
+/* rconn_new_cluster when CLUSTER_NODES is not empty, else rconn_new for
+ * URL: what [redis] url and cluster_nodes say. */
+struct rconn *rconn_open(struct event_base *base, const char *url, const char *cluster_nodes, const char *password,
+                         const char *name, rconn_state_fn *fn, void *data);
+
+/* Whether RC is a Redis Cluster (where a MULTI/EXEC is refused). */
+bool rconn_is_cluster(const struct rconn *rc);
 
 /* Sends a command (argv form). FN runs once with the reply, or with NULL
  * when the connection is lost first. Returns 0, or -1 when the connection

@@ -62,6 +62,86 @@ class Redis:
             self.proc.wait(timeout=10)
 
 
+class RedisCluster:
+    """A real Redis Cluster on loopback: MASTERS masters with a replica each
+    (redis-cli --cluster create), every node a redis-server started and
+    stopped by pid. A node's bus port is given (cluster-port), not port +
+    10000, which may not be free."""
+
+    def __init__(self, workdir, masters=3, replicas=1):
+        self.dir = os.path.join(workdir, "cluster")
+        os.makedirs(self.dir, exist_ok=True)
+        self.procs = {}
+        self.nmasters = masters
+        try:
+            for _ in range(masters * (1 + replicas)):
+                self._start(free_port())
+            addrs = ["127.0.0.1:%d" % p for p in self.procs]
+            subprocess.run(["redis-cli", "--cluster", "create"] + addrs +
+                           ["--cluster-replicas", str(replicas), "--cluster-yes"],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+            wait_for(self._settled, 30, "the cluster to settle")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, port):
+        d = os.path.join(self.dir, str(port))
+        os.makedirs(d, exist_ok=True)
+        self.procs[port] = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+             "--cluster-port", str(free_port()), "--cluster-config-file", "nodes.conf",
+             "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--dir", d,
+             "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: self._ping(port), 10, "redis-server on %d" % port)
+
+    def _ping(self, port):
+        try:
+            return self.node(port).ping()
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def node(self, port):
+        return redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+
+    def alive(self):
+        return [p for p, proc in self.procs.items() if proc.poll() is None]
+
+    def _settled(self):
+        try:
+            return all(self.node(p).cluster("info")["cluster_state"] == "ok" for p in self.alive()) and \
+                len(self.masters()) == self.nmasters
+        except redis.exceptions.RedisError:
+            return False
+
+    def masters(self):
+        """The ports of the masters that serve slots, as a live node sees them."""
+        nodes = self.node(self.alive()[0]).cluster("nodes")
+        return sorted(int(addr.split("@")[0].split(":")[1]) for addr, n in nodes.items()
+                      if "master" in n["flags"] and "fail" not in n["flags"] and n["slots"])
+
+    def master_of(self, key):
+        """The port of the master that serves KEY's slot."""
+        slot = self.node(self.alive()[0]).cluster("keyslot", key)
+        for lo, hi, m, *rest in self.node(self.alive()[0]).execute_command("CLUSTER", "SLOTS"):
+            if lo <= slot <= hi:
+                return int(m[1])
+        raise AssertionError("no master for slot %d" % slot)
+
+    def seeds(self, n=1):
+        return " ".join("127.0.0.1:%d" % p for p in self.alive()[:n])
+
+    def kill(self, port):
+        self.procs[port].kill()
+        self.procs[port].wait(timeout=10)
+
+    def stop(self):
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
 class Receiver:
     """An HTTP server that records every request. script(path, n) returns the
     status for the n-th request (1-based) to a path; default 200."""

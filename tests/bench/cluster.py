@@ -1,0 +1,127 @@
+"""make bench-cluster: the collector on a Redis Cluster of three masters
+against the same collector on one Redis, in the same run (SPEC 8, issue 19).
+
+One run: a redis-server and a Cluster of three masters without replicas
+(redis-cli --cluster create), fresh, on free loopback ports; a
+collector-only nudged on each in turn, driven by wrk (64 keep-alive
+connections, BENCH_SECONDS of /v1/batch requests of 100 messages for 100
+customers, as tests/bench/collector.py sends). Printed: messages a second,
+Redis's CPU a message (INFO's used_cpu_user + used_cpu_sys, every server),
+and each master's share of the XADDs and of the Cluster's CPU: the work
+follows the shards, 16 slots of which each master serves some (with
+redis-cli's even split of the slots: 6, 6 and 4 of the 16 shards).
+Environment: BENCH_RUNS (default 1), BENCH_SECONDS (default 10).
+"""
+import json, os, shutil, signal, socket, subprocess, sys, tempfile
+
+import redis
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from harness import RedisCluster  # noqa: E402
+from collector import AUTH, KEY, message, quietly, stop, wrk  # noqa: E402
+from bench import free_port, wait_for  # noqa: E402
+
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+NUDGED = os.environ["NUDGED_BIN"]
+RUNS = int(os.environ.get("BENCH_RUNS", 1))
+SECONDS = int(os.environ.get("BENCH_SECONDS", 10))
+
+
+def cpu(r):
+    i = r.info("cpu")
+    return i["used_cpu_user"] + i["used_cpu_sys"]
+
+
+def xadds(r):
+    return r.info("commandstats").get("cmdstat_xadd", {}).get("calls", 0)
+
+
+def collector(d, name, redis_conf):
+    ingest = free_port()
+    conf = os.path.join(d, name + ".conf")
+    with open(conf, "w") as f:
+        f.write("[redis]\n%s\n[triggers]\ndir = %s/t\n[http]\ningest_listen = 127.0.0.1:%d\nadmin_listen =\n"
+                "write_keys_file = %s/keys\nmax_backlog = 1000000000\ncollector_only = yes\n[log]\nlevel = warn\n"
+                % (redis_conf, d, ingest, d))
+    n = subprocess.Popen([NUDGED, "-c", conf], stderr=open(os.path.join(d, name + ".log"), "a"))
+    wait_for(quietly(lambda: socket.create_connection(("127.0.0.1", ingest)).close() or True), 20, "the collector")
+    return n, ingest
+
+
+def probe(ingest, batch):
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", ingest, timeout=5)
+    try:
+        c.request("POST", "/v1/batch", body=open(batch, "rb").read(), headers={"Authorization": AUTH})
+        return c.getresponse().status
+    finally:
+        c.close()
+
+
+def measure(d, name, redis_conf, servers, batch):
+    """wrk against a collector on SERVERS (port: client): messages a
+    second, and each server's XADDs and CPU seconds in the run."""
+    n, ingest = collector(d, name, redis_conf)
+    try:
+        wait_for(quietly(lambda: probe(ingest, batch) == 200), 20, "the collector to take messages")
+        before = {p: (cpu(r), xadds(r)) for p, r in servers.items()}
+        rps, bad = wrk(ingest, "/v1/batch", batch, seconds=SECONDS)
+        after = {p: (cpu(r), xadds(r)) for p, r in servers.items()}
+    finally:
+        stop(n)
+    if bad:
+        raise SystemExit("bench-cluster: %d requests were not answered 200 (%s)" % (bad, name))
+    per = {p: (after[p][0] - before[p][0], after[p][1] - before[p][1]) for p in servers}
+    return rps * 100, per
+
+
+def one_run(run):
+    d = tempfile.mkdtemp(prefix="nudged-bench-cluster-")
+    port = free_port()
+    single = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cluster = None
+    try:
+        r = redis.Redis(host="127.0.0.1", port=port)
+        wait_for(quietly(r.ping), 10, "redis")
+        cluster = RedisCluster(d, masters=3, replicas=0)
+        batch = os.path.join(d, "batch.json")
+        with open(batch, "w") as f:
+            json.dump({"batch": [message(i) for i in range(100)]}, f)
+        os.makedirs(os.path.join(d, "t"))
+        with open(os.path.join(d, "keys"), "w") as f:
+            f.write(KEY + "\n")
+        one_msgs, one = measure(d, "single", "url = redis://127.0.0.1:%d/0" % port, {port: r}, batch)
+        masters = {p: redis.Redis(host="127.0.0.1", port=p) for p in cluster.masters()}
+        cl_msgs, cl = measure(d, "cluster", "cluster_nodes = %s" % cluster.seeds(1), masters, batch)
+        total_cpu = sum(c for c, _ in cl.values())
+        total_x = sum(x for _, x in cl.values())
+        return {"run": run, "single_msgs_s": round(one_msgs),
+                "single_cpu_us_msg": round(one[port][0] * 1e6 / max(one[port][1], 1), 2),
+                "cluster_msgs_s": round(cl_msgs), "cluster_cpu_us_msg": round(total_cpu * 1e6 / max(total_x, 1), 2),
+                "xadd_share": [round(x / max(total_x, 1), 3) for _, x in cl.values()],
+                "cpu_share": [round(c / max(total_cpu, 1e-9), 3) for c, _ in cl.values()]}
+    finally:
+        if cluster:
+            cluster.stop()
+        single.kill()
+        single.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    rows = [one_run(i + 1) for i in range(RUNS)]
+    print("%-4s %14s %14s %15s %15s %22s %22s" % ("run", "one Redis msg/s", "CPU us/msg", "Cluster msg/s",
+                                                  "CPU us/msg", "masters' XADD shares", "masters' CPU shares"))
+    for x in rows:
+        print("%-4d %14d %14.2f %15d %15.2f %22s %22s" % (
+            x["run"], x["single_msgs_s"], x["single_cpu_us_msg"], x["cluster_msgs_s"], x["cluster_cpu_us_msg"],
+            "/".join("%.2f" % s for s in x["xadd_share"]), "/".join("%.2f" % s for s in x["cpu_share"])))
+    for x in rows:
+        print(json.dumps(x))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Redis Cluster (SPEC 8, issue 19): a collector-only nudged writing to a
+real Cluster of three masters and three replicas on loopback. Each
+message must land in its shard's stream on the master that serves the
+shard's slot; a slot that moves (ASK while it migrates, MOVED once it has)
+and a master killed with SIGKILL (its replica takes over) cost retries,
+not messages. The consumer does not run on Cluster in this version: its
+refusal is tested too."""
+import json, os, subprocess, time
+
+from harness import NUDGED, RedisCluster, fnv1a32, free_port, wait_for
+from test_collector import KEY, post
+
+SHARDS = 16
+
+
+def stream(k):
+    return "nudged:events:{%d}" % k
+
+
+def customers_of(k, n=1):
+    """N user ids of shard K."""
+    out, i = [], 0
+    while len(out) < n:
+        uid = "c%d" % i
+        if fnv1a32(uid) % SHARDS == k:
+            out.append(uid)
+        i += 1
+    return out
+
+
+def collector(env, cluster, seeds=1):
+    """A collector-only nudged on CLUSTER, given SEEDS of its nodes;
+    returns (nudged, port)."""
+    port = free_port()
+    kf = os.path.join(env.dir, "write_keys")
+    with open(kf, "w") as f:
+        f.write(KEY + "\n")
+    n = env.nudged({}, conf="[redis]\ncluster_nodes = %s\n[http]\ningest_listen = 127.0.0.1:%d\n"
+                   "write_keys_file = %s\ncollector_only = yes\n" % (cluster.seeds(seeds), port, kf))
+    n.start()
+    wait_for(lambda: n.log_has("nudged ready"), 20, "a collector-only nudged on the cluster")
+    return n, port
+
+
+def entries(cluster, key, port=None, asking=False, readonly=False):
+    """The messages of stream KEY, read on its master (or on PORT, with
+    ASKING first when the slot is being imported there, or READONLY on a
+    replica)."""
+    r = cluster.node(port or cluster.master_of(key))
+    p = r.pipeline(transaction=False)
+    if asking or readonly:
+        p.execute_command("ASKING" if asking else "READONLY")
+    p.xrange(key)
+    return [json.loads(f["message"]) for _, f in p.execute()[-1]]
+
+
+def track(uid, i):
+    return {"type": "track", "userId": uid, "event": "Viewed", "messageId": "m-%s-%d" % (uid, i),
+            "properties": {"i": i}}
+
+
+def test_cluster_collector_writes_each_message_to_its_shards_master(env):
+    """Given one seed, nudged reads the map and writes a batch of 64
+    messages for 64 customers: each in its shard's stream on the master
+    of that shard's slot, the 16 streams spread over the 3 masters."""
+    cluster = RedisCluster(env.dir)
+    try:
+        n, port = collector(env, cluster, seeds=1)
+        batch = [track("u%d" % i, i) for i in range(64)]
+        st, _, body = post(port, "/v1/batch", {"batch": batch})
+        assert st == 200, (st, body)
+        got, homes = {}, set()
+        for k in range(SHARDS):
+            home = cluster.master_of(stream(k))
+            for m in entries(cluster, stream(k), home):
+                assert fnv1a32(m["userId"]) % SHARDS == k, (m["userId"], k)
+                got[m["messageId"]] = m
+                homes.add(home)
+        assert sorted(got) == sorted(m["messageId"] for m in batch), sorted(got)
+        assert homes == set(cluster.masters()), (homes, cluster.masters())
+        st, _ = n.admin("GET", "/healthz")
+        assert st == 200, st
+        # A key of the wrong type in one shard fails that request alone,
+        # with Redis's error in the log; the others go on.
+        victim = customers_of(3)[0]
+        cluster.node(cluster.master_of(stream(3))).delete(stream(3))
+        cluster.node(cluster.master_of(stream(3))).set(stream(3), "x")
+        st, _, _ = post(port, "/v1/batch", {"batch": [track(victim, 1), track(customers_of(4)[0], 1)]})
+        assert st == 503 and n.log_has("WRONGTYPE"), st
+        assert len(entries(cluster, stream(4))) == 1 + sum(fnv1a32("u%d" % i) % SHARDS == 4 for i in range(64))
+        assert n.stop() == 0, "a clean stop"
+    finally:
+        cluster.stop()
+
+
+def migrate(cluster, slot, src, dst, key):
+    """Starts moving SLOT from SRC to DST and moves KEY: SRC now answers ASK
+    for it."""
+    ids = {p: cluster.node(p).execute_command("CLUSTER", "MYID") for p in (src, dst)}
+    cluster.node(dst).execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[src])
+    cluster.node(src).execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[dst])
+    if cluster.node(src).exists(key):
+        cluster.node(src).execute_command("MIGRATE", "127.0.0.1", dst, "", 0, 5000, "KEYS", key)
+    return ids
+
+
+def test_cluster_collector_follows_ask_and_moved(env):
+    """Shard 5's slot is moved to another master, as redis-cli --cluster
+    reshard does: while it migrates, the old master answers ASK and nudged
+    writes to the new one with ASKING; once moved, MOVED, and nudged
+    writes there and reads the map again."""
+    cluster = RedisCluster(env.dir)
+    try:
+        n, port = collector(env, cluster)
+        uid = customers_of(5)[0]
+        assert post(port, "/v1/track", track(uid, 0))[0] == 200
+        src = cluster.master_of(stream(5))
+        dst = [p for p in cluster.masters() if p != src][0]
+        slot = cluster.node(src).cluster("keyslot", stream(5))
+        ids = migrate(cluster, slot, src, dst, stream(5))
+        st, _, body = post(port, "/v1/track", track(uid, 1))
+        assert st == 200, (st, body)
+        assert [m["messageId"] for m in entries(cluster, stream(5), dst, asking=True)] == \
+            ["m-%s-0" % uid, "m-%s-1" % uid], "written on the importing master, after ASK"
+        for p in cluster.masters():
+            cluster.node(p).execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[dst])
+        wait_for(lambda: cluster.master_of(stream(5)) == dst, 10, "the slot to be the new master's")
+        st, _, body = post(port, "/v1/track", track(uid, 2))
+        assert st == 200, (st, body)
+        assert [m["messageId"] for m in entries(cluster, stream(5), dst)][-1] == "m-%s-2" % uid
+        assert cluster.node(src).execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0, "nothing on the old master"
+        wait_for(lambda: open(n.log).read().count("slot map read") >= 2, 10, "the map read again after MOVED")
+    finally:
+        cluster.stop()
+
+
+def test_cluster_collector_goes_on_when_a_master_dies(env):
+    """kill -9 the master of shard 7's slot while messages keep coming: its
+    replica takes over (about two node timeouts), nudged reads the map
+    again and writes there. Requests in between are answered 503 (the
+    client retries), never 200 for a message that is not stored; every
+    message answered 200 is on the new master."""
+    cluster = RedisCluster(env.dir)
+    try:
+        n, port = collector(env, cluster)
+        uid = customers_of(7)[0]
+        old = cluster.master_of(stream(7))
+        assert post(port, "/v1/track", track(uid, 0))[0] == 200
+        replica = [int(r["port"]) for r in [cluster.node(old).info("replication")["slave0"]]][0]
+        wait_for(lambda: len(entries(cluster, stream(7), replica, readonly=True)) == 1, 10,
+                 "the replica to have the message")
+        cluster.kill(old)
+        statuses, accepted, i = [], ["m-%s-0" % uid], 0
+        end = time.time() + 30
+        while time.time() < end:
+            i += 1
+            st, _, _ = post(port, "/v1/track", track(uid, i))
+            statuses.append(st)
+            if st == 200:
+                accepted.append("m-%s-%d" % (uid, i))
+            if statuses[-3:] == [200, 200, 200] and 503 in statuses:
+                break
+            time.sleep(0.1)
+        assert set(statuses) <= {200, 503} and 503 in statuses and statuses[-3:] == [200, 200, 200], statuses
+        assert cluster.master_of(stream(7)) == replica
+        stored = [m["messageId"] for m in entries(cluster, stream(7), replica)]
+        assert stored == accepted, (stored, accepted)
+        st, _ = n.admin("GET", "/healthz")
+        assert st == 200, st
+        print("  failover: %d requests answered 503, then 200 again; %d messages stored, none lost"
+              % (statuses.count(503), len(stored)), flush=True)
+        assert n.stop() == 0, "a clean stop"
+    finally:
+        cluster.stop()
+
+
+def test_cluster_nodes_refused_where_not_built(env):
+    """A consumer on Cluster is an error of the config (check and the
+    daemon say why), and forget, report and redrive refuse to run."""
+    d = env.dir
+    os.makedirs(os.path.join(d, "t"), exist_ok=True)
+    conf = os.path.join(d, "c.conf")
+    with open(conf, "w") as f:
+        f.write("[redis]\ncluster_nodes = 127.0.0.1:1\n[triggers]\ndir = %s/t\n" % d)
+    for args in (["check"], []):
+        p = subprocess.run([NUDGED] + args + ["-c", conf], capture_output=True, text=True, timeout=20)
+        assert p.returncode == 1 and "only the collector runs on Redis Cluster" in p.stderr, (args, p.returncode,
+                                                                                               p.stderr)
+    kf = os.path.join(d, "keys")
+    with open(kf, "w") as f:
+        f.write(KEY + "\n")
+    with open(conf, "a") as f:
+        f.write("[http]\ncollector_only = yes\ningest_listen = 127.0.0.1:%d\nwrite_keys_file = %s\n"
+                % (free_port(), kf))
+    for args in (["forget", "-c", conf, "u1"], ["redrive", "-c", conf], ["report", "-c", conf]):
+        p = subprocess.run([NUDGED] + args, capture_output=True, text=True, timeout=20)
+        assert p.returncode == 1 and "does not run on Redis Cluster" in p.stderr, (args, p.returncode, p.stderr)
+
+
+TESTS = [test_cluster_collector_writes_each_message_to_its_shards_master, test_cluster_collector_follows_ask_and_moved,
+         test_cluster_collector_goes_on_when_a_master_dies, test_cluster_nodes_refused_where_not_built]
