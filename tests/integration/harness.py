@@ -68,29 +68,47 @@ class RedisCluster:
     stopped by pid. A node's bus port is given (cluster-port), not port +
     10000, which may not be free."""
 
-    def __init__(self, workdir, masters=3, replicas=1):
+    def __init__(self, workdir, masters=3, replicas=1, place=None):
         self.dir = os.path.join(workdir, "cluster")
         os.makedirs(self.dir, exist_ok=True)
-        self.procs = {}
+        self.procs, self.bus = {}, {}
         self.nmasters = masters
         try:
             for _ in range(masters * (1 + replicas)):
                 self._start(free_port())
             addrs = ["127.0.0.1:%d" % p for p in self.procs]
-            subprocess.run(["redis-cli", "--cluster", "create"] + addrs +
-                           ["--cluster-replicas", str(replicas), "--cluster-yes"],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+            if place is not None:
+                self._create(place)
+            else:
+                subprocess.run(["redis-cli", "--cluster", "create"] + addrs +
+                               ["--cluster-replicas", str(replicas), "--cluster-yes"],
+                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
             wait_for(self._settled, 30, "the cluster to settle")
         except BaseException:
             self.stop()
             raise
 
+    def _create(self, place):
+        """Masters without replicas, by hand, as redis-cli does it, with the
+        slots PLACE maps (slot: the index of its master) placed so and the
+        others in even ranges."""
+        ports = list(self.procs)
+        owners = [s * len(ports) // 16384 for s in range(16384)]
+        for slot, i in place.items():
+            owners[slot] = i
+        for i, p in enumerate(ports):
+            self.node(p).execute_command("CLUSTER", "ADDSLOTS", *[s for s in range(16384) if owners[s] == i])
+            self.node(p).execute_command("CLUSTER", "SET-CONFIG-EPOCH", i + 1)
+        for p in ports[1:]:
+            self.node(ports[0]).execute_command("CLUSTER", "MEET", "127.0.0.1", p, self.bus[p])
+
     def _start(self, port):
         d = os.path.join(self.dir, str(port))
         os.makedirs(d, exist_ok=True)
+        self.bus[port] = free_port()
         self.procs[port] = subprocess.Popen(
             ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-             "--cluster-port", str(free_port()), "--cluster-config-file", "nodes.conf",
+             "--cluster-port", str(self.bus[port]), "--cluster-config-file", "nodes.conf",
              "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--dir", d,
              "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: self._ping(port), 10, "redis-server on %d" % port)
@@ -122,8 +140,12 @@ class RedisCluster:
 
     def master_of(self, key):
         """The port of the master that serves KEY's slot."""
-        slot = self.node(self.alive()[0]).cluster("keyslot", key)
-        for lo, hi, m, *rest in self.node(self.alive()[0]).execute_command("CLUSTER", "SLOTS"):
+        return self.master_of_slot(self.node(self.alive()[0]).cluster("keyslot", key))
+
+    def master_of_slot(self, slot, asked=None):
+        """The port of the master of SLOT, as the node on port ASKED (by
+        default the first alive) sees it."""
+        for lo, hi, m, *rest in self.node(asked or self.alive()[0]).execute_command("CLUSTER", "SLOTS"):
             if lo <= slot <= hi:
                 return int(m[1])
         raise AssertionError("no master for slot %d" % slot)

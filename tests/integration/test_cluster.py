@@ -80,6 +80,9 @@ def test_cluster_collector_writes_each_message_to_its_shards_master(env):
         assert homes == set(cluster.masters()), (homes, cluster.masters())
         st, _ = n.admin("GET", "/healthz")
         assert st == 200, st
+        p = subprocess.run([NUDGED, "check", "-c", n.conf], capture_output=True, text=True, timeout=20)
+        assert p.returncode == 0 and "did not answer" not in p.stderr, ("check reads the layout on the cluster",
+                                                                         p.returncode, p.stderr)
         # A key of the wrong type in one shard fails that request alone,
         # with Redis's error in the log; the others go on.
         victim = customers_of(3)[0]
