@@ -267,12 +267,18 @@ static void on_conn_state(struct rconn *rc, bool up, void *data)
         }
 }
 
+/* FN (a count of a connection) summed over every connection to Redis. */
+static uint64_t over_conns(const struct daemon *d, unsigned long (*fn)(const struct rconn *))
+{
+    uint64_t n = fn(d->conn) + (d->ingest ? fn(d->ingest) : 0);
+    for (int i = 0; i < NREADERS; i++)
+        n += fn(d->rd[i]);
+    return n;
+}
+
 static uint64_t reconnects(const struct daemon *d)
 {
-    uint64_t n = rconn_reconnects(d->conn);
-    for (int i = 0; i < NREADERS; i++)
-        n += rconn_reconnects(d->rd[i]);
-    return n;
+    return over_conns(d, rconn_reconnects);
 }
 
 static void send_status(struct daemon *d)
@@ -530,6 +536,8 @@ static void metrics(void *data, struct buf *out)
 {
     struct daemon *d = data;
     struct metrics_gauges g = {reconnects(d),
+                               over_conns(d, rconn_redirects),
+                               over_conns(d, rconn_map_reads),
                                trigger_set_count(d->triggers),
                                delivery_inflight(d->delivery),
                                d->events_lag,

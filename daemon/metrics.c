@@ -111,6 +111,11 @@ void metrics_format(const struct stats *s, const struct metrics_gauges *g, struc
                       "counter");
     metrics_gauge(out, "nudged_redis_reconnects_total", "Reconnects to Redis, over all connections.",
                   g->redis_reconnects, "counter");
+    metrics_gauge(out, "nudged_redis_cluster_redirects_total",
+                  "On a Redis Cluster: MOVED and ASK redirections followed (a slot moving, a failover).",
+                  g->redis_redirects, "counter");
+    metrics_gauge(out, "nudged_redis_cluster_map_reads_total", "On a Redis Cluster: slot maps read (CLUSTER SLOTS).",
+                  g->redis_map_reads, "counter");
     metrics_gauge(out, "nudged_redis_up", "1 when the command connection to Redis is up.", (uint64_t)g->redis_up,
                   "gauge");
     metrics_gauge(out, "nudged_start_time_seconds", "When this process started, in Unix seconds.",

@@ -40,6 +40,7 @@ struct rcluster {
     bool refreshing;     /* a CLUSTER SLOTS is on its way */
     bool up, closing;
     unsigned long retired_reconnects;
+    unsigned long redirects, map_reads; /* MOVED and ASK followed; slot maps read */
     struct event *timer;
     rcluster_state_fn *fn;
     void *data;
@@ -356,6 +357,7 @@ static void on_slots(redisAsyncContext *ac, void *r, void *priv)
                  reply->type == REDIS_REPLY_ERROR ? reply->str : why);
     else
         apply_map(c, ranges, n);
+    c->map_reads += n >= 0;
     free(ranges);
     c->stale = n < 0 || !c->mapped;
     struct node *nd;
@@ -486,6 +488,7 @@ static bool redirect(struct hop *h, const char *err)
         rcluster_parse_redirect(err, h->host, &ask, &slot, addr, sizeof addr) != 0)
         return false;
     h->redirects++;
+    c->redirects++;
     struct node *n = node_get(c, addr);
     if (!ask) { /* the slot has moved for good: note it, and read the whole map soon */
         c->slots[slot] = n;
@@ -539,6 +542,16 @@ unsigned long rcluster_reconnects(const struct rcluster *c)
     TAILQ_FOREACH(nd, &c->nodes, link)
     n += rnode_reconnects(nd->conn);
     return n;
+}
+
+unsigned long rcluster_redirects(const struct rcluster *c)
+{
+    return c->redirects;
+}
+
+unsigned long rcluster_map_reads(const struct rcluster *c)
+{
+    return c->map_reads;
 }
 
 void rcluster_free(struct rcluster *c)

@@ -124,6 +124,16 @@ unsigned long rconn_reconnects(const struct rconn *rc)
     return rc->node ? rnode_reconnects(rc->node) : rcluster_reconnects(rc->cluster);
 }
 
+unsigned long rconn_redirects(const struct rconn *rc)
+{
+    return rc->cluster ? rcluster_redirects(rc->cluster) : 0;
+}
+
+unsigned long rconn_map_reads(const struct rconn *rc)
+{
+    return rc->cluster ? rcluster_map_reads(rc->cluster) : 0;
+}
+
 void rconn_free(struct rconn *rc)
 {
     if (rc == NULL)

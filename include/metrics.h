@@ -10,6 +10,7 @@
 /* Gauges the daemon knows at the moment of the scrape. */
 struct metrics_gauges {
     uint64_t redis_reconnects;
+    uint64_t redis_redirects, redis_map_reads; /* on a Redis Cluster: MOVED and ASK followed; slot maps read */
     uint64_t triggers_loaded;
     uint64_t deliveries_inflight;
     uint64_t events_lag, events_pending; /* from the last XINFO GROUPS */

@@ -81,6 +81,10 @@ bool rcluster_up(const struct rcluster *c);
 /* Reconnects of every connection it has had. */
 unsigned long rcluster_reconnects(const struct rcluster *c);
 
+/* MOVED and ASK redirections followed, and slot maps read, so far. */
+unsigned long rcluster_redirects(const struct rcluster *c);
+unsigned long rcluster_map_reads(const struct rcluster *c);
+
 /* Disconnects every node (pending callbacks run with NULL) and frees C. */
 void rcluster_free(struct rcluster *c);
 

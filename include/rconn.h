@@ -62,6 +62,11 @@ bool rconn_up(const struct rconn *rc);
 /* Times the connection was re-established after a loss. */
 unsigned long rconn_reconnects(const struct rconn *rc);
 
+/* On a Redis Cluster, the redirections (MOVED, ASK) followed and the
+ * slot maps read so far; 0 for one Redis. */
+unsigned long rconn_redirects(const struct rconn *rc);
+unsigned long rconn_map_reads(const struct rconn *rc);
+
 /* Disconnects (pending callbacks run with NULL) and frees RC. */
 void rconn_free(struct rconn *rc);
 

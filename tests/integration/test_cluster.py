@@ -7,7 +7,7 @@ not messages. The consumer does not run on Cluster in this version: its
 refusal is tested too."""
 import json, os, subprocess, time
 
-from harness import NUDGED, RedisCluster, fnv1a32, free_port, wait_for
+from harness import NUDGED, RedisCluster, fnv1a32, free_port, metric, wait_for
 from test_collector import KEY, post
 
 SHARDS = 16
@@ -133,6 +133,8 @@ def test_cluster_collector_follows_ask_and_moved(env):
         assert [m["messageId"] for m in entries(cluster, stream(5), dst)][-1] == "m-%s-2" % uid
         assert cluster.node(src).execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0, "nothing on the old master"
         wait_for(lambda: open(n.log).read().count("slot map read") >= 2, 10, "the map read again after MOVED")
+        assert metric(n, "nudged_redis_cluster_redirects_total") >= 2, "an ASK and a MOVED counted"
+        assert metric(n, "nudged_redis_cluster_map_reads_total") >= 2, "the map read twice or more"
     finally:
         cluster.stop()
 
