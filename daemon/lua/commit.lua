@@ -61,12 +61,15 @@ for m = 1, nmerges do
 end
 local d0 = 13 + 3 * nmerges
 local i = d0 + ndeliveries
+-- Flat arrays, not a table an entry: each table is an allocation, and
+-- the commit runs for every round.
 local acks = {}
 for s = 1, nstreams do
-  acks[s] = {i + 1, tonumber(argv[i])}
-  i = i + 1 + acks[s][2]
+  acks[2 * s - 1], acks[2 * s] = i + 1, tonumber(argv[i])
+  i = i + 1 + acks[2 * s]
 end
--- Each customer's code read into its counts and flags, once.
+-- Each customer's code read into its counts and flags, once: seven
+-- numbers a customer in AT.
 local at, n, k, nargv = {}, 0, mk + 6 * nmerges, #argv
 while i <= nargv do
   local nset, code = tonumber(argv[i + 1]), tonumber(argv[i + 2])
@@ -79,8 +82,9 @@ while i <= nargv do
   if (v or '0') ~= argv[i] or (not v and call('EXISTS', string.sub(keys[k], 1, -2) .. 'a') == 1) then
     stale[#stale + 1] = n + 1
   end
+  local o = 7 * n
+  at[o + 1], at[o + 2], at[o + 3], at[o + 4], at[o + 5], at[o + 6], at[o + 7] = i, k, nset, nseen, ndel, flags, nitems
   n = n + 1
-  at[n] = {i, k, nset, nseen, ndel, flags, nitems}
   i = i + 3 + 2 * nset + ndel + nseen + 2 * nitems + (flags % 8 >= 4 and 2 or 0)
   k = k + 3
 end
@@ -104,17 +108,24 @@ for m = 1, nmerges do
   call('SADD', keys[k + 5], from)
   call('PEXPIRE', keys[k + 5], ttl)
 end
-for c = 1, n do
-  local i, k, nset, nseen, ndel, flags, nitems = unpack(at[c])
+for c = 0, n - 1 do
+  local o = 7 * c
+  local i, k, nset, nseen, ndel, flags, nitems = at[o + 1], at[o + 2], at[o + 3], at[o + 4], at[o + 5], at[o + 6], at[o + 7]
   local p, d = keys[k], keys[k + 1]
   local j = i + 3
   if nset + ndel + nseen > 0 then
-    local set = {p, 'v', argv[i] + 1}
-    for _ = 1, nset do set[#set + 1] = argv[j]; set[#set + 1] = argv[j + 1]; j = j + 2 end
-    call('HSET', unpack(set))
+    if nset > 0 then
+      call('HSET', p, 'v', argv[i] + 1, unpack(argv, j, j + 2 * nset - 1))
+    else
+      call('HSET', p, 'v', argv[i] + 1)
+    end
+    j = j + 2 * nset
   end
   if ndel > 0 then call('HDEL', p, unpack(argv, j, j + ndel - 1)); j = j + ndel end
-  if nseen > 0 then
+  if nseen == 1 then
+    call('ZADD', d, 'NX', score, argv[j])
+    j = j + 1
+  elseif nseen > 1 then
     local add = {d, 'NX'}
     for _ = 1, nseen do add[#add + 1] = score; add[#add + 1] = argv[j]; j = j + 1 end
     call('ZADD', unpack(add))
@@ -133,7 +144,7 @@ for j = d0, d0 + ndeliveries - 1 do call('XADD', keys[3], '*', 'delivery', argv[
 local lost = argv[11] ~= '' and redis.pcall('RPUSH', keys[4], argv[11])
 -- In pieces: Lua unpacks at most a few thousand values at a time.
 for s = 1, nstreams do
-  local from, last, src = acks[s][1], acks[s][1] + acks[s][2] - 1, keys[4 + nleases + s]
+  local from, last, src = acks[2 * s - 1], acks[2 * s - 1] + acks[2 * s] - 1, keys[4 + nleases + s]
   for a = from, last, 1000 do
     local z = math.min(a + 999, last)
     call('XACK', src, argv[7], unpack(argv, a, z))
