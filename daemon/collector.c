@@ -2,8 +2,8 @@
  * is: route, inflate, parse (segment.c), authenticate, check the backlog,
  * then one MULTI ... EXEC round trip that writes all of its messages or
  * none, so a refused or failed request leaves nothing a retry would
- * duplicate. evhttp keeps a request alive until it is answered, also when
- * its client has gone, so every request is answered exactly once. */
+ * duplicate (on a Redis Cluster, one XADD a message: see write_each). evhttp keeps a request alive until it is
+ * answered, also when its client has gone, so every request is answered exactly once. */
 #include "collector.h"
 #include "clock.h"
 #include "gunzip.h"

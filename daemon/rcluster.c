@@ -217,6 +217,10 @@ static int each_seed(const char *seeds, void (*fn)(struct rcluster *, const char
             *why = "each address of redis.cluster_nodes must be host:port";
             return -1;
         }
+        if (memchr(p, ':', (size_t)(colon - p))) {
+            *why = "redis.cluster_nodes takes IPv4 addresses and host names, not IPv6 ones";
+            return -1;
+        }
         memcpy(port, colon + 1, plen);
         port[plen] = '\0';
         if (join_addr(p, (size_t)(colon - p), "", port, addr, sizeof addr) != 0) {
@@ -243,7 +247,9 @@ static void update_state(struct rcluster *c)
     bool up = c->mapped && !c->closing;
     struct node *n;
     TAILQ_FOREACH(n, &c->nodes, link)
-    up &= !n->master || rnode_up(n->conn);
+    {
+        up &= !n->master || rnode_up(n->conn);
+    }
     if (up == c->up)
         return;
     c->up = up;
@@ -270,12 +276,16 @@ static struct node *node_find(struct rcluster *c, const char *addr)
 {
     struct node *n;
     TAILQ_FOREACH(n, &c->nodes, link)
-    if (!n->retired && strcmp(n->addr, addr) == 0)
-        return n;
+    {
+        if (!n->retired && strcmp(n->addr, addr) == 0)
+            return n;
+    }
     return NULL;
 }
 
-/* The node of ADDR, connecting to it when it is new. */
+/* The node of ADDR, connecting to it when it is new; NULL (logged) for
+ * an address no connection can be made to (an IPv6 one: hiredis 0.14's
+ * URLs and nudged's take none). */
 static struct node *node_get(struct rcluster *c, const char *addr)
 {
     struct node *n = node_find(c, addr);
@@ -287,8 +297,12 @@ static struct node *node_get(struct rcluster *c, const char *addr)
     n = util_xcalloc(1, sizeof *n);
     n->c = c;
     snprintf(n->addr, sizeof n->addr, "%s", addr);
+    if ((n->conn = rnode_new(c->base, url, c->password, name, on_node_state, n)) == NULL) {
+        log_warn("redis cluster: a node's address cannot be connected to", "conn", c->name, "addr", addr);
+        free(n);
+        return NULL;
+    }
     TAILQ_INSERT_TAIL(&c->nodes, n, link);
-    n->conn = rnode_new(c->base, url, c->password, name, on_node_state, n);
     return n;
 }
 
@@ -311,12 +325,16 @@ static void apply_map(struct rcluster *c, const struct rcluster_range *ranges, i
 {
     struct node *nd;
     TAILQ_FOREACH(nd, &c->nodes, link)
-    nd->master = false;
+    {
+        nd->master = false;
+    }
     bool changed = false;
     unsigned covered = 0;
     memset(c->slots, 0, RCLUSTER_SLOTS * sizeof *c->slots);
     for (int i = 0; i < n; i++) {
         struct node *m = node_get(c, ranges[i].addr);
+        if (m == NULL)
+            continue;
         m->master = true;
         for (unsigned s = ranges[i].from; s <= ranges[i].to; s++) {
             covered += c->slots[s] == NULL;
@@ -324,9 +342,11 @@ static void apply_map(struct rcluster *c, const struct rcluster_range *ranges, i
         }
     }
     TAILQ_FOREACH(nd, &c->nodes, link)
-    if (!nd->master && !nd->retired && covered == RCLUSTER_SLOTS) {
-        nd->retired = true;
-        changed = true;
+    {
+        if (!nd->master && !nd->retired && covered == RCLUSTER_SLOTS) {
+            nd->retired = true;
+            changed = true;
+        }
     }
     bool was = c->mapped;
     c->mapped = covered == RCLUSTER_SLOTS;
@@ -362,7 +382,9 @@ static void on_slots(redisAsyncContext *ac, void *r, void *priv)
     c->stale = n < 0 || !c->mapped;
     struct node *nd;
     TAILQ_FOREACH(nd, &c->nodes, link)
-    c->stale |= nd->master && !rnode_up(nd->conn); /* read again until its replica shows */
+    {
+        c->stale |= nd->master && !rnode_up(nd->conn); /* read again until its replica shows */
+    }
     update_state(c);
 }
 
@@ -373,8 +395,10 @@ static void refresh(struct rcluster *c)
         return;
     struct node *n, *pick = NULL;
     TAILQ_FOREACH(n, &c->nodes, link)
-    if (!n->retired && rnode_up(n->conn) && (pick == NULL || (n->master && !pick->master)))
-        pick = n;
+    {
+        if (!n->retired && rnode_up(n->conn) && (pick == NULL || (n->master && !pick->master)))
+            pick = n;
+    }
     if (pick && rnode_sendf(pick->conn, on_slots, c, "CLUSTER SLOTS") == 0)
         c->refreshing = true;
 }
@@ -460,8 +484,10 @@ static struct node *route(struct rcluster *c, const char *wire, size_t len)
         return c->slots[rcluster_slot(argv[k], lens[k])];
     struct node *n;
     TAILQ_FOREACH(n, &c->nodes, link)
-    if (n->master && rnode_up(n->conn))
-        return n;
+    {
+        if (n->master && rnode_up(n->conn))
+            return n;
+    }
     return NULL;
 }
 
@@ -490,7 +516,7 @@ static bool redirect(struct hop *h, const char *err)
     h->redirects++;
     c->redirects++;
     struct node *n = node_get(c, addr);
-    if (!ask) { /* the slot has moved for good: note it, and read the whole map soon */
+    if (!ask && n) { /* the slot has moved for good: note it, and read the whole map soon */
         c->slots[slot] = n;
         c->stale = true;
     }
@@ -540,7 +566,9 @@ unsigned long rcluster_reconnects(const struct rcluster *c)
     unsigned long n = c->retired_reconnects;
     struct node *nd;
     TAILQ_FOREACH(nd, &c->nodes, link)
-    n += rnode_reconnects(nd->conn);
+    {
+        n += rnode_reconnects(nd->conn);
+    }
     return n;
 }
 

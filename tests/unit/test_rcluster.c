@@ -147,6 +147,7 @@ static void test_seeds(void)
     CHECK(!rcluster_seeds_valid("a:1 b", &why) && strstr(why, "host:port"), "one without a port");
     CHECK(!rcluster_seeds_valid("a:70000", &why) && strstr(why, "65535"), "a port past 65535");
     CHECK(!rcluster_seeds_valid(":7000", &why), "no host");
+    CHECK(!rcluster_seeds_valid("::1:7000", &why) && strstr(why, "IPv6"), "IPv6, which hiredis 0.14 cannot reach");
 }
 
 int main(void)
