@@ -10,6 +10,7 @@
  */
 #include "daemon.h"
 #include "admin.h"
+#include "backlog.h"
 #include "clock.h"
 #include "collector.h"
 #include "consumer.h"
@@ -292,76 +293,20 @@ static void send_status(struct daemon *d)
     notify_send(status);
 }
 
-/* The backlog summed over every events stream (the inbox and the shards'),
- * one XINFO GROUPS each, all sent at once. */
-struct backlog {
-    struct daemon *d;
-    unsigned left;
-    uint64_t lag, pending;
-    bool failed;
-};
-
-static void backlog_step(struct backlog *bl);
-
-/* One stream's XINFO GROUPS: this group's lag and pending, added. */
-static void on_groups(redisAsyncContext *ac, void *r, void *priv)
+/* The backlog's sums came (backlog.h): the collector's 429 and the
+ * metrics follow them. */
+static void on_backlog(uint64_t lag, uint64_t pending, void *data)
 {
-    struct backlog *bl = priv;
-    redisReply *reply = r;
-    (void)ac;
-    bl->failed |= reply == NULL || reply->type != REDIS_REPLY_ARRAY;
-    for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
-        const redisReply *g = reply->element[i];
-        bool ours = false;
-        long long lag = 0, pending = 0;
-        for (size_t k = 0; g->type == REDIS_REPLY_ARRAY && k + 1 < g->elements; k += 2) {
-            const redisReply *key = g->element[k], *v = g->element[k + 1];
-            if (key->type != REDIS_REPLY_STRING)
-                continue;
-            if (strcmp(key->str, "name") == 0 && v->type == REDIS_REPLY_STRING)
-                ours = strcmp(v->str, bl->d->keys.group) == 0;
-            else if (strcmp(key->str, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
-                lag = v->integer;
-            else if (strcmp(key->str, "pending") == 0 && v->type == REDIS_REPLY_INTEGER)
-                pending = v->integer;
-        }
-        if (ours) {
-            bl->lag += (uint64_t)(lag > 0 ? lag : 0);
-            bl->pending += (uint64_t)(pending > 0 ? pending : 0);
-        }
-    }
-    backlog_step(bl);
-}
-
-/* One answer came back (or, at the end of sending, the hold was let go). */
-static void backlog_step(struct backlog *bl)
-{
-    if (--bl->left > 0)
-        return;
-    struct daemon *d = bl->d;
-    if (!bl->failed) { /* a part is no sum: the last figures stand */
-        d->events_lag = bl->lag;
-        d->events_pending = bl->pending;
-        if (d->collector)
-            collector_set_backlog(d->collector, d->events_lag + d->events_pending);
-    }
-    free(bl);
+    struct daemon *d = data;
+    d->events_lag = lag;
+    d->events_pending = pending;
+    if (d->collector)
+        collector_set_backlog(d->collector, lag + pending);
 }
 
 static void ask_backlog(struct daemon *d)
 {
-    struct backlog *bl = util_xcalloc(1, sizeof *bl);
-    bl->d = d;
-    bl->left = 1; /* held until every command is sent */
-    for (unsigned i = 0; i < d->keys.nstreams; i++) {
-        if (rconn_sendf(d->conn, on_groups, bl, "XINFO GROUPS %s", d->keys.streams[i]) != 0) {
-            log_debug("cannot ask for the consumer lag now");
-            bl->failed = true;
-            break;
-        }
-        bl->left++;
-    }
-    backlog_step(bl);
+    backlog_ask(d->conn, (const char *const *)d->keys.streams, d->keys.nstreams, d->keys.group, on_backlog, d);
 }
 
 static bool drained(const struct daemon *d)
