@@ -257,6 +257,7 @@ static void update_state(struct rcluster *c)
 }
 
 static void refresh(struct rcluster *c);
+static void on_hop(redisAsyncContext *ac, void *r, void *priv);
 
 static void on_node_state(struct rnode *rn, bool up, void *data)
 {
@@ -466,13 +467,11 @@ static int wire_args(const char *wire, size_t len, const char **argv, size_t *le
     return n;
 }
 
-/* The master the command WIRE goes to: its key's slot's, or any for a
- * command without a key; NULL when none is known (or a transaction). */
-static struct node *route(struct rcluster *c, const char *wire, size_t len)
+/* The master the command ARGV (ARGC arguments, the first ARGS_MAX of
+ * them) goes to: its key's slot's, or any for a command without a key;
+ * NULL when none is known (or a transaction). */
+static struct node *route(struct rcluster *c, int argc, const char *const *argv, const size_t *lens)
 {
-    const char *argv[ARGS_MAX];
-    size_t lens[ARGS_MAX];
-    int argc = wire_args(wire, len, argv, lens);
     int k = argc > 0 ? rcluster_key_index(argc, argv, lens) : -2;
     if (k == -2 || k >= argc) {
         log_error("redis cluster: a command that cannot be routed (a transaction, or a key past the first 16 "
@@ -490,8 +489,6 @@ static struct node *route(struct rcluster *c, const char *wire, size_t len)
     }
     return NULL;
 }
-
-static void on_hop(redisAsyncContext *ac, void *r, void *priv);
 
 static int hop_send(struct node *n, struct hop *h, bool asking)
 {
@@ -541,11 +538,32 @@ static void on_hop(redisAsyncContext *ac, void *r, void *priv)
     free(h);
 }
 
+/* SCRIPT LOAD: to every master connected now besides N, which answers
+ * the caller, so an EVALSHA runs wherever its key leads. A master that
+ * connects later (a replica promoted, a restart) gets them from the
+ * caller's next load: every master connecting turns the Cluster up again,
+ * and the daemon loads its scripts whenever its connection comes up. */
+static void load_everywhere(struct rcluster *c, struct node *n, const char *wire, size_t len)
+{
+    struct node *m;
+    TAILQ_FOREACH(m, &c->nodes, link)
+    {
+        if (m != n && m->master && rnode_up(m->conn) && rnode_send_wire(m->conn, on_hop, NULL, wire, len) != 0)
+            log_debug("redis cluster: a script is loaded on a master when it connects again", "addr", m->addr);
+    }
+}
+
 int rcluster_send_wire(struct rcluster *c, redisCallbackFn *fn, void *priv, const char *wire, size_t len)
 {
     if (c->closing)
         return -1;
-    struct node *n = route(c, wire, len);
+    const char *argv[ARGS_MAX];
+    size_t lens[ARGS_MAX];
+    int argc = wire_args(wire, len, argv, lens);
+    struct node *n = route(c, argc, argv, lens);
+    if (n && argc >= 2 && lens[0] == 6 && strncasecmp(argv[0], "SCRIPT", 6) == 0 && lens[1] == 4 &&
+        strncasecmp(argv[1], "LOAD", 4) == 0)
+        load_everywhere(c, n, wire, len);
     struct hop *h = util_xmalloc(sizeof *h + len);
     *h = (struct hop){.c = c, .fn = fn, .priv = priv, .len = len};
     memcpy(h->wire, wire, len);

@@ -7,7 +7,11 @@
  * every command nudged sends on Cluster names its slot in one key (a
  * shard's keys share a hash tag), so routing is a key's CRC16, and no
  * command is split across nodes. MULTI/EXEC, whose commands carry the key,
- * is refused: callers on Cluster write one command at a time.
+ * is refused: callers on Cluster write one command at a time. SCRIPT
+ * LOAD goes to every master connected, so an EVALSHA runs on whichever
+ * master its key leads to; the Cluster is up only once every master is
+ * connected, so a caller that loads its scripts whenever its connection
+ * comes up has them on every master.
  */
 #ifndef NUDGED_RCLUSTER_H
 #define NUDGED_RCLUSTER_H

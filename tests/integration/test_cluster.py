@@ -54,6 +54,12 @@ def entries(cluster, key, port=None, asking=False, readonly=False):
     return [json.loads(f["message"]) for _, f in p.execute()[-1]]
 
 
+def scripts_loaded(cluster):
+    """How many scripts each master holds: nudged loads its scripts on
+    every master, so an EVALSHA runs wherever its key leads."""
+    return {p: cluster.node(p).info("memory")["number_of_cached_scripts"] for p in cluster.masters()}
+
+
 def track(uid, i):
     return {"type": "track", "userId": uid, "event": "Viewed", "messageId": "m-%s-%d" % (uid, i),
             "properties": {"i": i}}
@@ -80,6 +86,8 @@ def test_cluster_collector_writes_each_message_to_its_shards_master(env):
         assert homes == set(cluster.masters()), (homes, cluster.masters())
         st, _ = n.admin("GET", "/healthz")
         assert st == 200, st
+        loaded = scripts_loaded(cluster)
+        assert len(set(loaded.values())) == 1 and min(loaded.values()) >= 10, ("every master has the scripts", loaded)
         p = subprocess.run([NUDGED, "check", "-c", n.conf], capture_output=True, text=True, timeout=20)
         assert p.returncode == 0 and "did not answer" not in p.stderr, ("check reads the layout on the cluster",
                                                                          p.returncode, p.stderr)
@@ -91,6 +99,12 @@ def test_cluster_collector_writes_each_message_to_its_shards_master(env):
         st, _, _ = post(port, "/v1/batch", {"batch": [track(victim, 1), track(customers_of(4)[0], 1)]})
         assert st == 503 and n.log_has("WRONGTYPE"), st
         assert len(entries(cluster, stream(4))) == 1 + sum(fnv1a32("u%d" % i) % SHARDS == 4 for i in range(64))
+        # A master that lost its scripts (a restart) gets them again when
+        # nudged connects to it again.
+        flushed = cluster.masters()[1]
+        cluster.node(flushed).script_flush()
+        cluster.node(flushed).client_kill_filter(_type="normal", skipme=True)
+        wait_for(lambda: scripts_loaded(cluster)[flushed] == loaded[flushed], 10, "the scripts loaded again")
         assert n.stop() == 0, "a clean stop"
     finally:
         cluster.stop()
