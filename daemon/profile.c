@@ -88,8 +88,7 @@ static void add_change(struct cmd *c, struct profile_change *ch)
     }
     if (ch->buyer) {
         const char *rv = json_string_value(json_object_get(ch->after, "rv"));
-        cmd_adds(c, rv ? rv : "0");
-        cmd_adds(c, ch->customer);
+        cmd_adds(c, rv ? rv : "0"); /* the member is the profile's key, which the script has */
     }
     /* A round applies at most a batch (10,000) of a customer's events and
      * firings, each touching a few fields: both stay below 2^16. */
@@ -201,6 +200,4 @@ void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct key
         keys_add_customer(c, k, id, *x);
     cmd_adds(c, k->schedule);
     cmd_adds(c, k->buyers);
-    cmd_adds(c, k->prefix);
-    cmd_adds(c, id);
 }

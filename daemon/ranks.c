@@ -19,9 +19,10 @@ static bool revenue_before(const struct entry *e, char *out, size_t len)
     return added > 0;
 }
 
-/* E's part of the call: its customer, for an order the revenue before
- * it and the revenue now (the buyers zset's score), else "" twice. */
-static void add_customer(struct cmd *c, struct entry *e)
+/* E's part of the call: its customer's profile key (the buyers zset's
+ * member), for an order the revenue before it and the revenue now (its
+ * score), else "" twice. */
+static void add_customer(struct cmd *c, const struct keys *k, struct entry *e)
 {
     char old[40] = "";
     const char *rv = NULL;
@@ -32,7 +33,7 @@ static void add_customer(struct cmd *c, struct entry *e)
         e->first_order = customer_event_stats(ev, &count, &first, &last) && count == 1;
         e->raised = revenue_before(e, old, sizeof old);
     }
-    cmd_adds(c, e->m.customer);
+    keys_add_customer(c, k, e->m.customer, 'p');
     cmd_addscopy(c, old);
     cmd_adds(c, entry_is_order(e) ? (rv ? rv : "0") : "");
 }
@@ -46,7 +47,7 @@ void ranks_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, con
         cmd_adds(c, leases[i]);
     cmd_adds(c, k->consumer);
     for (size_t i = 0; i < n; i++)
-        add_customer(c, e[i]);
+        add_customer(c, k, e[i]);
 }
 
 /* Whether REPLY has the shape the script says, for N customers:
@@ -79,6 +80,5 @@ void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k
 {
     scripts_begin(c, s, SCRIPT_BUYERS, 1);
     cmd_adds(c, k->buyers);
-    cmd_adds(c, k->prefix);
     cmd_addi(c, RANKS_TRIM_SAMPLE);
 }

@@ -1,10 +1,9 @@
 /* scripts.c — loading and calling the Lua that keeps every Redis step
  * atomic. The scripts are daemon/lua/NAME.lua, each with its KEYS and ARGV
  * documented at its top, embedded at build time (scripts/embed-lua.sh) as
- * scripts_lua[]. The keys a script touches are passed in KEYS, except in
- * two that name customers' keys from ids they read (forget.lua's merged
- * ids, buyers.lua's sample), which so cannot run on a Redis Cluster.
- * Times are passed in (ms since the epoch) so the scripts stay
+ * scripts_lua[]. A script builds no key name: it gets them in KEYS, or
+ * reads them from a set that holds key names (the buyers, a user's merged
+ * ids), so the key layout is keys.c's alone. Times are passed in (ms since the epoch) so the scripts stay
  * deterministic. They
  * are loaded whenever the connection comes up (on a Redis Cluster, on
  * every master: rcluster.h).

@@ -17,7 +17,7 @@
  * that data written before would not meet (a key, field or member renamed
  * or encoded otherwise); a new key or field, which older data just lacks,
  * keeps it. Nothing is migrated (nudged has not been released). */
-#define KEYS_LAYOUT_VERSION "4"
+#define KEYS_LAYOUT_VERSION "5"
 
 struct keys {
     char *events, *actions, *rejected, *dead, *schedule, *timers, *layout; /* owned */

@@ -23,7 +23,8 @@
 -- of its entries and their ids; then per customer: the version it was built on ("0": no hash), the number of
 -- field/value pairs to set, its code, then the pairs, the fields to
 -- delete, the message and firing hashes, its schedule items (due time,
--- member), with flag 4 its buyers score and id. The code packs what would
+-- member), with flag 4 its buyers score (the member is its profile
+-- hash's key). The code packs what would
 -- be four arguments (each argument costs Redis a Lua string): the number
 -- of hashes (below 2^16) + 2^16 x the number of fields to delete + 2^32 x
 -- (the flags + 16 x the number of schedule items); flags 1: set the keys'
@@ -85,14 +86,14 @@ while i <= nargv do
   local o = 7 * n
   at[o + 1], at[o + 2], at[o + 3], at[o + 4], at[o + 5], at[o + 6], at[o + 7] = i, k, nset, nseen, ndel, flags, nitems
   n = n + 1
-  i = i + 3 + 2 * nset + ndel + nseen + 2 * nitems + (flags % 8 >= 4 and 2 or 0)
+  i = i + 3 + 2 * nset + ndel + nseen + 2 * nitems + (flags % 8 >= 4 and 1 or 0)
   k = k + 3
 end
 if #stale > 0 then return stale end
 local ttl, dedup_ttl, score, trim = argv[3], argv[4], argv[5], argv[6]
 for m = 1, nmerges do
   local a, k = 10 + 3 * m, mk + 6 * (m - 1)
-  local from, into = argv[a], argv[a + 1]
+  local into = argv[a + 1]
   for _, item in ipairs(call('SMEMBERS', keys[k + 2])) do
     local due = call('ZSCORE', keys[1], item)
     local ok, f = pcall(cjson.decode, item)
@@ -103,9 +104,9 @@ for m = 1, nmerges do
     end
   end
   call('DEL', keys[k], keys[k + 1], keys[k + 2])
-  call('ZREM', keys[2], from) -- the buyer is the user now, with the revenue summed
+  call('ZREM', keys[2], keys[k]) -- the buyer is the user now, with the revenue summed
   call('SET', keys[k + 3], into, 'PX', ttl)
-  call('SADD', keys[k + 5], from)
+  call('SADD', keys[k + 5], keys[k + 3]) -- the link's key, which an erasure deletes
   call('PEXPIRE', keys[k + 5], ttl)
 end
 for c = 0, n - 1 do
@@ -138,7 +139,7 @@ for c = 0, n - 1 do
     call('PEXPIRE', d, dedup_ttl)
   end
   for _ = 1, nitems do nudged_schedule(keys[1], keys[k + 2], argv[j], argv[j + 1], ttl); j = j + 2 end
-  if flags % 8 >= 4 then call('ZADD', keys[2], argv[j], argv[j + 1]) end
+  if flags % 8 >= 4 then call('ZADD', keys[2], argv[j], p) end
 end
 for j = d0, d0 + ndeliveries - 1 do call('XADD', keys[3], '*', 'delivery', argv[j]) end
 local lost = argv[11] ~= '' and redis.pcall('RPUSH', keys[4], argv[11])

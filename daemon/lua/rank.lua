@@ -1,7 +1,8 @@
 -- Ranks customers among the buyers (include/tier.h). KEYS: the buyers
--- zset (customer id -> revenue), then the leases of the shards of the
--- round's events. ARGV: this process's name (the lease holder it must
--- be), then per customer its id, for an order's customer the revenue
+-- zset (a customer's profile key -> revenue), then the leases of the
+-- shards of the round's events. ARGV: this process's name (the lease
+-- holder it must be), then per customer its profile key (a member, not a
+-- key the script touches), for an order's customer the revenue
 -- before the order ("" otherwise), and for an order's customer its
 -- revenue now ("" otherwise), which the buyers zset gets first (the same
 -- score the round's commit writes: written twice, it changes nothing), so

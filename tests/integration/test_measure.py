@@ -275,10 +275,10 @@ def test_buyers_follow_merges_erasure_and_expiry(env):
     r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "x", "anonymousId": "an-x",
                                                     "messageId": "i1"})})
     r.xadd("nudged:events", {"message": event("x", mid="o-x", total=5)})
-    wait_for(lambda: r.zscore("nudged:buyers", "x") == 35, 10, "the user with the anonymous id's revenue")
-    assert r.zscore("nudged:buyers", "an-x") is None
+    wait_for(lambda: r.zscore("nudged:buyers", "nudged:{x}:p") == 35, 10, "the user with the anonymous id's revenue")
+    assert r.zscore("nudged:buyers", "nudged:{an-x}:p") is None
     status, _ = n.admin("DELETE", "/v1/customers/y")
-    assert status == 200 and r.zscore("nudged:buyers", "y") is None, status
+    assert status == 200 and r.zscore("nudged:buyers", "nudged:{y}:p") is None, status
     wait_for(lambda: r.zcard("nudged:buyers") == 0, 20, "the expired buyers to leave")
     assert n.stop() == 0
 
