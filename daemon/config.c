@@ -313,8 +313,8 @@ static char *read_token(const char *path, struct errlist *errs)
  * this version. The consumer's commit and scripts touch keys of many
  * customers and of the whole deployment at once (the schedule, the
  * outbox), which a Cluster refuses across slots; they run on Cluster once
- * every key of a shard is under the shard's hash tag (docs/operations.md,
- * "Redis Cluster"). */
+ * every key of a shard is under the shard's hash tag and a commit is one
+ * shard's (docs/operations.md, "Redis Cluster"). */
 static void check_cluster(const struct config *cfg, struct errlist *errs)
 {
     const char *why;
@@ -355,7 +355,7 @@ static void finish(struct config *cfg, struct errlist *errs)
     if (strncmp(cfg->redis_url, "redis://", 8) != 0 && strncmp(cfg->redis_url, "unix://", 7) != 0)
         errlist_add(errs, "redis.url: must start with redis:// or unix://, not \"%s\"", cfg->redis_url);
     if (strchr(cfg->redis_prefix, '{') || strchr(cfg->redis_prefix, '}'))
-        errlist_add(errs, "redis.prefix: must not contain { or } (they are the customer hash tag)");
+        errlist_add(errs, "redis.prefix: must not contain { or } (they mark the shard's hash tag)");
     check_cluster(cfg, errs);
     if (cfg->http_collector_only && cfg->write_keys == NULL)
         errlist_add(errs, "http.collector_only = yes needs the collector: set ingest_listen and write_keys_file");

@@ -1,5 +1,6 @@
 /* keys.c — Redis key names in one place, so the layout is documented once. */
 #include "keys.h"
+#include "shard.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -30,7 +31,8 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->tally = join(cfg->redis_prefix, "tally");
     k->folds = join(cfg->redis_prefix, "folds");
     k->buyers = join(cfg->redis_prefix, "buyers");
-    k->nstreams = 1 + (unsigned)cfg->redis_shards;
+    k->shards = (unsigned)cfg->redis_shards;
+    k->nstreams = 1 + k->shards;
     k->streams = util_xcalloc(k->nstreams, sizeof *k->streams);
     k->streams[0] = util_xstrdup(k->events);
     k->leases = util_xcalloc(k->nstreams - 1, sizeof *k->leases);
@@ -76,8 +78,10 @@ void keys_add_measures(struct cmd *c, const struct keys *k, const char *trigger)
 
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)
 {
-    const char suffix[] = {'}', ':', kind, '\0'};
-    const char *parts[] = {k->prefix, "{", id, suffix};
+    char shard[16];
+    const char suffix[] = {':', kind, '\0'};
+    snprintf(shard, sizeof shard, "{%u}:", shard_of(id, k->shards));
+    const char *parts[] = {k->prefix, shard, id, suffix};
     cmd_addcat(c, parts, 4);
 }
 

@@ -1,9 +1,11 @@
 /* scripts.c — loading and calling the Lua that keeps every Redis step
  * atomic. The scripts are daemon/lua/NAME.lua, each with its KEYS and ARGV
  * documented at its top, embedded at build time (scripts/embed-lua.sh) as
- * scripts_lua[]. A script builds no key name: it gets them in KEYS, or
- * reads them from a set that holds key names (the buyers, a user's merged
- * ids), so the key layout is keys.c's alone. Times are passed in (ms since the epoch) so the scripts stay
+ * scripts_lua[]. A script builds no key name from an id: it gets them in
+ * KEYS, or reads them from a set that holds key names (the buyers, a
+ * user's merged ids), so the key layout is keys.c's alone (commit.lua
+ * names a customer's link after its profile key, "...:p" to "...:a").
+ * Times are passed in (ms since the epoch) so the scripts stay
  * deterministic. They
  * are loaded whenever the connection comes up (on a Redis Cluster, on
  * every master: rcluster.h).

@@ -1,5 +1,5 @@
 /* customer.h — the customer profile as data (SPEC 2), with no storage of
- * its own: the fields of the Redis hash "<prefix>{ID}:p", the view triggers
+ * its own: the fields of the Redis hash "<prefix>{k}:ID:p", the view triggers
  * judge, and the lifecycle group. The daemon (on its copy in memory,
  * pcache.h, then committed) and `nudged replay` both apply events with
  * customer_apply, and build the view with the same code.

@@ -1,9 +1,11 @@
 /* keys.h — the names of nudged's Redis keys (SPEC 1, 2, 4).
  *
  * Global keys are "<prefix>events" (the inbox) and the like; shard k's
- * events stream is "<prefix>events:{k}" (shard.h); every key of one
- * customer is "<prefix>{ID}:x", so all of them share one Redis Cluster
- * hash slot. */
+ * events stream is "<prefix>events:{k}" (shard.h), and every key of a
+ * customer of shard k is "<prefix>{k}:ID:x": a shard's stream, lease and
+ * customers share one Redis Cluster hash slot (SPEC 8). This file is the
+ * only place that names a key: scripts get them, or read them from sets
+ * of key names. */
 #ifndef NUDGED_KEYS_H
 #define NUDGED_KEYS_H
 
@@ -32,6 +34,7 @@ struct keys {
     unsigned nstreams;
     char **leases;   /* owned: shard k's lease, <prefix>lease:{k} (in its stream's slot) */
     char *processes; /* owned: the live processes, which share the shards */
+    unsigned shards; /* [redis] shards: a customer's keys are in its shard's slot */
 };
 
 void keys_init(struct keys *k, const struct config *cfg);
@@ -53,7 +56,8 @@ const char *keys_shard_stream(const struct keys *k, unsigned shard);
  * many triggers are measured. */
 void keys_add_measures(struct cmd *c, const struct keys *k, const char *trigger);
 
-/* Adds customer ID's key of KIND to C: "<prefix>{ID}:<KIND>", where KIND
+/* Adds customer ID's key of KIND to C: "<prefix>{k}:ID:<KIND>", k the
+ * customer's shard, where KIND
  * is p (profile hash), d (dedup set), a (link), s (schedule index) or m
  * (merged ids). */
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind);

@@ -1,8 +1,8 @@
 /* profile.h — the customer profile in Redis (SPEC 2): its reads, and the
  * commit of what nudged changed in memory (pcache.h); the field "v" is
  * its version.
- * The layout of the hash "<prefix>{ID}:p" is customer.h's; the sorted set
- * "<prefix>{ID}:d" holds recent message and firing hashes. */
+ * The layout of the hash "<prefix>{k}:ID:p" is customer.h's; the sorted set
+ * "<prefix>{k}:ID:d" holds recent message and firing hashes. */
 #ifndef NUDGED_PROFILE_H
 #define NUDGED_PROFILE_H
 

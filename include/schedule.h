@@ -23,7 +23,7 @@
  * due time) added (daemon/lua/due.lua); schedule_read reads them back.
  * A member is written with sorted keys, so the same firing of the same
  * event is the same member and is scheduled once. Each customer's items
- * are also in their index <prefix>{ID}:s, for erasure and merges.
+ * are also in their index <prefix>{k}:ID:s, for erasure and merges.
  */
 #ifndef NUDGED_SCHEDULE_H
 #define NUDGED_SCHEDULE_H

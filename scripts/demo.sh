@@ -60,8 +60,9 @@ for line in sys.stdin:
 zoe_stream=$(build/nudged shard -c config/nudged.conf zoe)
 echo; echo "== one stored message ($zoe_stream, zoe's shard, where the collector wrote it: build/nudged shard zoe): the client's own, with type, receivedAt, timestamp and messageId"
 redis-cli -p "$redis_port" XREVRANGE "$zoe_stream" + - COUNT 1 | tail -1 | sed 's/^/   /'
-echo; echo "== zoe's profile (nudged:{zoe}:p)"
-redis-cli -p "$redis_port" HGETALL 'nudged:{zoe}:p' | paste - - | sed 's/^/   /'
+zoe_profile="nudged:{${zoe_stream##*\{}:zoe:p"  # the shard's tag, then the id: one Cluster slot a shard
+echo; echo "== zoe's profile ($zoe_profile)"
+redis-cli -p "$redis_port" HGETALL "$zoe_profile" | paste - - | sed 's/^/   /'
 echo; echo "== metrics (GET http://127.0.0.1:$admin_port/metrics, non-zero)"
 curl -s "http://127.0.0.1:$admin_port/metrics" | grep -v '^#' | grep -v ' 0$' | sed 's/^/   /'
 echo; echo "== the same story in nudged replay, where time follows the events (no Redis)"

@@ -23,6 +23,9 @@ import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
 import redis
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from harness import ckey, shard_stream  # noqa: E402
+
 # A SIGTERM (a timeout, a cancelled CI job) unwinds like an exception, so
 # every `finally` still stops the processes it started, by pid.
 signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -133,15 +136,6 @@ def messages(rng, n, model, with_id):
 SHARDS = 16  # [redis] shards, by default
 
 
-def shard_stream(customer):
-    """The events stream of CUSTOMER's shard (SPEC 8): producers that pick
-    the shard, as the collector does, write there."""
-    h = 0x811c9dc5
-    for c in customer.encode():
-        h = ((h ^ c) * 16777619) & 0xffffffff
-    return "nudged:events:{%d}" % (h % SHARDS)
-
-
 SHARD_STREAMS = ["nudged:events:{%d}" % k for k in range(SHARDS)]
 
 
@@ -240,8 +234,8 @@ def one_run(run):
                 custs = ["c%05d" % i for i in range(0, CUSTOMERS, 20)]
                 pipe = r.pipeline(transaction=False)
                 for c in custs:
-                    pipe.memory_usage("nudged:{%s}:p" % c, samples=0)
-                    pipe.memory_usage("nudged:{%s}:d" % c, samples=0)
+                    pipe.memory_usage(ckey(c, "p"), samples=0)
+                    pipe.memory_usage(ckey(c, "d"), samples=0)
                 mem = pipe.execute()
                 per_customer = sum(m or 0 for m in mem) / len(custs)
                 events_per_customer = total_events / CUSTOMERS

@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import Env, events_consumed, wait_for  # noqa: E402
+from harness import Env, ckey, events_consumed, wait_for  # noqa: E402
 
 
 def main():
@@ -27,15 +27,15 @@ def main():
             r.xadd("nudged:events", {"message": json.dumps(m)})
         wait_for(lambda: events_consumed(r), 20, "the events applied")
         rows, total = [], 0
-        for k in sorted(r.scan_iter(match="*{c1}*")):
+        for k in sorted(r.scan_iter(match=ckey("c1", "?"))):
             size = r.memory_usage(k, samples=0)
             total += size
             rows.append((k, r.type(k), r.object("encoding", k), size))
-        print("%-18s %-5s %-9s %6s" % ("key", "type", "encoding", "bytes"))
+        print("%-20s %-5s %-9s %6s" % ("key", "type", "encoding", "bytes"))
         for row in rows:
-            print("%-18s %-5s %-9s %6d" % row)
-        print("%-34s %6d   (target 1024)" % ("total for the customer", total))
-        print(json.dumps({"customer_bytes": total, "events": len(msgs), "fields": r.hlen("nudged:{c1}:p"),
+            print("%-20s %-5s %-9s %6d" % row)
+        print("%-36s %6d   (target 1024)" % ("total for the customer", total))
+        print(json.dumps({"customer_bytes": total, "events": len(msgs), "fields": r.hlen(ckey("c1", "p")),
                           "keys": {k: s for k, _, _, s in rows}}))
         n.stop()
     finally:

@@ -10,7 +10,7 @@ or double. Usage: chaos.py [SEED] (default 1)."""
 import json, os, random, signal, sys, threading, time, urllib.request, base64
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import Env, free_port, wait_for, webhook_trigger  # noqa: E402
+from harness import Env, ckey, free_port, wait_for, webhook_trigger  # noqa: E402
 
 N, CUSTOMERS, KILLS, OUTAGE_S = 20000, 500, 5, 4.0
 
@@ -109,7 +109,7 @@ def run(env, rng, outage, seed):
     repeats = ok_posts - distinct_ids
     wrong_counts = 0
     for c, k in per_customer.items():
-        v = r.hget("nudged:{%s}:p" % c, "e:Order Completed")
+        v = r.hget(ckey(c, "p"), "e:Order Completed")
         if v is None or int(v.split()[0]) != k:
             wrong_counts += 1
     dead = r.xlen("nudged:dead")

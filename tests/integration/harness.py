@@ -403,6 +403,13 @@ def fnv1a32(s):
     return h
 
 
+def ckey(customer, kind, shards=SHARDS):
+    """CUSTOMER's key of KIND (p profile, d dedup, s schedule index, m
+    merged ids, a link): "<prefix>{k}:ID:KIND", k its shard (daemon/keys.c),
+    so a shard's customers share its slot."""
+    return "nudged:{%d}:%s:%s" % (fnv1a32(customer) % shards, customer, kind)
+
+
 def shard_stream(customer, shards=SHARDS):
     """The events stream of CUSTOMER's shard (what `nudged shard` prints)."""
     return "nudged:events:{%d}" % (fnv1a32(customer) % shards)

@@ -5,7 +5,7 @@ import json, os, random, signal, subprocess, threading, time
 
 import redis
 
-from harness import NUDGED, event, events_consumed, measures, metric, no_pending, wait_for, webhook_trigger
+from harness import NUDGED, ckey, event, events_consumed, measures, metric, no_pending, wait_for, webhook_trigger
 from holdout import bucket
 
 def send_slowly(r, messages, seconds):
@@ -78,8 +78,8 @@ def test_goal_and_holdout_counts_are_exact_through_kill9(env):
     time.sleep(0.5)
     got = {json.loads(q["body"])["c"] for q in env.recv.all()}
     assert got == set(customers) - held, "held-out customers got webhooks: %r" % sorted(got & held)[:5]
-    assert "o:cart" not in r.hgetall("nudged:{%s}:p" % sorted(buyers)[0]), "a converted firing keeps its record"
-    assert "o:cart" in r.hgetall("nudged:{%s}:p" % sorted(set(customers) - buyers)[0]), "a firing without its record"
+    assert "o:cart" not in r.hgetall(ckey(sorted(buyers)[0], "p")), "a converted firing keeps its record"
+    assert "o:cart" in r.hgetall(ckey(sorted(set(customers) - buyers)[0], "p")), "a firing without its record"
     status, body = n.admin("GET", "/v1/triggers")
     assert status == 200, (status, body)
     rep = json.loads(body)["triggers"][0]
@@ -275,10 +275,10 @@ def test_buyers_follow_merges_erasure_and_expiry(env):
     r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "x", "anonymousId": "an-x",
                                                     "messageId": "i1"})})
     r.xadd("nudged:events", {"message": event("x", mid="o-x", total=5)})
-    wait_for(lambda: r.zscore("nudged:buyers", "nudged:{x}:p") == 35, 10, "the user with the anonymous id's revenue")
-    assert r.zscore("nudged:buyers", "nudged:{an-x}:p") is None
+    wait_for(lambda: r.zscore("nudged:buyers", ckey("x", "p")) == 35, 10, "the user with the anonymous id's revenue")
+    assert r.zscore("nudged:buyers", ckey("an-x", "p")) is None
     status, _ = n.admin("DELETE", "/v1/customers/y")
-    assert status == 200 and r.zscore("nudged:buyers", "nudged:{y}:p") is None, status
+    assert status == 200 and r.zscore("nudged:buyers", ckey("y", "p")) is None, status
     wait_for(lambda: r.zcard("nudged:buyers") == 0, 20, "the expired buyers to leave")
     assert n.stop() == 0
 

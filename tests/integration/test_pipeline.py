@@ -3,7 +3,7 @@ rest processed, kill -9 and Redis restarts losing nothing, systemd notify,
 reloads, entries that crash every process set aside."""
 import json, os, signal, socket, subprocess, threading, time
 
-from harness import NUDGED, Env, Nudged, Redis, event, events_consumed, no_pending, scheduled, shard_stream, wait_for, webhook_trigger
+from harness import NUDGED, ckey, Env, Nudged, Redis, event, events_consumed, no_pending, scheduled, shard_stream, wait_for, webhook_trigger
 
 
 BAD_ENTRIES = [
@@ -48,7 +48,7 @@ def test_a_key_of_the_wrong_type_rejects_only_its_event():
     env = Env()
     try:
         r = env.redis.client
-        r.set("nudged:{broken}:p", "not a hash")
+        r.set(ckey("broken", "p"), "not a hash")
         for who in ["ann", "broken", "bob"]:
             r.xadd("nudged:events", {"message": event(who, mid="m-" + who)})
         n = env.nudged({"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})})
@@ -76,7 +76,7 @@ def send_events(r, count, customers, offset=0):
 def check_profiles(r, total, customers):
     for c in range(customers):
         expected = len(range(c, total, customers))
-        f = r.hget("nudged:{cust-%d}:p" % c, "e:Order Completed")
+        f = r.hget(ckey("cust-%d" % c, "p"), "e:Order Completed")
         got = int(f.split()[0]) if f else 0
         assert got == expected, "customer %d: count %d, expected %d" % (c, got, expected)
 
@@ -269,7 +269,7 @@ def test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it():
     env = Env()
     try:
         r = env.redis.client
-        r.set("nudged:{sched}:s", "not a set")
+        r.set(ckey("sched", "s"), "not a set")
         r.set("nudged:measures:counted", "not a hash")
         r.rpush("nudged:tally", *["other t 1"] * 1022 + ["not a tally"])
         counted = webhook_trigger(env.recv.port, tid="counted", body={"t": "counted", "c": "{{customer.id}}"})

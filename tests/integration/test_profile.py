@@ -5,7 +5,7 @@ import time
 
 import redis
 
-from harness import NUDGED, event, events_consumed, metric, scheduled, wait_for, webhook_trigger
+from harness import NUDGED, ckey, event, events_consumed, metric, scheduled, wait_for, webhook_trigger
 
 
 def drained(r, stream, entries):
@@ -15,7 +15,8 @@ def drained(r, stream, entries):
 
 
 def keys_of(r, cid):
-    return sorted(k for k in r.scan_iter(match="*", count=1000) if "{%s}" % cid in k)
+    """Every key of customer CID, of whatever kind."""
+    return sorted(r.scan_iter(match=ckey(cid, "?"), count=1000))
 
 
 def test_erasure_cancels_silences_and_dates(env):
@@ -99,11 +100,11 @@ def test_merge_under_concurrency(env):
             return False
     wait_for(settled, 30, "every event processed")
     for c in range(customers):
-        p = r.hgetall("nudged:{u%d}:p" % c)
+        p = r.hgetall(ckey("u%d" % c, "p"))
         assert p.get("e:Visit", "").split(" ")[0] == str(2 * per_side), "u%d: %s" % (c, p.get("e:Visit"))
         assert p.get("t:email") == '"u%d@example.nl"' % c
-        assert not r.exists("nudged:{a%d}:p" % c), "a%d's profile is left" % c
-        assert r.get("nudged:{a%d}:a" % c) == "u%d" % c
+        assert not r.exists(ckey("a%d" % c, "p")), "a%d's profile is left" % c
+        assert r.get(ckey("a%d" % c, "a")) == "u%d" % c
     status, body = a.admin("GET", "/v1/customers/u0")
     assert status == 200 and json.loads(body)["events"]["Visit"]["count"] == 2 * per_side, body
     assert a.stop() == 0 and b.stop() == 0
@@ -122,7 +123,7 @@ def test_time_alone_moves_a_customer_to_inactive(env):
     r = env.redis.client
     for c in ("ida", "jo"):
         r.xadd("nudged:events", {"message": event(c, mid=c + "-o", total=10)})
-    wait_for(lambda: r.hget("nudged:{ida}:p", "g") == "active" and r.hget("nudged:{jo}:p", "g") == "active", 5,
+    wait_for(lambda: r.hget(ckey("ida", "p"), "g") == "active" and r.hget(ckey("jo", "p"), "g") == "active", 5,
              "both active")
     assert env.recv.count() == 0
     wait_for(lambda: env.recv.count() >= 2, 10, "two win-backs after the active period")
@@ -130,7 +131,7 @@ def test_time_alone_moves_a_customer_to_inactive(env):
     got = sorted((json.loads(q["body"])["c"], json.loads(q["body"])["g"], json.loads(q["body"])["e"])
                  for q in env.recv.all())
     assert got == [("ida", "inactive", "group"), ("jo", "inactive", "group")], got
-    assert r.hget("nudged:{ida}:p", "g") == "inactive"
+    assert r.hget(ckey("ida", "p"), "g") == "inactive"
     assert a.stop() == 0 and b.stop() == 0
 
 
@@ -160,8 +161,8 @@ def test_later_events_keep_the_keys_alive(env):
     r = env.redis.client
     for i in range(8):  # 3.5 s of events, longer than profile_ttl
         r.xadd("nudged:events", {"message": event("liv", name="Visit", mid="l-%d" % i)})
-        wait_for(lambda: (r.hget("nudged:{liv}:p", "e:Visit") or "0").split()[0] == str(i + 1), 5, "event %d" % i)
-        ttl = r.pttl("nudged:{liv}:p")
+        wait_for(lambda: (r.hget(ckey("liv", "p"), "e:Visit") or "0").split()[0] == str(i + 1), 5, "event %d" % i)
+        ttl = r.pttl(ckey("liv", "p"))
         assert 2000 - 300 < ttl <= 2000 + 2000 // 64, (i, ttl)
         time.sleep(0.5)
     assert n.stop() == 0
@@ -178,8 +179,8 @@ def test_first_and_last_hold_when_events_come_out_of_order(env):
         m = json.loads(event("ooo", name="Visit", mid="o-%d" % i))
         m["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime((base + off) // 1000)) + ".%03dZ" % ((base + off) % 1000)
         r.xadd("nudged:events", {"message": json.dumps(m)})
-    wait_for(lambda: (r.hget("nudged:{ooo}:p", "e:Visit") or "0").split()[0] == "4", 5, "four visits")
-    assert r.hget("nudged:{ooo}:p", "e:Visit") == "4 %d %d" % (base + 1000, base + 9000), r.hget("nudged:{ooo}:p", "e:Visit")
+    wait_for(lambda: (r.hget(ckey("ooo", "p"), "e:Visit") or "0").split()[0] == "4", 5, "four visits")
+    assert r.hget(ckey("ooo", "p"), "e:Visit") == "4 %d %d" % (base + 1000, base + 9000), r.hget(ckey("ooo", "p"), "e:Visit")
     assert n.stop() == 0
 
 
@@ -253,7 +254,7 @@ def test_a_profile_changed_behind_the_cache_is_read_again(env):
     n = env.nudged({"t.json": gold})
     n.start().wait_ready(env.redis)
     r = env.redis.client
-    p = "nudged:{cat}:p"
+    p = ckey("cat", "p")
     r.xadd("nudged:events", {"message": event("cat", name="Visit", mid="c-1")})
     wait_for(lambda: r.hget(p, "e:Visit") is not None, 5, "the first visit")
     assert r.hget(p, "v") == "1"
@@ -289,7 +290,7 @@ def test_without_a_cache_every_batch_reads_its_profiles(env):
     for i in range(60):
         r.xadd("nudged:events", {"message": event("z%d" % (i % 3), name="Visit", mid="z-%d" % i)})
     wait_for(lambda: events_consumed(r), 10, "every event processed")
-    counts = [r.hget("nudged:{z%d}:p" % k, "e:Visit").split()[0] for k in range(3)]
+    counts = [r.hget(ckey("z%d" % k, "p"), "e:Visit").split()[0] for k in range(3)]
     assert counts == ["20", "20", "20"], counts
     kept, misses = metric(n, "nudged_profile_cache_profiles"), metric(n, "nudged_profile_cache_misses_total")
     assert kept == 0 and misses >= 9, (kept, misses)  # read at least once a batch a customer
@@ -337,7 +338,7 @@ def test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing(env):
     raw = redis.Redis(host="127.0.0.1", port=env.redis.port)
     r.xadd("nudged:events", {"message": event("fx", name="Visit", mid="v1")})
     wait_for(lambda: env.recv.count() >= 3, 10, "the first visit's three webhooks")
-    members = set(raw.zrange("nudged:{fx}:d", 0, -1))
+    members = set(raw.zrange(ckey("fx", "d"), 0, -1))
     assert members == {message_hash("v1")}, members
     r.xadd("nudged:events", {"message": event("fx", name="Visit", mid="v2")})
     wait_for(lambda: env.recv.count() >= 7, 10, "the second visit's four webhooks")
@@ -348,8 +349,8 @@ def test_an_events_firings_are_remembered_once_and_a_repeat_fires_nothing(env):
     got = sorted((json.loads(q["body"])["t"], json.loads(q["body"])["m"]) for q in env.recv.all())
     want = sorted([(t, m) for t in ("a", "b", "c", "later") for m in ("v1", "v2")] + [("second", "v2")])
     assert got == want, got
-    assert r.hget("nudged:{fx}:p", "e:Visit").split()[0] == "2"
-    members = set(raw.zrange("nudged:{fx}:d", 0, -1))
+    assert r.hget(ckey("fx", "p"), "e:Visit").split()[0] == "2"
+    members = set(raw.zrange(ckey("fx", "d"), 0, -1))
     assert {firing_hash("later", "v1"), firing_hash("later", "v2")} <= members, members
     assert len(members) == 4, members  # 2 events, 2 waiting firings
     assert n.stop() == 0
@@ -364,7 +365,7 @@ def test_dedup_finds_members_in_the_window_and_trims_the_rest(env):
     r = env.redis.client
     raw = redis.Redis(host="127.0.0.1", port=env.redis.port)
     now = int(time.time())
-    raw.zadd("nudged:{dd}:d", {message_hash("in"): -(now - 3600), message_hash("out"): -(now - 90000)})
+    raw.zadd(ckey("dd", "d"), {message_hash("in"): -(now - 3600), message_hash("out"): -(now - 90000)})
     r.xadd("nudged:events", {"message": event("dd", name="Visit", mid="in")})  # applied before: a repeat
     for i in range(16):
         r.xadd("nudged:events", {"message": event("dd", name="Visit", mid="v-%d" % i)})
@@ -372,8 +373,8 @@ def test_dedup_finds_members_in_the_window_and_trims_the_rest(env):
     wait_for(lambda: drained(r, "nudged:events", 17) and events_consumed(r), 10, "the 17 events")
     time.sleep(0.3)
     assert env.recv.count() == 16, "the repeat fired: its firings were written with it"
-    assert r.hget("nudged:{dd}:p", "e:Visit").split()[0] == "16", "the repeat of in was applied again"
-    scores = {m: s for m, s in raw.zrange("nudged:{dd}:d", 0, -1, withscores=True)}
+    assert r.hget(ckey("dd", "p"), "e:Visit").split()[0] == "16", "the repeat of in was applied again"
+    scores = {m: s for m, s in raw.zrange(ckey("dd", "d"), 0, -1, withscores=True)}
     assert scores.get(message_hash("in")) == -(now - 3600), scores
     assert message_hash("out") not in scores, "the trim left it"
     assert all(-now - 5 <= scores.get(message_hash("v-%d" % i), 0) <= -now + 5 for i in range(16)), scores
@@ -394,7 +395,7 @@ def test_a_merge_whose_anonymous_profile_changed_behind_the_cache_is_done_again(
     n = env.nudged({"t.json": gold})
     n.start().wait_ready(env.redis)
     r = env.redis.client
-    anon, user = "nudged:{an-7}:p", "nudged:{us-7}:p"
+    anon, user = ckey("an-7", "p"), ckey("us-7", "p")
 
     def send(m):
         r.xadd("nudged:events", {"message": json.dumps(m)})
@@ -404,14 +405,14 @@ def test_a_merge_whose_anonymous_profile_changed_behind_the_cache_is_done_again(
     r.hset(anon, "t:plan", '"gold"')  # behind nudged's copy, with the version
     r.hincrby(anon, "v", 1)
     send({"type": "identify", "userId": "us-7", "anonymousId": "an-7", "messageId": "id-7"})
-    wait_for(lambda: r.get("nudged:{an-7}:a") == "us-7", 10, "the merge, done again")
+    wait_for(lambda: r.get(ckey("an-7", "a")) == "us-7", 10, "the merge, done again")
     send({"type": "track", "userId": "us-7", "event": "Ping", "messageId": "p-1"})
     wait_for(lambda: env.recv.count() >= 1, 10, "the ping of a gold customer")
     wait_for(lambda: events_consumed(r), 5, "every event processed")
     assert r.hget(user, "t:plan") == '"gold"', r.hgetall(user)
     assert r.hget(user, "e:Visit").split()[0] == "2", r.hget(user, "e:Visit")
-    assert not r.exists(anon) and r.get("nudged:{an-7}:a") == "us-7"
-    assert r.smembers("nudged:{us-7}:m") == {"nudged:{an-7}:a"}
+    assert not r.exists(anon) and r.get(ckey("an-7", "a")) == "us-7"
+    assert r.smembers(ckey("us-7", "m")) == {ckey("an-7", "a")}
     assert metric(n, "nudged_profile_cache_stale_total") >= 1
     assert [json.loads(q["body"])["c"] for q in env.recv.all()] == ["us-7"]
     assert n.stop() == 0
@@ -427,13 +428,13 @@ def test_a_waiting_firing_keeps_its_dedup_member_alive_but_not_the_profile(env):
     n.start().wait_ready(env.redis)
     r = env.redis.client
     r.xadd("nudged:events", {"message": event("wes", name="Signup", mid="w-1")})
-    wait_for(lambda: r.exists("nudged:{wes}:d"), 5, "the signup applied")
-    r.delete("nudged:{wes}:d")  # as if it had expired
+    wait_for(lambda: r.exists(ckey("wes", "d")), 5, "the signup applied")
+    r.delete(ckey("wes", "d"))  # as if it had expired
     wait_for(lambda: env.recv.count() >= 1, 10, "the waiting firing")
     time.sleep(0.3)
-    assert r.exists("nudged:{wes}:d"), "the firing's hash was not kept"
-    assert 0 < r.pttl("nudged:{wes}:d") <= 6000 + 6000 // 64, r.pttl("nudged:{wes}:d")
-    assert 0 < r.pttl("nudged:{wes}:p") <= 6000 + 6000 // 64 - 1500, "the firing kept the profile alive"
+    assert r.exists(ckey("wes", "d")), "the firing's hash was not kept"
+    assert 0 < r.pttl(ckey("wes", "d")) <= 6000 + 6000 // 64, r.pttl(ckey("wes", "d"))
+    assert 0 < r.pttl(ckey("wes", "p")) <= 6000 + 6000 // 64 - 1500, "the firing kept the profile alive"
     assert n.stop() == 0
 
 
@@ -450,13 +451,13 @@ def test_a_regroup_that_moves_nobody_fires_nothing(env):
     r.xadd("nudged:events", {"message": event("oz", mid="oz-o", total=10)})
     r.xadd("nudged:events", {"message": event("oz", name="Opt Out", mid="oz-x")})
     r.xadd("nudged:events", {"message": event("oz", name="Visit", mid="oz-v")})  # the event that moves the group
-    wait_for(lambda: r.hget("nudged:{oz}:p", "g") == "excluded", 5, "excluded")
+    wait_for(lambda: r.hget(ckey("oz", "p"), "g") == "excluded", 5, "excluded")
     wait_for(lambda: r.zcard("nudged:schedule") == 0, 10, "the regroup item come due")
     time.sleep(0.5)
     r.xadd("nudged:events", {"message": event("oz", name="Ping", mid="oz-p")})
     wait_for(lambda: env.recv.count() >= 1, 10, "the ping after it")
     assert [json.loads(q["body"])["c"] for q in env.recv.all()] == ["oz"]
-    assert r.hget("nudged:{oz}:p", "g") == "excluded"
+    assert r.hget(ckey("oz", "p"), "g") == "excluded"
     assert metric(n, "nudged_timers_dropped_total") == 0
     assert n.stop() == 0
 
@@ -471,7 +472,7 @@ def test_a_waiting_firing_judged_from_a_stale_copy_is_judged_again(env):
     n = env.nudged({"t.json": later})
     n.start().wait_ready(env.redis)
     r = env.redis.client
-    p = "nudged:{sta}:p"
+    p = ckey("sta", "p")
     r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "sta", "traits": {"plan": "gold"}})})
     r.xadd("nudged:events", {"message": event("sta", name="Signup", mid="s-1")})
     wait_for(lambda: r.zcard("nudged:schedule") == 1, 5, "the waiting firing")

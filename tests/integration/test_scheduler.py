@@ -3,7 +3,7 @@ unless, the scheduler shared by processes, reloads, and the daemon agreeing
 with `nudged replay` on the same events."""
 import json, random, signal, subprocess, threading, time
 
-from harness import NUDGED, event, events_consumed, measures, no_pending, scheduled, wait_for, webhook_trigger
+from harness import NUDGED, ckey, event, events_consumed, measures, no_pending, scheduled, wait_for, webhook_trigger
 
 
 def bodies(env):
@@ -124,8 +124,8 @@ def test_a_waiting_firing_whose_profile_cannot_be_read_is_rejected_alone(env):
     for c in ("ok", "bad"):
         r.xadd("nudged:events", {"message": event(c, name="Signup", mid="s-" + c)})
     wait_for(lambda: scheduled(r) == 2, 5, "two firings waiting")
-    r.delete("nudged:{bad}:p")
-    r.set("nudged:{bad}:p", "not a hash")
+    r.delete(ckey("bad", "p"))
+    r.set(ckey("bad", "p"), "not a hash")
     wait_for(lambda: env.recv.count() >= 1 and r.xlen("nudged:rejected") >= 1, 10, "one fired, one rejected")
     time.sleep(0.5)
     assert bodies(env) == [{"c": "ok"}], bodies(env)

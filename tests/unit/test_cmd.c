@@ -8,7 +8,7 @@
 static void test_cmd_pieces(void)
 {
     struct cmd c;
-    struct keys k = {.prefix = "nudged:"};
+    struct keys k = {.prefix = "nudged:", .shards = 16};
     cmd_init(&c);
     cmd_addi(&c, 0);
     cmd_addi(&c, -5);
@@ -16,7 +16,7 @@ static void test_cmd_pieces(void)
     cmd_addi(&c, INT64_MAX);
     keys_add_customer(&c, &k, "ann@example.com", 'p');
     static const char *const want[] = {"0", "-5", "-9223372036854775808", "9223372036854775807",
-                                       "nudged:{ann@example.com}:p"};
+                                       "nudged:{5}:ann@example.com:p"}; /* shard 5 of 16 */
     CHECK(c.n == 5, "5 pieces, not %zu", c.n);
     for (size_t i = 0; i < c.n && i < 5; i++) {
         const char *got = c.arena + c.off[i];
