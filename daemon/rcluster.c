@@ -3,7 +3,6 @@
  * read again while a master is gone, until its replica has taken over.
  */
 #include "rcluster.h"
-#include "clock.h"
 #include "log.h"
 #include "rnode.h"
 #include "util.h"

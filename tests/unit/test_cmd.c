@@ -26,8 +26,36 @@ static void test_cmd_pieces(void)
     cmd_free(&c);
 }
 
+/* A customer's key names its shard (fnv1a32 mod shards, as a producer in
+ * Python computes it: tests/integration/harness.py) first, in its tag. */
+static void test_customer_keys(void)
+{
+    static const struct {
+        unsigned shards;
+        const char *id;
+        char kind;
+        const char *want;
+    } cases[] = {
+        {16, "bob", 'd', "nudged:{4}:bob:d"},
+        {1024, "c1", 'p', "nudged:{985}:c1:p"},
+        {1024, "zoe", 'a', "nudged:{697}:zoe:a"},
+        {1, "x{y}:z", 's', "nudged:{0}:x{y}:z:s"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cmd c;
+        struct keys k = {.prefix = "nudged:", .shards = cases[i].shards};
+        cmd_init(&c);
+        keys_add_customer(&c, &k, cases[i].id, cases[i].kind);
+        const char *got = c.arena + c.off[0];
+        CHECK(c.lens[0] == strlen(cases[i].want) && memcmp(got, cases[i].want, c.lens[0]) == 0, "got %.*s, want %s",
+              (int)c.lens[0], got, cases[i].want);
+        cmd_free(&c);
+    }
+}
+
 int main(void)
 {
     test_cmd_pieces();
+    test_customer_keys();
     return harness_summary("test_cmd");
 }
