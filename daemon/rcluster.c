@@ -38,6 +38,7 @@ struct rcluster {
     bool stale;          /* the map is to be read again */
     bool refreshing;     /* a CLUSTER SLOTS is on its way */
     bool up, closing;
+    bool map_failing; /* the last map read failed: said once, not every REFRESH_EVERY_MS */
     unsigned long retired_reconnects;
     unsigned long redirects, map_reads; /* MOVED and ASK followed; slot maps read */
     struct event *timer;
@@ -362,7 +363,6 @@ static void apply_map(struct rcluster *c, const struct rcluster_range *ranges, i
 static void on_slots(redisAsyncContext *ac, void *r, void *priv)
 {
     struct rcluster *c = priv;
-    (void)ac;
     c->refreshing = false;
     if (c->closing || r == NULL)
         return;
@@ -372,11 +372,12 @@ static void on_slots(redisAsyncContext *ac, void *r, void *priv)
     struct rcluster_range *ranges = util_xcalloc(max ? max : 1, sizeof *ranges);
     const char *asked = ac && ac->c.tcp.host ? ac->c.tcp.host : "127.0.0.1";
     int n = rcluster_parse_slots(reply, asked, ranges, max, &why);
-    if (n < 0)
-        log_warn("redis cluster: cannot read the slot map", "conn", c->name, "error",
-                 reply->type == REDIS_REPLY_ERROR ? reply->str : why);
-    else
+    if (n < 0 && !c->map_failing) /* a node of no Cluster, say: its answer is the reason */
+        log_error("redis cluster: cannot read the slot map; trying again every 500 ms", "conn", c->name, "node", asked,
+                  "error", reply->type == REDIS_REPLY_ERROR ? reply->str : why);
+    else if (n >= 0)
         apply_map(c, ranges, n);
+    c->map_failing = n < 0;
     c->map_reads += n >= 0;
     free(ranges);
     c->stale = n < 0 || !c->mapped;

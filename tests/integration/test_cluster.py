@@ -193,6 +193,31 @@ def test_cluster_collector_goes_on_when_a_master_dies(env):
         cluster.stop()
 
 
+def test_cluster_nodes_naming_a_redis_that_is_no_cluster(env):
+    """cluster_nodes naming a Redis without Cluster support (a mistake an
+    operator can make): the log says why once, /healthz says Redis is not
+    connected, the collector answers 503, and nothing is written."""
+    port = free_port()
+    kf = os.path.join(env.dir, "write_keys")
+    with open(kf, "w") as f:
+        f.write(KEY + "\n")
+    n = env.nudged({}, conf="[redis]\ncluster_nodes = 127.0.0.1:%d\n[http]\ningest_listen = 127.0.0.1:%d\n"
+                   "write_keys_file = %s\ncollector_only = yes\n" % (env.redis.port, port, kf))
+    n.start()
+    wait_for(lambda: n.log_has("cluster support disabled"), 10, "the reason in the log")
+    time.sleep(1)
+    said = [open(n.log).read().count("cannot read the slot map")]
+    time.sleep(2)  # four reads of the map later
+    said.append(open(n.log).read().count("cannot read the slot map"))
+    assert said[0] == said[1], "said again and again: %s" % said
+    st, body = n.admin("GET", "/healthz")
+    assert st == 503 and "redis" in body, (st, body)
+    st, _, _ = post(port, "/v1/track", track("u1", 1))
+    assert st == 503, st
+    assert env.redis.client.dbsize() == 0, env.redis.client.keys("*")
+    assert n.stop() == 0
+
+
 def test_cluster_nodes_refused_where_not_built(env):
     """A consumer on Cluster is an error of the config (check and the
     daemon say why), and forget, report and redrive refuse to run."""
@@ -217,4 +242,5 @@ def test_cluster_nodes_refused_where_not_built(env):
 
 
 TESTS = [test_cluster_collector_writes_each_message_to_its_shards_master, test_cluster_collector_follows_ask_and_moved,
-         test_cluster_collector_goes_on_when_a_master_dies, test_cluster_nodes_refused_where_not_built]
+         test_cluster_collector_goes_on_when_a_master_dies, test_cluster_nodes_naming_a_redis_that_is_no_cluster,
+         test_cluster_nodes_refused_where_not_built]
