@@ -77,7 +77,7 @@ bool arms_cmd(const struct arms *a, struct cmd *c, const struct scripts *s, cons
     scripts_begin(c, s, SCRIPT_ARM, (int)(1 + a->n));
     cmd_adds(c, k->schedule);
     for (size_t i = 0; i < a->n; i++)
-        keys_add_customer(c, k, a->a[i].customer, 's');
+        keys_add_customer(c, k, a->a[i].customer, "s");
     cmd_addi(c, ttl_ms);
     for (size_t i = 0; i < a->n; i++) {
         cmd_adds(c, a->a[i].later ? "gt" : "");

@@ -490,7 +490,7 @@ static void resolve_links(struct batch *b)
     cmd_adds(&mget, "MGET");
     for (size_t i = 0; i < b->n; i++)
         if (b->e[i].valid)
-            keys_add_customer(&mget, c->d.keys, b->e[i].m.customer, 'a');
+            keys_add_customer(&mget, c->d.keys, b->e[i].m.customer, "a");
     bool needed = !b->src->timers && mget.n > 1 && trigger_set_has_effects(b->set);
     if (!needed) {
         assign_rounds(b);

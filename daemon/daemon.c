@@ -548,7 +548,7 @@ static void customer(void *data, bool erase, const char *id, struct admin_pendin
         profile_forget_cmd(&c, &d->scripts, &d->keys, id);
     } else {
         cmd_adds(&c, "HGETALL");
-        keys_add_customer(&c, &d->keys, id, 'p');
+        keys_add_customer(&c, &d->keys, id, "p");
     }
     struct customer_req *q = util_xcalloc(1, sizeof *q);
     *q = (struct customer_req){d, p, util_xstrdup(id), erase};

@@ -212,7 +212,7 @@ static void finish_retry(struct job *j, long attempt, int64_t delay_ms, long sta
     scripts_begin(&d->call, d->d.scripts, SCRIPT_RETRY, 3);
     cmd_adds(&d->call, d->d.keys->actions);
     cmd_adds(&d->call, d->d.keys->schedule);
-    keys_add_customer(&d->call, d->d.keys, field(j, "customer"), 's');
+    keys_add_customer(&d->call, d->d.keys, field(j, "customer"), "s");
     cmd_adds(&d->call, d->d.keys->group);
     cmd_adds(&d->call, j->sid);
     cmd_addi(&d->call, clock_now_ms() + delay_ms);
@@ -359,7 +359,7 @@ static void send_email(struct job *j)
     struct cmd hget;
     cmd_init(&hget);
     cmd_adds(&hget, "HGET");
-    keys_add_customer(&hget, d->d.keys, field(j, "customer"), 'p');
+    keys_add_customer(&hget, d->d.keys, field(j, "customer"), "p");
     cmd_adds(&hget, "t:unsubscribed");
     if (cmd_send(&hget, d->d.conn, on_consent, j) != 0) {
         log_warn("redis is down: the email stays pending and is sent later", "delivery", field(j, "d"));

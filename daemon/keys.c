@@ -76,10 +76,10 @@ void keys_add_measures(struct cmd *c, const struct keys *k, const char *trigger)
     cmd_addcat(c, parts, 2);
 }
 
-void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind)
+void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, const char *kinds)
 {
-    /* "{k}:" by hand: three of these a customer and a commit, where a
-     * snprintf cost more than the rest of the key. */
+    /* "{k}:" by hand, once for all of KINDS: a commit names three keys a
+     * customer, and a snprintf cost more than the rest of a key. */
     char tag[16], *p = tag + sizeof tag;
     unsigned n = shard_of(id, k->shards);
     *--p = '\0';
@@ -89,9 +89,11 @@ void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char
         *--p = (char)('0' + n % 10);
     while ((n /= 10) > 0);
     *--p = '{';
-    const char suffix[] = {':', kind, '\0'};
-    const char *parts[] = {k->prefix, p, id, suffix};
-    cmd_addcat(c, parts, 4);
+    for (; *kinds; kinds++) {
+        const char suffix[] = {':', *kinds, '\0'};
+        const char *parts[] = {k->prefix, p, id, suffix};
+        cmd_addcat(c, parts, 4);
+    }
 }
 
 const char *keys_layout_mismatch(const struct config *cfg, const char *version, const char *shards, char *why,

@@ -110,14 +110,11 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
     for (size_t i = 0; i < o->nacks; i++)
         cmd_adds(c, o->acks[i].stream);
     for (size_t i = 0; i < o->nmerges; i++) {
-        for (const char *x = "pdsa"; *x; x++)
-            keys_add_customer(c, k, o->merges[i].from, *x);
-        for (const char *x = "sm"; *x; x++)
-            keys_add_customer(c, k, o->merges[i].into, *x);
+        keys_add_customer(c, k, o->merges[i].from, "pdsa");
+        keys_add_customer(c, k, o->merges[i].into, "sm");
     }
     for (size_t i = 0; i < n; i++)
-        for (const char *x = "pds"; *x; x++)
-            keys_add_customer(c, k, ch[i].customer, *x);
+        keys_add_customer(c, k, ch[i].customer, "pds");
     cmd_adds(c, o->owner);
     cmd_addi(c, (int64_t)o->nleases);
     cmd_addi(c, o->ttl_ms + profile_ttl_slack(o->ttl_ms));
@@ -134,8 +131,7 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
     tally_format(c, o->counts);
     cmd_addi(c, (int64_t)o->nmerges);
     for (size_t i = 0; i < o->nmerges; i++) {
-        cmd_adds(c, o->merges[i].from);
-        cmd_adds(c, o->merges[i].into);
+        cmd_adds(c, o->merges[i].into); /* the anonymous id is in its keys */
         cmd_addi(c, o->merges[i].expect);
     }
     for (size_t i = 0; i < o->ndeliveries; i++)
@@ -153,14 +149,14 @@ void profile_read_cmd(struct cmd *c, const struct keys *k, const char *customer)
 {
     cmd_reset(c);
     cmd_adds(c, "HGETALL");
-    keys_add_customer(c, k, customer, 'p');
+    keys_add_customer(c, k, customer, "p");
 }
 
 void profile_seen_cmd(struct cmd *c, const struct keys *k, const char *customer)
 {
     cmd_reset(c);
     cmd_adds(c, "ZRANGE");
-    keys_add_customer(c, k, customer, 'd');
+    keys_add_customer(c, k, customer, "d");
     cmd_adds(c, "0");
     cmd_adds(c, "-1");
 }
@@ -169,14 +165,14 @@ void profile_link_cmd(struct cmd *c, const struct keys *k, const char *customer)
 {
     cmd_reset(c);
     cmd_adds(c, "GET");
-    keys_add_customer(c, k, customer, 'a');
+    keys_add_customer(c, k, customer, "a");
 }
 
 void profile_index_cmd(struct cmd *c, const struct keys *k, const char *customer)
 {
     cmd_reset(c);
     cmd_adds(c, "SCARD");
-    keys_add_customer(c, k, customer, 's');
+    keys_add_customer(c, k, customer, "s");
 }
 
 json_t *profile_fields(const redisReply *fields)
@@ -196,8 +192,7 @@ void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct key
         scripts_begin(c, s, SCRIPT_FORGET, 6);
     else
         scripts_begin_eval(c, SCRIPT_FORGET, 6);
-    for (const char *x = "pdsm"; *x; x++)
-        keys_add_customer(c, k, id, *x);
+    keys_add_customer(c, k, id, "pdsm");
     cmd_adds(c, k->schedule);
     cmd_adds(c, k->buyers);
 }

@@ -33,7 +33,7 @@ static void add_customer(struct cmd *c, const struct keys *k, struct entry *e)
         e->first_order = customer_event_stats(ev, &count, &first, &last) && count == 1;
         e->raised = revenue_before(e, old, sizeof old);
     }
-    keys_add_customer(c, k, e->m.customer, 'p');
+    keys_add_customer(c, k, e->m.customer, "p");
     cmd_addscopy(c, old);
     cmd_adds(c, entry_is_order(e) ? (rv ? rv : "0") : "");
 }

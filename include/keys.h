@@ -56,10 +56,10 @@ const char *keys_shard_stream(const struct keys *k, unsigned shard);
  * many triggers are measured. */
 void keys_add_measures(struct cmd *c, const struct keys *k, const char *trigger);
 
-/* Adds customer ID's key of KIND to C: "<prefix>{k}:ID:<KIND>", k the
- * customer's shard, where KIND
- * is p (profile hash), d (dedup set), a (link), s (schedule index) or m
+/* Adds customer ID's key of each kind of KINDS to C, in that order:
+ * "<prefix>{k}:ID:<KIND>", k the customer's shard, where a kind is p
+ * (profile hash), d (dedup set), a (link), s (schedule index) or m
  * (merged ids). */
-void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, char kind);
+void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, const char *kinds);
 
 #endif

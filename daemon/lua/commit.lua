@@ -17,8 +17,8 @@
 -- window), 7 the consumer group, 8 the number of streams, 9 "1" to delete
 -- the acked entries (nudged's own timers stream), 10 the number of
 -- deliveries, 11 the round's tally of counts ("": none), 12 the number of
--- merges; then per merge the anonymous id, the user id and the version
--- the anonymous profile was read at ("0": no hash); then the deliveries
+-- merges; then per merge the user id and the version the anonymous
+-- profile was read at (the anonymous id is in its keys) ("0": no hash); then the deliveries
 -- (each the field "delivery" of an actions entry), per stream the number
 -- of its entries and their ids; then per customer: the version it was built on ("0": no hash), the number of
 -- field/value pairs to set, its code, then the pairs, the fields to
@@ -55,12 +55,12 @@ local B = 65536
 local ndeliveries, nmerges = tonumber(argv[10]), tonumber(argv[12])
 local mk, stale = 5 + nleases + nstreams, {}
 for m = 1, nmerges do
-  local a, k = 10 + 3 * m, mk + 6 * (m - 1)
-  if (call('HGET', keys[k], 'v') or '0') ~= argv[a + 2] or call('EXISTS', keys[k + 3]) == 1 then
+  local a, k = 11 + 2 * m, mk + 6 * (m - 1)
+  if (call('HGET', keys[k], 'v') or '0') ~= argv[a + 1] or call('EXISTS', keys[k + 3]) == 1 then
     stale[#stale + 1] = -m
   end
 end
-local d0 = 13 + 3 * nmerges
+local d0 = 13 + 2 * nmerges
 local i = d0 + ndeliveries
 -- Flat arrays, not a table an entry: each table is an allocation, and
 -- the commit runs for every round.
@@ -92,8 +92,8 @@ end
 if #stale > 0 then return stale end
 local ttl, dedup_ttl, score, trim = argv[3], argv[4], argv[5], argv[6]
 for m = 1, nmerges do
-  local a, k = 10 + 3 * m, mk + 6 * (m - 1)
-  local into = argv[a + 1]
+  local a, k = 11 + 2 * m, mk + 6 * (m - 1)
+  local into = argv[a]
   for _, item in ipairs(call('SMEMBERS', keys[k + 2])) do
     local due = call('ZSCORE', keys[1], item)
     local ok, f = pcall(cjson.decode, item)

@@ -14,7 +14,7 @@ static void test_cmd_pieces(void)
     cmd_addi(&c, -5);
     cmd_addi(&c, INT64_MIN);
     cmd_addi(&c, INT64_MAX);
-    keys_add_customer(&c, &k, "ann@example.com", 'p');
+    keys_add_customer(&c, &k, "ann@example.com", "p");
     static const char *const want[] = {"0", "-5", "-9223372036854775808", "9223372036854775807",
                                        "nudged:{5}:ann@example.com:p"}; /* shard 5 of 16 */
     CHECK(c.n == 5, "5 pieces, not %zu", c.n);
@@ -33,24 +33,36 @@ static void test_customer_keys(void)
     static const struct {
         unsigned shards;
         const char *id;
-        char kind;
+        const char *kinds;
         const char *want;
     } cases[] = {
-        {16, "bob", 'd', "nudged:{4}:bob:d"},
-        {1024, "c1", 'p', "nudged:{985}:c1:p"},
-        {1024, "zoe", 'a', "nudged:{697}:zoe:a"},
-        {1, "x{y}:z", 's', "nudged:{0}:x{y}:z:s"},
+        {16, "bob", "d", "nudged:{4}:bob:d"},
+        {1024, "c1", "p", "nudged:{985}:c1:p"},
+        {1024, "zoe", "a", "nudged:{697}:zoe:a"},
+        {1, "x{y}:z", "s", "nudged:{0}:x{y}:z:s"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct cmd c;
         struct keys k = {.prefix = "nudged:", .shards = cases[i].shards};
         cmd_init(&c);
-        keys_add_customer(&c, &k, cases[i].id, cases[i].kind);
+        keys_add_customer(&c, &k, cases[i].id, cases[i].kinds);
         const char *got = c.arena + c.off[0];
         CHECK(c.lens[0] == strlen(cases[i].want) && memcmp(got, cases[i].want, c.lens[0]) == 0, "got %.*s, want %s",
               (int)c.lens[0], got, cases[i].want);
         cmd_free(&c);
     }
+    struct cmd c;
+    struct keys k = {.prefix = "nudged:", .shards = 16};
+    cmd_init(&c);
+    keys_add_customer(&c, &k, "bob", "pds");
+    CHECK(c.n == 3, "three kinds, three keys: %zu", c.n);
+    for (size_t i = 0; i < c.n && i < 3; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "nudged:{4}:bob:%c", "pds"[i]);
+        CHECK(c.lens[i] == strlen(want) && memcmp(c.arena + c.off[i], want, c.lens[i]) == 0, "key %zu: %.*s", i,
+              (int)c.lens[i], c.arena + c.off[i]);
+    }
+    cmd_free(&c);
 }
 
 int main(void)
