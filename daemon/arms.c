@@ -74,10 +74,11 @@ bool arms_cmd(const struct arms *a, struct cmd *c, const struct scripts *s, cons
 {
     if (a->n == 0)
         return false;
-    scripts_begin(c, s, SCRIPT_ARM, (int)(1 + a->n));
-    cmd_adds(c, k->schedule);
-    for (size_t i = 0; i < a->n; i++)
+    scripts_begin(c, s, SCRIPT_ARM, (int)(2 * a->n));
+    for (size_t i = 0; i < a->n; i++) {
+        cmd_adds(c, k->schedule[keys_shard(k, a->a[i].customer)]);
         keys_add_customer(c, k, a->a[i].customer, "s");
+    }
     cmd_addi(c, ttl_ms);
     for (size_t i = 0; i < a->n; i++) {
         cmd_adds(c, a->a[i].later ? "gt" : "");

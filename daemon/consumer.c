@@ -1,8 +1,9 @@
 /* consumer.c — from a batch of stream entries to deliveries, at least once.
  *
  * Two sources feed it, one batch at a time: the events streams of the
- * shards this process owns (owner.h), and <prefix>timers, where the
- * scheduler puts firings that waited (delay, unless). A batch runs in
+ * shards this process owns (owner.h), and their timers streams
+ * (<prefix>timers:{k}), where the scheduler puts firings that waited
+ * (delay, unless). A batch runs in
  * phases: (1) the profiles of its customers that are not in memory
  * (pstore.h) are read, in one pipelined round trip; (2) each valid event
  * is applied to its customer's profile in memory by customer_apply, the
@@ -49,7 +50,7 @@
 struct source {
     struct consumer *c;
     struct sreader *reader;
-    const char *const *streams; /* the shards' events streams (shard k's at k), or the timers stream */
+    const char *const *streams; /* the shards' events streams, or their timers streams (shard k's at k) */
     unsigned nstreams;
     bool timers;
 };
@@ -742,14 +743,13 @@ struct consumer *consumer_new(const struct consumer_deps *deps)
     c->store = pstore_new(&pd);
     TAILQ_INIT(&c->reading);
     const char *const *streams[CONSUMER_SOURCES] = {(const char *const *)deps->keys->streams + 1,
-                                                    (const char *const *)&deps->keys->timers};
-    const unsigned nstreams[CONSUMER_SOURCES] = {deps->keys->nstreams - 1, 1};
+                                                    (const char *const *)deps->keys->timers};
     for (int i = 0; i < CONSUMER_SOURCES; i++) {
         struct source *src = &c->src[i];
         bool timers = i == CONSUMER_TIMERS;
-        *src = (struct source){c, NULL, streams[i], nstreams[i], timers};
+        *src = (struct source){c, NULL, streams[i], deps->keys->shards, timers};
         struct sreader_opts o = {streams[i],
-                                 nstreams[i],
+                                 deps->keys->shards,
                                  deps->keys->group,
                                  deps->keys->consumer,
                                  deps->cfg->redis_claim_idle_ms,

@@ -95,13 +95,16 @@ static struct sreader *reader(struct daemon *d, int i)
     return i == CONSUMER_SOURCES ? delivery_reader(d->delivery) : inbox_reader(d->inbox);
 }
 
-/* Shard K became this process's, or stopped being: its stream is read (its
- * pending entries of any consumer taken over first) or no longer; shard
- * 0's owner also moves the inbox. */
+/* Shard K became this process's, or stopped being: its events, timers and
+ * outbox are read (their pending entries of any consumer taken over
+ * first) and its schedule's due items moved, or no longer; shard 0's
+ * owner also moves the inbox. */
 static void on_shard(void *data, unsigned k, bool owned)
 {
     struct daemon *d = data;
-    sreader_set_active(consumer_reader(d->consumer, CONSUMER_EVENTS), k, owned, true);
+    for (int i = 0; i < CONSUMER_SOURCES; i++)
+        sreader_set_active(consumer_reader(d->consumer, i), k, owned, true);
+    delivery_own(d->delivery, k, owned);
     if (k == 0) {
         sreader_set_active(inbox_reader(d->inbox), 0, owned, true);
         tally_folder_own(d->folder, owned);
@@ -183,10 +186,11 @@ static void on_groups_exist(redisAsyncContext *ac, void *r, void *priv)
  * the setup is on_scripts_loaded. */
 static void setup_groups(struct daemon *d)
 {
-    for (unsigned i = 0; i < d->keys.nstreams + 2; i++) {
-        const char *stream = i < d->keys.nstreams    ? d->keys.streams[i]
-                             : i == d->keys.nstreams ? d->keys.timers
-                                                     : d->keys.actions;
+    for (unsigned i = 0; i < d->keys.nstreams + 2 * d->keys.shards; i++) {
+        unsigned k = i - d->keys.nstreams; /* past the events streams: the timers, then the outboxes */
+        const char *stream = i < d->keys.nstreams ? d->keys.streams[i]
+                             : k < d->keys.shards ? d->keys.timers[k]
+                                                  : d->keys.actions[k - d->keys.shards];
         if (rconn_sendf(d->conn, on_group, d, "XGROUP CREATE %s %s 0 MKSTREAM", stream, d->keys.group) != 0 ||
             rconn_sendf(d->conn, on_groups_exist, d, "XINFO GROUPS %s", stream) != 0)
             d->setup_failures++;
@@ -661,8 +665,11 @@ static int start(struct daemon *d)
     d->delivery = delivery_new(&dd);
     d->inbox = inbox_new(&id);
     /* No shard is read before a lease says it is this process's. */
-    for (unsigned k = 0; k < (unsigned)c->redis_shards; k++)
-        sreader_set_active(consumer_reader(d->consumer, CONSUMER_EVENTS), k, false, false);
+    for (unsigned k = 0; k < (unsigned)c->redis_shards; k++) {
+        for (int i = 0; i < CONSUMER_SOURCES; i++)
+            sreader_set_active(consumer_reader(d->consumer, i), k, false, false);
+        sreader_set_active(delivery_reader(d->delivery), k, false, false);
+    }
     sreader_set_active(inbox_reader(d->inbox), 0, false, false);
     d->owner = c->http_collector_only ? NULL : owner_new(&od);
     d->folder = tally_folder_new(d->conn, &d->scripts, &d->keys);

@@ -1,10 +1,12 @@
-/* delivery.c — at-least-once delivery from the actions stream: webhooks
- * over HTTP, emails over SMTP (both on the one curl multi).
+/* delivery.c — at-least-once delivery from the outboxes of the shards
+ * this process owns (<prefix>actions:{k}): webhooks over HTTP, emails over
+ * SMTP (both on the one curl multi).
  *
- * A delivery is acked only when its outcome is recorded in Redis in one
- * script: done (ack + delete), retry (into the schedule + ack + delete) or
- * dead (into <prefix>dead + ack + delete). A crash before that leaves the
- * entry pending, and it is sent again with the same webhook-id.
+ * A delivery is acked only when its outcome is recorded in Redis: done
+ * (ack), retry (into its shard's schedule + ack + delete, one script) or
+ * dead (into <prefix>dead + ack + delete, one script). A crash before that
+ * leaves the entry pending, and it is sent again with the same webhook-id
+ * (by the shard's next owner, which takes its pending entries over).
  */
 #include "delivery.h"
 #include "clock.h"
@@ -28,15 +30,18 @@
 struct job {
     struct delivery *d;
     char *sid;             /* the stream entry id */
+    unsigned shard;        /* the shard whose outbox it came from */
     struct jparse_flat f;  /* the delivery's fields; defaults left out (outbox_default) */
     TAILQ_ENTRY(job) link; /* in the delivery's jobs */
 };
 
-/* Deliveries that succeeded, acked together once per loop iteration. */
+/* Deliveries that succeeded, acked together once per loop iteration
+ * (one XACK an outbox). */
 struct done_batch {
     struct delivery *d;
     struct job **jobs;
     size_t n;
+    unsigned left; /* the XACKs not answered yet */
 };
 
 struct delivery {
@@ -47,7 +52,8 @@ struct delivery {
     TAILQ_HEAD(, job) jobs;    /* being sent */
     size_t njobs;
     struct cmd call;
-    bool due_running;
+    bool *owned;                   /* a shard's: its schedule's due items are moved by this process */
+    unsigned due_out;              /* the moves of due items not answered yet */
     struct webhook_signer *signer; /* NULL when OpenSSL has no HMAC: signed webhooks fail and retry */
 };
 
@@ -111,16 +117,18 @@ static void on_done_acked(redisAsyncContext *ac, void *r, void *priv)
     (void)ac;
     if (reply && reply->type == REDIS_REPLY_ERROR)
         log_warn("cannot ack sent deliveries; they will be sent again", "error", reply->str);
+    if (--b->left > 0)
+        return;
     for (size_t i = 0; i < b->n; i++)
         job_free(b->jobs[i]);
     free(b->jobs);
     free(b);
 }
 
-/* Acks every delivery that succeeded since the last flush: one command for
- * the lot instead of a script per delivery. The acked entries leave the
- * stream with delivery_trim(): XDEL of each cost Redis a seek into its
- * stream node, more than the ack. */
+/* Acks every delivery that succeeded since the last flush: one command an
+ * outbox for the lot instead of a script per delivery. The acked entries
+ * leave the stream with sreader_trim(): XDEL of each cost Redis a seek
+ * into its stream node, more than the ack. */
 static void flush_done(evutil_socket_t fd, short what, void *arg)
 {
     struct delivery *d = arg;
@@ -130,18 +138,32 @@ static void flush_done(evutil_socket_t fd, short what, void *arg)
     if (b == NULL)
         return;
     d->done = NULL;
+    b->left = 1; /* held until every XACK is sent */
+    bool *acked = util_xcalloc(b->n, sizeof *acked);
     struct cmd ack;
     cmd_init(&ack);
-    cmd_adds(&ack, "XACK");
-    cmd_adds(&ack, d->d.keys->actions);
-    cmd_adds(&ack, d->d.keys->group);
-    for (size_t i = 0; i < b->n; i++)
-        cmd_adds(&ack, b->jobs[i]->sid);
-    if (cmd_send(&ack, d->d.conn, on_done_acked, b) != 0) {
-        log_warn("redis is down: sent deliveries stay pending and are sent again");
-        on_done_acked(NULL, NULL, b);
+    for (size_t i = 0; i < b->n; i++) {
+        if (acked[i])
+            continue;
+        unsigned shard = b->jobs[i]->shard;
+        cmd_reset(&ack);
+        cmd_adds(&ack, "XACK");
+        cmd_adds(&ack, d->d.keys->actions[shard]);
+        cmd_adds(&ack, d->d.keys->group);
+        for (size_t k = i; k < b->n; k++)
+            if (!acked[k] && b->jobs[k]->shard == shard) {
+                acked[k] = true;
+                cmd_adds(&ack, b->jobs[k]->sid);
+            }
+        if (cmd_send(&ack, d->d.conn, on_done_acked, b) != 0) {
+            log_warn("redis is down: sent deliveries stay pending and are sent again");
+            break;
+        }
+        b->left++;
     }
     cmd_free(&ack);
+    free(acked);
+    on_done_acked(NULL, NULL, b);
 }
 
 /* Queues J's ack with the other finished deliveries of this iteration. */
@@ -176,7 +198,7 @@ static void finish_dead(struct job *j, long status, const char *error)
     char st[24];
     snprintf(st, sizeof st, "%ld", status);
     scripts_begin(&d->call, d->d.scripts, SCRIPT_DEAD, 2);
-    cmd_adds(&d->call, d->d.keys->actions);
+    cmd_adds(&d->call, d->d.keys->actions[j->shard]);
     cmd_adds(&d->call, d->d.keys->dead);
     cmd_adds(&d->call, d->d.keys->group);
     cmd_adds(&d->call, j->sid);
@@ -210,8 +232,8 @@ static void finish_retry(struct job *j, long attempt, int64_t delay_ms, long sta
     char *item = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(f);
     scripts_begin(&d->call, d->d.scripts, SCRIPT_RETRY, 3);
-    cmd_adds(&d->call, d->d.keys->actions);
-    cmd_adds(&d->call, d->d.keys->schedule);
+    cmd_adds(&d->call, d->d.keys->actions[j->shard]);
+    cmd_adds(&d->call, d->d.keys->schedule[j->shard]);
     keys_add_customer(&d->call, d->d.keys, field(j, "customer"), "s");
     cmd_adds(&d->call, d->d.keys->group);
     cmd_adds(&d->call, j->sid);
@@ -398,12 +420,12 @@ static void send_job(struct job *j)
     }
 }
 
-static bool in_flight(const struct delivery *d, const char *sid)
+static bool in_flight(const struct delivery *d, unsigned shard, const char *sid)
 {
     const struct job *j;
     TAILQ_FOREACH(j, &d->jobs, link)
     {
-        if (strcmp(j->sid, sid) == 0)
+        if (j->shard == shard && strcmp(j->sid, sid) == 0)
             return true;
     }
     return false;
@@ -411,10 +433,11 @@ static bool in_flight(const struct delivery *d, const char *sid)
 
 /* An error in place of a delivery's fields (WHY, consumed): the delivery
  * goes to dead with it. */
-static struct job *job_new(struct delivery *d, const redisReply *e)
+static struct job *job_new(struct delivery *d, const redisReply *e, unsigned shard)
 {
     struct job *j = util_xcalloc(1, sizeof *j);
     j->d = d;
+    j->shard = shard;
     j->sid = util_xstrndup(e->element[0]->str, e->element[0]->len);
     outbox_read(&j->f, e->element[1]);
     TAILQ_INSERT_HEAD(&d->jobs, j, link);
@@ -430,9 +453,9 @@ static void on_batch(const struct sreader_entry *entries, size_t n, void *data)
         /* Only a read of the pending list (after a claim or a reconnect)
          * can hand back an entry still being sent; new entries (">") are
          * new, so the scan over the jobs is skipped for them. */
-        if (entries[i].pending && in_flight(d, e->element[0]->str))
+        if (entries[i].pending && in_flight(d, entries[i].index, e->element[0]->str))
             continue;
-        send_job(job_new(d, e));
+        send_job(job_new(d, e, entries[i].index));
     }
     sreader_done(d->reader, true);
 }
@@ -449,27 +472,42 @@ static void on_due(redisAsyncContext *ac, void *r, void *priv)
     struct delivery *d = priv;
     redisReply *reply = r;
     (void)ac;
-    d->due_running = false;
+    d->due_out--;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         d->d.stats->scheduled_moved += (uint64_t)reply->integer;
     else if (reply && reply->type == REDIS_REPLY_ERROR)
         log_warn("moving due retries failed", "error", reply->str);
 }
 
+/* Not taken over: a delivery being sent by the shard's last owner (which
+ * let go of it alive) would be sent twice. One whose sender died is
+ * claimed once idle for claim_idle, as before the outboxes had owners. */
+void delivery_own(struct delivery *d, unsigned shard, bool owned)
+{
+    d->owned[shard] = owned;
+    sreader_set_active(d->reader, shard, owned, false);
+}
+
 void delivery_move_due(struct delivery *d)
 {
-    if (d->due_running || !rconn_up(d->d.conn))
+    if (d->due_out > 0 || !rconn_up(d->d.conn))
         return;
+    const struct keys *k = d->d.keys;
     struct cmd c;
     cmd_init(&c);
-    scripts_begin(&c, d->d.scripts, SCRIPT_DUE, 3);
-    cmd_adds(&c, d->d.keys->schedule);
-    cmd_adds(&c, d->d.keys->actions);
-    cmd_adds(&c, d->d.keys->timers);
-    cmd_addi(&c, clock_now_ms());
-    cmd_addi(&c, 500);
-    if (cmd_send(&c, d->d.conn, on_due, d) == 0)
-        d->due_running = true;
+    for (unsigned i = 0; i < k->shards; i++) {
+        if (!d->owned[i])
+            continue;
+        cmd_reset(&c);
+        scripts_begin(&c, d->d.scripts, SCRIPT_DUE, 3);
+        cmd_adds(&c, k->schedule[i]);
+        cmd_adds(&c, k->actions[i]);
+        cmd_adds(&c, k->timers[i]);
+        cmd_addi(&c, clock_now_ms());
+        cmd_addi(&c, 500);
+        if (cmd_send(&c, d->d.conn, on_due, d) == 0)
+            d->due_out++;
+    }
     cmd_free(&c);
 }
 
@@ -480,8 +518,9 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
     d->d = *deps;
     cmd_init(&d->call);
     d->flush_event = event_new(deps->base, -1, 0, flush_done, d);
-    struct sreader_opts o = {(const char *const *)&deps->keys->actions,
-                             1,
+    d->owned = util_xcalloc(deps->keys->shards, sizeof *d->owned);
+    struct sreader_opts o = {(const char *const *)deps->keys->actions,
+                             deps->keys->shards,
                              deps->keys->group,
                              deps->keys->consumer,
                              deps->cfg->redis_claim_idle_ms,
@@ -525,5 +564,6 @@ void delivery_free(struct delivery *d)
     }
     sreader_free(d->reader);
     cmd_free(&d->call);
+    free(d->owned);
     free(d);
 }

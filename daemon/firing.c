@@ -18,7 +18,7 @@
 #include <string.h>
 
 /* One delivery's fields as one JSON object: the "delivery" field of its
- * <prefix>actions entry, or its schedule item when it waits for the end
+ * outbox entry, or its schedule item when it waits for the end
  * of quiet hours. One string, not a field/value pair each: every string
  * is parsed by Redis, made a Lua string, stored and read back, which
  * costs more than the JSON around one. The fields that hold their default
@@ -94,7 +94,7 @@ static void deliver(const struct firing *fc, struct pcache_profile *p, const str
         if (kind == ACTION_EMAIL && send_at > ctx->now_ms)
             pstore_schedule(fc->round, p, send_at, text);
         else
-            pstore_deliver(fc->round, text);
+            pstore_deliver(fc->round, p, text);
     }
     free(unsub);
 }

@@ -21,11 +21,8 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->group = cfg->redis_group;
     k->consumer = cfg->redis_consumer;
     k->events = join(cfg->redis_prefix, cfg->redis_stream);
-    k->actions = join(cfg->redis_prefix, "actions");
     k->rejected = join(cfg->redis_prefix, "rejected");
     k->dead = join(cfg->redis_prefix, "dead");
-    k->schedule = join(cfg->redis_prefix, "schedule");
-    k->timers = join(cfg->redis_prefix, "timers");
     k->layout = join(cfg->redis_prefix, "layout");
     k->measures = join(cfg->redis_prefix, "measures:");
     k->tally = join(cfg->redis_prefix, "tally");
@@ -35,10 +32,16 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->nstreams = 1 + k->shards;
     k->streams = util_xcalloc(k->nstreams, sizeof *k->streams);
     k->streams[0] = util_xstrdup(k->events);
-    k->leases = util_xcalloc(k->nstreams - 1, sizeof *k->leases);
-    for (unsigned i = 1; i < k->nstreams; i++)
-        if (asprintf(&k->streams[i], "%s:{%u}", k->events, i - 1) < 0 ||
-            asprintf(&k->leases[i - 1], "%slease:{%u}", cfg->redis_prefix, i - 1) < 0)
+    k->leases = util_xcalloc(k->shards, sizeof *k->leases);
+    k->actions = util_xcalloc(k->shards, sizeof *k->actions);
+    k->schedule = util_xcalloc(k->shards, sizeof *k->schedule);
+    k->timers = util_xcalloc(k->shards, sizeof *k->timers);
+    for (unsigned i = 0; i < k->shards; i++)
+        if (asprintf(&k->streams[i + 1], "%s:{%u}", k->events, i) < 0 ||
+            asprintf(&k->leases[i], "%slease:{%u}", cfg->redis_prefix, i) < 0 ||
+            asprintf(&k->actions[i], "%sactions:{%u}", cfg->redis_prefix, i) < 0 ||
+            asprintf(&k->schedule[i], "%sschedule:{%u}", cfg->redis_prefix, i) < 0 ||
+            asprintf(&k->timers[i], "%stimers:{%u}", cfg->redis_prefix, i) < 0)
             util_fatal("out of memory");
     k->processes = join(cfg->redis_prefix, "processes");
 }
@@ -48,14 +51,16 @@ const char *keys_shard_stream(const struct keys *k, unsigned shard)
     return k->streams[1 + shard];
 }
 
+unsigned keys_shard(const struct keys *k, const char *id)
+{
+    return shard_of(id, k->shards);
+}
+
 void keys_free(struct keys *k)
 {
     free(k->events);
-    free(k->actions);
     free(k->rejected);
     free(k->dead);
-    free(k->schedule);
-    free(k->timers);
     free(k->layout);
     free(k->measures);
     free(k->tally);
@@ -63,10 +68,17 @@ void keys_free(struct keys *k)
     free(k->buyers);
     for (unsigned i = 0; i < k->nstreams; i++)
         free(k->streams[i]);
-    for (unsigned i = 0; i + 1 < k->nstreams; i++)
+    for (unsigned i = 0; i < k->shards; i++) {
         free(k->leases[i]);
+        free(k->actions[i]);
+        free(k->schedule[i]);
+        free(k->timers[i]);
+    }
     free(k->streams);
     free(k->leases);
+    free(k->actions);
+    free(k->schedule);
+    free(k->timers);
     free(k->processes);
 }
 
@@ -81,7 +93,7 @@ void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, cons
     /* "{k}:" by hand, once for all of KINDS: a commit names three keys a
      * customer, and a snprintf cost more than the rest of a key. */
     char tag[16], *p = tag + sizeof tag;
-    unsigned n = shard_of(id, k->shards);
+    unsigned n = keys_shard(k, id);
     *--p = '\0';
     *--p = ':';
     *--p = '}';

@@ -66,6 +66,13 @@ static void add_item(struct cmd *c, int64_t due, const char *member)
     cmd_addscopy(c, member);
 }
 
+/* Whether CH schedules an item: the commit then names its shard's
+ * schedule. */
+static bool has_items(const struct profile_change *ch)
+{
+    return ch->nitems > 0 || ch->regroup_due;
+}
+
 /* One customer's part of the commit call (see commit.lua). */
 static void add_change(struct cmd *c, struct profile_change *ch)
 {
@@ -100,10 +107,11 @@ static void add_change(struct cmd *c, struct profile_change *ch)
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         struct profile_change *ch, size_t n)
 {
-    scripts_begin(c, s, SCRIPT_COMMIT, (int)(4 + o->nleases + o->nacks + 6 * o->nmerges + 3 * n));
-    cmd_adds(c, k->schedule);
+    size_t nkeys = 2 + o->nleases + o->nacks + 8 * o->nmerges + 3 * n + o->ndeliveries;
+    for (size_t i = 0; i < n; i++)
+        nkeys += has_items(&ch[i]);
+    scripts_begin(c, s, SCRIPT_COMMIT, (int)nkeys);
     cmd_adds(c, k->buyers);
-    cmd_adds(c, k->actions);
     cmd_adds(c, k->tally);
     for (size_t i = 0; i < o->nleases; i++)
         cmd_adds(c, o->leases[i]);
@@ -112,9 +120,16 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
     for (size_t i = 0; i < o->nmerges; i++) {
         keys_add_customer(c, k, o->merges[i].from, "pdsa");
         keys_add_customer(c, k, o->merges[i].into, "sm");
+        cmd_adds(c, k->schedule[keys_shard(k, o->merges[i].from)]);
+        cmd_adds(c, k->schedule[keys_shard(k, o->merges[i].into)]);
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         keys_add_customer(c, k, ch[i].customer, "pds");
+        if (has_items(&ch[i]))
+            cmd_adds(c, k->schedule[keys_shard(k, ch[i].customer)]);
+    }
+    for (size_t i = 0; i < o->ndeliveries; i++)
+        cmd_adds(c, k->actions[o->deliveries[i].shard]);
     cmd_adds(c, o->owner);
     cmd_addi(c, (int64_t)o->nleases);
     cmd_addi(c, o->ttl_ms + profile_ttl_slack(o->ttl_ms));
@@ -135,7 +150,7 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
         cmd_addi(c, o->merges[i].expect);
     }
     for (size_t i = 0; i < o->ndeliveries; i++)
-        cmd_adds(c, o->deliveries[i]);
+        cmd_adds(c, o->deliveries[i].text);
     for (size_t i = 0; i < o->nacks; i++) {
         cmd_addi(c, (int64_t)o->acks[i].n);
         for (size_t j = 0; j < o->acks[i].n; j++)
@@ -193,6 +208,6 @@ void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct key
     else
         scripts_begin_eval(c, SCRIPT_FORGET, 6);
     keys_add_customer(c, k, id, "pdsm");
-    cmd_adds(c, k->schedule);
+    cmd_adds(c, k->schedule[keys_shard(k, id)]);
     cmd_adds(c, k->buyers);
 }

@@ -46,7 +46,7 @@ struct pstore_round {
     bool *failed;
     struct change *changes;
     size_t nchanges, cap;
-    char **deliveries; /* owned */
+    struct profile_delivery *deliveries; /* their texts owned */
     size_t ndeliveries, deliveries_cap;
     json_t *counts; /* the counts' increments (measure.h): trigger -> {count -> integer} */
     struct ack *acks;
@@ -96,7 +96,7 @@ void pstore_round_end(struct pstore_round *r)
         pcache_unpin(r->s->cache, r->changes[i].p);
     }
     for (size_t i = 0; i < r->ndeliveries; i++)
-        free(r->deliveries[i]);
+        free(r->deliveries[i].text);
     free(r->deliveries);
     json_decref(r->counts);
     free(r->acks);
@@ -339,10 +339,10 @@ static void *grow(void *a, size_t n, size_t *cap, size_t size)
     return util_xrealloc(a, *cap * size);
 }
 
-void pstore_deliver(struct pstore_round *r, char *text)
+void pstore_deliver(struct pstore_round *r, const struct pcache_profile *p, char *text)
 {
     r->deliveries = grow(r->deliveries, r->ndeliveries, &r->deliveries_cap, sizeof *r->deliveries);
-    r->deliveries[r->ndeliveries++] = text;
+    r->deliveries[r->ndeliveries++] = (struct profile_delivery){text, keys_shard(r->s->d.keys, p->id)};
 }
 
 void pstore_schedule(struct pstore_round *r, struct pcache_profile *p, int64_t due, char *member)

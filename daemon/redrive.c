@@ -1,7 +1,8 @@
-/* redrive.c — dead deliveries back into the actions stream, page by page
- * (one script call each, so Redis is never held long), on a short-lived
- * loop with the daemon's own Redis connection code and a deadline per page.
- * The running daemons send them as any delivery, retries and all. */
+/* redrive.c — dead deliveries back into their shards' outboxes, page by
+ * page (an XRANGE of 200, then one script call a delivery, so Redis is
+ * never held long), on a short-lived loop with the daemon's own Redis
+ * connection code and a deadline per page. The running daemons send them
+ * as any delivery, retries and all. */
 #include "redrive.h"
 #include "clock.h"
 #include "cmd.h"
@@ -27,7 +28,8 @@ struct redrive {
     char from[64]; /* the next page starts here */
     struct cmd call;
     long moved;
-    bool started;
+    size_t left; /* the page's answers still due */
+    bool started, failed, last_page;
     int rc_exit;
 };
 
@@ -38,13 +40,85 @@ static const char *str(const redisReply *e)
     return e->type == REDIS_REPLY_STRING ? e->str : "";
 }
 
-static void print_moved(const struct redrive *r, const redisReply *m)
+static void print_moved(const char *what, const redisReply *const *m)
 {
-    if (m->type != REDIS_REPLY_ARRAY || m->elements != 6)
+    printf("%s %s trigger=%s kind=%s webhook-id=%s last-status=%s last-error=\"%s\"\n", what, str(m[0]), str(m[1]),
+           str(m[2]), str(m[3]), str(m[4]), str(m[5]));
+}
+
+static void fail(struct redrive *r, const redisReply *reply)
+{
+    fprintf(stderr, "nudged: redrive failed: %s\n",
+            reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer from Redis");
+    r->failed = true;
+    event_base_loopbreak(r->base);
+}
+
+/* The page's last answer came back: the next page, or the end. */
+static void page_step(struct redrive *r)
+{
+    if (--r->left > 0 || r->failed)
         return;
-    printf("%s %s trigger=%s kind=%s webhook-id=%s last-status=%s last-error=\"%s\"\n",
-           r->o->dry_run ? "would move" : "moved", str(m->element[0]), str(m->element[1]), str(m->element[2]),
-           str(m->element[3]), str(m->element[4]), str(m->element[5]));
+    if (!r->last_page) {
+        send_page(r);
+        return;
+    }
+    fprintf(stderr, "redrive: %ld deliveries %s\n", r->moved, r->o->dry_run ? "would move (dry run)" : "moved");
+    r->rc_exit = 0;
+    event_base_loopbreak(r->base);
+}
+
+static void on_moved(redisAsyncContext *ac, void *p, void *priv)
+{
+    struct redrive *r = priv;
+    redisReply *reply = p;
+    (void)ac;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        fail(r, reply);
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 6) { /* else gone: another redrive took it */
+        print_moved("moved", (const redisReply *const *)reply->element);
+        r->moved++;
+    }
+    page_step(r);
+}
+
+/* The field NAME of a dead entry's FIELDS (nil when it has none). */
+static const redisReply *find(const redisReply *fields, const char *name)
+{
+    static const redisReply none = {.type = REDIS_REPLY_NIL};
+    for (size_t i = 0; i + 1 < fields->elements; i += 2)
+        if (fields->element[i]->type == REDIS_REPLY_STRING && strcmp(fields->element[i]->str, name) == 0)
+            return fields->element[i + 1];
+    return &none;
+}
+
+/* Dead entry E, when of the trigger asked for: printed (dry run), or moved
+ * to the outbox of its customer's shard. */
+static void redrive_entry(struct redrive *r, const redisReply *e)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+        e->element[1]->type != REDIS_REPLY_ARRAY)
+        return;
+    const redisReply *f = e->element[1];
+    if (r->o->trigger && strcmp(str(find(f, "trigger")), r->o->trigger) != 0)
+        return;
+    if (r->o->dry_run) {
+        const redisReply *m[] = {e->element[0], find(f, "trigger"), find(f, "kind"),
+                                 find(f, "d"),  find(f, "status"),  find(f, "error")};
+        print_moved("would move", m);
+        r->moved++;
+        return;
+    }
+    scripts_begin_eval(&r->call, SCRIPT_REDRIVE, 2);
+    cmd_adds(&r->call, r->keys.dead);
+    cmd_adds(&r->call, r->keys.actions[keys_shard(&r->keys, str(find(f, "customer")))]);
+    cmd_adds(&r->call, e->element[0]->str);
+    if (cmd_send(&r->call, r->rc, on_moved, r) == 0)
+        r->left++;
+    else
+        fail(r, NULL);
 }
 
 static void on_page(redisAsyncContext *ac, void *p, void *priv)
@@ -52,36 +126,27 @@ static void on_page(redisAsyncContext *ac, void *p, void *priv)
     struct redrive *r = priv;
     redisReply *reply = p;
     (void)ac;
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-        reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_ARRAY) {
-        fprintf(stderr, "nudged: redrive failed: %s\n",
-                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer from Redis");
-        event_base_loopbreak(r->base);
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        fail(r, reply);
         return;
     }
-    for (size_t i = 0; i < reply->element[1]->elements; i++, r->moved++)
-        print_moved(r, reply->element[1]->element[i]);
-    if (reply->element[0]->len == 0 || reply->element[0]->len >= sizeof r->from) {
-        fprintf(stderr, "redrive: %ld deliveries %s\n", r->moved, r->o->dry_run ? "would move (dry run)" : "moved");
-        r->rc_exit = 0;
-        event_base_loopbreak(r->base);
-        return;
-    }
-    memcpy(r->from, reply->element[0]->str, reply->element[0]->len + 1);
-    send_page(r);
+    r->left = 1; /* held until every move is sent */
+    r->last_page = reply->elements < REDRIVE_PAGE;
+    for (size_t i = 0; i < reply->elements && !r->failed; i++)
+        redrive_entry(r, reply->element[i]);
+    const redisReply *last = reply->elements ? reply->element[reply->elements - 1] : NULL;
+    if (!r->last_page && last->type == REDIS_REPLY_ARRAY && last->elements > 0 &&
+        last->element[0]->type == REDIS_REPLY_STRING && last->element[0]->len + 2 <= sizeof r->from)
+        snprintf(r->from, sizeof r->from, "(%s", last->element[0]->str);
+    else
+        r->last_page = true;
+    page_step(r);
 }
 
 static void send_page(struct redrive *r)
 {
     struct timeval tv = {REDRIVE_DEADLINE_S, 0};
-    scripts_begin_eval(&r->call, SCRIPT_REDRIVE, 2);
-    cmd_adds(&r->call, r->keys.dead);
-    cmd_adds(&r->call, r->keys.actions);
-    cmd_adds(&r->call, r->from);
-    cmd_adds(&r->call, r->o->trigger ? r->o->trigger : "");
-    cmd_adds(&r->call, r->o->dry_run ? "1" : "0");
-    cmd_addi(&r->call, REDRIVE_PAGE);
-    if (cmd_send(&r->call, r->rc, on_page, r) != 0) {
+    if (rconn_sendf(r->rc, on_page, r, "XRANGE %s %s + COUNT %d", r->keys.dead, r->from, REDRIVE_PAGE) != 0) {
         fprintf(stderr, "nudged: redrive: the connection to Redis was lost\n");
         event_base_loopbreak(r->base);
         return;

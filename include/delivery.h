@@ -1,5 +1,6 @@
-/* delivery.h — send what the triggers fired: read <prefix>actions, deliver
- * webhooks, retry on retry_schedule (in Redis), dead-letter the hopeless. */
+/* delivery.h — send what the triggers fired: read the owned shards'
+ * outboxes (<prefix>actions:{k}), deliver webhooks, retry on
+ * retry_schedule (in Redis), dead-letter the hopeless. */
 #ifndef NUDGED_DELIVERY_H
 #define NUDGED_DELIVERY_H
 
@@ -32,7 +33,13 @@ struct delivery *delivery_new(const struct delivery_deps *deps);
 
 /* Its stream reader: the daemon kicks, resets, claims, prunes and stops it. */
 struct sreader *delivery_reader(struct delivery *d);
-/* Moves due retries back into the actions stream (maintenance timer). */
+/* Shard SHARD became this process's, or stopped being: its outbox is
+ * read (its pending deliveries of any consumer taken over first) and its
+ * schedule's due items moved, or no longer. */
+void delivery_own(struct delivery *d, unsigned shard, bool owned);
+/* Moves the due items of the owned shards' schedules: deliveries back
+ * into their shard's outbox, waiting firings and the like into its timers
+ * stream (maintenance timer). */
 void delivery_move_due(struct delivery *d);
 /* Deliveries in flight (sending, or waiting for Redis to record the result). */
 size_t delivery_inflight(const struct delivery *d);

@@ -1,7 +1,7 @@
 /* entry.h — one stream entry of a batch: what was read, what it became.
  *
  * An entry of <prefix>events is a message to validate; an entry of
- * <prefix>timers is a waiting firing (or a regroup) that came due. The
+ * <prefix>timers:{k} is a waiting firing (or a regroup) that came due. The
  * consumer owns the entries of a batch and fills in the rest as the batch
  * runs (profile, candidates, round). */
 #ifndef NUDGED_ENTRY_H

@@ -19,10 +19,16 @@
  * that data written before would not meet (a key, field or member renamed
  * or encoded otherwise); a new key or field, which older data just lacks,
  * keeps it. Nothing is migrated (nudged has not been released). */
-#define KEYS_LAYOUT_VERSION "5"
+#define KEYS_LAYOUT_VERSION "6"
 
 struct keys {
-    char *events, *actions, *rejected, *dead, *schedule, *timers, *layout; /* owned */
+    char *events, *rejected, *dead, *layout; /* owned */
+    /* owned, one a shard (k below shards): shard k's outbox, the
+     * deliveries to send, "<prefix>actions:{k}"; its schedule,
+     * "<prefix>schedule:{k}"; and its timers stream, "<prefix>timers:{k}",
+     * where the schedule's due waiting firings go. In the shard's slot, so
+     * a commit of the shard's customers writes them with the rest. */
+    char **actions, **schedule, **timers;
     char *measures;                        /* owned: the prefix of a trigger's counts, "<prefix>measures:" */
     char *tally;                           /* owned: the counts not yet folded into them, "<prefix>tally" */
     char *folds;                           /* owned: how many folds of the tallies were done, "<prefix>folds" */
@@ -50,6 +56,9 @@ const char *keys_layout_mismatch(const struct config *cfg, const char *version, 
 
 /* Shard K's events stream (K below [redis] shards). */
 const char *keys_shard_stream(const struct keys *k, unsigned shard);
+
+/* Customer ID's shard (shard.h), with K's number of shards. */
+unsigned keys_shard(const struct keys *k, const char *id);
 
 /* Adds the key of TRIGGER's counts to C, "<prefix>measures:TRIGGER": a
  * small hash of its own (measure.h), so adding to it stays cheap however

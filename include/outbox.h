@@ -1,4 +1,5 @@
-/* outbox.h — the outbox record: one delivery waiting in <prefix>actions.
+/* outbox.h — the outbox record: one delivery waiting in a shard's
+ * outbox, <prefix>actions:{k}.
  *
  * An actions entry has exactly one field, "delivery": a JSON object of
  * strings, written by a round's commit (daemon/lua/commit.lua) as

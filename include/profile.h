@@ -59,12 +59,19 @@ struct profile_merge {
     int64_t expect; /* FROM's version when read; 0: no hash */
 };
 
+/* A delivery due now: its actions entry's field "delivery" (TEXT), and
+ * its customer's shard, whose outbox (<prefix>actions:{k}) takes it. */
+struct profile_delivery {
+    char *text;
+    unsigned shard;
+};
+
 struct profile_commit {
     const char *owner;         /* this process's name, the lease holder */
     const char *const *leases; /* the leases of the shards of the round's events */
     size_t nleases;
     int64_t now_ms, ttl_ms;
-    char *const *deliveries; /* the deliveries due now: their actions entries' "delivery" */
+    const struct profile_delivery *deliveries; /* the deliveries due now */
     size_t ndeliveries;
     json_t *counts; /* the counts' increments (measure.h): trigger -> {count -> integer} */
     const struct profile_acks *acks;

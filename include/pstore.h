@@ -76,12 +76,13 @@ bool pstore_first(struct pstore_round *r, struct pcache_profile *p, const unsign
  * is. False (nothing done) when FROM is linked already or INTO is itself
  * linked elsewhere. */
 bool pstore_merge(struct pstore_round *r, struct pcache_profile *into, struct pcache_profile *from);
-/* Written with R's commit: a delivery due now (TEXT, the field "delivery"
- * of its <prefix>actions entry; R frees it), a schedule item of P's
+/* Written with R's commit: a delivery to P's customer due now (TEXT, the
+ * field "delivery" of its entry in the outbox of the customer's shard; R
+ * frees it), a schedule item of P's
  * customer due at DUE (MEMBER, which R frees), one more in COUNT of the
  * trigger (LEN bytes at TRIGGER; measure.h), the ack of entry ID of
  * STREAM (both borrowed until the commit is sent). */
-void pstore_deliver(struct pstore_round *r, char *text);
+void pstore_deliver(struct pstore_round *r, const struct pcache_profile *p, char *text);
 void pstore_schedule(struct pstore_round *r, struct pcache_profile *p, int64_t due, char *member);
 void pstore_count(struct pstore_round *r, const char *trigger, size_t len, const char *count);
 void pstore_ack(struct pstore_round *r, const char *stream, const char *id);

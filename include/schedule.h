@@ -1,11 +1,12 @@
-/* schedule.h — the schedule item: one thing due later, in <prefix>schedule.
+/* schedule.h — the schedule item: one thing due later, in a shard's
+ * schedule, <prefix>schedule:{k}.
  *
- * <prefix>schedule is a sorted set scored by the due time (ms); each
+ * <prefix>schedule:{k} is a sorted set scored by the due time (ms); each
  * member is a JSON object of strings, of one of three kinds:
  *
  *   a delivery     an outbox record (outbox.h) to retry, or an email that
  *                  waits for the end of quiet hours; it has no "k". When
- *                  due it goes to <prefix>actions as it is.
+ *                  due it goes to the shard's outbox as it is.
  *   "k": "t"       a waiting firing (delay, unless): trigger, customer,
  *                  mid (the event's messageId), ets (its time, ms), strict
  *                  ("1" when the event was itself an unless event), event
@@ -19,7 +20,7 @@
  *                  customer, armed when an event sets the trait, and again
  *                  for the next year when it fired (arm.lua).
  *
- * The last four go, when due, to <prefix>timers as fields, with "due" (the
+ * The last four go, when due, to the shard's <prefix>timers:{k} as fields, with "due" (the
  * due time) added (daemon/lua/due.lua); schedule_read reads them back.
  * A member is written with sorted keys, so the same firing of the same
  * event is the same member and is scheduled once. Each customer's items

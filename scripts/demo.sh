@@ -53,9 +53,9 @@ sleep 0.5
 
 echo; echo "== emails received (SMTP on port $smtp_port)"; cat "$tmp/emails.txt"
 echo; echo "== webhooks received"; cat "$tmp/webhooks.txt"
-echo; echo "== waiting in nudged:schedule (the cart reminder, which Zoë's order cancels when it is due; the review request in 7 days)"
-redis-cli -p "$redis_port" ZRANGE nudged:schedule 0 -1 | /usr/bin/python3 -c 'import sys, json
-for line in sys.stdin:
+echo; echo "== waiting in the shards' schedules, nudged:schedule:{k} (the cart reminder, which Zoë's order cancels when it is due; the review request in 7 days)"
+for k in $(seq 0 15); do redis-cli -p "$redis_port" ZRANGE "nudged:schedule:{$k}" 0 -1; done | /usr/bin/python3 -c 'import sys, json
+for line in filter(str.strip, sys.stdin):  # an empty schedule is an empty line
     i = json.loads(line); print("   %s for %s" % (i.get("trigger"), i.get("customer")))'
 zoe_stream=$(build/nudged shard -c config/nudged.conf zoe)
 echo; echo "== one stored message ($zoe_stream, zoe's shard, where the collector wrote it: build/nudged shard zoe): the client's own, with type, receivedAt, timestamp and messageId"

@@ -1,5 +1,6 @@
 -- uses: locals
--- KEYS: schedule zset, then one customer's schedule index per item.
+-- KEYS: per item, the schedule of its customer's shard and the
+-- customer's schedule index.
 -- ARGV: profile ttl, then per item "gt" or "", its due and member: a
 -- silence or date item of that customer (schedule.h) armed at due. A
 -- silence ("gt") is only ever moved later, so batches that finish out of
@@ -8,14 +9,14 @@
 -- it. One call arms a whole round of a batch.
 local ttl = argv[1]
 for i = 2, #argv, 3 do
+  local zset, idx = keys[2 * (i - 2) / 3 + 1], keys[2 * (i - 2) / 3 + 2]
   local added
   if argv[i] == 'gt' then
-    added = call('ZADD', keys[1], 'GT', argv[i + 1], argv[i + 2])
+    added = call('ZADD', zset, 'GT', argv[i + 1], argv[i + 2])
   else
-    added = call('ZADD', keys[1], argv[i + 1], argv[i + 2])
+    added = call('ZADD', zset, argv[i + 1], argv[i + 2])
   end
   if added == 1 then
-    local idx = keys[(i - 2) / 3 + 2]
     call('SADD', idx, argv[i + 2])
     call('PEXPIRE', idx, ttl)
   end

@@ -1,11 +1,13 @@
--- KEYS: schedule zset, actions stream, timers stream. ARGV: now, limit.
+-- KEYS: a shard's schedule zset, actions stream (its outbox) and timers
+-- stream, all in the shard's slot. ARGV: now, limit.
 -- Each item is a JSON object of string fields: a delivery to retry or
 -- postponed, which goes to the actions stream as it is (its "delivery"
 -- field), or (with "k": "t") a waiting firing, or ("k": "g") a customer
 -- whose group is due to be computed again, or ("k": "s", "d") a
 -- customer's silence or date of a trigger; those four go to the timers
--- stream as fields, with their "due" time. Moving is atomic, so when many
--- processes run this, each due item moves exactly once.
+-- stream as fields, with their "due" time. Moving is atomic, so even when
+-- two processes run this (a shard changing owner), each due item moves
+-- exactly once.
 local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0,
   tonumber(ARGV[2]))
 for n = 1, #items, 2 do

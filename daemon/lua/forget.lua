@@ -1,5 +1,5 @@
--- KEYS: profile hash, dedup zset, schedule index, merged-ids set, schedule
--- zset, buyers zset. Erases the customer (GDPR art. 17): every key, every
+-- KEYS: profile hash, dedup zset, schedule index, merged-ids set, the
+-- schedule zset of the customer's shard, buyers zset. Erases the customer (GDPR art. 17): every key, every
 -- scheduled item (waiting firings, retries, postponed emails), its place
 -- among the buyers (whose members are profile keys) and the links of the
 -- anonymous ids merged into it (the merged-ids set holds their keys).

@@ -137,6 +137,7 @@ SHARDS = 16  # [redis] shards, by default
 
 
 SHARD_STREAMS = ["nudged:events:{%d}" % k for k in range(SHARDS)]
+OUTBOXES = ["nudged:actions:{%d}" % k for k in range(SHARDS)]  # the deliveries, a stream a shard
 
 
 def group_info(r, stream, group):
@@ -146,14 +147,10 @@ def group_info(r, stream, group):
     return None
 
 
-def drained(r, stream, group, total):
-    g = group_info(r, stream, group)
-    return g is not None and (g["entries-read"] or 0) >= total and g["pending"] == 0
-
-
-def drained_shards(r, group, total):
-    """GROUP has read TOTAL entries of the shards' streams and acked them."""
-    infos = [group_info(r, s, group) for s in SHARD_STREAMS]
+def drained_shards(r, group, total, streams=SHARD_STREAMS):
+    """GROUP has read TOTAL entries of the shards' STREAMS (their events
+    streams, or OUTBOXES) and acked them."""
+    infos = [group_info(r, s, group) for s in streams]
     return (None not in infos and sum(g["entries-read"] or 0 for g in infos) >= total and
             all(g["pending"] == 0 for g in infos))
 
@@ -216,7 +213,7 @@ def one_run(run):
                    + cpu_seconds(recv.pid, True) - recv_sys0)
         busy = [b - a for a, b in zip(machine0, machine_cpu())]
         redis_top = top_commands(r, N)
-        wait_for(lambda: drained(r, "nudged:actions", "nudged", fired_drain), 600, "the webhooks")
+        wait_for(lambda: drained_shards(r, "nudged", fired_drain, OUTBOXES), 600, "the webhooks")
         t_all = time.time() - t0
         rate = N / t_drain
 
@@ -228,7 +225,7 @@ def one_run(run):
             late[kind] = write_at(r, steady, arrivals(kind, len(steady), rng))
             total_events += len(steady)
             wait_for(lambda: drained_shards(r, "nudged", total_events), 120, "the steady events", every=0.05)
-            wait_for(lambda: drained(r, "nudged:actions", "nudged", model.fired), 120, "the steady webhooks")
+            wait_for(lambda: drained_shards(r, "nudged", model.fired, OUTBOXES), 120, "the steady webhooks")
             phases.append(model.fired - fired_drain)
             if kind == "poisson":  # memory at 25 events a customer, as in the figures before
                 custs = ["c%05d" % i for i in range(0, CUSTOMERS, 20)]

@@ -103,7 +103,7 @@ def one(n, tmp, with_redis_count):
         # with nudged's commands (under callgrind the drain takes minutes).
         bench.wait_for(lambda: bench.drained_shards(r, "nudged", n), 1800, "nudged to drain", every=1.0)
         if model.fired:
-            bench.wait_for(lambda: bench.drained(r, "nudged:actions", "nudged", model.fired), 1800, "the webhooks")
+            bench.wait_for(lambda: bench.drained_shards(r, "nudged", model.fired, bench.OUTBOXES), 1800, "the webhooks")
         redis_total = None
         if with_redis_count:
             redis_total = dump(rs.pid, rout + ".2")

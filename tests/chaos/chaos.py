@@ -10,7 +10,7 @@ or double. Usage: chaos.py [SEED] (default 1)."""
 import json, os, random, signal, sys, threading, time, urllib.request, base64
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import Env, ckey, free_port, wait_for, webhook_trigger  # noqa: E402
+from harness import Env, ckey, free_port, no_pending_all, wait_for, webhook_trigger  # noqa: E402
 
 N, CUSTOMERS, KILLS, OUTAGE_S = 20000, 500, 5, 4.0
 
@@ -92,7 +92,7 @@ def run(env, rng, outage, seed):
     def settled():
         got = {json.loads(q["body"])["m"] for q in env.recv.all()
                if q["path"] == "/hook" and not (outage["from"] <= q["t"] < outage["until"])}
-        return len(got) >= N and all(g["pending"] == 0 for g in r.xinfo_groups("nudged:actions"))
+        return len(got) >= N and no_pending_all(r, "nudged:actions")
     try:
         wait_for(settled, 120, "every delivery")
     except AssertionError:

@@ -273,9 +273,9 @@ def measures(r):
 
 
 def scheduled(r):
-    """How many items wait in nudged:schedule, not counting the one regroup
-    item per ordering customer (its active period running out)."""
-    return sum(1 for m in r.zrange("nudged:schedule", 0, -1) if '"k":"g"' not in m)
+    """How many items wait in the shards' schedules, not counting the one
+    regroup item per ordering customer (its active period running out)."""
+    return sum(1 for m in schedule_items(r) if '"k":"g"' not in m)
 
 
 def verify_signature(req, secret=SECRET):
@@ -408,6 +408,34 @@ def ckey(customer, kind, shards=SHARDS):
     merged ids, a link): "<prefix>{k}:ID:KIND", k its shard (daemon/keys.c),
     so a shard's customers share its slot."""
     return "nudged:{%d}:%s:%s" % (fnv1a32(customer) % shards, customer, kind)
+
+
+def shard_keys(base, shards=SHARDS):
+    """A shard's key BASE for every shard, "BASE:{k}" (daemon/keys.c): the
+    outboxes nudged:actions, the schedules nudged:schedule, the timers
+    streams nudged:timers."""
+    return ["%s:{%d}" % (base, k) for k in range(shards)]
+
+
+def skey(base, customer, shards=SHARDS):
+    """The key BASE of CUSTOMER's shard, e.g. its outbox nudged:actions:{k}."""
+    return "%s:{%d}" % (base, fnv1a32(customer) % shards)
+
+
+def schedule_items(r, shards=SHARDS):
+    """Every item of every shard's schedule."""
+    return [m for k in shard_keys("nudged:schedule", shards) for m in r.zrange(k, 0, -1)]
+
+
+def xlen_all(r, base, shards=SHARDS):
+    """The entries of every shard's stream BASE:{k}."""
+    return sum(r.xlen(k) for k in shard_keys(base, shards))
+
+
+def no_pending_all(r, base, shards=SHARDS):
+    """no_pending on every shard's stream BASE:{k} (nudged:actions,
+    nudged:timers)."""
+    return all(no_pending(r, k) for k in shard_keys(base, shards))
 
 
 def shard_stream(customer, shards=SHARDS):

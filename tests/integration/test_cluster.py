@@ -110,14 +110,17 @@ def test_cluster_collector_writes_each_message_to_its_shards_master(env):
         cluster.stop()
 
 
-def migrate(cluster, slot, src, dst, key):
-    """Starts moving SLOT from SRC to DST and moves KEY: SRC now answers ASK
-    for it."""
+def migrate(cluster, slot, src, dst):
+    """Starts moving SLOT from SRC to DST and moves its keys (the shard's
+    events stream, and its timers stream and outbox, which nudged's setup
+    creates), as redis-cli --cluster reshard does: SRC now answers ASK for
+    them."""
     ids = {p: cluster.node(p).execute_command("CLUSTER", "MYID") for p in (src, dst)}
     cluster.node(dst).execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[src])
     cluster.node(src).execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[dst])
-    if cluster.node(src).exists(key):
-        cluster.node(src).execute_command("MIGRATE", "127.0.0.1", dst, "", 0, 5000, "KEYS", key)
+    keys = cluster.node(src).execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)
+    if keys:
+        cluster.node(src).execute_command("MIGRATE", "127.0.0.1", dst, "", 0, 5000, "KEYS", *keys)
     return ids
 
 
@@ -134,7 +137,7 @@ def test_cluster_collector_follows_ask_and_moved(env):
         src = cluster.master_of(stream(5))
         dst = [p for p in cluster.masters() if p != src][0]
         slot = cluster.node(src).cluster("keyslot", stream(5))
-        ids = migrate(cluster, slot, src, dst, stream(5))
+        ids = migrate(cluster, slot, src, dst)
         st, _, body = post(port, "/v1/track", track(uid, 1))
         assert st == 200, (st, body)
         assert [m["messageId"] for m in entries(cluster, stream(5), dst, asking=True)] == \

@@ -3,7 +3,7 @@ one connection a host in turn, trimmed once sent, and entries that cannot
 be sent set aside."""
 import base64, json, threading, time
 
-from harness import Env, SECRET, event, events_consumed, no_pending, scheduled, verify_signature, wait_for, webhook_trigger
+from harness import Env, SECRET, SHARDS, fnv1a32, skey, event, events_consumed, no_pending, scheduled, verify_signature, wait_for, webhook_trigger, no_pending_all
 
 
 def test_signed_webhook():
@@ -24,7 +24,7 @@ def test_signed_webhook():
         assert h["content-type"] == "application/json" and h["user-agent"].startswith("nudged/")
         assert h["webhook-id"].startswith("msg_")
         assert json.loads(req["body"]) == {"c": "alice", "n": 1}, req["body"]
-        wait_for(lambda: events_consumed(r) and no_pending(r, "nudged:actions"), 5, "no pending")
+        wait_for(lambda: events_consumed(r) and no_pending_all(r, "nudged:actions"), 5, "no pending")
         assert n.stop() == 0, "nudged did not exit 0 on SIGTERM"
     finally:
         env.close()
@@ -91,7 +91,7 @@ def test_retry_500_twice_then_sent():
         assert len(ids) == 1, "webhook-id changed between retries: %r" % ids
         assert all(verify_signature(q) for q in reqs)
         assert r.xlen("nudged:dead") == 0
-        wait_for(lambda: scheduled(r) == 0 and no_pending(r, "nudged:actions"), 5, "settled")
+        wait_for(lambda: scheduled(r) == 0 and no_pending_all(r, "nudged:actions"), 5, "settled")
         assert n.stop() == 0
     finally:
         env.close()
@@ -146,7 +146,7 @@ def test_one_connection_a_host_in_turn_and_the_wait_counts_in_the_timeout():
         assert len(ids) == 5 and len(set(ids)) == 4, "four webhooks, the third sent twice: %r" % ids
         assert ids.count(ids[2]) == 2, "the third timed out and was sent again: %r" % ids
         assert n.log_has("came free within the timeout (1500 ms)"), "the fourth failed unsent, with its reason"
-        wait_for(lambda: scheduled(r) == 0 and no_pending(r, "nudged:actions"), 10, "settled")
+        wait_for(lambda: scheduled(r) == 0 and no_pending_all(r, "nudged:actions"), 10, "settled")
         assert r.xlen("nudged:dead") == 0
         assert n.stop() == 0
     finally:
@@ -172,7 +172,7 @@ def test_method_and_headers_default_or_own_also_on_retry():
         assert len(plain) == 1 and plain[0]["method"] == "POST" and "x-shop" not in plain[0]["headers"], plain
         assert len(owns) == 2 and all(q["method"] == "PUT" and q["headers"].get("x-shop") == "nl" for q in owns), owns
         assert all(verify_signature(q) for q in reqs)
-        wait_for(lambda: scheduled(r) == 0 and no_pending(r, "nudged:actions"), 5, "settled")
+        wait_for(lambda: scheduled(r) == 0 and no_pending_all(r, "nudged:actions"), 5, "settled")
         assert r.xlen("nudged:dead") == 0
         assert n.stop() == 0
     finally:
@@ -180,7 +180,8 @@ def test_method_and_headers_default_or_own_also_on_retry():
 
 
 def test_sent_deliveries_are_trimmed_and_pending_ones_kept():
-    """Sent deliveries leave <prefix>actions by the trim each second; one
+    """Sent deliveries leave their shard's outbox (<prefix>actions:{k}) by
+    the trim each second; one
     still being sent stays in the stream (so another process could claim
     it) until it is acked."""
     release = threading.Event()
@@ -192,19 +193,23 @@ def test_sent_deliveries_are_trimmed_and_pending_ones_kept():
                        conf="[redis]\nclaim_idle = 15s\n")
         n.start().wait_ready(env.redis)
         r = env.redis.client
+        # customers of one shard, so that their 301 deliveries fill one
+        # outbox's stream nodes (100 entries each)
+        ids = [c for c in ("c%d" % i for i in range(10000)) if fnv1a32(c) % SHARDS == 0][:301]
+        out = skey("nudged:actions", ids[0])
         pipe = r.pipeline(transaction=False)
-        for i in range(301):
-            pipe.xadd("nudged:events", {"message": event("c%d" % i, "Form Submitted" if i == 150 else
-                                                         "Order Completed")})
+        for i, c in enumerate(ids):
+            pipe.xadd("nudged:events", {"message": event(c, "Form Submitted" if i == 150 else "Order Completed")})
         pipe.execute()
         wait_for(lambda: env.recv.count() == 301, 15, "every webhook sent or being sent")
-        wait_for(lambda: r.xlen("nudged:actions") < 301, 5, "the sent deliveries trimmed")
-        pending, = r.xpending_range("nudged:actions", "nudged", "-", "+", 10)
+        # each outbox is trimmed every SREADER_TRIM_TURNS (8) seconds
+        wait_for(lambda: r.xlen(out) < 301, 12, "the sent deliveries trimmed")
+        pending, = r.xpending_range(out, "nudged", "-", "+", 10)
         slow_id = pending["message_id"]
-        assert r.xrange("nudged:actions", slow_id, slow_id), "a delivery being sent was trimmed"
+        assert r.xrange(out, slow_id, slow_id), "a delivery being sent was trimmed"
         release.set()
-        wait_for(lambda: no_pending(r, "nudged:actions"), 10, "the slow one acked")
-        wait_for(lambda: r.xlen("nudged:actions") <= 100, 5, "all but the last stream node trimmed")
+        wait_for(lambda: no_pending_all(r, "nudged:actions"), 10, "the slow one acked")
+        wait_for(lambda: r.xlen(out) <= 100, 12, "all but the last stream node trimmed")
         assert r.xlen("nudged:dead") == 0 and env.recv.count() == 301
         assert n.stop() == 0
     finally:
@@ -228,13 +233,14 @@ def test_actions_entries_of_another_shape_or_bad_json_go_dead():
         n = env.nudged({"t.json": webhook_trigger(env.recv.port, on="Never")})
         n.start().wait_ready(env.redis)
         old = dict(delivery_fields(env.recv.port, "msg_old"), attempt="1", method="POST", headers="{}")
-        r.xadd("nudged:actions", old)
-        r.xadd("nudged:actions", {"delivery": json.dumps(delivery_fields(env.recv.port, "msg_new"))})
-        bad = r.xadd("nudged:actions", {"delivery": "{not json"})
+        out = skey("nudged:actions", "zoe")
+        r.xadd(out, old)
+        r.xadd(out, {"delivery": json.dumps(delivery_fields(env.recv.port, "msg_new"))})
+        bad = r.xadd(out, {"delivery": "{not json"})
         mixed = dict(delivery_fields(env.recv.port, "msg_mixed"), extra=7)
-        r.xadd("nudged:actions", {"delivery": json.dumps(mixed)})
+        r.xadd(out, {"delivery": json.dumps(mixed)})
         big = dict(delivery_fields(env.recv.port, "msg_big"), **{"x%d" % i: "v" for i in range(40)})
-        r.xadd("nudged:actions", {"delivery": json.dumps(big)})
+        r.xadd(out, {"delivery": json.dumps(big)})
         wait_for(lambda: env.recv.count() == 2 and r.xlen("nudged:dead") == 3, 10, "two sent, three dead")
         assert sorted(q["headers"]["webhook-id"] for q in env.recv.all()) == ["msg_mixed", "msg_new"]
         assert all(verify_signature(q) for q in env.recv.all())
@@ -242,7 +248,7 @@ def test_actions_entries_of_another_shape_or_bad_json_go_dead():
         assert dead_old["error"] == 'an actions entry has exactly one field, "delivery"' and dead_old["d"] == "msg_old", dead_old
         assert dead["error"] == "the delivery is not a JSON object" and dead["delivery"] == "{not json", dead
         assert dead_big["error"] == "the delivery has more than 32 fields", dead_big
-        wait_for(lambda: no_pending(r, "nudged:actions"), 5, "all acked")
+        wait_for(lambda: no_pending_all(r, "nudged:actions"), 5, "all acked")
         assert bad and n.stop() == 0
     finally:
         env.close()
@@ -254,17 +260,18 @@ def test_delivery_delivered_too_often_is_set_aside():
     env = Env()
     try:
         r = env.redis.client
-        r.xgroup_create("nudged:actions", "nudged", id="0", mkstream=True)
-        poison = r.xadd("nudged:actions", {"delivery": json.dumps(delivery_fields(env.recv.port, "msg_poison"))})
-        r.xreadgroup("nudged", "crashed-host-1", {"nudged:actions": ">"}, count=1)
-        r.execute_command("XCLAIM", "nudged:actions", "nudged", "crashed-host-1", 0, poison, "RETRYCOUNT", 5)
+        out = skey("nudged:actions", "zoe")
+        r.xgroup_create(out, "nudged", id="0", mkstream=True)
+        poison = r.xadd(out, {"delivery": json.dumps(delivery_fields(env.recv.port, "msg_poison"))})
+        r.xreadgroup("nudged", "crashed-host-1", {out: ">"}, count=1)
+        r.execute_command("XCLAIM", out, "nudged", "crashed-host-1", 0, poison, "RETRYCOUNT", 5)
         n = env.nudged({"t.json": webhook_trigger(env.recv.port, on="Never")})
         n.start().wait_ready(env.redis)
         wait_for(lambda: r.xlen("nudged:dead") == 1, 15, "the delivery set aside")
         (_, dead), = r.xrange("nudged:dead")
         assert dead["id"] == poison and "delivered 5 times" in dead["error"], dead
         assert dead["d"] == "msg_poison" and dead["customer"] == "zoe" and "delivery" not in dead, dead
-        wait_for(lambda: no_pending(r, "nudged:actions"), 5, "nothing pending")
+        wait_for(lambda: no_pending_all(r, "nudged:actions"), 5, "nothing pending")
         assert env.recv.count() == 0
         assert n.stop() == 0
     finally:

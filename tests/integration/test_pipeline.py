@@ -3,7 +3,7 @@ rest processed, kill -9 and Redis restarts losing nothing, systemd notify,
 reloads, entries that crash every process set aside."""
 import json, os, signal, socket, subprocess, threading, time
 
-from harness import NUDGED, ckey, Env, Nudged, Redis, event, events_consumed, no_pending, scheduled, shard_stream, wait_for, webhook_trigger
+from harness import NUDGED, ckey, Env, Nudged, Redis, event, events_consumed, no_pending, scheduled, shard_stream, wait_for, webhook_trigger, no_pending_all, schedule_items
 
 
 BAD_ENTRIES = [
@@ -111,7 +111,7 @@ def test_crash_kill9_recovers_everything():
         finally:
             print("  crash: %d of %d events fired %.1fs after the restart" % (
                 len(distinct_fired(env)), total, time.time() - t0))
-        wait_for(lambda: events_consumed(r) and no_pending(r, "nudged:actions"), 30, "no pending")
+        wait_for(lambda: events_consumed(r) and no_pending_all(r, "nudged:actions"), 30, "no pending")
         reqs = env.recv.all()
         by_mid = {}
         for q in reqs:
@@ -141,7 +141,7 @@ def test_redis_restart_while_running():
         r = env.redis.client
         send_events(r, total // 2, customers, offset=total // 2)
         wait_for(lambda: len(distinct_fired(env)) >= total, 60, "every webhook")
-        wait_for(lambda: events_consumed(r) and no_pending(r, "nudged:actions"), 30, "no pending")
+        wait_for(lambda: events_consumed(r) and no_pending_all(r, "nudged:actions"), 30, "no pending")
         check_profiles(r, total, customers)
         assert n.log_has("redis connected"), "no reconnect logged"
         assert n.stop() == 0
@@ -298,7 +298,7 @@ def test_keys_of_the_wrong_type_a_commit_writes_do_not_stall_it():
         assert n.log_has("a tally that is not one was dropped") and n.log_has("not a tally")
         assert r.get("nudged:measures:counted") == "not a hash"
         assert n.log_has("counts were not kept") and n.log_has("nudged:measures:counted")
-        assert scheduled(r) == 2, r.zrange("nudged:schedule", 0, -1)  # ann's and bob's waiting firings
+        assert scheduled(r) == 2, schedule_items(r)  # ann's and bob's waiting firings
         assert n.stop() == 0
     finally:
         env.close()

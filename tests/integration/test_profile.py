@@ -5,7 +5,7 @@ import time
 
 import redis
 
-from harness import NUDGED, ckey, event, events_consumed, metric, scheduled, wait_for, webhook_trigger
+from harness import NUDGED, ckey, event, events_consumed, metric, scheduled, wait_for, webhook_trigger, schedule_items
 
 
 def drained(r, stream, entries):
@@ -29,10 +29,10 @@ def test_erasure_cancels_silences_and_dates(env):
     r = env.redis.client
     r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "gil",
                                                      "traits": {"birthday": "1990-05-17"}})})
-    wait_for(lambda: len(r.zrange("nudged:schedule", 0, -1)) == 2, 10, "gil's silence and birthday")
+    wait_for(lambda: len(schedule_items(r)) == 2, 10, "gil's silence and birthday")
     p = subprocess.run([NUDGED, "forget", "-c", n.conf, "gil"], capture_output=True, text=True, timeout=30)
     assert p.returncode == 0 and "2 scheduled items" in p.stdout, (p.stdout, p.stderr)
-    assert r.zcard("nudged:schedule") == 0, r.zrange("nudged:schedule", 0, -1)
+    assert len(schedule_items(r)) == 0, schedule_items(r)
     assert n.stop() == 0
 
 
@@ -56,11 +56,11 @@ def test_forget_and_customer_endpoints(env):
     p = subprocess.run([NUDGED, "forget", "-c", n.conf, "eve"], capture_output=True, text=True, timeout=30)
     assert p.returncode == 0 and 'forgot "eve"' in p.stdout and "2 scheduled items" in p.stdout, (p.stdout, p.stderr)
     assert keys_of(r, "eve") == [], keys_of(r, "eve")
-    assert all('"customer":"eve"' not in m for m in r.zrange("nudged:schedule", 0, -1)), "eve's waiting firing is left"
+    assert all('"customer":"eve"' not in m for m in schedule_items(r)), "eve's waiting firing is left"
     assert n.admin("GET", "/v1/customers/eve")[0] == 404
     status, body = n.admin("DELETE", "/v1/customers/fred")
     assert status == 200 and json.loads(body)["scheduled"] == 2, body  # the waiting firing and the regroup item
-    assert keys_of(r, "fred") == [] and r.zcard("nudged:schedule") == 0
+    assert keys_of(r, "fred") == [] and len(schedule_items(r)) == 0
     assert n.admin("DELETE", "/v1/customers/fred")[0] == 404
     assert n.admin("GET", "/v1/customers/" + "x" * 300)[0] == 400
     assert n.stop() == 0
@@ -193,8 +193,8 @@ def test_an_orders_regroup_item_names_the_customer_whatever_its_id(env):
     r = env.redis.client
     cid = "we}ird{id:p"
     r.xadd("nudged:events", {"message": event(cid, mid="w-1", total=5)})
-    wait_for(lambda: r.zcard("nudged:schedule") == 1, 5, "the regroup item")
-    item = json.loads(r.zrange("nudged:schedule", 0, -1)[0])
+    wait_for(lambda: len(schedule_items(r)) == 1, 5, "the regroup item")
+    item = json.loads(schedule_items(r)[0])
     assert item == {"customer": cid, "k": "g"}, item
     assert n.stop() == 0
 
@@ -452,7 +452,7 @@ def test_a_regroup_that_moves_nobody_fires_nothing(env):
     r.xadd("nudged:events", {"message": event("oz", name="Opt Out", mid="oz-x")})
     r.xadd("nudged:events", {"message": event("oz", name="Visit", mid="oz-v")})  # the event that moves the group
     wait_for(lambda: r.hget(ckey("oz", "p"), "g") == "excluded", 5, "excluded")
-    wait_for(lambda: r.zcard("nudged:schedule") == 0, 10, "the regroup item come due")
+    wait_for(lambda: len(schedule_items(r)) == 0, 10, "the regroup item come due")
     time.sleep(0.5)
     r.xadd("nudged:events", {"message": event("oz", name="Ping", mid="oz-p")})
     wait_for(lambda: env.recv.count() >= 1, 10, "the ping after it")
@@ -475,7 +475,7 @@ def test_a_waiting_firing_judged_from_a_stale_copy_is_judged_again(env):
     p = ckey("sta", "p")
     r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "sta", "traits": {"plan": "gold"}})})
     r.xadd("nudged:events", {"message": event("sta", name="Signup", mid="s-1")})
-    wait_for(lambda: r.zcard("nudged:schedule") == 1, 5, "the waiting firing")
+    wait_for(lambda: len(schedule_items(r)) == 1, 5, "the waiting firing")
     r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "sta", "traits": {"plan": "silver"}})})
     wait_for(lambda: r.hget(p, "t:plan") == '"silver"', 5, "silver, in memory too")
     r.hset(p, "t:plan", '"gold"')  # behind nudged's copy, with the version

@@ -244,11 +244,11 @@ def test_data_of_another_layout_is_refused_and_left_alone(env):
     r = env.redis.client
     n = env.nudged({"t.json": webhook_trigger(env.recv.port)})
     n.start().wait_ready(env.redis)
-    assert r.hgetall("nudged:layout") == {"version": "5", "shards": "16"}, r.hgetall("nudged:layout")
+    assert r.hgetall("nudged:layout") == {"version": "6", "shards": "16"}, r.hgetall("nudged:layout")
     assert n.stop() == 0
     stored = [("string", "1", "Redis holds nudged data of layout 1 under this prefix"),
               ("hash", {"version": "2", "shards": "16"}, "Redis holds nudged data of layout 2 under this prefix"),
-              ("hash", {"version": "5", "shards": "8"},
+              ("hash", {"version": "6", "shards": "8"},
                "[redis] shards is 16, but the data under this prefix was written with 8 shards")]
     for kind, value, said in stored:
         r.flushall()
@@ -265,7 +265,7 @@ def test_data_of_another_layout_is_refused_and_left_alone(env):
         assert r.keys("*") == ["nudged:layout"], r.keys("*")
     n3 = env.nudged({"t.json": webhook_trigger(env.recv.port)}, extra_env={"NUDGED_REDIS_SHARDS": "8"})
     n3.start().wait_ready(env.redis)
-    assert r.hgetall("nudged:layout") == {"version": "5", "shards": "8"}
+    assert r.hgetall("nudged:layout") == {"version": "6", "shards": "8"}
     check = subprocess.run([NUDGED, "check", "-c", n3.conf], capture_output=True, text=True, timeout=10,
                            env=dict(os.environ, NUDGED_REDIS_SHARDS="8"))
     assert check.returncode == 0 and "ok, 1 triggers" in check.stdout, check

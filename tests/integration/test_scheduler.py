@@ -3,7 +3,7 @@ unless, the scheduler shared by processes, reloads, and the daemon agreeing
 with `nudged replay` on the same events."""
 import json, random, signal, subprocess, threading, time
 
-from harness import NUDGED, ckey, event, events_consumed, measures, no_pending, scheduled, wait_for, webhook_trigger
+from harness import NUDGED, ckey, shard_keys, event, events_consumed, measures, no_pending, scheduled, wait_for, webhook_trigger, no_pending_all, xlen_all
 
 
 def bodies(env):
@@ -25,8 +25,8 @@ def test_delay_fires_after_a_restart_while_waiting(env):
     wait_for(lambda: env.recv.count() >= 1, 10, "the delayed webhook after the restart")
     time.sleep(1.0)
     assert bodies(env) == [{"c": "fay", "m": "s-1"}], bodies(env)
-    wait_for(lambda: scheduled(r) == 0 and r.xlen("nudged:timers") == 0 and
-             no_pending(r, "nudged:timers"), 5, "an empty schedule and timers stream")
+    wait_for(lambda: scheduled(r) == 0 and xlen_all(r, "nudged:timers") == 0 and
+             no_pending_all(r, "nudged:timers"), 5, "an empty schedule and timers stream")
     assert n.stop() == 0
 
 
@@ -131,7 +131,7 @@ def test_a_waiting_firing_whose_profile_cannot_be_read_is_rejected_alone(env):
     assert bodies(env) == [{"c": "ok"}], bodies(env)
     (_, f), = r.xrange("nudged:rejected")
     assert "WRONGTYPE" in f["error"], f
-    assert no_pending(r, "nudged:timers")
+    assert no_pending_all(r, "nudged:timers")
     assert n.stop() == 0
 
 
@@ -154,8 +154,8 @@ def test_two_processes_fire_each_scheduled_item_once(env):
     assert sorted(ids) == sorted("c%d" % i for i in range(300)), "%d customers got webhooks" % len(ids)
     fired_twice = [c for c, s in ids.items() if len(s) > 1]
     assert not fired_twice, "fired more than once: %s" % fired_twice[:5]
-    consumers = r.xinfo_consumers("nudged:timers", "nudged")
-    assert len(consumers) == 2, consumers
+    consumers = {c["name"] for t in shard_keys("nudged:timers") for c in r.xinfo_consumers(t, "nudged")}
+    assert len(consumers) == 2, consumers  # each read the timers of the shards it owns
     assert a.stop() == 0 and b.stop() == 0
 
 

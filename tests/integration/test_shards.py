@@ -5,7 +5,7 @@ taken within a lease, one stopped hands them over at once, and growing from
 (a repeat is only ever the same webhook-id)."""
 import json, signal, socket, threading, time
 
-from harness import SHARDS, event, metric, events_consumed, no_pending, shard_stream, wait_for, webhook_trigger
+from harness import SHARDS, event, metric, events_consumed, no_pending, shard_stream, wait_for, webhook_trigger, no_pending_all
 
 LEASE = "2s"
 
@@ -59,7 +59,7 @@ class Load:
 def check_once_each(env, total):
     """Every event fired, none under two webhook-ids."""
     wait_for(lambda: len({json.loads(q["body"])["mid"] for q in env.recv.all()}) >= total, 60, "every webhook")
-    wait_for(lambda: events_consumed(env.redis.client) and no_pending(env.redis.client, "nudged:actions"), 30,
+    wait_for(lambda: events_consumed(env.redis.client) and no_pending_all(env.redis.client, "nudged:actions"), 30,
              "nothing pending")
     by_mid = {}
     for q in env.recv.all():
