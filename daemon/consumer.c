@@ -354,15 +354,21 @@ static size_t round_leases(const struct batch *b, const char **leases)
 
 /* The round's commit (pstore.h): the acks of its entries with the rest,
  * fenced by the leases of its events' shards (a timer is not: its
- * profile's version guards it). */
+ * profile's version guards it); its counts go to the tally list of the
+ * shard of its first entry (any shard's list is summed alike). */
 static void send_commit(struct batch *b)
 {
     const char **leases = util_xcalloc(b->n, sizeof *leases);
+    unsigned shard = 0;
+    bool first = true;
     for (size_t i = 0; i < b->n; i++)
-        if (in_round(b, &b->e[i]))
+        if (in_round(b, &b->e[i])) {
             pstore_ack(b->pr, b->e[i].stream, b->e[i].id);
+            shard = first ? b->e[i].stream_index : shard;
+            first = false;
+        }
     size_t nleases = b->src->timers ? 0 : round_leases(b, leases);
-    b->outstanding += pstore_commit(b->pr, leases, nleases, b->now_ms, b->src->timers);
+    b->outstanding += pstore_commit(b->pr, leases, nleases, shard, b->now_ms, b->src->timers);
     free(leases);
 }
 

@@ -63,8 +63,8 @@ struct daemon {
     struct consumer *consumer;
     struct delivery *delivery;
     struct inbox *inbox;
-    struct owner *owner; /* NULL in a collector-only process */
-    struct tally_folder *folder;
+    struct owner *owner;           /* NULL in a collector-only process */
+    struct tally_folder **folders; /* one a shard */
     struct http *http;
     struct admin *admin;
     struct event *sig_term, *sig_int, *sig_hup, *tick, *shutdown_timer;
@@ -97,18 +97,17 @@ static struct sreader *reader(struct daemon *d, int i)
 
 /* Shard K became this process's, or stopped being: its events, timers and
  * outbox are read (their pending entries of any consumer taken over
- * first) and its schedule's due items moved, or no longer; shard 0's
- * owner also moves the inbox. */
+ * first), its schedule's due items moved and its tallies folded, or no
+ * longer; shard 0's owner also moves the inbox. */
 static void on_shard(void *data, unsigned k, bool owned)
 {
     struct daemon *d = data;
     for (int i = 0; i < CONSUMER_SOURCES; i++)
         sreader_set_active(consumer_reader(d->consumer, i), k, owned, true);
     delivery_own(d->delivery, k, owned);
-    if (k == 0) {
+    tally_folder_own(d->folders[k], owned);
+    if (k == 0)
         sreader_set_active(inbox_reader(d->inbox), 0, owned, true);
-        tally_folder_own(d->folder, owned);
-    }
 }
 
 /* A collector-only process (http.collector_only) reads no stream: it
@@ -353,7 +352,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                          clock_now_ms());
             sreader_trim(inbox_reader(d->inbox), d->cfg->redis_events_retention_ms, clock_now_ms());
             trim_buyers(d);
-            tally_folder_tick(d->folder, now);
+            for (unsigned k = 0; k < d->keys.shards; k++)
+                tally_folder_tick(d->folders[k], now);
             d->last_trim_ms = now;
         }
         bool claim = now - d->last_claim_ms >= d->cfg->redis_claim_idle_ms / 2;
@@ -501,7 +501,7 @@ static void metrics(void *data, struct buf *out)
         consumer_metrics(d->consumer, out);
     if (d->collector)
         collector_metrics(d->collector, out);
-    tally_folder_metrics(d->folder, out);
+    tally_folder_metrics(d->folders, d->keys.shards, out);
 }
 
 struct customer_req {
@@ -672,7 +672,9 @@ static int start(struct daemon *d)
     }
     sreader_set_active(inbox_reader(d->inbox), 0, false, false);
     d->owner = c->http_collector_only ? NULL : owner_new(&od);
-    d->folder = tally_folder_new(d->conn, &d->scripts, &d->keys);
+    d->folders = util_xcalloc(d->keys.shards, sizeof *d->folders);
+    for (unsigned k = 0; k < d->keys.shards; k++)
+        d->folders[k] = tally_folder_new(d->conn, &d->scripts, &d->keys, k);
     d->sig_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
     d->sig_int = evsignal_new(d->base, SIGINT, on_stop_signal, d);
     d->sig_hup = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
@@ -704,7 +706,9 @@ static void teardown(struct daemon *d)
     consumer_free(d->consumer);
     inbox_free(d->inbox);
     owner_free(d->owner);
-    tally_folder_free(d->folder);
+    for (unsigned k = 0; d->folders && k < d->keys.shards; k++)
+        tally_folder_free(d->folders[k]);
+    free(d->folders);
     tz_cache_free(d->tz);
     stats_clear(&d->stats);
     delivery_free(d->delivery);

@@ -25,8 +25,6 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->dead = join(cfg->redis_prefix, "dead");
     k->layout = join(cfg->redis_prefix, "layout");
     k->measures = join(cfg->redis_prefix, "measures:");
-    k->tally = join(cfg->redis_prefix, "tally");
-    k->folds = join(cfg->redis_prefix, "folds");
     k->buyers = join(cfg->redis_prefix, "buyers");
     k->shards = (unsigned)cfg->redis_shards;
     k->nstreams = 1 + k->shards;
@@ -36,12 +34,16 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->actions = util_xcalloc(k->shards, sizeof *k->actions);
     k->schedule = util_xcalloc(k->shards, sizeof *k->schedule);
     k->timers = util_xcalloc(k->shards, sizeof *k->timers);
+    k->tally = util_xcalloc(k->shards, sizeof *k->tally);
+    k->folds = util_xcalloc(k->shards, sizeof *k->folds);
     for (unsigned i = 0; i < k->shards; i++)
         if (asprintf(&k->streams[i + 1], "%s:{%u}", k->events, i) < 0 ||
             asprintf(&k->leases[i], "%slease:{%u}", cfg->redis_prefix, i) < 0 ||
             asprintf(&k->actions[i], "%sactions:{%u}", cfg->redis_prefix, i) < 0 ||
             asprintf(&k->schedule[i], "%sschedule:{%u}", cfg->redis_prefix, i) < 0 ||
-            asprintf(&k->timers[i], "%stimers:{%u}", cfg->redis_prefix, i) < 0)
+            asprintf(&k->timers[i], "%stimers:{%u}", cfg->redis_prefix, i) < 0 ||
+            asprintf(&k->tally[i], "%stally:{%u}", cfg->redis_prefix, i) < 0 ||
+            asprintf(&k->folds[i], "%sfolds:{%u}", cfg->redis_prefix, i) < 0)
             util_fatal("out of memory");
     k->processes = join(cfg->redis_prefix, "processes");
 }
@@ -63,8 +65,6 @@ void keys_free(struct keys *k)
     free(k->dead);
     free(k->layout);
     free(k->measures);
-    free(k->tally);
-    free(k->folds);
     free(k->buyers);
     for (unsigned i = 0; i < k->nstreams; i++)
         free(k->streams[i]);
@@ -73,19 +73,25 @@ void keys_free(struct keys *k)
         free(k->actions[i]);
         free(k->schedule[i]);
         free(k->timers[i]);
+        free(k->tally[i]);
+        free(k->folds[i]);
     }
     free(k->streams);
     free(k->leases);
     free(k->actions);
     free(k->schedule);
     free(k->timers);
+    free(k->tally);
+    free(k->folds);
     free(k->processes);
 }
 
-void keys_add_measures(struct cmd *c, const struct keys *k, const char *trigger)
+void keys_add_measures(struct cmd *c, const struct keys *k, unsigned shard, const char *trigger)
 {
-    const char *parts[] = {k->measures, trigger};
-    cmd_addcat(c, parts, 2);
+    char tag[24];
+    snprintf(tag, sizeof tag, "{%u}:", shard);
+    const char *parts[] = {k->measures, tag, trigger};
+    cmd_addcat(c, parts, 3);
 }
 
 void keys_add_customer(struct cmd *c, const struct keys *k, const char *id, const char *kinds)

@@ -112,7 +112,7 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
         nkeys += has_items(&ch[i]);
     scripts_begin(c, s, SCRIPT_COMMIT, (int)nkeys);
     cmd_adds(c, k->buyers);
-    cmd_adds(c, k->tally);
+    cmd_adds(c, k->tally[o->shard]);
     for (size_t i = 0; i < o->nleases; i++)
         cmd_adds(c, o->leases[i]);
     for (size_t i = 0; i < o->nacks; i++)

@@ -475,7 +475,7 @@ static size_t group_acks(const struct pstore_round *r, struct profile_acks **out
     return n;
 }
 
-size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t nleases, int64_t now_ms,
+size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t nleases, unsigned shard, int64_t now_ms,
                      bool delete_acked)
 {
     struct pstore *s = r->s;
@@ -507,9 +507,8 @@ size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t n
     }
     struct profile_acks *acks;
     size_t nacks = group_acks(r, &acks);
-    struct profile_commit o = {s->d.keys->consumer, leases,         nleases,     now_ms, ttl,
-                               r->deliveries,       r->ndeliveries, r->counts,   acks,   nacks,
-                               r->merges,           r->nmerges,     delete_acked};
+    struct profile_commit o = {s->d.keys->consumer, leases, nleases, now_ms, ttl,       r->deliveries, r->ndeliveries,
+                               r->counts,           shard,  acks,    nacks,  r->merges, r->nmerges,    delete_acked};
     profile_commit_cmd(&s->call, s->d.scripts, s->d.keys, &o, pc, n);
     for (size_t i = 0, k = 0; i < r->nchanges; i++) {
         struct change *ch = &r->changes[i];

@@ -1,6 +1,6 @@
 /* report.c — the report of goals and holdouts (report.h): the JSON of
  * GET /v1/triggers, its text for `nudged report`, and that command's one
- * read of <prefix>measures (oneshot.h). */
+ * read of every shard's counts (oneshot.h). */
 #include "report.h"
 #include "cmd.h"
 #include "keys.h"
@@ -173,19 +173,19 @@ void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_s
     size_t n = 0, count = trigger_set_count(set);
     for (size_t i = 0; i < count; i++)
         n += measure_counted(trigger_measure(trigger_set_get(set, i)));
-    scripts_begin_eval(c, SCRIPT_MEASURES, (int)n + 1);
-    for (int pass = 0; pass < 2; pass++) {
+    scripts_begin_eval(c, SCRIPT_MEASURES, (int)((n + 1) * k->shards));
+    for (unsigned shard = 0; shard <= k->shards; shard++) { /* the keys of each shard, then the ids */
         for (size_t i = 0; i < count; i++) {
             const struct trigger *t = trigger_set_get(set, i);
             if (!measure_counted(trigger_measure(t)))
                 continue;
-            if (pass == 0)
-                keys_add_measures(c, k, trigger_id(t));
+            if (shard < k->shards)
+                keys_add_measures(c, k, shard, trigger_id(t));
             else
                 cmd_adds(c, trigger_id(t));
         }
-        if (pass == 0)
-            cmd_adds(c, k->tally);
+        if (shard < k->shards)
+            cmd_adds(c, k->tally[shard]);
     }
 }
 

@@ -1,5 +1,5 @@
-/* tally.c — a round's counts as one tally, and shard 0's owner folding
- * the tallies into the counts hashes (tally.h). */
+/* tally.c — a round's counts as one tally, and a shard's owner folding
+ * the shard's tallies into its counts hashes (tally.h). */
 #include "tally.h"
 #include "log.h"
 #include "metrics.h"
@@ -107,6 +107,7 @@ struct tally_folder {
     struct rconn *conn;
     const struct scripts *scripts;
     const struct keys *keys;
+    unsigned shard; /* whose tallies it folds, when this process owns it */
     bool owned, busy;
     size_t nread;                 /* how many tallies the fold in flight took */
     uint64_t waiting;             /* the tallies waiting when last looked at */
@@ -115,10 +116,11 @@ struct tally_folder {
     struct cmd c;
 };
 
-struct tally_folder *tally_folder_new(struct rconn *conn, const struct scripts *scripts, const struct keys *keys)
+struct tally_folder *tally_folder_new(struct rconn *conn, const struct scripts *scripts, const struct keys *keys,
+                                      unsigned shard)
 {
     struct tally_folder *f = util_xcalloc(1, sizeof *f);
-    *f = (struct tally_folder){.conn = conn, .scripts = scripts, .keys = keys, .last_fold_ms = -1};
+    *f = (struct tally_folder){.conn = conn, .scripts = scripts, .keys = keys, .shard = shard, .last_fold_ms = -1};
     cmd_init(&f->c);
     return f;
 }
@@ -130,11 +132,15 @@ void tally_folder_own(struct tally_folder *f, bool owned)
         f->waiting = 0; /* another process looks now */
 }
 
-void tally_folder_metrics(const struct tally_folder *f, struct buf *out)
+void tally_folder_metrics(struct tally_folder *const *f, size_t n, struct buf *out)
 {
+    uint64_t waiting = 0; /* the longest list: each folds on its own once 1,024 wait */
+    for (size_t i = 0; i < n; i++)
+        waiting = f[i]->waiting > waiting ? f[i]->waiting : waiting;
     metrics_gauge(out, "nudged_counts_tallies_waiting",
-                  "Goal and holdout tallies not folded into their counts yet (shard 0's owner; 0 elsewhere).",
-                  f->waiting, "gauge");
+                  "Goal and holdout tallies not folded into their counts yet, in the longest tally list of the shards "
+                  "this process owns.",
+                  waiting, "gauge");
 }
 
 static void read_tallies(struct tally_folder *f);
@@ -166,12 +172,12 @@ static void send_fold(struct tally_folder *f, json_t *sums, size_t n)
     const char *t, *k;
     json_t *of, *v;
     scripts_begin(&f->c, f->scripts, SCRIPT_FOLD, (int)(3 + json_object_size(sums)));
-    cmd_adds(&f->c, f->keys->leases[0]);
-    cmd_adds(&f->c, f->keys->tally);
-    cmd_adds(&f->c, f->keys->folds);
+    cmd_adds(&f->c, f->keys->leases[f->shard]);
+    cmd_adds(&f->c, f->keys->tally[f->shard]);
+    cmd_adds(&f->c, f->keys->folds[f->shard]);
     json_object_foreach(sums, t, of)
     {
-        keys_add_measures(&f->c, f->keys, t);
+        keys_add_measures(&f->c, f->keys, f->shard, t);
     }
     cmd_adds(&f->c, f->keys->consumer);
     cmd_addi(&f->c, (int64_t)n);
@@ -233,8 +239,8 @@ static void on_generation(redisAsyncContext *ac, void *r, void *priv)
 static void read_tallies(struct tally_folder *f)
 {
     f->busy = true;
-    if (rconn_sendf(f->conn, on_generation, f, "GET %s", f->keys->folds) != 0 ||
-        rconn_sendf(f->conn, on_tallies, f, "LRANGE %s 0 %d", f->keys->tally, TALLY_FOLD_MAX - 1) != 0)
+    if (rconn_sendf(f->conn, on_generation, f, "GET %s", f->keys->folds[f->shard]) != 0 ||
+        rconn_sendf(f->conn, on_tallies, f, "LRANGE %s 0 %d", f->keys->tally[f->shard], TALLY_FOLD_MAX - 1) != 0)
         f->busy = false;
 }
 
@@ -258,7 +264,7 @@ void tally_folder_tick(struct tally_folder *f, int64_t now_ms)
     if (!f->owned || f->busy)
         return;
     f->now_ms = now_ms;
-    f->busy = rconn_sendf(f->conn, on_length, f, "LLEN %s", f->keys->tally) == 0;
+    f->busy = rconn_sendf(f->conn, on_length, f, "LLEN %s", f->keys->tally[f->shard]) == 0;
 }
 
 void tally_folder_free(struct tally_folder *f)

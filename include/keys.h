@@ -29,9 +29,11 @@ struct keys {
      * where the schedule's due waiting firings go. In the shard's slot, so
      * a commit of the shard's customers writes them with the rest. */
     char **actions, **schedule, **timers;
-    char *measures;                        /* owned: the prefix of a trigger's counts, "<prefix>measures:" */
-    char *tally;                           /* owned: the counts not yet folded into them, "<prefix>tally" */
-    char *folds;                           /* owned: how many folds of the tallies were done, "<prefix>folds" */
+    char *measures; /* owned: the prefix of a trigger's counts, "<prefix>measures:" */
+    /* owned, one a shard: the counts not yet folded into its hashes,
+     * "<prefix>tally:{k}", and how many folds of them were done,
+     * "<prefix>folds:{k}" */
+    char **tally, **folds;
     char *buyers;                          /* owned: the customers with orders, scored by revenue (tier.h) */
     const char *prefix, *group, *consumer; /* borrowed from config */
     /* owned: every events stream nudged reads, the inbox (events) first,
@@ -60,10 +62,12 @@ const char *keys_shard_stream(const struct keys *k, unsigned shard);
 /* Customer ID's shard (shard.h), with K's number of shards. */
 unsigned keys_shard(const struct keys *k, const char *id);
 
-/* Adds the key of TRIGGER's counts to C, "<prefix>measures:TRIGGER": a
- * small hash of its own (measure.h), so adding to it stays cheap however
- * many triggers are measured. */
-void keys_add_measures(struct cmd *c, const struct keys *k, const char *trigger);
+/* Adds the key of TRIGGER's counts in shard SHARD to C,
+ * "<prefix>measures:{k}:TRIGGER": a small hash of its own (measure.h), so
+ * adding to it stays cheap however many triggers are measured, in the
+ * slot of the shard whose tallies are folded into it. A trigger's counts
+ * are the sum over the shards. */
+void keys_add_measures(struct cmd *c, const struct keys *k, unsigned shard, const char *trigger);
 
 /* Adds customer ID's key of each kind of KINDS to C, in that order:
  * "<prefix>{k}:ID:<KIND>", k the customer's shard, where a kind is p

@@ -74,6 +74,7 @@ struct profile_commit {
     const struct profile_delivery *deliveries; /* the deliveries due now */
     size_t ndeliveries;
     json_t *counts; /* the counts' increments (measure.h): trigger -> {count -> integer} */
+    unsigned shard; /* the round's, whose tally list takes the counts (tally.h) */
     const struct profile_acks *acks;
     size_t nacks;
     const struct profile_merge *merges;

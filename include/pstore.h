@@ -88,11 +88,12 @@ void pstore_count(struct pstore_round *r, const char *trigger, size_t len, const
 void pstore_ack(struct pstore_round *r, const char *stream, const char *id);
 
 /* Sends the commit of R, fenced by the NLEASES LEASES of its events'
- * shards; DELETE_ACKED for nudged's own timers stream. Returns the answers
+ * shards, its counts to the tally list of SHARD (the round's);
+ * DELETE_ACKED for nudged's own timers streams. Returns the answers
  * to wait for: 0 when there is nothing to write (or it could not be sent:
  * *FAILED). A commit refused because a profile moved on in Redis drops it
  * from memory and sets *FAILED: the batch is read again. */
-size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t nleases, int64_t now_ms,
+size_t pstore_commit(struct pstore_round *r, const char *const *leases, size_t nleases, unsigned shard, int64_t now_ms,
                      bool delete_acked);
 
 /* Ends R: when *FAILED, what it changed in memory (not known to be

@@ -1,8 +1,8 @@
 /* report.h — did the triggers work? (SPEC 3, 6, 7): per trigger, its
  * counted firings (acted and held out), the conversions of each arm, the
  * rates, the uplift and its 95 % interval (uplift.h), from the counts the
- * consumer's commit keeps in <prefix>measures:ID and <prefix>tally
- * (daemon/lua/lib-tally.lua). `nudged report` prints it as
+ * consumer's commit keeps in every shard's <prefix>measures:{k}:ID and
+ * <prefix>tally:{k} (tally.h). `nudged report` prints it as
  * text; GET /v1/triggers answers the same as JSON. */
 #ifndef NUDGED_REPORT_H
 #define NUDGED_REPORT_H

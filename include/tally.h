@@ -1,12 +1,14 @@
 /* tally.h — the counts of the measured triggers (measure.h) on their way
  * to their hashes. A round's commit pushes its counts as one string, a
- * tally, to <prefix>tally: one RPUSH however many triggers it counted,
- * where one HINCRBY a trigger and count cost Redis more than the rest of
- * measuring. Shard 0's owner folds the list into the hashes
- * <prefix>measures:ID now and then, fenced by its lease, so that only one
- * process folds; the report adds the tallies not folded yet. Parsed in C
- * only: Redis's Lua would spend more on the parsing than the increments
- * it saves. */
+ * tally, to the tally list of the round's shard, <prefix>tally:{k}: one
+ * RPUSH however many triggers it counted, where one HINCRBY a trigger and
+ * count cost Redis more than the rest of measuring. Each shard's owner
+ * folds the shard's list into the shard's hashes <prefix>measures:{k}:ID
+ * now and then, fenced by the shard's lease, so that only one process
+ * folds a list, and everything a fold touches is in the shard's slot; the
+ * report adds the hashes of every shard and the tallies not folded yet.
+ * Parsed in C only: Redis's Lua would spend more on the parsing than the
+ * increments it saves. */
 #ifndef NUDGED_TALLY_H
 #define NUDGED_TALLY_H
 
@@ -43,19 +45,22 @@ int tally_parse(json_t *counts, const char *s, size_t len);
 
 struct tally_folder;
 
-struct tally_folder *tally_folder_new(struct rconn *conn, const struct scripts *scripts, const struct keys *keys);
+/* The folder of shard SHARD's tallies. */
+struct tally_folder *tally_folder_new(struct rconn *conn, const struct scripts *scripts, const struct keys *keys,
+                                      unsigned shard);
 
-/* Whether this process owns shard 0 (owner.h), which makes it the folder. */
+/* Whether this process owns the folder's shard (owner.h), which makes it
+ * the one that folds. */
 void tally_folder_own(struct tally_folder *f, bool owned);
 
 /* Folds the tallies when it is time (NOW_MS: the monotonic clock); at
  * most one fold at a time. */
 void tally_folder_tick(struct tally_folder *f, int64_t now_ms);
 
-/* The gauge of the tallies waiting, as this process last saw them (0
- * unless it folds: shard 0's owner), for the metrics: a fold that keeps
- * failing shows as a number that only grows. */
-void tally_folder_metrics(const struct tally_folder *f, struct buf *out);
+/* The gauge of the tallies waiting in the longest list of the N folders
+ * F, as this process last saw them (those of the shards it owns), for the
+ * metrics: a fold that keeps failing shows as a number that only grows. */
+void tally_folder_metrics(struct tally_folder *const *f, size_t n, struct buf *out);
 
 void tally_folder_free(struct tally_folder *f);
 

@@ -257,14 +257,16 @@ class SMTPServer:
 
 
 def measures(r):
-    """Every measured trigger's counts, as {"ID:COUNT": n}: its hash
-    nudged:measures:ID plus the tallies ("ID COUNT N ...") the commits pushed
-    to nudged:tally that are not folded into the hashes yet."""
+    """Every measured trigger's counts, as {"ID:COUNT": n}: its hashes
+    nudged:measures:{k}:ID of every shard plus the tallies ("ID COUNT N
+    ...") the commits pushed to the shards' nudged:tally:{k} that are not
+    folded into the hashes yet."""
     out = {}
-    for key in r.scan_iter("nudged:measures:*"):
-        tid = key[len("nudged:measures:"):]
-        out.update({"%s:%s" % (tid, k): int(v) for k, v in r.hgetall(key).items()})
-    for tally in r.lrange("nudged:tally", 0, -1):
+    for key in r.scan_iter("nudged:measures:{*}:*", _type="hash"):  # not a test's broken key
+        tid = key.split("}:", 1)[1]
+        for k, v in r.hgetall(key).items():
+            out["%s:%s" % (tid, k)] = out.get("%s:%s" % (tid, k), 0) + int(v)
+    for tally in (t for key in shard_keys("nudged:tally") for t in r.lrange(key, 0, -1)):
         words = tally.split(" ")
         for i in range(0, len(words), 3):
             k = "%s:%s" % (words[i], words[i + 1])

@@ -5,7 +5,7 @@ import json, os, random, signal, subprocess, threading, time
 
 import redis
 
-from harness import NUDGED, ckey, event, events_consumed, measures, metric, no_pending, wait_for, webhook_trigger
+from harness import NUDGED, ckey, event, events_consumed, measures, metric, no_pending, wait_for, webhook_trigger, SHARDS, shard_keys
 from holdout import bucket
 
 def send_slowly(r, messages, seconds):
@@ -30,10 +30,10 @@ def test_goal_and_holdout_counts_are_exact_through_kill9(env):
     """1,000 customers add to their cart; the trigger holds out 50 %. Every
     third customer orders afterwards. nudged is killed -9 while it fires and
     again while it converts: the counts in Redis are still exact, only the
-    treated customers got a webhook, and the report says the same. 1,000
-    tallies of a filler trigger wait before the start, so that shard 0's
-    owner folds the tallies during the run: a fold loses and doubles
-    nothing either."""
+    treated customers got a webhook, and the report says the same. 1,023
+    tallies of a filler trigger wait in each shard's list before the
+    start, so that the shards' owner folds them during the run: a fold
+    loses and doubles nothing either."""
     customers = ["k%04d" % i for i in range(1000)]
     held = {c for c in customers if bucket("cart", c) < 5000}
     buyers = {c for i, c in enumerate(customers) if i % 3 == 0}
@@ -41,7 +41,8 @@ def test_goal_and_holdout_counts_are_exact_through_kill9(env):
                         goal={"event": "Order Completed", "within": "1h"}, holdout="50%")
     n = env.nudged({"t.json": t})
     r = env.redis.client
-    r.rpush("nudged:tally", *["filler t 1"] * 1000)
+    for key in shard_keys("nudged:tally"):  # the next round's tally makes the shard's fold due
+        r.rpush(key, *["filler t 1"] * 1023)
     n.start().wait_ready(env.redis)
     th = send_slowly(r, [event(c, name="Product Added", mid="add-" + c) for c in customers], 3)
     wait_for(lambda: sum(counts(r).values()) >= 300, 30, "firings under way")
@@ -71,8 +72,9 @@ def test_goal_and_holdout_counts_are_exact_through_kill9(env):
     want = {"cart:t": 1000 - len(held), "cart:h": len(held),
             "cart:ct": len(buyers - held), "cart:ch": len(buyers & held)}
     assert counts(r) == want, (counts(r), want)
-    assert measures(r)["filler:t"] == 1000 and int(r.get("nudged:folds") or 0) >= 1, (measures(r), r.get("nudged:folds"))
-    assert r.hget("nudged:measures:cart", "t") is not None, "the run's counts were folded too"
+    assert measures(r)["filler:t"] == 1023 * SHARDS, measures(r)
+    assert sum(int(r.get(k) or 0) for k in shard_keys("nudged:folds")) >= 1, "no fold"
+    assert any(r.hget(k + ":cart", "t") for k in shard_keys("nudged:measures")), "the run's counts were folded too"
     wait_for(lambda: len({json.loads(q["body"])["c"] for q in env.recv.all()}) >= 1000 - len(held), 30,
              "the treated customers' webhooks")
     time.sleep(0.5)
@@ -129,15 +131,18 @@ def test_report_names_unknown_triggers_and_unmeasured_ones(env):
 
 
 def test_report_adds_the_tallies_not_yet_folded(env):
-    """A commit pushes its round's counts to nudged:tally and folds the list
-    into the hashes every 64 tallies: the report adds the two, and a
-    tally's other triggers and counts do not leak into a trigger's line."""
+    """A commit pushes its round's counts to its shard's nudged:tally:{k}
+    and the shard's owner folds the list into the shard's hashes: the
+    report adds the hashes and lists of every shard, and a tally's other
+    triggers and counts do not leak into a trigger's line."""
     goal = webhook_trigger(env.recv.port, tid="goal", on="Signup", goal={"event": "Order Completed", "within": "7d"})
     goal["holdout"] = "10%"
     n = env.nudged({"a.json": [goal]})
     r = env.redis.client
-    r.hset("nudged:measures:goal", mapping={"t": 40, "h": 4, "ct": 10})
-    r.rpush("nudged:tally", "goal t 2 other t 7 goal ch 1", "goal-2 t 5 goal t 1")
+    r.hset("nudged:measures:{0}:goal", mapping={"t": 30, "h": 4, "ct": 10})
+    r.hset("nudged:measures:{5}:goal", mapping={"t": 10})
+    r.rpush("nudged:tally:{3}", "goal t 2 other t 7 goal ch 1", "goal-2 t 5")
+    r.rpush("nudged:tally:{15}", "goal t 1")
     p = subprocess.run([NUDGED, "report", "-c", n.conf, "goal"], capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
     assert "fired 43, held out 4 (holdout 10%)" in p.stdout, p.stdout
@@ -146,17 +151,17 @@ def test_report_adds_the_tallies_not_yet_folded(env):
 
 
 def test_a_backlog_of_tallies_is_folded_in_turn(env):
-    """5,000 tallies wait (a fold takes at most 2,048): shard 0's owner
+    """5,000 tallies wait in shard 0's list (a fold takes at most 2,048): its owner
     folds them in three folds, each taking the tallies the one before
     left, and every count arrives in its hash once."""
     goal = webhook_trigger(env.recv.port, tid="goal", on="Signup", goal={"event": "Order Completed", "within": "7d"})
     n = env.nudged({"a.json": [goal]})
     r = env.redis.client
-    r.rpush("nudged:tally", *["goal t 1 goal h 2"] * 5000)
+    r.rpush("nudged:tally:{0}", *["goal t 1 goal h 2"] * 5000)
     n.start().wait_ready(env.redis)
-    wait_for(lambda: r.llen("nudged:tally") == 0, 10, "the backlog folded")
-    assert r.hgetall("nudged:measures:goal") == {"t": "5000", "h": "10000"}, r.hgetall("nudged:measures:goal")
-    assert r.get("nudged:folds") == "3", r.get("nudged:folds")
+    wait_for(lambda: r.llen("nudged:tally:{0}") == 0, 10, "the backlog folded")
+    assert r.hgetall("nudged:measures:{0}:goal") == {"t": "5000", "h": "10000"}, r.hgetall("nudged:measures:{0}:goal")
+    assert r.get("nudged:folds:{0}") == "3", r.get("nudged:folds:{0}")
 
 
 def test_a_fold_is_refused_unless_it_holds_the_lease_and_nothing_folded_since(env):
@@ -173,23 +178,23 @@ def test_a_fold_is_refused_unless_it_holds_the_lease_and_nothing_folded_since(en
                             capture_output=True, text=True, check=True).stdout
     r = env.redis.client
     r.set("nudged:lease:{0}", "me")
-    r.set("nudged:folds", "5")
-    r.rpush("nudged:tally", "goal t 2", "goal t 1 goal h 1", "goal t 7")  # the third came after the read
-    keys = ["nudged:lease:{0}", "nudged:tally", "nudged:folds", "nudged:measures:goal"]
+    r.set("nudged:folds:{0}", "5")
+    r.rpush("nudged:tally:{0}", "goal t 2", "goal t 1 goal h 1", "goal t 7")  # the third came after the read
+    keys = ["nudged:lease:{0}", "nudged:tally:{0}", "nudged:folds:{0}", "nudged:measures:{0}:goal"]
     for owner, folds, refusal in (("other", "5", "NOTOWNER"), ("me", "4", "STALE")):
         try:
             r.eval(script, len(keys), *keys, owner, 2, folds, 2, "t", 3, "h", 1)
             raise AssertionError("a fold by %s at %s was not refused" % (owner, folds))
         except redis.exceptions.ResponseError as e:
             assert refusal in str(e), e
-        assert r.llen("nudged:tally") == 3 and not r.exists("nudged:measures:goal") and r.get("nudged:folds") == "5"
+        assert r.llen(keys[1]) == 3 and not r.exists(keys[3]) and r.get(keys[2]) == "5"
     assert r.eval(script, len(keys), *keys, "me", 2, "5", 2, "t", 3, "h", 1) == 0
-    assert r.hgetall("nudged:measures:goal") == {"t": "3", "h": "1"}
-    assert r.lrange("nudged:tally", 0, -1) == ["goal t 7"] and r.get("nudged:folds") == "6"
+    assert r.hgetall(keys[3]) == {"t": "3", "h": "1"}
+    assert r.lrange(keys[1], 0, -1) == ["goal t 7"] and r.get(keys[2]) == "6"
 
 
 def test_a_fold_that_keeps_failing_shows_in_the_metrics_and_the_log(env):
-    """nudged:folds holds something that is not a number (not nudged's):
+    """nudged:folds:{0} holds something that is not a number (not nudged's):
     every fold is refused. The tallies wait, nothing is lost (the report
     still adds them), the log says why and nudged_counts_tallies_waiting
     shows them, for an alert. Once the key is deleted, the next fold
@@ -197,15 +202,15 @@ def test_a_fold_that_keeps_failing_shows_in_the_metrics_and_the_log(env):
     goal = webhook_trigger(env.recv.port, tid="goal", on="Signup", goal={"event": "Order Completed", "within": "7d"})
     n = env.nudged({"a.json": [goal]})
     r = env.redis.client
-    r.set("nudged:folds", "not a number")
-    r.rpush("nudged:tally", *["goal t 1"] * 2000)
+    r.set("nudged:folds:{0}", "not a number")
+    r.rpush("nudged:tally:{0}", *["goal t 1"] * 2000)
     n.start().wait_ready(env.redis)
     wait_for(lambda: metric(n, "nudged_counts_tallies_waiting") == 2000, 10, "the gauge of the tallies waiting")
     wait_for(lambda: n.log_has("the tallies of the counts were not folded"), 5, "the log of the refused fold")
-    assert r.llen("nudged:tally") == 2000 and measures(r) == {"goal:t": 2000}, measures(r)
-    r.delete("nudged:folds")
-    wait_for(lambda: r.llen("nudged:tally") == 0, 10, "the fold once the key is gone")
-    assert r.hgetall("nudged:measures:goal") == {"t": "2000"}, r.hgetall("nudged:measures:goal")
+    assert r.llen("nudged:tally:{0}") == 2000 and measures(r) == {"goal:t": 2000}, measures(r)
+    r.delete("nudged:folds:{0}")
+    wait_for(lambda: r.llen("nudged:tally:{0}") == 0, 10, "the fold once the key is gone")
+    assert r.hgetall("nudged:measures:{0}:goal") == {"t": "2000"}, r.hgetall("nudged:measures:{0}:goal")
     wait_for(lambda: metric(n, "nudged_counts_tallies_waiting") == 0, 10, "the gauge back to 0")
 
 
