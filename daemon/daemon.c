@@ -321,9 +321,15 @@ static void trim_buyers(struct daemon *d)
 {
     struct cmd c;
     cmd_init(&c);
-    ranks_trim_cmd(&c, &d->scripts, &d->keys);
-    if (cmd_send(&c, d->conn, rconn_ignore, NULL) != 0) /* best effort: the next tick tries again */
-        log_debug("cannot trim the buyers now: no connection");
+    for (unsigned k = 0; k < d->keys.shards; k++) {
+        if (!owner_owns(d->owner, k))
+            continue;
+        ranks_trim_cmd(&c, &d->scripts, &d->keys, k);
+        if (cmd_send(&c, d->conn, rconn_ignore, NULL) != 0) { /* best effort: the next tick tries again */
+            log_debug("cannot trim the buyers now: no connection");
+            break;
+        }
+    }
     cmd_free(&c);
 }
 

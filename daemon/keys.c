@@ -25,7 +25,6 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->dead = join(cfg->redis_prefix, "dead");
     k->layout = join(cfg->redis_prefix, "layout");
     k->measures = join(cfg->redis_prefix, "measures:");
-    k->buyers = join(cfg->redis_prefix, "buyers");
     k->shards = (unsigned)cfg->redis_shards;
     k->nstreams = 1 + k->shards;
     k->streams = util_xcalloc(k->nstreams, sizeof *k->streams);
@@ -36,6 +35,7 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->timers = util_xcalloc(k->shards, sizeof *k->timers);
     k->tally = util_xcalloc(k->shards, sizeof *k->tally);
     k->folds = util_xcalloc(k->shards, sizeof *k->folds);
+    k->buyers = util_xcalloc(k->shards, sizeof *k->buyers);
     for (unsigned i = 0; i < k->shards; i++)
         if (asprintf(&k->streams[i + 1], "%s:{%u}", k->events, i) < 0 ||
             asprintf(&k->leases[i], "%slease:{%u}", cfg->redis_prefix, i) < 0 ||
@@ -43,7 +43,8 @@ void keys_init(struct keys *k, const struct config *cfg)
             asprintf(&k->schedule[i], "%sschedule:{%u}", cfg->redis_prefix, i) < 0 ||
             asprintf(&k->timers[i], "%stimers:{%u}", cfg->redis_prefix, i) < 0 ||
             asprintf(&k->tally[i], "%stally:{%u}", cfg->redis_prefix, i) < 0 ||
-            asprintf(&k->folds[i], "%sfolds:{%u}", cfg->redis_prefix, i) < 0)
+            asprintf(&k->folds[i], "%sfolds:{%u}", cfg->redis_prefix, i) < 0 ||
+            asprintf(&k->buyers[i], "%sbuyers:{%u}", cfg->redis_prefix, i) < 0)
             util_fatal("out of memory");
     k->processes = join(cfg->redis_prefix, "processes");
 }
@@ -65,7 +66,6 @@ void keys_free(struct keys *k)
     free(k->dead);
     free(k->layout);
     free(k->measures);
-    free(k->buyers);
     for (unsigned i = 0; i < k->nstreams; i++)
         free(k->streams[i]);
     for (unsigned i = 0; i < k->shards; i++) {
@@ -75,6 +75,7 @@ void keys_free(struct keys *k)
         free(k->timers[i]);
         free(k->tally[i]);
         free(k->folds[i]);
+        free(k->buyers[i]);
     }
     free(k->streams);
     free(k->leases);
@@ -83,6 +84,7 @@ void keys_free(struct keys *k)
     free(k->timers);
     free(k->tally);
     free(k->folds);
+    free(k->buyers);
     free(k->processes);
 }
 

@@ -164,6 +164,11 @@ void owner_leave(struct owner *o)
         log_warn("cannot let go of the shard leases; they run out within a lease");
 }
 
+bool owner_owns(const struct owner *o, unsigned k)
+{
+    return o->owned[k];
+}
+
 unsigned owner_owned(const struct owner *o)
 {
     return o->nowned;

@@ -107,11 +107,10 @@ static void add_change(struct cmd *c, struct profile_change *ch)
 void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const struct profile_commit *o,
                         struct profile_change *ch, size_t n)
 {
-    size_t nkeys = 2 + o->nleases + o->nacks + 8 * o->nmerges + 3 * n + o->ndeliveries;
+    size_t nkeys = 1 + o->nleases + o->nacks + 9 * o->nmerges + 3 * n + o->ndeliveries;
     for (size_t i = 0; i < n; i++)
-        nkeys += has_items(&ch[i]);
+        nkeys += has_items(&ch[i]) + ch[i].buyer;
     scripts_begin(c, s, SCRIPT_COMMIT, (int)nkeys);
-    cmd_adds(c, k->buyers);
     cmd_adds(c, k->tally[o->shard]);
     for (size_t i = 0; i < o->nleases; i++)
         cmd_adds(c, o->leases[i]);
@@ -122,11 +121,14 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
         keys_add_customer(c, k, o->merges[i].into, "sm");
         cmd_adds(c, k->schedule[keys_shard(k, o->merges[i].from)]);
         cmd_adds(c, k->schedule[keys_shard(k, o->merges[i].into)]);
+        cmd_adds(c, k->buyers[keys_shard(k, o->merges[i].from)]);
     }
     for (size_t i = 0; i < n; i++) {
         keys_add_customer(c, k, ch[i].customer, "pds");
         if (has_items(&ch[i]))
             cmd_adds(c, k->schedule[keys_shard(k, ch[i].customer)]);
+        if (ch[i].buyer)
+            cmd_adds(c, k->buyers[keys_shard(k, ch[i].customer)]);
     }
     for (size_t i = 0; i < o->ndeliveries; i++)
         cmd_adds(c, k->actions[o->deliveries[i].shard]);
@@ -209,5 +211,5 @@ void profile_forget_cmd(struct cmd *c, const struct scripts *s, const struct key
         scripts_begin_eval(c, SCRIPT_FORGET, 6);
     keys_add_customer(c, k, id, "pdsm");
     cmd_adds(c, k->schedule[keys_shard(k, id)]);
-    cmd_adds(c, k->buyers);
+    cmd_adds(c, k->buyers[keys_shard(k, id)]);
 }

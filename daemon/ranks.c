@@ -19,8 +19,8 @@ static bool revenue_before(const struct entry *e, char *out, size_t len)
     return added > 0;
 }
 
-/* E's part of the call: its customer's profile key (the buyers zset's
- * member), for an order the revenue before it and the revenue now (its
+/* E's part of the call: its customer's profile key (the buyers zsets'
+ * member) and shard, for an order the revenue before it and the revenue now (its
  * score), else "" twice. */
 static void add_customer(struct cmd *c, const struct keys *k, struct entry *e)
 {
@@ -34,6 +34,7 @@ static void add_customer(struct cmd *c, const struct keys *k, struct entry *e)
         e->raised = revenue_before(e, old, sizeof old);
     }
     keys_add_customer(c, k, e->m.customer, "p");
+    cmd_addi(c, keys_shard(k, e->m.customer));
     cmd_addscopy(c, old);
     cmd_adds(c, entry_is_order(e) ? (rv ? rv : "0") : "");
 }
@@ -41,11 +42,13 @@ static void add_customer(struct cmd *c, const struct keys *k, struct entry *e)
 void ranks_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *const *leases, size_t nleases,
                struct entry *const *e, size_t n)
 {
-    scripts_begin(c, s, SCRIPT_RANK, (int)(1 + nleases));
-    cmd_adds(c, k->buyers);
+    scripts_begin(c, s, SCRIPT_RANK, (int)(k->shards + nleases));
+    for (unsigned i = 0; i < k->shards; i++)
+        cmd_adds(c, k->buyers[i]);
     for (size_t i = 0; i < nleases; i++)
         cmd_adds(c, leases[i]);
     cmd_adds(c, k->consumer);
+    cmd_addi(c, k->shards);
     for (size_t i = 0; i < n; i++)
         add_customer(c, k, e[i]);
 }
@@ -76,9 +79,9 @@ bool ranks_read(const redisReply *reply, struct entry *const *e, size_t n)
     return true;
 }
 
-void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k)
+void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, unsigned shard)
 {
     scripts_begin(c, s, SCRIPT_BUYERS, 1);
-    cmd_adds(c, k->buyers);
+    cmd_adds(c, k->buyers[shard]);
     cmd_addi(c, RANKS_TRIM_SAMPLE);
 }

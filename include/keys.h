@@ -34,7 +34,7 @@ struct keys {
      * "<prefix>tally:{k}", and how many folds of them were done,
      * "<prefix>folds:{k}" */
     char **tally, **folds;
-    char *buyers;                          /* owned: the customers with orders, scored by revenue (tier.h) */
+    char **buyers; /* owned, one a shard: its customers with orders, scored by revenue (tier.h), "<prefix>buyers:{k}" */
     const char *prefix, *group, *consumer; /* borrowed from config */
     /* owned: every events stream nudged reads, the inbox (events) first,
      * then shard k's at 1 + k; nstreams is 1 + [redis] shards */

@@ -1,7 +1,8 @@
 /* ranks.h — where a round's customers rank among the buyers, for value
  * tiers (tier.h): one call of the rank script (daemon/lua/rank.lua),
- * which first puts the round's orders' revenues in the buyers zset, so
- * the ranks count them, fenced by the shards' leases as a commit is. */
+ * which first puts the round's orders' revenues in their shards' buyers
+ * zsets, so the ranks count them, and sums the counts over the shards,
+ * fenced by the shards' leases as a commit is. */
 #ifndef NUDGED_RANKS_H
 #define NUDGED_RANKS_H
 
@@ -20,11 +21,12 @@
 void ranks_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *const *leases, size_t nleases,
                struct entry *const *e, size_t n);
 
-/* Makes C the call that drops a sample of RANKS_TRIM_SAMPLE buyers whose
- * profile expired (daemon/lua/buyers.lua), so that value tiers rank the
- * customers that exist; sent once a second. */
-#define RANKS_TRIM_SAMPLE 20 /* 20 a second, 1.7 million a day */
-void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k);
+/* Makes C the call that drops a sample of RANKS_TRIM_SAMPLE buyers of
+ * shard SHARD whose profile expired (daemon/lua/buyers.lua), so that
+ * value tiers rank the customers that exist; sent once a second for each
+ * shard, by its owner. */
+#define RANKS_TRIM_SAMPLE 20 /* 20 a second and shard, 1.7 million a day */
+void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, unsigned shard);
 
 /* Reads the rank script's REPLY into each of the N entries E: its rank,
  * and an order's rank before it. False (nothing read) when the reply is

@@ -4,15 +4,16 @@
 -- in their customers' profiles (customer.h, decision.h), their
 -- deliveries, schedule items and counts, and the acks of its entries, all
 -- or nothing. Plumbing only: every rule is nudged's C.
--- KEYS: 1 the buyers zset, 2 the tally list (include/tally.h), then the
--- leases of the shards of the round's events (ARGV[2] of them), the
+-- KEYS: 1 the tally list of the round's shard (include/tally.h), then
+-- the leases of the shards of the round's events (ARGV[2] of them), the
 -- streams its entries came from (ARGV[8]), per merge the anonymous id's
 -- profile hash, dedup set, schedule index and link, the user's schedule
--- index and merged-ids set, and the schedules of the anonymous id's shard
--- and of the user's (ARGV[12]), then per customer its profile hash, dedup
--- set and schedule index, and its shard's schedule when it schedules an
--- item, then per delivery (ARGV[10]) the outbox (actions stream) of its
--- customer's shard.
+-- index and merged-ids set, the schedules of the anonymous id's shard and
+-- of the user's, and the buyers zset of the anonymous id's shard
+-- (ARGV[12]), then per customer its profile hash, dedup set and schedule
+-- index, its shard's schedule when it schedules an item and its shard's
+-- buyers zset when it has a buyers score, then per delivery (ARGV[10])
+-- the outbox (actions stream) of its customer's shard.
 -- ARGV: 1 this process's name (the lease holder it must be), 2 the number
 -- of leases, 3 profile ttl, 4 dedup ttl, 5 the score of a new dedup
 -- member, 6 the trim (dedup members scored above it have left the
@@ -48,16 +49,16 @@
 -- the round's counts are left out, and the rest is written, so that such
 -- a key cannot stall every round.
 local owner, nleases, nstreams = argv[1], tonumber(argv[2]), tonumber(argv[8])
-for i = 3, 2 + nleases do
+for i = 2, 1 + nleases do
   if call('GET', keys[i]) ~= owner then
     error({err = 'NOTOWNER the lease of a shard of this batch is held by another process now: the entries are left to it'})
   end
 end
 local B = 65536
 local ndeliveries, nmerges = tonumber(argv[10]), tonumber(argv[12])
-local mk, stale = 3 + nleases + nstreams, {}
+local mk, stale = 2 + nleases + nstreams, {}
 for m = 1, nmerges do
-  local a, k = 11 + 2 * m, mk + 8 * (m - 1)
+  local a, k = 11 + 2 * m, mk + 9 * (m - 1)
   if (call('HGET', keys[k], 'v') or '0') ~= argv[a + 1] or call('EXISTS', keys[k + 3]) == 1 then
     stale[#stale + 1] = -m
   end
@@ -73,7 +74,7 @@ for s = 1, nstreams do
 end
 -- Each customer's code read into its counts and flags, once: seven
 -- numbers a customer in AT.
-local at, n, k, nargv = {}, 0, mk + 8 * nmerges, #argv
+local at, n, k, nargv = {}, 0, mk + 9 * nmerges, #argv
 while i <= nargv do
   local nset, code = tonumber(argv[i + 1]), tonumber(argv[i + 2])
   local nseen = code % B
@@ -88,14 +89,15 @@ while i <= nargv do
   local o = 7 * n
   at[o + 1], at[o + 2], at[o + 3], at[o + 4], at[o + 5], at[o + 6], at[o + 7] = i, k, nset, nseen, ndel, flags, nitems
   n = n + 1
-  i = i + 3 + 2 * nset + ndel + nseen + 2 * nitems + (flags % 8 >= 4 and 1 or 0)
-  k = k + 3 + (nitems > 0 and 1 or 0)
+  local buyer = flags % 8 >= 4 and 1 or 0
+  i = i + 3 + 2 * nset + ndel + nseen + 2 * nitems + buyer
+  k = k + 3 + (nitems > 0 and 1 or 0) + buyer
 end
 local kd = k -- the deliveries' outboxes
 if #stale > 0 then return stale end
 local ttl, dedup_ttl, score, trim = argv[3], argv[4], argv[5], argv[6]
 for m = 1, nmerges do
-  local a, k = 11 + 2 * m, mk + 8 * (m - 1)
+  local a, k = 11 + 2 * m, mk + 9 * (m - 1)
   local into = argv[a]
   for _, item in ipairs(call('SMEMBERS', keys[k + 2])) do
     local due = call('ZSCORE', keys[k + 6], item)
@@ -107,7 +109,7 @@ for m = 1, nmerges do
     end
   end
   call('DEL', keys[k], keys[k + 1], keys[k + 2])
-  call('ZREM', keys[1], keys[k]) -- the buyer is the user now, with the revenue summed
+  call('ZREM', keys[k + 8], keys[k]) -- the buyer is the user now, with the revenue summed
   call('SET', keys[k + 3], into, 'PX', ttl)
   call('SADD', keys[k + 5], keys[k + 3]) -- the link's key, which an erasure deletes
   call('PEXPIRE', keys[k + 5], ttl)
@@ -142,18 +144,18 @@ for c = 0, n - 1 do
     call('PEXPIRE', d, dedup_ttl)
   end
   for _ = 1, nitems do nudged_schedule(keys[k + 3], keys[k + 2], argv[j], argv[j + 1], ttl); j = j + 2 end
-  if flags % 8 >= 4 then call('ZADD', keys[1], argv[j], p) end
+  if flags % 8 >= 4 then call('ZADD', keys[k + 3 + (nitems > 0 and 1 or 0)], argv[j], p) end
 end
 for j = 0, ndeliveries - 1 do call('XADD', keys[kd + j], '*', 'delivery', argv[d0 + j]) end
-local lost = argv[11] ~= '' and redis.pcall('RPUSH', keys[2], argv[11])
+local lost = argv[11] ~= '' and redis.pcall('RPUSH', keys[1], argv[11])
 -- In pieces: Lua unpacks at most a few thousand values at a time.
 for s = 1, nstreams do
-  local from, last, src = acks[2 * s - 1], acks[2 * s - 1] + acks[2 * s] - 1, keys[2 + nleases + s]
+  local from, last, src = acks[2 * s - 1], acks[2 * s - 1] + acks[2 * s] - 1, keys[1 + nleases + s]
   for a = from, last, 1000 do
     local z = math.min(a + 999, last)
     call('XACK', src, argv[7], unpack(argv, a, z))
     if argv[9] == '1' then call('XDEL', src, unpack(argv, a, z)) end
   end
 end
-if type(lost) == 'table' and lost.err then return keys[2] end
+if type(lost) == 'table' and lost.err then return keys[1] end
 return 0

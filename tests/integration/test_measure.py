@@ -5,7 +5,7 @@ import json, os, random, signal, subprocess, threading, time
 
 import redis
 
-from harness import NUDGED, ckey, event, events_consumed, measures, metric, no_pending, wait_for, webhook_trigger, SHARDS, shard_keys
+from harness import NUDGED, ckey, skey, event, events_consumed, measures, metric, no_pending, wait_for, webhook_trigger, SHARDS, shard_keys
 from holdout import bucket
 
 def send_slowly(r, messages, seconds):
@@ -276,15 +276,22 @@ def test_buyers_follow_merges_erasure_and_expiry(env):
                                                     "messageId": "a1", "properties": {"total": 30}})})
     for c, total in (("y", 10), ("z", 20)):
         r.xadd("nudged:events", {"message": event(c, mid="o-" + c, total=total)})
-    wait_for(lambda: r.zcard("nudged:buyers") == 3, 10, "three buyers")
+    def buyers():
+        return sum(r.zcard(k) for k in shard_keys("nudged:buyers"))
+
+    def score(c):  # in the buyers zset of C's shard
+        return r.zscore(skey("nudged:buyers", c), ckey(c, "p"))
+
+    wait_for(lambda: buyers() == 3, 10, "three buyers")
+    assert score("an-x") == 30 and score("y") == 10 and score("z") == 20
     r.xadd("nudged:events", {"message": json.dumps({"type": "identify", "userId": "x", "anonymousId": "an-x",
                                                     "messageId": "i1"})})
     r.xadd("nudged:events", {"message": event("x", mid="o-x", total=5)})
-    wait_for(lambda: r.zscore("nudged:buyers", ckey("x", "p")) == 35, 10, "the user with the anonymous id's revenue")
-    assert r.zscore("nudged:buyers", ckey("an-x", "p")) is None
+    wait_for(lambda: score("x") == 35, 10, "the user with the anonymous id's revenue")
+    assert score("an-x") is None
     status, _ = n.admin("DELETE", "/v1/customers/y")
-    assert status == 200 and r.zscore("nudged:buyers", ckey("y", "p")) is None, status
-    wait_for(lambda: r.zcard("nudged:buyers") == 0, 20, "the expired buyers to leave")
+    assert status == 200 and score("y") is None, status
+    wait_for(lambda: buyers() == 0, 20, "the expired buyers to leave")
     assert n.stop() == 0
 
 
