@@ -27,6 +27,7 @@
 #include "rconn.h"
 #include "report.h"
 #include "scripts.h"
+#include "shard.h"
 #include "stats.h"
 #include "tally.h"
 #include "tdir.h"
@@ -321,10 +322,12 @@ static void trim_buyers(struct daemon *d)
 {
     struct cmd c;
     cmd_init(&c);
-    for (unsigned k = 0; k < d->keys.shards; k++) {
-        if (!owner_owns(d->owner, k))
+    const bool *owned = owner_shards(d->owner);
+    for (unsigned k = 0, n, end; k < d->keys.shards; k = end) {
+        end = shard_run(owned, d->keys.shards, k, rconn_is_cluster(d->conn), &n);
+        if (n == 0)
             continue;
-        ranks_trim_cmd(&c, &d->scripts, &d->keys, k);
+        ranks_trim_cmd(&c, &d->scripts, &d->keys, owned, k, end, n);
         if (cmd_send(&c, d->conn, rconn_ignore, NULL) != 0) { /* best effort: the next tick tries again */
             log_debug("cannot trim the buyers now: no connection");
             break;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mail.h"
 #include "outbox.h"
+#include "shard.h"
 #include "sreader.h"
 #include "util.h"
 #include "webhook.h"
@@ -488,26 +489,36 @@ void delivery_own(struct delivery *d, unsigned shard, bool owned)
     sreader_set_active(d->reader, shard, owned, false);
 }
 
+/* One call moves the due items of a run of owned shards from I on
+ * (shard_run). Returns the end of the run. */
+static unsigned send_due(struct delivery *d, struct cmd *c, unsigned i)
+{
+    const struct keys *k = d->d.keys;
+    unsigned n, end = shard_run(d->owned, k->shards, i, rconn_is_cluster(d->d.conn), &n);
+    if (n == 0)
+        return end;
+    scripts_begin(c, d->d.scripts, SCRIPT_DUE, (int)(3 * n));
+    for (unsigned j = i; j < end; j++)
+        if (d->owned[j]) {
+            cmd_adds(c, k->schedule[j]);
+            cmd_adds(c, k->actions[j]);
+            cmd_adds(c, k->timers[j]);
+        }
+    cmd_addi(c, clock_now_ms());
+    cmd_addi(c, 500);
+    if (cmd_send(c, d->d.conn, on_due, d) == 0)
+        d->due_out++;
+    return end;
+}
+
 void delivery_move_due(struct delivery *d)
 {
     if (d->due_out > 0 || !rconn_up(d->d.conn))
         return;
-    const struct keys *k = d->d.keys;
     struct cmd c;
     cmd_init(&c);
-    for (unsigned i = 0; i < k->shards; i++) {
-        if (!d->owned[i])
-            continue;
-        cmd_reset(&c);
-        scripts_begin(&c, d->d.scripts, SCRIPT_DUE, 3);
-        cmd_adds(&c, k->schedule[i]);
-        cmd_adds(&c, k->actions[i]);
-        cmd_adds(&c, k->timers[i]);
-        cmd_addi(&c, clock_now_ms());
-        cmd_addi(&c, 500);
-        if (cmd_send(&c, d->d.conn, on_due, d) == 0)
-            d->due_out++;
-    }
+    for (unsigned i = 0; i < d->d.keys->shards;)
+        i = send_due(d, &c, i);
     cmd_free(&c);
 }
 

@@ -164,9 +164,9 @@ void owner_leave(struct owner *o)
         log_warn("cannot let go of the shard leases; they run out within a lease");
 }
 
-bool owner_owns(const struct owner *o, unsigned k)
+const bool *owner_shards(const struct owner *o)
 {
-    return o->owned[k];
+    return o->owned;
 }
 
 unsigned owner_owned(const struct owner *o)

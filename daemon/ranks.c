@@ -79,9 +79,12 @@ bool ranks_read(const redisReply *reply, struct entry *const *e, size_t n)
     return true;
 }
 
-void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, unsigned shard)
+void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const bool *owned, unsigned from,
+                    unsigned end, unsigned n)
 {
-    scripts_begin(c, s, SCRIPT_BUYERS, 1);
-    cmd_adds(c, k->buyers[shard]);
-    cmd_addi(c, RANKS_TRIM_SAMPLE);
+    scripts_begin(c, s, SCRIPT_BUYERS, (int)n);
+    for (unsigned i = from; i < end; i++)
+        if (owned[i])
+            cmd_adds(c, k->buyers[i]);
+    cmd_addi(c, (RANKS_TRIM_SAMPLE + n - 1) / n);
 }

@@ -49,8 +49,9 @@ void owner_tick(struct owner *o, int64_t now_ms);
  * the shards at their next round. Reports each shard as no longer owned. */
 void owner_leave(struct owner *o);
 
-/* Whether this process owns shard K, as it last heard from Redis. */
-bool owner_owns(const struct owner *o, unsigned k);
+/* Whether this process owns each shard, as it last heard from Redis: a
+ * flag a shard (borrowed). */
+const bool *owner_shards(const struct owner *o);
 
 /* How many shards this process owns, and of how many live processes. */
 unsigned owner_owned(const struct owner *o);

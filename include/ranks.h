@@ -21,12 +21,14 @@
 void ranks_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const char *const *leases, size_t nleases,
                struct entry *const *e, size_t n);
 
-/* Makes C the call that drops a sample of RANKS_TRIM_SAMPLE buyers of
- * shard SHARD whose profile expired (daemon/lua/buyers.lua), so that
- * value tiers rank the customers that exist; sent once a second for each
- * shard, by its owner. */
-#define RANKS_TRIM_SAMPLE 20 /* 20 a second and shard, 1.7 million a day */
-void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, unsigned shard);
+/* Makes C the call that drops the buyers whose profile expired from a
+ * sample of the buyers zsets of the shards FROM to END whose OWNED flag
+ * is set (N of them; daemon/lua/buyers.lua), so that value tiers rank the
+ * customers that exist; sent once a second by each process for the
+ * shards it owns. The sample is RANKS_TRIM_SAMPLE shared among the N. */
+#define RANKS_TRIM_SAMPLE 20 /* 20 a second and process, 1.7 million a day */
+void ranks_trim_cmd(struct cmd *c, const struct scripts *s, const struct keys *k, const bool *owned, unsigned from,
+                    unsigned end, unsigned n);
 
 /* Reads the rank script's REPLY into each of the N entries E: its rank,
  * and an order's rank before it. False (nothing read) when the reply is

@@ -19,4 +19,12 @@ unsigned shard_of(const char *id, unsigned shards);
  * processes past the number of shards get none (hot standbys). */
 bool shard_is_share(unsigned k, unsigned index, unsigned n);
 
+/* The shards one script call names together, from FROM on, of the
+ * SHARDS whose OWNED flag is set: every one to the end on one Redis, and
+ * only the first on a Redis Cluster (ONE_EACH), whose scripts keep to one
+ * slot. Returns the end of that run; *N gets how many owned shards it
+ * holds (0: none is left). A call a shard cost one Redis more than the
+ * lookups of empty keys it saves. */
+unsigned shard_run(const bool *owned, unsigned shards, unsigned from, bool one_each, unsigned *n);
+
 #endif

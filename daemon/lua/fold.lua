@@ -5,12 +5,13 @@
 -- KEYS: 1 the shard's lease, 2 its tally list, 3 the number of its folds
 -- done, then the shard's counts hash of each trigger. ARGV: 1 this
 -- process's name (the shard's lease holder it must be: only one process
--- folds a list, and only commits push, at the tail), 2 the number of tallies summed, 3 the
--- number of folds done when nudged read them (a fold since, by a process
--- that held the lease meanwhile, took them already), then per hash the
--- number of its counts and the pairs (count, sum). A hash that holds another type (nothing of
--- nudged's) would fail every fold: its counts are left out, and the
--- reply names it. Returns 0, or the keys left out (space-separated).
+-- folds a list, and only commits push, at the tail), 2 the number of
+-- tallies summed, 3 the number of folds done when nudged read them (a
+-- fold since, by a process that held the lease meanwhile, took them
+-- already), then per hash the number of its counts and the pairs (count,
+-- sum). A hash that holds another type (nothing of nudged's) would fail
+-- every fold: its counts are left out, and the reply names it. Returns
+-- 0, or the keys left out (space-separated).
 if call('GET', keys[1]) ~= argv[1] then
   error({err = 'NOTOWNER the shard is held by another process now: it folds the shard\'s tallies'})
 end

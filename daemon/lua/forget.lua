@@ -1,11 +1,11 @@
--- KEYS: profile hash, dedup zset, schedule index, merged-ids set, the
--- schedule zset of the customer's shard, buyers zset. Erases the customer (GDPR art. 17): every key, every
--- scheduled item (waiting firings, retries, postponed emails), its place
--- among the buyers (whose members are profile keys) and the links of the
--- anonymous ids merged into it (the merged-ids set holds their keys).
--- Returns {keys deleted, scheduled items removed, anonymous links
--- removed}. The links and items are in other customers' slots: not Redis
--- Cluster safe.
+-- KEYS: profile hash, dedup zset, schedule index, merged-ids set, and
+-- the schedule zset and buyers zset of the customer's shard. Erases the
+-- customer (GDPR art. 17): every key, every scheduled item (waiting
+-- firings, retries, postponed emails), its place among the buyers (whose
+-- members are profile keys) and the links of the anonymous ids merged
+-- into it (the merged-ids set holds their keys). Returns {keys deleted,
+-- scheduled items removed, anonymous links removed}. The links are in
+-- other shards' slots: not Redis Cluster safe.
 local removed = 0
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do removed = removed + redis.call('ZREM', KEYS[5], m) end
 local links = redis.call('SMEMBERS', KEYS[4])

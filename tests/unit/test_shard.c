@@ -52,9 +52,25 @@ static void test_shares(void)
     CHECK(shard_is_share(3, 0, 3) && shard_is_share(4, 1, 3) && !shard_is_share(4, 0, 3), "k mod n");
 }
 
+/* The runs of owned shards a call names: all of them on one Redis, one
+ * each on a Cluster. */
+static void test_runs(void)
+{
+    const bool owned[6] = {false, true, false, true, true, false};
+    unsigned n, end = shard_run(owned, 6, 0, false, &n);
+    CHECK(end == 6 && n == 3, "one Redis: one call for the three owned shards (end %u, %u shards)", end, n);
+    unsigned calls = 0, total = 0;
+    for (unsigned i = 0; i<6; calls += n> 0, total += n)
+        i = shard_run(owned, 6, i, true, &n);
+    CHECK(calls == 3 && total == 3, "a Cluster: a call for each owned shard (%u calls)", calls);
+    CHECK(shard_run(owned, 6, 1, true, &n) == 2 && n == 1, "a Cluster: the run ends after the owned shard");
+    CHECK(shard_run(owned, 6, 5, true, &n) == 6 && n == 0, "none left: an empty run to the end");
+}
+
 int main(void)
 {
     test_shard_rule();
     test_shares();
+    test_runs();
     return harness_summary("test_shard");
 }
