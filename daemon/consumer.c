@@ -294,17 +294,6 @@ static void find_goals(const struct trigger_set *set, struct entry *e, const str
     e->goals = trigger_set_goal_hits(set, &e->m, ctx, hits, sizeof hits) ? util_xstrdup(hits) : NULL;
 }
 
-/* Whether MSG sets the trait of a date trigger of SET. */
-static bool touches_dates(const struct trigger_set *set, json_t *msg)
-{
-    size_t nd;
-    const struct trigger *const *dates = trigger_set_dates(set, &nd);
-    for (size_t k = 0; k < nd; k++)
-        if (trigger_date_touched(dates[k], msg))
-            return true;
-    return false;
-}
-
 static bool in_round(const struct batch *b, const struct entry *e)
 {
     return e->round == b->round && e->valid;
@@ -319,7 +308,7 @@ static void apply_event(struct consumer *c, struct batch *b, struct entry *e)
     struct path_memo memo = {0};
     struct eval_ctx ctx = {e->msg, NULL, NULL, b->now, b->now_ms, NULL, &memo, NULL};
     e->ncand = 0; /* a redirected event starts again */
-    e->dates = touches_dates(b->set, e->msg);
+    e->dates = trigger_set_touches_dates(b->set, e->msg);
     judge_keep(e, c->fired, trigger_set_candidates(b->set, &e->m, &ctx, c->fired, c->fired_cap));
     find_goals(b->set, e, &ctx);
     struct customer_update u;
@@ -359,15 +348,14 @@ static size_t round_leases(const struct batch *b, const char **leases)
 static void send_commit(struct batch *b)
 {
     const char **leases = util_xcalloc(b->n, sizeof *leases);
-    unsigned shard = 0;
-    bool first = true;
+    const struct entry *first = NULL;
     for (size_t i = 0; i < b->n; i++)
         if (in_round(b, &b->e[i])) {
             pstore_ack(b->pr, b->e[i].stream, b->e[i].id);
-            shard = first ? b->e[i].stream_index : shard;
-            first = false;
+            first = first ? first : &b->e[i];
         }
     size_t nleases = b->src->timers ? 0 : round_leases(b, leases);
+    unsigned shard = first ? first->stream_index : 0;
     b->outstanding += pstore_commit(b->pr, leases, nleases, shard, b->now_ms, b->src->timers);
     free(leases);
 }

@@ -126,6 +126,9 @@ const struct trigger *const *trigger_set_dates(const struct trigger_set *set, si
  * moved. */
 bool trigger_date_touched(const struct trigger *t, json_t *msg);
 
+/* Whether MSG sets the trait of any date trigger of SET. */
+bool trigger_set_touches_dates(const struct trigger_set *set, json_t *msg);
+
 /* When T's date in the profile FIELDS comes due first after AFTER_MS, in
  * the customer's zone as ZONE gives it (date.h); -1: no date, or past. */
 int64_t trigger_date_due(const struct trigger *t, json_t *fields, const struct eval_zone *zone, int64_t after_ms);

@@ -691,6 +691,16 @@ bool trigger_date_touched(const struct trigger *t, json_t *msg)
     return t->on.kind == SOURCE_DATE && t->enabled && source_date_touched(&t->on, msg);
 }
 
+bool trigger_set_touches_dates(const struct trigger_set *set, json_t *msg)
+{
+    size_t nd;
+    const struct trigger *const *dates = trigger_set_dates(set, &nd);
+    for (size_t k = 0; k < nd; k++)
+        if (trigger_date_touched(dates[k], msg))
+            return true;
+    return false;
+}
+
 int64_t trigger_date_due(const struct trigger *t, json_t *fields, const struct eval_zone *zone, int64_t after_ms)
 {
     return source_date_due(&t->on, fields, zone, after_ms);

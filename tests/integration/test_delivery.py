@@ -3,7 +3,7 @@ one connection a host in turn, trimmed once sent, and entries that cannot
 be sent set aside."""
 import base64, json, threading, time
 
-from harness import Env, SECRET, SHARDS, fnv1a32, skey, event, events_consumed, no_pending, scheduled, verify_signature, wait_for, webhook_trigger, no_pending_all
+from harness import Env, SECRET, SHARDS, fnv1a32, shard_keys, skey, event, events_consumed, no_pending, scheduled, verify_signature, wait_for, webhook_trigger, no_pending_all
 
 
 def test_signed_webhook():
@@ -92,6 +92,12 @@ def test_retry_500_twice_then_sent():
         assert all(verify_signature(q) for q in reqs)
         assert r.xlen("nudged:dead") == 0
         wait_for(lambda: scheduled(r) == 0 and no_pending_all(r, "nudged:actions"), 5, "settled")
+        # the retries waited in bob's shard's schedule and went back to its
+        # outbox: the first attempt and two retries, nothing in another
+        out = skey("nudged:actions", "bob")
+        assert r.xinfo_stream(out)["entries-added"] == 3, r.xinfo_stream(out)
+        assert sum(r.xinfo_stream(k)["entries-added"] for k in shard_keys("nudged:actions")) == 3
+        assert r.xinfo_stream(skey("nudged:timers", "bob"))["entries-added"] == 0, "a retry is no timer"
         assert n.stop() == 0
     finally:
         env.close()

@@ -2,7 +2,7 @@
 real redis-server and the real nudged. Each test gets its own Env."""
 import json, os, signal, socket, subprocess, tempfile, time
 
-from harness import NUDGED, event, metric, wait_for, webhook_trigger
+from harness import NUDGED, event, metric, shard_keys, skey, wait_for, webhook_trigger
 
 
 def test_entry_with_two_message_fields_or_an_event_field_is_rejected(env):
@@ -159,6 +159,7 @@ def test_redrive_sends_dead_deliveries_again_with_their_webhook_id(env):
     rc, out, err = redrive(n, "--since", "soon")
     assert rc == 2 and "--since takes a duration" in err, err
     before = env.recv.count()
+    before_redrive = {c: r.xinfo_stream(skey("nudged:actions", c))["entries-added"] for c in ("ann", "bob")}
     procs = [subprocess.Popen([NUDGED, "redrive", "-c", n.conf, "--trigger", "t1", "--since", "1h"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=30) for p in procs]
@@ -169,6 +170,9 @@ def test_redrive_sends_dead_deliveries_again_with_their_webhook_id(env):
     again = [q for q in env.recv.all()[before:]]
     assert len(again) == 2 and {q["headers"]["webhook-id"] for q in again} == failed_ids, again
     assert r.xlen("nudged:dead") == 0
+    added = {c: r.xinfo_stream(skey("nudged:actions", c))["entries-added"] for c in ("ann", "bob")}
+    assert added == {c: before_redrive[c] + 1 for c in added}, (added, before_redrive)  # each in its shard's outbox
+    assert sum(r.xinfo_stream(k)["entries-added"] for k in shard_keys("nudged:actions")) == sum(added.values())
     assert n.stop() == 0
 
 

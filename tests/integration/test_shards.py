@@ -83,6 +83,17 @@ def test_two_processes_share_the_shards_and_one_killed_is_taken_over(env):
         assert metric(n, "nudged_shards") == SHARDS
     load = Load(r)
     wait_for(lambda: env.recv.count() >= 500, 30, "work in flight")
+    # a shard's outbox and timers are read by its owner alone: the second
+    # process, which never held the first one's shards, never read theirs
+    # (the first held every shard until the second registered)
+    for k in range(SHARDS):
+        if r.get("nudged:lease:{%d}" % k) == owner_name(n1):
+            for stream in ("nudged:actions:{%d}" % k, "nudged:timers:{%d}" % k):
+                readers = {c["name"] for c in r.xinfo_consumers(stream, "nudged")}
+                assert owner_name(n2) not in readers, (stream, readers)
+    outboxes_read = {k for k in range(SHARDS)
+                     if any(c["name"] == owner_name(n2) for c in r.xinfo_consumers("nudged:actions:{%d}" % k, "nudged"))}
+    assert len(outboxes_read) == SHARDS // 2, "the second process reads the outboxes of its 8 shards: %r" % outboxes_read
     n1.stop(signal.SIGKILL)
     t0 = time.time()
     wait_for(lambda: owners(r) == {owner_name(n2): SHARDS}, 10, "the survivor holds every shard")
