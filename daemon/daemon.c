@@ -137,7 +137,7 @@ static void on_scripts_loaded(void *data, bool ok)
     }
     d->setup_ok = true;
     d->setup_backoff_ms = 0;
-    for (int i = 0; i < NREADERS; i++)
+    for (int i = 0; d->consumer && i < NREADERS; i++)
         sreader_reset(reader(d, i));
     if (!d->ready) {
         d->ready = true;
@@ -265,7 +265,7 @@ static void on_conn_state(struct rconn *rc, bool up, void *data)
             setup_redis(d);
         return;
     }
-    for (int i = 0; up && i < NREADERS; i++)
+    for (int i = 0; up && d->consumer && i < NREADERS; i++)
         if (rc == d->rd[i]) { /* a reader is back: drain its pending list first */
             sreader_reset(reader(d, i));
             resume(d);
@@ -277,7 +277,7 @@ static uint64_t over_conns(const struct daemon *d, unsigned long (*fn)(const str
 {
     uint64_t n = fn(d->conn) + (d->ingest ? fn(d->ingest) : 0);
     for (int i = 0; i < NREADERS; i++)
-        n += fn(d->rd[i]);
+        n += d->rd[i] ? fn(d->rd[i]) : 0;
     return n;
 }
 
@@ -313,9 +313,16 @@ static void ask_backlog(struct daemon *d)
     backlog_ask(d->conn, (const char *const *)d->keys.streams, d->keys.nstreams, d->keys.group, on_backlog, d);
 }
 
+/* Deliveries in flight (none in a collector-only process, which has no
+ * stream workers). */
+static size_t inflight(const struct daemon *d)
+{
+    return d->delivery ? delivery_inflight(d->delivery) : 0;
+}
+
 static bool drained(const struct daemon *d)
 {
-    return !consumer_busy(d->consumer) && !inbox_busy(d->inbox) && delivery_inflight(d->delivery) == 0;
+    return !d->consumer || (!consumer_busy(d->consumer) && !inbox_busy(d->inbox) && inflight(d) == 0);
 }
 
 static void trim_buyers(struct daemon *d)
@@ -400,7 +407,7 @@ static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     char n[24];
-    snprintf(n, sizeof n, "%zu", delivery_inflight(d->delivery));
+    snprintf(n, sizeof n, "%zu", inflight(d));
     log_warn("shutdown_timeout reached; unfinished deliveries stay pending and are sent again later", "inflight", n);
     event_base_loopbreak(d->base);
 }
@@ -414,7 +421,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     d->stopping = true;
     log_info("stopping: draining in-flight work", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     notify_send("STOPPING=1");
-    for (int i = 0; i < NREADERS; i++)
+    for (int i = 0; d->consumer && i < NREADERS; i++)
         sreader_stop(reader(d, i));
     if (d->owner) /* the others take the shards at their next round */
         owner_leave(d->owner);
@@ -497,7 +504,7 @@ static void metrics(void *data, struct buf *out)
                                over_conns(d, rconn_redirects),
                                over_conns(d, rconn_map_reads),
                                trigger_set_count(d->triggers),
-                               delivery_inflight(d->delivery),
+                               inflight(d),
                                d->events_lag,
                                d->events_pending,
                                rconn_up(d->conn),
@@ -510,7 +517,7 @@ static void metrics(void *data, struct buf *out)
         consumer_metrics(d->consumer, out);
     if (d->collector)
         collector_metrics(d->collector, out);
-    tally_folder_metrics(d->folders, d->keys.shards, out);
+    tally_folder_metrics(d->folders, d->folders ? d->keys.shards : 0, out);
 }
 
 struct customer_req {
@@ -648,23 +655,18 @@ static int start_collector(struct daemon *d)
     return 0;
 }
 
-static int start(struct daemon *d)
+/* The stream workers of a process that is not collector-only: a reader
+ * connection each (a blocked read holds its connection), the consumer,
+ * delivery, the inbox mover, the shards' owner and tally folders. False
+ * when a connection cannot be made. */
+static bool start_workers(struct daemon *d)
 {
     const struct config *c = d->cfg;
-    const char *pw = c->redis_password;
-    d->conn = rconn_open(d->base, c->redis_url, c->redis_cluster_nodes, pw, "command", on_conn_state, d);
     const char *names[NREADERS] = {"events-reader", "timers-reader", "actions-reader", "inbox-reader"};
-    bool ok = d->conn != NULL;
     for (int i = 0; i < NREADERS; i++)
-        ok &= (d->rd[i] = rconn_open(d->base, c->redis_url, c->redis_cluster_nodes, pw, names[i], on_conn_state, d)) !=
-              NULL;
-    d->http = http_new(d->base, (long)c->delivery_max_inflight, (long)c->delivery_per_host);
-    if (!ok || !d->http) {
-        log_error("cannot start: bad redis.url or curl failed", "url", c->redis_url);
-        return -1;
-    }
-    d->tz = tz_cache_new(NULL);
-    stats_init(&d->stats);
+        if ((d->rd[i] = rconn_open(d->base, c->redis_url, c->redis_cluster_nodes, c->redis_password, names[i],
+                                   on_conn_state, d)) == NULL)
+            return false;
     struct consumer_deps cd = {d->base, {d->rd[0], d->rd[1]}, d->conn,   &d->scripts, &d->keys,
                                c,       &d->triggers,         &d->stats, d->tz};
     struct delivery_deps dd = {d->base, d->rd[2], d->conn, &d->scripts, &d->keys, c, &d->triggers, &d->stats, d->http};
@@ -680,10 +682,24 @@ static int start(struct daemon *d)
         sreader_set_active(delivery_reader(d->delivery), k, false, false);
     }
     sreader_set_active(inbox_reader(d->inbox), 0, false, false);
-    d->owner = c->http_collector_only ? NULL : owner_new(&od);
+    d->owner = owner_new(&od);
     d->folders = util_xcalloc(d->keys.shards, sizeof *d->folders);
     for (unsigned k = 0; k < d->keys.shards; k++)
         d->folders[k] = tally_folder_new(d->conn, &d->scripts, &d->keys, k);
+    return true;
+}
+
+static int start(struct daemon *d)
+{
+    const struct config *c = d->cfg;
+    d->conn = rconn_open(d->base, c->redis_url, c->redis_cluster_nodes, c->redis_password, "command", on_conn_state, d);
+    d->http = http_new(d->base, (long)c->delivery_max_inflight, (long)c->delivery_per_host);
+    d->tz = tz_cache_new(NULL);
+    stats_init(&d->stats);
+    if (!d->conn || !d->http || (!c->http_collector_only && !start_workers(d))) {
+        log_error("cannot start: bad redis.url or curl failed", "url", c->redis_url);
+        return -1;
+    }
     d->sig_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
     d->sig_int = evsignal_new(d->base, SIGINT, on_stop_signal, d);
     d->sig_hup = evsignal_new(d->base, SIGHUP, on_reload_signal, d);

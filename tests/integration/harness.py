@@ -260,18 +260,34 @@ def measures(r):
     """Every measured trigger's counts, as {"ID:COUNT": n}: its hashes
     nudged:measures:{k}:ID of every shard plus the tallies ("ID COUNT N
     ...") the commits pushed to the shards' nudged:tally:{k} that are not
-    folded into the hashes yet."""
-    out = {}
-    for key in r.scan_iter("nudged:measures:{*}:*", _type="hash"):  # not a test's broken key
-        tid = key.split("}:", 1)[1]
-        for k, v in r.hgetall(key).items():
-            out["%s:%s" % (tid, k)] = out.get("%s:%s" % (tid, k), 0) + int(v)
-    for tally in (t for key in shard_keys("nudged:tally") for t in r.lrange(key, 0, -1)):
-        words = tally.split(" ")
-        for i in range(0, len(words), 3):
-            k = "%s:%s" % (words[i], words[i + 1])
-            out[k] = out.get(k, 0) + int(words[i + 2])
-    return out
+    folded into the hashes yet. Read in one MULTI, as nudged's report reads
+    them in one script: a fold between two reads would move counts from a
+    list not read yet into a hash read already. The triggers are those of
+    the hashes and tallies seen; read again until no new one shows."""
+    ids = {k.split("}:", 1)[1] for k in r.scan_iter("nudged:measures:{*}:*", _type="hash")}
+    while True:
+        pipe = r.pipeline(transaction=True)
+        order = sorted(ids)
+        for k in range(SHARDS):
+            for tid in order:
+                pipe.hgetall("nudged:measures:{%d}:%s" % (k, tid))
+            pipe.lrange("nudged:tally:{%d}" % k, 0, -1)
+        got = pipe.execute(raise_on_error=False)
+        out, seen = {}, set(ids)
+        for k in range(SHARDS):
+            part = got[k * (len(order) + 1):(k + 1) * (len(order) + 1)]
+            for tid, h in zip(order, part):
+                for c, v in (h.items() if isinstance(h, dict) else ()):  # not a test's broken key
+                    out["%s:%s" % (tid, c)] = out.get("%s:%s" % (tid, c), 0) + int(v)
+            for tally in (part[-1] if isinstance(part[-1], list) else ()):
+                words = tally.split(" ")
+                for i in range(0, len(words) - 2, 3):
+                    seen.add(words[i])
+                    c = "%s:%s" % (words[i], words[i + 1])
+                    out[c] = out.get(c, 0) + int(words[i + 2])
+        if seen == ids:
+            return out
+        ids = seen
 
 
 def scheduled(r):

@@ -42,6 +42,23 @@ def collector(env, cluster, seeds=1):
     return n, port
 
 
+def connections(pid, port):
+    """How many TCP connections process PID holds open to PORT on loopback
+    (its sockets' inodes, looked up in /proc/net/tcp)."""
+    fd_dir = "/proc/%d/fd" % pid
+    inodes = set()
+    for fd in os.listdir(fd_dir):
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return sum(1 for r in rows if r[9] in inodes and r[3] == "01" and int(r[2].split(":")[1], 16) == port)
+
+
 def entries(cluster, key, port=None, asking=False, readonly=False):
     """The messages of stream KEY, read on its master (or on PORT, with
     ASKING first when the slot is being imported there, or READONLY on a
@@ -86,6 +103,10 @@ def test_cluster_collector_writes_each_message_to_its_shards_master(env):
         assert homes == set(cluster.masters()), (homes, cluster.masters())
         st, _ = n.admin("GET", "/healthz")
         assert st == 200, st
+        # a collector-only process has no stream readers: its command
+        # connection and its collector's, to each master, and no more
+        conns = {m: connections(n.proc.pid, m) for m in cluster.masters()}
+        assert set(conns.values()) == {2}, ("two connections a master", conns)
         loaded = scripts_loaded(cluster)
         assert len(set(loaded.values())) == 1 and min(loaded.values()) >= 10, ("every master has the scripts", loaded)
         p = subprocess.run([NUDGED, "check", "-c", n.conf], capture_output=True, text=True, timeout=20)
