@@ -310,11 +310,12 @@ static char *read_token(const char *path, struct errlist *errs)
 }
 
 /* Redis Cluster takes the collector's writes, one command a message, in
- * this version. The consumer's commit and scripts touch keys of many
- * customers and of the whole deployment at once (the schedule, the
- * outbox), which a Cluster refuses across slots; they run on Cluster once
- * every key of a shard is under the shard's hash tag and a commit is one
- * shard's (docs/operations.md, "Redis Cluster"). */
+ * this version. A consumer's commit still names the keys of several shards
+ * at once (a round's events come from all the shards a process holds; a
+ * merge and an erasure reach two shards), which a Cluster refuses across
+ * slots; it runs on Cluster once a commit is one shard's and identity
+ * crosses shards by hand-over messages (docs/operations.md, "Redis
+ * Cluster"). */
 static void check_cluster(const struct config *cfg, struct errlist *errs)
 {
     const char *why;

@@ -105,7 +105,10 @@ static void on_shard(void *data, unsigned k, bool owned)
     struct daemon *d = data;
     for (int i = 0; i < CONSUMER_SOURCES; i++)
         sreader_set_active(consumer_reader(d->consumer, i), k, owned, true);
-    delivery_own(d->delivery, k, owned);
+    /* The outbox is not taken over: a delivery being sent by the shard's
+     * last owner (which let go of it alive) would be sent twice. One whose
+     * sender died is claimed once idle for claim_idle. */
+    sreader_set_active(delivery_reader(d->delivery), k, owned, false);
     tally_folder_own(d->folders[k], owned);
     if (k == 0)
         sreader_set_active(inbox_reader(d->inbox), 0, owned, true);
@@ -361,7 +364,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         setup_redis(d);
     if (d->setup_ok && !d->cfg->http_collector_only) {
         owner_tick(d->owner, now);
-        delivery_move_due(d->delivery);
+        delivery_move_due(d->delivery, owner_shards(d->owner));
         if (now - d->last_trim_ms >= TRIM_EVERY_MS) {
             sreader_trim(delivery_reader(d->delivery), 0, clock_now_ms());
             sreader_trim(consumer_reader(d->consumer, CONSUMER_EVENTS), d->cfg->redis_events_retention_ms,

@@ -53,7 +53,6 @@ struct delivery {
     TAILQ_HEAD(, job) jobs;    /* being sent */
     size_t njobs;
     struct cmd call;
-    bool *owned;                   /* a shard's: its schedule's due items are moved by this process */
     unsigned due_out;              /* the moves of due items not answered yet */
     struct webhook_signer *signer; /* NULL when OpenSSL has no HMAC: signed webhooks fail and retry */
 };
@@ -480,26 +479,17 @@ static void on_due(redisAsyncContext *ac, void *r, void *priv)
         log_warn("moving due retries failed", "error", reply->str);
 }
 
-/* Not taken over: a delivery being sent by the shard's last owner (which
- * let go of it alive) would be sent twice. One whose sender died is
- * claimed once idle for claim_idle, as before the outboxes had owners. */
-void delivery_own(struct delivery *d, unsigned shard, bool owned)
-{
-    d->owned[shard] = owned;
-    sreader_set_active(d->reader, shard, owned, false);
-}
-
 /* One call moves the due items of a run of owned shards from I on
  * (shard_run). Returns the end of the run. */
-static unsigned send_due(struct delivery *d, struct cmd *c, unsigned i)
+static unsigned send_due(struct delivery *d, const bool *owned, struct cmd *c, unsigned i)
 {
     const struct keys *k = d->d.keys;
-    unsigned n, end = shard_run(d->owned, k->shards, i, rconn_is_cluster(d->d.conn), &n);
+    unsigned n, end = shard_run(owned, k->shards, i, rconn_is_cluster(d->d.conn), &n);
     if (n == 0)
         return end;
     scripts_begin(c, d->d.scripts, SCRIPT_DUE, (int)(3 * n));
     for (unsigned j = i; j < end; j++)
-        if (d->owned[j]) {
+        if (owned[j]) {
             cmd_adds(c, k->schedule[j]);
             cmd_adds(c, k->actions[j]);
             cmd_adds(c, k->timers[j]);
@@ -511,14 +501,14 @@ static unsigned send_due(struct delivery *d, struct cmd *c, unsigned i)
     return end;
 }
 
-void delivery_move_due(struct delivery *d)
+void delivery_move_due(struct delivery *d, const bool *owned)
 {
     if (d->due_out > 0 || !rconn_up(d->d.conn))
         return;
     struct cmd c;
     cmd_init(&c);
     for (unsigned i = 0; i < d->d.keys->shards;)
-        i = send_due(d, &c, i);
+        i = send_due(d, owned, &c, i);
     cmd_free(&c);
 }
 
@@ -529,7 +519,6 @@ struct delivery *delivery_new(const struct delivery_deps *deps)
     d->d = *deps;
     cmd_init(&d->call);
     d->flush_event = event_new(deps->base, -1, 0, flush_done, d);
-    d->owned = util_xcalloc(deps->keys->shards, sizeof *d->owned);
     struct sreader_opts o = {(const char *const *)deps->keys->actions,
                              deps->keys->shards,
                              deps->keys->group,
@@ -575,6 +564,5 @@ void delivery_free(struct delivery *d)
     }
     sreader_free(d->reader);
     cmd_free(&d->call);
-    free(d->owned);
     free(d);
 }

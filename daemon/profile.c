@@ -125,10 +125,11 @@ void profile_commit_cmd(struct cmd *c, const struct scripts *s, const struct key
     }
     for (size_t i = 0; i < n; i++) {
         keys_add_customer(c, k, ch[i].customer, "pds");
+        unsigned shard = has_items(&ch[i]) || ch[i].buyer ? keys_shard(k, ch[i].customer) : 0;
         if (has_items(&ch[i]))
-            cmd_adds(c, k->schedule[keys_shard(k, ch[i].customer)]);
+            cmd_adds(c, k->schedule[shard]);
         if (ch[i].buyer)
-            cmd_adds(c, k->buyers[keys_shard(k, ch[i].customer)]);
+            cmd_adds(c, k->buyers[shard]);
     }
     for (size_t i = 0; i < o->ndeliveries; i++)
         cmd_adds(c, k->actions[o->deliveries[i].shard]);

@@ -174,19 +174,15 @@ void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_s
     for (size_t i = 0; i < count; i++)
         n += measure_counted(trigger_measure(trigger_set_get(set, i)));
     scripts_begin_eval(c, SCRIPT_MEASURES, (int)((n + 1) * k->shards));
-    for (unsigned shard = 0; shard <= k->shards; shard++) { /* the keys of each shard, then the ids */
-        for (size_t i = 0; i < count; i++) {
-            const struct trigger *t = trigger_set_get(set, i);
-            if (!measure_counted(trigger_measure(t)))
-                continue;
-            if (shard < k->shards)
-                keys_add_measures(c, k, shard, trigger_id(t));
-            else
-                cmd_adds(c, trigger_id(t));
-        }
-        if (shard < k->shards)
-            cmd_adds(c, k->tally[shard]);
+    for (unsigned shard = 0; shard < k->shards; shard++) {
+        for (size_t i = 0; i < count; i++)
+            if (measure_counted(trigger_measure(trigger_set_get(set, i))))
+                keys_add_measures(c, k, shard, trigger_id(trigger_set_get(set, i)));
+        cmd_adds(c, k->tally[shard]);
     }
+    for (size_t i = 0; i < count; i++)
+        if (measure_counted(trigger_measure(trigger_set_get(set, i))))
+            cmd_adds(c, trigger_id(trigger_set_get(set, i)));
 }
 
 int report_run(const struct config *cfg, const struct trigger_set *set, char *const *ids, size_t n)

@@ -33,14 +33,10 @@ struct delivery *delivery_new(const struct delivery_deps *deps);
 
 /* Its stream reader: the daemon kicks, resets, claims, prunes and stops it. */
 struct sreader *delivery_reader(struct delivery *d);
-/* Shard SHARD became this process's, or stopped being: its outbox is
- * read (its pending deliveries of any consumer taken over first) and its
- * schedule's due items moved, or no longer. */
-void delivery_own(struct delivery *d, unsigned shard, bool owned);
-/* Moves the due items of the owned shards' schedules: deliveries back
- * into their shard's outbox, waiting firings and the like into its timers
- * stream (maintenance timer). */
-void delivery_move_due(struct delivery *d);
+/* Moves the due items of the schedules of the shards whose OWNED flag is
+ * set (owner.h): deliveries back into their shard's outbox, waiting
+ * firings and the like into its timers stream (maintenance timer). */
+void delivery_move_due(struct delivery *d, const bool *owned);
 /* Deliveries in flight (sending, or waiting for Redis to record the result). */
 size_t delivery_inflight(const struct delivery *d);
 void delivery_free(struct delivery *d);
