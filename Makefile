@@ -59,8 +59,9 @@ $(BUILD)/%.o: %.c
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The Lua scripts, embedded as scripts_lua[] (include/scripts.h).
-$(BUILD)/gen/lua.c: $(LUA_SRC) scripts/embed-lua.sh
+# The Lua scripts, embedded as scripts_lua[] (include/scripts.h); the
+# folder too, whose time moves when a script is removed.
+$(BUILD)/gen/lua.c: $(LUA_SRC) daemon/lua scripts/embed-lua.sh
 	@mkdir -p $(dir $@)
 	@echo "GEN $@"
 	@bash scripts/embed-lua.sh c daemon/lua > $@.tmp && mv $@.tmp $@
@@ -89,7 +90,7 @@ bench-collector: deps all $(BUILD)/bench/xadd_limit $(BUILD)/bench/loadgen
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/collector.py
 
 # The collector on a Redis Cluster of three masters against one Redis.
-bench-cluster: deps all
+bench-cluster: deps all $(BUILD)/bench/receiver
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/cluster.py
 
 # Fault injection (not part of make check): two processes killed with

@@ -172,6 +172,14 @@ int cmd_send(struct cmd *c, struct rconn *rc, redisCallbackFn *fn, void *priv)
     return r;
 }
 
+char *cmd_wire_copy(struct cmd *c, size_t *len)
+{
+    *len = to_wire(c);
+    char *copy = util_xmalloc(*len);
+    memcpy(copy, c->wire, *len);
+    return copy;
+}
+
 void cmd_reset(struct cmd *c)
 {
     c->n = 0;

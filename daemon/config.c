@@ -309,13 +309,7 @@ static char *read_token(const char *path, struct errlist *errs)
     return t;
 }
 
-/* Redis Cluster takes the collector's writes, one command a message, in
- * this version. A consumer's commit still names the keys of several shards
- * at once (a round's events come from all the shards a process holds; a
- * merge and an erasure reach two shards), which a Cluster refuses across
- * slots; it runs on Cluster once a commit is one shard's and identity
- * crosses shards by hand-over messages (docs/operations.md, "Redis
- * Cluster"). */
+/* The seeds of a Redis Cluster, when set, must be addresses. */
 static void check_cluster(const struct config *cfg, struct errlist *errs)
 {
     const char *why;
@@ -323,9 +317,6 @@ static void check_cluster(const struct config *cfg, struct errlist *errs)
         return;
     if (!rcluster_seeds_valid(cfg->redis_cluster_nodes, &why))
         errlist_add(errs, "redis.cluster_nodes: %s, not \"%s\"", why, cfg->redis_cluster_nodes);
-    if (!cfg->http_collector_only)
-        errlist_add(errs, "redis.cluster_nodes: in this version only the collector runs on Redis Cluster "
-                          "(http.collector_only = yes); the consumer does not yet (see docs/operations.md)");
 }
 
 static void finish(struct config *cfg, struct errlist *errs)

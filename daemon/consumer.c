@@ -228,8 +228,10 @@ static void send_or_fail(struct batch *b, redisCallbackFn *fn, void *priv)
 static void send_reject(struct entry *e, redisCallbackFn *fn)
 {
     struct consumer *c = e->b->c;
-    entry_reject_cmd(&c->call, c->d.scripts, c->d.keys, e);
-    send_or_fail(e->b, fn, e);
+    if (entry_reject_send(c->d.conn, c->d.keys, e, fn, e) == 0)
+        e->b->outstanding++;
+    else
+        e->b->failed = true;
 }
 
 static void on_rejected(redisAsyncContext *ac, void *r, void *priv)
@@ -439,10 +441,27 @@ static void start_reads(struct consumer *c, struct batch *b)
     }
 }
 
+/* On a Redis Cluster, each entry's customer is its stream's shard's, and
+ * an anonymous id of another shard is not merged (entry_keep_to_shard). */
+static void keep_to_shards(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const char *dropped;
+        entry_keep_to_shard(&b->e[i], b->c->d.keys->shards, &dropped);
+        if (dropped) {
+            b->c->d.stats->merges_dropped++;
+            log_warn("ids of two shards not merged: on Redis Cluster this version links ids of one shard only",
+                     "customer", b->e[i].m.customer, "anonymous_id", dropped);
+        }
+    }
+}
+
 /* Gives each valid entry its round (rounds.h), when firings can change
  * what the next event sees; else all run in round 0. */
 static void assign_rounds(struct batch *b)
 {
+    if (!b->src->timers && rconn_is_cluster(b->c->d.conn))
+        keep_to_shards(b);
     b->nrounds = trigger_set_has_effects(b->set) ? rounds_assign(b->e, b->n) : 1;
 }
 
@@ -644,50 +663,35 @@ static void send_arms(struct consumer *c, struct batch *b)
     arms_free(a);
 }
 
-/* The entries of this round ranked (ranks.h), in order, in a new array
- * (*N of them). */
-static struct entry **ranked_entries(struct batch *b, size_t *n)
+static void on_ranks(void *data, bool ok, const char *error)
 {
-    struct entry **e = util_xcalloc(b->n, sizeof *e);
-    *n = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (b->e[i].ranked)
-            e[(*n)++] = &b->e[i];
-    return e;
-}
-
-static void on_ranks(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct batch *b = priv;
-    const redisReply *reply = r;
-    size_t n;
-    (void)ac;
-    struct entry **e = ranked_entries(b, &n);
-    if (!reply_failed(b, reply, "rank") && !ranks_read(reply, e, n)) {
-        log_warn("redis: a script answered out of shape", "step", "rank");
-        b->failed = true;
-    }
-    free(e);
+    struct batch *b = data;
+    if (error)
+        redis_error(b->c, error, "rank");
+    b->failed |= !ok;
     batch_step(b);
 }
 
-/* One rank script call for the customers of this round whose profile is
- * read (those judged); false when there is none. */
+/* The ranks of the customers of this round whose profile is read (those
+ * judged); false when there is none. */
 static bool send_ranks(struct batch *b)
 {
     struct consumer *c = b->c;
-    size_t n;
+    size_t n = 0;
+    struct entry **e = util_xcalloc(b->n, sizeof *e);
     for (size_t i = 0; i < b->n; i++)
-        b->e[i].ranked = in_round(b, &b->e[i]) && b->e[i].fields != NULL;
-    struct entry **e = ranked_entries(b, &n);
+        if ((b->e[i].ranked = in_round(b, &b->e[i]) && b->e[i].fields != NULL))
+            e[n++] = &b->e[i];
     if (n > 0) {
         const char **leases = util_xcalloc(b->n, sizeof *leases);
         size_t nleases = b->src->timers ? 0 : round_leases(b, leases);
-        ranks_cmd(&c->call, c->d.scripts, c->d.keys, leases, nleases, e, n);
-        free(leases);
         b->phase = PHASE_RANKS;
         b->outstanding = 0;
-        send_or_fail(b, on_ranks, b);
+        if (ranks_send(c->d.conn, c->d.scripts, c->d.keys, leases, nleases, e, n, on_ranks, b) == 0)
+            b->outstanding++;
+        else
+            b->failed = true;
+        free(leases);
     }
     free(e);
     return n > 0 && b->outstanding > 0; /* else none, or failed: the batch ends */

@@ -580,40 +580,20 @@ static void customer(void *data, bool erase, const char *id, struct admin_pendin
     cmd_free(&c);
 }
 
-struct triggers_req {
-    struct daemon *d;
-    struct admin_pending *p;
-};
-
-static void on_measures_reply(redisAsyncContext *ac, void *r, void *priv)
+static void on_counts(void *data, json_t *counts, const char *error, const struct trigger_set *set)
 {
-    struct triggers_req *q = priv;
-    redisReply *reply = r;
-    (void)ac;
-    json_t *counts = report_counts(reply);
-    if (counts) {
-        admin_reply(q->p, 200, report_json(q->d->triggers, counts, NULL, 0));
-        json_decref(counts);
-    } else {
-        admin_reply(q->p, 503,
-                    json_pack("{s:s}", "error",
-                              reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "redis connection lost"));
-    }
-    free(q);
+    struct admin_pending *p = data;
+    if (counts)
+        admin_reply(p, 200, report_json(set, counts, NULL, 0));
+    else
+        admin_reply(p, 503, json_pack("{s:s}", "error", error));
 }
 
 /* GET /v1/triggers: the report, from the measured triggers' counts. */
 static void triggers(void *data, struct admin_pending *p)
 {
     struct daemon *d = data;
-    struct cmd c;
-    cmd_init(&c);
-    report_read_cmd(&c, &d->keys, d->triggers);
-    struct triggers_req *q = util_xcalloc(1, sizeof *q);
-    *q = (struct triggers_req){d, p};
-    if (!d->setup_ok || cmd_send(&c, d->conn, on_measures_reply, q) != 0)
-        on_measures_reply(NULL, NULL, q);
-    cmd_free(&c);
+    report_send(d->setup_ok ? d->conn : NULL, &d->keys, d->triggers, on_counts, p);
 }
 
 /* The admin listener, when admin_listen is set; -1 when it cannot start. */

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mail.h"
 #include "outbox.h"
+#include "rchain.h"
 #include "shard.h"
 #include "sreader.h"
 #include "util.h"
@@ -197,11 +198,13 @@ static void finish_dead(struct job *j, long status, const char *error)
     json_t *v;
     char st[24];
     snprintf(st, sizeof st, "%ld", status);
-    scripts_begin(&d->call, d->d.scripts, SCRIPT_DEAD, 2);
-    cmd_adds(&d->call, d->d.keys->actions[j->shard]);
-    cmd_adds(&d->call, d->d.keys->dead);
-    cmd_adds(&d->call, d->d.keys->group);
-    cmd_adds(&d->call, j->sid);
+    /* The dead stream is outside the shards' slots: the copy first, then
+     * the ack and the delete (rchain.h). */
+    struct rchain *ch = rchain_new(d->d.conn, on_recorded, j);
+    cmd_reset(&d->call);
+    const char *head[] = {"XADD", d->d.keys->dead, "MAXLEN", "~", "100000", "*"};
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+        cmd_adds(&d->call, head[i]);
     json_t *f = job_json(j); /* freed below: its strings are copied */
     json_object_foreach(f, k, v)
     {
@@ -215,9 +218,23 @@ static void finish_dead(struct job *j, long status, const char *error)
     cmd_addscopy(&d->call, st);
     cmd_adds(&d->call, "error");
     cmd_addscopy(&d->call, error);
+    rchain_add(ch, &d->call);
+    const char *ack[] = {"XACK", d->d.keys->actions[j->shard], d->d.keys->group, j->sid};
+    const char *del[] = {"XDEL", d->d.keys->actions[j->shard], j->sid};
+    cmd_reset(&d->call);
+    for (size_t i = 0; i < sizeof ack / sizeof *ack; i++)
+        cmd_adds(&d->call, ack[i]);
+    rchain_add(ch, &d->call);
+    cmd_reset(&d->call);
+    for (size_t i = 0; i < sizeof del / sizeof *del; i++)
+        cmd_adds(&d->call, del[i]);
+    rchain_add(ch, &d->call);
     d->d.stats->deliveries_dead++;
     log_warn("delivery dead", "delivery", field(j, "d"), "trigger", field(j, "trigger"), "status", st, "error", error);
-    record(j);
+    if (rchain_send(ch) != 0) {
+        log_warn("redis is down: the delivery stays pending and is sent again", "delivery", field(j, "d"));
+        job_free(j);
+    }
 }
 
 static void finish_retry(struct job *j, long attempt, int64_t delay_ms, long status, const char *error)

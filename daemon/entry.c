@@ -2,7 +2,9 @@
 #include "entry.h"
 #include "customer.h"
 #include "jparse.h"
+#include "rchain.h"
 #include "schedule.h"
+#include "shard.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -97,15 +99,44 @@ void entry_load(struct entry *e, const redisReply *r, bool timers, int64_t now_m
     e->valid = message_validate(e->msg, default_mid, now_ms, &e->m, e->err, sizeof e->err) == 0;
 }
 
-void entry_reject_cmd(struct cmd *c, const struct scripts *scripts, const struct keys *k, const struct entry *e)
+int entry_reject_send(struct rconn *rc, const struct keys *k, const struct entry *e, redisCallbackFn *fn, void *priv)
 {
-    scripts_begin(c, scripts, SCRIPT_REJECT, 2);
-    cmd_adds(c, k->rejected);
-    cmd_adds(c, e->stream);
-    cmd_adds(c, k->group);
-    cmd_adds(c, e->id);
-    cmd_add(c, e->raw ? e->raw : "", e->rawlen < ENTRY_REJECT_MESSAGE_MAX ? e->rawlen : ENTRY_REJECT_MESSAGE_MAX);
-    cmd_adds(c, e->err);
+    struct rchain *ch = rchain_new(rc, fn, priv);
+    struct cmd c;
+    cmd_init(&c);
+    const char *head[] = {"XADD", k->rejected, "MAXLEN", "~", "100000", "*", "message"};
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+        cmd_adds(&c, head[i]);
+    cmd_add(&c, e->raw ? e->raw : "", e->rawlen < ENTRY_REJECT_MESSAGE_MAX ? e->rawlen : ENTRY_REJECT_MESSAGE_MAX);
+    const char *tail[] = {"error", e->err, "id", e->id};
+    for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
+        cmd_adds(&c, tail[i]);
+    rchain_add(ch, &c);
+    cmd_reset(&c);
+    const char *ack[] = {"XACK", e->stream, k->group, e->id};
+    for (size_t i = 0; i < sizeof ack / sizeof *ack; i++)
+        cmd_adds(&c, ack[i]);
+    rchain_add(ch, &c);
+    cmd_free(&c);
+    return rchain_send(ch);
+}
+
+void entry_keep_to_shard(struct entry *e, unsigned shards, const char **merge_dropped)
+{
+    *merge_dropped = NULL;
+    if (!e->valid)
+        return;
+    unsigned k = shard_of(e->m.customer, shards);
+    if (k != e->stream_index) {
+        snprintf(e->err, sizeof e->err,
+                 "customer %.64s belongs to shard %u, and on Redis Cluster its events must be in that shard's stream "
+                 "(nudged shard ID names it), not in %s",
+                 e->m.customer, k, e->stream);
+        e->valid = false;
+    } else if (e->m.merge_from && shard_of(e->m.merge_from, shards) != k) {
+        *merge_dropped = e->m.merge_from;
+        e->m.merge_from = NULL;
+    }
 }
 
 void entry_clear(struct entry *e)

@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "entry.h"
 #include "log.h"
+#include "rchain.h"
 #include "shard.h"
 #include "util.h"
 
@@ -90,6 +91,36 @@ static void send_call(struct move *m, redisCallbackFn *fn, void *priv)
         m->failed = true;
 }
 
+/* On a Redis Cluster, where the inbox and each shard's stream are in
+ * different slots: each valid entry's copy added (the move script
+ * without the inbox), then its ack, in a chain (rchain.h). */
+static void send_moves_apart(struct move *m)
+{
+    struct inbox *in = m->in;
+    unsigned shards = (unsigned)in->d.cfg->redis_shards;
+    for (size_t i = 0; i < m->n; i++) {
+        const struct entry *e = &m->e[i];
+        if (!e->valid)
+            continue;
+        struct rchain *ch = rchain_new(in->d.conn, on_moved, m);
+        scripts_begin(&in->call, in->d.scripts, SCRIPT_MOVE, 1);
+        cmd_adds(&in->call, keys_shard_stream(in->d.keys, shard_of(e->m.customer, shards)));
+        cmd_adds(&in->call, "");
+        cmd_adds(&in->call, e->id);
+        cmd_add(&in->call, e->raw, e->rawlen);
+        rchain_add(ch, &in->call);
+        cmd_reset(&in->call);
+        const char *ack[] = {"XACK", in->d.keys->events, in->d.keys->group, e->id};
+        for (size_t k = 0; k < sizeof ack / sizeof *ack; k++)
+            cmd_adds(&in->call, ack[k]);
+        rchain_add(ch, &in->call);
+        if (rchain_send(ch) == 0)
+            m->outstanding++;
+        else
+            m->failed = true;
+    }
+}
+
 /* One move script call for the valid entries (NVALID of them), one reject
  * call each for the others. */
 static void send_moves(struct move *m, size_t nvalid)
@@ -97,13 +128,19 @@ static void send_moves(struct move *m, size_t nvalid)
     struct inbox *in = m->in;
     for (size_t i = 0; i < m->n; i++) {
         if (!m->e[i].valid) {
-            entry_reject_cmd(&in->call, in->d.scripts, in->d.keys, &m->e[i]);
             m->rej[i] = (struct rejected){m, &m->e[i]};
-            send_call(m, on_rejected, &m->rej[i]);
+            if (entry_reject_send(in->d.conn, in->d.keys, &m->e[i], on_rejected, &m->rej[i]) == 0)
+                m->outstanding++;
+            else
+                m->failed = true;
         }
     }
     if (nvalid == 0)
         return;
+    if (rconn_is_cluster(in->d.conn)) {
+        send_moves_apart(m);
+        return;
+    }
     unsigned shards = (unsigned)in->d.cfg->redis_shards;
     scripts_begin(&in->call, in->d.scripts, SCRIPT_MOVE, (int)(1 + nvalid));
     cmd_adds(&in->call, in->d.keys->events);

@@ -23,6 +23,8 @@ void keys_init(struct keys *k, const struct config *cfg)
     k->events = join(cfg->redis_prefix, cfg->redis_stream);
     k->rejected = join(cfg->redis_prefix, "rejected");
     k->dead = join(cfg->redis_prefix, "dead");
+    if (asprintf(&k->redriving, "{%s}:redriving:", k->dead) < 0)
+        util_fatal("out of memory");
     k->layout = join(cfg->redis_prefix, "layout");
     k->measures = join(cfg->redis_prefix, "measures:");
     k->shards = (unsigned)cfg->redis_shards;
@@ -64,6 +66,7 @@ void keys_free(struct keys *k)
     free(k->events);
     free(k->rejected);
     free(k->dead);
+    free(k->redriving);
     free(k->layout);
     free(k->measures);
     for (unsigned i = 0; i < k->nstreams; i++)

@@ -197,25 +197,14 @@ static int with_config(const char *path, int (*fn)(const struct config *cfg, con
     return rc;
 }
 
-/* forget, redrive and report run scripts over keys of several customers
- * or of the whole deployment, which a Redis Cluster refuses across slots:
- * in this version they run on one Redis only (config.c says why). */
-static bool cluster_refused(const struct config *cfg, const char *what)
-{
-    if (*cfg->redis_cluster_nodes == '\0')
-        return false;
-    fprintf(stderr, "nudged: %s does not run on Redis Cluster in this version (redis.cluster_nodes is set)\n", what);
-    return true;
-}
-
 static int run_forget(const struct config *cfg, const void *id)
 {
-    return cluster_refused(cfg, "forget") ? 1 : forget_run(cfg, id);
+    return forget_run(cfg, id);
 }
 
 static int run_redrive(const struct config *cfg, const void *o)
 {
-    return cluster_refused(cfg, "redrive") ? 1 : redrive_run(cfg, o);
+    return redrive_run(cfg, o);
 }
 
 /* SPEC 8: the stream a producer writes customer ID's events to. */
@@ -266,7 +255,7 @@ static int cmd_report(const char *path, char *const *ids, size_t n)
     int rc = load_all(path, &cfg, &set);
     if (rc == 0) {
         log_setup((enum log_level)log_level_parse("warn"), LOG_FORMAT_TEXT);
-        rc = cluster_refused(&cfg, "report") ? 1 : report_run(&cfg, set, ids, n);
+        rc = report_run(&cfg, set, ids, n);
     }
     trigger_set_free(set);
     config_free(&cfg);

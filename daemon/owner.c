@@ -12,7 +12,11 @@
 struct owner {
     struct owner_deps d;
     unsigned shards;
-    bool *owned; /* per shard, as this process last heard from Redis */
+    bool *owned;      /* per shard, as this process last heard from Redis */
+    bool *every;      /* every shard: each leases call names a run of them (shard_run) */
+    char *answer;     /* the round's answers, a letter a shard, as they come */
+    unsigned waiting; /* leases calls of the round not answered yet */
+    bool answer_failed;
     unsigned nowned, nprocesses;
     bool running, left;
     int64_t next_ms;    /* the next round (monotonic) */
@@ -27,6 +31,10 @@ struct owner *owner_new(const struct owner_deps *deps)
     o->d = *deps;
     o->shards = (unsigned)deps->cfg->redis_shards;
     o->owned = util_xcalloc(o->shards, sizeof *o->owned);
+    o->every = util_xcalloc(o->shards, sizeof *o->every);
+    for (unsigned k = 0; k < o->shards; k++)
+        o->every[k] = true;
+    o->answer = util_xcalloc(o->shards, 1);
     cmd_init(&o->call);
     return o;
 }
@@ -52,35 +60,74 @@ static void drop_all(struct owner *o)
         set_owned(o, k, false);
 }
 
+/* A leases call of a round: the shards FROM to FROM + N. */
+struct lease_run {
+    struct owner *o;
+    unsigned from, n;
+};
+
+/* A leases call answered; once the round's last is, what this process
+ * holds is known: every answer, or none applied. */
 static void on_leases(redisAsyncContext *ac, void *r, void *priv)
 {
-    struct owner *o = priv;
+    struct lease_run *run = priv;
+    struct owner *o = run->o;
     redisReply *reply = r;
     (void)ac;
-    o->running = false;
-    if (o->left)
-        return;
-    if (reply == NULL || reply->type != REDIS_REPLY_STRING || reply->len != o->shards) {
-        log_warn("redis: the shard leases could not be renewed", "error",
-                 reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer");
-        return;
+    if (reply == NULL || reply->type != REDIS_REPLY_STRING || reply->len != run->n) {
+        if (!o->answer_failed && !o->left)
+            log_warn("redis: the shard leases could not be renewed", "error",
+                     reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer");
+        o->answer_failed = true;
+    } else {
+        memcpy(o->answer + run->from, reply->str, run->n);
     }
+    free(run);
+    if (--o->waiting > 0)
+        return;
+    o->running = false;
+    if (o->left || o->answer_failed)
+        return;
     o->renewed_ms = o->sent_ms;
     for (unsigned k = 0; k < o->shards; k++)
-        set_owned(o, k, reply->str[k] == '1');
+        set_owned(o, k, o->answer[k] == '1');
 }
 
-/* Builds the leases call: the share of the INDEX-th of N processes wanted,
- * every other lease this process holds let go. */
-static void leases_cmd(struct owner *o, unsigned index, unsigned n)
+/* Builds the leases call of shards FROM to END: the share of the INDEX-th
+ * of N processes wanted, every other lease this process holds let go. */
+static void leases_cmd(struct owner *o, unsigned index, unsigned n, unsigned from, unsigned end)
 {
-    scripts_begin(&o->call, o->d.scripts, SCRIPT_LEASES, (int)o->shards);
-    for (unsigned k = 0; k < o->shards; k++)
+    scripts_begin(&o->call, o->d.scripts, SCRIPT_LEASES, (int)(end - from));
+    for (unsigned k = from; k < end; k++)
         cmd_adds(&o->call, o->d.keys->leases[k]);
     cmd_adds(&o->call, o->d.keys->consumer);
     cmd_addi(&o->call, o->d.cfg->redis_lease_ms);
-    for (unsigned k = 0; k < o->shards; k++)
+    for (unsigned k = from; k < end; k++)
         cmd_adds(&o->call, shard_is_share(k, index, n) ? "1" : "0");
+}
+
+/* The leases calls of a round (ANSWER: read by on_leases), or of a stop:
+ * one on one Redis, one a shard on a Redis Cluster, whose scripts keep
+ * to one slot. Returns how many were sent; *FAILED when one could not be. */
+static unsigned send_lease_runs(struct owner *o, unsigned index, unsigned n, bool answer, bool *failed)
+{
+    unsigned sent = 0;
+    for (unsigned k = 0, count, end; k < o->shards; k = end) {
+        end = shard_run(o->every, o->shards, k, rconn_is_cluster(o->d.conn), &count);
+        leases_cmd(o, index, n, k, end);
+        struct lease_run *run = NULL;
+        if (answer) {
+            run = util_xcalloc(1, sizeof *run);
+            *run = (struct lease_run){o, k, end - k};
+        }
+        if (cmd_send(&o->call, o->d.conn, answer ? on_leases : rconn_ignore, run) != 0) {
+            free(run);
+            *failed = true;
+            break;
+        }
+        sent++;
+    }
+    return sent;
 }
 
 /* The leases call: this process's share among the live NAMES wanted. */
@@ -102,8 +149,10 @@ static void send_leases(struct owner *o, const redisReply *names)
     o->nprocesses = (unsigned)names->elements;
     if (!listed)
         index = o->nprocesses;
-    leases_cmd(o, index, o->nprocesses);
-    if (cmd_send(&o->call, o->d.conn, on_leases, o) != 0)
+    bool failed = false;
+    o->waiting = send_lease_runs(o, index, o->nprocesses, true, &failed);
+    o->answer_failed = failed; /* the calls sent are answered; the round applies nothing */
+    if (o->waiting == 0)
         o->running = false;
 }
 
@@ -159,8 +208,9 @@ void owner_leave(struct owner *o)
     if (!rconn_up(o->d.conn))
         return;
     send_registry(o, false, rconn_ignore);
-    leases_cmd(o, 0, 0); /* a share of nothing: every lease held is let go */
-    if (cmd_send(&o->call, o->d.conn, rconn_ignore, NULL) != 0)
+    bool failed = false;
+    send_lease_runs(o, 0, 0, false, &failed); /* a share of nothing: every lease held is let go */
+    if (failed)
         log_warn("cannot let go of the shard leases; they run out within a lease");
 }
 
@@ -185,5 +235,7 @@ void owner_free(struct owner *o)
         return;
     cmd_free(&o->call);
     free(o->owned);
+    free(o->every);
+    free(o->answer);
     free(o);
 }

@@ -1,19 +1,32 @@
 /* redrive.c — dead deliveries back into their shards' outboxes, page by
- * page (an XRANGE of 200, then one script call a delivery, so Redis is
- * never held long), on a short-lived loop with the daemon's own Redis
- * connection code and a deadline per page. The running daemons send them
- * as any delivery, retries and all. */
+ * page (an XRANGE of 200, then a chain a delivery, so Redis is never held
+ * long), on a short-lived loop with the daemon's own Redis connection
+ * code and a deadline per page. The running daemons send them as any
+ * delivery, retries and all.
+ *
+ * A redrive first claims a dead entry (SET NX of its claim key, in the
+ * dead stream's slot, for a minute), so two redrives at once move each
+ * once; the claimant adds it to its outbox, then deletes it and the claim
+ * from the dead stream's slot (rchain.h: on a Redis Cluster the outbox is
+ * in another slot). A redrive that dies after the add and before the
+ * delete leaves the delivery in both: the next redrive sends it again,
+ * with the same webhook-id, which a receiver that de-duplicates by it
+ * (Standard Webhooks) takes once. One that dies before the add leaves it
+ * dead, claimed for a minute. */
 #include "redrive.h"
 #include "clock.h"
 #include "cmd.h"
 #include "keys.h"
+#include "rchain.h"
 #include "rconn.h"
-#include "scripts.h"
+#include "util.h"
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define REDRIVE_PAGE 200
@@ -40,10 +53,37 @@ static const char *str(const redisReply *e)
     return e->type == REDIS_REPLY_STRING ? e->str : "";
 }
 
-static void print_moved(const char *what, const redisReply *const *m)
+/* The line that says entry M (id, trigger, kind, d, status, error) was
+ * moved (WHAT), to free. */
+static char *moved_line(const char *what, const redisReply *const *m)
 {
-    printf("%s %s trigger=%s kind=%s webhook-id=%s last-status=%s last-error=\"%s\"\n", what, str(m[0]), str(m[1]),
-           str(m[2]), str(m[3]), str(m[4]), str(m[5]));
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
+    if (f == NULL)
+        abort();
+    fprintf(f, "%s %s trigger=%s kind=%s webhook-id=%s last-status=%s last-error=\"%s\"\n", what, str(m[0]), str(m[1]),
+            str(m[2]), str(m[3]), str(m[4]), str(m[5]));
+    fclose(f);
+    return line;
+}
+
+/* The outbox entry's field "delivery" for dead entry FIELDS: its fields
+ * as one JSON object (its "d", the same webhook-id; attempt 1, left out
+ * as the default; no status or error), to free. */
+static char *delivery_text(const redisReply *fields)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        const redisReply *k = fields->element[i], *v = fields->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || strcmp(k->str, "status") == 0 ||
+            strcmp(k->str, "error") == 0 || strcmp(k->str, "attempt") == 0)
+            continue;
+        json_object_set_new(o, k->str, json_stringn(v->str, v->len));
+    }
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
 }
 
 static void fail(struct redrive *r, const redisReply *reply)
@@ -68,20 +108,76 @@ static void page_step(struct redrive *r)
     event_base_loopbreak(r->base);
 }
 
+/* A delivery being moved: what is printed once it is, its outbox and
+ * entry, its claim. */
+struct moving {
+    struct redrive *r;
+    char *line, *delivery, *claim;
+    const char *outbox;
+    char id[64];
+};
+
+static void moving_free(struct moving *m)
+{
+    free(m->line);
+    free(m->delivery);
+    free(m->claim);
+    free(m);
+}
+
 static void on_moved(redisAsyncContext *ac, void *p, void *priv)
 {
-    struct redrive *r = priv;
+    struct moving *m = priv;
+    struct redrive *r = m->r;
     redisReply *reply = p;
     (void)ac;
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
         fail(r, reply);
+    } else {
+        fputs(m->line, stdout);
+        r->moved++;
+        page_step(r);
+    }
+    moving_free(m);
+}
+
+static void add_all(struct cmd *c, const char *const *argv, size_t n)
+{
+    cmd_reset(c);
+    for (size_t i = 0; i < n; i++)
+        cmd_adds(c, argv[i]);
+}
+
+/* The claim came back: taken, the move; else another redrive has it. */
+static void on_claimed(redisAsyncContext *ac, void *p, void *priv)
+{
+    struct moving *m = priv;
+    struct redrive *r = m->r;
+    redisReply *reply = p;
+    (void)ac;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        fail(r, reply);
+        moving_free(m);
         return;
     }
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 6) { /* else gone: another redrive took it */
-        print_moved("moved", (const redisReply *const *)reply->element);
-        r->moved++;
+    if (reply->type != REDIS_REPLY_STATUS) { /* nil: claimed by another */
+        moving_free(m);
+        page_step(r);
+        return;
     }
-    page_step(r);
+    struct rchain *ch = rchain_new(r->rc, on_moved, m);
+    const char *add[] = {"XADD", m->outbox, "*", "delivery", m->delivery};
+    const char *del[] = {"XDEL", r->keys.dead, m->id}, *unclaim[] = {"DEL", m->claim};
+    add_all(&r->call, add, sizeof add / sizeof *add);
+    rchain_add(ch, &r->call);
+    add_all(&r->call, del, sizeof del / sizeof *del);
+    rchain_add(ch, &r->call);
+    add_all(&r->call, unclaim, sizeof unclaim / sizeof *unclaim);
+    rchain_add(ch, &r->call);
+    if (rchain_send(ch) != 0) {
+        moving_free(m);
+        fail(r, NULL);
+    }
 }
 
 /* The field NAME of a dead entry's FIELDS (nil when it has none). */
@@ -104,21 +200,31 @@ static void redrive_entry(struct redrive *r, const redisReply *e)
     const redisReply *f = e->element[1];
     if (r->o->trigger && strcmp(str(find(f, "trigger")), r->o->trigger) != 0)
         return;
+    const redisReply *m[] = {e->element[0], find(f, "trigger"), find(f, "kind"),
+                             find(f, "d"),  find(f, "status"),  find(f, "error")};
     if (r->o->dry_run) {
-        const redisReply *m[] = {e->element[0], find(f, "trigger"), find(f, "kind"),
-                                 find(f, "d"),  find(f, "status"),  find(f, "error")};
-        print_moved("would move", m);
+        char *line = moved_line("would move", m);
+        fputs(line, stdout);
+        free(line);
         r->moved++;
         return;
     }
-    scripts_begin_eval(&r->call, SCRIPT_REDRIVE, 2);
-    cmd_adds(&r->call, r->keys.dead);
-    cmd_adds(&r->call, r->keys.actions[keys_shard(&r->keys, str(find(f, "customer")))]);
-    cmd_adds(&r->call, e->element[0]->str);
-    if (cmd_send(&r->call, r->rc, on_moved, r) == 0)
+    struct moving *mv = util_xcalloc(1, sizeof *mv);
+    *mv = (struct moving){r,
+                          moved_line("moved", m),
+                          delivery_text(f),
+                          NULL,
+                          r->keys.actions[keys_shard(&r->keys, str(find(f, "customer")))],
+                          ""};
+    snprintf(mv->id, sizeof mv->id, "%s", e->element[0]->str);
+    if (asprintf(&mv->claim, "%s%s", r->keys.redriving, mv->id) < 0)
+        abort();
+    if (rconn_sendf(r->rc, on_claimed, mv, "SET %s 1 NX PX 60000", mv->claim) == 0) {
         r->left++;
-    else
+    } else {
+        moving_free(mv);
         fail(r, NULL);
+    }
 }
 
 static void on_page(redisAsyncContext *ac, void *p, void *priv)

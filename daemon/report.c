@@ -10,6 +10,7 @@
 #include "scripts.h"
 #include "tally.h"
 #include "uplift.h"
+#include "util.h"
 
 #include <hiredis/hiredis.h>
 #include <math.h>
@@ -24,15 +25,14 @@ static uint64_t count_of(json_t *counts, const char *id, const char *count)
     return n > 0 ? (uint64_t)n : 0;
 }
 
-json_t *report_counts(const redisReply *reply)
+bool report_counts(json_t *counts, const redisReply *reply)
 {
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    json_t *counts = json_object();
+        return false;
     for (size_t i = 0; i < reply->elements; i++) /* as the fold does, a tally that is not one counts nothing */
         if (reply->element[i]->type == REDIS_REPLY_STRING)
             (void)tally_parse(counts, reply->element[i]->str, reply->element[i]->len);
-    return counts;
+    return true;
 }
 
 static json_t *rate_or_null(bool has, double v)
@@ -145,44 +145,87 @@ void report_print(FILE *out, json_t *report)
 }
 
 struct report_cmd {
-    const struct trigger_set *set;
-    char *const *ids;
-    size_t n;
-    int rc;
+    json_t *counts;
+    bool failed;
 };
 
-static void on_reply(const redisReply *reply, void *data)
+/* A shard's counts; the first that fails says why, and fails the report. */
+static void on_reply(const redisReply *reply, size_t i, void *data)
 {
     struct report_cmd *q = data;
-    json_t *counts = report_counts(reply);
-    if (counts) {
-        json_t *report = report_json(q->set, counts, q->ids, q->n);
-        report_print(stdout, report);
-        json_decref(report);
-        json_decref(counts);
-        q->rc = 0;
-    } else if (reply) {
+    (void)i;
+    if (report_counts(q->counts, reply) || q->failed)
+        return;
+    q->failed = true;
+    if (reply)
         fprintf(stderr, "nudged: report failed: %s\n", reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
-    } else {
+    else
         fprintf(stderr, "nudged: no answer from Redis within %d s\n", REPORT_DEADLINE_S);
-    }
 }
 
-void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_set *set)
+void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_set *set, unsigned shard)
 {
     size_t n = 0, count = trigger_set_count(set);
     for (size_t i = 0; i < count; i++)
         n += measure_counted(trigger_measure(trigger_set_get(set, i)));
-    scripts_begin_eval(c, SCRIPT_MEASURES, (int)((n + 1) * k->shards));
-    for (unsigned shard = 0; shard < k->shards; shard++) {
-        for (size_t i = 0; i < count; i++)
-            if (measure_counted(trigger_measure(trigger_set_get(set, i))))
-                keys_add_measures(c, k, shard, trigger_id(trigger_set_get(set, i)));
-        cmd_adds(c, k->tally[shard]);
-    }
+    scripts_begin_eval(c, SCRIPT_MEASURES, (int)(n + 1));
+    for (size_t i = 0; i < count; i++)
+        if (measure_counted(trigger_measure(trigger_set_get(set, i))))
+            keys_add_measures(c, k, shard, trigger_id(trigger_set_get(set, i)));
+    cmd_adds(c, k->tally[shard]);
     for (size_t i = 0; i < count; i++)
         if (measure_counted(trigger_measure(trigger_set_get(set, i))))
             cmd_adds(c, trigger_id(trigger_set_get(set, i)));
+}
+
+/* A report being read on the daemon's connection (report_send). */
+struct report_req {
+    struct trigger_set *set; /* a reference */
+    json_t *counts;
+    char *error; /* the first failure */
+    unsigned waiting;
+    report_done_fn *done;
+    void *data;
+};
+
+/* One call answered, or all sent: once all are answered, the counts. */
+static void req_step(struct report_req *q)
+{
+    if (--q->waiting > 0)
+        return;
+    q->done(q->data, q->error ? NULL : q->counts, q->error, q->set);
+    trigger_set_free(q->set);
+    json_decref(q->counts);
+    free(q->error);
+    free(q);
+}
+
+static void on_shard_counts(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct report_req *q = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (!report_counts(q->counts, reply) && q->error == NULL)
+        q->error = util_xstrdup(reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "redis connection lost");
+    req_step(q);
+}
+
+void report_send(struct rconn *rc, const struct keys *k, struct trigger_set *set, report_done_fn *done, void *data)
+{
+    struct report_req *q = util_xcalloc(1, sizeof *q);
+    *q = (struct report_req){trigger_set_ref(set), json_object(), NULL, 1, done, data}; /* held until all are sent */
+    struct cmd c;
+    cmd_init(&c);
+    for (unsigned shard = 0; shard < k->shards; shard++) {
+        report_read_cmd(&c, k, set, shard);
+        if (rc == NULL || cmd_send(&c, rc, on_shard_counts, q) != 0) {
+            q->error = util_xstrdup("redis connection lost");
+            break;
+        }
+        q->waiting++;
+    }
+    cmd_free(&c);
+    req_step(q);
 }
 
 int report_run(const struct config *cfg, const struct trigger_set *set, char *const *ids, size_t n)
@@ -192,14 +235,24 @@ int report_run(const struct config *cfg, const struct trigger_set *set, char *co
             fprintf(stderr, "nudged: no trigger \"%s\" in %s\n", ids[i], cfg->triggers_dir);
             return 2;
         }
-    struct report_cmd q = {.set = set, .ids = ids, .n = n, .rc = 3};
+    struct report_cmd q = {json_object(), false};
     struct keys keys;
-    struct cmd c;
     keys_init(&keys, cfg);
-    cmd_init(&c);
-    report_read_cmd(&c, &keys, set);
-    oneshot_run(cfg, "report", &c, REPORT_DEADLINE_S, false, on_reply, &q);
-    cmd_free(&c);
+    struct cmd *c = util_xcalloc(keys.shards, sizeof *c);
+    for (unsigned k = 0; k < keys.shards; k++) {
+        cmd_init(&c[k]);
+        report_read_cmd(&c[k], &keys, set, k);
+    }
+    oneshot_run_each(cfg, "report", c, keys.shards, REPORT_DEADLINE_S, false, on_reply, &q);
+    if (!q.failed) {
+        json_t *report = report_json(set, q.counts, ids, n);
+        report_print(stdout, report);
+        json_decref(report);
+    }
+    for (unsigned k = 0; k < keys.shards; k++)
+        cmd_free(&c[k]);
+    free(c);
+    json_decref(q.counts);
     keys_free(&keys);
-    return q.rc;
+    return q.failed ? 3 : 0;
 }

@@ -2,30 +2,125 @@
 #include "sgroup.h"
 #include "cmd.h"
 #include "log.h"
+#include "rchain.h"
 #include "util.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void sgroup_bury(const struct sgroup *g, const char *id, long long count, const char *to, bool delete)
+/* An entry being set aside: read first (sgroup_bury). */
+struct bury {
+    struct sgroup g;
+    const char *to;
+    bool delete;
+    char id[64], why[128];
+    sgroup_done_fn *done;
+    void *data;
+};
+
+static void bury_end(struct bury *b)
 {
+    b->done(b->data);
+    free(b);
+}
+
+static void on_buried(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct bury *b = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+        log_warn("cannot set the entry aside now", "id", b->id, "error",
+                 reply ? reply->str : "the connection was lost");
+    bury_end(b);
+}
+
+/* Adds one field of the entry to the copy: a delivery's JSON as its own
+ * fields; "error" and "id" are the copy's own. */
+static void add_field(struct cmd *c, const redisReply *k, const redisReply *v)
+{
+    json_t *d = strcmp(k->str, "delivery") == 0 ? json_loadb(v->str, v->len, 0, NULL) : NULL;
+    if (json_is_object(d)) {
+        const char *dk;
+        json_t *dv;
+        json_object_foreach(d, dk, dv)
+        {
+            if (strcmp(dk, "error") == 0 || strcmp(dk, "id") == 0)
+                continue;
+            char *text = json_is_string(dv) ? NULL : json_dumps(dv, JSON_ENCODE_ANY | JSON_COMPACT);
+            cmd_addscopy(c, dk);
+            cmd_addscopy(c, text ? text : json_string_value(dv));
+            free(text);
+        }
+    } else if (strcmp(k->str, "error") != 0 && strcmp(k->str, "id") != 0) {
+        cmd_addcopy(c, k->str, k->len);
+        cmd_addcopy(c, v->str, v->len);
+    }
+    json_decref(d);
+}
+
+/* The entry came back ([[id, [field, value, ...]]]; empty when it is gone):
+ * its copy, then the ack and the delete. */
+static void on_bury_read(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct bury *b = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        log_warn("cannot set the entry aside now", "id", b->id, "error",
+                 reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer");
+        bury_end(b);
+        return;
+    }
+    struct rchain *ch = rchain_new(b->g.conn, on_buried, b);
     struct cmd c;
-    char why[128];
-    snprintf(why, sizeof why, "delivered %lld times and never completed (it may crash nudged); set aside", count);
     cmd_init(&c);
-    scripts_begin(&c, g->scripts, SCRIPT_BURY, 2);
-    cmd_adds(&c, g->stream);
-    cmd_adds(&c, to);
-    cmd_adds(&c, g->group);
-    cmd_adds(&c, id);
-    cmd_adds(&c, why);
-    cmd_adds(&c, delete ? "1" : "0");
-    log_warn("entry set aside", "stream", g->stream, "id", id, "to", to, "error", why);
-    if (cmd_send(&c, g->conn, rconn_ignore, NULL) != 0)
-        log_warn("cannot set the entry aside now", "id", id);
+    const redisReply *e = reply->elements == 1 ? reply->element[0] : NULL;
+    if (e && e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[1]->type == REDIS_REPLY_ARRAY) {
+        const char *head[] = {"XADD", b->to, "MAXLEN", "~", "100000", "*"};
+        for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+            cmd_adds(&c, head[i]);
+        const redisReply *f = e->element[1];
+        for (size_t i = 0; i + 1 < f->elements; i += 2)
+            if (f->element[i]->type == REDIS_REPLY_STRING && f->element[i + 1]->type == REDIS_REPLY_STRING)
+                add_field(&c, f->element[i], f->element[i + 1]);
+        const char *tail[] = {"error", b->why, "id", b->id};
+        for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
+            cmd_adds(&c, tail[i]);
+        rchain_add(ch, &c);
+        cmd_reset(&c);
+    }
+    const char *ack[] = {"XACK", b->g.stream, b->g.group, b->id}, *del[] = {"XDEL", b->g.stream, b->id};
+    for (size_t i = 0; i < sizeof ack / sizeof *ack; i++)
+        cmd_adds(&c, ack[i]);
+    rchain_add(ch, &c);
+    cmd_reset(&c);
+    for (size_t i = 0; b->delete &&i < sizeof del / sizeof *del; i++)
+        cmd_adds(&c, del[i]);
+    if (b->delete)
+        rchain_add(ch, &c);
     cmd_free(&c);
+    if (rchain_send(ch) != 0) {
+        log_warn("cannot set the entry aside now", "id", b->id);
+        bury_end(b);
+    }
+}
+
+void sgroup_bury(const struct sgroup *g, const char *id, long long count, const char *to, bool delete,
+                 sgroup_done_fn *done, void *data)
+{
+    struct bury *b = util_xcalloc(1, sizeof *b);
+    *b = (struct bury){.g = *g, .to = to, .delete = delete, .done = done, .data = data};
+    snprintf(b->id, sizeof b->id, "%s", id);
+    snprintf(b->why, sizeof b->why, "delivered %lld times and never completed (it may crash nudged); set aside", count);
+    log_warn("entry set aside", "stream", g->stream, "id", id, "to", to, "error", b->why);
+    if (rconn_sendf(g->conn, on_bury_read, b, "XRANGE %s %s %s", g->stream, id, id) != 0) {
+        log_warn("cannot set the entry aside now", "id", id);
+        bury_end(b);
+    }
 }
 
 /* A prune in flight: the group's consumers (XINFO CONSUMERS) come back. */

@@ -1,6 +1,7 @@
 /* sreader.c — a consumer-group reader for a set of streams (see sreader.h). */
 #include "sreader.h"
 #include "log.h"
+#include "sentry.h"
 #include "sgroup.h"
 #include "util.h"
 
@@ -43,7 +44,14 @@ struct sreader {
     unsigned trim_next;              /* the stream the next trim starts at */
     int backoff_ms;
     struct event *backoff_timer;
-    struct event *kick_event;  /* a kick once the current callback is over */
+    struct event *kick_event; /* a kick once the current callback is over */
+    /* On a Redis Cluster, which takes no command over keys of two slots,
+     * a read names one stream, the next readable in turn, without BLOCK
+     * (a blocked read would hold the master's one connection); once a
+     * turn over all of them brought nothing, the next waits poll_timer. */
+    bool one_a_read;
+    unsigned next_stream, empty_reads;
+    struct event *poll_timer;
     struct sreader_entry *out; /* scratch: the entries handed to the owner */
     size_t out_cap;
     struct sreader_entry *held; /* entries read and held back (copies, owned), NHELD of them, sorted */
@@ -52,6 +60,7 @@ struct sreader {
     uint64_t ready_ms, ready_seq; /* ... else those up to this id */
     struct event *ready_event;    /* hands over held entries that may go */
     const char **argv;            /* scratch: a read's arguments */
+    unsigned *picked;             /* scratch: the streams a read names */
 };
 
 static void on_ready(evutil_socket_t fd, short what, void *arg);
@@ -83,6 +92,7 @@ struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struc
     s->st = util_xcalloc(opts->nstreams, sizeof *s->st);
     s->busy = opts->nstreams;
     s->argv = util_xcalloc(9 + 2 * (size_t)opts->nstreams, sizeof *s->argv);
+    s->picked = util_xcalloc(opts->nstreams, sizeof *s->picked);
     for (unsigned i = 0; i < opts->nstreams; i++) {
         snprintf(s->st[i].claim_cursor, sizeof s->st[i].claim_cursor, "0-0");
         s->st[i].active = true;
@@ -90,6 +100,8 @@ struct sreader *sreader_new(struct event_base *base, struct rconn *reader, struc
     sreader_reset(s);
     s->backoff_timer = evtimer_new(base, on_backoff, s);
     s->kick_event = event_new(base, -1, 0, on_backoff, s);
+    s->poll_timer = evtimer_new(base, on_backoff, s);
+    s->one_a_read = rconn_is_cluster(reader);
     s->ready_event = event_new(base, -1, 0, on_ready, s);
     return s;
 }
@@ -101,32 +113,6 @@ static void on_group_created(redisAsyncContext *ac, void *r, void *priv)
     (void)priv;
     if (reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0)
         log_error("XGROUP CREATE failed", "error", reply->str);
-}
-
-/* A live entry, [id, [field, value, ...]]; a pending entry that was
- * trimmed comes back as [id, nil]. */
-static bool live(const redisReply *e)
-{
-    return e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->type == REDIS_REPLY_STRING &&
-           e->element[1]->type == REDIS_REPLY_ARRAY;
-}
-
-/* Entry ids compared: milliseconds, then sequence. */
-static int id_cmp(const char *a, const char *b)
-{
-    char *end;
-    unsigned long long ams = strtoull(a, &end, 10), aseq = *end ? strtoull(end + 1, NULL, 10) : 0;
-    unsigned long long bms = strtoull(b, &end, 10), bseq = *end ? strtoull(end + 1, NULL, 10) : 0;
-    if (ams != bms)
-        return ams < bms ? -1 : 1;
-    return aseq < bseq ? -1 : aseq > bseq;
-}
-
-static const char *entry_id(const redisReply *e)
-{
-    return e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->type == REDIS_REPLY_STRING
-               ? e->element[0]->str
-               : NULL;
 }
 
 /* E's id against MS-SEQ. */
@@ -146,14 +132,6 @@ static int by_id(const void *pa, const void *pb)
     return c ? c : (a->index < b->index ? -1 : a->index > b->index);
 }
 
-/* An id's two numbers. */
-static void id_parse(const char *id, uint64_t *ms, uint64_t *seq)
-{
-    char *end;
-    *ms = strtoull(id, &end, 10);
-    *seq = *end ? strtoull(end + 1, NULL, 10) : 0;
-}
-
 /* Which of the reader's streams NAME is; -1: none of them. */
 static int stream_index(const struct sreader *s, const redisReply *name)
 {
@@ -161,16 +139,6 @@ static int stream_index(const struct sreader *s, const redisReply *name)
         if (strcmp(s->o.streams[i], name->str) == 0)
             return (int)i;
     return -1;
-}
-
-/* The last id of ENTRIES (live or trimmed), NULL when there is none. */
-static const char *last_id(const redisReply *entries)
-{
-    const char *last = NULL;
-    for (size_t k = 0; k < entries->elements; k++)
-        if (entry_id(entries->element[k]))
-            last = entry_id(entries->element[k]);
-    return last;
 }
 
 static void recreate_groups(struct sreader *s)
@@ -202,12 +170,12 @@ static void parts_by_stream(struct sreader *s, const redisReply *reply, const re
 static const char *known_to(const struct sreader *s, unsigned i, const redisReply *part)
 {
     const struct sstream *st = &s->st[i];
-    const char *last = part ? last_id(part) : NULL;
+    const char *last = part ? sentry_last_id(part) : NULL;
     if (part && part->elements >= s->read_count && last)
         return last;
     if (st->sent == SMODE_NEW)
         return NULL;
-    if (last && (st->seen[0] == '\0' || id_cmp(last, st->seen) > 0))
+    if (last && (st->seen[0] == '\0' || sentry_id_cmp(last, st->seen) > 0))
         return last;
     return st->seen[0] ? st->seen : "0-0"; /* nothing known: hold the others back one read */
 }
@@ -220,7 +188,7 @@ static const char *safe_id(const struct sreader *s, const redisReply **part)
     const char *safe = NULL;
     for (unsigned i = 0; i < s->o.nstreams; i++) {
         const char *known = known_to(s, i, part[i]);
-        if (known && (safe == NULL || id_cmp(known, safe) < 0))
+        if (known && (safe == NULL || sentry_id_cmp(known, safe) < 0))
             safe = known;
     }
     return safe;
@@ -234,43 +202,11 @@ static void next_cursor(struct sreader *s, unsigned i, const redisReply *entries
     if (st->sent == SMODE_NEW)
         return;
     if (entries && entries->elements >= s->read_count) {
-        snprintf(st->cursor, sizeof st->cursor, "%s", last_id(entries));
+        snprintf(st->cursor, sizeof st->cursor, "%s", sentry_last_id(entries));
     } else {
         st->mode = SMODE_NEW;
         snprintf(st->cursor, sizeof st->cursor, ">");
     }
-}
-
-/* A copy of a live entry [id, [field, value, ...]] that outlives its
- * reply, in hiredis's own shape, so the owner reads it as any other: one
- * allocation (the replies, their element arrays, then the strings), freed
- * with free(). */
-static redisReply *copy_entry(const redisReply *e)
-{
-    const redisReply *f = e->element[1];
-    size_t nf = f->elements, bytes = (3 + nf) * sizeof(redisReply) + (2 + nf) * sizeof(redisReply *);
-    bytes += e->element[0]->len + 1;
-    for (size_t k = 0; k < nf; k++)
-        bytes += (f->element[k]->type == REDIS_REPLY_STRING ? f->element[k]->len : 0) + 1;
-    redisReply *r = util_xcalloc(1, bytes), *top = &r[0], *fields = &r[1], *strs = &r[2];
-    redisReply **top_el = (redisReply **)&r[3 + nf], **field_el = top_el + 2;
-    char *text = (char *)(field_el + nf);
-    *top = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = 2, .element = top_el};
-    *fields = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = nf, .element = field_el};
-    top_el[0] = &strs[0];
-    top_el[1] = fields;
-    for (size_t k = 0; k <= nf; k++) {
-        const redisReply *src = k == 0 ? e->element[0] : f->element[k - 1];
-        size_t len = src->type == REDIS_REPLY_STRING ? src->len : 0;
-        if (len)
-            memcpy(text, src->str, len);
-        text[len] = '\0';
-        strs[k] = (redisReply){.type = REDIS_REPLY_STRING, .str = text, .len = len};
-        if (k > 0)
-            field_el[k - 1] = &strs[k];
-        text += len + 1;
-    }
-    return top;
 }
 
 static void push(struct sreader_entry **v, size_t *n, size_t *cap, struct sreader_entry e)
@@ -286,21 +222,21 @@ static void push(struct sreader_entry **v, size_t *n, size_t *cap, struct sreade
  * them so far), acking the ones trimmed while pending. */
 static void take(struct sreader *s, unsigned i, const redisReply *entries, size_t *n)
 {
-    const char *last = last_id(entries); /* a stream's entries come in order */
-    if (last && s->read_epoch == s->epoch && (s->st[i].seen[0] == '\0' || id_cmp(last, s->st[i].seen) > 0))
+    const char *last = sentry_last_id(entries); /* a stream's entries come in order */
+    if (last && s->read_epoch == s->epoch && (s->st[i].seen[0] == '\0' || sentry_id_cmp(last, s->st[i].seen) > 0))
         snprintf(s->st[i].seen, sizeof s->st[i].seen, "%s", last);
     for (size_t k = 0; k < entries->elements; k++) {
         const redisReply *e = entries->element[k];
-        const char *id = entry_id(e);
+        const char *id = sentry_id(e);
         if (id == NULL)
             continue;
-        if (!live(e)) { /* trimmed while pending: nothing to do */
+        if (!sentry_live(e)) { /* trimmed while pending: nothing to do */
             if (rconn_sendf(s->conn, rconn_ignore, NULL, "XACK %s %s %s", s->o.streams[i], s->o.group, id) != 0)
                 log_warn("cannot ack a deleted entry now", "stream", s->o.streams[i]);
             continue;
         }
         struct sreader_entry se = {e, s->o.streams[i], i, s->st[i].sent == SMODE_RECOVER, 0, 0};
-        id_parse(id, &se.ms, &se.seq);
+        sentry_id_parse(id, &se.ms, &se.seq);
         push(&s->out, n, &s->out_cap, se);
     }
 }
@@ -322,7 +258,7 @@ static size_t split(struct sreader *s, size_t n, const char *safe, size_t room, 
     *ngone = 0;
     uint64_t safe_ms = 0, safe_seq = 0;
     if (safe)
-        id_parse(safe, &safe_ms, &safe_seq);
+        sentry_id_parse(safe, &safe_ms, &safe_seq);
     for (size_t i = 0, j = 0; i < n || j < nold;) {
         bool from_old = j < nold && (i == n || by_id(&old[j], &fresh[i]) < 0);
         struct sreader_entry e = from_old ? old[j++] : fresh[i++];
@@ -333,7 +269,7 @@ static size_t split(struct sreader *s, size_t n, const char *safe, size_t room, 
             continue;
         }
         if (!from_old)
-            e.entry = copy_entry(e.entry);
+            e.entry = sentry_copy(e.entry);
         push(&s->held, &s->nheld, &s->held_cap, e);
     }
     free(old);
@@ -380,6 +316,24 @@ static void drop_held(struct sreader *s, int i)
     s->nheld = kept;
 }
 
+static bool readable(const struct sstream *st);
+
+/* A read brought nothing to hand over: read again, or, reading one
+ * stream a read, once a whole turn brought nothing, after SREADER_POLL_MS. */
+static void read_nothing(struct sreader *s)
+{
+    unsigned nreadable = 0;
+    for (unsigned i = 0; i < s->o.nstreams; i++)
+        nreadable += readable(&s->st[i]);
+    if (s->one_a_read && ++s->empty_reads >= nreadable) {
+        s->empty_reads = 0;
+        struct timeval tv = {0, SREADER_POLL_MS * 1000};
+        evtimer_add(s->poll_timer, &tv);
+        return;
+    }
+    sreader_kick(s);
+}
+
 /* A read over the streams came back. Its entries, with the ones held back
  * before, go to the owner in the order of their ids across the streams, as
  * far as that order is known (safe_id); the rest wait in memory for the
@@ -404,7 +358,8 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     const redisReply **part = util_xcalloc(s->o.nstreams, sizeof *part);
     parts_by_stream(s, reply, part);
     char safe_copy[64]; /* safe_id may point into a stream's seen, which take() moves on */
-    const char *known = safe_id(s, part), *safe = NULL;
+    /* One stream a read: no other stream's entry can come before these. */
+    const char *known = s->one_a_read ? NULL : safe_id(s, part), *safe = NULL;
     if (known) {
         snprintf(safe_copy, sizeof safe_copy, "%s", known);
         safe = safe_copy;
@@ -432,7 +387,9 @@ static void on_read(redisAsyncContext *ac, void *r, void *priv)
     }
     free_gone(gone, ngone); /* the owner copied what it keeps */
     if (n == 0)
-        sreader_kick(s);
+        read_nothing(s);
+    else
+        s->empty_reads = 0;
 }
 
 /* Held entries that may go (ready_event): up to the owner's room of them,
@@ -470,7 +427,7 @@ void sreader_kick(struct sreader *s)
 {
     if (s->stopped || s->reading || s->in_batch || !rconn_up(s->reader) || !rconn_up(s->conn))
         return;
-    if (evtimer_pending(s->backoff_timer, NULL))
+    if (evtimer_pending(s->backoff_timer, NULL) || evtimer_pending(s->poll_timer, NULL))
         return;
     size_t room = s->room(s->data);
     if (room == 0)
@@ -482,7 +439,7 @@ void sreader_kick(struct sreader *s)
     /* COUNT holds for each stream: the room shared among the streams that
      * had more than they gave last time, so a read brings about the room,
      * not the room times the streams (the rest would wait in memory). */
-    size_t per_stream = room / s->busy > 0 ? room / s->busy : 1; /* rounded down: all of it fits the room */
+    size_t per_stream = s->one_a_read ? room : room / s->busy > 0 ? room / s->busy : 1; /* rounded down: fits */
     char count[24], block[24];
     snprintf(count, sizeof count, "%zu", per_stream);
     snprintf(block, sizeof block, "%lld", (long long)s->o.block_ms);
@@ -491,20 +448,24 @@ void sreader_kick(struct sreader *s)
     const char *head[] = {"XREADGROUP", "GROUP", s->o.group, s->o.consumer, "COUNT", count, "BLOCK", block};
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         argv[argc++] = head[i];
-    if (s->nheld > 0) /* entries wait for this read: it must not block */
+    if (s->nheld > 0 || s->one_a_read) /* entries wait for this read, or a turn: it must not block */
         argc -= 2;
     argv[argc++] = "STREAMS";
-    unsigned k = 0;
-    for (unsigned i = 0; i < s->o.nstreams; i++)
+    unsigned k = 0, from = s->one_a_read ? s->next_stream : 0, most = s->one_a_read ? 1 : s->o.nstreams;
+    for (unsigned j = 0; j < s->o.nstreams && k < most; j++) {
+        unsigned i = (from + j) % s->o.nstreams;
         if (readable(&s->st[i]))
-            argv[argc + k++] = s->o.streams[i];
+            s->picked[k++] = i;
+    }
     if (k == 0) /* no stream is this process's now */
         return;
-    for (unsigned i = 0, j = 0; i < s->o.nstreams; i++)
-        if (readable(&s->st[i])) {
-            argv[argc + k + j++] = s->st[i].cursor;
-            s->st[i].sent = s->st[i].mode;
-        }
+    s->next_stream = (s->picked[0] + 1) % s->o.nstreams;
+    for (unsigned j = 0; j < k; j++) {
+        struct sstream *st = &s->st[s->picked[j]];
+        argv[argc + j] = s->o.streams[s->picked[j]];
+        argv[argc + k + j] = st->cursor;
+        st->sent = st->mode;
+    }
     argc += 2 * (int)k;
     if (rconn_send(s->reader, on_read, s, argc, argv, NULL) == 0) {
         s->reading = true;
@@ -598,6 +559,46 @@ static void send_autoclaim(struct sreader *s)
         s->claiming = false;
 }
 
+/* Entries being set aside, then THEN(ARG): a claim waits for them. */
+struct burying {
+    unsigned left;
+    void (*then)(void *arg);
+    void *arg;
+};
+
+static void on_buried(void *data)
+{
+    struct burying *b = data;
+    if (--b->left > 0)
+        return;
+    b->then(b->arg);
+    free(b);
+}
+
+/* Sets aside the entries of stream I that XPENDING's REPLY ([id,
+ * consumer, idle ms, deliveries] each) shows delivered too often, then
+ * calls THEN(ARG). */
+static void bury_then(struct sreader *s, unsigned i, const redisReply *reply, void (*then)(void *), void *arg)
+{
+    struct burying *b = util_xcalloc(1, sizeof *b);
+    *b = (struct burying){1, then, arg}; /* held until every bury is sent */
+    struct sgroup g = group_of(s, i);
+    for (size_t k = 0; reply && reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
+        const redisReply *e = reply->element[k];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SREADER_MAX_DELIVERIES) {
+            b->left++;
+            sgroup_bury(&g, e->element[0]->str, e->element[3]->integer, s->o.bury_stream, s->o.bury_delete, on_buried,
+                        b);
+        }
+    }
+    on_buried(b);
+}
+
+static void claim_go(void *s)
+{
+    send_autoclaim(s);
+}
+
 /* XPENDING IDLE reply: [id, consumer, idle ms, deliveries] per entry. */
 static void on_pending(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -608,13 +609,7 @@ static void on_pending(redisAsyncContext *ac, void *r, void *priv)
         s->claiming = false;
         return;
     }
-    struct sgroup g = group_of(s, s->claim_stream);
-    for (size_t k = 0; reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
-        const redisReply *e = reply->element[k];
-        if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SREADER_MAX_DELIVERIES)
-            sgroup_bury(&g, e->element[0]->str, e->element[3]->integer, s->o.bury_stream, s->o.bury_delete);
-    }
-    send_autoclaim(s); /* after the buries, on the same connection */
+    bury_then(s, s->claim_stream, reply, claim_go, s); /* the claim after the buries */
 }
 
 /* The claim goes on with the next stream, one at a time; the last ends it. */
@@ -729,18 +724,16 @@ static void send_takeover(struct takeover *t, const char *cursor)
 /* XPENDING's answer for a take-over: entries delivered too often are set
  * aside first (a take-over must not give a poison entry another life),
  * then the rest are claimed. */
+static void takeover_go(void *t)
+{
+    send_takeover(t, "0-0");
+}
+
 static void on_takeover_pending(redisAsyncContext *ac, void *r, void *priv)
 {
     struct takeover *t = priv;
-    redisReply *reply = r;
     (void)ac;
-    struct sgroup g = group_of(t->s, t->stream);
-    for (size_t k = 0; reply && reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
-        const redisReply *e = reply->element[k];
-        if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SREADER_MAX_DELIVERIES)
-            sgroup_bury(&g, e->element[0]->str, e->element[3]->integer, t->s->o.bury_stream, t->s->o.bury_delete);
-    }
-    send_takeover(t, "0-0");
+    bury_then(t->s, t->stream, r, takeover_go, t);
 }
 
 void sreader_set_active(struct sreader *s, unsigned i, bool active, bool take_over)
@@ -784,9 +777,11 @@ void sreader_free(struct sreader *s)
         return;
     event_free(s->backoff_timer);
     event_free(s->kick_event);
+    event_free(s->poll_timer);
     event_free(s->ready_event);
     free(s->st);
     free(s->argv);
+    free(s->picked);
     free(s->out);
     drop_held(s, -1);
     free(s->held);

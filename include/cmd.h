@@ -42,6 +42,9 @@ void cmd_addcat(struct cmd *c, const char *const *parts, size_t n);
 void cmd_addf(struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends the command on RC; returns rconn_send's result. */
 int cmd_send(struct cmd *c, struct rconn *rc, redisCallbackFn *fn, void *priv) __attribute__((warn_unused_result));
+/* The command in the Redis protocol, in a copy the caller frees; *LEN
+ * gets its length (rchain.h keeps commands to send later). */
+char *cmd_wire_copy(struct cmd *c, size_t *len);
 /* Replaces argument I (added by cmd_addi) with V: a count known only after
  * the arguments it counts were added. */
 void cmd_set_int(struct cmd *c, size_t i, int64_t v);

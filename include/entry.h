@@ -79,10 +79,21 @@ bool entry_is_order(const struct entry *e);
 /* How much of an invalid entry's message the rejected stream keeps. */
 #define ENTRY_REJECT_MESSAGE_MAX (64 * 1024)
 
-/* Builds in C the reject script's call for E (invalid; read from
- * E->stream): the entry goes to the rejected stream with its error and id,
- * and is acked, atomically. */
-void entry_reject_cmd(struct cmd *c, const struct scripts *scripts, const struct keys *k, const struct entry *e);
+/* Sends the reject of E (invalid; read from E->stream) on RC: the entry
+ * goes to the rejected stream with its error and id, then is acked, in a
+ * chain (rchain.h: the rejected stream is outside the shards' slots);
+ * FN(PRIV) gets the ack's reply. Returns -1 when RC is down. */
+int entry_reject_send(struct rconn *rc, const struct keys *k, const struct entry *e, redisCallbackFn *fn, void *priv)
+    __attribute__((warn_unused_result));
+
+/* On a Redis Cluster, where a shard's commit keeps to its shard's slot:
+ * E (an event of the stream of shard STREAM_INDEX among SHARDS) is made
+ * invalid, with why, when its customer is another shard's (a producer
+ * that wrote it to the wrong stream: `nudged shard ID` names the right
+ * one); an anonymous id of another shard to merge is let go (*MERGE_DROPPED
+ * gets it, borrowed: linking ids of two shards needs the hand-over of SPEC
+ * 8, not in this version). */
+void entry_keep_to_shard(struct entry *e, unsigned shards, const char **merge_dropped);
 
 /* Frees what E owns. */
 void entry_clear(struct entry *e);

@@ -23,6 +23,10 @@
 
 struct keys {
     char *events, *rejected, *dead, *layout; /* owned */
+    /* owned: "{<prefix>dead}:redriving:", the prefix of the claim a
+     * redrive takes on a dead entry (its id follows), in the dead stream's
+     * slot: the hash tag is the dead stream's whole name */
+    char *redriving;
     /* owned, one a shard (k below shards): shard k's outbox, the
      * deliveries to send, "<prefix>actions:{k}"; its schedule,
      * "<prefix>schedule:{k}"; and its timers stream, "<prefix>timers:{k}",

@@ -14,16 +14,27 @@
 #include "cmd.h"
 #include "config.h"
 #include "keys.h"
+#include "rconn.h"
 #include "trigger.h"
 
 /* Makes C the read of the counts of SET's measured triggers (measure.h,
- * daemon/lua/measures.lua), for report_counts. */
-void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_set *set);
+ * daemon/lua/measures.lua) in SHARD, for report_counts: a call a shard,
+ * as a Redis Cluster keeps a script to one slot; a shard's hashes and
+ * tally list are read in one call, so that its fold cannot fall between
+ * them (a fold keeps to its shard). */
+void report_read_cmd(struct cmd *c, const struct keys *k, const struct trigger_set *set, unsigned shard);
 
-/* The counts of report_read_cmd's REPLY (tallies: the hashes' counts and
- * those not folded yet) summed, as {ID: {COUNT: n}}; NULL when REPLY is
- * not one (an error). */
-json_t *report_counts(const redisReply *reply);
+/* Adds the counts of a report_read_cmd's REPLY (tallies: the hashes'
+ * counts and those not folded yet) to COUNTS, {ID: {COUNT: n}}; false
+ * (nothing added) when REPLY is not one (an error, or NULL). */
+bool report_counts(json_t *counts, const redisReply *reply);
+
+/* Reads the counts of SET's measured triggers on RC (NULL: not ready), a
+ * call a shard, and gives them to DONE(DATA, COUNTS, ERROR, SET): COUNTS
+ * (borrowed) once every shard answered, else NULL and why. SET is held
+ * until then (a reload may replace the caller's). */
+typedef void report_done_fn(void *data, json_t *counts, const char *error, const struct trigger_set *set);
+void report_send(struct rconn *rc, const struct keys *k, struct trigger_set *set, report_done_fn *done, void *data);
 
 /* {"triggers": [...]} for the triggers of SET named in IDS (N of them; all
  * when N is 0), in file order, from COUNTS (report_counts'): each {"id", "description", "measured",

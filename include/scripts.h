@@ -16,14 +16,10 @@
  * ARGV are documented at the top of the file. */
 enum script_id {
     SCRIPT_COMMIT,   /* write a round: profiles, deliveries, schedule, counts, acks; fenced, checked */
-    SCRIPT_REJECT,   /* move an invalid event to the rejected stream, ack it */
     SCRIPT_RETRY,    /* schedule the next attempt, ack and delete this one */
-    SCRIPT_DEAD,     /* dead-letter a delivery, ack and delete it */
     SCRIPT_DUE,      /* move due scheduled items into their stream */
-    SCRIPT_BURY,     /* set aside an entry delivered too often */
     SCRIPT_FORGET,   /* erase a customer and their scheduled items */
     SCRIPT_TRIM,     /* drop the entries of a stream its group has read and acked */
-    SCRIPT_REDRIVE,  /* move dead deliveries back to the actions stream */
     SCRIPT_ARM,      /* arm a customer's silences (or move them later) */
     SCRIPT_RANK,     /* rank customers among the buyers (value tiers) */
     SCRIPT_BUYERS,   /* drop buyers whose profile expired */

@@ -22,9 +22,16 @@ struct sgroup {
 };
 
 /* Moves entry ID, delivered COUNT times and never completed, to the
- * stream TO with the reason, acked (and deleted from the stream when
- * DELETE: nudged's own streams) at once (daemon/lua/bury.lua). */
-void sgroup_bury(const struct sgroup *g, const char *id, long long count, const char *to, bool delete);
+ * stream TO with the reason (a delivery's JSON as its fields, as a dead
+ * delivery has them), then acks it (and deletes it from the stream when
+ * DELETE: nudged's own streams; the events streams belong to the
+ * producers, and other groups may read them): read, copied and acked in
+ * a chain (rchain.h), as TO is outside the shards' slots. DONE(DATA)
+ * runs once it is over, done or not (said in the log): a claim waits for
+ * it, so that it does not take the entry first. */
+typedef void sgroup_done_fn(void *data);
+void sgroup_bury(const struct sgroup *g, const char *id, long long count, const char *to, bool delete,
+                 sgroup_done_fn *done, void *data);
 
 /* Removes the consumers of the group, other than this one, idle for at
  * least IDLE_MS with nothing pending. */

@@ -12,6 +12,13 @@
  * pending, and are read again from the pending list next), so the order
  * holds from read to read. COUNT holds for each stream: a read from N
  * streams can bring N times the room.
+ *
+ * On a Redis Cluster, which refuses a command over keys of two slots (and
+ * each stream is a shard's slot), a read names one stream, the next in
+ * turn, and does not block: a blocked read would hold its master's one
+ * connection. Each batch then holds one stream's entries, in order, and
+ * no order across the streams is kept. A turn that brought nothing waits
+ * SREADER_POLL_MS before the next: the idle latency that costs.
  */
 #ifndef NUDGED_SREADER_H
 #define NUDGED_SREADER_H
@@ -61,6 +68,9 @@ struct sreader_opts {
 };
 
 #define SREADER_MAX_DELIVERIES 5
+
+/* On a Redis Cluster, the wait after a turn of reads that brought nothing. */
+#define SREADER_POLL_MS 2
 
 /* Creates a reader; it starts once both connections are up and
  * sreader_kick is called. OPTS strings and its streams array are borrowed

@@ -32,6 +32,7 @@ enum stats_per_trigger {
 
 struct stats {
     uint64_t events_consumed, events_rejected, events_duplicate;
+    uint64_t merges_dropped; /* on a Redis Cluster: ids of two shards not linked (entry_keep_to_shard) */
     uint64_t triggers_fired, triggers_limited, triggers_scheduled, triggers_cancelled, timers_dropped;
     uint64_t deliveries_sent, deliveries_retried, deliveries_dead, deliveries_failed;
     uint64_t emails_sent, emails_suppressed, emails_retried, emails_dead, emails_failed;

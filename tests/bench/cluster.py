@@ -13,14 +13,23 @@ even split of the slots gives the masters 6, 6 and 4 of the 16 shards, so
 the bench places the shards' slots 6, 5 and 5 when it makes the Cluster,
 as an operator would (docs/operations.md, Redis Cluster): the best 16
 shards allow on 3 masters.
-Environment: BENCH_RUNS (default 1), BENCH_SECONDS (default 10).
+
+Then the consumer, on the same two: BENCH_EVENTS events (the collector's
+messages, 10,000 customers) written into their shards' streams, and a
+nudged (no collector) with one webhook trigger on them, delivering to the
+bench's C receiver, drains them. Printed: events a second from its start
+to the last ack, Redis's CPU an event (every server), and each master's
+share of the script calls (the commits, the due moves, the folds) and of
+the CPU.
+Environment: BENCH_RUNS (default 1), BENCH_SECONDS (default 10),
+BENCH_EVENTS (default 50,000).
 """
-import json, os, re, shutil, signal, socket, subprocess, sys, tempfile
+import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import RedisCluster  # noqa: E402
+from harness import RedisCluster, fnv1a32  # noqa: E402
 from collector import AUTH, KEY, message, quietly, stop  # noqa: E402
 from bench import free_port, wait_for  # noqa: E402
 
@@ -29,6 +38,9 @@ signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 NUDGED = os.environ["NUDGED_BIN"]
 RUNS = int(os.environ.get("BENCH_RUNS", 1))
 SECONDS = int(os.environ.get("BENCH_SECONDS", 10))
+EVENTS = int(os.environ.get("BENCH_EVENTS", 50000))
+BENCH_DIR = os.environ["BENCH_DIR"]
+SHARDS = 16
 
 
 def slot_of(tag):
@@ -107,6 +119,66 @@ def measure(d, name, redis_conf, servers, batch):
     return rps * 100, per
 
 
+def evalshas(r):
+    return r.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+
+
+def write_events(home):
+    """BENCH_EVENTS messages into their shards' streams, each on the server
+    HOME(k) of shard k's stream, pipelined."""
+    pipes = {}
+    for i in range(EVENTS):
+        m = message(i % 10000)
+        m["messageId"] = "bench-%d" % i
+        k = fnv1a32(m["userId"]) % SHARDS
+        r = home(k)
+        p = pipes.setdefault(id(r), r.pipeline(transaction=False))
+        p.xadd("nudged:events:{%d}" % k, {"message": json.dumps(m)})
+        if len(p) >= 2000:
+            p.execute()
+    for p in pipes.values():
+        p.execute()
+
+
+def drained(home):
+    """The group has read every event of the shards' streams and acked it."""
+    read = 0
+    for k in range(SHARDS):
+        groups = home(k).xinfo_groups("nudged:events:{%d}" % k)
+        g = [x for x in groups if x["name"] in (b"nudged", "nudged")]
+        if not g or g[0]["pending"]:
+            return False
+        read += g[0]["entries-read"] or 0
+    return read >= EVENTS
+
+
+def drain(d, name, redis_conf, servers, home, hook_port):
+    """The consumer's drain of BENCH_EVENTS on SERVERS: events a second,
+    and each server's CPU seconds and script calls during it."""
+    for r in servers.values():
+        r.flushall()
+    write_events(home)
+    tdir = os.path.join(d, "t-" + name)
+    os.makedirs(tdir, exist_ok=True)
+    with open(os.path.join(tdir, "t.json"), "w") as f:
+        json.dump({"id": "added", "on": "Product Added",
+                   "actions": [{"webhook": {"url": "http://127.0.0.1:%d/hook" % hook_port}}]}, f)
+    conf = os.path.join(d, name + "-consumer.conf")
+    with open(conf, "w") as f:
+        f.write("[redis]\n%s\nbatch = 200\n[triggers]\ndir = %s\n[http]\nadmin_listen =\n"
+                "[delivery]\nmax_inflight = 256\nper_host = 64\n[log]\nlevel = warn\n" % (redis_conf, tdir))
+    before = {p: (cpu(r), evalshas(r)) for p, r in servers.items()}
+    t0 = time.time()
+    n = subprocess.Popen([NUDGED, "-c", conf], stderr=open(os.path.join(d, name + "-consumer.log"), "a"))
+    try:
+        wait_for(quietly(lambda: drained(home)), 600, "the drain (%s)" % name)
+        seconds = time.time() - t0
+        after = {p: (cpu(r), evalshas(r)) for p, r in servers.items()}
+    finally:
+        stop(n)
+    return EVENTS / seconds, {p: (after[p][0] - before[p][0], after[p][1] - before[p][1]) for p in servers}
+
+
 def one_run(run):
     d = tempfile.mkdtemp(prefix="nudged-bench-cluster-")
     port = free_port()
@@ -131,11 +203,28 @@ def one_run(run):
         cl_msgs, cl = measure(d, "cluster", "cluster_nodes = %s" % cluster.seeds(1), masters, batch)
         total_cpu = sum(c for c, _ in cl.values())
         total_x = sum(x for _, x in cl.values())
+        hook_port = free_port()
+        recv = subprocess.Popen([os.path.join(BENCH_DIR, "receiver"), str(hook_port), os.path.join(d, "recv.txt")])
+        try:
+            homes = {k: masters[cluster.master_of_slot(slot_of("%d" % k))] for k in range(SHARDS)}
+            one_ev, one_c = drain(d, "single", "url = redis://127.0.0.1:%d/0" % port, {port: r}, lambda k: r,
+                                  hook_port)
+            cl_ev, cl_c = drain(d, "cluster", "cluster_nodes = %s" % cluster.seeds(1), masters, lambda k: homes[k],
+                                hook_port)
+        finally:
+            recv.kill()
+            recv.wait()
+        c_cpu = sum(c for c, _ in cl_c.values())
+        c_calls = sum(x for _, x in cl_c.values())
         return {"run": run, "single_msgs_s": round(one_msgs),
                 "single_cpu_us_msg": round(one[port][0] * 1e6 / max(one[port][1], 1), 2),
                 "cluster_msgs_s": round(cl_msgs), "cluster_cpu_us_msg": round(total_cpu * 1e6 / max(total_x, 1), 2),
                 "xadd_share": [round(x / max(total_x, 1), 3) for _, x in cl.values()],
-                "cpu_share": [round(c / max(total_cpu, 1e-9), 3) for c, _ in cl.values()]}
+                "cpu_share": [round(c / max(total_cpu, 1e-9), 3) for c, _ in cl.values()],
+                "single_events_s": round(one_ev), "single_cpu_us_event": round(one_c[port][0] * 1e6 / EVENTS, 1),
+                "cluster_events_s": round(cl_ev), "cluster_cpu_us_event": round(c_cpu * 1e6 / EVENTS, 1),
+                "script_share": [round(x / max(c_calls, 1), 3) for _, x in cl_c.values()],
+                "drain_cpu_share": [round(c / max(c_cpu, 1e-9), 3) for c, _ in cl_c.values()]}
     finally:
         if cluster:
             cluster.stop()
@@ -152,6 +241,14 @@ def main():
         print("%-4d %14d %14.2f %15d %15.2f %22s %22s" % (
             x["run"], x["single_msgs_s"], x["single_cpu_us_msg"], x["cluster_msgs_s"], x["cluster_cpu_us_msg"],
             "/".join("%.2f" % s for s in x["xadd_share"]), "/".join("%.2f" % s for s in x["cpu_share"])))
+    print("\nthe consumer: %d events drained, one webhook each" % EVENTS)
+    print("%-4s %16s %14s %16s %14s %22s %22s" % ("run", "one Redis ev/s", "CPU us/event", "Cluster ev/s",
+                                                  "CPU us/event", "masters' script shares", "masters' CPU shares"))
+    for x in rows:
+        print("%-4d %16d %14.1f %16d %14.1f %22s %22s" % (
+            x["run"], x["single_events_s"], x["single_cpu_us_event"], x["cluster_events_s"],
+            x["cluster_cpu_us_event"], "/".join("%.2f" % s for s in x["script_share"]),
+            "/".join("%.2f" % s for s in x["drain_cpu_share"])))
     for x in rows:
         print(json.dumps(x))
     return 0

@@ -3,11 +3,12 @@ real Cluster of three masters and three replicas on loopback. Each
 message must land in its shard's stream on the master that serves the
 shard's slot; a slot that moves (ASK while it migrates, MOVED once it has)
 and a master killed with SIGKILL (its replica takes over) cost retries,
-not messages. The consumer does not run on Cluster in this version: its
-refusal is tested too."""
+not messages. A consumer on the Cluster takes the whole path from the
+collector to the webhook, ranks buyers over the masters, rejects what
+it must, and goes on when a master dies."""
 import json, os, subprocess, time
 
-from harness import NUDGED, RedisCluster, fnv1a32, free_port, metric, wait_for
+from harness import NUDGED, RedisCluster, fnv1a32, free_port, metric, wait_for, webhook_trigger
 from test_collector import KEY, post
 
 SHARDS = 16
@@ -242,29 +243,179 @@ def test_cluster_nodes_naming_a_redis_that_is_no_cluster(env):
     assert n.stop() == 0
 
 
-def test_cluster_nodes_refused_where_not_built(env):
-    """A consumer on Cluster is an error of the config (check and the
-    daemon say why), and forget, report and redrive refuse to run."""
+def test_cluster_nodes_must_be_addresses(env):
+    """cluster_nodes that are not host:port addresses: check and the
+    daemon say so, exit 1."""
     d = env.dir
     os.makedirs(os.path.join(d, "t"), exist_ok=True)
     conf = os.path.join(d, "c.conf")
     with open(conf, "w") as f:
-        f.write("[redis]\ncluster_nodes = 127.0.0.1:1\n[triggers]\ndir = %s/t\n" % d)
+        f.write("[redis]\ncluster_nodes = 127.0.0.1\n[triggers]\ndir = %s/t\n" % d)
     for args in (["check"], []):
         p = subprocess.run([NUDGED] + args + ["-c", conf], capture_output=True, text=True, timeout=20)
-        assert p.returncode == 1 and "only the collector runs on Redis Cluster" in p.stderr, (args, p.returncode,
-                                                                                               p.stderr)
-    kf = os.path.join(d, "keys")
+        assert p.returncode == 1 and "redis.cluster_nodes" in p.stderr, (args, p.returncode, p.stderr)
+
+
+def consumer(env, cluster, triggers):
+    """A whole nudged (collector and consumer) on CLUSTER; returns
+    (nudged, collector port)."""
+    port = free_port()
+    kf = os.path.join(env.dir, "write_keys_c")
     with open(kf, "w") as f:
         f.write(KEY + "\n")
-    with open(conf, "a") as f:
-        f.write("[http]\ncollector_only = yes\ningest_listen = 127.0.0.1:%d\nwrite_keys_file = %s\n"
-                % (free_port(), kf))
-    for args in (["forget", "-c", conf, "u1"], ["redrive", "-c", conf], ["report", "-c", conf]):
-        p = subprocess.run([NUDGED] + args, capture_output=True, text=True, timeout=20)
-        assert p.returncode == 1 and "does not run on Redis Cluster" in p.stderr, (args, p.returncode, p.stderr)
+    n = env.nudged(triggers, conf="[redis]\ncluster_nodes = %s\n[http]\ningest_listen = 127.0.0.1:%d\n"
+                   "write_keys_file = %s\n" % (cluster.seeds(1), port, kf))
+    n.start()
+    wait_for(lambda: n.log_has("nudged ready"), 20, "a nudged on the cluster")
+    wait_for(lambda: metric(n, "nudged_shards_owned") == SHARDS, 20, "the shards owned")
+    return n, port
+
+
+def order(uid, i, total):
+    return {"type": "track", "userId": uid, "event": "Order Completed", "messageId": "o-%s-%d" % (uid, i),
+            "properties": {"total": total}}
+
+
+def commands(cluster, name):
+    """Calls of command NAME on each master (INFO commandstats)."""
+    out = {}
+    for p in cluster.masters():
+        st = cluster.node(p).info("commandstats").get("cmdstat_" + name, {})
+        out[p] = st.get("calls", 0)
+    return out
+
+
+def test_cluster_consumer_runs_the_whole_path(env):
+    """A nudged on a Cluster of three masters: orders of 48 customers (3 a
+    shard) come in through the collector and each fires its webhook once;
+    each master carries its shards' share of the commits. Pings then see
+    each customer's value tier and percentile among the buyers of every
+    shard (a rank call a shard, summed). An event in another shard's
+    stream and one that is no JSON are rejected with their reason; an
+    identify that links ids of one shard merges, one of two shards is
+    applied without the merge and counted. report, forget and redrive
+    run on the Cluster."""
+    cluster = RedisCluster(env.dir)
+    hook = "http://127.0.0.1:%d" % env.recv.port
+    trigs = [webhook_trigger(env.recv.port),
+             {"id": "ping", "on": "Ping",
+              "actions": [{"webhook": {"url": hook + "/ping", "body": {
+                  "c": "{{customer.id}}", "t": "{{customer.value_tier | default: \"none\"}}",
+                  "p": "{{customer.value_percentile | default: \"none\"}}"}}}]}]
+    try:
+        n, port = consumer(env, cluster, {"t.json": trigs})
+        evals0 = commands(cluster, "evalsha")
+        customers = [c for k in range(SHARDS) for c in customers_of(k, 3)]
+        revenue = {c: 10 * (i % 7 + 1) for i, c in enumerate(customers)}
+        st, _, body = post(port, "/v1/batch", {"batch": [order(c, 0, revenue[c]) for c in customers]})
+        assert st == 200, (st, body)
+        wait_for(lambda: env.recv.count() >= len(customers), 30, "a webhook an order")
+        time.sleep(0.5)
+        hooks = [q for q in env.recv.all() if q["path"] == "/hook"]
+        assert len(hooks) == len(customers) and len({q["headers"]["webhook-id"] for q in hooks}) == len(hooks)
+        evals = commands(cluster, "evalsha")
+        share = {p: (evals[p] - evals0.get(p, 0)) for p in evals}
+        total = sum(share.values())
+        print("  script calls by master while 48 orders were taken: %s" % sorted(share.values()), flush=True)
+        assert all(v > total * 0.15 for v in share.values()), ("each master carries its shards", share)
+        st, _, body = post(port, "/v1/batch", {"batch": [
+            {"type": "track", "userId": c, "event": "Ping", "messageId": "p-" + c} for c in customers]})
+        assert st == 200, (st, body)
+        wait_for(lambda: sum(q["path"] == "/ping" for q in env.recv.all()) >= len(customers), 30, "the pings")
+        buyers = sorted(revenue.values(), reverse=True)
+        top = -(-len(buyers) * 20 // 100)
+        for q in env.recv.all():
+            if q["path"] != "/ping":
+                continue
+            b = json.loads(q["body"])
+            higher = sum(1 for v in buyers if v > revenue[b["c"]])
+            assert b["t"] == ("top" if higher < top else "regular"), (b, higher, top)
+            assert int(b["p"]) == (len(buyers) - higher) * 100 // len(buyers), (b, higher)
+        # rejected: a customer of shard 1 in shard 0's stream; no JSON
+        stray = customers_of(1)[0]
+        m0 = cluster.node(cluster.master_of(stream(0)))
+        m0.xadd(stream(0), {"message": json.dumps({"type": "track", "userId": stray, "event": "X"})})
+        m0.xadd(stream(0), {"message": "{not json"})
+        rej = cluster.node(cluster.master_of("nudged:rejected"))
+        wait_for(lambda: rej.xlen("nudged:rejected") == 2, 15, "two entries rejected")
+        errors = [f["error"] for _, f in rej.xrange("nudged:rejected")]
+        assert any("belongs to shard 1" in e and "nudged shard ID" in e for e in errors), errors
+        # identify: ids of one shard merge, of two shards do not
+        anon_same = [a for a in ("anon-%d" % i for i in range(500)) if fnv1a32(a) % SHARDS == 2][0]
+        anon_other = [a for a in ("anon-%d" % i for i in range(500)) if fnv1a32(a) % SHARDS == 9][0]
+        user = customers_of(2)[0]
+        st, _, _ = post(port, "/v1/batch", {"batch": [
+            {"type": "track", "anonymousId": anon_same, "event": "Viewed", "messageId": "v-1"},
+            {"type": "identify", "anonymousId": anon_same, "userId": user, "messageId": "i-1"},
+            {"type": "identify", "anonymousId": anon_other, "userId": user, "messageId": "i-2"}]})
+        assert st == 200
+        wait_for(lambda: metric(n, "nudged_merges_dropped_total") == 1, 15, "the merge across shards counted")
+        st, body = n.admin("GET", "/v1/customers/" + user)
+        assert st == 200 and "Viewed" in body, (st, body)
+        assert n.log_has("ids of two shards not merged"), "said in the log"
+        for args in (["report"], ["redrive"], ["forget", customers[5]]):
+            p = subprocess.run([NUDGED, args[0], "-c", n.conf] + args[1:], capture_output=True, text=True, timeout=30)
+            assert p.returncode == 0, (args, p.returncode, p.stdout, p.stderr)
+        st, _ = n.admin("GET", "/v1/customers/" + customers[5])
+        assert st == 404, "forgotten"
+        st, body = n.admin("GET", "/v1/triggers")
+        assert st == 200 and "ping" in body, (st, body)
+        assert n.stop() == 0, "a clean stop"
+    finally:
+        cluster.stop()
+
+
+def test_cluster_consumer_goes_on_when_a_master_dies(env):
+    """kill -9 the master of shard 7's slot while orders keep coming for
+    customers of every shard: its replica takes over, nudged reads the map
+    again, and every order the collector accepted fires its webhook (a
+    repeat only ever with the same webhook-id)."""
+    cluster = RedisCluster(env.dir)
+    try:
+        n, port = consumer(env, cluster, {"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})})
+        people = [customers_of(k)[0] for k in range(SHARDS)]
+        accepted, i = set(), 0
+
+        def send_round():
+            nonlocal i
+            i += 1
+            batch = [order(c, i, 10) for c in people]
+            st, _, _ = post(port, "/v1/batch", {"batch": batch})
+            if st == 200:
+                accepted.update(m["messageId"] for m in batch)
+            return st
+
+        for _ in range(5):
+            assert send_round() == 200
+        old = cluster.master_of(stream(7))
+        replica = int(cluster.node(old).info("replication")["slave0"]["port"])
+        wait_for(lambda: cluster.node(replica).info("replication")["master_link_status"] == "up", 15,
+                 "the replica in sync (a replica that never was takes no failover)")
+        cluster.kill(old)
+        statuses, end = [], time.time() + 30
+        while time.time() < end:
+            statuses.append(send_round())
+            if statuses[-3:] == [200, 200, 200] and 503 in statuses:
+                break
+            time.sleep(0.1)
+        assert 503 in statuses and statuses[-3:] == [200, 200, 200], statuses
+
+        def delivered():
+            return {json.loads(q["body"])["mid"] for q in env.recv.all()} & accepted
+
+        wait_for(lambda: len(delivered()) == len(accepted), 60, "a webhook for every accepted order")
+        by_id = {}
+        for q in env.recv.all():
+            by_id.setdefault(json.loads(q["body"])["mid"], set()).add(q["headers"]["webhook-id"])
+        assert all(len(ids) == 1 for ids in by_id.values()), "a repeat only with the same webhook-id"
+        print("  failover under load: %d orders accepted, all delivered; %d repeats" %
+              (len(accepted), env.recv.count() - len(by_id)), flush=True)
+        assert n.stop() == 0, "a clean stop"
+    finally:
+        cluster.stop()
 
 
 TESTS = [test_cluster_collector_writes_each_message_to_its_shards_master, test_cluster_collector_follows_ask_and_moved,
          test_cluster_collector_goes_on_when_a_master_dies, test_cluster_nodes_naming_a_redis_that_is_no_cluster,
-         test_cluster_nodes_refused_where_not_built]
+         test_cluster_nodes_must_be_addresses, test_cluster_consumer_runs_the_whole_path,
+         test_cluster_consumer_goes_on_when_a_master_dies]
