@@ -442,9 +442,12 @@ static void start_reads(struct consumer *c, struct batch *b)
 }
 
 /* On a Redis Cluster, each entry's customer is its stream's shard's, and
- * an anonymous id of another shard is not merged (entry_keep_to_shard). */
+ * an anonymous id of another shard is not merged (entry_keep_to_shard):
+ * before anything reads their keys, which must be of the batch's slot. */
 static void keep_to_shards(struct batch *b)
 {
+    if (b->src->timers || !rconn_is_cluster(b->c->d.conn))
+        return;
     for (size_t i = 0; i < b->n; i++) {
         const char *dropped;
         entry_keep_to_shard(&b->e[i], b->c->d.keys->shards, &dropped);
@@ -460,8 +463,6 @@ static void keep_to_shards(struct batch *b)
  * what the next event sees; else all run in round 0. */
 static void assign_rounds(struct batch *b)
 {
-    if (!b->src->timers && rconn_is_cluster(b->c->d.conn))
-        keep_to_shards(b);
     b->nrounds = trigger_set_has_effects(b->set) ? rounds_assign(b->e, b->n) : 1;
 }
 
@@ -556,6 +557,7 @@ static void on_batch(const struct sreader_entry *entries, size_t n, void *data)
         if (!src->timers && !entries[i].pending) /* a pending entry read again was counted when first read */
             c->d.stats->events_consumed++;
     }
+    keep_to_shards(b);
     resolve_links(b);
     sreader_release(src->reader); /* every entry is copied: read on if there is room */
 }

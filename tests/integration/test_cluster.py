@@ -297,7 +297,7 @@ def test_cluster_consumer_runs_the_whole_path(env):
     run on the Cluster."""
     cluster = RedisCluster(env.dir)
     hook = "http://127.0.0.1:%d" % env.recv.port
-    trigs = [webhook_trigger(env.recv.port),
+    trigs = [webhook_trigger(env.recv.port), {"id": "points", "on": "Order Completed", "actions": [{"score": 1}]},
              {"id": "ping", "on": "Ping",
               "actions": [{"webhook": {"url": hook + "/ping", "body": {
                   "c": "{{customer.id}}", "t": "{{customer.value_tier | default: \"none\"}}",
@@ -334,11 +334,15 @@ def test_cluster_consumer_runs_the_whole_path(env):
         # rejected: a customer of shard 1 in shard 0's stream; no JSON
         stray = customers_of(1)[0]
         m0 = cluster.node(cluster.master_of(stream(0)))
+        home = customers_of(0)[0]
+        m0.xadd(stream(0), {"message": json.dumps({"type": "track", "userId": home, "event": "X", "messageId": "x-0"})})
         m0.xadd(stream(0), {"message": json.dumps({"type": "track", "userId": stray, "event": "X"})})
         m0.xadd(stream(0), {"message": "{not json"})
         rej = cluster.node(cluster.master_of("nudged:rejected"))
         wait_for(lambda: rej.xlen("nudged:rejected") == 2, 15, "two entries rejected")
         errors = [f["error"] for _, f in rej.xrange("nudged:rejected")]
+        st, body = n.admin("GET", "/v1/customers/" + home)
+        assert st == 200 and '"X"' in body, ("an event of the shard in the same batch is applied", st, body)
         assert any("belongs to shard 1" in e and "nudged shard ID" in e for e in errors), errors
         # identify: ids of one shard merge, of two shards do not
         anon_same = [a for a in ("anon-%d" % i for i in range(500)) if fnv1a32(a) % SHARDS == 2][0]
