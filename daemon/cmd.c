@@ -73,6 +73,12 @@ void cmd_addscopy(struct cmd *c, const char *s)
     cmd_addcopy(c, s, strlen(s));
 }
 
+void cmd_addsv(struct cmd *c, const char *const *argv, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cmd_adds(c, argv[i]);
+}
+
 void cmd_addi(struct cmd *c, int64_t v)
 {
     char tmp[UTIL_I64_LEN];

@@ -203,8 +203,7 @@ static void finish_dead(struct job *j, long status, const char *error)
     struct rchain *ch = rchain_new(d->d.conn, on_recorded, j);
     cmd_reset(&d->call);
     const char *head[] = {"XADD", d->d.keys->dead, "MAXLEN", "~", "100000", "*"};
-    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-        cmd_adds(&d->call, head[i]);
+    cmd_addsv(&d->call, head, sizeof head / sizeof *head);
     json_t *f = job_json(j); /* freed below: its strings are copied */
     json_object_foreach(f, k, v)
     {
@@ -222,12 +221,10 @@ static void finish_dead(struct job *j, long status, const char *error)
     const char *ack[] = {"XACK", d->d.keys->actions[j->shard], d->d.keys->group, j->sid};
     const char *del[] = {"XDEL", d->d.keys->actions[j->shard], j->sid};
     cmd_reset(&d->call);
-    for (size_t i = 0; i < sizeof ack / sizeof *ack; i++)
-        cmd_adds(&d->call, ack[i]);
+    cmd_addsv(&d->call, ack, sizeof ack / sizeof *ack);
     rchain_add(ch, &d->call);
     cmd_reset(&d->call);
-    for (size_t i = 0; i < sizeof del / sizeof *del; i++)
-        cmd_adds(&d->call, del[i]);
+    cmd_addsv(&d->call, del, sizeof del / sizeof *del);
     rchain_add(ch, &d->call);
     d->d.stats->deliveries_dead++;
     log_warn("delivery dead", "delivery", field(j, "d"), "trigger", field(j, "trigger"), "status", st, "error", error);

@@ -105,17 +105,14 @@ int entry_reject_send(struct rconn *rc, const struct keys *k, const struct entry
     struct cmd c;
     cmd_init(&c);
     const char *head[] = {"XADD", k->rejected, "MAXLEN", "~", "100000", "*", "message"};
-    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-        cmd_adds(&c, head[i]);
+    cmd_addsv(&c, head, sizeof head / sizeof *head);
     cmd_add(&c, e->raw ? e->raw : "", e->rawlen < ENTRY_REJECT_MESSAGE_MAX ? e->rawlen : ENTRY_REJECT_MESSAGE_MAX);
     const char *tail[] = {"error", e->err, "id", e->id};
-    for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
-        cmd_adds(&c, tail[i]);
+    cmd_addsv(&c, tail, sizeof tail / sizeof *tail);
     rchain_add(ch, &c);
     cmd_reset(&c);
     const char *ack[] = {"XACK", e->stream, k->group, e->id};
-    for (size_t i = 0; i < sizeof ack / sizeof *ack; i++)
-        cmd_adds(&c, ack[i]);
+    cmd_addsv(&c, ack, sizeof ack / sizeof *ack);
     rchain_add(ch, &c);
     cmd_free(&c);
     return rchain_send(ch);

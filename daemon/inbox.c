@@ -111,8 +111,7 @@ static void send_moves_apart(struct move *m)
         rchain_add(ch, &in->call);
         cmd_reset(&in->call);
         const char *ack[] = {"XACK", in->d.keys->events, in->d.keys->group, e->id};
-        for (size_t k = 0; k < sizeof ack / sizeof *ack; k++)
-            cmd_adds(&in->call, ack[k]);
+        cmd_addsv(&in->call, ack, sizeof ack / sizeof *ack);
         rchain_add(ch, &in->call);
         if (rchain_send(ch) == 0)
             m->outstanding++;

@@ -141,13 +141,6 @@ static void on_moved(redisAsyncContext *ac, void *p, void *priv)
     moving_free(m);
 }
 
-static void add_all(struct cmd *c, const char *const *argv, size_t n)
-{
-    cmd_reset(c);
-    for (size_t i = 0; i < n; i++)
-        cmd_adds(c, argv[i]);
-}
-
 /* The claim came back: taken, the move; else another redrive has it. */
 static void on_claimed(redisAsyncContext *ac, void *p, void *priv)
 {
@@ -168,11 +161,14 @@ static void on_claimed(redisAsyncContext *ac, void *p, void *priv)
     struct rchain *ch = rchain_new(r->rc, on_moved, m);
     const char *add[] = {"XADD", m->outbox, "*", "delivery", m->delivery};
     const char *del[] = {"XDEL", r->keys.dead, m->id}, *unclaim[] = {"DEL", m->claim};
-    add_all(&r->call, add, sizeof add / sizeof *add);
+    cmd_reset(&r->call);
+    cmd_addsv(&r->call, add, sizeof add / sizeof *add);
     rchain_add(ch, &r->call);
-    add_all(&r->call, del, sizeof del / sizeof *del);
+    cmd_reset(&r->call);
+    cmd_addsv(&r->call, del, sizeof del / sizeof *del);
     rchain_add(ch, &r->call);
-    add_all(&r->call, unclaim, sizeof unclaim / sizeof *unclaim);
+    cmd_reset(&r->call);
+    cmd_addsv(&r->call, unclaim, sizeof unclaim / sizeof *unclaim);
     rchain_add(ch, &r->call);
     if (rchain_send(ch) != 0) {
         moving_free(m);

@@ -81,27 +81,24 @@ static void on_bury_read(redisAsyncContext *ac, void *r, void *priv)
     const redisReply *e = reply->elements == 1 ? reply->element[0] : NULL;
     if (e && e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[1]->type == REDIS_REPLY_ARRAY) {
         const char *head[] = {"XADD", b->to, "MAXLEN", "~", "100000", "*"};
-        for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-            cmd_adds(&c, head[i]);
+        cmd_addsv(&c, head, sizeof head / sizeof *head);
         const redisReply *f = e->element[1];
         for (size_t i = 0; i + 1 < f->elements; i += 2)
             if (f->element[i]->type == REDIS_REPLY_STRING && f->element[i + 1]->type == REDIS_REPLY_STRING)
                 add_field(&c, f->element[i], f->element[i + 1]);
         const char *tail[] = {"error", b->why, "id", b->id};
-        for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
-            cmd_adds(&c, tail[i]);
+        cmd_addsv(&c, tail, sizeof tail / sizeof *tail);
         rchain_add(ch, &c);
         cmd_reset(&c);
     }
     const char *ack[] = {"XACK", b->g.stream, b->g.group, b->id}, *del[] = {"XDEL", b->g.stream, b->id};
-    for (size_t i = 0; i < sizeof ack / sizeof *ack; i++)
-        cmd_adds(&c, ack[i]);
+    cmd_addsv(&c, ack, sizeof ack / sizeof *ack);
     rchain_add(ch, &c);
-    cmd_reset(&c);
-    for (size_t i = 0; b->delete &&i < sizeof del / sizeof *del; i++)
-        cmd_adds(&c, del[i]);
-    if (b->delete)
+    if (b->delete) {
+        cmd_reset(&c);
+        cmd_addsv(&c, del, sizeof del / sizeof *del);
         rchain_add(ch, &c);
+    }
     cmd_free(&c);
     if (rchain_send(ch) != 0) {
         log_warn("cannot set the entry aside now", "id", b->id);

@@ -30,6 +30,8 @@ void cmd_init(struct cmd *c);
 void cmd_add(struct cmd *c, const char *p, size_t len);
 /* Adds a borrowed NUL-terminated string. */
 void cmd_adds(struct cmd *c, const char *s);
+/* Adds the N borrowed NUL-terminated strings ARGV. */
+void cmd_addsv(struct cmd *c, const char *const *argv, size_t n);
 /* Adds an owned decimal number. */
 void cmd_addi(struct cmd *c, int64_t v);
 /* Adds an owned copy of LEN bytes (binary safe). */

@@ -298,6 +298,7 @@ def test_cluster_consumer_runs_the_whole_path(env):
     cluster = RedisCluster(env.dir)
     hook = "http://127.0.0.1:%d" % env.recv.port
     trigs = [webhook_trigger(env.recv.port), {"id": "points", "on": "Order Completed", "actions": [{"score": 1}]},
+             webhook_trigger(env.recv.port, tid="doomed", on="Doomed", path="/doomed"),
              {"id": "ping", "on": "Ping",
               "actions": [{"webhook": {"url": hook + "/ping", "body": {
                   "c": "{{customer.id}}", "t": "{{customer.value_tier | default: \"none\"}}",
@@ -357,7 +358,26 @@ def test_cluster_consumer_runs_the_whole_path(env):
         st, body = n.admin("GET", "/v1/customers/" + user)
         assert st == 200 and "Viewed" in body, (st, body)
         assert n.log_has("ids of two shards not merged"), "said in the log"
-        for args in (["report"], ["redrive"], ["forget", customers[5]]):
+        # a delivery that dies (its receiver fails), then redriven: the
+        # dead stream is outside the shards; the redrive puts it back in
+        # its customer's shard's outbox, on that shard's master
+        fixed = {"now": False}
+        env.recv.script = lambda path, k: 500 if path == "/doomed" and not fixed["now"] else 200
+        victim = customers_of(11)[0]
+        assert post(port, "/v1/track", {"type": "track", "userId": victim, "event": "Doomed", "messageId": "d-1"})[0] \
+            == 200
+        dead = cluster.node(cluster.master_of("nudged:dead"))
+        wait_for(lambda: dead.xlen("nudged:dead") == 1, 30, "the delivery dead")
+        fixed["now"] = True
+        failed = sum(q["path"] == "/doomed" for q in env.recv.all())
+        p = subprocess.run([NUDGED, "redrive", "-c", n.conf], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0 and "1 deliveries moved" in p.stderr, (p.stdout, p.stderr)
+        wait_for(lambda: sum(q["path"] == "/doomed" for q in env.recv.all()) == failed + 1, 15, "redriven")
+        time.sleep(0.5)
+        tries = [q for q in env.recv.all() if q["path"] == "/doomed"]
+        assert len(tries) == failed + 1, ("sent once more", len(tries), failed)
+        assert len({q["headers"]["webhook-id"] for q in tries}) == 1 and dead.xlen("nudged:dead") == 0, tries
+        for args in (["report"], ["forget", customers[5]]):
             p = subprocess.run([NUDGED, args[0], "-c", n.conf] + args[1:], capture_output=True, text=True, timeout=30)
             assert p.returncode == 0, (args, p.returncode, p.stdout, p.stderr)
         st, _ = n.admin("GET", "/v1/customers/" + customers[5])
