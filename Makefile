@@ -89,7 +89,8 @@ bench: deps all $(BUILD)/bench/receiver $(BUILD)/bench/baseline
 bench-collector: deps all $(BUILD)/bench/xadd_limit $(BUILD)/bench/loadgen
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/collector.py
 
-# The collector on a Redis Cluster of three masters against one Redis.
+# The collector, then the consumer, on a Redis Cluster of three masters
+# against one Redis (tests/bench/cluster.py). BENCH_RUNS=3.
 bench-cluster: deps all $(BUILD)/bench/receiver
 	@NUDGED_BIN=$(abspath $(BUILD)/nudged) BENCH_DIR=$(abspath $(BUILD)/bench) /usr/bin/python3 tests/bench/cluster.py
 
