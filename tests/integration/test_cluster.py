@@ -332,7 +332,15 @@ def test_cluster_consumer_runs_the_whole_path(env):
             higher = sum(1 for v in buyers if v > revenue[b["c"]])
             assert b["t"] == ("top" if higher < top else "regular"), (b, higher, top)
             assert int(b["p"]) == (len(buyers) - higher) * 100 // len(buyers), (b, higher)
-        # rejected: a customer of shard 1 in shard 0's stream; no JSON
+        # the inbox, for producers that do not pick the shard: moved to the
+        # customer's shard's stream (on another master), then fired
+        inbox = cluster.node(cluster.master_of("nudged:events"))
+        before = sum(q["path"] == "/hook" for q in env.recv.all())
+        for i, c in enumerate(customers[:8]):
+            inbox.xadd("nudged:events", {"message": json.dumps(order(c, 100 + i, 1))})
+        wait_for(lambda: sum(q["path"] == "/hook" for q in env.recv.all()) == before + 8, 15, "the inbox's orders")
+        wait_for(lambda: inbox.xpending("nudged:events", "nudged")["pending"] == 0, 10, "the inbox acked")
+                # rejected: a customer of shard 1 in shard 0's stream; no JSON
         stray = customers_of(1)[0]
         m0 = cluster.node(cluster.master_of(stream(0)))
         home = customers_of(0)[0]
