@@ -220,12 +220,8 @@ static void finish_dead(struct job *j, long status, const char *error)
     rchain_add(ch, &d->call);
     const char *ack[] = {"XACK", d->d.keys->actions[j->shard], d->d.keys->group, j->sid};
     const char *del[] = {"XDEL", d->d.keys->actions[j->shard], j->sid};
-    cmd_reset(&d->call);
-    cmd_addsv(&d->call, ack, sizeof ack / sizeof *ack);
-    rchain_add(ch, &d->call);
-    cmd_reset(&d->call);
-    cmd_addsv(&d->call, del, sizeof del / sizeof *del);
-    rchain_add(ch, &d->call);
+    rchain_addv(ch, ack, sizeof ack / sizeof *ack);
+    rchain_addv(ch, del, sizeof del / sizeof *del);
     d->d.stats->deliveries_dead++;
     log_warn("delivery dead", "delivery", field(j, "d"), "trigger", field(j, "trigger"), "status", st, "error", error);
     if (rchain_send(ch) != 0) {

@@ -110,11 +110,9 @@ int entry_reject_send(struct rconn *rc, const struct keys *k, const struct entry
     const char *tail[] = {"error", e->err, "id", e->id};
     cmd_addsv(&c, tail, sizeof tail / sizeof *tail);
     rchain_add(ch, &c);
-    cmd_reset(&c);
-    const char *ack[] = {"XACK", e->stream, k->group, e->id};
-    cmd_addsv(&c, ack, sizeof ack / sizeof *ack);
-    rchain_add(ch, &c);
     cmd_free(&c);
+    const char *ack[] = {"XACK", e->stream, k->group, e->id};
+    rchain_addv(ch, ack, sizeof ack / sizeof *ack);
     return rchain_send(ch);
 }
 

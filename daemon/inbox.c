@@ -109,10 +109,8 @@ static void send_moves_apart(struct move *m)
         cmd_adds(&in->call, e->id);
         cmd_add(&in->call, e->raw, e->rawlen);
         rchain_add(ch, &in->call);
-        cmd_reset(&in->call);
         const char *ack[] = {"XACK", in->d.keys->events, in->d.keys->group, e->id};
-        cmd_addsv(&in->call, ack, sizeof ack / sizeof *ack);
-        rchain_add(ch, &in->call);
+        rchain_addv(ch, ack, sizeof ack / sizeof *ack);
         if (rchain_send(ch) == 0)
             m->outstanding++;
         else

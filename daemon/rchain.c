@@ -36,6 +36,15 @@ void rchain_add(struct rchain *ch, struct cmd *c)
     w->text = cmd_wire_copy(c, &w->len);
 }
 
+void rchain_addv(struct rchain *ch, const char *const *argv, size_t n)
+{
+    struct cmd c;
+    cmd_init(&c);
+    cmd_addsv(&c, argv, n);
+    rchain_add(ch, &c);
+    cmd_free(&c);
+}
+
 static void chain_free(struct rchain *ch)
 {
     for (size_t i = 0; i < ch->n; i++)

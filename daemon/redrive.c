@@ -125,19 +125,25 @@ static void moving_free(struct moving *m)
     free(m);
 }
 
+/* An answer that is none or an error fails the redrive (M freed). */
+static bool moving_failed(struct moving *m, const redisReply *reply)
+{
+    if (reply && reply->type != REDIS_REPLY_ERROR)
+        return false;
+    fail(m->r, reply);
+    moving_free(m);
+    return true;
+}
+
 static void on_moved(redisAsyncContext *ac, void *p, void *priv)
 {
     struct moving *m = priv;
-    struct redrive *r = m->r;
-    redisReply *reply = p;
     (void)ac;
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        fail(r, reply);
-    } else {
-        fputs(m->line, stdout);
-        r->moved++;
-        page_step(r);
-    }
+    if (moving_failed(m, p))
+        return;
+    fputs(m->line, stdout);
+    m->r->moved++;
+    page_step(m->r);
     moving_free(m);
 }
 
@@ -148,11 +154,8 @@ static void on_claimed(redisAsyncContext *ac, void *p, void *priv)
     struct redrive *r = m->r;
     redisReply *reply = p;
     (void)ac;
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        fail(r, reply);
-        moving_free(m);
+    if (moving_failed(m, reply))
         return;
-    }
     if (reply->type != REDIS_REPLY_STATUS) { /* nil: claimed by another */
         moving_free(m);
         page_step(r);
@@ -161,15 +164,9 @@ static void on_claimed(redisAsyncContext *ac, void *p, void *priv)
     struct rchain *ch = rchain_new(r->rc, on_moved, m);
     const char *add[] = {"XADD", m->outbox, "*", "delivery", m->delivery};
     const char *del[] = {"XDEL", r->keys.dead, m->id}, *unclaim[] = {"DEL", m->claim};
-    cmd_reset(&r->call);
-    cmd_addsv(&r->call, add, sizeof add / sizeof *add);
-    rchain_add(ch, &r->call);
-    cmd_reset(&r->call);
-    cmd_addsv(&r->call, del, sizeof del / sizeof *del);
-    rchain_add(ch, &r->call);
-    cmd_reset(&r->call);
-    cmd_addsv(&r->call, unclaim, sizeof unclaim / sizeof *unclaim);
-    rchain_add(ch, &r->call);
+    rchain_addv(ch, add, sizeof add / sizeof *add);
+    rchain_addv(ch, del, sizeof del / sizeof *del);
+    rchain_addv(ch, unclaim, sizeof unclaim / sizeof *unclaim);
     if (rchain_send(ch) != 0) {
         moving_free(m);
         fail(r, NULL);

@@ -89,17 +89,12 @@ static void on_bury_read(redisAsyncContext *ac, void *r, void *priv)
         const char *tail[] = {"error", b->why, "id", b->id};
         cmd_addsv(&c, tail, sizeof tail / sizeof *tail);
         rchain_add(ch, &c);
-        cmd_reset(&c);
-    }
-    const char *ack[] = {"XACK", b->g.stream, b->g.group, b->id}, *del[] = {"XDEL", b->g.stream, b->id};
-    cmd_addsv(&c, ack, sizeof ack / sizeof *ack);
-    rchain_add(ch, &c);
-    if (b->delete) {
-        cmd_reset(&c);
-        cmd_addsv(&c, del, sizeof del / sizeof *del);
-        rchain_add(ch, &c);
     }
     cmd_free(&c);
+    const char *ack[] = {"XACK", b->g.stream, b->g.group, b->id}, *del[] = {"XDEL", b->g.stream, b->id};
+    rchain_addv(ch, ack, sizeof ack / sizeof *ack);
+    if (b->delete)
+        rchain_addv(ch, del, sizeof del / sizeof *del);
     if (rchain_send(ch) != 0) {
         log_warn("cannot set the entry aside now", "id", b->id);
         bury_end(b);

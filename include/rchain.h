@@ -28,6 +28,9 @@ struct rchain *rchain_new(struct rconn *rc, redisCallbackFn *fn, void *priv);
 /* Appends C's command (copied; C may be reset and reused). */
 void rchain_add(struct rchain *ch, struct cmd *c);
 
+/* Appends the command of the N borrowed strings ARGV (copied). */
+void rchain_addv(struct rchain *ch, const char *const *argv, size_t n);
+
 /* Sends the first command; the chain frees itself once FN has run.
  * Returns -1 (FN not called, the chain freed) when the connection is down. */
 int rchain_send(struct rchain *ch) __attribute__((warn_unused_result));
