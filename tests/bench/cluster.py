@@ -20,7 +20,9 @@ nudged (no collector) with one webhook trigger on them, delivering to the
 bench's C receiver, drains them. Printed: events a second from its start
 to the last ack, Redis's CPU an event (every server), and each master's
 share of the script calls (the commits, the due moves, the folds) and of
-the CPU.
+the CPU. Then, nudged still running, BENCH_RATE events a second (5,000)
+for BENCH_STEADY_SECONDS (5), each written at its time: the p50 and p99
+from an event's stream entry time to its webhook at the receiver.
 Environment: BENCH_RUNS (default 1), BENCH_SECONDS (default 10),
 BENCH_EVENTS (default 50,000).
 """
@@ -39,6 +41,8 @@ NUDGED = os.environ["NUDGED_BIN"]
 RUNS = int(os.environ.get("BENCH_RUNS", 1))
 SECONDS = int(os.environ.get("BENCH_SECONDS", 10))
 EVENTS = int(os.environ.get("BENCH_EVENTS", 50000))
+RATE = int(os.environ.get("BENCH_RATE", 5000))
+STEADY_SECONDS = int(os.environ.get("BENCH_STEADY_SECONDS", 5))
 BENCH_DIR = os.environ["BENCH_DIR"]
 SHARDS = 16
 
@@ -140,8 +144,9 @@ def write_events(home):
         p.execute()
 
 
-def drained(home):
-    """The group has read every event of the shards' streams and acked it."""
+def drained(home, total=None):
+    """The group has read TOTAL events (BENCH_EVENTS) of the shards' streams
+    and acked them."""
     read = 0
     for k in range(SHARDS):
         groups = home(k).xinfo_groups("nudged:events:{%d}" % k)
@@ -149,20 +154,54 @@ def drained(home):
         if not g or g[0]["pending"]:
             return False
         read += g[0]["entries-read"] or 0
-    return read >= EVENTS
+    return read >= (total or EVENTS)
 
 
-def drain(d, name, redis_conf, servers, home, hook_port):
+def steady(home):
+    """RATE events a second for STEADY_SECONDS, without messageId (each
+    takes its stream entry's id, whose time the receiver measures from),
+    each written at its time, a pipeline a master a millisecond tick.
+    Returns how many."""
+    n = RATE * STEADY_SECONDS
+    start, sent = time.time(), 0
+    while sent < n:
+        pause = start + sent / RATE - time.time()
+        if pause > 0:
+            time.sleep(pause)
+        end = min(n, int((time.time() - start) * RATE) + 1)
+        pipes = {}
+        for i in range(sent, end):
+            m = message(i % 10000)
+            del m["messageId"]
+            k = fnv1a32(m["userId"]) % SHARDS
+            r = home(k)
+            pipes.setdefault(id(r), r.pipeline(transaction=False)).xadd("nudged:events:{%d}" % k,
+                                                                      {"message": json.dumps(m)})
+        for p in pipes.values():
+            p.execute()
+        sent = end
+    return n
+
+
+def percentile(xs, q):
+    return xs[min(len(xs) - 1, int(len(xs) * q))] if xs else float("nan")
+
+
+def drain(d, name, redis_conf, servers, home):
     """The consumer's drain of BENCH_EVENTS on SERVERS: events a second,
-    and each server's CPU seconds and script calls during it."""
+    each server's CPU seconds and script calls during it, then the p50 and
+    p99 from event to webhook (ms) under a steady RATE a second."""
     for r in servers.values():
         r.flushall()
     write_events(home)
+    hook_port, samples = free_port(), os.path.join(d, name + "-recv.txt")
+    recv = subprocess.Popen([os.path.join(BENCH_DIR, "receiver"), str(hook_port), samples])
     tdir = os.path.join(d, "t-" + name)
     os.makedirs(tdir, exist_ok=True)
     with open(os.path.join(tdir, "t.json"), "w") as f:
         json.dump({"id": "added", "on": "Product Added",
-                   "actions": [{"webhook": {"url": "http://127.0.0.1:%d/hook" % hook_port}}]}, f)
+                   "actions": [{"webhook": {"url": "http://127.0.0.1:%d/hook" % hook_port,
+                                            "body": {"id": "{{event.messageId}}"}}}]}, f)
     conf = os.path.join(d, name + "-consumer.conf")
     with open(conf, "w") as f:
         f.write("[redis]\n%s\nbatch = 200\n[triggers]\ndir = %s\n[http]\nadmin_listen =\n"
@@ -174,9 +213,18 @@ def drain(d, name, redis_conf, servers, home, hook_port):
         wait_for(quietly(lambda: drained(home)), 600, "the drain (%s)" % name)
         seconds = time.time() - t0
         after = {p: (cpu(r), evalshas(r)) for p, r in servers.items()}
+        more = steady(home)
+        wait_for(quietly(lambda: drained(home, EVENTS + more)), 120, "the steady events (%s)" % name)
+        time.sleep(1)  # their webhooks
     finally:
         stop(n)
-    return EVENTS / seconds, {p: (after[p][0] - before[p][0], after[p][1] - before[p][1]) for p in servers}
+        recv.send_signal(signal.SIGTERM)
+        recv.wait(timeout=10)
+    with open(samples) as f:
+        f.readline()
+        lat = sorted(int(line) for line in f)
+    return (EVENTS / seconds, {p: (after[p][0] - before[p][0], after[p][1] - before[p][1]) for p in servers},
+            (percentile(lat, 0.5), percentile(lat, 0.99), len(lat)))
 
 
 def one_run(run):
@@ -203,17 +251,10 @@ def one_run(run):
         cl_msgs, cl = measure(d, "cluster", "cluster_nodes = %s" % cluster.seeds(1), masters, batch)
         total_cpu = sum(c for c, _ in cl.values())
         total_x = sum(x for _, x in cl.values())
-        hook_port = free_port()
-        recv = subprocess.Popen([os.path.join(BENCH_DIR, "receiver"), str(hook_port), os.path.join(d, "recv.txt")])
-        try:
-            homes = {k: masters[cluster.master_of_slot(slot_of("%d" % k))] for k in range(SHARDS)}
-            one_ev, one_c = drain(d, "single", "url = redis://127.0.0.1:%d/0" % port, {port: r}, lambda k: r,
-                                  hook_port)
-            cl_ev, cl_c = drain(d, "cluster", "cluster_nodes = %s" % cluster.seeds(1), masters, lambda k: homes[k],
-                                hook_port)
-        finally:
-            recv.kill()
-            recv.wait()
+        homes = {k: masters[cluster.master_of_slot(slot_of("%d" % k))] for k in range(SHARDS)}
+        one_ev, one_c, one_lat = drain(d, "single", "url = redis://127.0.0.1:%d/0" % port, {port: r}, lambda k: r)
+        cl_ev, cl_c, cl_lat = drain(d, "cluster", "cluster_nodes = %s" % cluster.seeds(1), masters,
+                                    lambda k: homes[k])
         c_cpu = sum(c for c, _ in cl_c.values())
         c_calls = sum(x for _, x in cl_c.values())
         return {"run": run, "single_msgs_s": round(one_msgs),
@@ -224,7 +265,8 @@ def one_run(run):
                 "single_events_s": round(one_ev), "single_cpu_us_event": round(one_c[port][0] * 1e6 / EVENTS, 1),
                 "cluster_events_s": round(cl_ev), "cluster_cpu_us_event": round(c_cpu * 1e6 / EVENTS, 1),
                 "script_share": [round(x / max(c_calls, 1), 3) for _, x in cl_c.values()],
-                "drain_cpu_share": [round(c / max(c_cpu, 1e-9), 3) for c, _ in cl_c.values()]}
+                "drain_cpu_share": [round(c / max(c_cpu, 1e-9), 3) for c, _ in cl_c.values()],
+                "single_latency_ms": one_lat, "cluster_latency_ms": cl_lat}
     finally:
         if cluster:
             cluster.stop()
@@ -249,6 +291,10 @@ def main():
             x["run"], x["single_events_s"], x["single_cpu_us_event"], x["cluster_events_s"],
             x["cluster_cpu_us_event"], "/".join("%.2f" % s for s in x["script_share"]),
             "/".join("%.2f" % s for s in x["drain_cpu_share"])))
+    print("\nevent to webhook at %d events a second for %d s (ms): p50 / p99 (samples)" % (RATE, STEADY_SECONDS))
+    for x in rows:
+        print("%-4d one Redis %d / %d (%d)   Cluster %d / %d (%d)" % ((x["run"],) + tuple(x["single_latency_ms"]) +
+                                                                   tuple(x["cluster_latency_ms"])))
     for x in rows:
         print(json.dumps(x))
     return 0
