@@ -115,6 +115,105 @@ void sgroup_bury(const struct sgroup *g, const char *id, long long count, const 
     }
 }
 
+/* Entries being set aside, then THEN(DATA). */
+struct burying {
+    unsigned left;
+    sgroup_done_fn *then;
+    void *data;
+};
+
+static void on_one_buried(void *data)
+{
+    struct burying *b = data;
+    if (--b->left > 0)
+        return;
+    b->then(b->data);
+    free(b);
+}
+
+void sgroup_bury_pending(const struct sgroup *g, const redisReply *reply, const char *to, bool delete,
+                         sgroup_done_fn *then, void *data)
+{
+    struct burying *b = util_xcalloc(1, sizeof *b);
+    *b = (struct burying){1, then, data}; /* held until every bury is sent */
+    for (size_t k = 0; reply && reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
+        const redisReply *e = reply->element[k];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SGROUP_MAX_DELIVERIES) {
+            b->left++;
+            sgroup_bury(g, e->element[0]->str, e->element[3]->integer, to, delete, on_one_buried, b);
+        }
+    }
+    on_one_buried(b);
+}
+
+/* A take-over in flight (sgroup_take_over). */
+struct takeover {
+    struct sgroup g;
+    const char *to;
+    bool delete;
+    sgroup_still_fn *still;
+    sgroup_done_fn *done;
+    void *data;
+};
+
+static void takeover_end(struct takeover *t)
+{
+    t->done(t->data);
+    free(t);
+}
+
+static void send_autoclaims(struct takeover *t, const char *cursor);
+
+static void on_autoclaimed(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct takeover *t = priv;
+    redisReply *reply = r;
+    (void)ac;
+    bool current = reply && t->still(t->data);
+    if (current &&
+        (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->element[0]->type != REDIS_REPLY_STRING)) {
+        log_warn("taking over a stream's pending entries failed; they are claimed when idle", "stream", t->g.stream,
+                 "error", reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        current = false;
+    }
+    if (current && strcmp(reply->element[0]->str, "0-0") != 0) {
+        send_autoclaims(t, reply->element[0]->str);
+        return;
+    }
+    takeover_end(t);
+}
+
+static void send_autoclaims(struct takeover *t, const char *cursor)
+{
+    const char *argv[] = {"XAUTOCLAIM", t->g.stream, t->g.group, t->g.consumer, "0", cursor, "COUNT", "1000", "JUSTID"};
+    if (rconn_send(t->g.conn, on_autoclaimed, t, 9, argv, NULL) != 0) {
+        log_warn("cannot take over a stream's pending entries now; they are claimed when idle", "stream", t->g.stream);
+        takeover_end(t);
+    }
+}
+
+static void autoclaim_go(void *data)
+{
+    send_autoclaims(data, "0-0");
+}
+
+static void on_takeover_pending(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct takeover *t = priv;
+    (void)ac;
+    sgroup_bury_pending(&t->g, r, t->to, t->delete, autoclaim_go, t);
+}
+
+void sgroup_take_over(const struct sgroup *g, const char *to, bool delete, sgroup_still_fn *still, sgroup_done_fn *done,
+                      void *data)
+{
+    struct takeover *t = util_xcalloc(1, sizeof *t);
+    *t = (struct takeover){*g, to, delete, still, done, data};
+    const char *argv[] = {"XPENDING", g->stream, g->group, "IDLE", "0", "-", "+", "1000"};
+    if (rconn_send(g->conn, on_takeover_pending, t, 8, argv, NULL) != 0)
+        send_autoclaims(t, "0-0");
+}
+
 /* A prune in flight: the group's consumers (XINFO CONSUMERS) come back. */
 struct prune {
     struct sgroup g;

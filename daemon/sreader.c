@@ -551,47 +551,12 @@ static void send_autoclaim(struct sreader *s)
     char idle[24];
     snprintf(idle, sizeof idle, "%lld", (long long)s->o.claim_idle_ms);
     /* Not JUSTID: a claim counts as a delivery, so an entry that crashes
-     * every process that takes it reaches SREADER_MAX_DELIVERIES. The
+     * every process that takes it reaches SGROUP_MAX_DELIVERIES. The
      * claimed entries are read again through the pending list. */
     const char *argv[] = {"XAUTOCLAIM", s->o.streams[i],       s->o.group, s->o.consumer,
                           idle,         s->st[i].claim_cursor, "COUNT",    "100"};
     if (rconn_send(s->conn, on_claimed, s, 8, argv, NULL) != 0)
         s->claiming = false;
-}
-
-/* Entries being set aside, then THEN(ARG): a claim waits for them. */
-struct burying {
-    unsigned left;
-    void (*then)(void *arg);
-    void *arg;
-};
-
-static void on_buried(void *data)
-{
-    struct burying *b = data;
-    if (--b->left > 0)
-        return;
-    b->then(b->arg);
-    free(b);
-}
-
-/* Sets aside the entries of stream I that XPENDING's REPLY ([id,
- * consumer, idle ms, deliveries] each) shows delivered too often, then
- * calls THEN(ARG). */
-static void bury_then(struct sreader *s, unsigned i, const redisReply *reply, void (*then)(void *), void *arg)
-{
-    struct burying *b = util_xcalloc(1, sizeof *b);
-    *b = (struct burying){1, then, arg}; /* held until every bury is sent */
-    struct sgroup g = group_of(s, i);
-    for (size_t k = 0; reply && reply->type == REDIS_REPLY_ARRAY && k < reply->elements; k++) {
-        const redisReply *e = reply->element[k];
-        if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 && e->element[3]->integer >= SREADER_MAX_DELIVERIES) {
-            b->left++;
-            sgroup_bury(&g, e->element[0]->str, e->element[3]->integer, s->o.bury_stream, s->o.bury_delete, on_buried,
-                        b);
-        }
-    }
-    on_buried(b);
 }
 
 static void claim_go(void *s)
@@ -609,7 +574,8 @@ static void on_pending(redisAsyncContext *ac, void *r, void *priv)
         s->claiming = false;
         return;
     }
-    bury_then(s, s->claim_stream, reply, claim_go, s); /* the claim after the buries */
+    struct sgroup g = group_of(s, s->claim_stream);
+    sgroup_bury_pending(&g, reply, s->o.bury_stream, s->o.bury_delete, claim_go, s); /* the claim after them */
 }
 
 /* The claim goes on with the next stream, one at a time; the last ends it. */
@@ -663,20 +629,24 @@ void sreader_trim(struct sreader *s, int64_t keep_ms, int64_t now_ms)
     }
 }
 
-/* A take-over: every entry of one stream pending for any consumer, claimed
- * for this one a page at a time, then read through the pending list. */
+/* A take-over in flight (sgroup_take_over), of one activation of STREAM. */
 struct takeover {
     struct sreader *s;
     unsigned stream;
     unsigned long epoch; /* of the activation: a later change ends it */
 };
 
-static void send_takeover(struct takeover *t, const char *cursor);
+static bool takeover_current(void *data)
+{
+    const struct takeover *t = data;
+    return t->s->st[t->stream].active && t->s->st[t->stream].activation == t->epoch;
+}
 
 /* The take-over is over (all claimed, or given up: the rest are claimed
  * once idle): the stream is read, from its pending list. */
-static void takeover_end(struct takeover *t)
+static void takeover_end(void *data)
 {
+    struct takeover *t = data;
     struct sreader *s = t->s;
     struct sstream *st = &s->st[t->stream];
     if (st->activation == t->epoch) {
@@ -687,53 +657,6 @@ static void takeover_end(struct takeover *t)
     }
     s->takeovers--;
     free(t);
-}
-
-static void on_takeover(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct takeover *t = priv;
-    redisReply *reply = r;
-    (void)ac;
-    struct sreader *s = t->s;
-    bool current = reply && s->st[t->stream].active && s->st[t->stream].activation == t->epoch;
-    if (current &&
-        (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->element[0]->type != REDIS_REPLY_STRING)) {
-        log_warn("taking over a stream's pending entries failed; they are claimed when idle", "stream",
-                 s->o.streams[t->stream], "error", reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-        current = false;
-    }
-    if (current && strcmp(reply->element[0]->str, "0-0") != 0) {
-        send_takeover(t, reply->element[0]->str);
-        return;
-    }
-    takeover_end(t);
-}
-
-static void send_takeover(struct takeover *t, const char *cursor)
-{
-    struct sreader *s = t->s;
-    const char *argv[] = {
-        "XAUTOCLAIM", s->o.streams[t->stream], s->o.group, s->o.consumer, "0", cursor, "COUNT", "1000", "JUSTID"};
-    if (rconn_send(s->conn, on_takeover, t, 9, argv, NULL) != 0) {
-        log_warn("cannot take over a stream's pending entries now; they are claimed when idle", "stream",
-                 s->o.streams[t->stream]);
-        takeover_end(t);
-    }
-}
-
-/* XPENDING's answer for a take-over: entries delivered too often are set
- * aside first (a take-over must not give a poison entry another life),
- * then the rest are claimed. */
-static void takeover_go(void *t)
-{
-    send_takeover(t, "0-0");
-}
-
-static void on_takeover_pending(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct takeover *t = priv;
-    (void)ac;
-    bury_then(t->s, t->stream, r, takeover_go, t);
 }
 
 void sreader_set_active(struct sreader *s, unsigned i, bool active, bool take_over)
@@ -751,9 +674,8 @@ void sreader_set_active(struct sreader *s, unsigned i, bool active, bool take_ov
         struct takeover *t = util_xmalloc(sizeof *t);
         *t = (struct takeover){s, i, st->activation};
         s->takeovers++;
-        const char *argv[] = {"XPENDING", s->o.streams[i], s->o.group, "IDLE", "0", "-", "+", "1000"};
-        if (rconn_send(s->conn, on_takeover_pending, t, 8, argv, NULL) != 0)
-            send_takeover(t, "0-0");
+        struct sgroup g = group_of(s, i);
+        sgroup_take_over(&g, s->o.bury_stream, s->o.bury_delete, takeover_current, takeover_end, t);
     }
     /* Not at once: the owner turns several streams on in one go, and a
      * read of the first alone would hand over its entries before older

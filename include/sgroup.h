@@ -33,6 +33,24 @@ typedef void sgroup_done_fn(void *data);
 void sgroup_bury(const struct sgroup *g, const char *id, long long count, const char *to, bool delete,
                  sgroup_done_fn *done, void *data);
 
+/* Sets aside (sgroup_bury) the entries of XPENDING's REPLY ([id,
+ * consumer, idle ms, deliveries] each) delivered SGROUP_MAX_DELIVERIES
+ * times or more, then calls THEN(DATA) once all are over: a claim after
+ * them does not take one first. */
+#define SGROUP_MAX_DELIVERIES 5
+void sgroup_bury_pending(const struct sgroup *g, const redisReply *reply, const char *to, bool delete,
+                         sgroup_done_fn *then, void *data);
+
+/* Claims for this consumer every entry of the stream pending for any
+ * consumer (one that owned it before), a page at a time (XAUTOCLAIM from
+ * idle 0, JUSTID: not counted as a delivery), after setting aside those
+ * delivered too often (a take-over must not give a poison entry another
+ * life). It goes on while STILL(DATA) holds; DONE(DATA) runs at the end,
+ * also when it gave up (said in the log: the rest are claimed once idle). */
+typedef bool sgroup_still_fn(void *data);
+void sgroup_take_over(const struct sgroup *g, const char *to, bool delete, sgroup_still_fn *still, sgroup_done_fn *done,
+                      void *data);
+
 /* Removes the consumers of the group, other than this one, idle for at
  * least IDLE_MS with nothing pending. */
 void sgroup_prune(const struct sgroup *g, int64_t idle_ms);

@@ -31,6 +31,7 @@
 
 #include "rconn.h"
 #include "scripts.h"
+#include "sgroup.h"
 
 struct sreader;
 
@@ -60,14 +61,12 @@ struct sreader_opts {
     const char *group, *consumer;
     int64_t claim_idle_ms;
     int64_t block_ms;
-    /* Where an entry goes when it was delivered SREADER_MAX_DELIVERIES times
+    /* Where an entry goes when it was delivered SGROUP_MAX_DELIVERIES times
      * and never acked (it may crash nudged): <prefix>rejected or <prefix>dead. */
     const char *bury_stream;
     const struct scripts *scripts;
     bool bury_delete; /* also delete it from the stream (nudged's own streams) */
 };
-
-#define SREADER_MAX_DELIVERIES 5
 
 /* On a Redis Cluster, the wait after a turn of reads that brought nothing. */
 #define SREADER_POLL_MS 2

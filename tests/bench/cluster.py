@@ -223,6 +223,10 @@ def drain(d, name, redis_conf, servers, home):
     with open(samples) as f:
         f.readline()
         lat = sorted(int(line) for line in f)
+    with open(os.path.join(d, name + "-consumer.log")) as f:
+        warnings = [line for line in f if "level=warn" in line or "level=error" in line]
+    if warnings:
+        print("%s: %d warnings in nudged's log, the first: %s" % (name, len(warnings), warnings[0].strip()))
     return (EVENTS / seconds, {p: (after[p][0] - before[p][0], after[p][1] - before[p][1]) for p in servers},
             (percentile(lat, 0.5), percentile(lat, 0.99), len(lat)))
 
