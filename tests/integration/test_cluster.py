@@ -6,9 +6,9 @@ and a master killed with SIGKILL (its replica takes over) cost retries,
 not messages. A consumer on the Cluster takes the whole path from the
 collector to the webhook, ranks buyers over the masters, rejects what
 it must, and goes on when a master dies."""
-import json, os, subprocess, time
+import json, os, signal, socket, subprocess, threading, time
 
-from harness import NUDGED, RedisCluster, fnv1a32, free_port, metric, wait_for, webhook_trigger
+from harness import NUDGED, RedisCluster, event, fnv1a32, free_port, metric, wait_for, webhook_trigger
 from test_collector import KEY, post
 
 SHARDS = 16
@@ -447,7 +447,87 @@ def test_cluster_consumer_goes_on_when_a_master_dies(env):
         cluster.stop()
 
 
+class ClusterLoad:
+    """Orders of 200 customers written in the background on CLUSTER, 1,000
+    a second: each to its shard's stream on that stream's master, every
+    fifth to the inbox, until stop()."""
+
+    def __init__(self, cluster):
+        self.cluster, self.sent, self.running, self.nodes = cluster, 0, True, {}
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def node(self, key):
+        if key not in self.nodes:
+            self.nodes[key] = self.cluster.node(self.cluster.master_of(key))
+        return self.nodes[key]
+
+    def run(self):
+        while self.running:
+            pipes = {}
+            for _ in range(50):
+                i, c = self.sent, "sc-%d" % (self.sent % 200)
+                key = "nudged:events" if i % 5 == 0 else stream(fnv1a32(c) % SHARDS)
+                r = self.node(key)
+                pipes.setdefault(id(r), r.pipeline(transaction=False)).xadd(key, {"message": event(c, mid="ev-%d" % i)})
+                self.sent += 1
+            for p in pipes.values():
+                p.execute()
+            time.sleep(0.05)
+
+    def stop(self):
+        self.running = False
+        self.thread.join(10)
+        return self.sent
+
+
+def test_cluster_two_processes_one_killed_is_taken_over(env):
+    """Two nudged processes on the Cluster share the 16 shards, 8 each (a
+    lease in each shard's slot, renewed a call a shard); kill -9 one under
+    load: the other takes its shards within a lease, and every event fires
+    its webhook, a repeat only ever with the same webhook-id."""
+    cluster = RedisCluster(env.dir)
+    procs = []
+    try:
+        trig = {"t.json": webhook_trigger(env.recv.port, body={"mid": "{{event.messageId}}"})}
+        for _ in range(2):
+            n = env.nudged(trig, conf="[redis]\ncluster_nodes = %s\nlease = 2s\n" % cluster.seeds(1))
+            n.start()
+            wait_for(lambda: n.log_has("nudged ready"), 20, "a nudged on the cluster")
+            procs.append(n)
+        names = ["%s-%d" % (socket.gethostname(), n.proc.pid) for n in procs]
+
+        def owners():
+            held = {}
+            for k in range(SHARDS):
+                key = "nudged:lease:{%d}" % k
+                who = cluster.node(cluster.master_of(key)).get(key)
+                held[who] = held.get(who, 0) + 1
+            return held
+
+        wait_for(lambda: owners() == {names[0]: SHARDS // 2, names[1]: SHARDS // 2}, 15, "8 shards each")
+        load = ClusterLoad(cluster)
+        wait_for(lambda: env.recv.count() >= 500, 30, "work in flight")
+        procs[0].stop(signal.SIGKILL)
+        t0 = time.time()
+        wait_for(lambda: owners() == {names[1]: SHARDS}, 15, "the survivor holds every shard")
+        took = time.time() - t0
+        time.sleep(1)
+        total = load.stop()
+        wanted = {"ev-%d" % i for i in range(total)}
+        wait_for(lambda: {json.loads(q["body"])["mid"] for q in env.recv.all()} >= wanted, 60, "every webhook")
+        by_mid = {}
+        for q in env.recv.all():
+            by_mid.setdefault(json.loads(q["body"])["mid"], set()).add(q["headers"]["webhook-id"])
+        assert all(len(ids) == 1 for ids in by_mid.values()), "fired twice with different webhook-ids"
+        print("  cluster: the killed process's shards taken over in %.1fs (lease 2s); %d events, %d same-id repeats"
+              % (took, total, env.recv.count() - len(by_mid)), flush=True)
+        assert procs[1].stop() == 0, "a clean stop"
+    finally:
+        cluster.stop()
+
+
 TESTS = [test_cluster_collector_writes_each_message_to_its_shards_master, test_cluster_collector_follows_ask_and_moved,
          test_cluster_collector_goes_on_when_a_master_dies, test_cluster_nodes_naming_a_redis_that_is_no_cluster,
          test_cluster_nodes_must_be_addresses, test_cluster_consumer_runs_the_whole_path,
-         test_cluster_consumer_goes_on_when_a_master_dies]
+         test_cluster_consumer_goes_on_when_a_master_dies, test_cluster_two_processes_one_killed_is_taken_over]
