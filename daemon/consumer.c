@@ -217,21 +217,23 @@ static void on_simple(redisAsyncContext *ac, void *r, void *priv)
     batch_step(b);
 }
 
-static void send_or_fail(struct batch *b, redisCallbackFn *fn, void *priv)
+/* A request sent (RC 0) is one answer more to wait for; else B failed. */
+static void count_sent(struct batch *b, int rc)
 {
-    if (cmd_send(&b->c->call, b->c->d.conn, fn, priv) == 0)
+    if (rc == 0)
         b->outstanding++;
     else
         b->failed = true;
 }
 
+static void send_or_fail(struct batch *b, redisCallbackFn *fn, void *priv)
+{
+    count_sent(b, cmd_send(&b->c->call, b->c->d.conn, fn, priv));
+}
+
 static void send_reject(struct entry *e, redisCallbackFn *fn)
 {
-    struct consumer *c = e->b->c;
-    if (entry_reject_send(c->d.conn, c->d.keys, e, fn, e) == 0)
-        e->b->outstanding++;
-    else
-        e->b->failed = true;
+    count_sent(e->b, entry_reject_send(e->b->c->d.conn, e->b->c->d.keys, e, fn, e));
 }
 
 static void on_rejected(redisAsyncContext *ac, void *r, void *priv)
@@ -689,10 +691,7 @@ static bool send_ranks(struct batch *b)
         size_t nleases = b->src->timers ? 0 : round_leases(b, leases);
         b->phase = PHASE_RANKS;
         b->outstanding = 0;
-        if (ranks_send(c->d.conn, c->d.scripts, c->d.keys, leases, nleases, e, n, on_ranks, b) == 0)
-            b->outstanding++;
-        else
-            b->failed = true;
+        count_sent(b, ranks_send(c->d.conn, c->d.scripts, c->d.keys, leases, nleases, e, n, on_ranks, b));
         free(leases);
     }
     free(e);

@@ -6,10 +6,11 @@ and a master killed with SIGKILL (its replica takes over) cost retries,
 not messages. A consumer on the Cluster takes the whole path from the
 collector to the webhook, ranks buyers over the masters, rejects what
 it must, and goes on when a master dies."""
-import json, os, signal, socket, subprocess, threading, time
+import json, os, signal, socket, subprocess, time
 
-from harness import NUDGED, RedisCluster, event, fnv1a32, free_port, metric, wait_for, webhook_trigger
+from harness import NUDGED, RedisCluster, fnv1a32, free_port, metric, wait_for, webhook_trigger
 from test_collector import KEY, post
+from test_shards import Load
 
 SHARDS = 16
 
@@ -447,40 +448,6 @@ def test_cluster_consumer_goes_on_when_a_master_dies(env):
         cluster.stop()
 
 
-class ClusterLoad:
-    """Orders of 200 customers written in the background on CLUSTER, 1,000
-    a second: each to its shard's stream on that stream's master, every
-    fifth to the inbox, until stop()."""
-
-    def __init__(self, cluster):
-        self.cluster, self.sent, self.running, self.nodes = cluster, 0, True, {}
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def node(self, key):
-        if key not in self.nodes:
-            self.nodes[key] = self.cluster.node(self.cluster.master_of(key))
-        return self.nodes[key]
-
-    def run(self):
-        while self.running:
-            pipes = {}
-            for _ in range(50):
-                i, c = self.sent, "sc-%d" % (self.sent % 200)
-                key = "nudged:events" if i % 5 == 0 else stream(fnv1a32(c) % SHARDS)
-                r = self.node(key)
-                pipes.setdefault(id(r), r.pipeline(transaction=False)).xadd(key, {"message": event(c, mid="ev-%d" % i)})
-                self.sent += 1
-            for p in pipes.values():
-                p.execute()
-            time.sleep(0.05)
-
-    def stop(self):
-        self.running = False
-        self.thread.join(10)
-        return self.sent
-
-
 def test_cluster_two_processes_one_killed_is_taken_over(env):
     """Two nudged processes on the Cluster share the 16 shards, 8 each (a
     lease in each shard's slot, renewed a call a shard); kill -9 one under
@@ -506,7 +473,14 @@ def test_cluster_two_processes_one_killed_is_taken_over(env):
             return held
 
         wait_for(lambda: owners() == {names[0]: SHARDS // 2, names[1]: SHARDS // 2}, 15, "8 shards each")
-        load = ClusterLoad(cluster)
+        masters = {}
+
+        def node(key):
+            if key not in masters:
+                masters[key] = cluster.node(cluster.master_of(key))
+            return masters[key]
+
+        load = Load(None, node=node)
         wait_for(lambda: env.recv.count() >= 500, 30, "work in flight")
         procs[0].stop(signal.SIGKILL)
         t0 = time.time()

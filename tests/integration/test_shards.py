@@ -31,23 +31,28 @@ def start(env, trig):
 
 class Load:
     """Events for CUSTOMERS customers, written in the background: each to its
-    shard's stream, every fifth to the inbox, until stop()."""
+    shard's stream, every fifth to the inbox, until stop(). NODE(key) is the
+    client that serves KEY (on a Redis Cluster, its slot's master); by
+    default R."""
 
-    def __init__(self, r, customers=200, per_second=1000):
-        self.r, self.customers, self.per_second = r, customers, per_second
+    def __init__(self, r, customers=200, per_second=1000, node=None):
+        self.node, self.customers, self.per_second = node or (lambda key: r), customers, per_second
         self.sent, self.running = 0, True
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def run(self):
         while self.running:
-            pipe = self.r.pipeline(transaction=False)
+            pipes = {}
             for _ in range(self.per_second // 20):
                 i, c = self.sent, "sc-%d" % (self.sent % self.customers)
                 stream = "nudged:events" if i % 5 == 0 else shard_stream(c)
-                pipe.xadd(stream, {"message": event(c, mid="ev-%d" % i)})
+                r = self.node(stream)
+                pipes.setdefault(id(r), r.pipeline(transaction=False)).xadd(stream,
+                                                                          {"message": event(c, mid="ev-%d" % i)})
                 self.sent += 1
-            pipe.execute()
+            for pipe in pipes.values():
+                pipe.execute()
             time.sleep(0.05)
 
     def stop(self):
