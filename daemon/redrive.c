@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "keys.h"
+#include "outbox.h"
 #include "rchain.h"
 #include "rconn.h"
 #include "util.h"
@@ -24,7 +25,6 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,17 +73,15 @@ static char *moved_line(const char *what, const redisReply *const *m)
  * as the default; no status or error), to free. */
 static char *delivery_text(const redisReply *fields)
 {
-    json_t *o = json_object();
+    struct outbox_record o = {0};
     for (size_t i = 0; i + 1 < fields->elements; i += 2) {
         const redisReply *k = fields->element[i], *v = fields->element[i + 1];
         if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || strcmp(k->str, "status") == 0 ||
             strcmp(k->str, "error") == 0 || strcmp(k->str, "attempt") == 0)
             continue;
-        json_object_set_new(o, k->str, json_stringn(v->str, v->len));
+        outbox_put(&o, k->str, v->str);
     }
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return text;
+    return outbox_json(&o);
 }
 
 static void fail(struct redrive *r, const redisReply *reply)
@@ -162,7 +160,7 @@ static void on_claimed(redisAsyncContext *ac, void *p, void *priv)
         return;
     }
     struct rchain *ch = rchain_new(r->rc, on_moved, m);
-    const char *add[] = {"XADD", m->outbox, "*", "delivery", m->delivery};
+    const char *add[] = {"XADD", m->outbox, "*", OUTBOX_FIELD, m->delivery};
     const char *del[] = {"XDEL", r->keys.dead, m->id}, *unclaim[] = {"DEL", m->claim};
     rchain_addv(ch, add, sizeof add / sizeof *add);
     rchain_addv(ch, del, sizeof del / sizeof *del);

@@ -2,6 +2,7 @@
 #include "sgroup.h"
 #include "cmd.h"
 #include "log.h"
+#include "outbox.h"
 #include "rchain.h"
 #include "util.h"
 
@@ -42,7 +43,7 @@ static void on_buried(redisAsyncContext *ac, void *r, void *priv)
  * fields; "error" and "id" are the copy's own. */
 static void add_field(struct cmd *c, const redisReply *k, const redisReply *v)
 {
-    json_t *d = strcmp(k->str, "delivery") == 0 ? json_loadb(v->str, v->len, 0, NULL) : NULL;
+    json_t *d = strcmp(k->str, OUTBOX_FIELD) == 0 ? json_loadb(v->str, v->len, 0, NULL) : NULL;
     if (json_is_object(d)) {
         const char *dk;
         json_t *dv;
